@@ -1,0 +1,59 @@
+# Sparky — run `make help` for the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONSTRAINTS := requirements/constraints.txt
+PYTEST_ARGS ?=
+
+.PHONY: help install lock lint format test test-unit test-integration test-e2e bench run clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(CONSTRAINTS)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install every pinned, hash-checked dependency (quick when nothing changed)
+
+lock: $(STAMP) ## Re-pin dependencies after editing pyproject.toml (hashes, no registry address)
+	$(BIN)/uv pip compile pyproject.toml --all-extras --generate-hashes --no-emit-index-url \
+		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu -q -o $(CONSTRAINTS)
+
+lint: $(STAMP) ## ruff, mypy --strict and import-linter contracts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: $(STAMP) ## Everything CI runs: unit, integration and e2e tests on the real servers
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP) ## Unit tests only (no servers needed)
+	$(BIN)/pytest -m unit $(PYTEST_ARGS)
+
+test-integration: $(STAMP) ## Integration tests against real Postgres, Redis, NATS and OpenBao
+	$(BIN)/pytest -m integration $(PYTEST_ARGS)
+
+test-e2e: $(STAMP) ## End-to-end tests of the whole pipeline
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
+
+bench: $(STAMP) ## Benchmarks: print figures (record them in docs/benchmarks.md)
+	$(BIN)/python -m benchmarks.bench_common
+
+run: $(STAMP) ## Start the stack locally (infrastructure check, topology, every service that exists)
+	$(BIN)/python -m scripts.run
+
+clean: ## Remove the virtualenv, caches and local data
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .devstack
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Contracts every Sparky service shares: settings, ids, messages, NATS topology, telemetry."""

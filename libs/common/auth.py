@@ -1,0 +1,102 @@
+"""Tenant API-key authentication for every service's FastAPI routes.
+
+Keys arrive as ``Authorization: Bearer <key>`` (or ``X-API-Key``) and are looked up by their
+SHA-256 in in-memory copies of the ``api-keys`` and ``tenants`` buckets, so a check makes no
+network call and a revoked key stops working as soon as the watch delivers the change.
+
+Wire it once per app: ``app.state.authenticator = ApiKeyAuthenticator(api_keys, tenants)``,
+then declare ``tenant: CurrentTenant`` on a route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Protocol, TypeVar
+
+from fastapi import Depends, HTTPException, Request, status
+
+from libs.common.messages.types import utcnow
+from libs.common.records import ApiKeyRecord, TenantRecord, secret_digest
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Lookup(Protocol[T_co]):
+    """Anything with ``get(key)`` and a ``ready`` flag: a `KVMirror`, or a dict in unit tests."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    def get(self, key: str) -> T_co | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticatedTenant:
+    """Who is calling: the tenant and which of its keys it used."""
+
+    tenant_id: str
+    key_id: str
+    tenant: TenantRecord
+
+
+class ApiKeyAuthenticator:
+    """Decide whether an API key may act for its tenant."""
+
+    def __init__(
+        self,
+        api_keys: Lookup[ApiKeyRecord],
+        tenants: Lookup[TenantRecord],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._api_keys = api_keys
+        self._tenants = tenants
+        self._clock = clock
+
+    def authenticate(self, api_key: str | None) -> AuthenticatedTenant:
+        """Return the caller, or raise 401 (no or unknown key), 403 (suspended) or 503."""
+        if not (self._api_keys.ready and self._tenants.ready):
+            raise _error(status.HTTP_503_SERVICE_UNAVAILABLE, "Starting up; try again shortly.")
+        if not api_key:
+            raise _unauthorized("An API key is required: send 'Authorization: Bearer <key>'.")
+        record = self._api_keys.get(secret_digest(api_key))
+        if record is None or not record.usable_at(self._clock()):
+            raise _unauthorized("This API key is not valid (unknown, revoked or expired).")
+        tenant = self._tenants.get(record.tenant_id)
+        if tenant is None:
+            raise _unauthorized("This API key's account no longer exists.")
+        if not tenant.active:
+            raise _error(status.HTTP_403_FORBIDDEN, "This account is suspended.")
+        return AuthenticatedTenant(record.tenant_id, record.key_id, tenant)
+
+
+def _error(code: int, detail: str) -> HTTPException:
+    return HTTPException(status_code=code, detail=detail)
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def api_key_from(request: Request) -> str | None:
+    """Return the API key a request carries, if any."""
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def current_tenant(request: Request) -> AuthenticatedTenant:
+    """FastAPI dependency: the tenant the request's API key belongs to."""
+    authenticator: ApiKeyAuthenticator = request.app.state.authenticator
+    return authenticator.authenticate(api_key_from(request))
+
+
+CurrentTenant = Annotated[AuthenticatedTenant, Depends(current_tenant)]

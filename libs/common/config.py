@@ -1,0 +1,93 @@
+"""The settings base every service extends.
+
+Each service declares ``class RouterSettings(ServiceSettings)`` with its own env prefix
+(``SPARKY_ROUTER_``). Every field is read first from the service's prefix, then from the shared
+``SPARKY_`` prefix, so an operator sets ``SPARKY_NATS_URL`` once and overrides it per service
+only where needed. Settings are built by `load_settings` at start-up, never at import time.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from libs.common.errors import ConfigurationError
+
+SHARED_ENV_PREFIX = "SPARKY_"
+NAMESPACE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+
+
+class Environment(StrEnum):
+    """Where the process runs; production refuses development defaults."""
+
+    DEV = "dev"
+    TEST = "test"
+    PROD = "prod"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings shared by every service."""
+
+    model_config = SettingsConfigDict(env_prefix=SHARED_ENV_PREFIX, extra="ignore", frozen=True)
+
+    environment: Environment = Environment.DEV
+    namespace: str = Field(
+        default="sparky",
+        pattern=NAMESPACE_PATTERN,
+        description="Prefix of every NATS stream, subject and KV bucket of this deployment.",
+    )
+    partitions: int = Field(default=16, ge=1, le=4096)
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_replicas: int = Field(default=1, ge=1, le=5)
+    intents_duplicate_window_s: float = Field(default=60.0, gt=0)
+    events_max_age_days: int = Field(default=0, ge=0, description="0 keeps events forever.")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    log_level: str = "INFO"
+    log_json: bool = True
+    otlp_endpoint: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read the service prefix first, then the shared ``SPARKY_`` prefix."""
+        shared = EnvSettingsSource(settings_cls, env_prefix=SHARED_ENV_PREFIX)
+        return (init_settings, env_settings, shared, dotenv_settings, file_secret_settings)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> ServiceSettings:
+        if self.environment is not Environment.PROD:
+            return self
+        for name, field in type(self).model_fields.items():
+            value, default = getattr(self, name), field.default
+            if (
+                isinstance(value, SecretStr)
+                and isinstance(default, SecretStr)
+                and value.get_secret_value() == default.get_secret_value()
+            ):
+                raise ConfigurationError(
+                    f"{name} still has its development default; set a real secret in production"
+                )
+        return self
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def load_settings(settings_cls: type[S], **overrides: Any) -> S:
+    """Build a service's settings from the environment, with explicit overrides on top."""
+    return settings_cls(**overrides)

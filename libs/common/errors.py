@@ -1,0 +1,36 @@
+"""The error taxonomy: what a handler does next decides the class, not where it came from.
+
+- `TemporaryError`: retry in place with backoff (network, 5xx, rate limits, NATS timeouts).
+- `PermanentError`: retrying cannot help; turn it into a `*Rejected` event a trader can read,
+  then ack the message.
+- Anything else is a bug: let it crash loudly so the orchestrator restarts the process and the
+  unacked message is redelivered.
+"""
+
+from __future__ import annotations
+
+
+class SparkyError(Exception):
+    """Base of every error Sparky raises on purpose."""
+
+
+class TemporaryError(SparkyError):
+    """A failure that may succeed if tried again later."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class PermanentError(SparkyError):
+    """A failure that will not go away by retrying; `code` is machine-readable, `message` is not."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class ConfigurationError(SparkyError):
+    """Settings that cannot work (a default secret in production, a bad namespace)."""

@@ -1,0 +1,45 @@
+"""Identifiers and the one partitioning function.
+
+Every id Sparky mints is a ULID: sortable by creation time, 26 characters of Crockford base32,
+safe in NATS subjects, KV keys and URLs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from pydantic import StringConstraints
+from ulid import ULID
+
+ULID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
+# Tenant ids travel inside NATS subjects: no dots, spaces, wildcards.
+TENANT_ID_PATTERN = r"^[0-9A-Za-z_-]{1,64}$"
+
+Ulid = Annotated[str, StringConstraints(pattern=ULID_PATTERN)]
+TenantId = Annotated[str, StringConstraints(pattern=TENANT_ID_PATTERN)]
+
+
+def new_id() -> str:
+    """Return a new ULID as its canonical 26-character string."""
+    return str(ULID())
+
+
+def partition(tenant_id: str, partitions: int) -> int:
+    """Return the partition in ``[0, partitions)`` that owns ``tenant_id``.
+
+    Stable across processes, machines and Python versions (BLAKE2b, not ``hash()``, which is
+    salted per process), so every replica of every service agrees on it. ``partitions`` is fixed
+    for a deployment: changing it moves tenants between consumers.
+    """
+    if partitions < 1:
+        raise ValueError(f"partitions must be at least 1, got {partitions}")
+    digest = hashlib.blake2b(tenant_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % partitions
+
+
+def owned_partitions(replica_index: int, replica_count: int, partitions: int) -> tuple[int, ...]:
+    """Return the partitions replica ``replica_index`` of ``replica_count`` consumes."""
+    if replica_count < 1 or not 0 <= replica_index < replica_count:
+        raise ValueError(f"replica {replica_index} of {replica_count} does not exist")
+    return tuple(p for p in range(partitions) if p % replica_count == replica_index)

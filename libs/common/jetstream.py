@@ -1,0 +1,112 @@
+"""Create or update the deployment's streams and KV buckets, idempotently.
+
+Every service calls `ensure_topology` at start-up, so whichever starts first creates the
+streams and the others find them; a changed setting (retention, duplicate window) is applied
+with an update instead of failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from nats.js import JetStreamContext, api
+from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
+from nats.js.kv import KeyValue
+
+from libs.common.topology import StreamSpec, Topology
+
+log = logging.getLogger(__name__)
+
+# JetStream's error code for "stream name already in use with a different configuration".
+STREAM_NAME_IN_USE = 10058
+KV_HISTORY = 5
+
+
+def stream_config(spec: StreamSpec, replicas: int = 1) -> api.StreamConfig:
+    """Return the JetStream configuration of a stream specification."""
+    return api.StreamConfig(
+        name=spec.name,
+        description=spec.description,
+        subjects=list(spec.subjects),
+        retention=api.RetentionPolicy.LIMITS,
+        storage=api.StorageType.FILE,
+        discard=api.DiscardPolicy.OLD,
+        max_age=spec.max_age_s,
+        duplicate_window=spec.duplicate_window_s,
+        num_replicas=replicas,
+        allow_direct=True,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, config: api.StreamConfig) -> api.StreamInfo:
+    """Create the stream, or update it in place when it exists with another configuration."""
+    try:
+        return await js.add_stream(config)
+    except BadRequestError as exc:
+        if exc.err_code != STREAM_NAME_IN_USE:
+            raise
+    log.info("updating stream configuration", extra={"stream": config.name})
+    return await js.update_stream(config)
+
+
+async def ensure_bucket(js: JetStreamContext, bucket: str, replicas: int = 1) -> KeyValue:
+    """Create the KV bucket if it does not exist and return it."""
+    try:
+        return await js.key_value(bucket)
+    except BucketNotFoundError:
+        pass
+    try:
+        return await js.create_key_value(
+            bucket=bucket,
+            history=KV_HISTORY,
+            replicas=replicas,
+            storage=api.StorageType.FILE,
+        )
+    except BadRequestError as exc:  # another process created it between our two calls
+        if exc.err_code != STREAM_NAME_IN_USE:
+            raise
+        return await js.key_value(bucket)
+
+
+async def ensure_topology(js: JetStreamContext, topology: Topology) -> None:
+    """Create or update every stream and KV bucket of ``topology``."""
+    for spec in topology.streams():
+        await ensure_stream(js, stream_config(spec, topology.replicas))
+    for bucket in topology.buckets():
+        await ensure_bucket(js, bucket, topology.replicas)
+
+
+async def delete_topology(js: JetStreamContext, topology: Topology) -> None:
+    """Delete every stream and bucket of ``topology`` (tests and `make clean-nats` only)."""
+    for spec in topology.streams():
+        with contextlib.suppress(NotFoundError):
+            await js.delete_stream(spec.name)
+    for bucket in topology.buckets():
+        with contextlib.suppress(NotFoundError):
+            await js.delete_key_value(bucket)
+
+
+def consumer_config(
+    durable: str,
+    filter_subject: str,
+    *,
+    ack_wait_s: float = 30.0,
+    max_deliver: int = 20,
+    max_ack_pending: int = 1000,
+) -> api.ConsumerConfig:
+    """Return a durable, explicitly acked pull consumer of one subject filter.
+
+    ``max_deliver`` bounds redeliveries; a handler that sees the last delivery moves the message
+    to the dead-letter subject instead of failing it again.
+    """
+    return api.ConsumerConfig(
+        durable_name=durable,
+        filter_subject=filter_subject,
+        deliver_policy=api.DeliverPolicy.ALL,
+        ack_policy=api.AckPolicy.EXPLICIT,
+        ack_wait=ack_wait_s,
+        max_deliver=max_deliver,
+        max_ack_pending=max_ack_pending,
+        replay_policy=api.ReplayPolicy.INSTANT,
+    )

@@ -1,0 +1,155 @@
+"""An in-memory copy of a NATS KV bucket, kept current by a watch.
+
+Hot paths (the webhook, API-key checks) read the copy: no network call per request. The watch
+delivers every put and delete within milliseconds; after a reconnect or a watch failure the
+mirror re-reads the whole bucket and swaps it in at once, so a key deleted while we were away
+disappears too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+from nats.aio.client import Client
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Decoder = Callable[[bytes], T]
+
+
+class KVMirror(Generic[T]):
+    """Keep ``{key: decode(value)}`` of one bucket in memory.
+
+    Values that fail to decode are logged and left out (a bad record must not take a reader
+    down); the key then reads as absent, which callers treat as unknown.
+    """
+
+    def __init__(
+        self,
+        nc: Client,
+        kv: KeyValue,
+        decode: Decoder[T],
+        *,
+        resync_check_s: float = 1.0,
+        retry_s: float = 0.5,
+    ) -> None:
+        self._nc = nc
+        self._kv = kv
+        self._decode = decode
+        self._resync_check_s = resync_check_s
+        self._retry_s = retry_s
+        self._data: dict[str, T] = {}
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.last_update_monotonic = 0.0
+
+    @property
+    def bucket(self) -> str:
+        return self._kv._name  # noqa: SLF001 - nats-py exposes the name only privately
+
+    @property
+    def ready(self) -> bool:
+        """Whether the initial copy of the bucket has been loaded."""
+        return self._ready.is_set()
+
+    def get(self, key: str) -> T | None:
+        return self._data.get(key)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def items(self) -> Iterator[tuple[str, T]]:
+        return iter(list(self._data.items()))
+
+    async def start(self, timeout_s: float = 10.0) -> None:
+        """Start watching and wait until the initial copy is loaded."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"kv-mirror-{self.bucket}")
+        await asyncio.wait_for(self._ready.wait(), timeout_s)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._watch_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(
+                    "KV watch failed; re-reading the bucket", extra={"bucket": self.bucket}
+                )
+            await asyncio.sleep(self._retry_s)
+
+    async def _watch_once(self) -> None:
+        reconnects = self._nc.stats["reconnects"]
+        watcher = await self._kv.watchall()
+        try:
+            fresh: dict[str, T] | None = {}
+            while True:
+                try:
+                    entry = await watcher.updates(timeout=self._resync_check_s)  # type: ignore[no-untyped-call]
+                except NatsTimeoutError:
+                    if not await self._watch_alive(watcher, reconnects):
+                        return  # start over with a full re-read
+                    continue
+                if entry is None:  # end of the initial values
+                    if fresh is not None:
+                        self._swap_in(fresh)
+                        fresh = None
+                    continue
+                target = fresh if fresh is not None else self._data
+                self._apply(target, entry.key, entry.value, entry.operation)
+        finally:
+            with contextlib.suppress(Exception):
+                await watcher.stop()  # type: ignore[no-untyped-call]
+
+    async def _watch_alive(self, watcher: KeyValue.KeyWatcher, reconnects: int) -> bool:
+        """Whether the watch still exists: after a reconnect, a server restart or an operator's
+        cleanup, the server may have dropped our ephemeral consumer without telling us.
+        """
+        if self._nc.stats["reconnects"] != reconnects:
+            return False
+        subscription = watcher._sub  # noqa: SLF001 - nats-py keeps it private
+        try:
+            if subscription is None:
+                return False
+            await subscription.consumer_info()
+        except Exception:  # noqa: BLE001 - any failure means the watch is gone
+            log.warning("KV watch lost; re-reading the bucket", extra={"bucket": self.bucket})
+            return False
+        return True
+
+    def _swap_in(self, fresh: dict[str, T]) -> None:
+        self._data = fresh
+        self.last_update_monotonic = time.monotonic()
+        self._ready.set()
+
+    def _apply(self, target: dict[str, T], key: str, value: bytes | None, op: str | None) -> None:
+        self.last_update_monotonic = time.monotonic()
+        if op in (KV_DEL, KV_PURGE) or value is None:
+            target.pop(key, None)
+            return
+        try:
+            target[key] = self._decode(value)
+        except Exception:
+            target.pop(key, None)
+            log.exception(
+                "undecodable KV value left out", extra={"bucket": self.bucket, "key": key}
+            )

@@ -1,0 +1,80 @@
+"""Commands: one service asks the next to do something."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from libs.common.ids import Ulid
+from libs.common.messages.alert import Alert, PriceTarget
+from libs.common.messages.base import Message
+from libs.common.messages.enums import AccountMode, MarginMode, OrderType, Side, SizingRule
+from libs.common.messages.types import Amount, FrozenModel, Label, PositiveAmount, UtcDatetime
+
+RAW_BODY_CAP = 4096
+
+
+class OrderIntent(Message):
+    """Ingress → router: an authenticated alert, stored in JetStream before the 202."""
+
+    intent_id: Ulid
+    webhook_id: Ulid
+    received_at: UtcDatetime
+    source_ip: str | None = Field(default=None, max_length=45)
+    alert: Alert
+    raw_body: str = Field(
+        max_length=RAW_BODY_CAP,
+        description="The body as received (capped, passphrase removed), for the audit trail.",
+    )
+    dedup_key: str = Field(min_length=1, max_length=128)
+
+    @model_validator(mode="after")
+    def _intent_is_its_own_correlation(self) -> OrderIntent:
+        if self.correlation_id != self.intent_id:
+            raise ValueError("an intent's correlation_id must be its intent_id")
+        return self
+
+
+class Sizing(FrozenModel):
+    """How much to trade; the executor resolves it against live balance, price and position.
+
+    ``value`` is signed only for ``target_position`` (negative = short), positive otherwise.
+    """
+
+    rule: SizingRule
+    value: Amount
+
+    @model_validator(mode="after")
+    def _positive_unless_target(self) -> Sizing:
+        if self.rule is not SizingRule.TARGET_POSITION and self.value <= 0:
+            raise ValueError(f"a {self.rule.value} size must be positive")
+        return self
+
+
+class PlaceOrder(Message):
+    """Router → executor: one order to place on one of the tenant's accounts."""
+
+    intent_id: Ulid
+    leg: int = Field(default=0, ge=0, le=9, description="0, or 0 and 1 for close-then-open.")
+    client_order_id: str = Field(min_length=1, max_length=36)
+    account_label: Label
+    exchange_id: str = Field(min_length=1, max_length=32)
+    mode: AccountMode
+    symbol: str = Field(min_length=1, max_length=64, description="ccxt unified symbol.")
+    side: Side
+    order_type: OrderType = OrderType.MARKET
+    sizing: Sizing
+    limit_price: PositiveAmount | None = None
+    reduce_only: bool = False
+    leverage: PositiveAmount | None = None
+    margin_mode: MarginMode | None = None
+    take_profit: PriceTarget | None = None
+    stop_loss: PriceTarget | None = None
+    received_at: UtcDatetime = Field(description="When ingress received the alert.")
+
+    @model_validator(mode="after")
+    def _limit_orders_have_a_price(self) -> PlaceOrder:
+        if self.order_type is OrderType.LIMIT and self.limit_price is None:
+            raise ValueError("a limit order needs a limit_price")
+        if self.correlation_id != self.intent_id:
+            raise ValueError("an order's correlation_id must be its intent_id")
+        return self

@@ -1,0 +1,89 @@
+"""Closed vocabularies of the messages. Adding a member is a contract change."""
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """What an alert asks for, after synonyms are folded (``long`` → buy, ``exit`` → close)."""
+
+    BUY = "buy"
+    SELL = "sell"
+    CLOSE = "close"
+    CLOSE_LONG = "close_long"
+    CLOSE_SHORT = "close_short"
+    CANCEL = "cancel"
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+
+
+class QuantityType(StrEnum):
+    """How an alert's quantity is meant."""
+
+    BASE = "base"
+    QUOTE = "quote"
+    PERCENT_EQUITY = "percent_equity"
+    PERCENT_POSITION = "percent_position"
+
+
+class SizingRule(StrEnum):
+    """How the executor turns a `Sizing` value into an order amount with live data."""
+
+    BASE = "base"
+    QUOTE = "quote"
+    PERCENT_EQUITY = "percent_equity"
+    PERCENT_POSITION = "percent_position"
+    TARGET_POSITION = "target_position"
+
+
+class MarketPosition(StrEnum):
+    """TradingView's ``{{strategy.market_position}}``."""
+
+    LONG = "long"
+    SHORT = "short"
+    FLAT = "flat"
+
+
+class PriceUnit(StrEnum):
+    """A take-profit or stop-loss given as an absolute price or a percentage from entry."""
+
+    PRICE = "price"
+    PERCENT = "percent"
+
+
+class AccountMode(StrEnum):
+    LIVE = "live"
+    TESTNET = "testnet"
+    PAPER = "paper"
+
+
+class MarginMode(StrEnum):
+    CROSS = "cross"
+    ISOLATED = "isolated"
+
+
+class RejectReason(StrEnum):
+    """Why the router refused an intent; each has a sentence a trader understands."""
+
+    TENANT_UNKNOWN = "tenant_unknown"
+    TENANT_INACTIVE = "tenant_inactive"
+    LIVE_TRADING_NOT_ALLOWED = "live_trading_not_allowed"
+    KILL_SWITCH = "kill_switch"
+    UNKNOWN_ACCOUNT = "unknown_account"
+    SYMBOL_NOT_ALLOWED = "symbol_not_allowed"
+    UNKNOWN_SYMBOL = "unknown_symbol"
+    DIRECTION_NOT_ALLOWED = "direction_not_allowed"
+    OUTSIDE_TRADING_WINDOW = "outside_trading_window"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    MAX_OPEN_POSITIONS = "max_open_positions"
+    MAX_ORDER_SIZE = "max_order_size"
+    INVALID_QUANTITY = "invalid_quantity"
+    UNSUPPORTED_ACTION = "unsupported_action"
+    NOTHING_TO_DO = "nothing_to_do"

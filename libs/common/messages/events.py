@@ -1,0 +1,135 @@
+"""Events: facts that happened, on ``events.<tenant>.<kind>``; the ledger is rebuilt from them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Final, Literal
+
+from pydantic import Field, TypeAdapter
+
+from libs.common.ids import Ulid
+from libs.common.messages.base import Message
+from libs.common.messages.enums import Action, OrderType, RejectReason, Side
+from libs.common.messages.types import (
+    FrozenModel,
+    Label,
+    NonNegativeAmount,
+    PositiveAmount,
+    ShortText,
+    UtcDatetime,
+)
+
+
+class IntentAccepted(Message):
+    """Ingress stored an alert: the start of the tenant's audit trail and of usage counting."""
+
+    kind: Literal["intent.accepted"] = "intent.accepted"
+    intent_id: Ulid
+    webhook_id: Ulid
+    action: Action
+    symbol: str = Field(max_length=64, description="The ticker as TradingView sent it.")
+    received_at: UtcDatetime
+
+
+class IntentRejected(Message):
+    """The router refused an intent; ``message`` says why in a trader's words."""
+
+    kind: Literal["intent.rejected"] = "intent.rejected"
+    intent_id: Ulid
+    reason: RejectReason
+    message: ShortText
+
+
+class OrderEvent(Message):
+    """Fields of every event about one order."""
+
+    intent_id: Ulid
+    client_order_id: str = Field(min_length=1, max_length=36)
+    account_label: Label
+    exchange_id: str = Field(min_length=1, max_length=32)
+    symbol: str = Field(min_length=1, max_length=64)
+    side: Side
+
+
+class OrderSubmitted(OrderEvent):
+    """The exchange accepted the order."""
+
+    kind: Literal["order.submitted"] = "order.submitted"
+    exchange_order_id: str = Field(max_length=64)
+    order_type: OrderType
+    amount: PositiveAmount
+    price: PositiveAmount | None = None
+    submitted_at: UtcDatetime
+
+
+class Fill(FrozenModel):
+    """One execution of an order. ``fee_currency`` is kept as the exchange reported it."""
+
+    trade_id: str = Field(min_length=1, max_length=64)
+    price: PositiveAmount
+    amount: PositiveAmount
+    fee: NonNegativeAmount
+    fee_currency: str | None = Field(default=None, max_length=16)
+    filled_at: UtcDatetime
+
+
+class OrderFilled(OrderEvent):
+    """New fills of an order; ``complete`` once nothing is left open."""
+
+    kind: Literal["order.filled"] = "order.filled"
+    exchange_order_id: str = Field(max_length=64)
+    fills: tuple[Fill, ...] = Field(min_length=1)
+    complete: bool = True
+
+
+class OrderRejected(OrderEvent):
+    """The exchange, or sizing against live data, refused the order; it will not be retried."""
+
+    kind: Literal["order.rejected"] = "order.rejected"
+    reason: ShortText
+    code: str | None = Field(default=None, max_length=64)
+
+
+class OrderFailed(OrderEvent):
+    """The order could not be placed for a reason on our side (credentials, exchange down)."""
+
+    kind: Literal["order.failed"] = "order.failed"
+    reason: ShortText
+
+
+class OrderCanceled(OrderEvent):
+    """The order was canceled, possibly after partial fills."""
+
+    kind: Literal["order.canceled"] = "order.canceled"
+    exchange_order_id: str = Field(max_length=64)
+    filled_amount: NonNegativeAmount = Decimal(0)
+    reason: ShortText | None = None
+
+
+Event = Annotated[
+    IntentAccepted
+    | IntentRejected
+    | OrderSubmitted
+    | OrderFilled
+    | OrderRejected
+    | OrderFailed
+    | OrderCanceled,
+    Field(discriminator="kind"),
+]
+
+EVENT_TYPES: Final = (
+    IntentAccepted,
+    IntentRejected,
+    OrderSubmitted,
+    OrderFilled,
+    OrderRejected,
+    OrderFailed,
+    OrderCanceled,
+)
+
+_EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def decode_event(payload: bytes | str) -> Event:
+    """Parse any event from its JSON; raises `pydantic.ValidationError` on a bad payload."""
+    return _EVENT_ADAPTER.validate_json(payload)

@@ -1,0 +1,89 @@
+"""Values of the config-plane KV buckets; billing writes them, every other service reads them.
+
+Keys: ``tenants`` by tenant id; ``webhook-tokens`` and ``api-keys`` by the SHA-256 (hex) of
+the secret, so the secret itself is stored nowhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from libs.common.ids import TenantId, Ulid
+from libs.common.messages.types import FrozenModel, Label, UtcDatetime
+
+
+def secret_digest(secret: str) -> str:
+    """Return the SHA-256 hex digest under which a token or API key is stored."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class TenantStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class PlanLimits(FrozenModel):
+    """What a tenant may do; ``None`` means unlimited."""
+
+    live_trading: bool
+    max_exchange_accounts: int | None = Field(ge=0)
+    max_webhooks: int | None = Field(ge=0)
+    max_alerts_per_hour: int | None = Field(ge=0)
+    max_orders_per_day: int | None = Field(ge=0)
+
+
+class TenantRecord(FrozenModel):
+    """A tenant's status and the limits of its plan in force (grace periods already applied)."""
+
+    tenant_id: TenantId
+    status: TenantStatus
+    plan: str = Field(min_length=1, max_length=32)
+    limits: PlanLimits
+    updated_at: UtcDatetime
+
+    @property
+    def active(self) -> bool:
+        return self.status is TenantStatus.ACTIVE
+
+
+class CredentialStatus(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class WebhookTokenRecord(FrozenModel):
+    """A webhook: whose it is, where it may be called from, and whether it works."""
+
+    tenant_id: TenantId
+    webhook_id: Ulid
+    label: Label
+    status: CredentialStatus = CredentialStatus.ACTIVE
+    allowed_ips: tuple[str, ...] = Field(default=(), description="CIDRs; empty allows any.")
+    passphrase_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    expires_at: UtcDatetime | None = Field(
+        default=None, description="Set on the old token while a rotation's grace period runs."
+    )
+
+    def usable_at(self, now: datetime) -> bool:
+        """Whether the token authenticates at ``now`` (active and not past its grace period)."""
+        expired = self.expires_at is not None and now >= self.expires_at
+        return self.status is CredentialStatus.ACTIVE and not expired
+
+
+class ApiKeyRecord(FrozenModel):
+    """A tenant API key."""
+
+    tenant_id: TenantId
+    key_id: Ulid
+    label: Label = "default"
+    status: CredentialStatus = CredentialStatus.ACTIVE
+    expires_at: UtcDatetime | None = None
+
+    def usable_at(self, now: datetime) -> bool:
+        """Whether the key authenticates at ``now``."""
+        expired = self.expires_at is not None and now >= self.expires_at
+        return self.status is CredentialStatus.ACTIVE and not expired

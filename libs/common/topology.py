@@ -1,0 +1,165 @@
+"""Every JetStream stream, subject and KV bucket Sparky uses, with the namespace applied.
+
+Names are built here and nowhere else. With namespace ``sparky``:
+
+- stream ``sparky_INTENTS``  subjects ``sparky.intents.<p>.<tenant>``
+- stream ``sparky_ORDERS``   subjects ``sparky.orders.<p>.<tenant>``
+- stream ``sparky_EVENTS``   subjects ``sparky.events.<tenant>.<kind>``
+- stream ``sparky_DEADLETTER`` subjects ``sparky.dlq.<stream>`` (poison messages, kept 30 days)
+- KV buckets ``sparky_tenants``, ``sparky_webhook-tokens``, ``sparky_api-keys``
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from libs.common.config import NAMESPACE_PATTERN, ServiceSettings
+from libs.common.ids import partition
+
+DAY_S = 86_400.0
+_NAMESPACE_RE = re.compile(NAMESPACE_PATTERN)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    """What a stream holds and for how long."""
+
+    name: str
+    subjects: tuple[str, ...]
+    duplicate_window_s: float
+    max_age_s: float  # 0 keeps messages forever
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """Names of one deployment (or one test) on a NATS server."""
+
+    namespace: str = "sparky"
+    partitions: int = 16
+    intents_duplicate_window_s: float = 60.0
+    events_max_age_s: float = 0.0
+    replicas: int = 1
+
+    def __post_init__(self) -> None:
+        if not _NAMESPACE_RE.match(self.namespace):
+            raise ValueError(f"namespace {self.namespace!r} must match {NAMESPACE_PATTERN}")
+        if self.partitions < 1:
+            raise ValueError("partitions must be at least 1")
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> Topology:
+        """Build the topology a service's settings describe."""
+        return cls(
+            namespace=settings.namespace,
+            partitions=settings.partitions,
+            intents_duplicate_window_s=settings.intents_duplicate_window_s,
+            events_max_age_s=settings.events_max_age_days * DAY_S,
+            replicas=settings.nats_replicas,
+        )
+
+    # Streams ---------------------------------------------------------------------------------
+    @property
+    def intents_stream(self) -> str:
+        return f"{self.namespace}_INTENTS"
+
+    @property
+    def orders_stream(self) -> str:
+        return f"{self.namespace}_ORDERS"
+
+    @property
+    def events_stream(self) -> str:
+        return f"{self.namespace}_EVENTS"
+
+    @property
+    def deadletter_stream(self) -> str:
+        return f"{self.namespace}_DEADLETTER"
+
+    def streams(self) -> tuple[StreamSpec, ...]:
+        """Return the specification of every stream of the deployment."""
+        ns = self.namespace
+        return (
+            StreamSpec(
+                self.intents_stream,
+                (f"{ns}.intents.>",),
+                self.intents_duplicate_window_s,
+                7 * DAY_S,
+                "Authenticated alerts waiting for the router",
+            ),
+            StreamSpec(
+                self.orders_stream,
+                (f"{ns}.orders.>",),
+                300.0,
+                7 * DAY_S,
+                "Orders the router decided, waiting for an executor",
+            ),
+            StreamSpec(
+                self.events_stream,
+                (f"{ns}.events.>",),
+                300.0,
+                self.events_max_age_s,
+                "Everything that happened; the ledger is rebuilt from it",
+            ),
+            StreamSpec(
+                self.deadletter_stream,
+                (f"{ns}.dlq.>",),
+                120.0,
+                30 * DAY_S,
+                "Messages that failed max_deliver times, for an operator",
+            ),
+        )
+
+    # Subjects --------------------------------------------------------------------------------
+    def partition_of(self, tenant_id: str) -> int:
+        """Return the partition that owns ``tenant_id``."""
+        return partition(tenant_id, self.partitions)
+
+    def intent_subject(self, tenant_id: str) -> str:
+        return f"{self.namespace}.intents.{self.partition_of(tenant_id)}.{tenant_id}"
+
+    def intents_filter(self, p: int) -> str:
+        """Return the subject filter of one partition of INTENTS."""
+        return f"{self.namespace}.intents.{p}.*"
+
+    def order_subject(self, tenant_id: str) -> str:
+        return f"{self.namespace}.orders.{self.partition_of(tenant_id)}.{tenant_id}"
+
+    def orders_filter(self, p: int) -> str:
+        """Return the subject filter of one partition of ORDERS."""
+        return f"{self.namespace}.orders.{p}.*"
+
+    def event_subject(self, tenant_id: str, kind: str) -> str:
+        return f"{self.namespace}.events.{tenant_id}.{kind}"
+
+    @property
+    def events_filter(self) -> str:
+        return f"{self.namespace}.events.>"
+
+    def tenant_events_filter(self, tenant_id: str) -> str:
+        return f"{self.namespace}.events.{tenant_id}.>"
+
+    def deadletter_subject(self, stream: str) -> str:
+        """Return where poison messages of ``stream`` (its base name, e.g. INTENTS) go."""
+        return f"{self.namespace}.dlq.{stream.lower()}"
+
+    @staticmethod
+    def consumer_name(service: str, p: int) -> str:
+        """Return the durable consumer name of ``service`` for partition ``p`` (``router-p3``)."""
+        return f"{service}-p{p}"
+
+    # KV buckets ------------------------------------------------------------------------------
+    @property
+    def tenants_bucket(self) -> str:
+        return f"{self.namespace}_tenants"
+
+    @property
+    def webhook_tokens_bucket(self) -> str:
+        return f"{self.namespace}_webhook-tokens"
+
+    @property
+    def api_keys_bucket(self) -> str:
+        return f"{self.namespace}_api-keys"
+
+    def buckets(self) -> tuple[str, ...]:
+        return (self.tenants_bucket, self.webhook_tokens_bucket, self.api_keys_bucket)

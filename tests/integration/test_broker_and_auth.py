@@ -1,0 +1,122 @@
+"""The broker carries trace context; API keys work against the real KV buckets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from faststream.nats import JStream, NatsMessage, PullSub
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from opentelemetry.sdk.trace import TracerProvider
+
+from libs.common.auth import ApiKeyAuthenticator, CurrentTenant
+from libs.common.broker import make_broker, publish_message
+from libs.common.config import ServiceSettings, load_settings
+from libs.common.kv_mirror import KVMirror
+from libs.common.messages import OrderIntent
+from libs.common.records import ApiKeyRecord, TenantRecord, TenantStatus, secret_digest
+from libs.common.topology import Topology
+from tests import factories
+from tests.helpers.servers import ServerUrls
+
+
+async def test_a_published_message_reaches_a_subscriber_with_its_trace_context(
+    server_urls: ServerUrls, topology: Topology, js: JetStreamContext
+) -> None:
+    settings = load_settings(
+        ServiceSettings, nats_url=server_urls.nats, namespace=topology.namespace
+    )
+    broker = make_broker(settings, "test", tracer_provider=TracerProvider())
+    received: asyncio.Queue[tuple[OrderIntent, dict[str, str]]] = asyncio.Queue()
+    intent = factories.order_intent()
+
+    @broker.subscriber(
+        topology.intents_filter(topology.partition_of(intent.tenant_id)),
+        stream=JStream(topology.intents_stream, declare=False),
+        durable="router-test",
+        pull_sub=PullSub(batch_size=10, timeout=0.2),
+    )
+    async def handle(body: OrderIntent, msg: NatsMessage) -> None:
+        await received.put((body, dict(msg.headers)))
+
+    async with broker:
+        await broker.start()
+        ack = await publish_message(
+            broker,
+            topology.intent_subject(intent.tenant_id),
+            intent,
+            stream=topology.intents_stream,
+            msg_id=intent.dedup_key,
+        )
+        body, headers = await asyncio.wait_for(received.get(), 10)
+    assert ack.stream == topology.intents_stream
+    assert body == intent
+    assert headers["Nats-Msg-Id"] == intent.dedup_key
+    assert headers["traceparent"].startswith("00-")
+
+
+KEY = "spk_" + "integration" * 4
+
+
+@pytest.fixture
+async def api(
+    nc: Client, js: JetStreamContext, topology: Topology
+) -> AsyncIterator[tuple[httpx.AsyncClient, JetStreamContext]]:
+    keys = KVMirror(
+        nc, await js.key_value(topology.api_keys_bucket), ApiKeyRecord.model_validate_json
+    )
+    tenants = KVMirror(
+        nc, await js.key_value(topology.tenants_bucket), TenantRecord.model_validate_json
+    )
+    await keys.start()
+    await tenants.start()
+    app = FastAPI()
+    app.state.authenticator = ApiKeyAuthenticator(keys, tenants)
+
+    @app.get("/api/v1/me")
+    def me(tenant: CurrentTenant) -> dict[str, str]:
+        return {"tenant_id": tenant.tenant_id}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        yield c, js
+    await keys.stop()
+    await tenants.stop()
+
+
+async def test_revoked_key_and_suspended_tenant_stop_working_within_two_seconds(
+    api: tuple[httpx.AsyncClient, JetStreamContext], topology: Topology
+) -> None:
+    client, js = api
+    tenant = factories.tenant_record()
+    tenants = await js.key_value(topology.tenants_bucket)
+    keys = await js.key_value(topology.api_keys_bucket)
+    await tenants.put(tenant.tenant_id, tenant.model_dump_json().encode())
+    record = factories.api_key_record(tenant.tenant_id)
+    await keys.put(secret_digest(KEY), record.model_dump_json().encode())
+    headers = {"Authorization": f"Bearer {KEY}"}
+
+    async def status() -> int:
+        return (await client.get("/api/v1/me", headers=headers)).status_code
+
+    codes: list[int] = []
+
+    async def poll_until(code: int) -> None:
+        async def check() -> None:
+            while (c := await status()) != code:
+                codes.append(c)
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(check(), 2.0)
+
+    await poll_until(200)
+    suspended = tenant.model_copy(update={"status": TenantStatus.SUSPENDED})
+    await tenants.put(tenant.tenant_id, suspended.model_dump_json().encode())
+    await poll_until(403)
+    await tenants.put(tenant.tenant_id, tenant.model_dump_json().encode())
+    await poll_until(200)
+    await keys.delete(secret_digest(KEY))
+    await poll_until(401)
