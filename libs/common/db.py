@@ -1,0 +1,106 @@
+"""Postgres plumbing for the services that own a schema (router, executor, ledger, billing).
+
+Each service keeps its tables in its own schema and never reads another's. Tables are declared
+without a schema; the engine puts the service's schema first on ``search_path``, so the same
+models and migrations serve ``router`` in production and ``pt3k…`` in a test.
+
+Needs the ``sqlalchemy[asyncio]`` and ``asyncpg`` packages (every DB service's extra).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SCHEMA_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
+_SCHEMA_RE = re.compile(SCHEMA_PATTERN)
+_ALEMBIC_LOCK = threading.Lock()
+
+
+class DatabaseSettings(BaseModel):
+    """Mix into a service's settings: ``class XSettings(ServiceSettings, DatabaseSettings)``."""
+
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/sparky"
+    database_schema: str = Field(default="", pattern=r"^([a-z_][a-z0-9_]{0,62})?$")
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+
+
+def asyncpg_url(url: str) -> str:
+    """Return ``url`` with SQLAlchemy's asyncpg driver (accepts a plain ``postgresql://``)."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    raise ValueError("database_url must be a postgresql:// URL")
+
+
+def check_schema(schema: str) -> str:
+    """Return ``schema`` if it is a plain lower-case identifier (it is interpolated in DDL)."""
+    if not _SCHEMA_RE.match(schema):
+        raise ValueError(f"schema {schema!r} must match {SCHEMA_PATTERN}")
+    return schema
+
+
+def make_engine(url: str, schema: str, *, pool_size: int = 10, **kwargs: object) -> AsyncEngine:
+    """Return an engine whose connections resolve unqualified names in ``schema`` first."""
+    return create_async_engine(
+        asyncpg_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"search_path": f"{check_schema(schema)},public"}},
+        **kwargs,
+    )
+
+
+def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Return the session factory of ``engine`` (objects stay usable after commit)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(script_location: Path, url: str, schema: str) -> Config:
+    """Return an Alembic config for one service's migrations applied to ``schema``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.set_main_option("sqlalchemy.url", asyncpg_url(url).replace("%", "%%"))
+    cfg.attributes["schema"] = check_schema(schema)
+    return cfg
+
+
+def upgrade_sync(script_location: Path, url: str, schema: str, revision: str = "head") -> None:
+    """Create ``schema`` if needed and migrate it to ``revision`` (idempotent).
+
+    Processes migrating one schema at once take turns (a Postgres advisory lock); threads of
+    one process take turns here, because Alembic's migration context is process-global.
+    """
+    with _ALEMBIC_LOCK:
+        command.upgrade(alembic_config(script_location, url, schema), revision)
+
+
+async def upgrade(script_location: Path, url: str, schema: str, revision: str = "head") -> None:
+    """`upgrade_sync` off the event loop (Alembic's env runs a loop of its own)."""
+    await asyncio.to_thread(upgrade_sync, script_location, url, schema, revision)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m libs.common.db MIGRATIONS_DIR URL SCHEMA``: the migration Job's command."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3:
+        raise SystemExit("usage: python -m libs.common.db MIGRATIONS_DIR DATABASE_URL SCHEMA")
+    upgrade_sync(Path(args[0]), args[1], args[2])
+
+
+if __name__ == "__main__":
+    main()

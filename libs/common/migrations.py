@@ -1,0 +1,64 @@
+"""The body of every service's Alembic ``env.py``: migrate one schema over asyncpg.
+
+A service's ``migrations/env.py`` is two lines::
+
+    from libs.common.migrations import run_migrations
+    run_migrations()
+
+The schema comes from ``config.attributes["schema"]`` (set by `libs.common.db.upgrade`) or the
+``-x schema=…`` command-line option; the version table lives in that schema too, so services
+and tests never share migration state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from libs.common.db import check_schema
+
+
+def _schema() -> str:
+    config = context.config
+    schema = config.attributes.get("schema") or context.get_x_argument(as_dictionary=True).get(
+        "schema"
+    )
+    if not schema:
+        raise RuntimeError("no schema: call libs.common.db.upgrade or pass -x schema=NAME")
+    return check_schema(str(schema))
+
+
+def _migrate(connection: Connection, schema: str) -> None:
+    connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    connection.execute(text(f'SET search_path TO "{schema}", public'))
+    context.configure(
+        connection=connection,
+        version_table_schema=schema,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_online(url: str, schema: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            # One migrator per schema at a time: replicas starting together wait, not race.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": schema})
+            await conn.run_sync(_migrate, schema)
+    finally:
+        await engine.dispose()
+
+
+def run_migrations() -> None:
+    """Run the pending migrations of the current Alembic context (online only)."""
+    if context.is_offline_mode():
+        raise RuntimeError("offline (SQL script) migrations are not supported")
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("sqlalchemy.url is not set")
+    asyncio.run(_run_online(url, _schema()))

@@ -1,0 +1,76 @@
+"""What every service's ``app.py`` and ``__main__.py`` do the same way.
+
+- `bootstrap`: JSON logging with redaction, then tracing (OTLP when configured);
+- `mount_ops`: ``/healthz``, ``/readyz`` (with the service's checks), ``/metrics``, and
+  request tracing of the FastAPI app;
+- readiness checks for NATS and Postgres;
+- `serve`: uvicorn with uvloop and httptools, our logging (never uvicorn's own handlers, which
+  would print webhook tokens), and no trust in forwarded headers (ingress decides that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import uvicorn
+from fastapi import FastAPI
+
+from libs.common.config import ServiceSettings
+from libs.common.logs import configure_logging
+from libs.common.ops import ReadinessCheck, ops_router
+from libs.common.telemetry import instrument_fastapi, setup_tracing
+
+if TYPE_CHECKING:
+    from faststream.nats import NatsBroker
+    from opentelemetry.sdk.trace import TracerProvider
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+def bootstrap(service: str, settings: ServiceSettings) -> TracerProvider:
+    """Configure logging and tracing for ``service``; return the tracer provider."""
+    configure_logging(service, level=settings.log_level, json=settings.log_json)
+    return setup_tracing(service, otlp_endpoint=settings.otlp_endpoint)
+
+
+def mount_ops(
+    app: FastAPI, checks: Mapping[str, ReadinessCheck], tracer_provider: TracerProvider
+) -> None:
+    """Add the operational endpoints and request tracing to ``app``."""
+    app.include_router(ops_router(checks))
+    instrument_fastapi(app, tracer_provider)
+
+
+def nats_check(broker: NatsBroker) -> ReadinessCheck:
+    """Return a readiness check that passes while the broker is connected to NATS."""
+
+    async def check() -> None:
+        if not await broker.ping(timeout=1.0):
+            raise ConnectionError("not connected to NATS")
+
+    return check
+
+
+def postgres_check(engine: AsyncEngine) -> ReadinessCheck:
+    """Return a readiness check that runs ``SELECT 1`` on ``engine``."""
+    from sqlalchemy import text  # noqa: PLC0415 - only DB services have SQLAlchemy
+
+    async def check() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    return check
+
+
+def serve(app: FastAPI, settings: ServiceSettings, *, access_log: bool = True) -> None:
+    """Run ``app`` with uvicorn until SIGINT or SIGTERM, then shut down gracefully."""
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=access_log,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=15,
+    )
