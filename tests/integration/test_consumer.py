@@ -1,0 +1,266 @@
+"""The partitioned consumer keeps each tenant's order through retries, poison and crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import pytest
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from libs.common.consumer import (
+    ConsumerPolicy,
+    ConsumerSpec,
+    Outcome,
+    PartitionedConsumer,
+    tenant_from_subject,
+)
+from libs.common.errors import TemporaryError
+from libs.common.jetstream import consumer_config
+from libs.common.topology import Topology
+
+FAST = ConsumerPolicy(
+    ack_wait_s=1.0,
+    max_deliver=3,
+    batch_size=50,
+    fetch_timeout_s=0.2,
+    retry_initial_s=0.02,
+    retry_max_s=0.1,
+    give_up_after_s=0.5,
+    unexpected_attempts=2,
+    lag_poll_s=0.5,
+)
+
+
+@dataclass
+class Recorder:
+    """What the handler saw, per tenant, and the failures reported."""
+
+    seen: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    failures: list[tuple[str, Outcome]] = field(default_factory=list)
+
+    async def on_failure(self, msg: Msg, outcome: Outcome, exc: BaseException | None) -> None:
+        self.failures.append((msg.data.decode(), outcome))
+
+
+Behaviour = Callable[[str, int], Awaitable[None]]
+
+
+@dataclass
+class Harness:
+    js: JetStreamContext
+    topology: Topology
+    recorder: Recorder
+    consumers: list[PartitionedConsumer] = field(default_factory=list)
+
+    async def publish(self, tenant: str, n: int) -> None:
+        await self.js.publish(
+            self.topology.intent_subject(tenant),
+            f"{tenant}:{n}".encode(),
+            stream=self.topology.intents_stream,
+        )
+
+    def start(self, behaviour: Behaviour, policy: ConsumerPolicy = FAST) -> PartitionedConsumer:
+        async def handler(msg: Msg) -> None:
+            tenant, n = msg.data.decode().split(":")
+            assert tenant == tenant_from_subject(msg.subject)
+            await behaviour(tenant, int(n))
+            self.recorder.seen[tenant].append(int(n))
+
+        spec = ConsumerSpec(
+            service="router",
+            stream=self.topology.intents_stream,
+            filter_of=self.topology.intents_filter,
+            partitions=range(self.topology.partitions),
+            handler=handler,
+            on_failure=self.recorder.on_failure,
+            deadletter_subject=self.topology.deadletter_subject("intents"),
+            policy=policy,
+        )
+        consumer = PartitionedConsumer(self.js, spec)
+        self.consumers.append(consumer)
+        return consumer
+
+
+@pytest.fixture
+async def harness(js: JetStreamContext, topology: Topology) -> AsyncIterator[Harness]:
+    h = Harness(js, Topology(namespace=topology.namespace, partitions=4), Recorder())
+    yield h
+    for consumer in h.consumers:
+        await consumer.stop(timeout_s=1)
+
+
+async def until(predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not predicate():  # noqa: ASYNC110 - polls state another task changes
+            await asyncio.sleep(0.01)
+
+
+async def nothing(tenant: str, n: int) -> None:
+    await asyncio.sleep(0)
+
+
+async def test_each_tenant_is_handled_in_stream_order_while_tenants_interleave(
+    harness: Harness,
+) -> None:
+    rng = random.Random(3)
+
+    async def jitter(tenant: str, n: int) -> None:
+        await asyncio.sleep(rng.random() / 200)
+
+    tenants = [f"tenant{i}" for i in range(20)]
+    for n in range(25):
+        for tenant in tenants:
+            await harness.publish(tenant, n)
+    consumer = harness.start(jitter)
+    await consumer.start()
+    await until(lambda: sum(map(len, harness.recorder.seen.values())) == 500)
+    assert all(harness.recorder.seen[t] == list(range(25)) for t in tenants)
+    await until(lambda: consumer.buffered == 0)
+
+
+async def test_a_stuck_tenant_does_not_stall_the_others(harness: Harness) -> None:
+    release = asyncio.Event()
+
+    async def slow_for_one(tenant: str, n: int) -> None:
+        if tenant == "stuck":
+            await release.wait()
+
+    await harness.publish("stuck", 0)
+    await harness.publish("stuck", 1)
+    for n in range(5):
+        await harness.publish("other", n)
+    consumer = harness.start(slow_for_one)
+    await consumer.start()
+    await until(lambda: harness.recorder.seen["other"] == list(range(5)))
+    assert harness.recorder.seen["stuck"] == []
+    release.set()
+    await until(lambda: harness.recorder.seen["stuck"] == [0, 1])
+
+
+async def test_a_temporary_failure_is_retried_in_place_before_the_next_message(
+    harness: Harness,
+) -> None:
+    attempts: dict[int, int] = defaultdict(int)
+
+    async def flaky_first(tenant: str, n: int) -> None:
+        attempts[n] += 1
+        if n == 0 and attempts[n] < 3:
+            raise TemporaryError("exchange busy")
+
+    await harness.publish("t", 0)
+    await harness.publish("t", 1)
+    await harness.start(flaky_first).start()
+    await until(lambda: harness.recorder.seen["t"] == [0, 1])
+    assert attempts == {0: 3, 1: 1}
+    assert harness.recorder.failures == []
+
+
+async def test_giving_up_on_a_temporary_failure_reports_it_and_moves_on(
+    harness: Harness, js: JetStreamContext
+) -> None:
+    async def always_down(tenant: str, n: int) -> None:
+        if n == 0:
+            raise TemporaryError("exchange down")
+
+    await harness.publish("t", 0)
+    await harness.publish("t", 1)
+    await harness.start(always_down).start()
+    await until(lambda: harness.recorder.seen["t"] == [1])
+    assert harness.recorder.failures == [("t:0", Outcome.GAVE_UP)]
+    dlq = await js.stream_info(harness.topology.deadletter_stream)
+    assert dlq.state.messages == 0  # a reported failure is not poison
+
+
+async def test_a_poison_message_is_dead_lettered_and_the_tenant_continues(
+    harness: Harness, js: JetStreamContext
+) -> None:
+    async def bug_on_zero(tenant: str, n: int) -> None:
+        if n == 0:
+            raise KeyError("field missing")
+
+    await harness.publish("t", 0)
+    await harness.publish("t", 1)
+    await harness.start(bug_on_zero).start()
+    await until(lambda: harness.recorder.seen["t"] == [1])
+    assert harness.recorder.failures == [("t:0", Outcome.POISON)]
+    dead = await js.get_msg(harness.topology.deadletter_stream, 1)
+    assert dead.data == b"t:0"
+    assert dead.headers is not None
+    assert dead.headers["Sparky-Outcome"] == "poison"
+    assert "KeyError" in dead.headers["Sparky-Error"]
+
+
+async def _crash_holding(harness: Harness, durable: str, n: int) -> None:
+    """Fetch ``n`` messages as a process that then dies without acking them."""
+    topo = harness.topology
+    p = topo.partition_of("t")
+    await harness.js.add_consumer(
+        topo.intents_stream,
+        consumer_config(
+            durable,
+            topo.intents_filter(p),
+            ack_wait_s=FAST.ack_wait_s,
+            max_deliver=FAST.max_deliver,
+            max_ack_pending=FAST.max_ack_pending,
+        ),
+    )
+    sub = await harness.js.pull_subscribe_bind(durable, stream=topo.intents_stream)
+    held = await sub.fetch(n, timeout=5)
+    assert len(held) == n
+    await sub.unsubscribe()
+
+
+async def test_after_a_crash_the_held_message_is_handled_before_newer_ones(
+    harness: Harness,
+) -> None:
+    await harness.publish("t", 0)
+    await _crash_holding(harness, f"router-p{harness.topology.partition_of('t')}", 1)
+    await harness.publish("t", 1)
+    await harness.publish("t", 2)
+    await harness.start(nothing).start()
+    await until(lambda: len(harness.recorder.seen["t"]) == 3)
+    assert harness.recorder.seen["t"] == [0, 1, 2]
+
+
+async def test_a_message_that_keeps_crashing_its_process_is_dead_lettered_unhandled(
+    harness: Harness, js: JetStreamContext
+) -> None:
+    durable = f"router-p{harness.topology.partition_of('t')}"
+    await harness.publish("t", 0)
+    await _crash_holding(harness, durable, 1)
+    await asyncio.sleep(FAST.ack_wait_s + 0.5)
+    sub = await js.pull_subscribe_bind(durable, stream=harness.topology.intents_stream)
+    (again,) = await sub.fetch(1, timeout=5)  # the second crash
+    assert again.metadata.num_delivered == 2
+    await sub.unsubscribe()
+    await harness.publish("t", 1)
+    await harness.start(nothing).start()
+    await until(lambda: harness.recorder.seen["t"] == [1], timeout_s=15)
+    assert harness.recorder.failures == [("t:0", Outcome.MAX_DELIVERIES)]
+    assert (await js.stream_info(harness.topology.deadletter_stream)).state.messages == 1
+
+
+async def test_a_long_handler_is_not_redelivered_meanwhile(
+    harness: Harness, js: JetStreamContext
+) -> None:
+    calls: list[int] = []
+    redelivered: list[int] = []
+    durable = f"router-p{harness.topology.partition_of('t')}"
+
+    async def slow(tenant: str, n: int) -> None:
+        calls.append(n)
+        await asyncio.sleep(FAST.ack_wait_s * 2.5)
+        info = await js.consumer_info(harness.topology.intents_stream, durable)
+        redelivered.append(info.num_redelivered)
+
+    await harness.publish("t", 0)
+    await harness.publish("t", 1)
+    await harness.start(slow).start()
+    await until(lambda: harness.recorder.seen["t"] == [0, 1], timeout_s=15)
+    assert calls == [0, 1]
+    assert redelivered == [0, 0]  # in-progress acks kept the server from redelivering
