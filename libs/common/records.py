@@ -1,7 +1,8 @@
 """Values of the config-plane KV buckets; billing writes them, every other service reads them.
 
 Keys: ``tenants`` by tenant id; ``webhook-tokens`` and ``api-keys`` by the SHA-256 (hex) of
-the secret, so the secret itself is stored nowhere.
+the secret, so the secret itself is stored nowhere; ``accounts`` (written by the executor, read
+by the router) by ``account_key(tenant_id, label)``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from libs.common.ids import TenantId, Ulid
+from libs.common.messages.enums import AccountMode
 from libs.common.messages.types import FrozenModel, Label, UtcDatetime
 
 
@@ -87,3 +89,33 @@ class ApiKeyRecord(FrozenModel):
         """Whether the key authenticates at ``now``."""
         expired = self.expires_at is not None and now >= self.expires_at
         return self.status is CredentialStatus.ACTIVE and not expired
+
+
+class MarketType(StrEnum):
+    """What an account trades: spot, or perpetual/delivery contracts (``BTC/USDT:USDT``)."""
+
+    SPOT = "spot"
+    FUTURES = "futures"
+
+
+class AccountStatus(StrEnum):
+    UNVALIDATED = "unvalidated"
+    VALID = "valid"
+    INVALID = "invalid"
+
+
+class AccountRecord(FrozenModel):
+    """A tenant's exchange account as the router needs it: never any key material."""
+
+    tenant_id: TenantId
+    label: Label
+    exchange_id: str = Field(min_length=1, max_length=32, description="ccxt exchange id")
+    mode: AccountMode
+    market_type: MarketType = MarketType.SPOT
+    status: AccountStatus = AccountStatus.UNVALIDATED
+    updated_at: UtcDatetime
+
+
+def account_key(tenant_id: str, label: str) -> str:
+    """Return the ``accounts`` bucket key of one account (labels are hex-encoded: any text)."""
+    return f"{tenant_id}.{label.encode('utf-8').hex()}"

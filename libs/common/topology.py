@@ -6,7 +6,8 @@ Names are built here and nowhere else. With namespace ``sparky``:
 - stream ``sparky_ORDERS``   subjects ``sparky.orders.<p>.<tenant>``
 - stream ``sparky_EVENTS``   subjects ``sparky.events.<tenant>.<kind>``
 - stream ``sparky_DEADLETTER`` subjects ``sparky.dlq.<stream>`` (poison messages, kept 30 days)
-- KV buckets ``sparky_tenants``, ``sparky_webhook-tokens``, ``sparky_api-keys``
+- KV buckets ``sparky_tenants``, ``sparky_webhook-tokens``, ``sparky_api-keys``,
+  ``sparky_accounts``
 """
 
 from __future__ import annotations
@@ -161,5 +162,14 @@ class Topology:
     def api_keys_bucket(self) -> str:
         return f"{self.namespace}_api-keys"
 
+    @property
+    def accounts_bucket(self) -> str:
+        return f"{self.namespace}_accounts"
+
     def buckets(self) -> tuple[str, ...]:
-        return (self.tenants_bucket, self.webhook_tokens_bucket, self.api_keys_bucket)
+        return (
+            self.tenants_bucket,
+            self.webhook_tokens_bucket,
+            self.api_keys_bucket,
+            self.accounts_bucket,
+        )

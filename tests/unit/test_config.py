@@ -8,6 +8,7 @@ from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import Environment, ServiceSettings, load_settings
 from libs.common.errors import ConfigurationError
+from libs.common.records import account_key
 from libs.common.topology import Topology
 
 
@@ -61,6 +62,18 @@ def test_topology_names_carry_the_namespace() -> None:
         "acme_EVENTS",
         "acme_DEADLETTER",
     ]
-    assert topo.buckets() == ("acme_tenants", "acme_webhook-tokens", "acme_api-keys")
+    assert topo.buckets() == (
+        "acme_tenants",
+        "acme_webhook-tokens",
+        "acme_api-keys",
+        "acme_accounts",
+    )
     assert topo.consumer_name("router", 3) == "router-p3"
     assert topo.intents_filter(3) == "acme.intents.3.*"
+
+
+def test_account_keys_are_valid_kv_keys_whatever_the_label() -> None:
+    key = account_key("tenant-a", "Main account #1 / ÜSDT")
+    assert key.startswith("tenant-a.")
+    assert all(c.isalnum() or c in "-_.=" for c in key)
+    assert account_key("tenant-a", "x") != account_key("tenant-b", "x")
