@@ -1,1 +1,1 @@
-"""The paper service."""
+"""The paper exchange: enough of Binance's spot REST API for ccxt, with simulated fills."""

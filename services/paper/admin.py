@@ -1,0 +1,206 @@
+"""The operator's API (``/admin``, bearer token): accounts, prices, faults.
+
+Not part of Binance's API: tests, the local demo and Sparky's operators use it to create
+paper accounts, pin prices and inject faults.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.paper import accounts, domain, errors
+from services.paper.deps import Exchange, faults_of, keys_of
+from services.paper.faults import ActiveFault, FaultSpec
+from services.paper.models import Balance
+
+_log = logging.getLogger(__name__)
+
+Asset = Annotated[str, StringConstraints(pattern=accounts.ASSET_PATTERN)]
+Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+Price = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+
+
+async def admin_auth(request: Request) -> None:
+    """Refuse any request without the admin bearer token."""
+    expected = request.app.state.settings.admin_token.get_secret_value()
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid admin bearer token is needed")
+
+
+router = APIRouter(prefix="/admin", dependencies=[Depends(admin_auth)], tags=["admin"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AccountCreate(_Body):
+    """A new paper account: a label for people, and its starting (free) balances."""
+
+    label: str = Field(default="", max_length=100)
+    balances: dict[Asset, Amount] = Field(default_factory=dict)
+
+
+class AccountCreated(_Body):
+    """The new account's credentials: shown this once, never again."""
+
+    account_id: int
+    label: str
+    api_key: str
+    secret: str
+
+
+class BalanceView(_Body):
+    """One asset of an account."""
+
+    asset: str
+    free: Decimal
+    locked: Decimal
+
+
+class AccountView(_Body):
+    """An account's balances (never its credentials)."""
+
+    account_id: int
+    balances: list[BalanceView]
+
+
+class BalancesUpdate(_Body):
+    """Free amounts to set; what open orders lock is kept."""
+
+    balances: dict[Asset, Amount]
+
+
+class PricesUpdate(_Body):
+    """Prices to pin, by exchange symbol (``BTCUSDT``)."""
+
+    prices: dict[str, Price]
+
+
+class PricesView(_Body):
+    """Every market's current price, and how many resting orders the last change filled."""
+
+    prices: dict[str, Decimal]
+    filled: int = 0
+
+
+def _view(account_id: int, balances: list[Balance]) -> AccountView:
+    views = [BalanceView(asset=b.asset, free=b.free, locked=b.locked) for b in balances]
+    return AccountView(account_id=account_id, balances=views)
+
+
+@router.post("/accounts", status_code=status.HTTP_201_CREATED)
+async def create_account(body: AccountCreate, exchange: Exchange) -> AccountCreated:
+    """Create a paper account and return its API key and secret, once."""
+    new = await accounts.create_account(exchange.store, body.label, body.balances, exchange.clock())
+    _log.info("paper account created", extra={"account_id": new.account_id})
+    return AccountCreated(
+        account_id=new.account_id, label=new.label, api_key=new.api_key, secret=new.secret
+    )
+
+
+async def _known(exchange: Exchange, account_id: int) -> None:
+    if not await exchange.store.account_exists(account_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"there is no account {account_id}")
+
+
+@router.get("/accounts/{account_id}")
+async def get_account(account_id: int, exchange: Exchange) -> AccountView:
+    """Show an account's balances."""
+    await _known(exchange, account_id)
+    return _view(account_id, await exchange.store.balances(account_id))
+
+
+@router.put("/accounts/{account_id}/balances")
+async def set_balances(account_id: int, body: BalancesUpdate, exchange: Exchange) -> AccountView:
+    """Set the free amounts of some assets of an account."""
+    await _known(exchange, account_id)
+    await accounts.set_free_balances(exchange.store, account_id, body.balances)
+    return _view(account_id, await exchange.store.balances(account_id))
+
+
+@router.delete("/accounts/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def disable_account(account_id: int, exchange: Exchange, request: Request) -> Response:
+    """Disable an account: its API key is refused from now on (-2015)."""
+    async with exchange.store.write() as tx:
+        found = await tx.disable_account(account_id)
+    keys_of(request).forget_all()
+    if not found:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"there is no account {account_id}")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _check_prices(exchange: Exchange, prices: dict[str, Price]) -> None:
+    for symbol, price in prices.items():
+        try:
+            domain.check_price(exchange.market(symbol), price)
+        except errors.BinanceError:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                f"{symbol}: {price} is not a listed market with a price on its tick",
+            ) from None
+
+
+@router.get("/prices")
+async def get_prices(exchange: Exchange) -> PricesView:
+    """Show every market's current price."""
+    return PricesView(prices=exchange.prices.snapshot(exchange.clock()))
+
+
+@router.put("/prices")
+async def pin_prices(body: PricesUpdate, exchange: Exchange, *, match: bool = True) -> PricesView:
+    """Pin prices (kept across restarts), then fill the resting orders they cross.
+
+    With ``?match=false`` the orders are left to the background matcher's next round.
+    """
+    _check_prices(exchange, body.prices)
+    async with exchange.store.write() as tx:
+        await tx.pin_prices(body.prices)
+    exchange.prices.pin(body.prices)
+    filled = await exchange.match() if match else 0
+    return PricesView(prices=exchange.prices.snapshot(exchange.clock()), filled=filled)
+
+
+@router.delete("/prices")
+async def unpin_prices(exchange: Exchange) -> PricesView:
+    """Let every price follow the feed again."""
+    async with exchange.store.write() as tx:
+        await tx.unpin_all()
+    exchange.prices.unpin_all()
+    filled = await exchange.match()
+    return PricesView(prices=exchange.prices.snapshot(exchange.clock()), filled=filled)
+
+
+@router.post("/match")
+async def match_now(exchange: Exchange) -> PricesView:
+    """Fill the resting orders the current prices cross, without waiting for the matcher."""
+    filled = await exchange.match()
+    return PricesView(prices=exchange.prices.snapshot(exchange.clock()), filled=filled)
+
+
+@router.post("/faults", status_code=status.HTTP_201_CREATED)
+async def add_fault(spec: FaultSpec, request: Request) -> ActiveFault:
+    """Inject a fault."""
+    fault = faults_of(request).add(spec)
+    _log.warning("fault injected", extra={"fault": spec.model_dump(mode="json")})
+    return fault
+
+
+@router.get("/faults")
+async def list_faults(request: Request) -> list[ActiveFault]:
+    """List the faults in force."""
+    return faults_of(request).active()
+
+
+@router.delete("/faults", status_code=status.HTTP_204_NO_CONTENT)
+async def clear_faults(request: Request) -> Response:
+    """Remove every fault."""
+    faults_of(request).clear()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,116 @@
+"""Wiring of the paper exchange: state file, prices, matcher, routes and error shapes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from decimal import Decimal
+
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from libs.common.errors import ConfigurationError
+from libs.common.ops import ops_router
+from libs.common.service import bootstrap, mount_ops
+from services.paper import admin, api, markets
+from services.paper.accounts import KeyRing
+from services.paper.config import PaperSettings, PriceFeedKind
+from services.paper.deps import InjectedServerError
+from services.paper.domain import Fees, check_price
+from services.paper.errors import BinanceError
+from services.paper.exchange import Clock, PaperExchange, wall_clock_ms
+from services.paper.faults import Faults
+from services.paper.markets import Market
+from services.paper.matcher import run_matcher
+from services.paper.prices import PriceBoard, PriceFeed, RandomWalkFeed, ReferenceFeed
+from services.paper.store import Store
+
+SERVICE = "paper"
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def _feed(settings: PaperSettings) -> PriceFeed:
+    if settings.price_feed is PriceFeedKind.FIXED:
+        return ReferenceFeed()
+    return RandomWalkFeed(settings.price_seed, settings.price_bucket_ms, settings.price_volatility)
+
+
+def _configured_prices(settings: PaperSettings, listed: Mapping[str, Market]) -> dict[str, Decimal]:
+    for symbol, price in settings.prices.items():
+        if symbol not in listed:
+            raise ConfigurationError(f"SPARKY_PAPER_PRICES names {symbol}, which is not listed")
+        try:
+            check_price(listed[symbol], price)
+        except BinanceError:
+            raise ConfigurationError(
+                f"SPARKY_PAPER_PRICES: {symbol} at {price} is off its tick or limits"
+            ) from None
+    return settings.prices
+
+
+async def build_exchange(settings: PaperSettings, store: Store, clock: Clock) -> PaperExchange:
+    """Assemble the exchange over an open store, with the prices pinned before a restart."""
+    listed = markets.index(markets.CATALOGUE)
+    board = PriceBoard(listed, _feed(settings), _configured_prices(settings, listed))
+    pinned = await store.pinned_prices()
+    board.pin({s: Decimal(p) for s, p in pinned.items() if s in listed})
+    fees = Fees(settings.taker_fee, settings.maker_fee, settings.slippage_bps)
+    return PaperExchange(store, listed, board, fees, clock)
+
+
+def _lifespan(settings: PaperSettings, clock: Clock) -> Lifespan:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await Store.open(settings.state_path)
+        app.state.store = store
+        app.state.exchange = await build_exchange(settings, store, clock)
+        app.state.keys = KeyRing(store, clock)
+        matcher = asyncio.create_task(run_matcher(app.state.exchange, settings.match_interval_s))
+        try:
+            yield
+        finally:
+            matcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await matcher
+            await store.close()
+
+    return lifespan
+
+
+async def _binance_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, BinanceError):  # pragma: no cover - registered for BinanceError
+        raise exc
+    return api.binance_error_response(exc)
+
+
+async def _injected(request: Request, exc: Exception) -> Response:
+    status = exc.status if isinstance(exc, InjectedServerError) else 503
+    return PlainTextResponse("Service Unavailable", status_code=status)
+
+
+def create_app(settings: PaperSettings, *, clock: Clock = wall_clock_ms) -> FastAPI:
+    """Build the paper exchange's app; the state file opens when the app starts."""
+    tracer_provider = bootstrap(SERVICE, settings)
+    app = FastAPI(
+        title="Sparky paper exchange",
+        lifespan=_lifespan(settings, clock),
+        # FastAPI's own request spans follow the same switch as the instrumentation.
+        telemetry={"tracing": settings.trace_requests},
+    )
+    app.state.settings = settings
+    app.state.faults = Faults()
+    app.include_router(api.router)
+    app.include_router(admin.router)
+    app.add_exception_handler(BinanceError, _binance_error)
+    app.add_exception_handler(InjectedServerError, _injected)
+
+    async def store_ready() -> None:
+        await app.state.store.check()
+
+    if settings.trace_requests:
+        mount_ops(app, {"state": store_ready}, tracer_provider)
+    else:
+        app.include_router(ops_router({"state": store_ready}))
+    return app

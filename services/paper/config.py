@@ -1,0 +1,60 @@
+"""Settings of the paper exchange (``SPARKY_PAPER_…``, falling back to ``SPARKY_…``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from libs.common.config import ServiceSettings
+
+DEV_ADMIN_TOKEN = "sop_paper-dev-admin-token-change-me"  # noqa: S105 - refused in prod
+
+
+class PriceFeedKind(StrEnum):
+    """Where unpinned prices come from."""
+
+    RANDOM_WALK = "random_walk"
+    FIXED = "fixed"
+
+
+class PaperSettings(ServiceSettings):
+    """Everything the paper exchange reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SPARKY_PAPER_", extra="ignore", frozen=True)
+
+    http_port: int = Field(default=8106, ge=0, le=65535)
+    state_path: Path = Field(
+        default=Path(".devstack/paper.sqlite3"),
+        description="SQLite file holding accounts, balances, orders and trades.",
+    )
+    admin_token: SecretStr = Field(
+        default=SecretStr(DEV_ADMIN_TOKEN),
+        description="Bearer token of the /admin API (refused as default in prod).",
+    )
+    price_feed: PriceFeedKind = PriceFeedKind.RANDOM_WALK
+    price_seed: str = Field(default="sparky", description="Seed of the random walk.")
+    price_bucket_ms: int = Field(default=1000, ge=1, description="How long a price holds.")
+    price_volatility: Decimal = Field(
+        default=Decimal("0.0005"), ge=0, le=Decimal("0.05"), description="Move per bucket."
+    )
+    prices: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description='Pinned prices, e.g. {"BTCUSDT": "50000"}: they override the feed.',
+    )
+    taker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, lt=1)
+    maker_fee: Decimal = Field(default=Decimal("0.001"), ge=0, lt=1)
+    slippage_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
+    match_interval_s: float = Field(
+        default=1.0, gt=0, description="How often resting limit orders are checked."
+    )
+    max_recv_window_ms: int = Field(default=60_000, ge=1)
+    access_log: bool = True
+    trace_requests: bool = Field(
+        default=False,
+        description="Trace each request. Off by default: ccxt sends no trace context, so "
+        "every span would be a lone root, and tracing doubles the CPU cost of an order.",
+    )

@@ -1,0 +1,137 @@
+"""Binance's error answers: ``{"code": -NNNN, "msg": "..."}`` with the HTTP status Binance uses.
+
+ccxt's ``binance.handle_errors`` picks the exception class from these: first by the exact
+message, then by the code (``binance.exceptions['exact']``). The messages are Binance's own
+words, so ccxt raises here what it raises against the real exchange:
+
+| answer | ccxt raises |
+|---|---|
+| -2014 / -2015, HTTP 401 | AuthenticationError |
+| -1022 bad signature | AuthenticationError |
+| -1021 timestamp outside recvWindow | InvalidNonce |
+| -1121 unknown symbol | BadSymbol |
+| -2010 insufficient balance (exact message) | InsufficientFunds |
+| -2010 duplicate client order id | InvalidOrder |
+| -1013 LOT_SIZE / PRICE_FILTER (matched in the body) | InvalidOrder |
+| -1013 NOTIONAL | BadRequest (as against Binance) |
+| -2013 / -2011 unknown order | OrderNotFound |
+| -1003, HTTP 429 | DDoSProtection (ccxt's class for any Binance 429) |
+| -1100 / -1102 / -1115 / -1116 / -1117 / -1128 | BadRequest |
+"""
+
+from __future__ import annotations
+
+
+class BinanceError(Exception):
+    """An error answer in Binance's shape; raised anywhere, rendered by the API layer."""
+
+    def __init__(self, code: int, msg: str, status: int = 400, retry_after_s: int | None = None):
+        super().__init__(f"{code}: {msg}")
+        self.code = code
+        self.msg = msg
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+    def body(self) -> dict[str, object]:
+        """Return the JSON body Binance sends."""
+        return {"code": self.code, "msg": self.msg}
+
+
+def rate_limited() -> BinanceError:
+    """Answer a request over the (injected) rate limit."""
+    return BinanceError(
+        -1003,
+        "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. "
+        "Please use WebSocket Streams for live updates to avoid polling the API.",
+        status=429,
+        retry_after_s=1,
+    )
+
+
+def api_key_format_invalid() -> BinanceError:
+    """Answer a signed request without a usable ``X-MBX-APIKEY`` header."""
+    return BinanceError(-2014, "API-key format invalid.", status=401)
+
+
+def invalid_api_key() -> BinanceError:
+    """Answer an unknown or disabled API key."""
+    return BinanceError(-2015, "Invalid API-key, IP, or permissions for action.", status=401)
+
+
+def bad_signature() -> BinanceError:
+    """Answer a request whose HMAC does not match the key's secret."""
+    return BinanceError(-1022, "Signature for this request is not valid.")
+
+
+def outside_recv_window() -> BinanceError:
+    """Answer a request whose timestamp is too old or too far ahead."""
+    return BinanceError(-1021, "Timestamp for this request is outside of the recvWindow.")
+
+
+def recv_window_too_large(limit_ms: int) -> BinanceError:
+    """Answer a recvWindow above the allowed maximum."""
+    return BinanceError(-1131, f"recvWindow must be less than {limit_ms}.")
+
+
+def mandatory(name: str) -> BinanceError:
+    """Answer a request missing parameter ``name``."""
+    return BinanceError(
+        -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
+    )
+
+
+def illegal(name: str, legal: str) -> BinanceError:
+    """Answer a parameter whose value is not of the legal form."""
+    return BinanceError(
+        -1100, f"Illegal characters found in parameter '{name}'; legal range is '{legal}'."
+    )
+
+
+def invalid_combination() -> BinanceError:
+    """Answer parameters that exclude each other (quantity and quoteOrderQty)."""
+    return BinanceError(-1128, "Combination of optional parameters invalid.")
+
+
+def invalid_side() -> BinanceError:
+    """Answer a side other than BUY or SELL."""
+    return BinanceError(-1117, "Invalid side.")
+
+
+def invalid_order_type() -> BinanceError:
+    """Answer an order type the paper exchange does not offer."""
+    return BinanceError(-1116, "Invalid orderType.")
+
+
+def invalid_time_in_force() -> BinanceError:
+    """Answer a timeInForce other than GTC, IOC or FOK."""
+    return BinanceError(-1115, "Invalid timeInForce.")
+
+
+def invalid_symbol() -> BinanceError:
+    """Answer a symbol the exchange does not list."""
+    return BinanceError(-1121, "Invalid symbol.")
+
+
+def filter_failure(name: str) -> BinanceError:
+    """Answer an order breaking filter ``name`` (LOT_SIZE, PRICE_FILTER, NOTIONAL)."""
+    return BinanceError(-1013, f"Filter failure: {name}")
+
+
+def insufficient_balance() -> BinanceError:
+    """Answer an order the account cannot pay for."""
+    return BinanceError(-2010, "Account has insufficient balance for requested action.")
+
+
+def duplicate_order() -> BinanceError:
+    """Answer a newClientOrderId the account has used before."""
+    return BinanceError(-2010, "Duplicate order sent.")
+
+
+def order_does_not_exist() -> BinanceError:
+    """Answer a query for an order the account does not have."""
+    return BinanceError(-2013, "Order does not exist.")
+
+
+def unknown_order() -> BinanceError:
+    """Answer a cancel of an order that does not exist or is no longer open."""
+    return BinanceError(-2011, "Unknown order sent.")

@@ -1,0 +1,220 @@
+"""The paper exchange as a subprocess, for tests and benchmarks; and ccxt's recipe to drive it.
+
+    with paper_exchange(tmp_path) as paper:
+        account = await paper.create_account({"USDT": "10000"})
+        exchange = ccxt.async_support.binance(ccxt_config(paper.base_url, account.api_key,
+                                                          account.secret))
+
+The process listens on a free loopback port and keeps its state in ``<dir>/paper.sqlite3``;
+`PaperExchangeProcess.kill` (SIGKILL) then `start` brings it back on the same port and file.
+Prices default to the fixed feed (every market at its reference price, BTCUSDT 60000).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import ccxt.async_support as ccxt_async
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 15.0
+
+
+def ccxt_config(base_url: str, api_key: str, secret: str) -> dict[str, Any]:
+    """Return the config that makes ccxt's unmodified ``binance`` class trade on the paper exchange.
+
+    ``base_url`` is the exchange's root (``http://127.0.0.1:8106``); ``/api/v3`` is added unless
+    it is there already. Only the spot code path is used: ``fetchCurrencies`` off (it would call
+    ``sapi``), margin pairs off, and markets loaded from ``/api/v3/exchangeInfo`` only.
+    """
+    root = base_url.rstrip("/").removesuffix("/api/v3")
+    api = f"{root}/api/v3"
+    return {
+        "apiKey": api_key,
+        "secret": secret,
+        "enableRateLimit": True,
+        "options": {
+            "fetchCurrencies": False,
+            "fetchMargins": False,
+            "fetchMarkets": {"types": ["spot"]},
+        },
+        "urls": {"api": {"public": api, "private": api}},
+    }
+
+
+@dataclass(frozen=True)
+class PaperAccount:
+    """A paper account's id and credentials, as the admin API returned them."""
+
+    account_id: int
+    api_key: str
+    secret: str
+
+
+def free_port() -> int:
+    """Return a loopback port that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PaperExchangeProcess:
+    """One paper exchange process: start, stop, SIGKILL, and its admin API."""
+
+    def __init__(self, state_dir: Path, env: Mapping[str, str] | None = None) -> None:
+        self.state_path = state_dir / "paper.sqlite3"
+        self.log_path = state_dir / "paper.log"
+        self.port = free_port()
+        self.admin_token = "sop_" + secrets.token_urlsafe(24)
+        self._env = {
+            **os.environ,
+            "SPARKY_ENVIRONMENT": "test",
+            "SPARKY_PAPER_HTTP_HOST": "127.0.0.1",
+            "SPARKY_PAPER_HTTP_PORT": str(self.port),
+            "SPARKY_PAPER_STATE_PATH": str(self.state_path),
+            "SPARKY_PAPER_ADMIN_TOKEN": self.admin_token,
+            "SPARKY_PAPER_PRICE_FEED": "fixed",
+            "SPARKY_PAPER_MATCH_INTERVAL_S": "0.2",
+            **(env or {}),
+        }
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The exchange's root URL (ccxt's API URL is this plus ``/api/v3``)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start the process and wait until it answers ``/api/v3/ping``."""
+        with self.log_path.open("ab") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "services.paper"],
+                cwd=REPO_ROOT,
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_ready(time.monotonic() + STARTUP_TIMEOUT_S)
+
+    def _wait_ready(self, deadline: float) -> None:
+        assert self._proc is not None
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"paper exchange exited: {self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/api/v3/ping", timeout=1) as resp:  # noqa: S310
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"paper exchange did not start in time: {self.log_tail()}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        """Return the end of the process's log (for failure messages)."""
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def kill(self) -> None:
+        """SIGKILL the process: no shutdown, no flush; what was committed must survive."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGKILL)
+            self._proc.wait(timeout=STOP_TIMEOUT_S)
+        self._proc = None
+
+    def stop(self) -> None:
+        """SIGTERM the process and wait for a graceful exit (SIGKILL if it hangs)."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    async def _admin(self, method: str, path: str, body: object = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.admin_token}"}
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=10) as client:
+            response = await client.request(method, path, json=body, headers=headers)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    async def create_account(
+        self, balances: Mapping[str, str | int | Decimal], label: str = ""
+    ) -> PaperAccount:
+        """Create an account with these free balances."""
+        body = {"label": label, "balances": {a: str(v) for a, v in balances.items()}}
+        created = await self._admin("POST", "/admin/accounts", body)
+        return PaperAccount(created["account_id"], created["api_key"], created["secret"])
+
+    async def balances(self, account_id: int) -> dict[str, tuple[Decimal, Decimal]]:
+        """Return an account's ``{asset: (free, locked)}``."""
+        view = await self._admin("GET", f"/admin/accounts/{account_id}")
+        return {b["asset"]: (Decimal(b["free"]), Decimal(b["locked"])) for b in view["balances"]}
+
+    async def disable_account(self, account_id: int) -> None:
+        """Make an account's API key stop working."""
+        await self._admin("DELETE", f"/admin/accounts/{account_id}")
+
+    async def set_prices(
+        self, prices: Mapping[str, str | int | Decimal], *, match: bool = True
+    ) -> int:
+        """Pin prices; return how many resting orders they filled (none unless ``match``)."""
+        body = {"prices": {s: str(p) for s, p in prices.items()}}
+        path = "/admin/prices" if match else "/admin/prices?match=false"
+        view = await self._admin("PUT", path, body)
+        return int(view["filled"])
+
+    async def clear_prices(self) -> None:
+        """Unpin every price."""
+        await self._admin("DELETE", "/admin/prices")
+
+    async def add_fault(self, kind: str, **spec: object) -> dict[str, Any]:
+        """Inject a fault (see services/paper/faults.py for the fields)."""
+        fault: dict[str, Any] = await self._admin("POST", "/admin/faults", {"kind": kind, **spec})
+        return fault
+
+    async def clear_faults(self) -> None:
+        """Remove every injected fault."""
+        await self._admin("DELETE", "/admin/faults")
+
+    def client(self, account: PaperAccount, **config: Any) -> Any:
+        """Return a ccxt async binance client for ``account`` (close it after use).
+
+        ``config`` is added to `ccxt_config`'s; its ``options`` are merged into the recipe's.
+        """
+        recipe = ccxt_config(self.base_url, account.api_key, account.secret)
+        options = {**recipe["options"], **config.pop("options", {})}
+        return ccxt_async.binance({**recipe, **config, "options": options})
+
+
+@contextmanager
+def paper_exchange(
+    state_dir: Path, env: Mapping[str, str] | None = None
+) -> Iterator[PaperExchangeProcess]:
+    """Run a paper exchange keeping its state in ``state_dir``; stop it on exit."""
+    process = PaperExchangeProcess(state_dir, env)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
