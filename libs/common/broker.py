@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from faststream.nats import NatsBroker
@@ -38,6 +39,8 @@ def make_broker(
         reconnect_time_wait=1,
         connect_timeout=5,
         graceful_timeout=15.0,
+        # faststream's own lines go through our JSON, redacting handler, not its coloured one.
+        logger=logging.getLogger("faststream"),
         middlewares=(
             NatsTelemetryMiddleware(tracer_provider=tracer_provider),
             NatsPrometheusMiddleware(

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError
 from prometheus_client import Counter, Gauge, Histogram
@@ -92,6 +91,13 @@ class ConsumerPolicy:
     def backoff(self, attempt: int) -> float:
         """Return the pause before retry number ``attempt`` (0-based)."""
         return float(min(self.retry_max_s, self.retry_initial_s * 2**attempt))
+
+
+def _raise_if_cancelled() -> None:
+    # nats-py's fetch can turn a cancellation into a timeout; do not swallow a shutdown.
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def tenant_from_subject(subject: str) -> str:
@@ -244,10 +250,24 @@ class _Partition:
             log.warning("consumer %s exists with another configuration: %s", self.durable, exc)
 
     async def run(self) -> None:
-        """Fetch and dispatch until stopped."""
-        js, spec = self.owner._js, self.owner.spec  # noqa: SLF001
-        sub = await js.pull_subscribe_bind(self.durable, stream=spec.stream)
+        """Fetch and dispatch until stopped; a failed fetch loop (NATS away, consumer deleted)
+        is logged and started again, never left dead.
+        """
         beat = asyncio.create_task(self._heartbeat())
+        try:
+            while not self.stopping:
+                try:
+                    await self._fetch_loop()
+                except Exception:  # logged loudly; the loop is the partition's only worker
+                    log.exception("%s: fetch loop failed; restarting", self.durable)
+                    await asyncio.sleep(1.0)
+        finally:
+            beat.cancel()
+
+    async def _fetch_loop(self) -> None:
+        js, spec = self.owner._js, self.owner.spec  # noqa: SLF001
+        await self.bind()
+        sub = await js.pull_subscribe_bind(self.durable, stream=spec.stream)
         try:
             await self._await_redeliveries()
             while not self.stopping:
@@ -255,12 +275,12 @@ class _Partition:
                     msgs = await sub.fetch(
                         spec.policy.batch_size, timeout=spec.policy.fetch_timeout_s
                     )
-                except NatsTimeoutError:
+                except TimeoutError:  # nats-py raises its own or asyncio's: both mean "none yet"
+                    _raise_if_cancelled()
                     continue
                 for msg in msgs:
                     self._dispatch(msg)
         finally:
-            beat.cancel()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 

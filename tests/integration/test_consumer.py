@@ -264,3 +264,12 @@ async def test_a_long_handler_is_not_redelivered_meanwhile(
     await until(lambda: harness.recorder.seen["t"] == [0, 1], timeout_s=15)
     assert calls == [0, 1]
     assert redelivered == [0, 0]  # in-progress acks kept the server from redelivering
+
+
+async def test_messages_after_an_idle_spell_are_still_handled(harness: Harness) -> None:
+    await harness.start(nothing).start()
+    await harness.publish("t", 0)
+    await until(lambda: harness.recorder.seen["t"] == [0])
+    await asyncio.sleep(FAST.fetch_timeout_s * 8)  # several fetches time out with nothing
+    await harness.publish("t", 1)
+    await until(lambda: harness.recorder.seen["t"] == [0, 1])
