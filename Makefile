@@ -51,6 +51,7 @@ test-e2e: $(STAMP) ## End-to-end tests of the whole pipeline
 bench: $(STAMP) ## Benchmarks: print figures (record them in docs/benchmarks.md)
 	$(BIN)/python -m benchmarks.bench_common
 	$(BIN)/python -m benchmarks.bench_paper
+	$(BIN)/python -m benchmarks.bench_billing
 
 run: $(STAMP) ## Start the stack locally (infrastructure check, topology, every service that exists)
 	$(BIN)/python -m scripts.run

@@ -1,0 +1,1 @@
+"""Billing's connections to the outside: the KV buckets and Stripe."""

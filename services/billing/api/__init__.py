@@ -1,0 +1,1 @@
+"""Billing's HTTP API: operator routes, tenant routes, and Stripe's webhook."""

@@ -1,0 +1,102 @@
+"""What every route needs: the use cases, operator authentication, and error answers."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import SecretStr
+
+from libs.common.auth import api_key_from
+from libs.common.errors import SparkyError
+from services.billing.accounts import Accounts
+from services.billing.api_keys import ApiKeys
+from services.billing.counting import Usage
+from services.billing.errors import (
+    BillingError,
+    ConflictError,
+    InvalidRequestError,
+    LimitReachedError,
+    NotConfiguredError,
+    NotFoundError,
+    NothingCreatedError,
+    PaymentProviderError,
+    PublishError,
+    SignatureError,
+)
+from services.billing.payments import Payments
+from services.billing.webhooks import Webhooks
+
+RETRY_AFTER_S = "5"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The use cases, built once per app."""
+
+    accounts: Accounts
+    webhooks: Webhooks
+    api_keys: ApiKeys
+    payments: Payments
+    usage: Usage
+    operator_token: SecretStr
+
+
+def services(request: Request) -> Services:
+    """FastAPI dependency: the app's use cases."""
+    found: Services = request.app.state.services
+    return found
+
+
+def require_operator(request: Request) -> None:
+    """FastAPI dependency: refuse anything but the operator token (tenant API keys too)."""
+    presented = api_key_from(request) or ""
+    expected = services(request).operator_token.get_secret_value()
+    if not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="This needs the operator token: send 'Authorization: Bearer sop_…'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+_STATUS: dict[type[SparkyError], int] = {
+    NotFoundError: status.HTTP_404_NOT_FOUND,
+    ConflictError: status.HTTP_409_CONFLICT,
+    LimitReachedError: status.HTTP_403_FORBIDDEN,
+    InvalidRequestError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    SignatureError: status.HTTP_400_BAD_REQUEST,
+    NotConfiguredError: status.HTTP_503_SERVICE_UNAVAILABLE,
+    NothingCreatedError: status.HTTP_503_SERVICE_UNAVAILABLE,
+    PaymentProviderError: status.HTTP_503_SERVICE_UNAVAILABLE,
+    PublishError: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+_PUBLISH_FAILED = (
+    "The change is saved but not yet in effect everywhere; it will be within a minute. "
+    "Retrying is safe."
+)
+
+
+async def _answer(request: Request, exc: Exception) -> JSONResponse:
+    code = next(c for kind, c in _STATUS.items() if isinstance(exc, kind))
+    detail = _PUBLISH_FAILED if isinstance(exc, PublishError) else _message(exc)
+    headers = {"Retry-After": RETRY_AFTER_S} if code == status.HTTP_503_SERVICE_UNAVAILABLE else {}
+    return JSONResponse({"detail": detail}, status_code=code, headers=headers)
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, BillingError):
+        return exc.message
+    return str(exc)
+
+
+def install_error_answers(app: FastAPI) -> None:
+    """Answer billing's errors with their status code and a sentence for the caller."""
+    for kind in _STATUS:
+        app.add_exception_handler(kind, _answer)

@@ -1,0 +1,119 @@
+"""Tenant routes: a tenant manages its own webhooks and API keys and reads its usage.
+
+The caller is whoever its API key says (``CurrentTenant``); no route takes a tenant id, so
+a key can reach nothing of another tenant's.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from libs.common.auth import CurrentTenant
+from services.billing.api.deps import ServicesDep
+from services.billing.schemas import (
+    AT_ONCE,
+    ApiKeyCreated,
+    ApiKeySpec,
+    ApiKeyView,
+    CheckoutSpec,
+    Link,
+    Rotation,
+    TenantView,
+    WebhookChange,
+    WebhookCreated,
+    WebhookSpec,
+    WebhookView,
+)
+from services.billing.usage import Period, UsageRow
+
+router = APIRouter(prefix="/api/v1", tags=["tenant"])
+
+From = Annotated[date | None, Query(alias="from", description="First UTC day (or month).")]
+To = Annotated[date | None, Query(alias="to", description="Last UTC day (or month).")]
+
+
+@router.get("/account")
+async def my_account(me: CurrentTenant, s: ServicesDep) -> TenantView:
+    """Your plan, the limits in force and your payment standing."""
+    return await s.accounts.get(me.tenant_id)
+
+
+@router.get("/webhooks")
+async def my_webhooks(me: CurrentTenant, s: ServicesDep) -> list[WebhookView]:
+    return await s.webhooks.list_webhooks(me.tenant_id)
+
+
+@router.post("/webhooks", status_code=status.HTTP_201_CREATED)
+async def new_webhook(spec: WebhookSpec, me: CurrentTenant, s: ServicesDep) -> WebhookCreated:
+    """Add a webhook (one per strategy); its URL is shown this once."""
+    return await s.webhooks.create_webhook(me.tenant_id, spec)
+
+
+@router.patch("/webhooks/{webhook_id}")
+async def change_webhook(
+    webhook_id: str, change: WebhookChange, me: CurrentTenant, s: ServicesDep
+) -> WebhookView:
+    return await s.webhooks.update_webhook(me.tenant_id, webhook_id, change)
+
+
+@router.post("/webhooks/{webhook_id}/rotate", status_code=status.HTTP_201_CREATED)
+async def rotate_webhook(
+    webhook_id: str, me: CurrentTenant, s: ServicesDep, rotation: Rotation = AT_ONCE
+) -> WebhookCreated:
+    return await s.webhooks.rotate_webhook(me.tenant_id, webhook_id, rotation)
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_webhook(webhook_id: str, me: CurrentTenant, s: ServicesDep) -> Response:
+    await s.webhooks.revoke_webhook(me.tenant_id, webhook_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/api-keys")
+async def my_api_keys(me: CurrentTenant, s: ServicesDep) -> list[ApiKeyView]:
+    return await s.api_keys.list_api_keys(me.tenant_id)
+
+
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED)
+async def new_api_key(spec: ApiKeySpec, me: CurrentTenant, s: ServicesDep) -> ApiKeyCreated:
+    return await s.api_keys.create_api_key(me.tenant_id, spec)
+
+
+@router.post("/api-keys/{key_id}/rotate", status_code=status.HTTP_201_CREATED)
+async def rotate_api_key(
+    key_id: str, me: CurrentTenant, s: ServicesDep, rotation: Rotation = AT_ONCE
+) -> ApiKeyCreated:
+    return await s.api_keys.rotate_api_key(me.tenant_id, key_id, rotation)
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_api_key(key_id: str, me: CurrentTenant, s: ServicesDep) -> Response:
+    await s.api_keys.revoke_api_key(me.tenant_id, key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/usage")
+async def my_usage(
+    me: CurrentTenant,
+    s: ServicesDep,
+    period: Period = Period.DAY,
+    start: From = None,
+    end: To = None,
+) -> list[UsageRow]:
+    """Your alerts and orders per UTC day (default: the last 30) or month (the last 12)."""
+    return await s.usage.report(period, start, end, me.tenant_id)
+
+
+@router.post("/billing/checkout")
+async def checkout(spec: CheckoutSpec, me: CurrentTenant, s: ServicesDep) -> Link:
+    """A Stripe Checkout link to subscribe to a plan."""
+    return await s.payments.checkout(me.tenant_id, spec.plan)
+
+
+@router.post("/billing/portal")
+async def portal(me: CurrentTenant, s: ServicesDep) -> Link:
+    """A link to Stripe's portal: invoices, payment method, cancellation."""
+    return await s.payments.portal(me.tenant_id)

@@ -1,0 +1,167 @@
+"""Billing's wiring: Postgres, NATS (buckets, mirrors, the usage consumer), the HTTP API.
+
+Start-up order: migrate the schema, connect to NATS and create the topology, re-sync the
+buckets from Postgres (so a wiped NATS recovers before anyone reads), load the key mirrors
+that authenticate tenants, then start the usage consumer and the background jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+from faststream.nats import NatsBroker
+from nats.aio.client import Client
+from opentelemetry.sdk.trace import TracerProvider
+
+from libs.common.auth import ApiKeyAuthenticator
+from libs.common.broker import make_broker
+from libs.common.db import make_engine, upgrade
+from libs.common.errors import ConfigurationError
+from libs.common.jetstream import ensure_topology
+from libs.common.kv_mirror import KVMirror
+from libs.common.messages.types import utcnow
+from libs.common.records import ApiKeyRecord, TenantRecord
+from libs.common.service import mount_ops, nats_check, postgres_check
+from libs.common.telemetry import build_tracer_provider
+from libs.common.topology import Topology
+from services.billing.accounts import Accounts
+from services.billing.adapters.kv import KvStore
+from services.billing.adapters.stripe_client import StripeGateway
+from services.billing.api import operator, stripe_webhook, tenant
+from services.billing.api.deps import Services, install_error_answers
+from services.billing.api_keys import ApiKeys
+from services.billing.config import BillingSettings
+from services.billing.context import Context
+from services.billing.counting import Usage
+from services.billing.errors import InvalidRequestError
+from services.billing.handlers import UsageConsumer
+from services.billing.jobs import Maintenance
+from services.billing.payments import Payments
+from services.billing.sync import reconcile
+from services.billing.webhooks import Webhooks
+
+log = logging.getLogger(__name__)
+
+SERVICE = "billing"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(
+    settings: BillingSettings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """Build the billing app; nothing connects until its lifespan starts."""
+    provider = tracer_provider or build_tracer_provider(SERVICE)
+    topology = Topology.from_settings(settings)
+    engine = make_engine(
+        settings.database_url, settings.database_schema, pool_size=settings.database_pool_size
+    )
+    ctx = Context(settings, engine, KvStore(topology, timeout_s=settings.kv_timeout_s), clock)
+    gateway = _gateway(settings)
+    usage = Usage(ctx)
+    broker = make_broker(settings, SERVICE, tracer_provider=provider)
+    consumer = UsageConsumer(usage, broker, topology, settings.usage_max_deliver)
+    app = FastAPI(
+        title="Sparky billing",
+        lifespan=_lifespan(ctx, topology, broker, gateway, consumer),
+    )
+    app.state.services = Services(
+        accounts=Accounts(ctx),
+        webhooks=Webhooks(ctx),
+        api_keys=ApiKeys(ctx),
+        payments=Payments(ctx, gateway),
+        usage=usage,
+        operator_token=settings.operator_token,
+    )
+    app.state.maintenance = Maintenance(ctx)
+    for router in (operator.router, tenant.router, stripe_webhook.router):
+        app.include_router(router)
+    install_error_answers(app)
+    mount_ops(app, {"nats": nats_check(broker), "postgres": postgres_check(engine)}, provider)
+    return app
+
+
+def _gateway(settings: BillingSettings) -> StripeGateway | None:
+    if settings.stripe_api_key is None:
+        return None
+    return StripeGateway(
+        settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base
+    )
+
+
+def _lifespan(
+    ctx: Context,
+    topology: Topology,
+    broker: NatsBroker,
+    gateway: StripeGateway | None,
+    consumer: UsageConsumer,
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings = ctx.settings
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(ctx.engine.dispose)
+            if gateway is not None:
+                stack.push_async_callback(gateway.close)
+            await upgrade(MIGRATIONS, settings.database_url, settings.database_schema)
+            await _check_plans(ctx)
+            stack.push_async_callback(broker.stop)
+            nc = await broker.connect()
+            await ensure_topology(nc.jetstream(), topology)
+            await ctx.kv.open(nc)
+            await reconcile(ctx)  # a wiped or stale NATS is repaired before anyone reads
+            app.state.authenticator = await _authenticator(stack, nc, topology, ctx)
+            await broker.start()
+            counting = consumer.run(
+                nc.jetstream(), settings.usage_batch_size, settings.usage_batch_wait_s
+            )
+            for name, job in (("usage", counting), ("jobs", app.state.maintenance.run_forever())):
+                stack.push_async_callback(_cancel, asyncio.create_task(job, name=f"billing-{name}"))
+            yield
+
+    return lifespan
+
+
+async def _authenticator(
+    stack: contextlib.AsyncExitStack, nc: Client, topology: Topology, ctx: Context
+) -> ApiKeyAuthenticator:
+    """Start in-memory copies of the api-keys and tenants buckets; stop them on exit."""
+    js = nc.jetstream()
+    keys = KVMirror(
+        nc, await js.key_value(topology.api_keys_bucket), ApiKeyRecord.model_validate_json
+    )
+    tenants = KVMirror(
+        nc, await js.key_value(topology.tenants_bucket), TenantRecord.model_validate_json
+    )
+    for mirror in (keys, tenants):
+        stack.push_async_callback(mirror.stop)
+        await mirror.start()
+    return ApiKeyAuthenticator(keys, tenants, clock=ctx.clock)
+
+
+async def _check_plans(ctx: Context) -> None:
+    """Refuse to start when the configured default or fallback plan does not exist."""
+    settings = ctx.settings
+    try:
+        async with ctx.engine.connect() as conn:
+            plans = await ctx.plans(conn, settings.default_plan, settings.fallback_plan)
+    except InvalidRequestError as exc:
+        raise ConfigurationError(f"default_plan or fallback_plan: {exc.message}") from exc
+    for price, plan in settings.stripe_prices.items():
+        if plan not in plans:
+            log.warning("a Stripe price maps to no plan", extra={"price": price, "plan": plan})
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

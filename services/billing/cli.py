@@ -1,0 +1,42 @@
+"""``sparky``: the operator's command line, a client of billing's HTTP API.
+
+Settings come from the environment: ``SPARKY_BILLING_URL`` (default http://127.0.0.1:8101)
+and ``SPARKY_OPERATOR_TOKEN`` (never a command-line argument: it would show in ``ps``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from services.billing.cli_client import DEFAULT_URL, BillingApi
+from services.billing.cli_secrets import key_app, token_app, usage_app
+from services.billing.cli_tenants import plan_app, tenant_app
+
+app = typer.Typer(help="Operate Sparky's tenants, plans, tokens and usage.", no_args_is_help=True)
+for sub, name in (
+    (tenant_app, "tenant"),
+    (plan_app, "plan"),
+    (token_app, "token"),
+    (key_app, "apikey"),
+    (usage_app, "usage"),
+):
+    app.add_typer(sub, name=name, no_args_is_help=True)
+
+
+@app.callback()
+def _connect(
+    ctx: typer.Context,
+    url: Annotated[
+        str, typer.Option(envvar="SPARKY_BILLING_URL", help="Billing's API.")
+    ] = DEFAULT_URL,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON answers.")] = False,  # noqa: FBT002
+) -> None:
+    ctx.obj = BillingApi(url, os.environ.get("SPARKY_OPERATOR_TOKEN", ""), as_json=as_json)
+
+
+def main() -> None:
+    """Run the ``sparky`` command."""
+    app()

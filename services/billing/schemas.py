@@ -1,0 +1,173 @@
+"""What billing's HTTP API accepts and answers. Secrets appear only in ``…Created`` answers."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from libs.common.messages.types import Label, UtcDatetime
+from libs.common.records import PlanLimits
+from services.billing.credentials import CredentialState, normalise_allowlist
+from services.billing.errors import InvalidRequestError
+from services.billing.plans import Lifecycle, LimitOverrides, PaymentState
+
+MAX_ROTATION_GRACE_S = 30 * 86_400
+
+
+class Request(BaseModel):
+    """A request body: unknown fields are refused so that typos do not go unnoticed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+def _allowlist(value: list[str]) -> list[str]:
+    try:
+        return list(normalise_allowlist(value))
+    except InvalidRequestError as exc:
+        raise ValueError(exc.message) from None
+
+
+class WebhookSpec(Request):
+    """A new webhook: a label (one per strategy), where it may be called from, a passphrase."""
+
+    label: Label = "default"
+    allowed_ips: list[str] = Field(
+        default_factory=list,
+        description='CIDRs or IPs, or "tradingview" for TradingView\'s addresses; empty: any.',
+    )
+    passphrase: SecretStr | None = Field(
+        default=None, description="If set, alerts must carry it in their `passphrase` field."
+    )
+
+    _check_ips = field_validator("allowed_ips")(_allowlist)
+
+
+class WebhookChange(Request):
+    """Fields to change on a webhook; a null passphrase removes it."""
+
+    label: Label | None = None
+    allowed_ips: list[str] | None = None
+    passphrase: SecretStr | None = None
+
+    @field_validator("allowed_ips")
+    @classmethod
+    def _check_ips(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _allowlist(value)
+
+
+class Rotation(Request):
+    """How long the old secret keeps working next to the new one (0: stops at once)."""
+
+    grace_seconds: int = Field(default=0, ge=0, le=MAX_ROTATION_GRACE_S)
+
+
+AT_ONCE = Rotation()
+"""A rotation without grace: the default when a rotate request has no body."""
+
+
+class ApiKeySpec(Request):
+    label: Label = "default"
+
+
+class TenantSpec(Request):
+    """A new tenant; it gets a first webhook and API key unless ``webhook`` is null."""
+
+    name: str = Field(min_length=1, max_length=200)
+    plan: str | None = Field(default=None, description="Defaults to the configured plan.")
+    webhook: WebhookSpec | None = WebhookSpec()
+    api_key_label: Label = "default"
+
+
+class PlanChange(Request):
+    """The tenant's plan and the limits it overrides (replacing earlier overrides)."""
+
+    plan: str
+    overrides: LimitOverrides = LimitOverrides()
+
+
+class CheckoutSpec(Request):
+    plan: str
+
+
+class TokenView(Answer):
+    """A webhook token as listings show it: never more than its first 8 characters."""
+
+    prefix: str
+    state: CredentialState
+    created_at: UtcDatetime
+    expires_at: UtcDatetime | None
+
+
+class WebhookView(Answer):
+    webhook_id: str
+    label: str
+    allowed_ips: list[str]
+    has_passphrase: bool
+    state: CredentialState
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None
+    tokens: list[TokenView]
+
+
+class WebhookCreated(Answer):
+    """A webhook with its token and URL, shown this once."""
+
+    webhook: WebhookView
+    token: str
+    url: str
+
+
+class ApiKeyView(Answer):
+    key_id: str
+    label: str
+    prefix: str
+    state: CredentialState
+    created_at: UtcDatetime
+    expires_at: UtcDatetime | None
+    revoked_at: UtcDatetime | None
+
+
+class ApiKeyCreated(Answer):
+    """An API key, shown this once."""
+
+    api_key: ApiKeyView
+    key: str
+
+
+class TenantView(Answer):
+    tenant_id: str
+    name: str
+    status: Lifecycle
+    plan: str
+    plan_in_force: str = Field(description="The fallback plan once a failed payment lapsed.")
+    limits: PlanLimits
+    overrides: dict[str, bool | int | None]
+    payment_state: PaymentState
+    grace_ends_at: UtcDatetime | None
+    subscription_status: str | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    deleted_at: UtcDatetime | None
+
+
+class TenantCreated(Answer):
+    tenant: TenantView
+    webhook: WebhookCreated | None
+    api_key: ApiKeyCreated
+
+
+class TenantPage(Answer):
+    tenants: list[TenantView]
+    next_after: str | None = Field(description="Pass as `after` for the next page.")
+
+
+class PlanView(Answer):
+    name: str
+    limits: PlanLimits
+
+
+class Link(Answer):
+    url: str

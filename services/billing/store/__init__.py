@@ -1,0 +1,1 @@
+"""Postgres access: one module per table group; callers own the transaction."""

@@ -1,0 +1,158 @@
+"""Test helpers for billing: a movable clock, an app served on a real port, a fake Stripe,
+events signed the way Stripe signs them, and waiting on the KV buckets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
+
+import stripe
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from libs.common.ids import new_id
+
+OPERATOR_TOKEN = "sop_test-operator-token-0123456789"
+STRIPE_SECRET = "whsec_test_secret_0123456789"
+STRIPE_PRICES = {"price_basic_m": "basic", "price_pro_m": "pro"}
+
+
+class Clock:
+    """A clock the test moves; starts at the real time so Stripe's tolerance check agrees."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+async def eventually(predicate: Callable[[], bool], timeout_s: float = 2.0) -> float:
+    """Wait until ``predicate`` holds; return the seconds it took, or fail after the timeout."""
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout_s:
+            raise AssertionError(f"not true within {timeout_s} s")
+        await asyncio.sleep(0.005)
+    return time.monotonic() - start
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = 2.0) -> float:
+    """Like `eventually`, for a check that must await (an HTTP call)."""
+    start = time.monotonic()
+    while not await check():
+        if time.monotonic() - start > timeout_s:
+            raise AssertionError(f"not true within {timeout_s} s")
+        await asyncio.sleep(0.01)
+    return time.monotonic() - start
+
+
+def free_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@asynccontextmanager
+async def served(app: Starlette, startup_timeout_s: float = 30.0) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on a free port of this event loop; yield its base URL.
+
+    The app's lifespan is not run: start it beforehand if it has one (LifespanManager).
+    """
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    deadline = time.monotonic() + startup_timeout_s
+    while not server.started:
+        if task.done() or time.monotonic() > deadline:
+            server.should_exit = True
+            await task
+            raise RuntimeError("the app did not start")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 20)
+        sock.close()
+
+
+@dataclass(frozen=True)
+class StripeCall:
+    method: str
+    path: str
+    form: dict[str, list[str]]
+    authorization: str
+
+
+@dataclass
+class FakeStripe:
+    """Answers Checkout and portal session creation with minimal JSON; records every call."""
+
+    calls: list[StripeCall] = field(default_factory=list)
+
+    def app(self) -> Starlette:
+        async def record(request: Request, answer: dict[str, str]) -> JSONResponse:
+            body = (await request.body()).decode()
+            auth = request.headers.get("authorization", "")
+            self.calls.append(StripeCall(request.method, request.url.path, parse_qs(body), auth))
+            return JSONResponse(answer)
+
+        async def checkout(request: Request) -> JSONResponse:
+            url = "https://checkout.stripe.test/c/cs_test_1"
+            return await record(
+                request, {"id": "cs_test_1", "object": "checkout.session", "url": url}
+            )
+
+        async def portal(request: Request) -> JSONResponse:
+            url = "https://billing.stripe.test/p/bps_1"
+            answer = {"id": "bps_1", "object": "billing_portal.session", "url": url}
+            return await record(request, answer)
+
+        return Starlette(
+            routes=[
+                Route("/v1/checkout/sessions", checkout, methods=["POST"]),
+                Route("/v1/billing_portal/sessions", portal, methods=["POST"]),
+            ]
+        )
+
+
+def stripe_event(
+    event_type: str, obj: dict[str, object], *, created: datetime | None = None
+) -> bytes:
+    """Return the JSON body of a Stripe event (ids and times as Stripe writes them)."""
+    when = created or datetime.now(UTC)
+    event = {
+        "id": f"evt_{new_id()}",
+        "object": "event",
+        "api_version": "2025-01-27.acacia",
+        "type": event_type,
+        "created": int(when.timestamp()),
+        "livemode": False,
+        "data": {"object": obj},
+    }
+    return json.dumps(event).encode()
+
+
+def signature(payload: bytes, secret: str = STRIPE_SECRET, *, age_s: int = 0) -> str:
+    """Sign ``payload`` with the stripe library's own helper, ``age_s`` seconds ago."""
+    timestamp = int(time.time()) - age_s
+    header: str = stripe.WebhookSignature.generate_signature_header(
+        payload.decode(), secret, timestamp=timestamp
+    )
+    return header

@@ -1,0 +1,120 @@
+"""When NATS is down: nothing half-created, changes saved and repaired once it is back."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+from asgi_lifespan import LifespanManager
+from opentelemetry.sdk.trace import TracerProvider
+
+from libs.common.records import TenantRecord, TenantStatus
+from libs.common.topology import Topology
+from services.billing.app import create_app
+from services.billing.config import BillingSettings
+from tests.helpers.billing import Clock, free_socket, until
+from tests.integration.billing.conftest import OPERATOR, Billing
+
+
+class PrivateNats:
+    """A nats-server of this test's own, which it may stop and start again."""
+
+    def __init__(self, store: Path) -> None:
+        sock = free_socket()
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.store = store
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        binary = str(Path(sys.executable).parent / "nats-server")
+        args = [binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def private_nats(tmp_path: Path) -> Iterator[PrivateNats]:
+    server = PrivateNats(tmp_path / "js")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def billing_on_private_nats(
+    billing_settings: BillingSettings, private_nats: PrivateNats, clock: Clock
+) -> AsyncIterator[Billing]:
+    settings = billing_settings.model_copy(
+        update={"nats_url": private_nats.url, "kv_timeout_s": 0.5}
+    )
+    app = create_app(settings, clock=clock, tracer_provider=TracerProvider())
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://billing") as http:
+            yield Billing(app, http)
+
+
+async def bucket_keys(url: str, bucket: str) -> list[str]:
+    nc = await nats.connect(url)
+    try:
+        return await (await nc.jetstream().key_value(bucket)).keys()
+    finally:
+        await nc.close()
+
+
+async def tenant_record(url: str, topology: Topology, tenant_id: str) -> TenantRecord:
+    nc = await nats.connect(url)
+    try:
+        entry = await (await nc.jetstream().key_value(topology.tenants_bucket)).get(tenant_id)
+    finally:
+        await nc.close()
+    assert entry.value is not None
+    return TenantRecord.model_validate_json(entry.value)
+
+
+async def test_with_nats_down_nothing_is_half_created_and_changes_are_repaired_later(
+    billing_on_private_nats: Billing, private_nats: PrivateNats, topology: Topology
+) -> None:
+    billing = billing_on_private_nats
+    tenant_id = (await billing.create_tenant())["tenant"]["tenant_id"]
+    private_nats.stop()
+
+    refused = await billing.http.post("/api/v1/tenants", json={"name": "Bob"}, headers=OPERATOR)
+    assert refused.status_code == 503
+    assert refused.json()["detail"].startswith("Nothing was created")
+    listed = await billing.http.get("/api/v1/tenants", headers=OPERATOR)
+    assert [t["tenant_id"] for t in listed.json()["tenants"]] == [tenant_id]
+
+    suspended = await billing.http.post(f"/api/v1/tenants/{tenant_id}/suspend", headers=OPERATOR)
+    assert suspended.status_code == 503
+    assert "saved but not yet in effect" in suspended.json()["detail"]
+    assert suspended.headers["Retry-After"] == "5"
+    shown = await billing.http.get(f"/api/v1/tenants/{tenant_id}", headers=OPERATOR)
+    assert shown.json()["status"] == "suspended"
+
+    private_nats.start()
+
+    async def ready() -> bool:
+        return (await billing.http.get("/readyz")).status_code == 200
+
+    await until(ready, timeout_s=15)
+    # The client may flush what it buffered while disconnected; reconciliation does the rest.
+    await billing.jobs.reconcile()
+    assert await bucket_keys(private_nats.url, topology.tenants_bucket) == [tenant_id]
+    record = await tenant_record(private_nats.url, topology, tenant_id)
+    assert record.status is TenantStatus.SUSPENDED

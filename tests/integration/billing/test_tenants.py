@@ -1,0 +1,118 @@
+"""The operator creates, suspends, re-plans and deletes tenants; the buckets follow."""
+
+from __future__ import annotations
+
+from libs.common.records import TenantStatus, secret_digest
+from tests.helpers.billing import eventually
+from tests.integration.billing.conftest import OPERATOR, Billing, Buckets
+
+
+async def test_a_new_tenant_is_in_every_bucket_within_two_seconds(
+    billing: Billing, buckets: Buckets
+) -> None:
+    created = await billing.create_tenant(plan="basic")
+    tenant_id = created["tenant"]["tenant_id"]
+    token = created["webhook"]["token"]
+    assert created["webhook"]["url"] == f"https://hooks.sparky.test/webhooks/tv/{token}"
+    await eventually(lambda: secret_digest(token) in buckets.tokens)
+    await eventually(lambda: tenant_id in buckets.tenants)
+    await eventually(lambda: secret_digest(created["api_key"]["key"]) in buckets.api_keys)
+    record = buckets.tenants.get(tenant_id)
+    assert record is not None
+    assert record.plan == "basic"
+    assert record.limits.max_webhooks == 10
+    assert record.status is TenantStatus.ACTIVE
+
+
+async def test_suspending_a_tenant_reaches_the_bucket_and_resuming_undoes_it(
+    billing: Billing, buckets: Buckets
+) -> None:
+    tenant_id = (await billing.create_tenant())["tenant"]["tenant_id"]
+    answer = await billing.http.post(f"/api/v1/tenants/{tenant_id}/suspend", headers=OPERATOR)
+    assert answer.json()["status"] == "suspended"
+
+    def status() -> TenantStatus | None:
+        record = buckets.tenants.get(tenant_id)
+        return record.status if record else None
+
+    await eventually(lambda: status() is TenantStatus.SUSPENDED)
+    await billing.http.post(f"/api/v1/tenants/{tenant_id}/resume", headers=OPERATOR)
+    await eventually(lambda: status() is TenantStatus.ACTIVE)
+
+
+async def test_deleting_a_tenant_removes_its_record_tokens_and_keys(
+    billing: Billing, buckets: Buckets
+) -> None:
+    created = await billing.create_tenant()
+    tenant_id = created["tenant"]["tenant_id"]
+    token, key = (
+        secret_digest(created["webhook"]["token"]),
+        secret_digest(created["api_key"]["key"]),
+    )
+    await eventually(lambda: token in buckets.tokens and key in buckets.api_keys)
+    deleted = await billing.http.delete(f"/api/v1/tenants/{tenant_id}", headers=OPERATOR)
+    assert deleted.status_code == 204
+    await eventually(
+        lambda: (
+            tenant_id not in buckets.tenants
+            and token not in buckets.tokens
+            and key not in buckets.api_keys
+        )
+    )
+    shown = await billing.http.get(f"/api/v1/tenants/{tenant_id}", headers=OPERATOR)
+    assert shown.json()["status"] == "deleted"
+    resumed = await billing.http.post(f"/api/v1/tenants/{tenant_id}/resume", headers=OPERATOR)
+    assert resumed.status_code == 409
+    assert "was deleted" in resumed.json()["detail"]
+
+
+async def test_limit_overrides_apply_on_top_of_the_plan(billing: Billing, buckets: Buckets) -> None:
+    tenant_id = (await billing.create_tenant())["tenant"]["tenant_id"]
+    change = {"plan": "basic", "overrides": {"max_webhooks": None, "max_alerts_per_hour": 5}}
+    answer = await billing.http.put(
+        f"/api/v1/tenants/{tenant_id}/plan", json=change, headers=OPERATOR
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["overrides"] == {"max_webhooks": None, "max_alerts_per_hour": 5}
+
+    def limits() -> tuple[object, ...] | None:
+        record = buckets.tenants.get(tenant_id)
+        if record is None or record.plan != "basic":
+            return None
+        lim = record.limits
+        return (lim.live_trading, lim.max_webhooks, lim.max_alerts_per_hour, lim.max_orders_per_day)
+
+    await eventually(lambda: limits() == (True, None, 5, 500))
+
+
+async def test_an_unknown_plan_or_limit_is_refused_in_words(billing: Billing) -> None:
+    tenant_id = (await billing.create_tenant())["tenant"]["tenant_id"]
+    path = f"/api/v1/tenants/{tenant_id}/plan"
+    gold = await billing.http.put(path, json={"plan": "gold"}, headers=OPERATOR)
+    assert gold.status_code == 422
+    assert (
+        gold.json()["detail"]
+        == "There is no plan 'gold'; the plans are basic, enterprise, free, pro."
+    )
+    typo = await billing.http.put(
+        path, json={"plan": "pro", "overrides": {"max_webhook": 3}}, headers=OPERATOR
+    )
+    assert typo.status_code == 422
+    assert "max_webhook" in typo.text
+    unknown = await billing.http.post(
+        "/api/v1/tenants/01J0000000000000000000000Z/suspend", headers=OPERATOR
+    )
+    assert unknown.status_code == 404
+
+
+async def test_tenants_are_listed_a_page_at_a_time(billing: Billing) -> None:
+    ids = sorted([(await billing.create_tenant())["tenant"]["tenant_id"] for _ in range(3)])
+    first = (
+        await billing.http.get("/api/v1/tenants", params={"limit": 2}, headers=OPERATOR)
+    ).json()
+    assert [t["tenant_id"] for t in first["tenants"]] == ids[:2]
+    rest = await billing.http.get(
+        "/api/v1/tenants", params={"limit": 2, "after": first["next_after"]}, headers=OPERATOR
+    )
+    assert [t["tenant_id"] for t in rest.json()["tenants"]] == ids[2:]
+    assert rest.json()["next_after"] is None

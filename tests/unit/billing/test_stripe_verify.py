@@ -1,0 +1,43 @@
+"""Webhook bodies are accepted only when Stripe signed them, recently, with our secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.billing.adapters.stripe_client import verify_event
+from services.billing.errors import SignatureError
+from services.billing.handlers import backoff_s
+from tests.helpers.billing import STRIPE_SECRET, signature, stripe_event
+
+PAYLOAD = stripe_event("invoice.paid", {"id": "in_1", "customer": "cus_1"})
+
+
+def test_a_body_signed_by_the_stripe_library_is_accepted() -> None:
+    event = verify_event(PAYLOAD, signature(PAYLOAD), STRIPE_SECRET, 300)
+    assert event.type == "invoice.paid"
+
+
+@pytest.mark.parametrize(
+    ("payload", "header", "reason"),
+    [
+        (PAYLOAD, signature(PAYLOAD, "whsec_other"), "does not match"),
+        (PAYLOAD, signature(PAYLOAD, age_s=400), "signed more than 300 s ago"),
+        (PAYLOAD, None, "does not match"),
+        (PAYLOAD + b" ", signature(PAYLOAD), "does not match"),
+        (b"not json", signature(b"not json"), "not a Stripe event"),
+        (
+            b'{"object": "event", "id": "evt_1"}',
+            signature(b'{"object": "event", "id": "evt_1"}'),
+            "not a Stripe event we can read",
+        ),
+    ],
+)
+def test_anything_else_is_refused_with_a_reason(
+    payload: bytes, header: str | None, reason: str
+) -> None:
+    with pytest.raises(SignatureError, match=reason):
+        verify_event(payload, header, STRIPE_SECRET, 300)
+
+
+def test_failing_usage_events_are_retried_with_growing_pauses() -> None:
+    assert [backoff_s(n) for n in (1, 2, 3, 7, 100)] == [0.5, 1.0, 2.0, 30.0, 30.0]
