@@ -52,6 +52,8 @@ bench: $(STAMP) ## Benchmarks: print figures (record them in docs/benchmarks.md)
 	$(BIN)/python -m benchmarks.bench_common
 	$(BIN)/python -m benchmarks.bench_paper
 	$(BIN)/python -m benchmarks.bench_billing
+	$(BIN)/python -m benchmarks.bench_router
+	$(BIN)/python -m benchmarks.bench_ledger
 
 run: $(STAMP) ## Start the stack locally (infrastructure check, topology, every service that exists)
 	$(BIN)/python -m scripts.run

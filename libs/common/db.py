@@ -13,6 +13,7 @@ import asyncio
 import re
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from alembic import command
@@ -70,28 +71,47 @@ def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def alembic_config(script_location: Path, url: str, schema: str) -> Config:
-    """Return an Alembic config for one service's migrations applied to ``schema``."""
+def alembic_config(
+    script_location: Path, url: str, schema: str, attributes: Mapping[str, str] | None = None
+) -> Config:
+    """Return an Alembic config for one service's migrations applied to ``schema``.
+
+    ``attributes`` reach the migrations as ``op.get_context().config.attributes`` (the
+    ledger passes the names of the roles it grants to).
+    """
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))
     cfg.set_main_option("sqlalchemy.url", asyncpg_url(url).replace("%", "%%"))
+    cfg.attributes.update(attributes or {})
     cfg.attributes["schema"] = check_schema(schema)
     return cfg
 
 
-def upgrade_sync(script_location: Path, url: str, schema: str, revision: str = "head") -> None:
+def upgrade_sync(
+    script_location: Path,
+    url: str,
+    schema: str,
+    revision: str = "head",
+    attributes: Mapping[str, str] | None = None,
+) -> None:
     """Create ``schema`` if needed and migrate it to ``revision`` (idempotent).
 
     Processes migrating one schema at once take turns (a Postgres advisory lock); threads of
     one process take turns here, because Alembic's migration context is process-global.
     """
     with _ALEMBIC_LOCK:
-        command.upgrade(alembic_config(script_location, url, schema), revision)
+        command.upgrade(alembic_config(script_location, url, schema, attributes), revision)
 
 
-async def upgrade(script_location: Path, url: str, schema: str, revision: str = "head") -> None:
+async def upgrade(
+    script_location: Path,
+    url: str,
+    schema: str,
+    revision: str = "head",
+    attributes: Mapping[str, str] | None = None,
+) -> None:
     """`upgrade_sync` off the event loop (Alembic's env runs a loop of its own)."""
-    await asyncio.to_thread(upgrade_sync, script_location, url, schema, revision)
+    await asyncio.to_thread(upgrade_sync, script_location, url, schema, revision, attributes)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -118,3 +118,14 @@ def test_tenant_ids_that_would_break_a_nats_subject_are_refused() -> None:
     for bad in ("a.b", "a b", "a*", "a>", ""):
         with pytest.raises(ValidationError):
             factories.order_intent(tenant_id=bad)
+
+
+@pytest.mark.parametrize("bad", ["1e30", "1E+131072", "-1e31", "0.0000000000000000000000000000001"])
+def test_amounts_too_large_or_too_fine_for_storage_are_refused(bad: str) -> None:
+    with pytest.raises(ValidationError):
+        factories.place_order(limit_price=Decimal(bad))
+
+
+def test_a_large_but_real_amount_is_kept() -> None:
+    price = Decimal("999999999999999999999999999999.5").scaleb(-1)
+    assert factories.place_order(limit_price=price).limit_price == price

@@ -77,6 +77,7 @@ class RejectReason(StrEnum):
     LIVE_TRADING_NOT_ALLOWED = "live_trading_not_allowed"
     KILL_SWITCH = "kill_switch"
     UNKNOWN_ACCOUNT = "unknown_account"
+    ACCOUNT_LIMIT = "account_limit"
     SYMBOL_NOT_ALLOWED = "symbol_not_allowed"
     UNKNOWN_SYMBOL = "unknown_symbol"
     DIRECTION_NOT_ALLOWED = "direction_not_allowed"
@@ -87,3 +88,4 @@ class RejectReason(StrEnum):
     INVALID_QUANTITY = "invalid_quantity"
     UNSUPPORTED_ACTION = "unsupported_action"
     NOTHING_TO_DO = "nothing_to_do"
+    INTERNAL_ERROR = "internal_error"

@@ -1,0 +1,161 @@
+"""The read API: positions, trades (paged, or CSV), one alert's order trail, daily PnL.
+
+Every route needs a tenant API key and answers for that tenant only (RLS, see `reads`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from libs.common.auth import CurrentTenant
+from libs.common.ids import ULID_PATTERN
+from services.ledger.cursor import Cursor
+from services.ledger.errors import BadRequestError
+from services.ledger.export import csv_chunks
+from services.ledger.reads import PnlFilters, Reads, TradeFilters
+from services.ledger.schemas import PnlOut, PositionsOut, TradesOut, TrailOut
+
+router = APIRouter(prefix="/api/v1", tags=["ledger"])
+
+
+def get_reads(request: Request) -> Reads:
+    """Return the app's `Reads` (set in the lifespan, or by a test)."""
+    reads: Reads = request.app.state.reads
+    return reads
+
+
+Ledger = Annotated[Reads, Depends(get_reads)]
+Account = Annotated[str | None, Query(max_length=64, description="Account label.")]
+Symbol = Annotated[str | None, Query(max_length=64, description="Unified symbol, BTC/USDT.")]
+Since = Annotated[datetime | None, Query(alias="from", description="From (inclusive), UTC.")]
+Until = Annotated[datetime | None, Query(alias="to", description="Up to (exclusive), UTC.")]
+PageCursor = Annotated[str | None, Query(max_length=512, description="next_cursor of a page.")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+def _trade_filters(
+    account: str | None, symbol: str | None, start: datetime | None, end: datetime | None
+) -> TradeFilters:
+    start, end = _utc(start), _utc(end)
+    if start is not None and end is not None and start >= end:
+        raise BadRequestError("'from' must be earlier than 'to'.")
+    return TradeFilters(account=account, symbol=symbol, start=start, end=end)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Read a time without a zone as UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+@router.get("/positions")
+async def positions(
+    tenant: CurrentTenant, ledger: Ledger, account: Account = None, symbol: Symbol = None
+) -> PositionsOut:
+    """Net positions with average entry, realized PnL and fees per currency."""
+    return await ledger.positions(tenant.tenant_id, account, symbol)
+
+
+@router.get("/trades", response_model=TradesOut)
+async def trades(
+    tenant: CurrentTenant,
+    ledger: Ledger,
+    *,
+    account: Account = None,
+    symbol: Symbol = None,
+    start: Since = None,
+    end: Until = None,
+    cursor: PageCursor = None,
+    limit: Limit = 100,
+    format: Literal["json", "csv"] = "json",
+) -> TradesOut | StreamingResponse:
+    """Trades newest first, a page at a time; ``format=csv`` streams them all as CSV."""
+    filters = _trade_filters(account, symbol, start, end)
+    if format == "csv":
+        return _csv(ledger, tenant.tenant_id, filters)
+    after = Cursor.decode(cursor) if cursor else None
+    return await ledger.trades(tenant.tenant_id, filters, after=after, limit=limit)
+
+
+@router.get("/trades.csv", response_class=StreamingResponse)
+async def trades_csv(
+    tenant: CurrentTenant,
+    ledger: Ledger,
+    *,
+    account: Account = None,
+    symbol: Symbol = None,
+    start: Since = None,
+    end: Until = None,
+) -> StreamingResponse:
+    """Every matching trade as CSV, newest first."""
+    return _csv(ledger, tenant.tenant_id, _trade_filters(account, symbol, start, end))
+
+
+def _csv(ledger: Reads, tenant_id: str, filters: TradeFilters) -> StreamingResponse:
+    return StreamingResponse(
+        csv_chunks(ledger.all_trades(tenant_id, filters)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="trades.csv"'},
+    )
+
+
+@router.get("/orders/{intent_id}")
+async def order_trail(
+    tenant: CurrentTenant,
+    ledger: Ledger,
+    intent_id: Annotated[str, Path(pattern=ULID_PATTERN, description="The alert's intent_id.")],
+) -> TrailOut:
+    """What became of one alert: accepted or rejected (why), its orders, their fills."""
+    trail = await ledger.trail(tenant.tenant_id, intent_id)
+    if trail is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No alert with id {intent_id}.")
+    return trail
+
+
+@router.get("/pnl")
+async def pnl(
+    tenant: CurrentTenant,
+    ledger: Ledger,
+    *,
+    account: Account = None,
+    currency: Annotated[str | None, Query(max_length=16)] = None,
+    start: Annotated[date | None, Query(alias="from", description="First day, UTC.")] = None,
+    end: Annotated[date | None, Query(alias="to", description="Last day (inclusive).")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> PnlOut:
+    """Realized PnL and fees per UTC day, account and currency, newest day first."""
+    if start is not None and end is not None and start > end:
+        raise BadRequestError("'from' must not be after 'to'.")
+    filters = PnlFilters(account=account, currency=currency, start=start, end=end)
+    return await ledger.pnl(tenant.tenant_id, filters, limit=limit)
+
+
+def install(app: FastAPI) -> None:
+    """Add the routes and turn bad input into 400 answers in words."""
+    app.include_router(router)
+    app.add_exception_handler(BadRequestError, _bad_request)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+
+
+async def _bad_request(request: Request, exc: Exception) -> JSONResponse:
+    message = exc.message if isinstance(exc, BadRequestError) else "Bad request."
+    return JSONResponse({"detail": message}, status_code=status.HTTP_400_BAD_REQUEST)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    problems = exc.errors() if isinstance(exc, RequestValidationError) else []
+    errors = [
+        {"field": str(p["loc"][-1]) if p.get("loc") else "", "message": p.get("msg", "")}
+        for p in problems
+    ]
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+    return JSONResponse(
+        {"detail": f"Invalid request: {summary}.", "errors": errors},
+        status_code=status.HTTP_400_BAD_REQUEST,
+    )

@@ -1,0 +1,123 @@
+"""Wiring: NATS, Postgres and the KV mirrors in the lifespan; the projector as a background
+task; the read API and the operational endpoints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import nats
+from fastapi import FastAPI
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from libs.common.auth import ApiKeyAuthenticator
+from libs.common.jetstream import ensure_topology
+from libs.common.kv_mirror import KVMirror
+from libs.common.records import ApiKeyRecord, TenantRecord
+from libs.common.service import bootstrap, mount_ops, postgres_check
+from libs.common.topology import Topology
+from services.ledger import api
+from services.ledger.config import SERVICE, LedgerSettings, ledger_settings
+from services.ledger.database import engine_for, migrate
+from services.ledger.projector import Projector
+from services.ledger.reads import Reads
+
+
+@asynccontextmanager
+async def authenticator(
+    nc: Client, js: JetStreamContext, topology: Topology
+) -> AsyncIterator[ApiKeyAuthenticator]:
+    """Yield an API-key authenticator over live copies of the api-keys and tenants buckets."""
+    keys = KVMirror(
+        nc, await js.key_value(topology.api_keys_bucket), ApiKeyRecord.model_validate_json
+    )
+    tenants = KVMirror(
+        nc, await js.key_value(topology.tenants_bucket), TenantRecord.model_validate_json
+    )
+    try:
+        await keys.start()
+        await tenants.start()
+        yield ApiKeyAuthenticator(keys, tenants)
+    finally:
+        await keys.stop()
+        await tenants.stop()
+
+
+@asynccontextmanager
+async def background(work: Coroutine[Any, Any, None], name: str) -> AsyncIterator[None]:
+    """Run ``work`` while the block runs; cancel it on the way out."""
+    task = asyncio.create_task(work, name=name)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _nats(settings: LedgerSettings) -> Client:
+    return await nats.connect(
+        settings.nats_url,
+        name="sparky-ledger",
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=5,
+    )
+
+
+async def _close(nc: Client) -> None:
+    """Drain the connection if it is up (delivering what is in flight), else just close it."""
+    if nc.is_connected:
+        with contextlib.suppress(Exception):
+            await nc.drain()
+    await nc.close()
+
+
+@asynccontextmanager
+async def running(app: FastAPI, settings: LedgerSettings) -> AsyncIterator[None]:
+    """Migrate, connect, start the mirrors and the projector; undo it all on the way out."""
+    topology = Topology.from_settings(settings)
+    await migrate(settings)
+    async with AsyncExitStack() as stack:
+        engine = engine_for(settings)
+        stack.push_async_callback(engine.dispose)
+        nc = await _nats(settings)
+        stack.push_async_callback(_close, nc)
+        js = nc.jetstream()
+        await ensure_topology(js, topology)
+        app.state.engine, app.state.nc = engine, nc
+        app.state.reads = Reads(engine, settings.reader_role)
+        app.state.authenticator = await stack.enter_async_context(authenticator(nc, js, topology))
+        if settings.projector_enabled:
+            projector = Projector(settings, engine, nc, topology)
+            await stack.enter_async_context(background(projector.run(), "ledger-projector"))
+        yield
+
+
+def create_app(settings: LedgerSettings | None = None) -> FastAPI:
+    """Return the ledger's ASGI app: projector, read API, /healthz, /readyz, /metrics."""
+    settings = settings or ledger_settings()
+    tracer_provider = bootstrap(SERVICE, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(app, settings):
+            yield
+
+    app = FastAPI(title="Sparky ledger", version="1", lifespan=lifespan)
+    api.install(app)
+
+    async def database() -> None:
+        await postgres_check(app.state.engine)()
+
+    async def broker() -> None:
+        if not app.state.nc.is_connected:
+            raise ConnectionError("not connected to NATS")
+
+    mount_ops(app, {"postgres": database, "nats": broker}, tracer_provider)
+    return app

@@ -1,0 +1,51 @@
+"""The ledger's settings: ``SPARKY_LEDGER_…`` first, then the shared ``SPARKY_…``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from libs.common.config import ServiceSettings, load_settings
+from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
+
+SERVICE = "ledger"
+CONSUMER = "ledger"
+ROLE_PATTERN = SCHEMA_PATTERN
+
+
+class LedgerSettings(ServiceSettings, DatabaseSettings):
+    """Where the ledger reads events from, where it keeps its projections, how it batches."""
+
+    model_config = SettingsConfigDict(env_prefix="SPARKY_LEDGER_", extra="ignore", frozen=True)
+
+    reader_role: str = Field(
+        default="sparky_ledger_reader",
+        pattern=ROLE_PATTERN,
+        description="Role the read API switches to: no BYPASSRLS, SELECT only, one tenant.",
+    )
+    writer_role: str = Field(
+        default="sparky_ledger_writer",
+        pattern=ROLE_PATTERN,
+        description="Role the projector switches to: writes every tenant's rows by policy.",
+    )
+    projector_enabled: bool = Field(
+        default=True, description="Run the projector in this process (false on API-only pods)."
+    )
+    batch_size: int = Field(default=500, ge=1, le=5000)
+    batch_wait_s: float = Field(
+        default=0.05, gt=0, le=5, description="How long a batch waits to fill up."
+    )
+    idle_poll_s: float = Field(default=1.0, gt=0, le=30)
+    ack_wait_s: float = Field(default=60.0, ge=5)
+    retry_backoff_s: float = Field(default=1.0, gt=0, le=60)
+    lock_poll_s: float = Field(default=2.0, gt=0, le=60)
+
+    @property
+    def schema_name(self) -> str:
+        """The Postgres schema of the projections: ``ledger`` unless configured."""
+        return self.database_schema or SERVICE
+
+
+def ledger_settings(**overrides: object) -> LedgerSettings:
+    """Build the settings from the environment, with explicit overrides on top."""
+    return load_settings(LedgerSettings, **overrides)

@@ -1,0 +1,73 @@
+"""The projection tables as the read API queries them (no schema: the search path picks it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnClause,
+    Date,
+    DateTime,
+    Integer,
+    Numeric,
+    Text,
+    column,
+    table,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+
+def _texts(*names: str) -> list[ColumnClause[Any]]:
+    return [column(name, Text) for name in names]
+
+
+def _numbers(*names: str) -> list[ColumnClause[Any]]:
+    return [column(name, Numeric(asdecimal=True)) for name in names]
+
+
+def _times(*names: str) -> list[ColumnClause[Any]]:
+    return [column(name, DateTime(timezone=True)) for name in names]
+
+
+TRADES = table(
+    "trades",
+    *_texts("id", "account_label", "exchange_id", "symbol", "side", "fee_currency", "trade_id"),
+    *_texts("client_order_id", "exchange_order_id", "intent_id"),
+    *_numbers("price", "amount", "fee"),
+    *_times("filled_at"),
+)
+POSITIONS = table(
+    "positions",
+    *_texts("account_label", "symbol", "exchange_id", "base", "quote"),
+    *_numbers("quantity", "average_price", "realized_pnl"),
+    column("fees", JSONB),
+    column("fills", Integer),
+    *_times("opened_at", "updated_at"),
+)
+DAILY = table(
+    "daily_pnl",
+    *_texts("account_label", "currency"),
+    column("day", Date),
+    *_numbers("realized_pnl", "fees", "volume"),
+    column("fills", Integer),
+)
+INTENTS = table(
+    "intents",
+    *_texts("intent_id", "status", "action", "symbol", "reject_reason", "reject_message"),
+    *_times("received_at", "accepted_at", "rejected_at"),
+)
+ORDERS = table(
+    "orders",
+    *_texts("client_order_id", "intent_id", "account_label", "exchange_id", "symbol", "side"),
+    *_texts("status", "exchange_order_id", "order_type", "reason", "reason_code"),
+    *_numbers("amount", "price", "filled_amount", "filled_notional"),
+    *_times("created_at", "updated_at"),
+)
+ORDER_EVENTS = table(
+    "order_events",
+    *_texts("intent_id", "client_order_id", "kind", "status"),
+    *_times("occurred_at"),
+    column("stream_seq", BigInteger),
+    column("detail", JSONB),
+)

@@ -1,0 +1,138 @@
+"""The rows of the ledger's projections, as plain values the projection folds events into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from libs.common.messages import Event
+from services.ledger.domain import Market, Position
+from services.ledger.lifecycle import OrderStatus
+
+IntentKey = tuple[str, str]  # tenant, intent id
+OrderKey = tuple[str, str]  # tenant, client order id
+PositionKey = tuple[str, str, str]  # tenant, account label, symbol
+Detail = dict[str, str | int | bool | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Sequenced:
+    """An event and its place in the EVENTS stream."""
+
+    seq: int
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class Poison:
+    """A message that could not be decoded or validated: kept for an operator, then acked."""
+
+    seq: int
+    subject: str
+    error: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class IntentRow:
+    tenant_id: str
+    intent_id: str
+    status: str  # accepted | rejected
+    updated_at: datetime
+    webhook_id: str | None = None
+    action: str | None = None
+    symbol: str | None = None
+    received_at: datetime | None = None
+    accepted_at: datetime | None = None
+    reject_reason: str | None = None
+    reject_message: str | None = None
+    rejected_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    tenant_id: str
+    client_order_id: str
+    intent_id: str
+    account_label: str
+    exchange_id: str
+    symbol: str
+    side: str
+    status: OrderStatus
+    filled_amount: Decimal
+    filled_notional: Decimal
+    created_at: datetime
+    updated_at: datetime
+    exchange_order_id: str | None = None
+    order_type: str | None = None
+    amount: Decimal | None = None
+    price: Decimal | None = None
+    reason: str | None = None
+    reason_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEventRow:
+    """One line of an order's history."""
+
+    message_id: str
+    tenant_id: str
+    intent_id: str
+    client_order_id: str
+    kind: str
+    status: str
+    occurred_at: datetime
+    stream_seq: int
+    detail: Detail
+
+
+@dataclass(frozen=True, slots=True)
+class TradeRow:
+    """One fill. ``id`` is the event's message id and the fill's index: the same on replay."""
+
+    id: str
+    tenant_id: str
+    account_label: str
+    exchange_id: str
+    symbol: str
+    side: str
+    price: Decimal
+    amount: Decimal
+    fee: Decimal
+    fee_currency: str | None
+    trade_id: str
+    client_order_id: str
+    exchange_order_id: str
+    intent_id: str
+    filled_at: datetime
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRow:
+    tenant_id: str
+    account_label: str
+    symbol: str
+    exchange_id: str
+    market: Market
+    position: Position
+    fills: int
+
+    @property
+    def key(self) -> PositionKey:
+        return (self.tenant_id, self.account_label, self.symbol)
+
+
+@dataclass(frozen=True, slots=True)
+class DailyDelta:
+    """What one fill adds to a day's PnL in one currency (summed by the database)."""
+
+    tenant_id: str
+    account_label: str
+    day: date
+    currency: str
+    realized_pnl: Decimal
+    fees: Decimal
+    volume: Decimal
+    fills: int

@@ -1,0 +1,141 @@
+"""What the read API returns: frozen models, decimals as exact strings, times in UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Context, Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+_EXACT = Context(prec=200)  # normalize() rounds to its context's precision: never here
+
+
+def plain(value: Decimal) -> str:
+    """Write a decimal without exponent or trailing zeros (``0.00000001``, ``18.28``, ``100``)."""
+    return format(value.normalize(_EXACT), "f")
+
+
+# Strings in JSON: a JSON number would lose digits in most clients.
+Money = Annotated[Decimal, PlainSerializer(plain, return_type=str, when_used="json")]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class FeeOut(Out):
+    currency: str
+    amount: Money
+
+
+class PositionOut(Out):
+    """A net position in one symbol of one account."""
+
+    account: str
+    exchange: str
+    symbol: str
+    base: str
+    quote: str | None
+    side: Literal["long", "short", "flat"]
+    quantity: Money
+    average_entry_price: Money | None
+    realized_pnl: Money
+    realized_pnl_currency: str | None
+    fees: list[FeeOut]
+    fills: int
+    opened_at: datetime | None
+    updated_at: datetime
+
+
+class PositionsOut(Out):
+    positions: list[PositionOut]
+
+
+class TradeOut(Out):
+    """One fill, as the exchange reported it."""
+
+    id: str
+    time: datetime
+    account: str
+    exchange: str
+    symbol: str
+    side: str
+    price: Money
+    amount: Money
+    fee: Money
+    fee_currency: str | None
+    trade_id: str
+    client_order_id: str
+    exchange_order_id: str
+    intent_id: str
+
+
+class TradesOut(Out):
+    trades: list[TradeOut]
+    next_cursor: str | None
+
+
+class DayOut(Out):
+    """Realized PnL and fees of one account, one UTC day, one currency."""
+
+    day: date
+    account: str
+    currency: str
+    realized_pnl: Money
+    fees: Money
+    volume: Money
+    fills: int
+
+
+class PnlOut(Out):
+    days: list[DayOut]
+
+
+class IntentOut(Out):
+    status: Literal["accepted", "rejected"]
+    symbol: str | None
+    action: str | None
+    received_at: datetime | None
+    accepted_at: datetime | None
+    rejected_at: datetime | None
+    reject_reason: str | None
+    reject_message: str | None
+
+
+class HistoryOut(Out):
+    """One thing that happened to an order."""
+
+    kind: str
+    status: str
+    occurred_at: datetime
+    detail: dict[str, str | int | bool | None]
+
+
+class OrderOut(Out):
+    client_order_id: str
+    account: str
+    exchange: str
+    symbol: str
+    side: str
+    status: str
+    exchange_order_id: str | None
+    order_type: str | None
+    amount: Money | None
+    price: Money | None
+    filled_amount: Money
+    average_fill_price: Money | None
+    reason: str | None
+    reason_code: str | None
+    created_at: datetime
+    updated_at: datetime
+    history: list[HistoryOut]
+    fills: list[TradeOut]
+
+
+class TrailOut(Out):
+    """One alert from the webhook to its fills."""
+
+    intent_id: str
+    intent: IntentOut | None
+    orders: list[OrderOut]

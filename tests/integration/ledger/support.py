@@ -1,0 +1,212 @@
+"""Database, KV and timing helpers of the ledger's integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import httpx
+from nats.js import JetStreamContext
+
+from libs.common.ids import new_id
+from libs.common.records import secret_digest
+from libs.common.topology import Topology
+from services.ledger.projector import Projector
+from tests import factories
+
+# Tables in the order a snapshot lists them, each with the columns that order its rows.
+SNAPSHOT_ORDER = {
+    "intents": "tenant_id, intent_id",
+    "orders": "tenant_id, client_order_id",
+    "order_events": "message_id",
+    "trades": "id",
+    "positions": "tenant_id, account_label, symbol",
+    "daily_pnl": "tenant_id, account_label, day, currency",
+    "processed_events": "message_id",
+    "poison_events": "stream_seq",
+    "projector_state": "stream",
+}
+
+
+async def snapshot(url: str, schema: str) -> dict[str, list[tuple[object, ...]]]:
+    """Return every row of every ledger table (as the superuser, so RLS hides nothing).
+
+    Values are compared as text, so ``1.50`` and ``1.5`` would differ: identical means
+    identical, scale included. ``poison_events.recorded_at`` (wall-clock) is left out.
+    """
+    conn = await asyncpg.connect(url)
+    try:
+        tables: dict[str, list[tuple[object, ...]]] = {}
+        for table, order in SNAPSHOT_ORDER.items():
+            rows = await conn.fetch(f'SELECT * FROM "{schema}".{table} ORDER BY {order}')
+            tables[table] = [
+                tuple(str(v) for k, v in row.items() if k != "recorded_at") for row in rows
+            ]
+        return tables
+    finally:
+        await conn.close()
+
+
+async def count_rows(url: str, schema: str, table: str, tenant_id: str | None = None) -> int:
+    """Count a table's rows as the superuser, for one tenant or all."""
+    conn = await asyncpg.connect(url)
+    try:
+        where = "" if tenant_id is None else " WHERE tenant_id = $1"
+        args = () if tenant_id is None else (tenant_id,)
+        return int(await conn.fetchval(f'SELECT count(*) FROM "{schema}".{table}{where}', *args))
+    finally:
+        await conn.close()
+
+
+async def wait_until(condition: Callable[[], Awaitable[bool]], timeout_s: float = 15.0) -> None:
+    """Poll ``condition`` until it holds; fail the test after ``timeout_s``."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        await asyncio.sleep(0.05)
+
+
+async def applied_through(projector: Projector, seq: int, timeout_s: float = 15.0) -> None:
+    """Wait until ``projector`` has applied the stream up to ``seq``."""
+
+    async def reached() -> bool:
+        return projector.position >= seq
+
+    await wait_until(reached, timeout_s)
+
+
+async def grant_key(js: JetStreamContext, topology: Topology, tenant_id: str) -> dict[str, str]:
+    """Register ``tenant_id`` and an API key of its own in the KV buckets; return the headers."""
+    tenants = await js.key_value(topology.tenants_bucket)
+    keys = await js.key_value(topology.api_keys_bucket)
+    await tenants.put(tenant_id, factories.tenant_record(tenant_id).model_dump_json().encode())
+    key = "spk_" + secrets.token_urlsafe(24)
+    record = factories.api_key_record(tenant_id)
+    await keys.put(secret_digest(key), record.model_dump_json().encode())
+    return {"Authorization": f"Bearer {key}"}
+
+
+TRADE_COLUMNS = (
+    "id",
+    "tenant_id",
+    "account_label",
+    "exchange_id",
+    "symbol",
+    "side",
+    "price",
+    "amount",
+    "fee",
+    "fee_currency",
+    "trade_id",
+    "client_order_id",
+    "exchange_order_id",
+    "intent_id",
+    "filled_at",
+    "message_id",
+)
+
+
+def trade_record(tenant_id: str, filled_at: datetime, n: int) -> tuple[object, ...]:
+    """Return one row of ``trades`` (for seeding many directly, skipping the projector)."""
+    message_id = new_id()
+    return (
+        f"{message_id}-0000",
+        tenant_id,
+        "main" if n % 2 else "swing",
+        "binance",
+        "BTC/USDT" if n % 3 else "ETH/USDT",
+        "buy" if n % 2 else "sell",
+        Decimal("100.5") + n,
+        Decimal("0.001"),
+        Decimal("0.0001"),
+        "USDT",
+        f"seed-{n}-{message_id}",
+        f"sp{message_id}0",
+        str(n),
+        message_id,
+        filled_at,
+        message_id,
+    )
+
+
+async def seed_trades(url: str, schema: str, rows: Iterable[tuple[object, ...]]) -> None:
+    """Copy trade rows straight into the table (as the superuser)."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.copy_records_to_table(
+            "trades", records=list(rows), columns=TRADE_COLUMNS, schema_name=schema
+        )
+    finally:
+        await conn.close()
+
+
+Headers = dict[str, str]
+
+
+async def key_for(
+    client: httpx.AsyncClient, js: JetStreamContext, topology: Topology, tenant: str
+) -> Headers:
+    """Give ``tenant`` an API key; return its headers once the API accepts them."""
+    headers = await grant_key(js, topology, tenant)
+
+    async def accepted() -> bool:
+        return (await client.get("/api/v1/positions", headers=headers)).status_code == 200
+
+    await wait_until(accepted, 5)
+    return headers
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PrivateNats:
+    """A nats-server with JetStream of the test's own, to kill and start again."""
+
+    def __init__(self, store: Path) -> None:
+        self.port = free_port()
+        self.store = store
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+    def start(self) -> None:
+        binary = Path(sys.executable).parent / "nats-server"
+        args = [str(binary), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)]
+        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.2),
+            ):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("private nats-server did not start")
+
+    def kill(self) -> None:
+        """Stop the server at once, as a crash would."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+            self._proc = None
