@@ -1,0 +1,237 @@
+"""The router's decisions: pure functions of what it knows, no I/O.
+
+`decide` turns one intent into the orders to place, or a rejection whose message a trader
+understands; `effective_settings` merges the trade-settings layers it uses. Checks run in a
+fixed order, and the first that fails names the reason: tenant, alert quota, kill switch,
+action, account, live trading, symbol, direction and sizing, trading window, size caps, open
+positions, order quota.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from libs.common.messages import (
+    Action,
+    OrderIntent,
+    OrderType,
+    PriceTarget,
+    PriceUnit,
+    RejectReason,
+)
+from libs.common.records import AccountRecord, MarketType, PlanLimits, TenantRecord
+from services.router import checks
+from services.router.decisions import (
+    Decision,
+    OrderSpec,
+    Placement,
+    Positions,
+    QuotaLimits,
+    QuotaState,
+    Refused,
+    Rejection,
+    refuse,
+)
+from services.router.legs import Leg, plan_legs
+from services.router.trade_settings import EffectiveSettings, Scope, TradeSettingsLayer
+
+_SCOPE_WORDS = {
+    Scope.TENANT: "for your whole account",
+    Scope.ACCOUNT: "for this exchange account",
+    Scope.SYMBOL: "for this symbol",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSettings:
+    """Every settings layer of one tenant: tenant-wide, per account, per (account, symbol)."""
+
+    tenant: TradeSettingsLayer | None = None
+    accounts: Mapping[str, TradeSettingsLayer] = field(default_factory=dict)
+    symbols: Mapping[tuple[str, str], TradeSettingsLayer] = field(default_factory=dict)
+    # Merged settings already computed: the cache keeps this object across intents.
+    _merged: dict[tuple[str | None, str | None], EffectiveSettings] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def layers(
+        self, account: str | None, symbol: str | None
+    ) -> list[tuple[Scope, TradeSettingsLayer]]:
+        """Return the layers that apply to (account, symbol), most general first."""
+        found = [(Scope.TENANT, self.tenant)]
+        if account is not None:
+            found.append((Scope.ACCOUNT, self.accounts.get(account)))
+            if symbol is not None:
+                found.append((Scope.SYMBOL, self.symbols.get((account, symbol))))
+        return [(scope, layer) for scope, layer in found if layer is not None]
+
+
+def merge_layers(layers: list[tuple[Scope, TradeSettingsLayer]]) -> EffectiveSettings:
+    """Merge layers, most general first: a set field overrides the layers above it.
+
+    ``enabled`` is a kill switch instead: false on any layer disables, and a lower layer
+    cannot switch back on what a higher one switched off.
+    """
+    values: dict[str, Any] = {}
+    disabled_by: Scope | None = None
+    for scope, layer in layers:
+        for name in layer.model_fields_set - {"enabled"}:
+            value = getattr(layer, name)
+            if value is not None:
+                values[name] = value
+        if layer.enabled is False and disabled_by is None:
+            disabled_by = scope
+    # Every value was validated in its layer; the defaults fill the rest.
+    return EffectiveSettings.model_construct(
+        **values, enabled=disabled_by is None, disabled_by=disabled_by
+    )
+
+
+def effective_settings(
+    settings: TenantSettings, account: str | None = None, symbol: str | None = None
+) -> EffectiveSettings:
+    """Return the settings in force for ``account`` and ``symbol`` (a TradingView symbol)."""
+    key = (account, symbol)
+    merged = settings._merged.get(key)  # noqa: SLF001 - the memo belongs to this module
+    if merged is None:
+        merged = settings._merged[key] = merge_layers(settings.layers(account, symbol))  # noqa: SLF001
+    return merged
+
+
+def decide(
+    intent: OrderIntent,
+    *,
+    settings: TenantSettings,
+    tenant: TenantRecord | None,
+    accounts: Mapping[str, AccountRecord],
+    positions: Positions,
+    quota: QuotaState,
+    now: datetime,
+) -> Decision:
+    """Return the orders ``intent`` becomes, or why it is refused."""
+    try:
+        active = _active(tenant)
+        limits = QuotaLimits(active.limits.max_alerts_per_hour, active.limits.max_orders_per_day)
+        checks.check_alert_quota(limits, quota)
+    except Refused as refused:  # not counted: the alert quota is for tenants that may trade
+        return Rejection(refused.reason, refused.message, counts_alert=False)
+    try:
+        return _orders(
+            intent,
+            settings=settings,
+            tenant=active,
+            accounts=accounts,
+            positions=positions,
+            quota=quota,
+            now=now,
+        )
+    except Refused as refused:
+        return Rejection(refused.reason, refused.message, limits)
+
+
+def _active(tenant: TenantRecord | None) -> TenantRecord:
+    if tenant is None:
+        raise refuse(RejectReason.TENANT_UNKNOWN, "This account is not known to Sparky.")
+    if not tenant.active:
+        raise refuse(
+            RejectReason.TENANT_INACTIVE, "Your account is suspended; no orders are placed."
+        )
+    return tenant
+
+
+def _orders(
+    intent: OrderIntent,
+    *,
+    settings: TenantSettings,
+    tenant: TenantRecord,
+    accounts: Mapping[str, AccountRecord],
+    positions: Positions,
+    quota: QuotaState,
+    now: datetime,
+) -> Placement:
+    alert, limits = intent.alert, tenant.limits
+    tenant_wide = effective_settings(settings)
+    _check_enabled(tenant_wide)
+    if alert.action is Action.CANCEL:
+        raise refuse(RejectReason.UNSUPPORTED_ACTION, "Cancel alerts are not supported yet.")
+    account = checks.account_for(alert.account or tenant_wide.default_account, accounts, limits)
+    checks.check_live(account, tenant.plan, limits)
+    eff = effective_settings(settings, account.label, alert.instrument.symbol.upper())
+    _check_enabled(eff)
+    symbol = checks.symbol_for(alert.instrument, account.market_type, eff)
+    checks.check_listed(alert.instrument, symbol, eff)
+    position = _position(positions, account, symbol)
+    legs = plan_legs(alert, eff, account.market_type, position)
+    if any(leg.opening for leg in legs):
+        checks.check_window(eff, now)
+        checks.check_caps(legs, _limit_price(intent), symbol, eff)
+        if position == 0:
+            checks.check_open_positions(eff, positions, account, symbol)
+    quota_limits = QuotaLimits(limits.max_alerts_per_hour, _lower(limits, eff))
+    checks.check_order_quota(quota_limits, quota, len(legs), limits.max_orders_per_day)
+    orders = (_order(n, intent, account, symbol, eff) for n in enumerate(legs))
+    return Placement(tuple(orders), quota_limits)
+
+
+def _check_enabled(settings: EffectiveSettings) -> None:
+    if settings.disabled_by is not None:
+        raise refuse(
+            RejectReason.KILL_SWITCH,
+            f"Trading is switched off {_SCOPE_WORDS[settings.disabled_by]} (kill switch in "
+            "your trade settings).",
+        )
+
+
+def _position(positions: Positions, account: AccountRecord, symbol: str) -> Decimal:
+    held = positions.get((account.label, symbol), Decimal(0))
+    return max(held, Decimal(0)) if account.market_type is MarketType.SPOT else held
+
+
+def _lower(limits: PlanLimits, settings: EffectiveSettings) -> int | None:
+    caps = [c for c in (limits.max_orders_per_day, settings.max_orders_per_day) if c is not None]
+    return min(caps) if caps else None
+
+
+def _order(
+    numbered: tuple[int, Leg],
+    intent: OrderIntent,
+    account: AccountRecord,
+    symbol: str,
+    eff: EffectiveSettings,
+) -> OrderSpec:
+    leg_no, leg = numbered
+    alert = intent.alert
+    futures_open = leg.opening and account.market_type is MarketType.FUTURES
+    return OrderSpec(
+        leg=leg_no,
+        account_label=account.label,
+        exchange_id=account.exchange_id,
+        mode=account.mode,
+        symbol=symbol,
+        side=leg.side,
+        order_type=alert.order_type if leg.priced else OrderType.MARKET,
+        sizing=leg.sizing,
+        limit_price=_limit_price(intent) if leg.priced else None,
+        reduce_only=leg.reduce_only,
+        leverage=(alert.leverage or eff.leverage) if futures_open else None,
+        margin_mode=eff.margin_mode if futures_open else None,
+        take_profit=_target(alert.take_profit, eff.take_profit_percent, leg),
+        stop_loss=_target(alert.stop_loss, eff.stop_loss_percent, leg),
+    )
+
+
+def _limit_price(intent: OrderIntent) -> Decimal | None:
+    alert = intent.alert
+    return alert.price if alert.order_type is OrderType.LIMIT else None
+
+
+def _target(given: PriceTarget | None, percent: Decimal | None, leg: Leg) -> PriceTarget | None:
+    if not leg.opening:
+        return None
+    if given is not None or percent is None:
+        return given
+    return PriceTarget(value=percent, unit=PriceUnit.PERCENT)

@@ -1,0 +1,54 @@
+"""The router's errors, and the translation of driver failures into what happens next."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from libs.common.errors import PermanentError, TemporaryError
+
+
+class VersionConflictError(PermanentError):
+    """The layer changed since the caller read it (optimistic concurrency, ``If-Match``)."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(
+            "version_conflict",
+            f"These settings changed since you read them (now version {current}); "
+            "reload them and apply your change again.",
+        )
+        self.current = current
+
+
+class SettingsInvalidError(PermanentError):
+    """A settings document that cannot be stored where it was sent."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("invalid_settings", "; ".join(errors))
+        self.errors = errors
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn a lost or unreachable database into `TemporaryError` (retry later)."""
+    try:
+        yield
+    except (OperationalError, InterfaceError, OSError, TimeoutError) as exc:
+        raise TemporaryError(f"database unavailable: {type(exc).__name__}") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise TemporaryError("database connection lost") from exc
+        raise
+
+
+@contextmanager
+def redis_errors() -> Iterator[None]:
+    """Turn an unreachable Redis into `TemporaryError` (retry later)."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise TemporaryError(f"redis unavailable: {type(exc).__name__}") from exc

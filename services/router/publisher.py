@@ -1,0 +1,80 @@
+"""Publish the router's output: `PlaceOrder` commands and `IntentRejected` events.
+
+Message ids make a republish harmless: an order's ``Nats-Msg-Id`` is its client order id
+(``sp<intent id><leg>``, 29 characters, accepted by Binance and most exchanges), a rejection's
+is ``<intent id>:rejected``; JetStream drops a second copy within the stream's window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import nats.errors
+from faststream.exceptions import FastStreamException
+from faststream.nats import NatsBroker
+
+from libs.common.broker import publish_message
+from libs.common.errors import TemporaryError
+from libs.common.messages import IntentRejected, OrderIntent, PlaceOrder, RejectReason
+from libs.common.messages.base import Message, envelope_from
+from libs.common.topology import Topology
+from services.router.decisions import OrderSpec
+
+MAX_MESSAGE = 500
+
+
+def client_order_id(intent_id: str, leg: int) -> str:
+    """Return the deterministic client order id of one leg of an intent."""
+    return f"sp{intent_id}{leg}"
+
+
+class Publisher:
+    """Send orders and rejections; remember how many legs of an unfinished intent went out."""
+
+    def __init__(self, broker: NatsBroker, topology: Topology) -> None:
+        self._broker = broker
+        self._topology = topology
+        self._sent: dict[str, int] = {}
+
+    async def place(self, intent: OrderIntent, orders: Sequence[OrderSpec], now: datetime) -> None:
+        """Publish the orders in leg order; each is stored before the next is sent."""
+        subject = self._topology.order_subject(intent.tenant_id)
+        for spec in orders:
+            order = PlaceOrder(
+                **envelope_from(intent),
+                occurred_at=now,
+                intent_id=intent.intent_id,
+                client_order_id=client_order_id(intent.intent_id, spec.leg),
+                received_at=intent.received_at,
+                **dict(spec),
+            )
+            await self._send(subject, order, self._topology.orders_stream, order.client_order_id)
+            self._sent[intent.intent_id] = spec.leg + 1
+        self._sent.pop(intent.intent_id, None)
+
+    async def reject(
+        self, intent: OrderIntent, reason: RejectReason, message: str, now: datetime
+    ) -> None:
+        """Publish why the intent was refused."""
+        event = IntentRejected(
+            **envelope_from(intent),
+            occurred_at=now,
+            intent_id=intent.intent_id,
+            reason=reason,
+            message=message[:MAX_MESSAGE],
+        )
+        subject = self._topology.event_subject(intent.tenant_id, event.kind)
+        await self._send(
+            subject, event, self._topology.events_stream, f"{intent.intent_id}:rejected"
+        )
+
+    def sent_legs(self, intent_id: str) -> int:
+        """Return (and forget) how many legs of an unfinished intent were published."""
+        return self._sent.pop(intent_id, 0)
+
+    async def _send(self, subject: str, message: Message, stream: str, msg_id: str) -> None:
+        try:
+            await publish_message(self._broker, subject, message, stream=stream, msg_id=msg_id)
+        except (nats.errors.Error, FastStreamException, TimeoutError, OSError) as exc:
+            raise TemporaryError(f"could not publish to {stream}: {type(exc).__name__}") from exc

@@ -1,0 +1,169 @@
+"""Trade settings: what a trader configures, in three layers that override each other.
+
+A layer (tenant-wide defaults, one exchange account, one symbol of one account) sets some
+fields and leaves the others ``None``, which means "inherit from the layer above". Merging the
+layers of one (account, symbol) gives the `EffectiveSettings` a decision uses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from libs.common.messages import MarginMode, QuantityType
+from libs.common.messages.types import FrozenModel, Label, PositiveAmount
+
+SYMBOL_PATTERN = r"^[A-Za-z0-9._:/!-]{1,64}$"
+MAX_LIST = 500
+
+
+class Scope(StrEnum):
+    """Which layer a settings document belongs to."""
+
+    TENANT = "tenant"
+    ACCOUNT = "account"
+    SYMBOL = "symbol"
+
+
+class Directions(StrEnum):
+    """Which positions a futures account may open; spot accounts are long only anyway."""
+
+    LONG_ONLY = "long_only"
+    SHORT_ONLY = "short_only"
+    BOTH = "both"
+
+
+class OppositeSignal(StrEnum):
+    """What a buy while short (or a sell while long) does."""
+
+    REVERSE = "reverse"
+    CLOSE_ONLY = "close_only"
+    IGNORE = "ignore"
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+WEEKDAYS = tuple(Weekday)
+
+
+def _naive(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("give the time without a time zone: windows are in UTC")
+    return value
+
+
+UtcTime = Annotated[time, AfterValidator(_naive)]
+Symbol = Annotated[str, Field(pattern=SYMBOL_PATTERN), AfterValidator(str.upper)]
+Percent = Annotated[Decimal, Field(allow_inf_nan=False, gt=0, le=1000)]
+
+
+class TradingWindow(FrozenModel):
+    """Trading allowed from ``start`` on each of ``days`` until ``end`` (UTC).
+
+    ``end`` at or before ``start`` runs past midnight into the next day (22:00-06:00).
+    """
+
+    days: tuple[Weekday, ...] = Field(min_length=1, max_length=7)
+    start: UtcTime
+    end: UtcTime
+
+    def contains(self, now: datetime) -> bool:
+        """Whether ``now`` (aware, any zone) falls in this window."""
+        t = now.time().replace(tzinfo=None)
+        today = WEEKDAYS[now.weekday()] in self.days
+        if self.start < self.end:
+            return today and self.start <= t < self.end
+        yesterday = WEEKDAYS[(now - timedelta(days=1)).weekday()] in self.days
+        return (today and t >= self.start) or (yesterday and t < self.end)
+
+
+class TradeSettingsLayer(FrozenModel):
+    """One layer of settings; ``None`` inherits the value of the layer above."""
+
+    enabled: bool | None = Field(
+        default=None, description="Kill switch: false stops every order of this scope."
+    )
+    default_account: Label | None = Field(default=None, description="Tenant layer only.")
+    quantity: PositiveAmount | None = None
+    quantity_type: QuantityType | None = None
+    max_order_base: PositiveAmount | None = None
+    max_order_quote: PositiveAmount | None = None
+    leverage: Annotated[Decimal, Field(allow_inf_nan=False, ge=1, le=200)] | None = None
+    margin_mode: MarginMode | None = None
+    directions: Directions | None = None
+    opposite_signal: OppositeSignal | None = None
+    allowed_symbols: tuple[Symbol, ...] | None = Field(default=None, max_length=MAX_LIST)
+    blocked_symbols: tuple[Symbol, ...] | None = Field(default=None, max_length=MAX_LIST)
+    ccxt_symbol: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+)?$"
+    )
+    take_profit_percent: Percent | None = None
+    stop_loss_percent: Annotated[Decimal, Field(allow_inf_nan=False, gt=0, lt=100)] | None = None
+    trading_windows: tuple[TradingWindow, ...] | None = Field(
+        default=None, min_length=1, max_length=50
+    )
+    max_open_positions: int | None = Field(default=None, ge=0, le=10_000)
+    max_orders_per_day: int | None = Field(default=None, ge=0, le=1_000_000)
+
+    @field_validator("allowed_symbols")
+    @classmethod
+    def _allowlist_not_empty(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and not value:
+            raise ValueError("an empty allowlist would block every symbol; use enabled=false")
+        return value
+
+    @model_validator(mode="after")
+    def _percent_quantities_are_percentages(self) -> TradeSettingsLayer:
+        percent = (QuantityType.PERCENT_EQUITY, QuantityType.PERCENT_POSITION)
+        if self.quantity_type in percent and self.quantity is not None and self.quantity > 100:
+            raise ValueError("a percentage quantity must be at most 100")
+        return self
+
+    def scope_errors(self, scope: Scope) -> list[str]:
+        """Return why this layer cannot be stored at ``scope`` (fields that belong elsewhere)."""
+        errors = []
+        if scope is not Scope.TENANT and self.default_account is not None:
+            errors.append("default_account can only be set on the tenant-wide settings")
+        if scope is not Scope.SYMBOL and self.ccxt_symbol is not None:
+            errors.append("ccxt_symbol can only be set on a symbol's settings")
+        if scope is Scope.SYMBOL and self.max_open_positions is not None:
+            errors.append("max_open_positions applies to an account, not to one symbol")
+        if scope is not Scope.TENANT and self.max_orders_per_day is not None:
+            errors.append("max_orders_per_day counts all your orders: set it tenant-wide")
+        return errors
+
+
+class EffectiveSettings(FrozenModel):
+    """The merged settings for one (account, symbol), with the built-in defaults."""
+
+    enabled: bool = True
+    disabled_by: Scope | None = None
+    default_account: str | None = None
+    quantity: Decimal | None = None
+    quantity_type: QuantityType = QuantityType.BASE
+    max_order_base: Decimal | None = None
+    max_order_quote: Decimal | None = None
+    leverage: Decimal | None = None
+    margin_mode: MarginMode | None = None
+    directions: Directions = Directions.BOTH
+    opposite_signal: OppositeSignal = OppositeSignal.REVERSE
+    allowed_symbols: tuple[str, ...] | None = None
+    blocked_symbols: tuple[str, ...] = ()
+    ccxt_symbol: str | None = None
+    take_profit_percent: Decimal | None = None
+    stop_loss_percent: Decimal | None = None
+    trading_windows: tuple[TradingWindow, ...] | None = None
+    max_open_positions: int | None = None
+    max_orders_per_day: int | None = None

@@ -1,0 +1,133 @@
+"""Crashes, outages and bad messages: no intent is lost, none is placed twice, traders are told."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from decimal import Decimal
+
+import redis.asyncio as aioredis
+from nats.js import JetStreamContext
+
+from libs.common.ids import new_id
+from libs.common.jetstream import consumer_config
+from libs.common.messages import OrderFilled, Side
+from libs.common.topology import Topology
+from tests import factories
+from tests.helpers.router import Bus, account, futures, instrument, intent
+from tests.integration.router.harness import FAST, Starter
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def test_an_intent_held_by_a_crashed_router_is_placed_once(
+    start_router: Starter,
+    bus: Bus,
+    js: JetStreamContext,
+    topology: Topology,
+    redis_client: aioredis.Redis,
+) -> None:
+    await bus.put_tenant(factories.tenant_record("tenant-a"))
+    await bus.put_account(account("tenant-a"))
+    sent = intent("tenant-a")
+    await bus.publish(sent)
+    # A first router fetches the intent, publishes its order, and dies before acking and
+    # before recording the intent as decided.
+    durable = topology.consumer_name("router", topology.partition_of("tenant-a"))
+    await js.add_consumer(
+        topology.intents_stream,
+        consumer_config(
+            durable,
+            topology.intents_filter(topology.partition_of("tenant-a")),
+            ack_wait_s=FAST.ack_wait_s,
+            max_deliver=FAST.max_deliver,
+        ),
+    )
+    sub = await js.pull_subscribe_bind(durable, stream=topology.intents_stream)
+    (held,) = await sub.fetch(1, timeout=5)
+    crashed = await start_router(consume=False)
+    assert crashed.handler is not None
+    await crashed.handler.handle(held)
+    await sub.unsubscribe()
+    await redis_client.delete(f"{topology.namespace}:{{tenant-a}}:d:{sent.intent_id}")
+    follower = intent("tenant-a")
+    await bus.publish(follower)
+    await start_router()  # waits for the held intent to come back first
+    orders = await bus.orders(2, timeout_s=30)
+    assert [o.intent_id for o in orders] == [sent.intent_id, follower.intent_id]
+    counted = await redis_client.keys(f"{topology.namespace}:{{tenant-a}}:qo:*")
+    assert [int(await redis_client.get(k) or 0) for k in counted] == [2]
+
+
+async def test_a_database_outage_longer_than_the_retries_tells_the_trader(
+    start_router: Starter, bus: Bus
+) -> None:
+    await bus.put_tenant(factories.tenant_record("tenant-a"))
+    await bus.put_account(account("tenant-a"))
+    down = f"postgresql://postgres@127.0.0.1:{_free_port()}/test"
+    await start_router(migrate=False, database_url=down)
+    sent = intent("tenant-a")
+    await bus.publish(sent)
+    (rejected,) = await bus.rejections(1, timeout_s=30)
+    assert rejected.intent_id == sent.intent_id
+    assert "unavailable" in rejected.message
+    assert "no order was placed" in rejected.message
+    assert await bus.orders(0, timeout_s=1) == []
+
+
+async def test_an_unreadable_intent_is_dead_lettered_and_the_tenant_continues(
+    start_router: Starter, bus: Bus, js: JetStreamContext, topology: Topology
+) -> None:
+    await bus.put_tenant(factories.tenant_record("tenant-a"))
+    await bus.put_account(account("tenant-a"))
+    await start_router()
+    await js.publish(
+        topology.intent_subject("tenant-a"), b"{not json", stream=topology.intents_stream
+    )
+    follower = intent("tenant-a")
+    await bus.publish(follower)
+    (order,) = await bus.orders(1)
+    assert order.intent_id == follower.intent_id
+    for _ in range(100):
+        if (await js.stream_info(topology.deadletter_stream)).state.messages == 1:
+            break
+        await asyncio.sleep(0.05)
+    dead = await js.get_msg(topology.deadletter_stream, 1)
+    assert dead.data == b"{not json"
+
+
+async def test_fills_teach_the_router_the_position_so_a_buy_while_short_reverses(
+    start_router: Starter, bus: Bus, js: JetStreamContext, topology: Topology
+) -> None:
+    await bus.put_tenant(factories.tenant_record("tenant-a"))
+    await bus.put_account(futures("tenant-a"))
+    await start_router()
+    fill = OrderFilled(
+        **factories.envelope("tenant-a"),
+        intent_id=new_id(),
+        client_order_id="sp-earlier",
+        account_label="main",
+        exchange_id="binance",
+        symbol="BTC/USDT:USDT",
+        side=Side.SELL,
+        exchange_order_id="1",
+        fills=(factories.fill(amount=Decimal("0.5")),),
+    )
+    subject = topology.event_subject("tenant-a", fill.kind)
+    for _ in range(2):  # a duplicate delivery of the same event counts once
+        await js.publish(subject, fill.to_json(), stream=topology.events_stream)
+    await asyncio.sleep(1.0)  # the projection is eventually consistent
+    await bus.publish(intent("tenant-a", instrument=instrument("BINANCE:BTCUSDT.P")))
+    close, open_ = await bus.orders(2)
+    assert (close.side, close.reduce_only, open_.side, open_.reduce_only) == (
+        Side.BUY,
+        True,
+        Side.BUY,
+        False,
+    )
+    assert (close.client_order_id[-1], open_.client_order_id[-1]) == ("0", "1")
