@@ -9,10 +9,11 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 PYTEST_ARGS ?=
 
-.PHONY: help install lock lint format test test-unit test-integration test-e2e bench run clean
+.PHONY: help install lock lint format test test-unit test-integration test-e2e bench bench-ingress \
+	run clean
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +55,9 @@ bench: $(STAMP) ## Benchmarks: print figures (record them in docs/benchmarks.md)
 	$(BIN)/python -m benchmarks.bench_billing
 	$(BIN)/python -m benchmarks.bench_router
 	$(BIN)/python -m benchmarks.bench_ledger
+
+bench-ingress: $(STAMP) ## Ingress under open-model load: accepted/s, p50/p99/p99.9 (about 2.5 min)
+	$(BIN)/python -m benchmarks.bench_ingress
 
 run: $(STAMP) ## Start the stack locally (infrastructure check, topology, every service that exists)
 	$(BIN)/python -m scripts.run

@@ -3,23 +3,80 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
-from faststream.nats.prometheus import NatsPrometheusMiddleware
+from faststream.nats.prometheus.provider import (
+    BatchNatsMetricsSettingsProvider,
+    NatsMetricsSettingsProvider,
+)
+from faststream.prometheus import ConsumeAttrs
+from faststream.prometheus.middleware import PrometheusMiddleware
+from nats.aio.msg import Msg
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from libs.common.config import ServiceSettings
 from libs.common.messages.base import Message
 
 if TYPE_CHECKING:
+    from faststream.message.message import StreamMessage
+    from faststream.response import PublishCommand
     from nats.js.api import PubAck
     from opentelemetry.trace import TracerProvider
 
 MSG_ID_HEADER = "Nats-Msg-Id"
 JSON = "application/json"
 DEFAULT_PUBLISH_TIMEOUT_S = 2.0
+
+
+def metric_subject(subject: str) -> str:
+    """Return ``subject`` with its tenant id replaced by ``*``, fit for a metric label.
+
+    Tenant ids are unbounded, and a label per tenant would grow /metrics and memory without
+    end (``intents.<p>.<tenant>`` → ``intents.<p>.*``, ``events.<tenant>.<kind>`` →
+    ``events.*.<kind>``; a KV key → ``$KV.<bucket>.*``).
+    """
+    parts = subject.split(".")
+    if len(parts) >= 4 and parts[1] in ("intents", "orders"):
+        parts[3] = "*"
+    elif len(parts) >= 3 and parts[1] == "events":
+        parts[2] = "*"
+    elif len(parts) >= 3 and parts[0] == "$KV":
+        del parts[3:]
+        parts[2] = "*"
+    return ".".join(parts)
+
+
+class _Provider(NatsMetricsSettingsProvider):
+    __slots__ = ()
+
+    def get_publish_destination_name_from_cmd(self, cmd: PublishCommand) -> str:
+        return metric_subject(cmd.destination)
+
+    def get_consume_attrs_from_message(self, msg: StreamMessage[Msg]) -> ConsumeAttrs:
+        attrs = super().get_consume_attrs_from_message(msg)
+        return {**attrs, "destination_name": metric_subject(attrs["destination_name"])}
+
+
+class _BatchProvider(BatchNatsMetricsSettingsProvider):
+    __slots__ = ()
+
+    def get_publish_destination_name_from_cmd(self, cmd: PublishCommand) -> str:
+        return metric_subject(cmd.destination)
+
+    def get_consume_attrs_from_message(self, msg: StreamMessage[list[Msg]]) -> ConsumeAttrs:
+        attrs = super().get_consume_attrs_from_message(msg)
+        return {**attrs, "destination_name": metric_subject(attrs["destination_name"])}
+
+
+def _metrics_provider(msg: Msg | Sequence[Msg] | None) -> _Provider | _BatchProvider | None:
+    if isinstance(msg, Sequence):
+        return _BatchProvider()
+    if isinstance(msg, Msg) or msg is None:
+        return _Provider()
+    return None  # KV and object-store watches: not counted
 
 
 def make_broker(
@@ -43,8 +100,11 @@ def make_broker(
         logger=logging.getLogger("faststream"),
         middlewares=(
             NatsTelemetryMiddleware(tracer_provider=tracer_provider),
-            NatsPrometheusMiddleware(
-                registry=registry, app_name=service, metrics_prefix="sparky_messaging"
+            PrometheusMiddleware(
+                settings_provider_factory=_metrics_provider,
+                registry=registry,
+                app_name=service,
+                metrics_prefix="sparky_messaging",
             ),
         ),
     )

@@ -62,14 +62,25 @@ def postgres_check(engine: AsyncEngine) -> ReadinessCheck:
     return check
 
 
-def serve(app: FastAPI, settings: ServiceSettings, *, access_log: bool = True) -> None:
-    """Run ``app`` with uvicorn until SIGINT or SIGTERM, then shut down gracefully."""
+def serve(
+    app: FastAPI,
+    settings: ServiceSettings,
+    *,
+    access_log: bool = True,
+    limit_concurrency: int | None = None,
+) -> None:
+    """Run ``app`` with uvicorn until SIGINT or SIGTERM, then shut down gracefully.
+
+    ``limit_concurrency`` makes uvicorn answer 503 beyond that many connections and requests
+    in flight, instead of queueing where the app cannot see the overload.
+    """
     uvicorn.run(
         app,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
         access_log=access_log,
+        limit_concurrency=limit_concurrency,
         proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=15,

@@ -136,4 +136,6 @@ def instrument_fastapi(app: FastAPI, tracer_provider: TracerProvider) -> None:
         tracer_provider=tracer_provider,
         excluded_urls=_EXCLUDED_URLS,
         server_request_hook=_redact_server_span,
+        # One span per request is enough; per-chunk receive/send spans cost CPU and say little.
+        exclude_spans=["receive", "send"],
     )

@@ -12,9 +12,10 @@ from faststream.nats import JStream, NatsMessage, PullSub
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry, generate_latest
 
 from libs.common.auth import ApiKeyAuthenticator, CurrentTenant
-from libs.common.broker import make_broker, publish_message
+from libs.common.broker import make_broker, metric_subject, publish_message
 from libs.common.config import ServiceSettings, load_settings
 from libs.common.kv_mirror import KVMirror
 from libs.common.messages import OrderIntent
@@ -120,3 +121,34 @@ async def test_revoked_key_and_suspended_tenant_stop_working_within_two_seconds(
     await poll_until(200)
     await keys.delete(secret_digest(KEY))
     await poll_until(401)
+
+
+def test_metric_subjects_never_carry_a_tenant_id() -> None:
+    assert metric_subject("sp.intents.3.tenant-a") == "sp.intents.3.*"
+    assert metric_subject("sp.orders.12.tenant-a") == "sp.orders.12.*"
+    assert metric_subject("sp.events.tenant-a.order.filled") == "sp.events.*.order.filled"
+    assert metric_subject("$KV.sp_tenants.tenant-a") == "$KV.sp_tenants.*"
+    assert metric_subject("sp.dlq.intents") == "sp.dlq.intents"
+
+
+async def test_publishing_for_many_tenants_adds_no_tenant_to_the_metrics(
+    server_urls: ServerUrls, topology: Topology, js: JetStreamContext
+) -> None:
+    settings = load_settings(
+        ServiceSettings, nats_url=server_urls.nats, namespace=topology.namespace
+    )
+    registry = CollectorRegistry()
+    broker = make_broker(settings, "test", registry=registry)
+    intents = [factories.order_intent(tenant_id=f"tenant-{i}") for i in range(5)]
+    async with broker:
+        await broker.connect()
+        for intent in intents:
+            await publish_message(
+                broker,
+                topology.intent_subject(intent.tenant_id),
+                intent,
+                stream=topology.intents_stream,
+            )
+    exposition = generate_latest(registry).decode()
+    assert "sparky_messaging_published_messages_total" in exposition
+    assert "tenant-" not in exposition
