@@ -1,0 +1,62 @@
+"""The webhook's steps, in the order that costs a stranger least and a trader nothing.
+
+Authenticate (memory only) → allowlist → read the body → parse → passphrase → validate →
+rate limit (Redis) → store (JetStream). Each step either passes or raises a `WebhookError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from opentelemetry import trace
+
+from libs.common.logs import log_context
+from services.ingress.domain import (
+    Webhook,
+    WebhookGate,
+    build_intent,
+    check_passphrase,
+    check_source,
+)
+from services.ingress.normalise import to_alert
+from services.ingress.parsing import parse_body
+from services.ingress.publisher import IntentPublisher, Stored
+from services.ingress.ratelimit import RateLimiter
+
+
+class WebhookHandler:
+    """Turn one webhook call into a stored intent, or into the reason it was refused."""
+
+    def __init__(
+        self,
+        gate: WebhookGate,
+        limiter: RateLimiter,
+        publisher: IntentPublisher,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._gate = gate
+        self._limiter = limiter
+        self._publisher = publisher
+        self._clock = clock
+
+    def authenticate(self, token: str, address: str | None) -> Webhook:
+        """Return the webhook the URL names, if it may deliver alerts from ``address``."""
+        webhook = self._gate.authenticate(token, self._clock())
+        trace.get_current_span().set_attribute("sparky.tenant_id", webhook.record.tenant_id)
+        check_source(webhook, address)
+        return webhook
+
+    async def accept(self, webhook: Webhook, body: bytes, address: str | None) -> Stored:
+        """Store the alert ``body`` as an intent of ``webhook``'s tenant."""
+        received_at = self._clock()
+        parsed = parse_body(body)
+        check_passphrase(webhook, parsed.passphrase)
+        alert = to_alert(parsed.fields)
+        await self._limiter.check(webhook.tenant)
+        intent = build_intent(
+            webhook, alert, parsed, body, source_ip=address, received_at=received_at
+        )
+        with log_context(tenant_id=intent.tenant_id, intent_id=intent.intent_id):
+            return await self._publisher.store(intent)

@@ -1,0 +1,157 @@
+"""Read an alert body, whatever its content type: a JSON object or a one-line text command.
+
+The result is each field under its canonical name (aliases folded, case ignored) with its raw
+value: text, or an exact `Decimal` for a JSON number (never a float). What the values mean is
+`normalise`'s job; here a body is refused only when it cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Literal
+
+from services.ingress.errors import FieldError, InvalidAlertError, invalid
+from services.ingress.textgrammar import parse_text
+from services.ingress.values import Value, clip, shown
+
+FIELDS = frozenset(
+    {
+        "action",
+        "symbol",
+        "account",
+        "quantity",
+        "quantity_type",
+        "order_type",
+        "price",
+        "take_profit",
+        "stop_loss",
+        "leverage",
+        "position_size",
+        "market_position",
+        "id",
+        "strategy",
+        "comment",
+        "time",
+        "passphrase",
+    }
+)
+ALIASES = MappingProxyType(
+    {
+        "ticker": "symbol",
+        "qty": "quantity",
+        "contracts": "quantity",
+        "amount": "quantity",
+        "type": "order_type",
+        "tp": "take_profit",
+        "sl": "stop_loss",
+    }
+)
+MAX_ERRORS = 20
+_SEND = "send JSON or a line like 'buy BTCUSDT 0.01'"
+_KNOWN = "see the alert formats in Sparky's documentation"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedBody:
+    """The body's text and its fields by canonical name (the passphrase kept apart)."""
+
+    text: str
+    kind: Literal["json", "text"]
+    fields: Mapping[str, Value]
+    passphrase: str | None
+
+
+def parse_body(body: bytes) -> ParsedBody:
+    """Return the fields of an alert body; raise `InvalidAlertError` when it cannot be read."""
+    text = _decode(body)
+    kind: Literal["json", "text"] = "json" if text[0] in "{[" else "text"
+    pairs = _json_pairs(text) if kind == "json" else parse_text(text)
+    fields = canonical_fields(pairs)
+    passphrase = fields.pop("passphrase", None)
+    secret = _passphrase_text(passphrase) if passphrase is not None else None
+    return ParsedBody(text, kind, MappingProxyType(fields), secret)
+
+
+def _decode(body: bytes) -> str:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid("body", f"The message is not UTF-8 text; {_SEND}.") from None
+    text = text.removeprefix("\ufeff").strip()
+    if not text:
+        raise invalid("body", f"The message is empty; {_SEND}.")
+    return text
+
+
+class _Pairs(list[tuple[str, Value]]):
+    """A JSON object as its (key, value) pairs, so repeated keys are seen, not overwritten."""
+
+
+def _refuse_constant(name: str) -> Value:
+    raise ValueError(f"{name} is not a number")
+
+
+def _json_pairs(text: str) -> _Pairs:
+    try:
+        document = json.loads(
+            text,
+            parse_float=Decimal,
+            parse_int=Decimal,  # no int limit, no float: every number stays exact
+            parse_constant=_refuse_constant,
+            object_pairs_hook=_Pairs,
+        )
+    except RecursionError:
+        raise invalid("body", "The message is nested too deeply to be an alert.") from None
+    except ValueError as exc:  # JSONDecodeError included; its message has no body content
+        message = f"The message looks like JSON but is not valid JSON: {exc}."
+        raise invalid("body", message) from None
+    if not isinstance(document, _Pairs):
+        raise invalid("body", 'The message must be one JSON object, like {"action": "buy", …}.')
+    return document
+
+
+def canonical_fields(pairs: Iterable[tuple[str, Value]]) -> dict[str, Value]:
+    """Return ``{canonical name: value}``; refuse unknown, repeated or unreadable fields."""
+    fields: dict[str, Value] = {}
+    given_as: dict[str, str] = {}
+    errors: list[FieldError] = []
+    for key, value in pairs:
+        problem = _key_problem(key, value, given_as)
+        if problem is not None:
+            errors.append(problem)
+            continue
+        name = ALIASES.get(key.strip().lower(), key.strip().lower())
+        given_as[name] = key
+        if value is not None:  # JSON null: as if the field were not there
+            fields[name] = value
+    if errors:
+        raise InvalidAlertError(errors[:MAX_ERRORS])
+    return fields
+
+
+def _key_problem(key: str, value: Value, given_as: Mapping[str, str]) -> FieldError | None:
+    if _SURROGATE.search(key) or (isinstance(value, str) and _SURROGATE.search(value)):
+        safe = _SURROGATE.sub("?", key)
+        return FieldError(clip(safe), f"{shown(safe)} holds text that is not valid Unicode.")
+    lowered = key.strip().lower()
+    name = ALIASES.get(lowered, lowered)
+    if name not in FIELDS:
+        return FieldError(clip(key), f"{shown(key)} is not a field Sparky knows ({_KNOWN}).")
+    if name in given_as:
+        first = shown(given_as[name])
+        return FieldError(name, f"{name} is given twice (as {first} and {shown(key)}).")
+    return None
+
+
+def _passphrase_text(value: Value) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    if not isinstance(value, str):
+        raise invalid("passphrase", "passphrase must be text.")
+    return value

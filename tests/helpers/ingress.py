@@ -1,0 +1,215 @@
+"""Helpers for the ingress tests: a clock to move, webhooks and tenants in the real buckets,
+and the app served in-process with its lifespan running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from asgi_lifespan import LifespanManager
+from nats.js import JetStreamContext
+from nats.js.api import RawStreamMsg
+from opentelemetry.sdk.trace import TracerProvider
+
+from libs.common.messages.types import utcnow
+from libs.common.records import TenantRecord, WebhookTokenRecord, secret_digest
+from libs.common.redaction import redact
+from libs.common.topology import Topology
+from services.ingress.app import create_app
+from services.ingress.config import IngressSettings
+from tests import factories
+
+TRADINGVIEW_IP = "52.89.214.238"
+
+
+@dataclass
+class FakeClock:
+    """A clock a test moves by hand."""
+
+    now: datetime = field(default_factory=utcnow)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def new_token() -> str:
+    """Return a token shaped like the ones billing issues."""
+    return "whk_" + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A webhook in the test's buckets: its secret URL token and its records."""
+
+    token: str = field(repr=False)  # never in a test report
+    record: WebhookTokenRecord
+    tenant: TenantRecord
+
+    @property
+    def path(self) -> str:
+        return f"/webhooks/tv/{self.token}"
+
+
+async def put_tenant(js: JetStreamContext, topology: Topology, tenant: TenantRecord) -> None:
+    kv = await js.key_value(topology.tenants_bucket)
+    await kv.put(tenant.tenant_id, tenant.model_dump_json().encode())
+
+
+async def put_webhook(
+    js: JetStreamContext, topology: Topology, token: str, record: WebhookTokenRecord
+) -> None:
+    kv = await js.key_value(topology.webhook_tokens_bucket)
+    await kv.put(secret_digest(token), record.model_dump_json().encode())
+
+
+async def add_hook(
+    js: JetStreamContext,
+    topology: Topology,
+    *,
+    tenant: TenantRecord | None = None,
+    **record_fields: Any,
+) -> Hook:
+    """Create a tenant (unlimited alerts unless given) and a webhook of it in the buckets."""
+    owner = tenant or factories.tenant_record(
+        limits=factories.plan_limits(max_alerts_per_hour=None)
+    )
+    record = factories.webhook_record(owner.tenant_id, **record_fields)
+    token = new_token()
+    await put_tenant(js, topology, owner)
+    await put_webhook(js, topology, token, record)
+    return Hook(token, record, owner)
+
+
+def ingress_settings(
+    namespace: str, nats_url: str, redis_url: str, **overrides: Any
+) -> IngressSettings:
+    """Return settings for a test: its namespace, its Redis prefix, short timeouts."""
+    fields: dict[str, Any] = {
+        "environment": "test",
+        "namespace": namespace,
+        "nats_url": nats_url,
+        "redis_url": redis_url,
+        "rate_limit_key_prefix": f"{namespace}:",
+        "publish_timeout_s": 1.0,
+        "log_json": True,
+    }
+    return IngressSettings(**(fields | overrides))
+
+
+@asynccontextmanager
+async def serve_in_process(
+    settings: IngressSettings,
+    clock: FakeClock | None = None,
+    client_ip: str = TRADINGVIEW_IP,
+    tracer_provider: TracerProvider | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app with its lifespan; yield a client whose requests come from ``client_ip``."""
+    provider = tracer_provider or TracerProvider()
+    app = create_app(settings, clock=clock or utcnow, tracer_provider=provider)
+    async with LifespanManager(app, startup_timeout=20, shutdown_timeout=20) as manager:
+        transport = httpx.ASGITransport(app=manager.app, client=(client_ip, 40_000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingress") as client:
+            yield client
+
+
+def alert_body(**fields: Any) -> bytes:
+    """Return a valid JSON alert, with ``fields`` added or replaced."""
+    base: dict[str, Any] = {"action": "buy", "ticker": "BINANCE:BTCUSDT", "qty": "0.01"}
+    return json.dumps(base | fields).encode()
+
+
+async def until_status(
+    client: httpx.AsyncClient,
+    path: str,
+    status: int,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    timeout_s: float = 5,
+) -> float:
+    """Post ``body`` until the answer is ``status``; return the seconds it took."""
+    start = time.monotonic()
+    while (await client.post(path, content=body, headers=headers)).status_code != status:
+        if time.monotonic() - start > timeout_s:
+            # The path holds the token: never print it, even in a failing test's report.
+            raise AssertionError(f"{redact(path)} did not answer {status} within {timeout_s} s")
+        await asyncio.sleep(0.01)
+    return time.monotonic() - start
+
+
+async def until_known(client: httpx.AsyncClient, hook: Hook) -> None:
+    """Wait until ingress's copy of the buckets knows ``hook`` (an empty body then gets 400,
+    so nothing is stored while waiting).
+    """
+    await until_status(client, hook.path, 400)
+
+
+async def stored(js: JetStreamContext, stream: str) -> list[RawStreamMsg]:
+    """Return every message of ``stream``, oldest first."""
+    state = (await js.stream_info(stream)).state
+    if not state.messages:
+        return []
+    return [await js.get_msg(stream, seq) for seq in range(state.first_seq, state.last_seq + 1)]
+
+
+def free_port() -> int:
+    """Return a TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PrivateNats:
+    """A nats-server with JetStream of the test's own, to stop and start at will."""
+
+    def __init__(self, store: Path) -> None:
+        self.port = free_port()
+        self.store = store
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+    def start(self) -> None:
+        binary = Path(sys.executable).parent / "nats-server"
+        args = [str(binary), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)]
+        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.2),
+            ):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("private nats-server did not start")
+
+    def kill(self) -> None:
+        """Stop the server at once, as a crash would."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+            self._proc = None

@@ -1,0 +1,80 @@
+"""``python -m services.ingress`` as deployed: it serves, logs JSON without tokens, stops on
+SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+from nats.js import JetStreamContext
+
+from libs.common.topology import Topology
+from tests.helpers.ingress import add_hook, alert_body, free_port, new_token
+from tests.helpers.servers import ServerUrls
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+async def test_access_logs_of_real_requests_never_show_the_webhook_token(
+    js: JetStreamContext,
+    topology: Topology,
+    server_urls: ServerUrls,
+    redis_client: object,
+) -> None:
+    hook = await add_hook(js, topology)
+    stranger = new_token()
+    port = free_port()
+    env = {
+        **os.environ,
+        "SPARKY_NAMESPACE": topology.namespace,
+        "SPARKY_NATS_URL": server_urls.nats,
+        "SPARKY_INGRESS_REDIS_URL": server_urls.redis,
+        "SPARKY_INGRESS_RATE_LIMIT_KEY_PREFIX": f"{topology.namespace}:",
+        "SPARKY_INGRESS_HTTP_PORT": str(port),
+        "SPARKY_LOG_LEVEL": "INFO",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.ingress",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            await until_ready(client)
+            accepted = await client.post(hook.path, content=alert_body())
+            unknown = await client.post(f"/webhooks/tv/{stranger}", content=alert_body())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+
+    assert (accepted.status_code, unknown.status_code) == (202, 401)
+    logs = (out + err).decode()
+    leaked = hook.token in logs or stranger in logs
+    assert not leaked, "a webhook token appears in the logs"  # a bool: no token in the report
+    lines = [json.loads(line) for line in err.decode().splitlines()]
+    access = [line["message"] for line in lines if line["logger"] == "uvicorn.access"]
+    assert any('"POST /webhooks/tv/[REDACTED] HTTP/1.1" 202' in m for m in access)
+    assert any('"POST /webhooks/tv/[REDACTED] HTTP/1.1" 401' in m for m in access)
+    assert "Application shutdown complete." in [line["message"] for line in lines]
+    assert process.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it caught
+
+
+async def until_ready(client: httpx.AsyncClient) -> None:
+    for _ in range(300):
+        try:
+            if (await client.get("/readyz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError("ingress did not become ready in 30 s")

@@ -1,0 +1,28 @@
+"""Load shedding: beyond the in-flight limit an alert is refused at once, not queued."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.ingress.api import Admission
+
+
+def test_alerts_beyond_the_limit_are_refused_until_one_finishes() -> None:
+    admission = Admission(limit=2)
+
+    with admission.admit() as first, admission.admit() as second:
+        with admission.admit() as third:
+            assert (first, second, third) == (True, True, False)
+        assert admission.count == 2
+    with admission.admit() as later:
+        assert later
+    assert admission.count == 0
+
+
+def test_a_failing_alert_still_frees_its_place() -> None:
+    admission = Admission(limit=1)
+
+    with pytest.raises(RuntimeError), admission.admit():
+        raise RuntimeError("boom")
+
+    assert admission.count == 0
