@@ -10,7 +10,7 @@ CONSTRAINTS := requirements/constraints.txt
 PYTEST_ARGS ?=
 
 .PHONY: help install lock lint format test test-unit test-integration test-e2e bench bench-ingress \
-	run clean
+	chart-check k8s-manifests run clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,7 +37,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(STAMP) ## Everything CI runs: unit, integration and e2e tests on the real servers
+test: $(STAMP) chart-check ## Everything CI runs: chart checks, unit, integration and e2e tests
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## Unit tests only (no servers needed)
@@ -55,9 +55,17 @@ bench: $(STAMP) ## Benchmarks: print figures (record them in docs/benchmarks.md)
 	$(BIN)/python -m benchmarks.bench_billing
 	$(BIN)/python -m benchmarks.bench_router
 	$(BIN)/python -m benchmarks.bench_ledger
+	$(BIN)/python -m benchmarks.bench_executor
 
 bench-ingress: $(STAMP) ## Ingress under open-model load: accepted/s, p50/p99/p99.9 (about 2.5 min)
 	$(BIN)/python -m benchmarks.bench_ingress
+
+chart-check: $(STAMP) ## Helm lint/render, kubernetes-validate 1.29-1.31, promtool, deploy/ diff, hadolint, metrics
+	bash scripts/chart_check.sh
+
+k8s-manifests: $(STAMP) ## Re-render deploy/k8s and deploy/prometheus from helm/sparky
+	bash scripts/install_tools.sh
+	bash scripts/render_k8s.sh
 
 run: $(STAMP) ## Start the stack locally (infrastructure check, topology, every service that exists)
 	$(BIN)/python -m scripts.run
