@@ -1,0 +1,213 @@
+"""Tenants' exchange accounts: metadata in Postgres, keys in Vault, a copy for the router in
+the ``accounts`` bucket. Every change drops the cached keys and the pooled client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from libs.common.errors import PermanentError, TemporaryError
+from libs.common.messages import AccountMode
+from libs.common.records import AccountStatus, MarketType, TenantRecord
+from services.executor.adapters.account_bucket import AccountBucket
+from services.executor.adapters.clients import ClientPool
+from services.executor.adapters.vault import VaultKeys
+from services.executor.adapters.venues import supported_exchanges, supports, venue_for
+from services.executor.credentials import CredentialCache, Credentials
+from services.executor.errors import ConflictError, NotFoundError
+from services.executor.models import Account
+from services.executor.store import AccountStore
+from services.executor.validation import Validator
+
+
+class PlanLimitError(PermanentError):
+    """The tenant's plan does not allow it."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    label: str
+    exchange_id: str
+    mode: AccountMode
+    market_type: MarketType
+    credentials: Credentials
+
+
+class AccountService:
+    """Add, change, validate and remove accounts."""
+
+    def __init__(
+        self,
+        *,
+        store: AccountStore,
+        vault: VaultKeys,
+        bucket: AccountBucket,
+        cache: CredentialCache,
+        pool: ClientPool,
+        validator: Validator,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._vault = vault
+        self._bucket = bucket
+        self._cache = cache
+        self._pool = pool
+        self._validator = validator
+        self._clock = clock
+
+    async def add(self, tenant: TenantRecord, new: NewAccount) -> Account:
+        """Record the account and store its keys; nothing is kept if either fails."""
+        _check_venue(new)
+        if new.mode is AccountMode.LIVE and not tenant.limits.live_trading:
+            raise PlanLimitError(
+                "live_trading_not_allowed",
+                "Your plan allows paper and testnet accounts only; upgrade to add a live one.",
+            )
+        now = self._clock()
+        account = Account(
+            tenant_id=tenant.tenant_id,
+            label=new.label,
+            exchange_id=new.exchange_id,
+            mode=new.mode,
+            market_type=new.market_type,
+            status=AccountStatus.UNVALIDATED,
+            status_message=None,
+            validated_at=None,
+            keys_updated_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self._store.engine.begin() as conn:
+            await self._store.lock_tenant(conn, tenant.tenant_id)
+            _check_limit(tenant, await self._store.count(conn, tenant.tenant_id))
+            await self._store.insert(conn, account)
+            await self._vault.write(tenant.tenant_id, new.label, new.credentials)
+        await self._forget(tenant.tenant_id, new.label)
+        await self._bucket.put(account)
+        return account
+
+    async def get(self, tenant_id: str, label: str) -> Account:
+        account = await self._store.get(tenant_id, label)
+        if account is None:
+            raise NotFoundError("unknown_account", f"You have no account labelled '{label}'.")
+        return account
+
+    async def replace_keys(self, tenant_id: str, label: str, credentials: Credentials) -> Account:
+        """Store new keys; the account needs validating again."""
+        now = self._clock()
+        async with self._store.engine.begin() as conn:
+            account = await self._locked(conn, tenant_id, label)
+            venue = venue_for(account.exchange_id)
+            if venue is not None and venue.needs_passphrase and not credentials.passphrase:
+                raise ConflictError("passphrase_required", _passphrase_words(account.exchange_id))
+            account = replace(
+                account,
+                status=AccountStatus.UNVALIDATED,
+                status_message=None,
+                validated_at=None,
+                keys_updated_at=now,
+                updated_at=now,
+            )
+            await self._store.save(conn, account)
+            await self._vault.write(tenant_id, label, credentials)
+        await self._forget(tenant_id, label)
+        await self._bucket.put(account)
+        return account
+
+    async def all(self) -> list[Account]:
+        """Return every account of the deployment (to re-sync the bucket)."""
+        return await self._store.all()
+
+    async def of_tenant(self, tenant_id: str) -> list[Account]:
+        """Return the tenant's accounts, by label."""
+        return await self._store.of_tenant(tenant_id)
+
+    async def validate(
+        self, tenant_id: str, label: str, credentials: Credentials | None = None
+    ) -> Account:
+        """Ask the exchange whether the keys work (the stored ones unless given), and record
+        the answer.
+        """
+        account = await self.get(tenant_id, label)
+        if credentials is None:
+            credentials = await self._vault.read(tenant_id, label)
+        status, message = await self._validator.check(account, credentials)
+        return await self.set_status(tenant_id, label, status, message)
+
+    async def validate_new(self, account: Account, credentials: Credentials) -> Account:
+        """Validate keys just stored; trouble recording the answer leaves them unvalidated."""
+        try:
+            return await self.validate(account.tenant_id, account.label, credentials)
+        except TemporaryError:
+            return account
+
+    async def set_status(
+        self, tenant_id: str, label: str, status: AccountStatus, message: str | None
+    ) -> Account:
+        """Record a validation outcome (also used when trading finds the keys refused)."""
+        now = self._clock()
+        async with self._store.engine.begin() as conn:
+            account = await self._locked(conn, tenant_id, label)
+            validated_at = now if status is not AccountStatus.UNVALIDATED else None
+            account = replace(
+                account,
+                status=status,
+                status_message=message,
+                validated_at=validated_at,
+                updated_at=now,
+            )
+            await self._store.save(conn, account)
+        await self._bucket.put(account)
+        return account
+
+    async def remove(self, tenant_id: str, label: str) -> None:
+        """Delete the account, its keys and the router's copy."""
+        async with self._store.engine.begin() as conn:
+            if not await self._store.delete(conn, tenant_id, label):
+                raise NotFoundError("unknown_account", f"You have no account labelled '{label}'.")
+            await self._vault.delete(tenant_id, label)
+        await self._forget(tenant_id, label)
+        await self._bucket.delete(tenant_id, label)
+
+    async def _locked(self, conn: AsyncConnection, tenant_id: str, label: str) -> Account:
+        account = await self._store.get(tenant_id, label, conn, for_update=True)
+        if account is None:
+            raise NotFoundError("unknown_account", f"You have no account labelled '{label}'.")
+        return account
+
+    async def _forget(self, tenant_id: str, label: str) -> None:
+        self._cache.drop(tenant_id, label)
+        await self._pool.discard((tenant_id, label))
+
+
+def _check_venue(new: NewAccount) -> None:
+    venue = venue_for(new.exchange_id)
+    if venue is None or not supports(venue, new.mode):
+        choices = ", ".join(supported_exchanges(new.mode)) or "none yet"
+        raise ConflictError(
+            "unsupported_exchange",
+            f"'{new.exchange_id}' is not supported for {new.mode.value} accounts; "
+            f"supported: {choices}.",
+        )
+    if new.market_type is not MarketType.SPOT:
+        raise ConflictError("unsupported_market", "Only spot accounts are supported for now.")
+    if venue.needs_passphrase and not new.credentials.passphrase:
+        raise ConflictError("passphrase_required", _passphrase_words(new.exchange_id))
+
+
+def _passphrase_words(exchange_id: str) -> str:
+    return f"{exchange_id} API keys come with a passphrase; send it as 'passphrase'."
+
+
+def _check_limit(tenant: TenantRecord, existing: int) -> None:
+    limit = tenant.limits.max_exchange_accounts
+    if limit is not None and existing >= limit:
+        raise PlanLimitError(
+            "account_limit",
+            f"Your plan allows {limit} exchange account{'s' if limit != 1 else ''}; remove one "
+            "or upgrade to add another.",
+        )

@@ -1,0 +1,179 @@
+"""One tenant account's ccxt client, behind calls that speak the executor's language.
+
+Every call is timed (``sparky_executor_exchange_call_seconds``) and traced, and its ccxt
+exceptions are translated here (`translate`), so nothing above this module sees a ccxt class
+or a raw ccxt dict. Numbers leave ccxt as floats parsed from the exchange's decimal strings;
+they come back to `Decimal` through their shortest repr, which restores the exchange's digits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import ccxt.async_support as ccxt
+from opentelemetry import trace
+
+from libs.common.messages import Fill, OrderType, Side
+from services.executor.adapters.parse import ExchangeOrder, parse_order, parse_trades, to_decimal
+from services.executor.adapters.translate import translate
+from services.executor.adapters.venues import Venue
+from services.executor.domain import MarketRules
+from services.executor.errors import OrderNotFoundError, OrderRejectedError
+from services.executor.metrics import EXCHANGE_CALL_SECONDS
+
+T = TypeVar("T")
+_tracer = trace.get_tracer("sparky.executor.exchange")
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """Totals (free + locked) by currency."""
+
+    total: dict[str, Decimal]
+
+    def of(self, currency: str) -> Decimal:
+        return self.total.get(currency, Decimal(0))
+
+
+class CcxtRounding:
+    """The exchange's precision rules for one symbol, through ccxt's helpers."""
+
+    def __init__(self, client: ccxt.Exchange, symbol: str) -> None:
+        self._client = client
+        self._symbol = symbol
+
+    def amount(self, value: Decimal) -> Decimal:
+        try:
+            return Decimal(self._client.amount_to_precision(self._symbol, str(value)))
+        except ccxt.InvalidOrder:  # below the smallest step: rounds to nothing
+            return Decimal(0)
+
+    def price(self, value: Decimal) -> Decimal:
+        return Decimal(self._client.price_to_precision(self._symbol, str(value)))
+
+
+class ExchangeSession:
+    """Translated, timed calls on one account's ccxt client."""
+
+    def __init__(
+        self, client: ccxt.Exchange, venue: Venue, *, settle_s: float | None = None
+    ) -> None:
+        self.client = client
+        self.venue = venue
+        self.settle_s = venue.settle_s if settle_s is None else settle_s
+        self.prices: Callable[[str], Awaitable[Decimal | None]] | None = None
+        """Where last prices come from (a shared cache); the account's own client if None."""
+
+    def settled(self, sent_at: datetime | None, now: datetime) -> bool:
+        """Whether a creation sent at ``sent_at`` can no longer reach the exchange."""
+        return sent_at is None or (now - sent_at).total_seconds() >= self.settle_s
+
+    def market(self, symbol: str) -> MarketRules:
+        """Return the symbol's rules, or reject an order for a symbol the exchange lacks."""
+        market = (self.client.markets or {}).get(symbol)
+        if market is None:
+            raise OrderRejectedError(
+                "bad_symbol", f"The exchange has no market {symbol}; check the symbol."
+            )
+        limits = market.get("limits") or {}
+        return MarketRules(
+            symbol=symbol,
+            base=str(market["base"]),
+            quote=str(market["quote"]),
+            min_amount=to_decimal((limits.get("amount") or {}).get("min")),
+            min_cost=to_decimal((limits.get("cost") or {}).get("min")),
+        )
+
+    def rounding(self, symbol: str) -> CcxtRounding:
+        return CcxtRounding(self.client, symbol)
+
+    async def balance(self) -> Balance:
+        raw = await self._call("fetch_balance", self.client.fetch_balance)
+        totals = raw.get("total") or {}
+        return Balance({k: d for k, v in totals.items() if (d := to_decimal(v)) is not None})
+
+    async def last_price(self, symbol: str) -> Decimal | None:
+        """Return the symbol's last price (a public figure: from the shared cache if any)."""
+        if self.prices is not None:
+            return await self.prices(symbol)
+        return await self.own_last_price(symbol)
+
+    async def own_last_price(self, symbol: str) -> Decimal | None:
+        ticker = await self._call("fetch_ticker", self.client.fetch_ticker, symbol)
+        return to_decimal(ticker.get("last") or ticker.get("close"))
+
+    async def create(
+        self,
+        *,
+        symbol: str,
+        order_type: OrderType,
+        side: Side,
+        amount: Decimal,
+        price: Decimal | None,
+        client_order_id: str,
+    ) -> ExchangeOrder:
+        """Create the order; a network trouble raises `SubmissionUnconfirmedError`."""
+        raw = await self._call(
+            "create_order",
+            self.client.create_order,
+            symbol,
+            order_type.value,
+            side.value,
+            float(amount),  # ccxt re-renders it with amount_to_precision
+            float(price) if price is not None else None,
+            self.venue.create(client_order_id),
+            creating=True,
+        )
+        return parse_order(raw)
+
+    async def find(self, symbol: str, client_order_id: str) -> ExchangeOrder | None:
+        """Look an order up by our client order id; None when the exchange has none."""
+        try:
+            raw = await self._call(
+                "fetch_order",
+                self.client.fetch_order,
+                "",
+                symbol,
+                self.venue.lookup(client_order_id),
+            )
+        except OrderNotFoundError:
+            return None
+        return parse_order(raw)
+
+    async def fetch(self, symbol: str, order_id: str) -> ExchangeOrder:
+        raw = await self._call("fetch_order", self.client.fetch_order, order_id, symbol)
+        return parse_order(raw)
+
+    async def trades(self, symbol: str, order_id: str) -> tuple[Fill, ...]:
+        """Return every fill of one order."""
+        if self.client.has.get("fetchOrderTrades"):
+            raw = await self._call(
+                "fetch_order_trades", self.client.fetch_order_trades, order_id, symbol
+            )
+        else:
+            raw = await self._call("fetch_my_trades", self.client.fetch_my_trades, symbol)
+        return parse_trades([t for t in raw if str(t.get("order")) == order_id])
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def _call(
+        self, method: str, fn: Callable[..., Awaitable[T]], *args: Any, creating: bool = False
+    ) -> T:
+        started = time.perf_counter()
+        with _tracer.start_as_current_span(f"ccxt {method}") as span:
+            span.set_attribute("exchange", self.venue.exchange_id)
+            try:
+                return await fn(*args)
+            except ccxt.BaseError as exc:
+                span.set_attribute("error.type", type(exc).__name__)
+                raise translate(exc, self.venue, creating=creating) from exc
+            finally:
+                EXCHANGE_CALL_SECONDS.labels(self.venue.exchange_id, method).observe(
+                    time.perf_counter() - started
+                )

@@ -1,0 +1,103 @@
+"""What differs between exchanges, as data: one `Venue` per ccxt exchange id.
+
+Adding an exchange is adding a row, after checking with its testnet that ccxt's unified calls
+behave as the row says (only ``binance`` is exercised by the test suite, through the paper
+exchange). Paper accounts are a venue behind the same interface: ccxt's own class for the
+exchange the paper exchange imitates, pointed at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from libs.common.messages import AccountMode
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    """How Sparky drives one exchange through ccxt."""
+
+    exchange_id: str
+    lookup_param: str
+    """The ``fetch_order`` param that finds an order by our client order id."""
+    create_param: str = "clientOrderId"
+    """The ``create_order`` param that sets it (ccxt's unified name by default)."""
+    duplicate_markers: tuple[str, ...] = ()
+    """Text of the exchange's answer meaning "this client order id exists already"."""
+    refused_keys_markers: tuple[str, ...] = ()
+    """Text meaning "these keys are refused" whatever class ccxt raised it as."""
+    needs_passphrase: bool = False
+    has_testnet: bool = True
+    paper: bool = False
+    """Whether the paper exchange speaks this venue's API."""
+    settle_s: float = 30.0
+    """After this long, an order creation the exchange did not show cannot arrive any more
+    (its signed timestamp is past the exchange's receive window): only then is a look-up that
+    finds nothing proof that the order was not placed."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """ccxt options for every client of this venue."""
+
+    def lookup(self, client_order_id: str) -> dict[str, str]:
+        """Return the ``fetch_order`` params that find ``client_order_id``."""
+        return {self.lookup_param: client_order_id}
+
+    def create(self, client_order_id: str) -> dict[str, str]:
+        """Return the ``create_order`` params that set ``client_order_id``."""
+        return {self.create_param: client_order_id}
+
+    def is_duplicate(self, message: str) -> bool:
+        """Whether an exchange's refusal says the client order id is taken."""
+        return any(marker in message for marker in self.duplicate_markers)
+
+    def refuses_keys(self, message: str) -> bool:
+        """Whether an exchange's answer says the API keys are refused."""
+        return any(marker in message for marker in self.refused_keys_markers)
+
+
+VENUES: Final[dict[str, Venue]] = {
+    "binance": Venue(
+        exchange_id="binance",
+        lookup_param="origClientOrderId",
+        duplicate_markers=("Duplicate order sent", '"code":-2010,"msg":"Duplicate'),
+        # ccxt raises -2015 as DDoSProtection once a client has authenticated before (it
+        # guesses a temporary ban); Binance documents it as keys, IP or permissions refused.
+        refused_keys_markers=('"code":-2015', "Invalid API-key, IP, or permissions"),
+        paper=True,
+        settle_s=15.0,  # ccxt signs with recvWindow 10 s; Binance refuses older requests
+        options={"defaultType": "spot"},
+    ),
+    "okx": Venue(
+        exchange_id="okx",
+        lookup_param="clOrdId",
+        duplicate_markers=('"sCode":"51016"', "Duplicated client order ID"),
+        needs_passphrase=True,
+    ),
+}
+
+# The paper exchange speaks Binance's spot REST API; these options keep ccxt to that subset.
+PAPER_OPTIONS: Final[dict[str, Any]] = {
+    "fetchCurrencies": False,
+    "fetchMargins": False,
+    "fetchMarkets": {"types": ["spot"]},
+    "defaultType": "spot",
+}
+
+
+def venue_for(exchange_id: str) -> Venue | None:
+    """Return the venue of a ccxt exchange id, or None when Sparky does not support it."""
+    return VENUES.get(exchange_id)
+
+
+def supports(venue: Venue, mode: AccountMode) -> bool:
+    """Whether ``venue`` can be traded in ``mode``."""
+    if mode is AccountMode.PAPER:
+        return venue.paper
+    if mode is AccountMode.TESTNET:
+        return venue.has_testnet
+    return True
+
+
+def supported_exchanges(mode: AccountMode) -> list[str]:
+    """Return the exchange ids an account in ``mode`` may use, sorted."""
+    return sorted(v.exchange_id for v in VENUES.values() if supports(v, mode))

@@ -1,0 +1,115 @@
+"""The executor's settings: ``SPARKY_EXECUTOR_…`` first, then the shared ``SPARKY_…``."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from libs.common.config import ServiceSettings, load_settings
+from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
+from libs.common.errors import ConfigurationError
+
+SERVICE = "executor"
+_ORDINAL = re.compile(r"-(\d+)$")
+
+
+class VaultAuth(StrEnum):
+    """How the executor logs in to Vault."""
+
+    APPROLE = "approle"
+    KUBERNETES = "kubernetes"
+    TOKEN = "token"  # noqa: S105 - the name of a login method, not a secret
+
+
+class ExecutorSettings(ServiceSettings, DatabaseSettings):
+    """Everything the executor reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SPARKY_EXECUTOR_", extra="ignore", frozen=True)
+
+    http_port: int = Field(default=8104, ge=0, le=65535)
+    database_schema: str = Field(default=SERVICE, pattern=SCHEMA_PATTERN)
+    # Partitions: replica i of N owns p % N == i.
+    replica_index: int = Field(default=0, ge=0)
+    replica_count: int = Field(default=1, ge=1)
+    replica_index_from_hostname: str | None = Field(
+        default=None, description="A StatefulSet pod name (executor-3): its ordinal is the index."
+    )
+    consumer_enabled: bool = True
+    consumer_ack_wait_s: float = Field(default=30.0, ge=1)
+    consumer_max_deliver: int = Field(default=10, ge=2)
+    consumer_concurrency: int = Field(default=64, ge=1)
+    retry_give_up_s: float = Field(
+        default=120.0, gt=0, description="How long a temporary failure is retried in place."
+    )
+    retry_initial_s: float = Field(default=0.2, gt=0)
+    retry_max_s: float = Field(default=10.0, gt=0)
+    # Vault: the trading path reads with a read-only identity; the API writes with another.
+    vault_url: str = "http://127.0.0.1:8200"
+    vault_mount: str = Field(default="secret", pattern=r"^[A-Za-z0-9_-]+$")
+    vault_prefix: str = Field(default="sparky", pattern=r"^[A-Za-z0-9_/-]*$")
+    vault_auth: VaultAuth = VaultAuth.APPROLE
+    vault_role_id: str | None = None
+    vault_secret_id: SecretStr | None = None
+    vault_token: SecretStr | None = None
+    vault_kubernetes_role: str = SERVICE
+    vault_kubernetes_mount: str = "kubernetes"
+    vault_kubernetes_jwt_path: str = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    vault_write_auth: VaultAuth | None = Field(
+        default=None, description="Unset: the API writes with the trading path's identity."
+    )
+    vault_write_role_id: str | None = None
+    vault_write_secret_id: SecretStr | None = None
+    vault_write_token: SecretStr | None = None
+    vault_write_kubernetes_role: str = f"{SERVICE}-api"
+    vault_timeout_s: float = Field(default=3.0, gt=0)
+    credentials_ttl_s: float = Field(default=60.0, gt=0)
+    # Exchanges.
+    paper_exchange_url: str = "http://127.0.0.1:8106"
+    exchange_timeout_ms: int = Field(default=10_000, ge=100)
+    client_pool_size: int = Field(default=256, ge=1)
+    markets_ttl_s: float = Field(default=3600.0, gt=0)
+    price_ttl_s: float = Field(
+        default=1.0, gt=0, description="How old a shared last price may be for sizing."
+    )
+    submission_settle_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Overrides the venues' time after which an unseen order cannot arrive.",
+    )
+    tracker_interval_s: float = Field(default=2.0, gt=0)
+    tracker_concurrency: int = Field(default=16, ge=1)
+    accounts_resync_s: float = Field(default=300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _replica_exists(self) -> ExecutorSettings:
+        if self.effective_replica_index >= self.replica_count:
+            raise ConfigurationError(
+                f"replica {self.effective_replica_index} does not exist: replica_count is "
+                f"{self.replica_count}"
+            )
+        return self
+
+    @property
+    def effective_replica_index(self) -> int:
+        """The replica index, from the pod name's trailing ``-N`` when one is configured."""
+        if self.replica_index_from_hostname is None:
+            return self.replica_index
+        match = _ORDINAL.search(self.replica_index_from_hostname)
+        if match is None:
+            raise ConfigurationError(
+                f"cannot read a replica ordinal from {self.replica_index_from_hostname!r}: "
+                "expected a name ending in -N, as StatefulSet pods are"
+            )
+        return int(match.group(1))
+
+    @property
+    def schema_name(self) -> str:
+        return self.database_schema or SERVICE
+
+
+def executor_settings(**overrides: object) -> ExecutorSettings:
+    """Build the settings from the environment, with explicit overrides on top."""
+    return load_settings(ExecutorSettings, **overrides)

@@ -1,0 +1,146 @@
+"""Place one `PlaceOrder` exactly once.
+
+1. Resolve the account and its keys, size the order against live data, record it as
+   ``pending`` (unique client order id), and only then call the exchange.
+2. A known client order id is never submitted blindly: when the record exists already (a
+   redelivery, a restart), a record in ``pending``/``unknown`` is looked up on the exchange
+   by client order id first; any other record is done (its events are out).
+3. A creation that ends without an answer moves the record to ``unknown`` and raises a
+   `TemporaryError`: the retry finds the record and looks the order up (step 2). A look-up
+   that finds nothing allows a resubmission only once the first creation can no longer reach
+   the exchange (``settle_s`` after it was sent: its signed timestamp has expired), since
+   some exchanges accept a client order id again once its first order is closed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from libs.common.messages import PlaceOrder
+from services.executor.adapters.exchange import ExchangeSession
+from services.executor.errors import (
+    CreationRefusedError,
+    DuplicateClientOrderIdError,
+    OrderFailedError,
+    OrderRejectedError,
+    SubmissionUnconfirmedError,
+)
+from services.executor.lifecycle import UNRESOLVED, OrderState
+from services.executor.metrics import ORDERS, WEBHOOK_TO_EXCHANGE_SECONDS
+from services.executor.models import OrderRecord
+from services.executor.outcomes import Outcomes
+from services.executor.sessions import Sessions
+from services.executor.sizing import size
+
+Refusal = OrderRejectedError | OrderFailedError
+
+
+class Executor:
+    """Handle `PlaceOrder` commands."""
+
+    def __init__(self, sessions: Sessions, outcomes: Outcomes) -> None:
+        self._sessions = sessions
+        self._out = outcomes
+        self._orders = outcomes.orders
+
+    async def place(self, command: PlaceOrder) -> OrderRecord:
+        """Place the order, or find what became of it; return its record."""
+        record = await self._attempt(command)
+        ORDERS.labels(record.exchange_id, record.state.value).inc()
+        return record
+
+    async def _attempt(self, command: PlaceOrder) -> OrderRecord:
+        # No read first: recording the order is the check. A redelivery's insert finds the
+        # earlier record (unique client order id) and resumes it instead of submitting.
+        try:
+            account = await self._sessions.account(command)
+            async with self._sessions.lease(account) as session:
+                sized = await size(command, session)
+                fresh = self._out.new_record(command, OrderState.PENDING)
+                fresh = dataclasses.replace(
+                    fresh,
+                    side=sized.side,
+                    amount=sized.amount,
+                    price=sized.price,
+                    sent_at=fresh.created_at,
+                )
+                record, created = await self._orders.create(fresh)
+                if not created:
+                    return await self._resume(command, record)
+                return await self._drive(record, session)
+        except (OrderRejectedError, OrderFailedError) as exc:
+            return await self.refuse(command, exc)
+
+    async def _resume(self, command: PlaceOrder, record: OrderRecord) -> OrderRecord:
+        if record.tenant_id != command.tenant_id:
+            return await self._out.foreign(command)
+        if record.state in {OrderState.REJECTED, OrderState.FAILED}:
+            await self._out.repeat(record)  # its event may not have gone out before a crash
+            return record
+        if record.state not in UNRESOLVED:
+            return record
+        try:
+            account = await self._sessions.account(command)
+            async with self._sessions.lease(account) as session:
+                return await self._look_up(record, session, resubmit=True)
+        except (OrderRejectedError, OrderFailedError) as exc:
+            return await self._out.conclude(record, exc)
+
+    async def _drive(self, record: OrderRecord, session: ExchangeSession) -> OrderRecord:
+        """Submit a ``pending`` record's order and adopt the exchange's answer."""
+        if record.amount is None:
+            raise RuntimeError(f"order {record.client_order_id} has no amount to submit")
+        try:
+            order = await session.create(
+                symbol=record.symbol,
+                order_type=record.order_type,
+                side=record.side,
+                amount=record.amount,
+                price=record.price,
+                client_order_id=record.client_order_id,
+            )
+        except SubmissionUnconfirmedError:
+            await self._orders.save(record.moved(OrderState.UNKNOWN, self._out.clock()))
+            raise
+        except CreationRefusedError:
+            await self._orders.save(dataclasses.replace(record, sent_at=None))  # not placed
+            raise
+        except DuplicateClientOrderIdError:
+            return await self._look_up(record, session, resubmit=False)
+        except (OrderRejectedError, OrderFailedError) as exc:
+            return await self._out.conclude(record, exc)
+        elapsed = self._out.clock() - record.received_at
+        WEBHOOK_TO_EXCHANGE_SECONDS.observe(elapsed.total_seconds())
+        return await self._out.adopt(record, order, session)
+
+    async def _look_up(
+        self, record: OrderRecord, session: ExchangeSession, *, resubmit: bool
+    ) -> OrderRecord:
+        found = await session.find(record.symbol, record.client_order_id)
+        if found is not None:
+            return await self._out.adopt(record, found, session)
+        if not resubmit:
+            reason = "The exchange reported this client order id as taken but has no such order."
+            return await self._out.conclude(record, OrderFailedError("duplicate_id", reason))
+        now = self._out.clock()
+        if not session.settled(record.sent_at, now):
+            raise SubmissionUnconfirmedError(
+                "the exchange did not confirm the order yet; it is looked up again before "
+                "any resubmission",
+                retry_after=min(1.0, session.settle_s),
+            )
+        record = await self._orders.save(record.moved(OrderState.PENDING, now, sent_at=now))
+        return await self._drive(record, session)
+
+    async def refuse(self, command: PlaceOrder, exc: Refusal) -> OrderRecord:
+        """Record and report an order refused before it reached the exchange."""
+        state = OrderState.REJECTED if isinstance(exc, OrderRejectedError) else OrderState.FAILED
+        fresh = dataclasses.replace(
+            self._out.new_record(command, state), reason=exc.message, reason_code=exc.code
+        )
+        record, created = await self._orders.create(fresh)
+        if not created:
+            return await self._resume(command, record)
+        await self._out.note_refusal(record, exc)
+        await self._out.repeat(record)
+        return record

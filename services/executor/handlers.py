@@ -1,0 +1,61 @@
+"""The ORDERS subscriber: parse a `PlaceOrder`, place it; report what the consumer gives up."""
+
+from __future__ import annotations
+
+import logging
+
+from nats.aio.msg import Msg
+from pydantic import ValidationError
+
+from libs.common.consumer import Outcome, tenant_from_subject
+from libs.common.logs import log_context
+from libs.common.messages import PlaceOrder
+from services.executor.execution import Executor
+from services.executor.failures import FailureReporter, reason_for
+
+log = logging.getLogger(__name__)
+
+
+class BadCommandError(Exception):
+    """A message on ORDERS that is not a `PlaceOrder` of the subject's tenant."""
+
+
+def decode(msg: Msg) -> PlaceOrder:
+    """Return the message's `PlaceOrder`, or raise `BadCommandError`."""
+    try:
+        command = PlaceOrder.model_validate_json(msg.data)
+    except ValidationError as exc:
+        raise BadCommandError(f"not a PlaceOrder: {exc.error_count()} field errors") from None
+    if command.tenant_id != tenant_from_subject(msg.subject):
+        raise BadCommandError("the PlaceOrder's tenant is not its subject's")
+    return command
+
+
+class OrderHandler:
+    """Thin glue between the partitioned consumer and the executor."""
+
+    def __init__(self, executor: Executor, reporter: FailureReporter) -> None:
+        self._executor = executor
+        self._reporter = reporter
+
+    async def handle(self, msg: Msg) -> None:
+        """Place the order; temporary trouble propagates, so the consumer retries in place."""
+        command = decode(msg)
+        with log_context(
+            tenant_id=command.tenant_id,
+            intent_id=command.intent_id,
+            client_order_id=command.client_order_id,
+        ):
+            record = await self._executor.place(command)
+            log.info("order handled", extra={"state": record.state.value})
+
+    async def on_failure(self, msg: Msg, outcome: Outcome, exc: BaseException | None) -> None:
+        """Report an order the consumer gave up on, after looking it up on the exchange."""
+        try:
+            command = decode(msg)
+        except BadCommandError as bad:
+            log.warning("unreadable message on ORDERS dead-lettered: %s", bad)
+            return
+        with log_context(tenant_id=command.tenant_id, intent_id=command.intent_id):
+            log.error("giving up on an order (%s)", outcome.value)
+            await self._reporter.give_up(command, reason_for(outcome, exc))

@@ -1,0 +1,30 @@
+"""The executor's Prometheus metrics; never a tenant id as a label."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+ORDERS = Counter(
+    "sparky_executor_orders_total",
+    "Orders finished by the executor, by exchange and outcome",
+    ["exchange", "outcome"],
+)
+EXCHANGE_CALL_SECONDS = Histogram(
+    "sparky_executor_exchange_call_seconds",
+    "Duration of calls to exchanges through ccxt, by exchange and method",
+    ["exchange", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+WEBHOOK_TO_EXCHANGE_SECONDS = Histogram(
+    "sparky_executor_webhook_to_exchange_seconds",
+    "From ingress receiving the alert to the exchange accepting the order",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+CREDENTIAL_CACHE = Counter(
+    "sparky_executor_credential_cache_total",
+    "Credential look-ups, by result (hit, miss, stale, unavailable)",
+    ["result"],
+)
+OPEN_ORDERS = Gauge("sparky_executor_open_orders", "Open orders the tracker follows")
+VAULT_ERRORS = Counter("sparky_executor_vault_errors_total", "Failed calls to Vault")
+CLIENTS = Gauge("sparky_executor_exchange_clients", "ccxt clients in the pool")

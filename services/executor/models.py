@@ -1,0 +1,125 @@
+"""The executor's own records: exchange accounts and order submissions (never any key)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from libs.common.messages import AccountMode, OrderType, PlaceOrder, Side
+from libs.common.records import AccountRecord, AccountStatus, MarketType
+from services.executor.lifecycle import OrderState, transition
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A tenant's exchange account: metadata and validation status."""
+
+    tenant_id: str
+    label: str
+    exchange_id: str
+    mode: AccountMode
+    market_type: MarketType
+    status: AccountStatus
+    status_message: str | None
+    validated_at: datetime | None
+    keys_updated_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+    def record(self) -> AccountRecord:
+        """Return what the router reads from the ``accounts`` bucket."""
+        return AccountRecord(
+            tenant_id=self.tenant_id,
+            label=self.label,
+            exchange_id=self.exchange_id,
+            mode=self.mode,
+            market_type=self.market_type,
+            status=self.status,
+            updated_at=self.updated_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TradingAccount:
+    """What trading needs of an account; ``changed_at`` invalidates cached keys."""
+
+    tenant_id: str
+    label: str
+    exchange_id: str
+    mode: AccountMode
+    market_type: MarketType
+    changed_at: datetime
+
+    @classmethod
+    def of(cls, account: Account | AccountRecord) -> TradingAccount:
+        changed = account.keys_updated_at if isinstance(account, Account) else account.updated_at
+        return cls(
+            tenant_id=account.tenant_id,
+            label=account.label,
+            exchange_id=account.exchange_id,
+            mode=account.mode,
+            market_type=account.market_type,
+            changed_at=changed,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """One order submission; ``version`` guards against two writers."""
+
+    client_order_id: str
+    tenant_id: str
+    partition: int
+    intent_id: str
+    place_order_id: str
+    account_label: str
+    exchange_id: str
+    mode: AccountMode
+    symbol: str
+    side: Side
+    order_type: OrderType
+    state: OrderState
+    received_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    amount: Decimal | None = None
+    price: Decimal | None = None
+    exchange_order_id: str | None = None
+    filled: Decimal = Decimal(0)
+    reported_trades: tuple[str, ...] = ()
+    sent_at: datetime | None = None
+    """When a creation of this order may last have reached the exchange (None: none may)."""
+    reason: str | None = None
+    reason_code: str | None = None
+    failure_reported: bool = False
+    version: int = 0
+
+    @classmethod
+    def from_command(
+        cls, command: PlaceOrder, partition: int, state: OrderState, now: datetime
+    ) -> OrderRecord:
+        """Return the record of a `PlaceOrder` about to be handled."""
+        return cls(
+            client_order_id=command.client_order_id,
+            tenant_id=command.tenant_id,
+            partition=partition,
+            intent_id=command.intent_id,
+            place_order_id=command.message_id,
+            account_label=command.account_label,
+            exchange_id=command.exchange_id,
+            mode=command.mode,
+            symbol=command.symbol,
+            side=command.side,
+            order_type=command.order_type,
+            state=state,
+            received_at=command.received_at,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def moved(self, state: OrderState, now: datetime, **changes: object) -> OrderRecord:
+        """Return this record in ``state`` (checked against the transition table)."""
+        target = transition(self.state, state)
+        return dataclasses.replace(self, state=target, updated_at=now, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,218 @@
+"""Everything the executor runs, built from its settings, started and stopped in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from faststream.nats import NatsBroker
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from libs.common.auth import ApiKeyAuthenticator
+from libs.common.broker import make_broker
+from libs.common.consumer import ConsumerPolicy, ConsumerSpec, PartitionedConsumer
+from libs.common.db import make_engine, upgrade
+from libs.common.ids import owned_partitions
+from libs.common.jetstream import ensure_topology
+from libs.common.kv_mirror import KVMirror
+from libs.common.records import AccountRecord, ApiKeyRecord, TenantRecord
+from libs.common.topology import Topology
+from services.executor.accounts import AccountService
+from services.executor.adapters.account_bucket import AccountBucket
+from services.executor.adapters.clients import ClientPool, ClientSettings
+from services.executor.adapters.vault import VaultKeys
+from services.executor.config import SERVICE, ExecutorSettings
+from services.executor.credentials import CredentialCache
+from services.executor.events import Emitter
+from services.executor.execution import Executor
+from services.executor.failures import FailureReporter
+from services.executor.handlers import OrderHandler
+from services.executor.outcomes import Outcomes
+from services.executor.sessions import Sessions
+from services.executor.store import AccountStore, OrderStore
+from services.executor.tracker import Tracker
+from services.executor.validation import Validator
+from services.executor.vault_login import vault_clients
+
+T = TypeVar("T")
+MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The executor's parts; `start` brings them up, `stop` takes them down."""
+
+    settings: ExecutorSettings
+    clock: Callable[[], datetime]
+    tracer_provider: TracerProvider | None = None
+    engine: AsyncEngine = field(init=False)
+    broker: NatsBroker = field(init=False)
+    topology: Topology = field(init=False)
+    authenticator: ApiKeyAuthenticator = field(init=False)
+    accounts: AccountService = field(init=False)
+    vault: VaultKeys = field(init=False)
+    cache: CredentialCache = field(init=False)
+    orders: OrderStore = field(init=False)
+    pool: ClientPool = field(init=False)
+    executor: Executor = field(init=False)
+    handler: OrderHandler = field(init=False)
+    tracker: Tracker = field(init=False)
+    consumer: PartitionedConsumer | None = None
+    _mirrors: list[KVMirror[Any]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Migrate, connect, build the parts, then start consuming and tracking."""
+        s = self.settings
+        self.topology = Topology.from_settings(s)
+        self.engine = make_engine(s.database_url, s.schema_name, pool_size=s.database_pool_size)
+        await upgrade(MIGRATIONS, s.database_url, s.schema_name)
+        self.broker = make_broker(s, SERVICE, tracer_provider=self.tracer_provider)
+        await self.broker.connect()
+        state = self.broker.config.connection_state
+        js, nc = state.stream, state.connection
+        await ensure_topology(js, self.topology)
+        api_keys = await self._mirror(nc, js, self.topology.api_keys_bucket, _api_key)
+        tenants = await self._mirror(nc, js, self.topology.tenants_bucket, _tenant)
+        self.authenticator = ApiKeyAuthenticator(api_keys, tenants)
+        bucket = AccountBucket(await js.key_value(self.topology.accounts_bucket))
+        await self._resync(bucket)
+        accounts = await self._mirror(nc, js, self.topology.accounts_bucket, _account)
+        self._build(bucket, accounts)
+        self._spawn(self._every(s.accounts_resync_s, lambda: self._resync(bucket)))
+        self._spawn(self._every(s.credentials_ttl_s / 2, self._evict))
+        self.tracker.start()
+        if s.consumer_enabled:
+            self.consumer = PartitionedConsumer(js, self._consumer_spec())
+            await self.consumer.start()
+
+    async def _mirror(
+        self, nc: Client, js: JetStreamContext, bucket: str, decode: Callable[[bytes], T]
+    ) -> KVMirror[T]:
+        mirror = KVMirror(nc, await js.key_value(bucket), decode)
+        await mirror.start()
+        self._mirrors.append(mirror)
+        return mirror
+
+    def _build(self, bucket: AccountBucket, mirror: KVMirror[AccountRecord]) -> None:
+        s = self.settings
+        self.vault, writer = vault_clients(s)
+        self.cache = CredentialCache(self.vault.read, s.credentials_ttl_s)
+        client_settings = ClientSettings(
+            s.paper_exchange_url,
+            s.exchange_timeout_ms,
+            s.markets_ttl_s,
+            s.price_ttl_s,
+            s.submission_settle_s,
+        )
+        self.pool = ClientPool(client_settings, s.client_pool_size)
+        store = AccountStore(self.engine)
+        self.accounts = AccountService(
+            store=store,
+            vault=writer,
+            bucket=bucket,
+            cache=self.cache,
+            pool=self.pool,
+            validator=Validator(self.pool),
+            clock=self.clock,
+        )
+        self.orders = OrderStore(self.engine)
+        outcomes = Outcomes(
+            self.orders,
+            Emitter(self.broker, self.topology),
+            self.accounts,
+            self.topology,
+            self.clock,
+        )
+        sessions = Sessions(store, mirror, self.cache, self.pool)
+        self.executor = Executor(sessions, outcomes)
+        self.handler = OrderHandler(
+            self.executor, FailureReporter(self.executor, sessions, outcomes)
+        )
+        self.tracker = Tracker(
+            sessions,
+            outcomes,
+            self.partitions,
+            interval_s=s.tracker_interval_s,
+            concurrency=s.tracker_concurrency,
+        )
+
+    @property
+    def partitions(self) -> tuple[int, ...]:
+        s = self.settings
+        return owned_partitions(s.effective_replica_index, s.replica_count, s.partitions)
+
+    def _consumer_spec(self) -> ConsumerSpec:
+        s = self.settings
+        return ConsumerSpec(
+            service=SERVICE,
+            stream=self.topology.orders_stream,
+            filter_of=self.topology.orders_filter,
+            partitions=self.partitions,
+            handler=self.handler.handle,
+            on_failure=self.handler.on_failure,
+            deadletter_subject=self.topology.deadletter_subject("orders"),
+            policy=ConsumerPolicy(
+                ack_wait_s=s.consumer_ack_wait_s,
+                max_deliver=s.consumer_max_deliver,
+                max_concurrency=s.consumer_concurrency,
+                give_up_after_s=s.retry_give_up_s,
+                retry_initial_s=s.retry_initial_s,
+                retry_max_s=s.retry_max_s,
+            ),
+        )
+
+    async def stop(self) -> None:
+        """Stop consuming (letting handled orders finish), then close everything."""
+        if self.consumer is not None:
+            await self.consumer.stop()
+        await self.tracker.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for mirror in self._mirrors:
+            await mirror.stop()
+        await self.pool.close()
+        await self.broker.stop()
+        await self.engine.dispose()
+
+    async def _resync(self, bucket: AccountBucket) -> None:
+        try:
+            await bucket.resync(await AccountStore(self.engine).all())
+        except Exception:
+            log.exception("could not re-sync the accounts bucket; retrying later")
+
+    async def _evict(self) -> None:
+        self.cache.evict_expired()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._tasks.append(asyncio.create_task(coro))
+
+    @staticmethod
+    async def _every(interval_s: float, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            with contextlib.suppress(Exception):
+                await fn()
+
+
+def _api_key(data: bytes) -> ApiKeyRecord:
+    return ApiKeyRecord.model_validate_json(data)
+
+
+def _tenant(data: bytes) -> TenantRecord:
+    return TenantRecord.model_validate_json(data)
+
+
+def _account(data: bytes) -> AccountRecord:
+    return AccountRecord.model_validate_json(data)

@@ -1,0 +1,86 @@
+"""The exchange-accounts API's request and response bodies. Keys go in, never come out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from libs.common.messages import AccountMode
+from libs.common.records import AccountStatus, MarketType
+from services.executor.credentials import Credentials
+from services.executor.models import Account
+
+LABEL_PATTERN = r"^[^/\x00-\x1f\x7f]{1,64}$"
+Key = Annotated[SecretStr, Field(min_length=8, max_length=512)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AccountKeys(_Body):
+    """API keys as the exchange issued them."""
+
+    api_key: Key
+    secret: Key
+    passphrase: SecretStr | None = Field(default=None, max_length=512)
+
+    def credentials(self) -> Credentials:
+        passphrase = self.passphrase.get_secret_value() if self.passphrase else None
+        return Credentials(
+            api_key=self.api_key.get_secret_value().strip(),
+            secret=self.secret.get_secret_value().strip(),
+            passphrase=passphrase or None,
+        )
+
+
+class NewAccountBody(AccountKeys):
+    """Add an account: its label (what alerts name), exchange, mode and keys."""
+
+    label: str = Field(pattern=LABEL_PATTERN, description="Any text up to 64 characters, no '/'.")
+    exchange_id: str = Field(min_length=1, max_length=32, description="ccxt id, e.g. binance")
+    mode: AccountMode
+    market_type: MarketType = MarketType.SPOT
+    validate_keys: bool = Field(
+        default=True, alias="validate", description="Check the keys with the exchange now."
+    )
+
+
+class KeysUpdateBody(AccountKeys):
+    """Replace an account's keys."""
+
+    validate_keys: bool = Field(default=True, alias="validate")
+
+
+class AccountView(_Body):
+    """An account as the tenant sees it; never any key."""
+
+    label: str
+    exchange_id: str
+    mode: AccountMode
+    market_type: MarketType
+    status: AccountStatus
+    status_message: str | None
+    validated_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, account: Account) -> AccountView:
+        return cls(
+            label=account.label,
+            exchange_id=account.exchange_id,
+            mode=account.mode,
+            market_type=account.market_type,
+            status=account.status,
+            status_message=account.status_message,
+            validated_at=account.validated_at,
+            created_at=account.created_at,
+            updated_at=account.updated_at,
+        )
+
+
+class AccountList(_Body):
+    accounts: list[AccountView]

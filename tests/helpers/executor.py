@@ -1,0 +1,230 @@
+"""Helpers of the executor's tests: Vault identities, settings, tenants, orders and events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hvac
+from nats.js import JetStreamContext
+
+from libs.common.messages import Event, PlaceOrder, decode_event
+from libs.common.records import secret_digest
+from libs.common.topology import Topology
+from tests import factories
+from tests.helpers.paper import REPO_ROOT, free_port
+
+VAULT_PREFIX = "sparky"
+READ_POLICY = f'path "secret/data/{VAULT_PREFIX}/*" {{ capabilities = ["read"] }}'
+WRITE_POLICY = f"""
+path "secret/data/{VAULT_PREFIX}/*" {{ capabilities = ["create", "update", "read"] }}
+path "secret/metadata/{VAULT_PREFIX}/*" {{ capabilities = ["delete"] }}
+"""
+
+
+@dataclass(frozen=True)
+class AppRole:
+    role_id: str
+    secret_id: str
+
+
+@dataclass(frozen=True)
+class VaultIdentities:
+    """The trading path's read-only AppRole and the API's writing one."""
+
+    url: str
+    reader: AppRole
+    writer: AppRole
+
+
+def setup_approles(url: str, root_token: str, suffix: str = "test") -> VaultIdentities:
+    """Create the two policies and AppRoles the executor logs in with."""
+    root = hvac.Client(url=url, token=root_token)
+    if "approle/" not in root.sys.list_auth_methods():
+        root.sys.enable_auth_method("approle")
+    roles = {}
+    for name, policy in (("read", READ_POLICY), ("write", WRITE_POLICY)):
+        role = f"executor-{name}-{suffix}"
+        root.sys.create_or_update_policy(name=role, policy=policy)
+        root.auth.approle.create_or_update_approle(role, token_policies=[role])
+        roles[name] = AppRole(
+            role_id=root.auth.approle.read_role_id(role)["data"]["role_id"],
+            secret_id=root.auth.approle.generate_secret_id(role)["data"]["secret_id"],
+        )
+    return VaultIdentities(url=url, reader=roles["read"], writer=roles["write"])
+
+
+def vault_settings(identities: VaultIdentities) -> dict[str, Any]:
+    """Return the executor settings that log in with ``identities``."""
+    return {
+        "vault_url": identities.url,
+        "vault_prefix": VAULT_PREFIX,
+        "vault_auth": "approle",
+        "vault_role_id": identities.reader.role_id,
+        "vault_secret_id": identities.reader.secret_id,
+        "vault_write_auth": "approle",
+        "vault_write_role_id": identities.writer.role_id,
+        "vault_write_secret_id": identities.writer.secret_id,
+    }
+
+
+def new_api_key() -> str:
+    return "spk_" + secrets.token_urlsafe(24)
+
+
+async def seed_tenant(
+    js: JetStreamContext, topology: Topology, tenant_id: str, **limits: Any
+) -> str:
+    """Put an active tenant and one API key of it in the buckets; return the key."""
+    key = new_api_key()
+    record = factories.tenant_record(tenant_id, limits=factories.plan_limits(**limits))
+    tenants = await js.key_value(topology.tenants_bucket)
+    await tenants.put(tenant_id, record.model_dump_json().encode())
+    api_keys = await js.key_value(topology.api_keys_bucket)
+    await api_keys.put(
+        secret_digest(key), factories.api_key_record(tenant_id).model_dump_json().encode()
+    )
+    return key
+
+
+def market_order(tenant_id: str, **overrides: Any) -> PlaceOrder:
+    """A market buy of 0.001 BTC/USDT on the paper account labelled ``main``."""
+    fields: dict[str, Any] = {
+        "leg": 0,
+        "symbol": "BTC/USDT",
+        "side": "buy",
+        "order_type": "market",
+        "sizing": {"rule": "base", "value": "0.001"},
+        "limit_price": None,
+        "reduce_only": False,
+        "leverage": None,
+        "take_profit": None,
+    }
+    return factories.place_order(tenant_id, **(fields | overrides))
+
+
+async def publish_order(
+    js: JetStreamContext, topology: Topology, command: PlaceOrder, msg_id: str | None = None
+) -> None:
+    """Publish ``command`` to ORDERS (a distinct ``msg_id`` makes a second delivery)."""
+    await js.publish(
+        topology.order_subject(command.tenant_id),
+        command.to_json(),
+        stream=topology.orders_stream,
+        headers={"Nats-Msg-Id": msg_id or command.message_id},
+    )
+
+
+async def stored_events(
+    js: JetStreamContext, topology: Topology, tenant_id: str | None = None
+) -> list[Event]:
+    """Return every event JetStream stored (of one tenant, or all), in stream order."""
+    subject = topology.tenant_events_filter(tenant_id) if tenant_id else topology.events_filter
+    info = await js.stream_info(topology.events_stream)
+    if not info.state.messages:
+        return []
+    sub = await js.pull_subscribe(subject, stream=topology.events_stream)
+    events: list[Event] = []
+    try:
+        expected = (await sub.consumer_info()).num_pending or 0
+        while len(events) < expected:
+            for msg in await sub.fetch(min(100, expected - len(events)), timeout=5):
+                events.append(decode_event(msg.data))
+                await msg.ack()
+    finally:
+        await sub.unsubscribe()
+    return events
+
+
+async def wait_for_events(
+    js: JetStreamContext,
+    topology: Topology,
+    tenant_id: str,
+    done: Callable[[Sequence[Event]], bool],
+    timeout_s: float = 30.0,
+) -> list[Event]:
+    """Read the tenant's stored events until ``done`` holds; fail after ``timeout_s``."""
+    events: list[Event] = []
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while asyncio.get_running_loop().time() < deadline:
+        events = await stored_events(js, topology, tenant_id)
+        if done(events):
+            return events
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"events did not arrive in {timeout_s} s; got {kinds(events)}")
+
+
+def kinds(events: Sequence[Event]) -> list[str]:
+    return [e.kind for e in events]
+
+
+class ExecutorProcess:
+    """``python -m services.executor`` as a subprocess, configured by ``SPARKY_EXECUTOR_*``."""
+
+    def __init__(self, settings: dict[str, Any], log_path: Path) -> None:
+        self.port = free_port()
+        self.log_path = log_path
+        self._env = {
+            **os.environ,
+            **{f"SPARKY_EXECUTOR_{k.upper()}": str(v) for k, v in settings.items()},
+            "SPARKY_EXECUTOR_HTTP_PORT": str(self.port),
+        }
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        """Start the process and wait until ``/readyz`` answers 200."""
+        with self.log_path.open("ab") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "services.executor"],
+                cwd=REPO_ROOT,
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"executor exited: {self.log_path.read_text()[-3000:]}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.base_url}/readyz", timeout=2) as resp,  # noqa: S310
+            ):
+                if resp.status == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"executor not ready in time: {self.log_path.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown at all."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGKILL)
+            self._proc.wait(timeout=15)
+        self._proc = None
+
+    def stop(self) -> None:
+        """SIGTERM and wait for a graceful exit."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None

@@ -1,0 +1,107 @@
+"""The executor SIGKILLed right after the exchange accepted an order: no second order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from nats.js import JetStreamContext
+
+from libs.common.topology import Topology
+from tests.helpers.executor import (
+    ExecutorProcess,
+    VaultIdentities,
+    kinds,
+    market_order,
+    publish_order,
+    seed_tenant,
+    stored_events,
+    vault_settings,
+    wait_for_events,
+)
+from tests.helpers.namespaces import PgSchema
+from tests.helpers.paper import PaperExchangeProcess
+from tests.helpers.servers import ServerUrls
+from tests.integration.executor.orders import exchange_orders
+
+T = "tenant-crash"
+
+
+@pytest.fixture
+def executor_process(
+    *,
+    server_urls: ServerUrls,
+    namespace: str,
+    pg_schema: PgSchema,
+    vault_identities: VaultIdentities,
+    paper: PaperExchangeProcess,
+    js: JetStreamContext,
+    tmp_path: Path,
+) -> Iterator[ExecutorProcess]:
+    settings: dict[str, Any] = {
+        "environment": "test",
+        "namespace": namespace,
+        "nats_url": server_urls.nats,
+        "database_url": server_urls.postgres,
+        "database_schema": pg_schema.name,
+        "paper_exchange_url": paper.base_url,
+        "consumer_ack_wait_s": 3,
+        "exchange_timeout_ms": 60_000,  # the first process waits on the held answer
+        "tracker_interval_s": 0.2,
+        **vault_settings(vault_identities),
+    }
+    process = ExecutorProcess(settings, tmp_path / "executor.log")
+    yield process
+    process.stop()
+
+
+async def until_exchange_has_an_order(paper: PaperExchangeProcess, account: Any) -> None:
+    async with asyncio.timeout(30):
+        while not await exchange_orders(paper, account, "BTC/USDT"):  # noqa: ASYNC110 - another process
+            await asyncio.sleep(0.1)
+
+
+async def test_killed_after_the_exchange_accepted_the_restarted_executor_reports_it_once(
+    executor_process: ExecutorProcess,
+    js: JetStreamContext,
+    topology: Topology,
+    paper: PaperExchangeProcess,
+) -> None:
+    executor_process.start()
+    key = await seed_tenant(js, topology, T)
+    account = await paper.create_account({"USDT": "10000"})
+    body = {"label": "main", "exchange_id": "binance", "mode": "paper"}
+    body |= {"api_key": account.api_key, "secret": account.secret}
+    async with httpx.AsyncClient(base_url=executor_process.base_url, timeout=30) as http:
+        added = await http.post(
+            "/api/v1/exchange-accounts", json=body, headers={"Authorization": f"Bearer {key}"}
+        )
+    assert added.status_code == 201, added.text
+    await paper.add_fault(
+        "accept_then_timeout",
+        account_id=account.account_id,
+        method="POST",
+        path="/api/v3/order",
+        count=1,
+        delay_ms=20_000,  # longer than the first process lives; short for the paper shutdown
+    )
+    command = market_order(T)
+    await publish_order(js, topology, command)
+    await until_exchange_has_an_order(paper, account)
+    executor_process.kill()  # the exchange has the order; the executor never heard back
+    assert await stored_events(js, topology, T) == []
+
+    executor_process.start()
+    events = await wait_for_events(
+        js, topology, T, lambda es: "order.filled" in kinds(es), timeout_s=60
+    )
+    assert kinds(events) == ["order.submitted", "order.filled"]
+    orders = await exchange_orders(paper, account, "BTC/USDT")
+    assert [o["clientOrderId"] for o in orders] == [command.client_order_id]
+    log = executor_process.log_path.read_text()
+    assert account.api_key not in log
+    assert account.secret not in log

@@ -1,0 +1,141 @@
+"""When retrying in place runs out: the failure is reported, never guessed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from nats.js import JetStreamContext
+
+from libs.common.messages import OrderFailed
+from libs.common.topology import Topology
+from services.executor.app import create_app
+from services.executor.config import ExecutorSettings
+from services.executor.runtime import Runtime
+from tests.helpers.executor import (
+    VaultIdentities,
+    kinds,
+    market_order,
+    publish_order,
+    setup_approles,
+    stored_events,
+    wait_for_events,
+)
+from tests.helpers.namespaces import PgSchema
+from tests.helpers.paper import PaperExchangeProcess
+from tests.helpers.servers import ServerUrls
+from tests.helpers.vault import vault_dev_server
+from tests.integration.executor.conftest import make_settings
+from tests.integration.executor.orders import exchange_orders, paper_tenant
+
+T = "tenant-gives-up"
+TTL_S = 5.0
+
+
+@pytest.fixture
+def settings(
+    server_urls: ServerUrls,
+    namespace: str,
+    pg_schema: PgSchema,
+    vault_identities: VaultIdentities,
+    paper: PaperExchangeProcess,
+) -> ExecutorSettings:
+    return make_settings(
+        server_urls, namespace, pg_schema, vault_identities, paper.base_url, retry_give_up_s=2.0
+    )
+
+
+async def state_of(runtime: Runtime, client_order_id: str) -> str | None:
+    record = await runtime.orders.get(client_order_id)
+    return record.state.value if record is not None else None
+
+
+async def test_an_exchange_that_never_confirms_fails_the_order_after_a_look_up(
+    http: httpx.AsyncClient,
+    js: JetStreamContext,
+    topology: Topology,
+    paper: PaperExchangeProcess,
+    runtime: Runtime,
+) -> None:
+    account = await paper_tenant(http, js, topology, paper, T)
+    await paper.add_fault("error", account_id=account.account_id, method="POST", status=503)
+    command = market_order(T)
+    await publish_order(js, topology, command)
+    (event,) = await wait_for_events(js, topology, T, bool)
+    assert isinstance(event, OrderFailed)
+    assert event.reason.startswith("Gave up after retrying: the exchange did not confirm")
+    assert await exchange_orders(paper, account, "BTC/USDT") == []
+    async with asyncio.timeout(20):  # once no late creation can arrive, the record says so
+        while await state_of(runtime, command.client_order_id) != "failed":  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+    assert kinds(await stored_events(js, topology, T)) == ["order.failed"]
+
+
+async def test_an_order_the_exchange_took_while_unreachable_is_reported_when_it_reappears(
+    http: httpx.AsyncClient, js: JetStreamContext, topology: Topology, paper: PaperExchangeProcess
+) -> None:
+    account = await paper_tenant(http, js, topology, paper, T)
+    scope = {"account_id": account.account_id}
+    await paper.add_fault("accept_then_error", method="POST", status=502, count=1, **scope)
+    await paper.add_fault("error", method="GET", status=503, **scope)
+    command = market_order(T)
+    await publish_order(js, topology, command)
+    (failed,) = await wait_for_events(js, topology, T, bool)
+    assert isinstance(failed, OrderFailed)
+    assert "not known yet" in failed.reason
+    await paper.clear_faults()
+    events = await wait_for_events(js, topology, T, lambda es: "order.filled" in kinds(es))
+    assert kinds(events) == ["order.failed", "order.submitted", "order.filled"]
+    orders = await exchange_orders(paper, account, "BTC/USDT")
+    assert [o["clientOrderId"] for o in orders] == [command.client_order_id]
+
+
+async def test_with_vault_down_cached_keys_serve_until_the_ttl_then_orders_fail_closed(
+    *,
+    server_urls: ServerUrls,
+    namespace: str,
+    pg_schema: PgSchema,
+    js: JetStreamContext,
+    topology: Topology,
+    paper: PaperExchangeProcess,
+) -> None:
+    with contextlib.ExitStack() as vault_running:
+        private = vault_running.enter_context(vault_dev_server())
+        identities = setup_approles(private.url, private.root_token, suffix="private")
+        settings = make_settings(
+            server_urls,
+            namespace,
+            pg_schema,
+            identities,
+            paper.base_url,
+            retry_give_up_s=1.0,
+            credentials_ttl_s=TTL_S,
+        )
+        app = create_app(settings)
+        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://x") as http:
+                account = await paper_tenant(http, js, topology, paper, T)
+            first, second, third = market_order(T), market_order(T), market_order(T)
+            await publish_order(js, topology, first)
+            await wait_for_events(js, topology, T, lambda es: "order.filled" in kinds(es))
+            loaded = time.monotonic()
+
+            vault_running.close()  # Vault goes away
+            await publish_order(js, topology, second)
+            await wait_for_events(js, topology, T, lambda es: kinds(es).count("order.filled") == 2)
+            assert time.monotonic() - loaded < TTL_S, "too slow to test the cache within its TTL"
+
+            await asyncio.sleep(TTL_S - (time.monotonic() - loaded) + 0.5)
+            await publish_order(js, topology, third)
+            events = await wait_for_events(js, topology, T, lambda es: "order.failed" in kinds(es))
+    failed = events[-1]
+    assert isinstance(failed, OrderFailed)
+    assert failed.client_order_id == third.client_order_id
+    assert failed.reason.startswith("Gave up after retrying: credentials unavailable")
+    placed = [o["clientOrderId"] for o in await exchange_orders(paper, account, "BTC/USDT")]
+    assert sorted(placed) == sorted([first.client_order_id, second.client_order_id])

@@ -1,0 +1,157 @@
+"""Sizing at execution: every rule against live balance, price and position."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from libs.common.messages import OrderType, Side, SizingRule
+from services.executor.domain import (
+    LiveData,
+    MarketRules,
+    SizingRejectedError,
+    SizingRequest,
+    needs_balance,
+    needs_ticker,
+    size_order,
+)
+
+BTC = MarketRules(
+    symbol="BTC/USDT", base="BTC", quote="USDT", min_amount=Decimal("0.00001"), min_cost=Decimal(5)
+)
+
+
+class Steps:
+    """Binance-like precision: amounts in steps of 0.00001, prices in ticks of 0.01."""
+
+    def amount(self, value: Decimal) -> Decimal:
+        return value.quantize(Decimal("0.00001"), rounding=ROUND_DOWN)
+
+    def price(self, value: Decimal) -> Decimal:
+        return value.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
+def request(rule: SizingRule, value: str, side: Side = Side.BUY, **kw: object) -> SizingRequest:
+    fields: dict[str, object] = {"order_type": OrderType.MARKET} | kw
+    return SizingRequest(rule=rule, value=Decimal(value), side=side, **fields)  # type: ignore[arg-type]
+
+
+def live(price: str = "60000", base: str = "0", quote: str = "0") -> LiveData:
+    return LiveData(price=Decimal(price), base_total=Decimal(base), quote_total=Decimal(quote))
+
+
+def size(req: SizingRequest, data: LiveData) -> tuple[Side, Decimal]:
+    sized = size_order(req, data, BTC, Steps())
+    return sized.side, sized.amount
+
+
+def test_a_base_amount_is_used_as_is_after_rounding_down_to_the_lot_step() -> None:
+    assert size(request(SizingRule.BASE, "0.0012345"), live()) == (Side.BUY, Decimal("0.00123"))
+
+
+def test_a_quote_amount_buys_what_it_pays_for_at_the_market_price() -> None:
+    assert size(request(SizingRule.QUOTE, "120"), live()) == (Side.BUY, Decimal("0.002"))
+
+
+def test_a_percent_of_equity_values_both_currencies_of_the_symbol() -> None:
+    # equity = 3000 USDT + 0.05 BTC * 60000 = 6000 USDT; 10 % = 600 USDT = 0.01 BTC
+    data = live(base="0.05", quote="3000")
+    assert size(request(SizingRule.PERCENT_EQUITY, "10"), data) == (Side.BUY, Decimal("0.01"))
+
+
+def test_a_percent_of_position_sizes_from_the_base_currency_held() -> None:
+    req = request(SizingRule.PERCENT_POSITION, "50", Side.SELL)
+    assert size(req, live(base="0.3")) == (Side.SELL, Decimal("0.15"))
+
+
+def test_a_percent_of_no_position_is_rejected_in_words() -> None:
+    with pytest.raises(SizingRejectedError, match="You hold no BTC") as refused:
+        size(request(SizingRule.PERCENT_POSITION, "50", Side.SELL), live())
+    assert refused.value.code == "nothing_to_close"
+
+
+@pytest.mark.parametrize(
+    ("target", "held", "expected"),
+    [
+        ("0.5", "0.2", (Side.BUY, Decimal("0.3"))),
+        ("0.1", "0.4", (Side.SELL, Decimal("0.3"))),
+        ("0", "0.4", (Side.SELL, Decimal("0.4"))),
+        ("-1", "0.4", (Side.SELL, Decimal("0.4"))),  # spot cannot be short: flat
+    ],
+)
+def test_a_target_position_trades_the_difference_in_the_right_direction(
+    target: str, held: str, expected: tuple[Side, Decimal]
+) -> None:
+    assert size(request(SizingRule.TARGET_POSITION, target), live(base=held)) == expected
+
+
+def test_already_at_the_target_position_needs_no_order() -> None:
+    with pytest.raises(SizingRejectedError, match="already at the target") as refused:
+        size(request(SizingRule.TARGET_POSITION, "0.4"), live(base="0.4"))
+    assert refused.value.code == "nothing_to_do"
+
+
+def test_a_reduce_only_sell_is_capped_at_the_position_held() -> None:
+    req = request(SizingRule.BASE, "1", Side.SELL, reduce_only=True)
+    assert size(req, live(base="0.25")) == (Side.SELL, Decimal("0.25"))
+
+
+@pytest.mark.parametrize(("side", "held"), [(Side.SELL, "0"), (Side.BUY, "0.5")])
+def test_reduce_only_with_nothing_to_close_is_rejected_not_an_error(side: Side, held: str) -> None:
+    with pytest.raises(SizingRejectedError, match="Nothing to close") as refused:
+        size(request(SizingRule.BASE, "0.1", side, reduce_only=True), live(base=held))
+    assert refused.value.code == "nothing_to_close"
+
+
+def test_an_order_worth_less_than_the_minimum_notional_is_rejected_with_both_values() -> None:
+    with pytest.raises(SizingRejectedError) as refused:
+        size(request(SizingRule.QUOTE, "4"), live())
+    assert refused.value.code == "below_min_notional"
+    assert "below the exchange's minimum of 5 USDT for BTC/USDT" in refused.value.reason
+
+
+def test_an_amount_that_rounds_to_nothing_is_rejected_as_below_the_minimum() -> None:
+    with pytest.raises(SizingRejectedError, match=r"0\.000001 BTC is below") as refused:
+        size(request(SizingRule.BASE, "0.000001"), live())
+    assert refused.value.code == "below_min_amount"
+
+
+def test_a_limit_order_is_sized_and_priced_at_its_rounded_limit_price() -> None:
+    req = request(
+        SizingRule.QUOTE, "100", order_type=OrderType.LIMIT, limit_price=Decimal("50000.019")
+    )
+    sized = size_order(req, LiveData(), BTC, Steps())
+    assert sized.price == Decimal("50000.01")
+    assert sized.amount == Decimal("0.00199")
+
+
+def test_a_quote_order_without_a_price_is_rejected() -> None:
+    with pytest.raises(SizingRejectedError, match="no price") as refused:
+        size_order(request(SizingRule.QUOTE, "100"), LiveData(), BTC, Steps())
+    assert refused.value.code == "no_price"
+
+
+def test_what_each_rule_needs_from_the_exchange() -> None:
+    assert not needs_balance(request(SizingRule.BASE, "1"))
+    assert needs_balance(request(SizingRule.BASE, "1", reduce_only=True))
+    assert needs_balance(request(SizingRule.TARGET_POSITION, "1"))
+    assert needs_ticker(request(SizingRule.BASE, "1"))
+    limit = request(SizingRule.BASE, "1", order_type=OrderType.LIMIT, limit_price=Decimal(1))
+    assert not needs_ticker(limit)
+
+
+@given(
+    held=st.decimals(min_value=0, max_value=1000, places=8),
+    wanted=st.decimals(min_value="0.001", max_value=1000, places=8),
+)
+def test_a_reduce_only_sell_never_exceeds_the_position(held: Decimal, wanted: Decimal) -> None:
+    req = request(SizingRule.BASE, str(wanted), Side.SELL, reduce_only=True)
+    try:
+        side, amount = size(req, live(price="60000", base=str(held)))
+    except SizingRejectedError:
+        return
+    assert side is Side.SELL
+    assert 0 < amount <= held
