@@ -1,0 +1,226 @@
+{{/*
+Names, labels, images and the environment every Sparky pod gets.
+Component helpers take (dict "root" $ "name" "<service>").
+*/}}
+
+{{- define "sparky.fullname" -}}
+{{- if contains "sparky" .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-sparky" .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "sparky.componentName" -}}
+{{- printf "%s-%s" (include "sparky.fullname" .root) .name -}}
+{{- end -}}
+
+{{- define "sparky.instanceLabels" -}}
+app.kubernetes.io/name: sparky
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "sparky.commonLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{ include "sparky.instanceLabels" . }}
+app.kubernetes.io/part-of: sparky
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "sparky.selectorLabels" -}}
+{{ include "sparky.instanceLabels" .root }}
+app.kubernetes.io/component: {{ .name }}
+{{- end -}}
+
+{{- define "sparky.labels" -}}
+{{ include "sparky.commonLabels" .root }}
+app.kubernetes.io/component: {{ .name }}
+{{- end -}}
+
+{{/* The services this release runs, in a fixed order. */}}
+{{- define "sparky.enabledServices" -}}
+{{- $names := list "ingress" "router" "executor" "ledger" "billing" -}}
+{{- if .Values.services.paper.enabled -}}{{- $names = append $names "paper" -}}{{- end -}}
+{{- join " " $names -}}
+{{- end -}}
+
+{{/* The services the ingress controller may reach. */}}
+{{- define "sparky.publicServices" -}}
+ingress router executor ledger billing
+{{- end -}}
+
+{{/* The services that own a Postgres schema, each migrated by its own Job. */}}
+{{- define "sparky.databaseServices" -}}
+router executor ledger billing
+{{- end -}}
+
+{{- define "sparky.image" -}}
+{{- $svc := index .root.Values.services .name -}}
+{{- $own := $svc.image | default dict -}}
+{{- $repository := printf "%s-%s" (default .root.Values.image.repository $own.repository) .name -}}
+{{- if $own.repository -}}{{- $repository = $own.repository -}}{{- end -}}
+{{- if $own.digest -}}
+{{- printf "%s@%s" $repository $own.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repository (default (default .root.Chart.AppVersion .root.Values.image.tag) $own.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* One environment variable from a Secret: (dict "var" NAME "ref" (dict "name" … "key" …)). */}}
+{{- define "sparky.secretVar" -}}
+- name: {{ .var }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ required (printf "%s: a Secret name is required" .var) .ref.name }}
+      key: {{ required (printf "%s: a Secret key is required" .var) .ref.key }}
+{{- end -}}
+
+{{/* A URL given either as a value or by Secret reference: (dict "var" NAME "url" … "secret" …). */}}
+{{- define "sparky.urlVar" -}}
+{{- if .secret.name -}}
+{{ include "sparky.secretVar" (dict "var" .var "ref" .secret) }}
+{{- else -}}
+- name: {{ .var }}
+  value: {{ required (printf "%s: a URL is required" .var) .url | quote }}
+{{- end -}}
+{{- end -}}
+
+{{- define "sparky.databaseUrlSecret" -}}
+{{- $svc := index .root.Values.services .name -}}
+{{- toYaml (default .root.Values.postgres.urlSecret $svc.databaseUrlSecret) -}}
+{{- end -}}
+
+{{/* Settings shared by every service (libs/common/config.py ServiceSettings). */}}
+{{- define "sparky.sharedEnv" -}}
+{{- $c := .Values.config -}}
+- name: SPARKY_ENVIRONMENT
+  value: {{ $c.environment | quote }}
+- name: SPARKY_NAMESPACE
+  value: {{ $c.namespace | quote }}
+- name: SPARKY_PARTITIONS
+  value: {{ $c.partitions | quote }}
+{{ include "sparky.urlVar" (dict "var" "SPARKY_NATS_URL" "url" .Values.nats.url "secret" .Values.nats.urlSecret) }}
+- name: SPARKY_NATS_REPLICAS
+  value: {{ .Values.nats.replicas | quote }}
+- name: SPARKY_INTENTS_DUPLICATE_WINDOW_S
+  value: {{ $c.intentsDuplicateWindowSeconds | quote }}
+- name: SPARKY_EVENTS_MAX_AGE_DAYS
+  value: {{ $c.eventsMaxAgeDays | quote }}
+- name: SPARKY_HTTP_HOST
+  value: "0.0.0.0"
+- name: SPARKY_HTTP_PORT
+  value: "8000"
+- name: SPARKY_LOG_LEVEL
+  value: {{ $c.logLevel | quote }}
+- name: SPARKY_LOG_JSON
+  value: "true"
+{{- with $c.otlpEndpoint }}
+- name: SPARKY_OTLP_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+{{- range $var, $value := $c.env }}
+- name: {{ $var }}
+  value: {{ $value | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "sparky.databaseEnv" -}}
+{{- $prefix := printf "SPARKY_%s_" (upper .name) -}}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_DATABASE_URL" "ref" (include "sparky.databaseUrlSecret" . | fromYaml)) }}
+- name: {{ $prefix }}DATABASE_SCHEMA
+  value: {{ .name | quote }}
+{{- end -}}
+
+{{- define "sparky.redisEnv" -}}
+{{ include "sparky.urlVar" (dict "var" "SPARKY_REDIS_URL" "url" .Values.redis.url "secret" .Values.redis.urlSecret) }}
+{{- end -}}
+
+{{/* What one service needs beyond the shared settings. */}}
+{{- define "sparky.serviceEnv.ingress" -}}
+{{ include "sparky.redisEnv" .root }}
+- name: SPARKY_INGRESS_TRUSTED_PROXY_HOPS
+  value: {{ .root.Values.services.ingress.trustedProxyHops | quote }}
+{{- end -}}
+
+{{- define "sparky.serviceEnv.router" -}}
+{{ include "sparky.databaseEnv" . }}
+{{ include "sparky.redisEnv" .root }}
+- name: SPARKY_ROUTER_REPLICA_COUNT
+  value: {{ .root.Values.services.router.replicas | quote }}
+- name: SPARKY_ROUTER_REPLICA_INDEX_FROM_HOSTNAME
+  value: "true"
+{{- end -}}
+
+{{- define "sparky.serviceEnv.executor" -}}
+{{- $v := .root.Values.vault -}}
+{{ include "sparky.databaseEnv" . }}
+- name: SPARKY_EXECUTOR_REPLICA_COUNT
+  value: {{ .root.Values.services.executor.replicas | quote }}
+- name: SPARKY_EXECUTOR_REPLICA_INDEX_FROM_HOSTNAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: SPARKY_EXECUTOR_VAULT_URL
+  value: {{ $v.url | quote }}
+- name: SPARKY_EXECUTOR_VAULT_MOUNT
+  value: {{ $v.mount | quote }}
+- name: SPARKY_EXECUTOR_VAULT_PREFIX
+  value: {{ $v.prefix | quote }}
+- name: SPARKY_EXECUTOR_VAULT_AUTH
+  value: kubernetes
+- name: SPARKY_EXECUTOR_VAULT_KUBERNETES_MOUNT
+  value: {{ $v.kubernetesMount | quote }}
+- name: SPARKY_EXECUTOR_VAULT_KUBERNETES_ROLE
+  value: {{ $v.readRole | quote }}
+{{- if $v.writeRole }}
+- name: SPARKY_EXECUTOR_VAULT_WRITE_AUTH
+  value: kubernetes
+- name: SPARKY_EXECUTOR_VAULT_WRITE_KUBERNETES_ROLE
+  value: {{ $v.writeRole | quote }}
+{{- end }}
+{{- if .root.Values.services.paper.enabled }}
+- name: SPARKY_EXECUTOR_PAPER_EXCHANGE_URL
+  value: {{ printf "http://%s:8000" (include "sparky.componentName" (dict "root" .root "name" "paper")) | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "sparky.serviceEnv.ledger" -}}
+{{ include "sparky.databaseEnv" . }}
+{{- end -}}
+
+{{- define "sparky.serviceEnv.billing" -}}
+{{- $b := .root.Values.services.billing -}}
+{{ include "sparky.databaseEnv" . }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_BILLING_OPERATOR_TOKEN" "ref" $b.operatorTokenSecret) }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_OPERATOR_TOKEN" "ref" $b.operatorTokenSecret) }}
+- name: SPARKY_BILLING_URL
+  value: "http://127.0.0.1:8000"
+- name: SPARKY_BILLING_PUBLIC_BASE_URL
+  value: {{ default (printf "https://%s" .root.Values.ingress.host) $b.publicBaseUrl | quote }}
+{{- with $b.stripe.apiKeySecret }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_BILLING_STRIPE_API_KEY" "ref" .) }}
+{{- end }}
+{{- with $b.stripe.webhookSecretSecret }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_BILLING_STRIPE_WEBHOOK_SECRET" "ref" .) }}
+{{- end }}
+{{- end -}}
+
+{{- define "sparky.serviceEnv.paper" -}}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_PAPER_ADMIN_TOKEN" "ref" .root.Values.services.paper.adminTokenSecret) }}
+- name: SPARKY_PAPER_STATE_PATH
+  value: /data/paper.sqlite3
+{{- end -}}
+
+{{- define "sparky.env" -}}
+{{- $svc := index .root.Values.services .name -}}
+{{ include "sparky.sharedEnv" .root }}
+{{ include (printf "sparky.serviceEnv.%s" .name) . }}
+{{- range $var, $value := $svc.env }}
+- name: {{ $var }}
+  value: {{ $value | quote }}
+{{- end }}
+{{- range $var, $ref := $svc.secretEnv }}
+{{ include "sparky.secretVar" (dict "var" $var "ref" $ref) }}
+{{- end }}
+{{- end -}}

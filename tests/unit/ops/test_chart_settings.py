@@ -1,0 +1,103 @@
+"""The environment the chart gives each pod is what the service's settings class reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.unit.ops.chart import DATABASE_SERVICES, PRODUCTION, SERVICES, Doc, container, env_of
+from tests.unit.ops.chart import render as render_chart
+from tests.unit.ops.settings import fake_secret, load, unknown_variables
+
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|API_KEY|DATABASE_URL")
+RENDERS = {"default": (), "production": (PRODUCTION,)}
+
+
+def _services(values: tuple[Path, ...]) -> list[str]:
+    return [s for s in SERVICES if s != "paper" or not values]
+
+
+def _environment(spec: Doc) -> dict[str, str]:
+    """Resolve a container's env as the kubelet would, with fake Secret values."""
+    resolved = {}
+    for name, entry in env_of(spec).items():
+        if "value" in entry:
+            resolved[name] = entry["value"]
+        elif "secretKeyRef" in entry["valueFrom"]:
+            resolved[name] = fake_secret(name)
+        else:
+            assert entry["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+            resolved[name] = "sparky-executor-1"
+    return resolved
+
+
+@pytest.mark.parametrize("render", list(RENDERS))
+def test_every_variable_the_chart_sets_is_a_setting_of_its_service(render: str) -> None:
+    docs = render_chart(RENDERS[render])
+    for service in _services(RENDERS[render]):
+        names = set(env_of(container(docs, service)))
+        assert not unknown_variables(service, names), service
+
+
+@pytest.mark.parametrize("render", list(RENDERS))
+def test_every_service_starts_with_the_chart_environment_in_production_mode(
+    render: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = render_chart(RENDERS[render])
+    for service in _services(RENDERS[render]):
+        settings = load(monkeypatch, service, _environment(container(docs, service)))
+        assert settings.environment == "prod"
+        assert (settings.http_host, settings.http_port) == ("0.0.0.0", 8000)  # noqa: S104
+        assert settings.namespace == "sparky"
+        if service in DATABASE_SERVICES:
+            assert getattr(settings, "database_schema", None) == service
+
+
+def test_executor_logs_in_to_vault_with_kubernetes_auth_as_two_identities(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    docs = render_chart()
+    settings = load(monkeypatch, "executor", _environment(container(docs, "executor")))
+    values = settings.model_dump()
+    assert values["vault_auth"] == "kubernetes"
+    assert values["vault_kubernetes_role"] == "sparky-executor"
+    assert values["vault_write_auth"] == "kubernetes"
+    assert values["vault_write_kubernetes_role"] == "sparky-executor-api"
+    assert values["paper_exchange_url"] == "http://sparky-paper:8000"
+
+
+@pytest.mark.parametrize("render", list(RENDERS))
+def test_secrets_come_only_from_secret_references(render: str) -> None:
+    docs = render_chart(RENDERS[render])
+    assert not [d for d in docs if d["kind"] == "Secret"]
+    for doc in docs:
+        if doc["kind"] not in ("Deployment", "StatefulSet", "Job"):
+            continue
+        for spec in doc["spec"]["template"]["spec"]["containers"]:
+            for name, entry in env_of(spec).items():
+                if SECRET_NAME.search(name):
+                    assert "secretKeyRef" in entry.get("valueFrom", {}), (doc, name)
+
+
+def test_a_service_can_use_its_own_database_credentials() -> None:
+    docs = render_chart(sets={"services.ledger.databaseUrlSecret.name": "ledger-db",
+                              "services.ledger.databaseUrlSecret.key": "dsn"})  # fmt: skip
+    url = env_of(container(docs, "ledger"))["SPARKY_DATABASE_URL"]
+    assert url["valueFrom"]["secretKeyRef"] == {"name": "ledger-db", "key": "dsn"}
+    job = next(d for d in docs if d["metadata"]["name"] == "sparky-ledger-migrate")
+    (migrate,) = job["spec"]["template"]["spec"]["containers"]
+    assert env_of(migrate)["SPARKY_DATABASE_URL"] == url
+    router_url = env_of(container(docs, "router"))["SPARKY_DATABASE_URL"]
+    assert router_url["valueFrom"]["secretKeyRef"] == {"name": "sparky-postgres", "key": "url"}
+
+
+def test_billing_pods_carry_what_the_operator_cli_needs() -> None:
+    env = env_of(container(render_chart(), "billing"))
+    assert env["SPARKY_BILLING_URL"]["value"] == "http://127.0.0.1:8000"
+    assert (
+        env["SPARKY_OPERATOR_TOKEN"]["valueFrom"]
+        == env["SPARKY_BILLING_OPERATOR_TOKEN"]["valueFrom"]
+    )
+    assert env["SPARKY_BILLING_PUBLIC_BASE_URL"]["value"] == "https://sparky.example.com"

@@ -1,0 +1,149 @@
+"""What the chart runs: one workload per service, safely, with probes, partitions and hooks."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.ops.chart import (
+    DATABASE_SERVICES,
+    PRODUCTION,
+    SERVICES,
+    container,
+    env_of,
+    find,
+    one,
+    pod_specs,
+    render,
+    workload,
+)
+
+
+def test_every_service_runs_its_own_image_and_module() -> None:
+    docs = render()
+    for service in SERVICES:
+        spec = container(docs, service)
+        assert spec["image"] == f"registry.example.com/sparky-{service}:0.1.0"
+        assert spec["command"] == ["python", "-m", f"services.{service}"]
+        assert spec["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+
+
+def test_router_and_executor_are_statefulsets_that_know_their_share_of_partitions() -> None:
+    docs = render(sets={"services.router.replicas": "3", "services.executor.replicas": "5"})
+    router = env_of(container(docs, "router"))
+    executor = env_of(container(docs, "executor"))
+    assert workload(docs, "router")["kind"] == "StatefulSet"
+    assert workload(docs, "router")["spec"]["replicas"] == 3
+    assert router["SPARKY_ROUTER_REPLICA_COUNT"]["value"] == "3"
+    assert router["SPARKY_ROUTER_REPLICA_INDEX_FROM_HOSTNAME"]["value"] == "true"
+    assert workload(docs, "executor")["spec"]["replicas"] == 5
+    assert executor["SPARKY_EXECUTOR_REPLICA_COUNT"]["value"] == "5"
+    # The pod's own name (executor-3): its ordinal is the replica index.
+    assert executor["SPARKY_EXECUTOR_REPLICA_INDEX_FROM_HOSTNAME"]["valueFrom"] == {
+        "fieldRef": {"fieldPath": "metadata.name"}
+    }
+    for service in ("router", "executor"):
+        sts = workload(docs, service)
+        assert sts["spec"]["serviceName"] == f"sparky-{service}-headless"
+        one(docs, "Service", f"sparky-{service}-headless")
+
+
+def test_other_services_are_deployments_and_ingress_is_autoscaled() -> None:
+    docs = render()
+    for service in ("ingress", "ledger", "billing", "paper"):
+        assert workload(docs, service)["kind"] == "Deployment"
+    assert "replicas" not in workload(docs, "ingress")["spec"]  # the HPA owns it
+    hpa = one(docs, "HorizontalPodAutoscaler", "sparky-ingress")
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "sparky-ingress",
+    }
+    assert hpa["spec"]["minReplicas"] >= 2
+    fixed = render(sets={"services.ingress.autoscaling.enabled": "false"})
+    assert not find(fixed, "HorizontalPodAutoscaler")
+    assert workload(fixed, "ingress")["spec"]["replicas"] == 2
+
+
+def test_paper_exchange_is_one_pod_replaced_never_doubled() -> None:
+    paper = workload(render(), "paper")
+    assert paper["spec"]["replicas"] == 1
+    assert paper["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_every_pod_runs_unprivileged_with_a_read_only_root() -> None:
+    for name, spec in pod_specs(render()):
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["runAsUser"] == 10001, name
+        for c in spec["containers"]:
+            security = c["securityContext"]
+            assert security["readOnlyRootFilesystem"] is True, name
+            assert security["allowPrivilegeEscalation"] is False, name
+            assert security["capabilities"] == {"drop": ["ALL"]}, name
+            assert c["resources"]["requests"], name
+            assert c["resources"]["limits"], name
+
+
+def test_only_executors_get_a_service_account_token() -> None:
+    docs = render()
+    mounted = {name for name, spec in pod_specs(docs) if spec.get("automountServiceAccountToken")}
+    assert mounted == {"sparky-executor"}
+    account = one(docs, "ServiceAccount", "sparky-executor")
+    assert account["metadata"]["annotations"]["vault.hashicorp.com/role"] == "sparky-executor"
+    assert account["metadata"]["annotations"]["sparky.dev/vault-write-role"] == (
+        "sparky-executor-api"
+    )
+
+
+def test_probes_ask_healthz_for_liveness_and_readyz_for_readiness() -> None:
+    docs = render()
+    for service in SERVICES:
+        spec = container(docs, service)
+        assert spec["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert spec["startupProbe"]["httpGet"]["path"] == "/healthz"
+        assert spec["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_each_schema_is_migrated_by_a_hook_job_before_install_and_upgrade() -> None:
+    jobs = find(render(), "Job")
+    assert sorted(j["metadata"]["name"] for j in jobs) == sorted(
+        f"sparky-{s}-migrate" for s in DATABASE_SERVICES
+    )
+    for job in jobs:
+        service = job["metadata"]["name"].removeprefix("sparky-").removesuffix("-migrate")
+        annotations = job["metadata"]["annotations"]
+        assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
+        spec = job["spec"]["template"]["spec"]
+        (migrate,) = spec["containers"]
+        assert migrate["image"] == f"registry.example.com/sparky-{service}:0.1.0"
+        assert migrate["command"] == [
+            "python",
+            "-m",
+            "libs.common.db",
+            f"services/{service}/migrations",
+            "$(SPARKY_DATABASE_URL)",
+            service,
+        ]
+        assert spec["restartPolicy"] == "Never"
+
+
+def test_every_enabled_service_has_a_disruption_budget() -> None:
+    docs = render()
+    budgets = {d["metadata"]["name"] for d in find(docs, "PodDisruptionBudget")}
+    assert budgets == {f"sparky-{s}" for s in SERVICES if s != "paper"}
+
+
+def test_production_example_runs_without_the_paper_exchange() -> None:
+    docs = render([PRODUCTION])
+    names = {d["metadata"]["name"] for d in docs}
+    assert not any("paper" in name for name in names)
+    assert "SPARKY_EXECUTOR_PAPER_EXCHANGE_URL" not in env_of(container(docs, "executor"))
+    assert container(docs, "router")["image"] == (
+        "registry.example.com/trading/sparky-router:0.1.0"
+    )
+
+
+@pytest.mark.parametrize("service", ["ingress", "router"])
+def test_an_image_digest_pins_a_service(service: str) -> None:
+    digest = "sha256:" + "a" * 64
+    docs = render(sets={f"services.{service}.image.digest": digest})
+    assert container(docs, service)["image"] == f"registry.example.com/sparky-{service}@{digest}"
