@@ -1,0 +1,217 @@
+"""Run Sparky's services as local processes: the one way `make run` and the tests start them.
+
+`service_env` decides every service's environment from one `StackConfig` (where NATS,
+Postgres, Redis and Vault are, which namespace, which ports); `ServiceProcess` runs
+``python -m services.<name>`` with it, waits for ``/readyz``, and stops it with SIGTERM (or
+kills it with SIGKILL, for crash tests). Nothing here starts the infrastructure itself.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
+# Start order: the exchange and the account system first, the consumers last.
+SERVICES = ("paper", "billing", "ingress", "router", "executor", "ledger")
+DEFAULT_PORTS: Mapping[str, int] = {
+    "billing": 8101,
+    "ingress": 8102,
+    "router": 8103,
+    "executor": 8104,
+    "ledger": 8105,
+    "paper": 8106,
+}
+DEV_OPERATOR_TOKEN = "sop_development-only-operator-token"  # noqa: S105 - billing's dev default
+DEV_PAPER_ADMIN_TOKEN = "paper-admin-development-token"  # noqa: S105 - a dev-only default
+
+
+@dataclass(frozen=True)
+class Infra:
+    """Where the infrastructure is (already running)."""
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/sparky"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    vault_url: str = "http://127.0.0.1:8200"
+    vault_token: str = ""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """One stack: its infrastructure, namespace, data folder and ports."""
+
+    infra: Infra
+    namespace: str = "sparky"
+    data_dir: Path = ROOT / ".devstack"
+    host: str = "127.0.0.1"
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    schema_prefix: str = ""  # tests: "<namespace>_", so schemas never collide
+    operator_token: str = DEV_OPERATOR_TOKEN
+    paper_admin_token: str = DEV_PAPER_ADMIN_TOKEN
+    extra_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://{self.host}:{self.ports[service]}"
+
+    def schema(self, service: str) -> str:
+        return f"{self.schema_prefix}{service}"
+
+
+def _shared_env(cfg: StackConfig) -> dict[str, str]:
+    infra = cfg.infra
+    return {
+        "SPARKY_ENVIRONMENT": "dev",
+        "SPARKY_NAMESPACE": cfg.namespace,
+        "SPARKY_NATS_URL": infra.nats_url,
+        "SPARKY_DATABASE_URL": infra.database_url,
+        "SPARKY_REDIS_URL": infra.redis_url,
+        "SPARKY_HTTP_HOST": cfg.host,
+        "SPARKY_LOG_JSON": "true",
+    }
+
+
+def _own_env(service: str, cfg: StackConfig) -> dict[str, str]:
+    prefix = f"SPARKY_{service.upper()}_"
+    own = {"HTTP_PORT": str(cfg.ports[service]), "DATABASE_SCHEMA": cfg.schema(service)}
+    if service == "billing":
+        own |= {"OPERATOR_TOKEN": cfg.operator_token, "PUBLIC_BASE_URL": cfg.url("ingress")}
+    elif service == "ingress":
+        own |= {"RATE_LIMIT_KEY_PREFIX": f"{cfg.namespace}:ingress:"}
+    elif service == "router":
+        own |= {"REDIS_PREFIX": f"{cfg.namespace}:router:"}
+    elif service == "executor":
+        own |= {
+            "VAULT_URL": cfg.infra.vault_url,
+            "VAULT_AUTH": "token",
+            "VAULT_TOKEN": cfg.infra.vault_token,
+            "VAULT_PREFIX": f"sparky/{cfg.namespace}",
+            "PAPER_EXCHANGE_URL": cfg.url("paper"),
+        }
+    elif service == "paper":
+        own |= {
+            "STATE_PATH": str(cfg.data_dir / f"paper-{cfg.namespace}.sqlite3"),
+            "ADMIN_TOKEN": cfg.paper_admin_token,
+        }
+    own |= dict(cfg.extra_env.get(service, {}))
+    return {prefix + key: value for key, value in own.items()}
+
+
+def service_env(service: str, cfg: StackConfig) -> dict[str, str]:
+    """Return the ``SPARKY_*`` variables ``service`` runs with in this stack."""
+    return _shared_env(cfg) | _own_env(service, cfg)
+
+
+class ServiceProcess:
+    """One service as a child process, its output in ``<data_dir>/logs/<name>.log``."""
+
+    def __init__(self, service: str, cfg: StackConfig) -> None:
+        self.service = service
+        self.cfg = cfg
+        self.url = cfg.url(service)
+        self.log_path = cfg.data_dir / "logs" / f"{cfg.namespace}-{service}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self) -> None:
+        """Start the process (appending to its log)."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("ab")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SPARKY_")} | service_env(
+            self.service, self.cfg
+        )
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", f"services.{self.service}"],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """Wait until ``/readyz`` answers 200; raise with the log's tail if it never does."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(
+                    f"{self.service} exited ({self._proc.returncode}):\n{self.tail()}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as resp:  # noqa: S310
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.service} not ready in {timeout_s} s:\n{self.tail()}")
+
+    def stop(self, timeout_s: float = 20.0) -> int | None:
+        """SIGTERM, then SIGKILL after ``timeout_s``; return the exit code."""
+        if self._proc is None:
+            return None
+        if self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        return self._close()
+
+    def kill(self) -> int | None:
+        """SIGKILL at once, as a crash would."""
+        if self._proc is None:
+            return None
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        return self._close()
+
+    def _close(self) -> int | None:
+        code = self._proc.returncode if self._proc else None
+        self._proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return code
+
+    def tail(self, lines: int = 40) -> str:
+        """Return the last lines of the service's log."""
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Stack:
+    """Several services of one `StackConfig`, started in dependency order."""
+
+    def __init__(self, cfg: StackConfig, services: tuple[str, ...] = SERVICES) -> None:
+        self.cfg = cfg
+        self.processes = {name: ServiceProcess(name, cfg) for name in services}
+
+    def __getitem__(self, service: str) -> ServiceProcess:
+        return self.processes[service]
+
+    def start(self, timeout_s: float = 90.0) -> None:
+        """Start every service, each ready before the next starts."""
+        for proc in self.processes.values():
+            proc.start()
+            proc.wait_ready(timeout_s)
+
+    def stop(self) -> None:
+        """Stop every service, consumers first."""
+        for proc in reversed(list(self.processes.values())):
+            proc.stop()

@@ -1,0 +1,94 @@
+"""The whole stack as processes, in a test's own namespace, on free ports."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from libs.common.topology import Topology
+from scripts.devstack import DEFAULT_PORTS, SERVICES, Infra, Stack, StackConfig
+from tests.helpers.namespaces import drop_namespace_streams
+from tests.helpers.servers import ServerUrls
+from tests.helpers.vault import VaultServer
+
+
+def free_ports(n: int) -> list[int]:
+    """Return ``n`` distinct free loopback ports."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def stack_config(
+    urls: ServerUrls, vault: VaultServer, namespace: str, data_dir: Path
+) -> StackConfig:
+    """Return a stack configuration isolated in ``namespace``."""
+    ports = dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True))
+    infra = Infra(
+        nats_url=urls.nats,
+        database_url=urls.postgres,
+        redis_url=urls.redis,
+        vault_url=vault.url,
+        vault_token=vault.root_token,
+    )
+    return StackConfig(
+        infra=infra,
+        namespace=namespace,
+        data_dir=data_dir,
+        ports=ports,
+        schema_prefix=f"{namespace}_",
+    )
+
+
+async def _drop_schemas(postgres_url: str, prefix: str) -> None:
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
+            prefix.replace("_", r"\_") + "%",
+        )
+        for row in rows:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{row["nspname"]}" CASCADE')
+    finally:
+        await conn.close()
+
+
+async def _drop_keys(redis_url: str, namespace: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{namespace}:*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@asynccontextmanager
+async def running_stack(
+    urls: ServerUrls,
+    vault: VaultServer,
+    namespace: str,
+    data_dir: Path,
+    services: tuple[str, ...] = SERVICES,
+) -> AsyncIterator[Stack]:
+    """Start ``services`` as processes; stop them and remove everything they made afterwards."""
+    stack = Stack(stack_config(urls, vault, namespace, data_dir), services)
+    try:
+        await asyncio.to_thread(stack.start)
+        yield stack
+    finally:
+        await asyncio.to_thread(stack.stop)
+        await drop_namespace_streams(urls.nats, Topology(namespace=namespace))
+        await _drop_schemas(urls.postgres, f"{namespace}_")
+        await _drop_keys(urls.redis, namespace)
