@@ -56,6 +56,8 @@ class SizingRequest:
     order_type: OrderType
     limit_price: Decimal | None = None
     reduce_only: bool = False
+    max_base: Decimal | None = None
+    max_quote: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ def size_order(
         raw = _reduce_only(side, raw, live, market)
     amount = rounding.amount(raw)
     _check_minimums(amount, raw, price, market)
+    _check_caps(amount, price, request, market)
     return SizedOrder(side=side, amount=amount, price=limit)
 
 
@@ -171,6 +174,25 @@ def _check_minimums(
             "below_min_notional",
             f"The order value {_plain(amount * price)} {market.quote} is below the exchange's "
             f"minimum of {_plain(market.min_cost)} {market.quote} for {market.symbol}.",
+        )
+
+
+def _check_caps(
+    amount: Decimal, price: Decimal | None, request: SizingRequest, market: MarketRules
+) -> None:
+    """Refuse an order above the tenant's maximum size (refused, never silently shrunk)."""
+    if request.max_base is not None and amount > request.max_base:
+        raise SizingRejectedError(
+            "max_order_size",
+            f"The order size {_plain(amount)} {market.base} is above your maximum order size "
+            f"of {_plain(request.max_base)} {market.base}.",
+        )
+    value = amount * _known(price, market) if request.max_quote is not None else None
+    if request.max_quote is not None and value is not None and value > request.max_quote:
+        raise SizingRejectedError(
+            "max_order_size",
+            f"The order value {_plain(value)} {market.quote} is above your maximum order value "
+            f"of {_plain(request.max_quote)} {market.quote}.",
         )
 
 

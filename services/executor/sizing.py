@@ -25,6 +25,8 @@ def request_of(command: PlaceOrder) -> SizingRequest:
         order_type=command.order_type,
         limit_price=command.limit_price,
         reduce_only=command.reduce_only,
+        max_base=command.max_base,
+        max_quote=command.max_quote,
     )
 
 

@@ -61,6 +61,8 @@ class OrderSpec(FrozenModel):
     margin_mode: MarginMode | None = None
     take_profit: PriceTarget | None = None
     stop_loss: PriceTarget | None = None
+    max_base: PositiveAmount | None = None
+    max_quote: PositiveAmount | None = None
 
 
 @dataclass(frozen=True, slots=True)

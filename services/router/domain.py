@@ -221,6 +221,10 @@ def _order(
         margin_mode=eff.margin_mode if futures_open else None,
         take_profit=_target(alert.take_profit, eff.take_profit_percent, leg),
         stop_loss=_target(alert.stop_loss, eff.stop_loss_percent, leg),
+        # Sizes in % of equity or of a position are known only with live data: the executor
+        # enforces the caps then. Closing orders are never capped, as in the router's checks.
+        max_base=eff.max_order_base if leg.opening else None,
+        max_quote=eff.max_order_quote if leg.opening else None,
     )
 
 

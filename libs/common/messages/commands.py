@@ -69,6 +69,12 @@ class PlaceOrder(Message):
     margin_mode: MarginMode | None = None
     take_profit: PriceTarget | None = None
     stop_loss: PriceTarget | None = None
+    max_base: PositiveAmount | None = Field(
+        default=None, description="The tenant's maximum order size in the base currency."
+    )
+    max_quote: PositiveAmount | None = Field(
+        default=None, description="The tenant's maximum order value in the quote currency."
+    )
     received_at: UtcDatetime = Field(description="When ingress received the alert.")
 
     @model_validator(mode="after")

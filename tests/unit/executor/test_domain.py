@@ -155,3 +155,21 @@ def test_a_reduce_only_sell_never_exceeds_the_position(held: Decimal, wanted: De
         return
     assert side is Side.SELL
     assert 0 < amount <= held
+
+
+def test_a_percent_of_equity_order_above_the_tenants_value_cap_is_refused() -> None:
+    # equity 10,000 USDT; 50 % = 5,000 USDT, above the 1,000 USDT cap
+    capped = request(SizingRule.PERCENT_EQUITY, "50", max_quote=Decimal(1000))
+    with pytest.raises(SizingRejectedError) as refused:
+        size(capped, live(quote="10000"))
+    assert refused.value.code == "max_order_size"
+    assert "above your maximum order value of 1000 USDT" in refused.value.reason
+    within = request(SizingRule.PERCENT_EQUITY, "5", max_quote=Decimal(1000))
+    assert size(within, live(quote="10000")) == (Side.BUY, Decimal("0.00833"))
+
+
+def test_an_order_above_the_tenants_size_cap_is_refused_not_shrunk() -> None:
+    capped = request(SizingRule.QUOTE, "6000", max_base=Decimal("0.05"))
+    with pytest.raises(SizingRejectedError) as refused:
+        size(capped, live())
+    assert "0.1 BTC is above your maximum order size of 0.05 BTC" in refused.value.reason

@@ -82,9 +82,17 @@ def test_a_limit_price_lets_the_other_cap_be_checked() -> None:
     assert tenant_wide(max_order_base="0.01").rejected(quote).reason is RejectReason.MAX_ORDER_SIZE
 
 
-def test_percentage_sizes_cannot_be_capped_by_the_router() -> None:
+def test_percentage_sizes_carry_the_caps_for_the_executor_to_enforce() -> None:
     alert = intent(quantity=Decimal(50), quantity_type=QuantityType.PERCENT_EQUITY)
-    assert tenant_wide(max_order_base="0.001", max_order_quote=1).placed(alert)
+    (order,) = tenant_wide(max_order_base="0.001", max_order_quote=1).placed(alert).orders
+    assert (order.max_base, order.max_quote) == (Decimal("0.001"), Decimal(1))
+
+
+def test_closing_orders_carry_no_size_cap() -> None:
+    world = tenant_wide(FUTURES, max_order_base="0.5", max_order_quote=10)
+    held = world.but(positions={("main", "BTC/USDT:USDT"): Decimal(2)})
+    (close,) = held.placed(intent(instrument=PERP, action=Action.CLOSE, quantity=None)).orders
+    assert (close.max_base, close.max_quote) == (None, None)
 
 
 def test_a_target_position_above_the_base_cap_is_refused_but_a_close_is_not() -> None:
