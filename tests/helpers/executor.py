@@ -23,7 +23,8 @@ from libs.common.messages import Event, PlaceOrder, decode_event
 from libs.common.records import secret_digest
 from libs.common.topology import Topology
 from tests import factories
-from tests.helpers.paper import REPO_ROOT, free_port
+from tests.helpers.paper import REPO_ROOT
+from tests.helpers.ports import free_port
 
 VAULT_PREFIX = "sparky"
 READ_POLICY = f'path "secret/data/{VAULT_PREFIX}/*" {{ capabilities = ["read"] }}'

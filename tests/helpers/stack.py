@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,20 +13,9 @@ import redis.asyncio as aioredis
 from libs.common.topology import Topology
 from scripts.devstack import DEFAULT_PORTS, SERVICES, Infra, Stack, StackConfig
 from tests.helpers.namespaces import drop_namespace_streams
+from tests.helpers.ports import free_ports
 from tests.helpers.servers import ServerUrls
 from tests.helpers.vault import VaultServer
-
-
-def free_ports(n: int) -> list[int]:
-    """Return ``n`` distinct free loopback ports."""
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def stack_config(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.helpers.ports import free_port
+
 
 @dataclass(frozen=True)
 class VaultServer:
@@ -23,13 +24,6 @@ class VaultServer:
 
     url: str
     root_token: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def bao_binary() -> str:
@@ -57,7 +51,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], deadline: float) -> N
 @contextmanager
 def vault_dev_server(startup_timeout_s: float = 30.0) -> Iterator[VaultServer]:
     """Start ``bao server -dev`` on a free loopback port; stop it on exit."""
-    port = _free_port()
+    port = free_port()
     token = secrets.token_urlsafe(24)
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="sparky-bao-") as home:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,34 +15,9 @@ from libs.common.records import TenantRecord, TenantStatus
 from libs.common.topology import Topology
 from services.billing.app import create_app
 from services.billing.config import BillingSettings
-from tests.helpers.billing import Clock, free_socket, until
+from tests.helpers.billing import Clock, until
+from tests.helpers.ports import PrivateNats
 from tests.integration.billing.conftest import OPERATOR, Billing
-
-
-class PrivateNats:
-    """A nats-server of this test's own, which it may stop and start again."""
-
-    def __init__(self, store: Path) -> None:
-        sock = free_socket()
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.store = store
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        binary = str(Path(sys.executable).parent / "nats-server")
-        args = [binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
 
 
 @pytest.fixture

@@ -22,15 +22,14 @@ from libs.common.topology import Topology
 from services.ingress.config import IngressSettings
 from tests import factories
 from tests.helpers.ingress import (
-    PrivateNats,
     add_hook,
     alert_body,
-    free_port,
     serve_in_process,
     stored,
     until_known,
     until_status,
 )
+from tests.helpers.ports import PrivateNats, free_port
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ import httpx
 from nats.js import JetStreamContext
 
 from libs.common.topology import Topology
-from tests.helpers.ingress import add_hook, alert_body, free_port, new_token
+from tests.helpers.ingress import add_hook, alert_body, new_token
+from tests.helpers.ports import free_port
 from tests.helpers.servers import ServerUrls
 
 ROOT = Path(__file__).resolve().parents[3]

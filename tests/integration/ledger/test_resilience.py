@@ -23,7 +23,8 @@ from services.ledger.config import LedgerSettings
 from services.ledger.projector import Projector
 from tests.helpers.ledger import Order, fill, publish
 from tests.helpers.namespaces import PgSchema
-from tests.integration.ledger.support import PrivateNats, applied_through, wait_until
+from tests.helpers.ports import PrivateNats
+from tests.integration.ledger.support import applied_through, wait_until
 
 
 async def quantity(pg: PgSchema) -> object:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 
 import httpx
@@ -16,6 +15,7 @@ from libs.common.topology import Topology
 from services.ledger.app import create_app
 from services.ledger.config import LedgerSettings
 from tests.helpers.ledger import Order, fill, publish
+from tests.helpers.ports import free_port
 from tests.integration.ledger.support import grant_key, wait_until
 
 
@@ -39,13 +39,6 @@ async def test_the_app_projects_events_and_serves_them_with_its_probes(
         metrics = (await http.get("/metrics")).text
     assert "sparky_ledger_lag_seconds" in metrics
     assert 'sparky_ledger_events_applied_total{kind="order.filled"}' in metrics
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_the_process_starts_migrates_and_stops_cleanly_on_sigterm(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from decimal import Decimal
 
 import redis.asyncio as aioredis
@@ -14,15 +13,9 @@ from libs.common.jetstream import consumer_config
 from libs.common.messages import OrderFilled, Side
 from libs.common.topology import Topology
 from tests import factories
+from tests.helpers.ports import free_port
 from tests.helpers.router import Bus, account, futures, instrument, intent
 from tests.integration.router.harness import FAST, Starter
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_an_intent_held_by_a_crashed_router_is_placed_once(
@@ -69,7 +62,7 @@ async def test_a_database_outage_longer_than_the_retries_tells_the_trader(
 ) -> None:
     await bus.put_tenant(factories.tenant_record("tenant-a"))
     await bus.put_account(account("tenant-a"))
-    down = f"postgresql://postgres@127.0.0.1:{_free_port()}/test"
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/test"
     await start_router(migrate=False, database_url=down)
     sent = intent("tenant-a")
     await bus.publish(sent)

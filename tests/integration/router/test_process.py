@@ -5,25 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 
 import httpx
 
+from tests.helpers.ports import free_port
 from tests.integration.router.harness import SettingsFactory, Starter
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_the_router_process_serves_until_sigterm(
     router_settings: SettingsFactory, start_router: Starter
 ) -> None:
-    settings, port = router_settings(), _free_port()
+    settings, port = router_settings(), free_port()
     env = os.environ | {
         "SPARKY_ENVIRONMENT": "test",
         "SPARKY_NAMESPACE": settings.namespace,
