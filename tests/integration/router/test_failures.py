@@ -10,7 +10,7 @@ from nats.js import JetStreamContext
 
 from libs.common.ids import new_id
 from libs.common.jetstream import consumer_config
-from libs.common.messages import OrderFilled, Side
+from libs.common.messages import OrderFilled, RejectReason, Side
 from libs.common.topology import Topology
 from tests import factories
 from tests.helpers.ports import free_port
@@ -68,6 +68,7 @@ async def test_a_database_outage_longer_than_the_retries_tells_the_trader(
     await bus.publish(sent)
     (rejected,) = await bus.rejections(1, timeout_s=30)
     assert rejected.intent_id == sent.intent_id
+    assert rejected.reason is RejectReason.INTERNAL_ERROR
     assert "unavailable" in rejected.message
     assert "no order was placed" in rejected.message
     assert await bus.orders(0, timeout_s=1) == []
