@@ -4,29 +4,44 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import sys
+from collections import defaultdict
 
 import httpx
 
+from libs.common.messages import Action
+from services.router.config import RouterSettings
+from tests import factories
 from tests.helpers.ports import free_port
+from tests.helpers.router import Bus, account, intent
 from tests.integration.router.harness import SettingsFactory, Starter
+
+
+def _env(settings: RouterSettings, port: int, **own: str) -> dict[str, str]:
+    return (
+        os.environ
+        | {
+            "SPARKY_ENVIRONMENT": "test",
+            "SPARKY_NAMESPACE": settings.namespace,
+            "SPARKY_PARTITIONS": str(settings.partitions),
+            "SPARKY_NATS_URL": settings.nats_url,
+            "SPARKY_HTTP_PORT": str(port),
+            "SPARKY_ROUTER_REDIS_URL": settings.redis_url,
+            "SPARKY_ROUTER_REDIS_PREFIX": settings.key_prefix,
+            "SPARKY_ROUTER_DATABASE_URL": settings.database_url,
+            "SPARKY_ROUTER_DATABASE_SCHEMA": settings.schema_name,
+        }
+        | {f"SPARKY_ROUTER_{key.upper()}": value for key, value in own.items()}
+    )
 
 
 async def test_the_router_process_serves_until_sigterm(
     router_settings: SettingsFactory, start_router: Starter
 ) -> None:
     settings, port = router_settings(), free_port()
-    env = os.environ | {
-        "SPARKY_ENVIRONMENT": "test",
-        "SPARKY_NAMESPACE": settings.namespace,
-        "SPARKY_NATS_URL": settings.nats_url,
-        "SPARKY_HTTP_PORT": str(port),
-        "SPARKY_ROUTER_REDIS_URL": settings.redis_url,
-        "SPARKY_ROUTER_REDIS_PREFIX": settings.key_prefix,
-        "SPARKY_ROUTER_DATABASE_URL": settings.database_url,
-        "SPARKY_ROUTER_DATABASE_SCHEMA": settings.schema_name,
-    }
+    env = _env(settings, port)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.router", env=env, stderr=asyncio.subprocess.PIPE
     )
@@ -57,3 +72,44 @@ async def _until_ready(client: httpx.AsyncClient) -> httpx.Response:
             if answer is not None and answer.status_code == 200:
                 return answer
             await asyncio.sleep(0.2)
+
+
+async def test_two_router_processes_keep_each_tenants_order_over_1000_intents(
+    router_settings: SettingsFactory, bus: Bus
+) -> None:
+    tenants = [f"t{i:02d}" for i in range(50)]
+    for tenant in tenants:
+        unlimited = factories.plan_limits(max_alerts_per_hour=None, max_orders_per_day=None)
+        await bus.put_tenant(factories.tenant_record(tenant, limits=unlimited))
+        await bus.put_account(account(tenant))
+    settings, ports = router_settings(), (free_port(), free_port())
+    replicas = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services.router",
+            env=_env(settings, port, replica_index=str(i), replica_count="2"),
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for i, port in enumerate(ports)
+    ]
+    try:
+        for port in ports:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                await _until_ready(client)
+        sent: dict[str, list[str]] = defaultdict(list)
+        rng = random.Random(11)
+        for n in range(1000):
+            one = intent(rng.choice(tenants), action=Action.BUY if n % 2 else Action.SELL)
+            sent[one.tenant_id].append(one.intent_id)
+            await bus.publish(one)
+        orders = await bus.orders(1000, timeout_s=90)
+        placed: dict[str, list[str]] = defaultdict(list)
+        for order in orders:
+            placed[order.tenant_id].append(order.intent_id)
+        assert placed == sent
+    finally:
+        for process in replicas:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(process.wait(), 30)
