@@ -41,6 +41,7 @@ from services.ledger.config import LedgerSettings
 from services.ledger.database import engine_for, migrate
 from services.ledger.projector import Projector
 from services.ledger.reads import Reads
+from services.ledger.tables import TRADES
 from tests import factories
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
@@ -152,24 +153,7 @@ def trade_rows(tenant: str, n: int) -> list[tuple[object, ...]]:
     return rows
 
 
-TRADE_COLUMNS = (
-    "id",
-    "tenant_id",
-    "account_label",
-    "exchange_id",
-    "symbol",
-    "side",
-    "price",
-    "amount",
-    "fee",
-    "fee_currency",
-    "trade_id",
-    "client_order_id",
-    "exchange_order_id",
-    "intent_id",
-    "filled_at",
-    "message_id",
-)
+TRADE_COLUMNS = TRADES.names  # the ledger's own table definition, not a copy
 POSITIONS = (
     "INSERT INTO {schema}.positions SELECT $1, 'main', 'S' || i, 'binance', 'S', 'USDT', i, 100, "
     '5, \'{{"USDT": "0.5"}}\', 3, now(), now() FROM generate_series(1, 50) i'

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Generic, TypeVar
 
 import httpx
 import pytest
@@ -20,18 +19,9 @@ from libs.common.records import (
     secret_digest,
 )
 from tests import factories
+from tests.helpers.lookups import DictLookup
 
-T = TypeVar("T")
 KEY = "spk_" + "k" * 40
-
-
-@dataclass
-class DictLookup(Generic[T]):
-    data: dict[str, T] = field(default_factory=dict)
-    ready: bool = True
-
-    def get(self, key: str) -> T | None:
-        return self.data.get(key)
 
 
 @dataclass

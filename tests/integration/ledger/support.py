@@ -16,6 +16,7 @@ from libs.common.ids import new_id
 from libs.common.records import secret_digest
 from libs.common.topology import Topology
 from services.ledger.projector import Projector
+from services.ledger.tables import TRADES
 from tests import factories
 
 # Tables in the order a snapshot lists them, each with the columns that order its rows.
@@ -91,24 +92,7 @@ async def grant_key(js: JetStreamContext, topology: Topology, tenant_id: str) ->
     return {"Authorization": f"Bearer {key}"}
 
 
-TRADE_COLUMNS = (
-    "id",
-    "tenant_id",
-    "account_label",
-    "exchange_id",
-    "symbol",
-    "side",
-    "price",
-    "amount",
-    "fee",
-    "fee_currency",
-    "trade_id",
-    "client_order_id",
-    "exchange_order_id",
-    "intent_id",
-    "filled_at",
-    "message_id",
-)
+TRADE_COLUMNS = TRADES.names  # the ledger's own table definition, not a copy
 
 
 def trade_record(tenant_id: str, filled_at: datetime, n: int) -> tuple[object, ...]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Generic, TypeVar
 
 import pytest
 
@@ -32,19 +31,10 @@ from services.ingress.errors import ForbiddenError, UnauthorizedError, Unavailab
 from services.ingress.normalise import to_alert
 from services.ingress.parsing import parse_body
 from tests import factories
+from tests.helpers.lookups import DictLookup
 
-T = TypeVar("T")
 TOKEN = "whk_" + "t" * 43
 NOW = factories.T0
-
-
-@dataclass
-class DictLookup(Generic[T]):
-    data: dict[str, T] = field(default_factory=dict)
-    ready: bool = True
-
-    def get(self, key: str) -> T | None:
-        return self.data.get(key)
 
 
 @dataclass
