@@ -19,10 +19,9 @@ import nats
 from libs.common.config import ServiceSettings, load_settings
 from libs.common.jetstream import ensure_topology
 from libs.common.topology import Topology
+from scripts.devstack import DEFAULT_PORTS
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("billing", "ingress", "router", "executor", "ledger", "paper")
-FIRST_PORT = 8101
 
 
 async def prepare(settings: ServiceSettings) -> None:
@@ -67,11 +66,11 @@ async def start(name: str, port: int) -> asyncio.subprocess.Process:
 async def main() -> None:
     settings = load_settings(ServiceSettings)
     await prepare(settings)
-    runnable = [s for s in SERVICES if (ROOT / "services" / s / "__main__.py").exists()]
+    runnable = [s for s in DEFAULT_PORTS if (ROOT / "services" / s / "__main__.py").exists()]
     if not runnable:
         print("run: no service is runnable yet; infrastructure and topology are ready.")
         return
-    procs = [await start(name, FIRST_PORT + i) for i, name in enumerate(runnable)]
+    procs = [await start(name, DEFAULT_PORTS[name]) for name in runnable]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
