@@ -286,13 +286,15 @@ class _Partition:
 
     async def _await_redeliveries(self) -> None:
         info = await self.owner._js.consumer_info(self.owner.spec.stream, self.durable)  # noqa: SLF001
-        if info.num_ack_pending:
+        # Messages this process still holds (the fetch loop restarted after a NATS hiccup)
+        # are being handled here: only unacknowledged messages beyond those are another's.
+        if info.num_ack_pending > len(self._held):
             wait = self.owner.spec.policy.ack_wait_s + 1.0
             log.warning(
                 "%s: %d messages of a previous process are unacknowledged; waiting %.0f s for "
                 "them to come back first, so each tenant's order holds",
                 self.durable,
-                info.num_ack_pending,
+                info.num_ack_pending - len(self._held),
                 wait,
             )
             await asyncio.sleep(wait)

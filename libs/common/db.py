@@ -19,6 +19,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -27,8 +29,29 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SCHEMA_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
+# SQLSTATE classes of a server that is away or full, not of a bad statement: connection
+# exception (08), insufficient resources (53: "too many clients already"), operator
+# intervention (57: shutting down, starting up). asyncpg reports them as a plain DBAPIError.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57")
 _SCHEMA_RE = re.compile(SCHEMA_PATTERN)
 _ALEMBIC_LOCK = threading.Lock()
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot answer right now: retry later, it is not the
+    statement's fault. A refused connection is a bare `OSError` from asyncpg, a full pool a
+    timeout, a restarting or full server one of the SQLSTATE classes above.
+    """
+    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
+        return True
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return exc.connection_invalidated or (
+        isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+    )
 
 
 class DatabaseSettings(BaseModel):

@@ -135,6 +135,16 @@ def _formatter(service: str, *, json: bool) -> logging.Formatter:
     )
 
 
+def _skip_unprinted_record_fields() -> None:
+    """Stop `logging` from gathering what no formatter here prints: thread and process names
+    (the "Optimization" section of the logging docs), on every log line of every service. The
+    caller lookup stays: ``stack_info=True`` needs it.
+    """
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
 def configure_logging(
     service: str, *, level: str = "INFO", json: bool = True, stream: IO[str] | None = None
 ) -> None:
@@ -142,6 +152,7 @@ def configure_logging(
 
     Calling it again replaces the handler it installed before instead of adding a second.
     """
+    _skip_unprinted_record_fields()
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.addFilter(ContextFilter())

@@ -22,6 +22,34 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from libs.common.db import check_schema
 
 
+def ensure_role_sql(role: str) -> str:
+    """Return the statement a migration runs to make sure ``role`` exists (``NOLOGIN``, no
+    ``BYPASSRLS``), the migrating user is a member, and it may use the current schema.
+
+    Roles are cluster-wide and several schemas may migrate at once (replicas, tests): creating
+    the role or the membership twice fails on the catalogue's unique index, and the loser's
+    duplicate is harmless, so it is ignored.
+    """
+    return f"""
+        DO $$
+        BEGIN
+          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+            BEGIN
+              CREATE ROLE "{role}" NOLOGIN NOBYPASSRLS;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+            END;
+          END IF;
+          IF NOT pg_has_role(current_user, '{role}', 'MEMBER') THEN
+            BEGIN
+              EXECUTE format('GRANT %I TO %I', '{role}', current_user);
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+            END;
+          END IF;
+          EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', current_schema(), '{role}');
+        END $$
+        """
+
+
 def _schema() -> str:
     config = context.config
     schema = config.attributes.get("schema") or context.get_x_argument(as_dictionary=True).get(

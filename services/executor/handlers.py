@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import logging
 
+import nats.errors
+from faststream.exceptions import FastStreamException
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from libs.common.consumer import Outcome, tenant_from_subject
+from libs.common.db import database_unavailable
+from libs.common.errors import TemporaryError
 from libs.common.logs import log_context
 from libs.common.messages import PlaceOrder
 from services.executor.execution import Executor
 from services.executor.failures import FailureReporter, reason_for
 
 log = logging.getLogger(__name__)
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` is Postgres or NATS being away or full, rather than a bug: such an
+    order must be retried, never given up after a few quick attempts (it would be reported
+    failed, or worse "uncertain", while nothing is wrong with it).
+    """
+    return database_unavailable(exc) or isinstance(exc, nats.errors.Error | FastStreamException)
 
 
 class BadCommandError(Exception):
@@ -46,7 +58,15 @@ class OrderHandler:
             intent_id=command.intent_id,
             client_order_id=command.client_order_id,
         ):
-            record = await self._executor.place(command)
+            try:
+                record = await self._executor.place(command)
+            except Exception as exc:
+                if unavailable(exc):
+                    # Postgres or NATS away: retry in place, however long it takes. Safe: a
+                    # retry finds the submission record (if it was written) and looks the
+                    # order up by client order id before it would ever submit again.
+                    raise TemporaryError(f"unavailable: {type(exc).__name__}") from exc
+                raise
             log.info("order handled", extra={"state": record.state.value})
 
     async def on_failure(self, msg: Msg, outcome: Outcome, exc: BaseException | None) -> None:

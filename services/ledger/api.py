@@ -5,14 +5,18 @@ Every route needs a tenant API key and answers for that tenant only (RLS, see `r
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from libs.common.auth import CurrentTenant
+from libs.common.db import database_unavailable
 from libs.common.ids import ULID_PATTERN
 from services.ledger.cursor import Cursor
 from services.ledger.errors import BadRequestError
@@ -21,6 +25,7 @@ from services.ledger.reads import PnlFilters, Reads, TradeFilters
 from services.ledger.schemas import PnlOut, PositionsOut, TradesOut, TrailOut
 
 router = APIRouter(prefix="/api/v1", tags=["ledger"])
+log = logging.getLogger(__name__)
 
 
 def get_reads(request: Request) -> Reads:
@@ -137,10 +142,23 @@ async def pnl(
 
 
 def install(app: FastAPI) -> None:
-    """Add the routes and turn bad input into 400 answers in words."""
+    """Add the routes; answer bad input with 400 in words, an unreachable database with 503."""
     app.include_router(router)
     app.add_exception_handler(BadRequestError, _bad_request)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    for kind in (OSError, PoolTimeoutError, DBAPIError):
+        app.add_exception_handler(kind, _unavailable)
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    if not database_unavailable(exc):
+        raise exc  # a bug, not an outage: the server's 500, logged with its traceback
+    log.warning("ledger read API: database unavailable: %s", type(exc).__name__)
+    return JSONResponse(
+        {"detail": "The ledger cannot reach its database right now; try again in a moment."},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "2"},
+    )
 
 
 async def _bad_request(request: Request, exc: Exception) -> JSONResponse:

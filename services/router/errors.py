@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from libs.common.db import database_unavailable
 from libs.common.errors import PermanentError, TemporaryError
 
 
@@ -34,14 +34,14 @@ class SettingsInvalidError(PermanentError):
 
 @contextmanager
 def database_errors() -> Iterator[None]:
-    """Turn a lost or unreachable database into `TemporaryError` (retry later)."""
+    """Turn a lost, unreachable or full database into `TemporaryError` (retry later)."""
     try:
         yield
-    except (OperationalError, InterfaceError, OSError, TimeoutError) as exc:
-        raise TemporaryError(f"database unavailable: {type(exc).__name__}") from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise TemporaryError("database connection lost") from exc
+    except Exception as exc:
+        if database_unavailable(exc):
+            sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+            detail = f"SQLSTATE {sqlstate}" if sqlstate else type(exc).__name__
+            raise TemporaryError(f"database unavailable ({detail})") from exc
         raise
 
 

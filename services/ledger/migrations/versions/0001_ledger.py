@@ -17,6 +17,7 @@ from alembic import context, op
 from sqlalchemy.dialects.postgresql import JSONB
 
 from libs.common.db import check_schema
+from libs.common.migrations import ensure_role_sql
 
 revision = "0001"
 down_revision = None
@@ -192,25 +193,7 @@ def _create_internal_tables() -> None:
 
 
 def _ensure_role(role: str) -> None:
-    # Two schemas migrating at once may both try to create the role: the loser's
-    # duplicate is harmless.
-    op.execute(
-        f"""
-        DO $$
-        BEGIN
-          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
-            BEGIN
-              CREATE ROLE "{role}" NOLOGIN NOBYPASSRLS;
-            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-            END;
-          END IF;
-          IF NOT pg_has_role(current_user, '{role}', 'MEMBER') THEN
-            EXECUTE format('GRANT %I TO %I', '{role}', current_user);
-          END IF;
-          EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', current_schema(), '{role}');
-        END $$
-        """
-    )
+    op.execute(ensure_role_sql(role))
 
 
 def _secure(reader: str, writer: str) -> None:

@@ -1,0 +1,46 @@
+"""The read API answers 503 with Retry-After, in words, while its database cannot be reached."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from libs.common.topology import Topology
+from services.ledger import api
+from services.ledger.app import authenticator
+from services.ledger.config import LedgerSettings
+from services.ledger.database import engine_for
+from services.ledger.reads import Reads
+from tests.helpers.ports import free_port
+from tests.integration.ledger.support import grant_key, wait_until
+
+
+async def test_a_database_that_refuses_connections_gets_503_with_retry_after(
+    settings: LedgerSettings, nc: Client, js: JetStreamContext, topology: Topology
+) -> None:
+    nowhere = f"postgresql://postgres@127.0.0.1:{free_port()}/test"
+    engine = engine_for(settings.model_copy(update={"database_url": nowhere}))
+    app = FastAPI()
+    api.install(app)
+    app.state.reads = Reads(engine, settings.reader_role)
+    try:
+        async with authenticator(nc, js, topology) as auth:
+            app.state.authenticator = auth
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as http:
+                headers = await grant_key(js, topology, "tenant-a")
+                answers: list[httpx.Response] = []
+
+                async def authenticated() -> bool:
+                    answers.append(await http.get("/api/v1/positions", headers=headers))
+                    return answers[-1].status_code != 401 and "Starting" not in answers[-1].text
+
+                await wait_until(authenticated)
+    finally:
+        await engine.dispose()
+    response = answers[-1]
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert "cannot reach its database" in response.json()["detail"]
