@@ -67,13 +67,17 @@ def _lifespan(settings: PaperSettings, clock: Clock) -> Lifespan:
         app.state.store = store
         app.state.exchange = await build_exchange(settings, store, clock)
         app.state.keys = KeyRing(store, clock)
-        matcher = asyncio.create_task(run_matcher(app.state.exchange, settings.match_interval_s))
+        background = [
+            asyncio.create_task(run_matcher(app.state.exchange, settings.match_interval_s)),
+            asyncio.create_task(store.keep_checkpointing()),
+        ]
         try:
             yield
         finally:
-            matcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await matcher
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await store.close()
 
     return lifespan

@@ -124,10 +124,8 @@ def trade_values(t: Trade) -> tuple[object, ...]:
     )
 
 
-async def find_order(
-    conn: aiosqlite.Connection, account_id: int, symbol: str, ref: OrderRef
-) -> Order | None:
-    """Return the order ``ref`` names in ``symbol``; both ids must match when both are given."""
+def order_query(account_id: int, symbol: str, ref: OrderRef) -> tuple[str, list[object]]:
+    """Return the query of the order ``ref`` names in ``symbol`` (both ids when both given)."""
     where, args = "account_id = ? AND symbol = ?", [account_id, symbol]
     if ref.order_id is not None:
         where += " AND order_id = ?"
@@ -135,7 +133,17 @@ async def find_order(
     if ref.client_order_id is not None:
         where += " AND client_order_id = ?"
         args.append(ref.client_order_id)
-    found = await conn.execute_fetchall(f"{ORDER_SELECT} WHERE {where}", args)
-    for row in found:
-        return order(row)
-    return None
+    return f"{ORDER_SELECT} WHERE {where}", args
+
+
+def first_order(found: Sequence[Row]) -> Order | None:
+    """Return the order of the first row found, if any."""
+    return order(found[0]) if found else None
+
+
+async def find_order(
+    conn: aiosqlite.Connection, account_id: int, symbol: str, ref: OrderRef
+) -> Order | None:
+    """Return the order ``ref`` names in ``symbol``; both ids must match when both are given."""
+    query, args = order_query(account_id, symbol, ref)
+    return first_order(list(await conn.execute_fetchall(query, args)))

@@ -6,6 +6,11 @@ processes sharing the file (``BEGIN IMMEDIATE`` takes SQLite's write lock before
 an order reads the balances it changes inside the transaction that changes them: concurrent
 orders of one account can never lose an update. Amounts are stored as decimal strings.
 
+The writer runs on the event loop (see `transaction`): with ``synchronous=NORMAL`` a commit
+appends to the WAL file without an fsync, so a committed order survives a SIGKILL of the
+process (the OS holds the write) but not a power loss. The fsyncs of checkpoints happen on
+the reader's worker thread (`Store.checkpoint`, every second), never on the loop.
+
 The exchange needs each API secret in clear to check HMAC signatures, so the file holds them
 (created ``0600``); API keys themselves are stored only as SHA-256 digests.
 """
@@ -13,7 +18,9 @@ The exchange needs each API secret in clear to check HMAC signatures, so the fil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -108,18 +115,29 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
+_PRAGMAS = ("busy_timeout = 10000", "journal_mode = WAL", "synchronous = NORMAL")
+CHECKPOINT_INTERVAL_S = 1.0
+
+
 async def _connect(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
-    await conn.execute("PRAGMA busy_timeout = 10000")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA synchronous = NORMAL")
+    for pragma in _PRAGMAS:
+        await conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def _connect_writer(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    for pragma in _PRAGMAS:
+        conn.execute(f"PRAGMA {pragma}")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # `Store.checkpoint` does it, off the loop
     return conn
 
 
 class Store:
     """The SQLite file; open it with `Store.open`, close it with `close`."""
 
-    def __init__(self, reader: aiosqlite.Connection, writer: aiosqlite.Connection) -> None:
+    def __init__(self, reader: aiosqlite.Connection, writer: sqlite3.Connection) -> None:
         self._reader = reader
         self._writer = writer
         self._lock = asyncio.Lock()
@@ -128,28 +146,39 @@ class Store:
     async def open(cls, path: Path) -> Store:
         """Open (creating if needed) the state file at ``path`` and its schema."""
         await asyncio.to_thread(_create_private, path)
-        writer = await _connect(path)
-        await writer.executescript(_SCHEMA)
-        await writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        writer = _connect_writer(path)
+        writer.executescript(_SCHEMA)
+        writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return cls(await _connect(path), writer)
 
     async def close(self) -> None:
         """Close both connections."""
         await self._reader.close()
-        await self._writer.close()
+        self._writer.close()
+
+    async def checkpoint(self) -> None:
+        """Copy committed pages from the WAL into the database file (on the reader's thread)."""
+        await self._reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    async def keep_checkpointing(self, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
+        """Checkpoint every ``interval_s`` until cancelled, so the WAL file stays small."""
+        while True:
+            await asyncio.sleep(interval_s)
+            with contextlib.suppress(sqlite3.Error):  # busy: the next round does it
+                await self.checkpoint()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
         """Run a block as one write transaction: committed on success, rolled back on error."""
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield Tx(self._writer)
-                await self._writer.execute("COMMIT")
+                self._writer.execute("COMMIT")
             except BaseException:
                 # A failed COMMIT leaves the transaction open; never leave it to the next one.
                 if self._writer.in_transaction:
-                    await self._writer.execute("ROLLBACK")
+                    self._writer.execute("ROLLBACK")
                 raise
 
     async def check(self) -> None:

@@ -93,6 +93,11 @@ class PaperExchangeProcess:
         """The exchange's root URL (ccxt's API URL is this plus ``/api/v3``)."""
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The running process's id (benchmarks read its CPU time), None when stopped."""
+        return self._proc.pid if self._proc is not None else None
+
     def start(self) -> None:
         """Start the process and wait until it answers ``/api/v3/ping``."""
         with self.log_path.open("ab") as log:
