@@ -32,6 +32,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import nats
+import psutil
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
@@ -61,6 +62,20 @@ class Phase:
     to_fill_event: dict[str, float] = field(default_factory=dict)
     first_sent: float = 0.0
     last_done: float = 0.0
+    cpu_s: dict[str, float] = field(default_factory=dict)  # process -> CPU seconds used
+
+
+class CpuMeter:
+    """CPU time (user + system) of the measured processes, to divide by the orders done."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self._processes = {name: psutil.Process(pid) for name, pid in pids.items() if pid}
+
+    def read(self) -> dict[str, float]:
+        return {
+            name: (times := process.cpu_times()).user + times.system
+            for name, process in self._processes.items()
+        }
 
 
 class Collector:
@@ -103,12 +118,20 @@ async def add_tenants(
             body = {"label": "main", "exchange_id": "binance", "mode": "paper", "validate": False}
             body |= {"api_key": account.api_key, "secret": account.secret}
             headers = {"Authorization": f"Bearer {key}"}
+            retried = False
             for _ in range(100):  # the executor's copy of the api-keys bucket may lag a little
-                response = await http.post("/api/v1/exchange-accounts", json=body, headers=headers)
+                try:
+                    response = await http.post(
+                        "/api/v1/exchange-accounts", json=body, headers=headers
+                    )
+                except httpx.TransportError:  # an idle keep-alive connection closed under us
+                    retried = True
+                    continue
                 if response.status_code != httpx.codes.UNAUTHORIZED:
                     break
                 await asyncio.sleep(0.1)
-            response.raise_for_status()
+            if not (retried and response.status_code == httpx.codes.CONFLICT):  # added already
+                response.raise_for_status()
 
     async with httpx.AsyncClient(base_url=api, timeout=60) as http:
         await asyncio.gather(*(one(http, t) for t in tenants))
@@ -124,9 +147,11 @@ async def run_phase(
     *,
     rate: float,
     count: int,
+    meter: CpuMeter,
 ) -> None:
     """Publish ``count`` orders at ``rate`` per second, round-robin over the tenants."""
     collector.phase = phase
+    cpu_before = meter.read()
     start = time.perf_counter()
     phase.first_sent = start
     pending: set[asyncio.Task[object]] = set()
@@ -150,6 +175,7 @@ async def run_phase(
     deadline = time.perf_counter() + 120
     while len(phase.to_fill_event) < count and time.perf_counter() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.2)
+    phase.cpu_s = {name: s - cpu_before[name] for name, s in meter.read().items()}
 
 
 def report(phase: Phase, rate: float) -> None:
@@ -169,6 +195,9 @@ def report(phase: Phase, rate: float) -> None:
             f"      webhook->fill event p50 {pct(fill, 0.5):7.1f} ms  "
             f"p99 {pct(fill, 0.99):7.1f} ms  mean {statistics.fmean(fill) * 1000:7.1f} ms"
         )
+    if done:
+        per_order = "  ".join(f"{n} {s / done * 1000:.2f} ms" for n, s in phase.cpu_s.items())
+        print(f"      CPU per order: {per_order}")
 
 
 async def bench(
@@ -202,12 +231,17 @@ async def bench(
         print(f"setup: {args.tenants} tenants with paper accounts in {took:.1f} s")
         for kind in ("order.submitted", "order.filled"):
             await nc.subscribe(f"{namespace}.events.*.{kind}", cb=collector.on_event)
+        meter = CpuMeter({"executor": executor.pid, "paper": paper.pid})
         cold = Phase("cold")
-        await run_phase(js, topology, collector, cold, tenants, rate=args.rate, count=len(tenants))
+        await run_phase(
+            js, topology, collector, cold, tenants, rate=args.rate, count=len(tenants), meter=meter
+        )
         report(cold, args.rate)
         warm = Phase("warm")
         count = int(args.rate * args.seconds)
-        await run_phase(js, topology, collector, warm, tenants, rate=args.rate, count=count)
+        await run_phase(
+            js, topology, collector, warm, tenants, rate=args.rate, count=count, meter=meter
+        )
         report(warm, args.rate)
     finally:
         await asyncio.to_thread(executor.stop)
@@ -224,11 +258,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--tenants", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--logs", help="keep the processes' logs in this directory")
     args = parser.parse_args()
     print("== executor ==")
     with tempfile.TemporaryDirectory(prefix="sparky-bench-executor-") as workdir:
-        args.workdir = workdir
-        with vault_dev_server() as vault, paper_exchange(Path(workdir)) as paper:
+        args.workdir = args.logs or workdir
+        with vault_dev_server() as vault, paper_exchange(Path(args.workdir)) as paper:
             identities = setup_approles(vault.url, vault.root_token, suffix="bench")
             env = {k: str(v) for k, v in vault_settings(identities).items()}
             asyncio.run(bench(args, paper, env))

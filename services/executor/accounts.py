@@ -38,7 +38,7 @@ class NewAccount:
 
 
 class AccountService:
-    """Add, change, validate and remove accounts."""
+    """Add, change, validate and remove accounts, each under Row-Level Security as the tenant."""
 
     def __init__(
         self,
@@ -81,9 +81,9 @@ class AccountService:
             created_at=now,
             updated_at=now,
         )
-        async with self._store.engine.begin() as conn:
+        async with self._store.as_tenant(tenant.tenant_id) as conn:
             await self._store.lock_tenant(conn, tenant.tenant_id)
-            _check_limit(tenant, await self._store.count(conn, tenant.tenant_id))
+            _check_limit(tenant, await self._store.count(conn))
             await self._store.insert(conn, account)
             await self._vault.write(tenant.tenant_id, new.label, new.credentials)
         await self._forget(tenant.tenant_id, new.label)
@@ -91,7 +91,8 @@ class AccountService:
         return account
 
     async def get(self, tenant_id: str, label: str) -> Account:
-        account = await self._store.get(tenant_id, label)
+        async with self._store.as_tenant(tenant_id) as conn:
+            account = await self._store.get(tenant_id, label, conn)
         if account is None:
             raise NotFoundError("unknown_account", f"You have no account labelled '{label}'.")
         return account
@@ -99,7 +100,7 @@ class AccountService:
     async def replace_keys(self, tenant_id: str, label: str, credentials: Credentials) -> Account:
         """Store new keys; the account needs validating again."""
         now = self._clock()
-        async with self._store.engine.begin() as conn:
+        async with self._store.as_tenant(tenant_id) as conn:
             account = await self._locked(conn, tenant_id, label)
             venue = venue_for(account.exchange_id)
             if venue is not None and venue.needs_passphrase and not credentials.passphrase:
@@ -118,13 +119,10 @@ class AccountService:
         await self._bucket.put(account)
         return account
 
-    async def all(self) -> list[Account]:
-        """Return every account of the deployment (to re-sync the bucket)."""
-        return await self._store.all()
-
     async def of_tenant(self, tenant_id: str) -> list[Account]:
         """Return the tenant's accounts, by label."""
-        return await self._store.of_tenant(tenant_id)
+        async with self._store.as_tenant(tenant_id) as conn:
+            return await self._store.visible(conn)
 
     async def validate(
         self, tenant_id: str, label: str, credentials: Credentials | None = None
@@ -150,7 +148,7 @@ class AccountService:
     ) -> Account:
         """Record a validation outcome (also used when trading finds the keys refused)."""
         now = self._clock()
-        async with self._store.engine.begin() as conn:
+        async with self._store.as_tenant(tenant_id) as conn:
             account = await self._locked(conn, tenant_id, label)
             validated_at = now if status is not AccountStatus.UNVALIDATED else None
             account = replace(
@@ -166,7 +164,7 @@ class AccountService:
 
     async def remove(self, tenant_id: str, label: str) -> None:
         """Delete the account, its keys and the router's copy."""
-        async with self._store.engine.begin() as conn:
+        async with self._store.as_tenant(tenant_id) as conn:
             if not await self._store.delete(conn, tenant_id, label):
                 raise NotFoundError("unknown_account", f"You have no account labelled '{label}'.")
             await self._vault.delete(tenant_id, label)
@@ -194,7 +192,12 @@ def _check_venue(new: NewAccount) -> None:
             f"supported: {choices}.",
         )
     if new.market_type is not MarketType.SPOT:
-        raise ConflictError("unsupported_market", "Only spot accounts are supported for now.")
+        raise ConflictError(
+            "unsupported_market",
+            f"Only spot accounts are supported for now; {new.market_type.value} trading "
+            "(leverage, margin mode, short positions) is not available yet, so the account was "
+            "not added.",
+        )
     if venue.needs_passphrase and not new.credentials.passphrase:
         raise ConflictError("passphrase_required", _passphrase_words(new.exchange_id))
 

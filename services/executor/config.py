@@ -31,6 +31,16 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
 
     http_port: int = Field(default=8104, ge=0, le=65535)
     database_schema: str = Field(default=SERVICE, pattern=SCHEMA_PATTERN)
+    api_role: str = Field(
+        default="sparky_executor_api",
+        pattern=SCHEMA_PATTERN,
+        description="Role the accounts API switches to: no BYPASSRLS, one tenant's accounts.",
+    )
+    writer_role: str = Field(
+        default="sparky_executor_writer",
+        pattern=SCHEMA_PATTERN,
+        description="Role of the order path: every order, every account read-only, by policy.",
+    )
     # Partitions: replica i of N owns p % N == i.
     replica_index: int = Field(default=0, ge=0)
     replica_count: int = Field(default=1, ge=1)

@@ -27,10 +27,12 @@ from services.executor.errors import (
 )
 from services.executor.lifecycle import UNRESOLVED, OrderState
 from services.executor.metrics import ORDERS, WEBHOOK_TO_EXCHANGE_SECONDS
-from services.executor.models import OrderRecord
+from services.executor.models import OrderRecord, TradingAccount
 from services.executor.outcomes import Outcomes
 from services.executor.sessions import Sessions
 from services.executor.sizing import size
+from services.executor.unsupported import CODE as UNSUPPORTED
+from services.executor.unsupported import unsupported_reason
 
 Refusal = OrderRejectedError | OrderFailedError
 
@@ -53,7 +55,7 @@ class Executor:
         # No read first: recording the order is the check. A redelivery's insert finds the
         # earlier record (unique client order id) and resumes it instead of submitting.
         try:
-            account = await self._sessions.account(command)
+            account = await self._supported_account(command)
             async with self._sessions.lease(account) as session:
                 sized = await size(command, session)
                 fresh = self._out.new_record(command, OrderState.PENDING)
@@ -70,6 +72,14 @@ class Executor:
                 return await self._drive(record, session)
         except (OrderRejectedError, OrderFailedError) as exc:
             return await self.refuse(command, exc)
+
+    async def _supported_account(self, command: PlaceOrder) -> TradingAccount:
+        """Return the order's account, or refuse an order it cannot place as asked."""
+        account = await self._sessions.account(command)
+        reason = unsupported_reason(command, account.market_type)
+        if reason is not None:
+            raise OrderRejectedError(UNSUPPORTED, reason)
+        return account
 
     async def _resume(self, command: PlaceOrder, record: OrderRecord) -> OrderRecord:
         if record.tenant_id != command.tenant_id:

@@ -38,7 +38,7 @@ from services.executor.failures import FailureReporter
 from services.executor.handlers import OrderHandler
 from services.executor.outcomes import Outcomes
 from services.executor.sessions import Sessions
-from services.executor.store import AccountStore, OrderStore
+from services.executor.store import AccountStore, OrderStore, connect_as
 from services.executor.tracker import Tracker
 from services.executor.validation import Validator
 from services.executor.vault_login import vault_clients
@@ -76,7 +76,9 @@ class Runtime:
         s = self.settings
         self.topology = Topology.from_settings(s)
         self.engine = make_engine(s.database_url, s.schema_name, pool_size=s.database_pool_size)
-        await upgrade(MIGRATIONS, s.database_url, s.schema_name)
+        roles = {"api_role": s.api_role, "writer_role": s.writer_role}
+        await upgrade(MIGRATIONS, s.database_url, s.schema_name, attributes=roles)
+        connect_as(self.engine, s.writer_role)
         self.broker = make_broker(s, SERVICE, tracer_provider=self.tracer_provider)
         await self.broker.connect()
         state = self.broker.config.connection_state
@@ -116,7 +118,7 @@ class Runtime:
             s.submission_settle_s,
         )
         self.pool = ClientPool(client_settings, s.client_pool_size)
-        store = AccountStore(self.engine)
+        store = AccountStore(self.engine, s.api_role)
         self.accounts = AccountService(
             store=store,
             vault=writer,
@@ -188,7 +190,7 @@ class Runtime:
 
     async def _resync(self, bucket: AccountBucket) -> None:
         try:
-            await bucket.resync(await AccountStore(self.engine).all())
+            await bucket.resync(await AccountStore(self.engine, self.settings.api_role).all())
         except Exception:
             log.exception("could not re-sync the accounts bucket; retrying later")
 

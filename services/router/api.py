@@ -34,7 +34,7 @@ async def _put(
     layer: TradeSettingsLayer,
     expected: int | None,
 ) -> Change:
-    errors = layer.scope_errors(key.scope)
+    errors = layer.scope_errors(key.scope) + layer.unsupported_errors()
     if errors:
         raise SettingsInvalidError(errors)
     change = await runtime.store.put(

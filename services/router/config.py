@@ -10,10 +10,12 @@ from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import ServiceSettings, load_settings
 from libs.common.consumer import ConsumerPolicy
-from libs.common.db import DatabaseSettings
+from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.errors import ConfigurationError
 
 SERVICE = "router"
+READER_ROLE = "sparky_router_reader"
+WRITER_ROLE = "sparky_router_writer"
 _ORDINAL = re.compile(r"-(\d+)$")
 
 
@@ -27,6 +29,16 @@ class RouterSettings(ServiceSettings, DatabaseSettings):
     replica_index_from_hostname: bool = Field(
         default=False,
         description="Take the replica index from the hostname's trailing -N (StatefulSet pod).",
+    )
+    reader_role: str = Field(
+        default=READER_ROLE,
+        pattern=SCHEMA_PATTERN,
+        description="Role settings reads switch to: no BYPASSRLS, SELECT only, one tenant.",
+    )
+    writer_role: str = Field(
+        default=WRITER_ROLE,
+        pattern=SCHEMA_PATTERN,
+        description="Role settings changes switch to: no BYPASSRLS, one tenant.",
     )
     consume: bool = Field(default=True, description="Run the consumers (false: API only).")
     redis_url: str = "redis://127.0.0.1:6379/0"

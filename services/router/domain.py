@@ -3,8 +3,9 @@
 `decide` turns one intent into the orders to place, or a rejection whose message a trader
 understands; `effective_settings` merges the trade-settings layers it uses. Checks run in a
 fixed order, and the first that fails names the reason: tenant, alert quota, kill switch,
-action, account, live trading, symbol, direction and sizing, trading window, size caps, open
-positions, order quota.
+action, account, live trading, symbol, direction and sizing, unsupported order parts
+(take-profit, stop-loss, leverage on spot), trading window, size caps, open positions, order
+quota.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from libs.common.messages import (
     RejectReason,
 )
 from libs.common.records import AccountRecord, MarketType, PlanLimits, TenantRecord
-from services.router import checks
+from services.router import checks, unsupported
 from services.router.decisions import (
     Decision,
     OrderSpec,
@@ -167,6 +168,7 @@ def _orders(
     position = _position(positions, account, symbol)
     legs = plan_legs(alert, eff, account.market_type, position)
     if any(leg.opening for leg in legs):
+        unsupported.check_opening_order(alert, eff, account)
         checks.check_window(eff, now)
         checks.check_caps(legs, _limit_price(intent), symbol, eff)
         if position == 0:

@@ -91,7 +91,9 @@ class RouterRuntime:
         self.redis: Redis = Redis.from_url(
             settings.redis_url, max_connections=2 * self.policy.max_concurrency + 16
         )
-        self.store = SettingsStore(self.engine)
+        self.store = SettingsStore(
+            self.engine, reader_role=settings.reader_role, writer_role=settings.writer_role
+        )
         self.state = RouterState(self.redis, settings.key_prefix)
         self.partitions = owned_partitions(
             settings.resolved_replica_index(), settings.replica_count, settings.partitions
@@ -106,7 +108,9 @@ class RouterRuntime:
     async def start(self, *, migrate: bool = True) -> None:
         """Migrate, connect, load the KV copies, then start consuming (if configured)."""
         if migrate:
-            await upgrade(MIGRATIONS, self.settings.database_url, self.settings.schema_name)
+            s = self.settings
+            roles = {"reader_role": s.reader_role, "writer_role": s.writer_role}
+            await upgrade(MIGRATIONS, s.database_url, s.schema_name, attributes=roles)
         await self.broker.connect()
         js: JetStreamContext = self.broker.config.connection_state.stream
         await ensure_topology(js, self.topology)

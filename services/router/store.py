@@ -1,7 +1,10 @@
 """Trade settings in Postgres: layers, their versioned history, and what was in force when.
 
-Every statement runs inside a transaction that first sets ``sparky.tenant_id`` (row-level
-security). Writes of one tenant take turns on an advisory lock, so versions never collide.
+Every statement runs inside a transaction that first switches to the reader role (reads) or
+the writer role (changes), neither with BYPASSRLS, and sets ``sparky.tenant_id``: the forced
+row-level security policies then show and let change that tenant's rows only, even when the
+service connects as the tables' owner or a superuser. Writes of one tenant take turns on an
+advisory lock, so versions never collide.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.router.config import READER_ROLE, WRITER_ROLE
 from services.router.domain import TenantSettings
 from services.router.errors import VersionConflictError, database_errors
 from services.router.settings_records import Change, LayerKey, StoredLayer, tenant_settings
@@ -24,23 +28,30 @@ from services.router.tables import trade_settings_history as hist
 from services.router.trade_settings import TradeSettingsLayer
 
 HISTORY_PAGE = 100
+_AS_TENANT = text(
+    "SELECT set_config('role', :role, true), set_config('sparky.tenant_id', :tenant, true)"
+)
 
 
 class SettingsStore:
     """Read and change one tenant's trade settings."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, reader_role: str = READER_ROLE, writer_role: str = WRITER_ROLE
+    ) -> None:
         self._engine = engine
+        self._reader_role = reader_role
+        self._writer_role = writer_role
 
     @asynccontextmanager
-    async def _tenant(
+    async def as_tenant(
         self, tenant_id: str, *, write: bool = False
     ) -> AsyncIterator[AsyncConnection]:
+        """Open a transaction, as the reader (or writer) role, bound to ``tenant_id``'s rows."""
         with database_errors():
             async with self._engine.begin() as conn:
-                await conn.execute(
-                    text("SELECT set_config('sparky.tenant_id', :t, true)"), {"t": tenant_id}
-                )
+                role = self._writer_role if write else self._reader_role
+                await conn.execute(_AS_TENANT, {"role": role, "tenant": tenant_id})
                 if write:
                     await conn.execute(
                         text("SELECT pg_advisory_xact_lock(hashtext('router-settings:' || :t))"),
@@ -49,9 +60,9 @@ class SettingsStore:
                 yield conn
 
     async def layers(self, tenant_id: str) -> list[StoredLayer]:
-        """Return every layer of the tenant."""
-        async with self._tenant(tenant_id) as conn:
-            rows = await conn.execute(select(ts).where(ts.c.tenant_id == tenant_id))
+        """Return every layer of the tenant (no tenant filter: row-level security is it)."""
+        async with self.as_tenant(tenant_id) as conn:
+            rows = await conn.execute(select(ts))
             return [StoredLayer.from_row(row) for row in rows.mappings()]
 
     async def load(self, tenant_id: str) -> TenantSettings:
@@ -62,7 +73,7 @@ class SettingsStore:
 
     async def get(self, tenant_id: str, key: LayerKey) -> StoredLayer | None:
         """Return one layer, or None when it was never set (or deleted)."""
-        async with self._tenant(tenant_id) as conn:
+        async with self.as_tenant(tenant_id) as conn:
             return await _current(conn, tenant_id, key)
 
     async def put(
@@ -76,7 +87,7 @@ class SettingsStore:
         expected_version: int | None = None,
     ) -> Change:
         """Replace one layer (create it if new); record the change; return it."""
-        async with self._tenant(tenant_id, write=True) as conn:
+        async with self.as_tenant(tenant_id, write=True) as conn:
             old = await _current(conn, tenant_id, key)
             _check_version(old, expected_version)
             version = await _next_version(conn, tenant_id, key)
@@ -99,7 +110,7 @@ class SettingsStore:
         expected_version: int | None = None,
     ) -> Change | None:
         """Remove one layer (its values are inherited again); None when there was none."""
-        async with self._tenant(tenant_id, write=True) as conn:
+        async with self.as_tenant(tenant_id, write=True) as conn:
             old = await _current(conn, tenant_id, key)
             if old is None:
                 return None
@@ -119,13 +130,13 @@ class SettingsStore:
         limit: int = HISTORY_PAGE,
     ) -> list[Change]:
         """Return changes, newest first; ``before_id`` pages back through older ones."""
-        query = select(hist).where(hist.c.tenant_id == tenant_id)
+        query = select(hist)
         if key is not None:
             query = query.where(*key.where(hist, tenant_id))
         if before_id is not None:
             query = query.where(hist.c.id < before_id)
         query = query.order_by(hist.c.id.desc()).limit(limit)
-        async with self._tenant(tenant_id) as conn:
+        async with self.as_tenant(tenant_id) as conn:
             rows = await conn.execute(query)
             return [Change.from_row(row) for row in rows.mappings()]
 
@@ -133,11 +144,11 @@ class SettingsStore:
         """Return the layers that were in force at ``at``."""
         latest = (
             select(hist)
-            .where(hist.c.tenant_id == tenant_id, hist.c.changed_at <= at)
+            .where(hist.c.changed_at <= at)
             .order_by(hist.c.account_label, hist.c.symbol, hist.c.id.desc())
             .ext(distinct_on(hist.c.account_label, hist.c.symbol))
         )
-        async with self._tenant(tenant_id) as conn:
+        async with self.as_tenant(tenant_id) as conn:
             changes = [Change.from_row(row) for row in (await conn.execute(latest)).mappings()]
         return tenant_settings(
             (c.key, TradeSettingsLayer.model_validate(c.new)) for c in changes if c.new is not None

@@ -19,6 +19,9 @@ from libs.common.messages.types import FrozenModel, Label, PositiveAmount
 
 SYMBOL_PATTERN = r"^[A-Za-z0-9._:/!-]{1,64}$"
 MAX_LIST = 500
+# Accepted in stored layers (older ones may hold them), refused by the API: see
+# `TradeSettingsLayer.unsupported_errors`.
+UNSUPPORTED_FIELDS = ("take_profit_percent", "stop_loss_percent")
 
 
 class Scope(StrEnum):
@@ -143,6 +146,20 @@ class TradeSettingsLayer(FrozenModel):
         if scope is not Scope.TENANT and self.max_orders_per_day is not None:
             errors.append("max_orders_per_day counts all your orders: set it tenant-wide")
         return errors
+
+    def unsupported_errors(self) -> list[str]:
+        """Return why this layer cannot be stored yet: it asks for orders Sparky cannot place.
+
+        Only the API refuses them: layers stored before stay readable (and removable), and
+        the router refuses, in words, the orders they would apply to.
+        """
+        return [
+            f"{name} cannot be set: take-profit and stop-loss orders are not supported yet, "
+            "and an opening order with them is refused rather than placed unprotected. "
+            f"Remove {name} from the trade settings."
+            for name in UNSUPPORTED_FIELDS
+            if getattr(self, name) is not None
+        ]
 
 
 class EffectiveSettings(FrozenModel):

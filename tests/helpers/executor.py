@@ -187,6 +187,11 @@ class ExecutorProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The running process's id (benchmarks read its CPU time), None when stopped."""
+        return self._proc.pid if self._proc is not None else None
+
     def start(self, timeout_s: float = 60.0) -> None:
         """Start the process and wait until ``/readyz`` answers 200."""
         with self.log_path.open("ab") as log:

@@ -87,5 +87,6 @@ class RejectReason(StrEnum):
     MAX_ORDER_SIZE = "max_order_size"
     INVALID_QUANTITY = "invalid_quantity"
     UNSUPPORTED_ACTION = "unsupported_action"
+    UNSUPPORTED_ORDER = "unsupported_order"
     NOTHING_TO_DO = "nothing_to_do"
     INTERNAL_ERROR = "internal_error"

@@ -9,8 +9,6 @@ from libs.common.messages import (
     Action,
     MarginMode,
     OrderType,
-    PriceTarget,
-    PriceUnit,
     QuantityType,
     RejectReason,
     Sizing,
@@ -166,25 +164,21 @@ def test_an_unlimited_plan_places_whatever_the_count() -> None:
     assert world.placed(intent()).limits.orders_per_day is None
 
 
-def test_opening_orders_carry_the_default_take_profit_stop_loss_and_leverage() -> None:
-    world = tenant_wide(
-        FUTURES, take_profit_percent=3, stop_loss_percent="1.5", leverage=5, margin_mode="isolated"
-    )
+def test_futures_opening_orders_carry_the_default_leverage_and_margin_mode() -> None:
+    world = tenant_wide(FUTURES, leverage=5, margin_mode="isolated")
     (order,) = world.placed(intent(instrument=PERP)).orders
-    assert order.take_profit == PriceTarget(value=Decimal(3), unit=PriceUnit.PERCENT)
-    assert order.stop_loss == PriceTarget(value=Decimal("1.5"), unit=PriceUnit.PERCENT)
     assert (order.leverage, order.margin_mode) == (Decimal(5), MarginMode.ISOLATED)
+    assert (order.take_profit, order.stop_loss) == (None, None)
 
 
-def test_the_alerts_own_targets_and_leverage_win() -> None:
-    tp = PriceTarget(value=Decimal(70_000), unit=PriceUnit.PRICE)
-    world = tenant_wide(FUTURES, take_profit_percent=3, leverage=5)
-    (order,) = world.placed(intent(instrument=PERP, take_profit=tp, leverage=Decimal(2))).orders
-    assert (order.take_profit, order.leverage) == (tp, Decimal(2))
+def test_the_alerts_own_leverage_wins() -> None:
+    world = tenant_wide(FUTURES, leverage=5)
+    (order,) = world.placed(intent(instrument=PERP, leverage=Decimal(2))).orders
+    assert order.leverage == Decimal(2)
 
 
-def test_spot_orders_carry_no_leverage() -> None:
-    (order,) = tenant_wide(leverage=5).placed(intent(leverage=Decimal(3))).orders
+def test_the_settings_futures_leverage_never_reaches_a_spot_order() -> None:
+    (order,) = tenant_wide(leverage=5, margin_mode="cross").placed(intent()).orders
     assert (order.leverage, order.margin_mode) == (None, None)
 
 
