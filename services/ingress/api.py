@@ -18,7 +18,7 @@ from starlette.requests import ClientDisconnect
 
 from services.ingress.errors import TooLargeError, UnavailableError, WebhookError, invalid
 from services.ingress.handlers import WebhookHandler
-from services.ingress.metrics import IN_FLIGHT, REQUEST_SECONDS, REQUESTS
+from services.ingress.metrics import IN_FLIGHT, count_answer
 from services.ingress.network import client_address
 
 WEBHOOK_PATH = "/webhooks/tv/{token}"
@@ -57,8 +57,7 @@ async def receive_alert(request: Request) -> Response:
             response, outcome = await _answer(token, request)
         else:
             response, outcome = _refusal(UnavailableError(_OVERLOADED))
-    REQUESTS.labels(outcome).inc()
-    REQUEST_SECONDS.labels(outcome).observe(time.perf_counter() - started)
+    count_answer(outcome, time.perf_counter() - started)
     trace.get_current_span().set_attribute("sparky.outcome", outcome)
     return response
 

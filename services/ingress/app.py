@@ -16,9 +16,9 @@ from datetime import datetime
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
-from redis.asyncio import BlockingConnectionPool, Redis
+from opentelemetry.trace import Tracer
+from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -30,7 +30,7 @@ from libs.common.messages.types import utcnow
 from libs.common.ops import ops_router
 from libs.common.records import TenantRecord, WebhookTokenRecord
 from libs.common.service import nats_check
-from libs.common.telemetry import redact_span, setup_tracing
+from libs.common.telemetry import setup_tracing
 from libs.common.topology import Topology
 from services.ingress.api import Admission, router
 from services.ingress.config import IngressSettings
@@ -38,9 +38,9 @@ from services.ingress.domain import WebhookGate
 from services.ingress.handlers import WebhookHandler
 from services.ingress.publisher import IntentPublisher
 from services.ingress.ratelimit import RateLimiter, RatePolicy
+from services.ingress.tracing import trace_requests
 
 SERVICE = "ingress"
-REDIS_CONNECTIONS = 64
 log = logging.getLogger(__name__)
 
 
@@ -53,7 +53,7 @@ def create_app(
     """Return the ingress app; its lifespan connects NATS, the KV copies and Redis."""
     provider = tracer_provider or _bootstrap(settings)
     broker = make_broker(settings, SERVICE, tracer_provider=provider)
-    runtime = _Runtime(settings, broker, clock)
+    runtime = _Runtime(settings, broker, clock, provider.get_tracer(__name__))
     app = FastAPI(
         title="Sparky ingress",
         lifespan=runtime.lifespan,
@@ -68,7 +68,9 @@ def create_app(
     app.state.admission = Admission(settings.max_in_flight)
     app.include_router(router)
     app.include_router(ops_router({"nats": nats_check(broker), "config": runtime.config_loaded}))
-    _trace_requests(app, provider)
+    # Spans are recorded when they can be exported, or when the caller brings its provider.
+    record = tracer_provider is not None or settings.effective_trace_sample_ratio > 0
+    trace_requests(app, provider, record=record)
     return app
 
 
@@ -82,27 +84,18 @@ def _bootstrap(settings: IngressSettings) -> TracerProvider:
     )
 
 
-def _trace_requests(app: FastAPI, provider: TracerProvider) -> None:
-    """Trace requests as `libs.common.service.mount_ops` does, minus the ASGI ``receive`` and
-    ``send`` child spans: they hold nothing a webhook investigation needs, and each span's
-    redaction costs CPU on the hot path (about 40 µs per span on this machine).
-    """
-    FastAPIInstrumentor.instrument_app(
-        app,
-        tracer_provider=provider,
-        excluded_urls="healthz,readyz,metrics",
-        server_request_hook=lambda span, _scope: redact_span(span),
-        exclude_spans=["receive", "send"],
-    )
-
-
 class _Runtime:
     """What the app holds while it runs."""
 
     def __init__(
-        self, settings: IngressSettings, broker: NatsBroker, clock: Callable[[], datetime]
+        self,
+        settings: IngressSettings,
+        broker: NatsBroker,
+        clock: Callable[[], datetime],
+        tracer: Tracer,
     ) -> None:
         self.settings = settings
+        self.tracer = tracer
         self.broker = broker
         self.clock = clock
         self.topology = Topology.from_settings(settings)
@@ -119,7 +112,9 @@ class _Runtime:
         redis = self._redis()
         try:
             tokens, tenants = await self._start_mirrors(nc)
-            app.state.webhooks = self._handler(tokens, tenants, redis)
+            publisher = self._publisher(nc)
+            await publisher.start()
+            app.state.webhooks = self._handler(publisher, tokens, tenants, redis)
             yield
         finally:
             for mirror in self.mirrors or ():
@@ -147,19 +142,29 @@ class _Runtime:
     def _redis(self) -> Redis:
         timeout = self.settings.redis_timeout_s
         # No socket_timeout: redis-py would wrap every read and write in a task of its own;
-        # the rate limiter bounds each call with one asyncio.timeout instead. A burst waits
-        # for one of the pool's connections (within that timeout) rather than failing.
-        pool = BlockingConnectionPool.from_url(
+        # the rate limiter bounds each call with one asyncio.timeout instead. One connection
+        # per alert admitted at once: the pool never runs out (a blocking pool, which waits
+        # for a free connection, cost ~30 µs more per call in its lock and condition).
+        pool = ConnectionPool.from_url(
             self.settings.redis_url,
-            max_connections=REDIS_CONNECTIONS,
-            timeout=timeout,
+            max_connections=self.settings.max_in_flight,
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 0),  # a failure fails open at once; no retry storm
         )
         return Redis.from_pool(pool)  # closing the client closes the pool
 
+    def _publisher(self, nc: Client) -> IntentPublisher:
+        return IntentPublisher(
+            nc,
+            self.topology,
+            clock=self.clock,
+            timeout_s=self.settings.publish_timeout_s,
+            tracer=self.tracer,
+        )
+
     def _handler(
         self,
+        publisher: IntentPublisher,
         tokens: KVMirror[WebhookTokenRecord],
         tenants: KVMirror[TenantRecord],
         redis: Redis,
@@ -172,12 +177,5 @@ class _Runtime:
             policy=RatePolicy(settings.rate_limit_burst_fraction, settings.rate_limit_min_burst),
             timeout_s=settings.redis_timeout_s,
             retry_after_failure_s=settings.redis_retry_after_failure_s,
-        )
-        publisher = IntentPublisher(
-            self.broker,
-            self.topology,
-            clock=self.clock,
-            timeout_s=settings.publish_timeout_s,
-            event_timeout_s=settings.accepted_event_timeout_s,
         )
         return WebhookHandler(WebhookGate(tokens, tenants), limiter, publisher, clock=self.clock)

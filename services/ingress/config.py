@@ -23,7 +23,6 @@ class IngressSettings(ServiceSettings):
     )
     # TradingView gives up after 3 s: answer 503 (so that it resends) well before that.
     publish_timeout_s: float = Field(default=2.0, gt=0, le=2.5)
-    accepted_event_timeout_s: float = Field(default=0.5, gt=0, le=2.0)
     rate_limit_key_prefix: str | None = Field(
         default=None, description="Redis key prefix; defaults to '<namespace>:'."
     )
@@ -37,6 +36,12 @@ class IngressSettings(ServiceSettings):
         ge=1,
         description="Alerts handled at once; beyond, 503 at once rather than a queue that "
         "outlasts TradingView's 3 s timeout.",
+    )
+    access_log_sample_ratio: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="Share of 2xx answers given an access line; every other answer gets one.",
     )
     trace_sample_ratio: float | None = Field(
         default=None,

@@ -138,8 +138,12 @@ def build_intent(
 
 
 def accepted_event(intent: OrderIntent, now: datetime) -> IntentAccepted:
-    """Return the event that starts the tenant's audit trail and usage count of an intent."""
-    return IntentAccepted(
+    """Return the event that starts the tenant's audit trail and usage count of an intent.
+
+    Built without validation: every field comes from ``intent``, validated a moment ago, or
+    from the service's UTC clock (a second validation cost ~40 µs per alert).
+    """
+    return IntentAccepted.model_construct(
         **envelope_from(intent),
         occurred_at=now,
         intent_id=intent.intent_id,

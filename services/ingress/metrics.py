@@ -42,5 +42,15 @@ ACCEPTED_EVENT_FAILURES = Counter(
     "IntentAccepted events that could not be published after the intent was stored.",
 )
 
-for _outcome in OUTCOMES:  # export every series from the start, so rate() sees the first one
-    REQUESTS.labels(_outcome)
+# Every series exported from the start, so that rate() sees the first one; looked up once
+# here rather than through labels() on every request.
+_ANSWERED = {outcome: REQUESTS.labels(outcome) for outcome in OUTCOMES}
+_ANSWER_SECONDS = {outcome: REQUEST_SECONDS.labels(outcome) for outcome in OUTCOMES}
+
+
+def count_answer(outcome: str, seconds: float) -> None:
+    """Count one answer with ``outcome`` and how long it took."""
+    counter = _ANSWERED.get(outcome) or REQUESTS.labels(outcome)
+    histogram = _ANSWER_SECONDS.get(outcome) or REQUEST_SECONDS.labels(outcome)
+    counter.inc()
+    histogram.observe(seconds)

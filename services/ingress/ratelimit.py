@@ -11,6 +11,7 @@ still apply, and refusing every alert because a cache is down would hurt traders
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import time
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from libs.common.records import TenantRecord
 from services.ingress.errors import RateLimitedError
@@ -43,6 +44,7 @@ redis.call('SET', KEYS[1], string.format('%d', next_tat),
            'PX', math.ceil((next_tat - now) / 1000) + 1000)
 return 0
 """
+GCRA_SHA = hashlib.sha1(GCRA_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,7 @@ class RateLimiter:
         timeout_s: float = 0.25,
         retry_after_failure_s: float = 1.0,
     ) -> None:
-        self._script = redis.register_script(GCRA_SCRIPT)
+        self._redis = redis
         self._prefix = prefix
         self._clock = clock
         self._policy = policy
@@ -108,11 +110,22 @@ class RateLimiter:
         key = f"{self._prefix}ingress:rate:{tenant_id}"
         try:
             async with asyncio.timeout(self._timeout_s):
-                wait = await self._script(keys=[key], args=[now_us, interval, tolerance])
+                return await self._gcra(key, now_us, interval, tolerance)
         except (RedisError, OSError, TimeoutError) as exc:
             self._fail_open(exc)
             return 0
-        return int(wait)
+
+    async def _gcra(self, key: str, *args: int) -> int:
+        """Run the script by its digest; load it once when Redis does not know it (a restart).
+
+        Straight ``EVALSHA`` rather than redis-py's ``Script`` object, whose bookkeeping cost
+        ~20 µs per call.
+        """
+        try:
+            return int(await self._redis.evalsha(GCRA_SHA, 1, key, *args))
+        except NoScriptError:
+            await self._redis.script_load(GCRA_SCRIPT)
+            return int(await self._redis.evalsha(GCRA_SHA, 1, key, *args))
 
     def _fail_open(self, error: Exception) -> None:
         RATE_LIMIT_BYPASSED.inc()

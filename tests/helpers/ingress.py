@@ -162,3 +162,17 @@ async def stored(js: JetStreamContext, stream: str) -> list[RawStreamMsg]:
     if not state.messages:
         return []
     return [await js.get_msg(stream, seq) for seq in range(state.first_seq, state.last_seq + 1)]
+
+
+async def stored_eventually(
+    js: JetStreamContext, stream: str, count: int, timeout_s: float = 5
+) -> list[RawStreamMsg]:
+    """Return the messages of ``stream`` once it holds ``count`` of them (``IntentAccepted``
+    is sent after the answer's PubAck and lands a moment later); fail after ``timeout_s``.
+    """
+    deadline = time.monotonic() + timeout_s
+    while len(messages := await stored(js, stream)) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{stream} holds {len(messages)} messages, not {count}")
+        await asyncio.sleep(0.01)
+    return messages

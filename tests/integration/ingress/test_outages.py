@@ -163,3 +163,26 @@ async def test_when_redis_comes_back_the_limit_applies_again(
     assert limited == [202, 429]
     assert while_down == 202
     assert back == [202, 429]  # the restarted Redis starts empty: one alert, then the limit
+
+
+async def test_an_intent_accepted_event_nats_refuses_is_counted_and_the_alert_still_202(
+    client: httpx.AsyncClient, js: JetStreamContext, topology: Topology
+) -> None:
+    hook = await add_hook(js, topology)
+    await until_known(client, hook)
+    await js.delete_stream(topology.events_stream)  # the event has nowhere to go
+    before = failures((await client.get("/metrics")).text)
+
+    answer = await client.post(hook.path, content=alert_body())
+
+    assert answer.status_code == 202
+    assert len(await stored(js, topology.intents_stream)) == 1
+    deadline = time.monotonic() + 5
+    while failures((await client.get("/metrics")).text) != before + 1:
+        assert time.monotonic() < deadline, "the refused IntentAccepted was not counted"
+        await asyncio.sleep(0.02)
+
+
+def failures(metrics: str) -> float:
+    series = "sparky_ingress_accepted_event_failures_total "
+    return float(next(x for x in metrics.splitlines() if x.startswith(series)).split()[-1])

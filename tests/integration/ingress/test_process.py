@@ -1,5 +1,5 @@
-"""``python -m services.ingress`` as deployed: it serves, logs JSON without tokens, stops on
-SIGTERM.
+"""``python -m services.ingress`` as deployed: it serves, logs JSON without tokens (every
+refusal, successes sampled), carries trace ids without an exporter, stops on SIGTERM.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ import httpx
 from nats.js import JetStreamContext
 
 from libs.common.topology import Topology
-from tests.helpers.ingress import add_hook, alert_body, new_token
+from tests.helpers.ingress import add_hook, alert_body, new_token, stored
 from tests.helpers.ports import free_port
 from tests.helpers.servers import ServerUrls
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-async def test_access_logs_of_real_requests_never_show_the_webhook_token(
+async def test_access_logs_show_refusals_never_the_webhook_token_and_sample_successes(
     js: JetStreamContext,
     topology: Topology,
     server_urls: ServerUrls,
@@ -39,6 +39,7 @@ async def test_access_logs_of_real_requests_never_show_the_webhook_token(
         "SPARKY_INGRESS_RATE_LIMIT_KEY_PREFIX": f"{topology.namespace}:",
         "SPARKY_INGRESS_HTTP_PORT": str(port),
         "SPARKY_LOG_LEVEL": "INFO",
+        "SPARKY_INGRESS_ACCESS_LOG_SAMPLE_RATIO": "0",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -63,9 +64,13 @@ async def test_access_logs_of_real_requests_never_show_the_webhook_token(
     leaked = hook.token in logs or stranger in logs
     assert not leaked, "a webhook token appears in the logs"  # a bool: no token in the report
     lines = [json.loads(line) for line in err.decode().splitlines()]
-    access = [line["message"] for line in lines if line["logger"] == "uvicorn.access"]
-    assert any('"POST /webhooks/tv/[REDACTED] HTTP/1.1" 202' in m for m in access)
-    assert any('"POST /webhooks/tv/[REDACTED] HTTP/1.1" 401' in m for m in access)
+    access = [line for line in lines if line["logger"] == "uvicorn.access"]
+    webhooks = [line for line in access if "/webhooks/tv/" in line["message"]]
+    (refused,) = webhooks  # the 202 is left out of the sample (ratio 0), the 401 never is
+    assert '"POST /webhooks/tv/[REDACTED] HTTP/1.1" 401' in refused["message"]
+    assert len(refused["trace_id"]) == 32  # no exporter, yet a trace id to follow
+    (intent,) = await stored(js, topology.intents_stream)
+    assert "traceparent" in (intent.headers or {})  # the router's spans join the same trace
     assert "Application shutdown complete." in [line["message"] for line in lines]
     assert process.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it caught
 
