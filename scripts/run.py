@@ -1,93 +1,203 @@
-"""`make run`: check the infrastructure, create the NATS topology, start every service.
+"""`make run`: the whole stack on this machine, with a demo tenant, in one command.
 
-A service takes part once it has a ``services/<name>/__main__.py``; each runs as its own
-process (``python -m services.<name>``) on its own port, with its output prefixed by its name.
-Ctrl-C stops every process this script started, and nothing else.
+1. NATS (JetStream), Postgres, Redis and Vault: taken from their URLs when something answers
+   there, else started here from pip-installed binaries (`scripts.servers`).
+2. The database (created if missing) and the NATS streams and buckets; every service
+   migrates its own schema when it starts.
+3. Every service and the paper exchange, as `scripts.devstack.Stack` starts them for the
+   end-to-end tests, each ready before the next.
+4. A demo tenant with a paper account (`scripts.demo`), and how to use it: its webhook URL,
+   its API key, a ``curl`` that sends an alert and one that shows the position.
+
+Everything it keeps is under one folder (``.devstack/``, or ``SPARKY_DEVSTACK_DIR``); a second
+run reuses it. Ctrl-C (or SIGTERM) stops the services, then the servers started here, and
+nothing else. Settings come from the environment: ``SPARKY_NATS_URL``, ``SPARKY_DATABASE_URL``,
+``SPARKY_REDIS_URL``, ``SPARKY_VAULT_URL`` (+ ``SPARKY_VAULT_TOKEN``), ``SPARKY_NAMESPACE``,
+``SPARKY_DEVSTACK_DIR`` and ``SPARKY_<SERVICE>_HTTP_PORT``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import io
+import json
 import os
+import shlex
 import signal
 import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
-import nats
+import httpx
 
-from libs.common.config import ServiceSettings, load_settings
-from libs.common.jetstream import ensure_topology
-from libs.common.topology import Topology
-from scripts.devstack import DEFAULT_PORTS
+from scripts.demo import DemoTenant, ensure_demo, webhook_url
+from scripts.devstack import DEFAULT_PORTS, ROOT, Infra, Stack, StackConfig
+from scripts.infra import answers
+from scripts.leftovers import forget, remember, stop_leftovers
+from scripts.servers import Servers, bring_up, ensure_database, ensure_nats_topology
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-async def prepare(settings: ServiceSettings) -> None:
-    """Fail with a clear message when NATS is missing; create the streams and buckets."""
-    try:
-        nc = await nats.connect(settings.nats_url, connect_timeout=3, max_reconnect_attempts=0)
-    except Exception as exc:
-        raise SystemExit(
-            f"NATS is not answering at {settings.nats_url} ({exc}). Start nats-server with "
-            "JetStream (-js) or set SPARKY_NATS_URL."
-        ) from exc
-    try:
-        await ensure_topology(nc.jetstream(), Topology.from_settings(settings))
-    finally:
-        await nc.close()
-    print(f"run: NATS ready at {settings.nats_url}, namespace {settings.namespace!r}")
+DEMO_ALERT = {"action": "buy", "ticker": "BINANCE:BTCUSDT", "qty": "0.001", "strategy": "demo"}
 
 
-async def pipe(name: str, stream: asyncio.StreamReader) -> None:
-    async for line in stream:
-        sys.stdout.write(f"{name:>9} | {line.decode(errors='replace')}")
+@dataclass(frozen=True)
+class RunConfig:
+    """What one `make run` is asked for, read from the environment."""
+
+    namespace: str = "sparky"
+    data_dir: Path = ROOT / ".devstack"
+    urls: Mapping[str, str] = field(default_factory=dict)
+    vault_token: str = ""
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
 
-async def start(name: str, port: int) -> asyncio.subprocess.Process:
-    env = {**os.environ, f"SPARKY_{name.upper()}_HTTP_PORT": str(port)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        f"services.{name}",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+def run_config(environ: Mapping[str, str]) -> RunConfig:
+    """Read the run's settings from ``environ`` (defaults: the local standard ports)."""
+    defaults = Infra()
+    urls = {
+        "NATS": environ.get("SPARKY_NATS_URL", defaults.nats_url),
+        "Postgres": environ.get("SPARKY_DATABASE_URL", defaults.database_url),
+        "Redis": environ.get("SPARKY_REDIS_URL", defaults.redis_url),
+        "Vault": environ.get("SPARKY_VAULT_URL", defaults.vault_url),
+    }
+    ports = {
+        name: int(environ.get(f"SPARKY_{name.upper()}_HTTP_PORT", port))
+        for name, port in DEFAULT_PORTS.items()
+    }
+    data_dir = Path(environ.get("SPARKY_DEVSTACK_DIR", ROOT / ".devstack")).resolve()
+    return RunConfig(
+        namespace=environ.get("SPARKY_NAMESPACE", "sparky"),
+        data_dir=data_dir,
+        urls=urls,
+        vault_token=environ.get("SPARKY_VAULT_TOKEN", ""),
+        ports=ports,
     )
-    if proc.stdout is None:
-        raise RuntimeError(f"{name}: no output pipe")
-    asyncio.get_running_loop().create_task(pipe(name, proc.stdout))
-    print(f"run: {name} started on http://127.0.0.1:{port} (pid {proc.pid})")
-    return proc
 
 
-async def main() -> None:
-    settings = load_settings(ServiceSettings)
-    await prepare(settings)
-    runnable = [s for s in DEFAULT_PORTS if (ROOT / "services" / s / "__main__.py").exists()]
-    if not runnable:
-        print("run: no service is runnable yet; infrastructure and topology are ready.")
-        return
-    procs = [await start(name, DEFAULT_PORTS[name]) for name in runnable]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    waiters = [asyncio.create_task(p.wait()) for p in procs]
-    stopper = asyncio.create_task(stop.wait())
-    await asyncio.wait([stopper, *waiters], return_when=asyncio.FIRST_COMPLETED)
-    print("run: stopping every process started here")
-    for proc in procs:
-        if proc.returncode is None:
-            proc.terminate()
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.gather(*(p.wait() for p in procs)), 15)
-    for proc in procs:
-        if proc.returncode is None:
-            proc.kill()
+def check_ports_free(ports: Mapping[str, int]) -> None:
+    """Refuse to start when a service's port is taken (another `make run`, most likely)."""
+    for name, port in ports.items():
+        if answers("127.0.0.1", port):
+            raise SystemExit(
+                f"Port {port}, where {name} should listen, is in use: is another `make run` "
+                f"running? Stop it, or set SPARKY_{name.upper()}_HTTP_PORT to a free port."
+            )
+
+
+def curl_commands(cfg: StackConfig, demo: DemoTenant) -> tuple[str, str]:
+    """Return the two commands the banner prints: send an alert, show the positions."""
+    alert = shlex.join(
+        [
+            "curl", "-sS", "-X", "POST", webhook_url(cfg, demo),
+            "-H", "Content-Type: application/json",
+            "-d", json.dumps(DEMO_ALERT),
+        ]
+    )  # fmt: skip
+    auth = f"Authorization: Bearer {demo.api_key}"
+    positions = shlex.join(["curl", "-sS", "-H", auth, f"{cfg.url('ledger')}/api/v1/positions"])
+    return alert, positions
+
+
+def banner(cfg: StackConfig, servers: Servers, demo: DemoTenant) -> str:
+    """Return what the trader-to-be reads once everything runs."""
+    alert, positions = curl_commands(cfg, demo)
+    lines = [
+        "",
+        f"Sparky is running (namespace {cfg.namespace!r}; data and logs in {cfg.data_dir})",
+    ]
+    lines += [f"  {kind:<9} {url} ({servers.origin(kind)})" for kind, url in servers.urls.items()]
+    lines += [f"  {name:<9} {cfg.url(name)}" for name in cfg.ports]
+    lines += [
+        "",
+        f"Demo tenant {demo.tenant_id}, with a paper account 'main' (opened with 10,000 USDT):",
+        f"  webhook URL  {webhook_url(cfg, demo)}",
+        f"  API key      {demo.api_key}",
+        "",
+        "Send an alert (TradingView's JSON; the same body again within 60 s counts as a resend):",
+        f"  {alert}",
+        "",
+        "Then see the position it opened (the ledger):",
+        f"  {positions}",
+        "",
+        "Ctrl-C stops everything `make run` started.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def watch(stack: Stack, servers: Servers) -> int:
+    """Wait for Ctrl-C; if a process dies first, say which and return 1."""
+    while True:
+        for proc in stack.processes.values():
+            if proc.exit_code is not None:
+                print(f"run: {proc.service} exited by itself (code {proc.exit_code}):")
+                print(proc.tail())
+                return 1
+        for server in servers.started:
+            if server.exit_code is not None:
+                print(f"run: {server.name} exited by itself (code {server.exit_code}):")
+                print(server.tail())
+                return 1
+        time.sleep(0.5)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def start_everything(rc: RunConfig, servers: Servers) -> tuple[Stack, StackConfig]:
+    """Steps 1 to 3: the stack is returned unstarted, for the caller to stop whatever happens."""
+    try:
+        bring_up(rc.urls, rc.vault_token, servers)
+    finally:
+        remember(rc.data_dir, servers.pids())
+    infra = servers.infra()
+    if asyncio.run(ensure_database(infra.database_url)):
+        print(f"run: created the database of {infra.database_url}")
+    asyncio.run(ensure_nats_topology(infra.nats_url, rc.namespace))
+    cfg = StackConfig(infra=infra, namespace=rc.namespace, data_dir=rc.data_dir, ports=rc.ports)
+    return Stack(cfg, new_session=True), cfg
+
+
+def main() -> int:
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # progress shows at once, even in a pipe
+    rc = run_config(os.environ)
+    rc.data_dir.mkdir(parents=True, exist_ok=True)
+    if left := stop_leftovers(rc.data_dir):
+        print(f"run: ended what a killed earlier run had left running: {', '.join(left)}")
+    check_ports_free(rc.ports)
+    # Both, explicitly: a shell starting us in the background may have set SIGINT to ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    servers = Servers(data_dir=rc.data_dir)
+    stack: Stack | None = None
+    try:
+        stack, cfg = start_everything(rc, servers)
+        print(f"run: starting {', '.join(stack.processes)} (logs in {rc.data_dir / 'logs'})")
+        stack.launch()
+        remember(rc.data_dir, [*(p.pid for p in stack.processes.values()), *servers.pids()])
+        stack.wait_ready()
+        demo = asyncio.run(ensure_demo(cfg))
+        print(banner(cfg, servers, demo), flush=True)
+        return watch(stack, servers)
+    except KeyboardInterrupt:
+        return 0
+    except (RuntimeError, OSError, httpx.HTTPError) as exc:
+        print(f"run: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("run: stopping every process started here…", flush=True)
+        if stack is not None:
+            stack.stop()
+        servers.stop()
+        forget(rc.data_dir)
+        print("run: stopped", flush=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Where `make run` finds NATS, Postgres, Redis and Vault: at their URLs, or started here.
+
+A server is taken from its configured URL when something accepts connections there. Where
+nothing does, it is started from its pip-installed binary (`scripts.infra`), on the configured
+port when that is on this machine, else on a free one, with its data under the data folder.
+Then the database is created if missing and the NATS streams and buckets are made. Each
+service migrates its own schema when it starts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import nats
+
+from libs.common.jetstream import ensure_topology
+from libs.common.topology import Topology
+from scripts.devstack import Infra
+from scripts.infra import (
+    LocalNats,
+    LocalRedis,
+    LocalServer,
+    answers,
+    host_port,
+    local_port,
+    with_netloc,
+)
+from scripts.local_postgres import LocalPostgres
+from scripts.local_vault import LocalOpenBao, ensure_kv_v2, unlock
+
+NATS_PORT, POSTGRES_PORT, REDIS_PORT, VAULT_PORT = 4222, 5432, 6379, 8200
+_DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,62}$")
+
+
+@dataclass
+class Servers:
+    """The infrastructure of one run: where each server is, and those started here."""
+
+    data_dir: Path
+    urls: dict[str, str] = field(default_factory=dict)
+    started: list[LocalServer] = field(default_factory=list)
+    vault_token: str = ""
+
+    def infra(self) -> Infra:
+        return Infra(
+            nats_url=self.urls["NATS"],
+            database_url=self.urls["Postgres"],
+            redis_url=self.urls["Redis"],
+            vault_url=self.urls["Vault"],
+            vault_token=self.vault_token,
+        )
+
+    def start(self, server: LocalServer) -> None:
+        """Start ``server``, counting it as ours first so that a failed start is cleaned up."""
+        self.started.append(server)
+        print(f"run: starting {server.name} on port {server.port} (data in {server.home})")
+        server.start()
+
+    def origin(self, kind: str) -> str:
+        local = {"NATS": "nats", "Postgres": "postgres", "Redis": "redis", "Vault": "openbao"}
+        ours = any(server.name == local[kind] for server in self.started)
+        return "started here" if ours else "already running"
+
+    def pids(self) -> list[int | None]:
+        return [server.pid for server in self.started]
+
+    def stop(self) -> None:
+        """Stop the servers started here, last started first."""
+        for server in reversed(self.started):
+            server.stop()
+
+
+def bring_up(urls: Mapping[str, str], vault_token: str, servers: Servers) -> None:
+    """Find or start each server, filling ``servers`` as it goes."""
+    servers.urls["NATS"] = _nats(urls["NATS"], servers)
+    servers.urls["Postgres"] = _postgres(urls["Postgres"], servers)
+    servers.urls["Redis"] = _redis(urls["Redis"], servers)
+    servers.urls["Vault"], servers.vault_token = _vault(urls["Vault"], vault_token, servers)
+
+
+def _nats(url: str, servers: Servers) -> str:
+    if answers(*host_port(url, NATS_PORT)):
+        return url
+    server = LocalNats(local_port(url, NATS_PORT), servers.data_dir)
+    servers.start(server)
+    return with_netloc(url, server.port)
+
+
+def _redis(url: str, servers: Servers) -> str:
+    if answers(*host_port(url, REDIS_PORT)):
+        return url
+    server = LocalRedis(local_port(url, REDIS_PORT), servers.data_dir)
+    servers.start(server)
+    return with_netloc(url, server.port)
+
+
+def _postgres(url: str, servers: Servers) -> str:
+    if answers(*host_port(url, POSTGRES_PORT)):
+        return url
+    server = LocalPostgres(local_port(url, POSTGRES_PORT), servers.data_dir)
+    servers.start(server)
+    return server.url(database_name(url))
+
+
+def _vault(url: str, token: str, servers: Servers) -> tuple[str, str]:
+    keys = servers.data_dir / "openbao" / "keys.json"
+    if answers(*host_port(url, VAULT_PORT)):
+        # Ours from an earlier run that was killed, or the operator's own with its token.
+        token = token or (unlock(url, keys) if keys.exists() else "")
+        if not token:
+            raise SystemExit(
+                f"A Vault answers at {url}, but make run has no token for it: set "
+                "SPARKY_VAULT_TOKEN, or point SPARKY_VAULT_URL at a free port and make run "
+                "starts an OpenBao of its own"
+            )
+        ensure_kv_v2(url, token)
+        return url, token
+    server = LocalOpenBao(local_port(url, VAULT_PORT), servers.data_dir)
+    servers.start(server)
+    token = unlock(server.url, server.keys_path)
+    ensure_kv_v2(server.url, token)
+    return server.url, token
+
+
+def database_name(url: str) -> str:
+    """Return the database a Postgres URL names, checked (it is quoted into DDL)."""
+    name = urlsplit(url).path.lstrip("/") or "sparky"
+    if not _DATABASE_NAME.match(name):
+        raise SystemExit(f"the database name {name!r} in SPARKY_DATABASE_URL is not a plain name")
+    return name
+
+
+async def ensure_database(url: str) -> bool:
+    """Create the database ``url`` names unless it exists; return whether it was created."""
+    name = database_name(url)
+    parts = urlsplit(url)._replace(scheme="postgresql", path="/postgres", query="")
+    maintenance = urlunsplit(parts)
+    try:
+        conn = await asyncpg.connect(maintenance, timeout=10)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise SystemExit(f"Postgres at {maintenance} does not let make run in: {exc}") from exc
+    try:
+        if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            return False
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        return True
+    finally:
+        await conn.close()
+
+
+async def ensure_nats_topology(url: str, namespace: str) -> None:
+    """Create the namespace's streams and buckets (services do too; this fails early)."""
+    try:
+        nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0)
+    except (OSError, nats.errors.Error) as exc:
+        raise SystemExit(f"NATS at {url} accepts connections but not ours: {exc!r}") from exc
+    try:
+        await ensure_topology(nc.jetstream(), Topology(namespace=namespace))
+    except nats.errors.Error as exc:
+        raise SystemExit(
+            f"NATS at {url} answers but JetStream does not ({exc!r}): start nats-server with "
+            "-js, or point SPARKY_NATS_URL at a free port and make run starts its own"
+        ) from exc
+    finally:
+        await nc.close()

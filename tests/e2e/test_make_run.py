@@ -1,0 +1,227 @@
+"""`make run` as a developer uses it: start it, run the two commands it prints, press Ctrl-C.
+
+``python -m scripts.run`` (the Makefile's command) runs against the machine's NATS, Postgres and
+Redis, in the test's own namespace, database (created by it), data folder and ports; nothing
+answers at its Vault URL, so it starts and initialises an OpenBao of its own. The printed alert
+command must place an order at the paper exchange and the printed position command must show
+the ledger's position; SIGINT must leave no process it started. A second run must reuse the
+same demo tenant (its secrets were shown once) and the same vault (unsealed again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import psutil
+import redis.asyncio as aioredis
+
+from libs.common.topology import Topology
+from scripts.devstack import DEFAULT_PORTS, DEV_PAPER_ADMIN_TOKEN
+from scripts.leftovers import stop_leftovers
+from scripts.private_files import read_private_json
+from tests.helpers.namespaces import drop_namespace_streams
+from tests.helpers.paper import REPO_ROOT
+from tests.helpers.ports import free_port, free_ports
+from tests.helpers.servers import ServerUrls
+
+STARTUP_TIMEOUT_S = 180.0  # two shared cores, often busy with other test runs
+READY_LINE = "Ctrl-C stops everything"
+
+
+@dataclass
+class Printed:
+    """What a run printed up to its ready line."""
+
+    text: str
+
+    def value(self, label: str) -> str:
+        line = next(ln for ln in self.text.splitlines() if ln.strip().startswith(label))
+        return line.split()[-1]
+
+    def commands(self) -> list[list[str]]:
+        """The shell commands it told the developer to run, split as a shell would."""
+        lines = self.text.splitlines()
+        return [shlex.split(ln) for ln in lines if ln.strip().startswith("curl ")]
+
+
+def run_env(urls: ServerUrls, namespace: str, data_dir: Path) -> dict[str, str]:
+    database = urlunsplit(urlsplit(urls.postgres)._replace(path=f"/{namespace}"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPARKY_")}
+    env |= {
+        "SPARKY_NAMESPACE": namespace,
+        "SPARKY_DEVSTACK_DIR": str(data_dir),
+        "SPARKY_NATS_URL": urls.nats,
+        "SPARKY_REDIS_URL": urls.redis,
+        "SPARKY_DATABASE_URL": database,
+        "SPARKY_VAULT_URL": f"http://127.0.0.1:{free_port()}",
+    }
+    ports = free_ports(len(DEFAULT_PORTS))
+    env |= {
+        f"SPARKY_{s.upper()}_HTTP_PORT": str(p) for s, p in zip(DEFAULT_PORTS, ports, strict=True)
+    }
+    return env
+
+
+@asynccontextmanager
+async def make_run(
+    env: dict[str, str],
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, Printed]]:
+    """Start ``scripts.run``, yield it once ready; afterwards, kill whatever still runs."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "scripts.run",
+        cwd=REPO_ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        yield proc, await asyncio.wait_for(read_until_ready(proc), STARTUP_TIMEOUT_S)
+    finally:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+        # What it started and could not stop (it failed or was killed), from its own record.
+        stop_leftovers(Path(env["SPARKY_DEVSTACK_DIR"]))
+
+
+async def read_until_ready(proc: asyncio.subprocess.Process) -> Printed:
+    assert proc.stdout is not None
+    seen: list[str] = []
+    while READY_LINE not in (seen[-1] if seen else ""):
+        line = await proc.stdout.readline()
+        if not line:
+            raise AssertionError("make run ended before it was ready:\n" + "".join(seen))
+        seen.append(line.decode())
+    return Printed("".join(seen))
+
+
+async def interrupt(proc: asyncio.subprocess.Process) -> tuple[int, list[psutil.Process]]:
+    """Ctrl-C: SIGINT; return the exit code and the processes it had started still alive."""
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert children  # the services and the OpenBao it started
+    proc.send_signal(signal.SIGINT)
+    assert proc.stdout is not None
+    await asyncio.wait_for(proc.stdout.read(), 120)  # drain until it closes
+    code = await proc.wait()
+    _, alive = psutil.wait_procs(children, timeout=5)
+    return code, alive
+
+
+async def execute(command: list[str]) -> Any:
+    """Run a printed curl command (with curl when there is one, else its HTTP equivalent)."""
+    if shutil.which("curl"):
+        done = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+        out, _ = await done.communicate()
+        assert done.returncode == 0
+        return json.loads(out)
+    headers = dict(command[i + 1].split(": ", 1) for i, word in enumerate(command) if word == "-H")
+    body = command[command.index("-d") + 1].encode() if "-d" in command else None
+    method = command[command.index("-X") + 1] if "-X" in command else "GET"
+    url = next(word for word in command if word.startswith("http"))
+    async with httpx.AsyncClient(timeout=10) as client:
+        return (await client.request(method, url, headers=headers, content=body)).json()
+
+
+def vault_started_here(printed: Printed) -> bool:
+    line = next(ln for ln in printed.text.splitlines() if ln.strip().startswith("Vault "))
+    return line.endswith("(started here)")
+
+
+async def btc_position(command: list[str]) -> Decimal:
+    positions = (await execute(command))["positions"]
+    return sum((Decimal(p["quantity"]) for p in positions if p["base"] == "BTC"), Decimal(0))
+
+
+async def wait_for_position(
+    command: list[str], logs: Path, below: Decimal = Decimal("Infinity"), timeout_s: float = 60.0
+) -> Decimal:
+    """Wait until the BTC position is neither flat nor ``below``'s old value; return it."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while (quantity := await btc_position(command)) in {Decimal(0), below}:
+        assert asyncio.get_running_loop().time() < deadline, f"no position:\n{log_tails(logs)}"
+        await asyncio.sleep(0.3)
+    return quantity
+
+
+def log_tails(logs: Path, lines: int = 12) -> str:
+    """The end of each pipeline service's log, to tell where an alert stopped."""
+    tails = []
+    for service in ("ingress", "router", "executor", "ledger"):
+        for path in logs.glob(f"*-{service}.log"):
+            tails.append(f"--- {path.name}")
+            tails += path.read_text(errors="replace").splitlines()[-lines:]
+    return "\n".join(tails)
+
+
+async def paper_btc(env: dict[str, str], data_dir: Path, namespace: str) -> Decimal:
+    """The demo paper account's BTC balance, from the paper exchange's admin API."""
+    demo = read_private_json(data_dir / f"demo-{namespace}.json")
+    assert demo is not None
+    url = f"http://127.0.0.1:{env['SPARKY_PAPER_HTTP_PORT']}/admin/accounts/"
+    auth = {"Authorization": f"Bearer {DEV_PAPER_ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        view = (await client.get(f"{url}{demo['paper_account_id']}", headers=auth)).json()
+    return sum((Decimal(b["free"]) for b in view["balances"] if b["asset"] == "BTC"), Decimal(0))
+
+
+async def cleanup(urls: ServerUrls, namespace: str) -> None:
+    await drop_namespace_streams(urls.nats, Topology(namespace=namespace))
+    conn = await asyncpg.connect(urls.postgres)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{namespace}" WITH (FORCE)')
+    finally:
+        await conn.close()
+    client = aioredis.Redis.from_url(urls.redis)
+    keys = [key async for key in client.scan_iter(match=f"{namespace}:*", count=1000)]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+async def test_make_run_demo_alert_opens_a_position_and_ctrl_c_stops_everything(
+    server_urls: ServerUrls, namespace: str, tmp_path: Path
+) -> None:
+    env = run_env(server_urls, namespace, tmp_path)
+    try:
+        async with make_run(env) as (proc, printed):
+            assert vault_started_here(printed)
+            alert, positions = printed.commands()
+            assert "/webhooks/tv/whk_" in printed.value("webhook URL")
+            assert printed.value("API key").startswith("spk_")
+            assert "intent_id" in await execute(alert)
+            assert await wait_for_position(positions, tmp_path / "logs") == Decimal("0.001")
+            assert await paper_btc(env, tmp_path, namespace) > 0  # the order filled there
+            code, alive = await interrupt(proc)
+        assert (code, alive) == (0, [])
+
+        async with make_run(env) as (proc, again):
+            assert again.value("API key") == printed.value("API key")
+            assert again.value("webhook URL") == printed.value("webhook URL")
+            assert vault_started_here(again)
+            assert await btc_position(again.commands()[1]) == Decimal("0.001")
+            # Placing an order reads the account's keys from the reopened, unsealed vault.
+            async with httpx.AsyncClient(timeout=10) as client:
+                sold = await client.post(again.value("webhook URL"), content=b"sell BTCUSDT 0.0005")
+            assert sold.status_code == 202
+            after = await wait_for_position(
+                again.commands()[1], tmp_path / "logs", Decimal("0.001")
+            )
+            assert after == Decimal("0.0005")
+            code, alive = await interrupt(proc)
+        assert (code, alive) == (0, [])
+    finally:
+        await cleanup(server_urls, namespace)

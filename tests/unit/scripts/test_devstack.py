@@ -1,0 +1,40 @@
+"""devstack's development tokens are the services' own defaults, and its plan of each service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scripts.devstack import (
+    DEV_OPERATOR_TOKEN,
+    DEV_PAPER_ADMIN_TOKEN,
+    Infra,
+    StackConfig,
+    service_env,
+)
+from services.billing.config import DEV_OPERATOR_TOKEN as BILLING_DEFAULT
+from services.billing.config import BillingSettings
+from services.paper.config import DEV_ADMIN_TOKEN as PAPER_DEFAULT
+from services.paper.config import PaperSettings
+
+
+def test_operator_token_is_billings_development_default() -> None:
+    assert DEV_OPERATOR_TOKEN == BILLING_DEFAULT
+    assert BillingSettings().operator_token.get_secret_value() == DEV_OPERATOR_TOKEN
+
+
+def test_paper_admin_token_is_the_paper_exchanges_development_default() -> None:
+    assert DEV_PAPER_ADMIN_TOKEN == PAPER_DEFAULT
+    assert PaperSettings().admin_token.get_secret_value() == DEV_PAPER_ADMIN_TOKEN
+
+
+def test_services_are_given_the_stacks_tokens(tmp_path: Path) -> None:
+    cfg = StackConfig(infra=Infra(), data_dir=tmp_path)
+    assert service_env("billing", cfg)["SPARKY_BILLING_OPERATOR_TOKEN"] == DEV_OPERATOR_TOKEN
+    assert service_env("paper", cfg)["SPARKY_PAPER_ADMIN_TOKEN"] == DEV_PAPER_ADMIN_TOKEN
+
+
+def test_executor_keeps_keys_under_one_prefix_it_adds_the_namespace_to(tmp_path: Path) -> None:
+    cfg = StackConfig(infra=Infra(vault_token="t"), namespace="demo", data_dir=tmp_path)
+    env = service_env("executor", cfg)
+    assert env["SPARKY_EXECUTOR_VAULT_PREFIX"] == "sparky"
+    assert env["SPARKY_NAMESPACE"] == "demo"
