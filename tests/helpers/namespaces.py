@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import string
 import time
@@ -54,9 +55,18 @@ async def sweep_stale_test_streams(nats_url: str) -> int:
 
 
 async def drop_namespace_streams(nats_url: str, topology: Topology) -> None:
-    """Delete every stream and bucket of a test's topology."""
+    """Delete every stream and bucket of a test's namespace: the shared topology and any a
+    service made for itself (the router's settings bucket, say), found by their prefix.
+    """
     nc = await nats.connect(nats_url, connect_timeout=5)
     try:
-        await delete_topology(nc.jetstream(), topology)
+        js = nc.jetstream()
+        await delete_topology(js, topology)
+        prefix = f"{topology.namespace}_"
+        for info in await js.streams_info():
+            name = info.config.name or ""
+            if name.removeprefix("KV_").startswith(prefix):
+                with contextlib.suppress(NotFoundError):
+                    await js.delete_stream(name)
     finally:
         await nc.close()

@@ -98,6 +98,23 @@ async def provision(
                 headers=operator,
             )
         )
+    return await equip(client, cfg, name, created, balances=balances, label=label)
+
+
+async def equip(
+    client: httpx.AsyncClient,
+    cfg: StackConfig,
+    name: str,
+    created: Mapping[str, Any],
+    *,
+    balances: Mapping[str, str] = DEFAULT_BALANCES,
+    label: str = "main",
+) -> Trader:
+    """Give a tenant billing just created a paper account, at the exchange and the executor.
+
+    ``created`` is billing's answer to the creation (the API's, or ``sparky --json tenant
+    create``'s, which is the same document); returns once ingress knows the webhook.
+    """
     paper = _ok(
         await client.post(
             f"{cfg.url('paper')}/admin/accounts",
@@ -107,7 +124,7 @@ async def provision(
     )
     trader = Trader(
         name=name,
-        tenant_id=tenant_id,
+        tenant_id=created["tenant"]["tenant_id"],
         api_key=created["api_key"]["key"],
         webhook_url=created["webhook"]["url"],
         webhook_token=created["webhook"]["token"],
@@ -217,3 +234,94 @@ async def position_quantity(
         if row["symbol"] == symbol:
             return Decimal(row["quantity"])
     return Decimal(0)
+
+
+def net_fills(fills: Sequence[Mapping[str, Any]]) -> Decimal:
+    """The base quantity the paper exchange's fills (``myTrades``) add up to (buys positive)."""
+    return sum(
+        (Decimal(f["qty"]) if f["isBuyer"] else -Decimal(f["qty"]) for f in fills), Decimal(0)
+    )
+
+
+async def trades(
+    client: httpx.AsyncClient, cfg: StackConfig, trader: Trader
+) -> list[dict[str, Any]]:
+    """Every trade the ledger shows the trader, newest first (all pages)."""
+    found: list[dict[str, Any]] = []
+    params: dict[str, str] = {"limit": "1000"}
+    while True:
+        page = _ok(
+            await client.get(
+                f"{cfg.url('ledger')}/api/v1/trades", params=params, headers=trader.auth
+            )
+        )
+        found.extend(page["trades"])
+        if not page["next_cursor"]:
+            return found
+        params["cursor"] = page["next_cursor"]
+
+
+async def trail(
+    client: httpx.AsyncClient, cfg: StackConfig, trader: Trader, intent_id: str
+) -> dict[str, Any] | None:
+    """The ledger's trail of one alert (intent and orders), or None while it has none."""
+    resp = await client.get(f"{cfg.url('ledger')}/api/v1/orders/{intent_id}", headers=trader.auth)
+    if resp.status_code == 404:
+        return None
+    found: dict[str, Any] = _ok(resp)
+    return found
+
+
+async def daily_pnl(
+    client: httpx.AsyncClient, cfg: StackConfig, trader: Trader
+) -> list[dict[str, Any]]:
+    """The ledger's PnL rows of the trader (per UTC day, account and currency)."""
+    body = _ok(await client.get(f"{cfg.url('ledger')}/api/v1/pnl", headers=trader.auth))
+    days: list[dict[str, Any]] = body["days"]
+    return days
+
+
+async def usage(client: httpx.AsyncClient, cfg: StackConfig, trader: Trader) -> dict[str, Any]:
+    """Billing's usage counters of the trader, added up over the months it reports."""
+    rows = _ok(
+        await client.get(
+            f"{cfg.url('billing')}/api/v1/usage", params={"period": "month"}, headers=trader.auth
+        )
+    )
+    total: dict[str, Any] = {"alerts_rejected_by_reason": {}}
+    for row in rows:
+        for name, value in row.items():
+            if isinstance(value, int):
+                total[name] = total.get(name, 0) + value
+        for reason, count in row["alerts_rejected_by_reason"].items():
+            by_reason = total["alerts_rejected_by_reason"]
+            by_reason[reason] = by_reason.get(reason, 0) + count
+    return total
+
+
+async def put_settings(
+    client: httpx.AsyncClient,
+    cfg: StackConfig,
+    trader: Trader,
+    layer: Mapping[str, Any],
+    scope: str = "tenant",
+) -> dict[str, Any]:
+    """Replace one layer of the trader's trade settings at the router (``scope``: its path)."""
+    resp = await client.put(
+        f"{cfg.url('router')}/api/v1/settings/{scope}", json=dict(layer), headers=trader.auth
+    )
+    change: dict[str, Any] = _ok(resp)
+    return change
+
+
+async def pin_prices(
+    client: httpx.AsyncClient, cfg: StackConfig, prices: Mapping[str, str]
+) -> None:
+    """Hold the paper exchange's prices (``{"BTCUSDT": "60000"}``) until pinned otherwise."""
+    _ok(
+        await client.put(
+            f"{cfg.url('paper')}/admin/prices",
+            json={"prices": dict(prices)},
+            headers={"Authorization": f"Bearer {cfg.paper_admin_token}"},
+        )
+    )
