@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 PYTEST_ARGS ?=
 
-.PHONY: help install lock lint format test test-unit test-integration test-e2e bench bench-ingress \
+.PHONY: help install lock lint format test test-unit test-integration test-e2e \
+	bench bench-ingress bench-pipeline \
 	chart-check k8s-manifests run clean
 
 help: ## Show this help
@@ -56,9 +57,13 @@ bench: $(STAMP) ## Benchmarks: print figures (record them in docs/benchmarks.md)
 	$(BIN)/python -m benchmarks.bench_router
 	$(BIN)/python -m benchmarks.bench_ledger
 	$(BIN)/python -m benchmarks.bench_executor
+	$(BIN)/python -m benchmarks.bench_pipeline
 
 bench-ingress: $(STAMP) ## Ingress under open-model load: accepted/s, p50/p99/p99.9 (about 2.5 min)
 	$(BIN)/python -m benchmarks.bench_ingress
+
+bench-pipeline: $(STAMP) ## Whole pipeline under open-model load: latency, 5,000-alert burst, CPU per service (ARGS=--quick)
+	$(BIN)/python -m benchmarks.bench_pipeline $(ARGS)
 
 chart-check: $(STAMP) ## Helm lint/render, kubernetes-validate 1.29-1.31, promtool, deploy/ diff, hadolint, metrics
 	bash scripts/chart_check.sh
@@ -67,7 +72,7 @@ k8s-manifests: $(STAMP) ## Re-render deploy/k8s and deploy/prometheus from helm/
 	bash scripts/install_tools.sh
 	bash scripts/render_k8s.sh
 
-run: $(STAMP) ## Start the stack locally (infrastructure check, topology, every service that exists)
+run: $(STAMP) ## Start everything locally (missing servers too) with a demo trader; Ctrl-C stops it
 	$(BIN)/python -m scripts.run
 
 clean: ## Remove the virtualenv, caches and local data

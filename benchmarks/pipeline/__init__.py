@@ -1,0 +1,1 @@
+"""The whole-pipeline benchmark's parts; ``benchmarks/bench_pipeline.py`` runs them."""
