@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import hvac
 from nats.js import JetStreamContext
 
@@ -85,9 +86,18 @@ def new_api_key() -> str:
 
 
 async def seed_tenant(
-    js: JetStreamContext, topology: Topology, tenant_id: str, **limits: Any
+    js: JetStreamContext,
+    topology: Topology,
+    tenant_id: str,
+    *,
+    api: httpx.AsyncClient | None = None,
+    **limits: Any,
 ) -> str:
-    """Put an active tenant and one API key of it in the buckets; return the key."""
+    """Put an active tenant and one API key of it in the buckets; return the key.
+
+    With ``api`` (a client of the executor), wait until the executor's copies of the buckets
+    know the key: they follow the buckets through a watch, a moment later.
+    """
     key = new_api_key()
     record = factories.tenant_record(tenant_id, limits=factories.plan_limits(**limits))
     tenants = await js.key_value(topology.tenants_bucket)
@@ -96,7 +106,18 @@ async def seed_tenant(
     await api_keys.put(
         secret_digest(key), factories.api_key_record(tenant_id).model_dump_json().encode()
     )
+    if api is not None:
+        await _known(api, key)
     return key
+
+
+async def _known(api: httpx.AsyncClient, key: str, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    auth = {"Authorization": f"Bearer {key}"}
+    while (await api.get("/api/v1/exchange-accounts", headers=auth)).status_code == 401:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the executor did not learn the API key in {timeout_s} s")
+        await asyncio.sleep(0.02)
 
 
 def market_order(tenant_id: str, **overrides: Any) -> PlaceOrder:

@@ -26,7 +26,7 @@ async def paper_tenant(
     label: str = "main",
 ) -> PaperAccount:
     """Seed a tenant, open a paper account for it, and add it to the executor as ``label``."""
-    key = await seed_tenant(js, topology, tenant_id, max_exchange_accounts=None)
+    key = await seed_tenant(js, topology, tenant_id, api=http, max_exchange_accounts=None)
     account = await paper.create_account(balances or {"USDT": "10000"})
     body = {
         "label": label,

@@ -32,7 +32,7 @@ async def test_an_added_account_keeps_its_keys_in_vault_only_and_never_shows_the
     vault: VaultServer,
     runtime: Runtime,
 ) -> None:
-    key = await seed_tenant(js, topology, T, max_exchange_accounts=2)
+    key = await seed_tenant(js, topology, T, api=http, max_exchange_accounts=2)
     account = await paper.create_account({"USDT": "1000"})
     body = {
         "label": "main",
@@ -69,7 +69,7 @@ async def test_an_added_account_keeps_its_keys_in_vault_only_and_never_shows_the
 async def test_keys_the_exchange_refuses_mark_the_account_invalid_with_the_reason(
     http: httpx.AsyncClient, js: JetStreamContext, topology: Topology
 ) -> None:
-    key = await seed_tenant(js, topology, T)
+    key = await seed_tenant(js, topology, T, api=http)
     body = {
         "label": "main",
         "exchange_id": "binance",
@@ -87,7 +87,7 @@ async def test_keys_the_exchange_refuses_mark_the_account_invalid_with_the_reaso
 async def test_the_plan_limit_on_accounts_is_enforced_in_words(
     http: httpx.AsyncClient, js: JetStreamContext, topology: Topology
 ) -> None:
-    key = await seed_tenant(js, topology, T, max_exchange_accounts=1)
+    key = await seed_tenant(js, topology, T, api=http, max_exchange_accounts=1)
     body = {"exchange_id": "binance", "mode": "paper", "api_key": "k" * 16, "secret": "s" * 16}
     first = await http.post(
         "/api/v1/exchange-accounts",
@@ -107,7 +107,7 @@ async def test_the_plan_limit_on_accounts_is_enforced_in_words(
 async def test_a_taken_label_an_unknown_exchange_and_live_on_free_are_refused(
     http: httpx.AsyncClient, js: JetStreamContext, topology: Topology
 ) -> None:
-    key = await seed_tenant(js, topology, T, max_exchange_accounts=None)
+    key = await seed_tenant(js, topology, T, api=http, max_exchange_accounts=None)
     body = {"label": "a", "exchange_id": "binance", "mode": "paper", "validate": False}
     body |= {"api_key": "k" * 16, "secret": "s" * 16}
     url = "/api/v1/exchange-accounts"
@@ -128,7 +128,7 @@ async def test_a_taken_label_an_unknown_exchange_and_live_on_free_are_refused(
 async def test_a_bad_body_is_refused_without_echoing_the_keys(
     http: httpx.AsyncClient, js: JetStreamContext, topology: Topology
 ) -> None:
-    key = await seed_tenant(js, topology, T)
+    key = await seed_tenant(js, topology, T, api=http)
     body = {
         "label": "a",
         "mode": "paper",
@@ -149,7 +149,7 @@ async def test_keys_are_replaced_revalidated_and_removal_deletes_everything(
     paper: PaperExchangeProcess,
     vault: VaultServer,
 ) -> None:
-    key = await seed_tenant(js, topology, T)
+    key = await seed_tenant(js, topology, T, api=http)
     account = await paper.create_account({"USDT": "1000"})
     url = "/api/v1/exchange-accounts"
     body = {"label": "main", "exchange_id": "binance", "mode": "paper"}
@@ -177,8 +177,8 @@ async def test_keys_are_replaced_revalidated_and_removal_deletes_everything(
 async def test_another_tenants_account_is_not_found(
     http: httpx.AsyncClient, js: JetStreamContext, topology: Topology
 ) -> None:
-    owner = await seed_tenant(js, topology, "tenant-owner")
-    other = await seed_tenant(js, topology, "tenant-other")
+    owner = await seed_tenant(js, topology, "tenant-owner", api=http)
+    other = await seed_tenant(js, topology, "tenant-other", api=http)
     body = {"label": "main", "exchange_id": "binance", "mode": "paper", "validate": False}
     body |= {"api_key": "k" * 16, "secret": "s" * 16}
     assert (

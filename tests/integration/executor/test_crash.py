@@ -72,11 +72,11 @@ async def test_killed_after_the_exchange_accepted_the_restarted_executor_reports
     paper: PaperExchangeProcess,
 ) -> None:
     executor_process.start()
-    key = await seed_tenant(js, topology, T)
     account = await paper.create_account({"USDT": "10000"})
     body = {"label": "main", "exchange_id": "binance", "mode": "paper"}
     body |= {"api_key": account.api_key, "secret": account.secret}
     async with httpx.AsyncClient(base_url=executor_process.base_url, timeout=30) as http:
+        key = await seed_tenant(js, topology, T, api=http)
         added = await http.post(
             "/api/v1/exchange-accounts", json=body, headers={"Authorization": f"Bearer {key}"}
         )

@@ -68,7 +68,7 @@ async def test_keys_never_appear_in_logs_spans_or_answers(
     caplog.set_level(logging.DEBUG)
     answers: list[str] = []
     good = await paper_tenant(http, js, topology, paper, T)
-    key = await seed_tenant(js, topology, T, max_exchange_accounts=None)
+    key = await seed_tenant(js, topology, T, api=http, max_exchange_accounts=None)
     auth = {"Authorization": f"Bearer {key}"}
     bogus = {"api_key": "BOGUSKEY-0123456789abcdef", "secret": "BOGUSSECRET-0123456789abcdef"}
     body = {"label": "spare", "exchange_id": "binance", "mode": "paper", **bogus}

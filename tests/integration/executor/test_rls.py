@@ -192,7 +192,9 @@ async def test_the_api_lists_only_the_callers_accounts(
     runtime: Runtime,
     settings: ExecutorSettings,
 ) -> None:
-    keys = {t: await seed_tenant(js, topology, t, max_exchange_accounts=2) for t in TENANTS}
+    keys = {
+        t: await seed_tenant(js, topology, t, api=http, max_exchange_accounts=2) for t in TENANTS
+    }
     for tenant, key in keys.items():
         for label in ("main", f"{tenant}-only"):
             body = {"label": label, "exchange_id": "binance", "mode": "paper", "validate": False}

@@ -64,7 +64,7 @@ async def test_leverage_1x_on_spot_is_placed_as_the_spot_order_it_is(
 async def test_a_futures_account_is_refused_at_creation_in_words(
     http: httpx.AsyncClient, js: JetStreamContext, topology: Topology, paper: PaperExchangeProcess
 ) -> None:
-    key = await seed_tenant(js, topology, T, max_exchange_accounts=None)
+    key = await seed_tenant(js, topology, T, api=http, max_exchange_accounts=None)
     account = await paper.create_account({"USDT": "10000"})
     body = {
         "label": "perps",
