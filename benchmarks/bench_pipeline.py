@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import nats
 
 from benchmarks.pipeline.figures import PhaseFigures, print_phase
 from benchmarks.pipeline.outcomes import (
@@ -168,36 +167,21 @@ async def bench(args: argparse.Namespace, urls: ServerUrls, vault: VaultServer) 
     pool = {"CLIENT_POOL_SIZE": str(args.tenants + 100)}
     cfg = replace(stack_config(urls, vault, namespace, args.workdir), extra_env={"executor": pool})
     # running_stack with no services of its own: its exit removes the namespace's streams,
-    # buckets, schemas and Redis keys once our stack (with its extra settings) has stopped.
-    try:
-        async with running_stack(urls, vault, namespace, args.workdir, services=()):
-            stack = Stack(cfg)
-            try:
-                started = time.perf_counter()
-                await asyncio.to_thread(stack.start)
-                print(f"stack started in {time.perf_counter() - started:.1f} s")
-                await run_phases(args, cfg, stack)
-            except Exception:
-                for name, proc in stack.processes.items():  # the logs go with the temporary folder
-                    print(f"-- {name} log, last lines --\n{proc.tail(15)}", file=sys.stderr)
-                raise
-            finally:
-                await asyncio.to_thread(stack.stop)
-    finally:
-        await drop_leftover_streams(urls.nats, namespace)
-
-
-async def drop_leftover_streams(nats_url: str, namespace: str) -> None:
-    """Delete the namespace's streams the topology does not list (the router's settings bucket)."""
-    nc = await nats.connect(nats_url, connect_timeout=5)
-    try:
-        js = nc.jetstream()
-        for info in await js.streams_info():
-            name = info.config.name or ""
-            if name.startswith((f"{namespace}_", f"KV_{namespace}_")):
-                await js.delete_stream(name)
-    finally:
-        await nc.close()
+    # buckets, schemas and Redis keys once our stack (with its extra settings and the
+    # services' own pool sizes, not the tests' small ones) has stopped.
+    async with running_stack(urls, vault, namespace, args.workdir, services=()):
+        stack = Stack(cfg)
+        try:
+            started = time.perf_counter()
+            await asyncio.to_thread(stack.start)
+            print(f"stack started in {time.perf_counter() - started:.1f} s")
+            await run_phases(args, cfg, stack)
+        except Exception:
+            for name, proc in stack.processes.items():  # the logs go with the temporary folder
+                print(f"-- {name} log, last lines --\n{proc.tail(15)}", file=sys.stderr)
+            raise
+        finally:
+            await asyncio.to_thread(stack.stop)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

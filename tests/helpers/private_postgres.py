@@ -13,9 +13,7 @@ the middle of a test as soon as another pytest run starts on the machine.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
@@ -23,18 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from scripts.local_postgres import RUN_AS, SUPERUSER, ensure_system_user, pg_bin
 from tests.helpers.ports import free_port
-
-RUN_AS = "pgserver"
-SUPERUSER = "postgres"
-
-
-def _bin() -> Path:
-    # Located, not imported: importing pgserver sets up its own lock files and user checks.
-    spec = importlib.util.find_spec("pgserver")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("the pgserver package (Postgres binaries for tests) is not installed")
-    return Path(spec.origin).parent / "pginstall" / "bin"
 
 
 @contextmanager
@@ -74,7 +62,7 @@ class PrivatePostgres:
     def init(self) -> None:
         """Create the cluster, owned by the user it runs as."""
         if self.run_as is not None:
-            user = pwd.getpwnam(self.run_as)  # KeyError: create it with `useradd pgserver`
+            user = ensure_system_user(self.run_as)
             os.chown(self.root, user.pw_uid, user.pw_gid)
         self._run("initdb", "-D", str(self.home), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8")
 
@@ -90,7 +78,7 @@ class PrivatePostgres:
 
     def _run(self, binary: str, *args: str) -> None:
         done = subprocess.run(
-            [str(_bin() / binary), *args],
+            [str(pg_bin() / binary), *args],
             capture_output=True,
             text=True,
             check=False,
