@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -15,19 +16,24 @@ from faststream.nats.prometheus.provider import (
 from faststream.prometheus import ConsumeAttrs
 from faststream.prometheus.middleware import PrometheusMiddleware
 from nats.aio.msg import Msg
+from nats.js.api import PubAck
+from opentelemetry import trace
+from opentelemetry.trace import Tracer
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from libs.common.config import ServiceSettings
 from libs.common.messages.base import Message
+from libs.common.publishing import (
+    JetStreamPublisher,
+    message_headers,
+    producer_span,
+)
 
 if TYPE_CHECKING:
     from faststream.message.message import StreamMessage
     from faststream.response import PublishCommand
-    from nats.js.api import PubAck
     from opentelemetry.trace import TracerProvider
 
-MSG_ID_HEADER = "Nats-Msg-Id"
-JSON = "application/json"
 DEFAULT_PUBLISH_TIMEOUT_S = 2.0
 
 
@@ -89,7 +95,7 @@ def make_broker(
     """Return a broker for ``service``: OpenTelemetry spans and Prometheus metrics on every
     message, W3C ``traceparent`` carried in the NATS headers, reconnecting forever.
     """
-    return NatsBroker(
+    broker = NatsBroker(
         settings.nats_url,
         name=f"sparky-{service}",
         max_reconnect_attempts=-1,
@@ -108,6 +114,31 @@ def make_broker(
             ),
         ),
     )
+    provider = tracer_provider or trace.get_tracer_provider()
+    _OWNERS[broker] = (service, provider.get_tracer("sparky.publishing"))
+    return broker
+
+
+def _owner(broker: NatsBroker) -> tuple[str, Tracer]:
+    return _OWNERS.get(broker) or ("unknown", trace.get_tracer("sparky.publishing"))
+
+
+_PUBLISHERS: weakref.WeakKeyDictionary[NatsBroker, JetStreamPublisher] = weakref.WeakKeyDictionary()
+_OWNERS: weakref.WeakKeyDictionary[NatsBroker, tuple[str, Tracer]] = weakref.WeakKeyDictionary()
+"""Each broker's service name and tracer, for its publisher's metrics and spans."""
+
+
+async def jetstream_publisher(broker: NatsBroker) -> JetStreamPublisher:
+    """Return the broker's `JetStreamPublisher`, subscribed to its PubAcks on first use (and
+    again should the broker have a new connection after a restart).
+    """
+    nc = broker.config.connection_state.connection
+    publisher = _PUBLISHERS.get(broker)
+    if publisher is None or publisher.connection is not nc:
+        publisher = JetStreamPublisher(nc, _owner(broker)[0])
+        _PUBLISHERS[broker] = publisher
+    await publisher.start()
+    return publisher
 
 
 async def publish_message(
@@ -123,15 +154,12 @@ async def publish_message(
 
     ``msg_id`` becomes ``Nats-Msg-Id`` (the message id by default), so a second publish of the
     same id within the stream's duplicate window is dropped by the server and its PubAck says
-    ``duplicate``. Raises ``nats.errors.TimeoutError`` or ``nats.errors.NoRespondersError``
-    when nothing was stored.
+    ``duplicate``. The message must land in ``stream`` (``Nats-Expected-Stream``). Raises
+    `TimeoutError`, `libs.common.publishing.PubAckError` or another ``nats.errors.Error``
+    when it may not be stored. Goes through `JetStreamPublisher`, not faststream's publisher
+    (see `libs.common.publishing`): counted in ``sparky_published_messages_total``.
     """
-    headers = {MSG_ID_HEADER: msg_id or message.message_id, "content-type": JSON}
-    return await broker.publish(
-        message.to_json(),
-        subject,
-        headers=headers,
-        correlation_id=message.correlation_id,
-        stream=stream,
-        timeout=timeout_s,
-    )
+    publisher = await jetstream_publisher(broker)
+    with producer_span(_owner(broker)[1], metric_subject(subject)):
+        headers = message_headers(message, msg_id or message.message_id, stream)
+        return await publisher.request(subject, message.to_json(), headers, timeout_s)

@@ -16,11 +16,12 @@ What happens to a message, decided here once for both services:
 - it arrives for the ``max_deliver``-th time (earlier deliveries crashed their process) →
   ``on_failure`` (``MAX_DELIVERIES``), dead-letter, ack, without running the handler again.
 
-Every buffered message gets an in-progress ack every third of ``ack_wait``, so nothing is
-redelivered while it waits its turn. After a crash, the messages the dead process held come
-back only when their ``ack_wait`` expires, and JetStream then serves redeliveries before new
-messages; so a starting consumer that finds unacknowledged messages waits for them first,
-rather than run a tenant's newer message before its older one.
+Every buffered message held longer than a third of ``ack_wait`` gets an in-progress ack every
+third of ``ack_wait``, so nothing is redelivered while it waits its turn (and a message handled
+within seconds costs the server no in-progress ack at all). After a crash, the messages the
+dead process held come back only when their ``ack_wait`` expires, and JetStream then serves
+redeliveries before new messages; so a starting consumer that finds unacknowledged messages
+waits for them first, rather than run a tenant's newer message before its older one.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from enum import StrEnum
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError
+from opentelemetry import propagate, trace
 from prometheus_client import Counter, Gauge, Histogram
 
 from libs.common.errors import TemporaryError
@@ -44,6 +46,7 @@ from libs.common.jetstream import consumer_config
 from libs.common.redaction import redact
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
 
 MESSAGES = Counter(
     "sparky_consumer_messages_total", "Messages finished, by outcome", ["service", "outcome"]
@@ -126,6 +129,7 @@ class PartitionedConsumer:
         self._js = js
         self.spec = spec
         self._slots = asyncio.Semaphore(spec.policy.max_concurrency)
+        self._span_name = f"{spec.stream} process"
         self._partitions = [_Partition(self, p) for p in spec.partitions]
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -156,7 +160,17 @@ class PartitionedConsumer:
         return sum(p.buffered for p in self._partitions)
 
     async def handle(self, msg: Msg) -> None:
-        """Run the handler until it succeeds or the policy gives up; then ack."""
+        """Run the handler until it succeeds or the policy gives up; then ack. The work joins
+        the trace of the message's ``traceparent``: log lines and the messages it publishes
+        carry the alert's trace id.
+        """
+        parent = propagate.extract(msg.headers) if msg.headers else None
+        with _tracer.start_as_current_span(
+            self._span_name, context=parent, kind=trace.SpanKind.CONSUMER
+        ):
+            await self._handle(msg)
+
+    async def _handle(self, msg: Msg) -> None:
         policy, started = self.spec.policy, time.monotonic()
         attempt = unexpected = 0
         while True:
@@ -224,7 +238,7 @@ class _Partition:
         self.stopping = False
         self._queues: dict[str, deque[Msg]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
-        self._held: set[int] = set()
+        self._held: dict[int, float] = {}  # stream sequence -> when it was fetched
         # Later deliveries of a message we still hold; acked with it, so none is left pending.
         self._redelivered: dict[int, list[Msg]] = {}
         self._idle = asyncio.Event()
@@ -304,7 +318,7 @@ class _Partition:
         if seq in self._held:  # a redelivery of a message we still hold: it is being handled
             self._redelivered.setdefault(seq, []).append(msg)
             return
-        self._held.add(seq)
+        self._held[seq] = time.monotonic()
         BUFFERED.labels(self.owner.spec.service).inc()
         self._idle.clear()
         tenant = tenant_from_subject(msg.subject)
@@ -333,7 +347,7 @@ class _Partition:
     async def _release(self, seq: int) -> None:
         for later in self._redelivered.pop(seq, []):
             await later.ack()
-        self._held.discard(seq)
+        self._held.pop(seq, None)
         BUFFERED.labels(self.owner.spec.service).dec()
 
     async def drained(self) -> None:
@@ -349,10 +363,14 @@ class _Partition:
         last_lag = 0.0
         while True:
             await asyncio.sleep(interval)
+            # A message fetched less than an interval ago has two thirds of its ack_wait left
+            # and is reached again by the next beat: only older ones need the server told.
+            due = time.monotonic() - interval
             for queue in list(self._queues.values()):
                 for msg in list(queue):
-                    with contextlib.suppress(Exception):
-                        await msg.in_progress()
+                    if self._held.get(msg.metadata.sequence.stream, due) <= due:
+                        with contextlib.suppress(Exception):
+                            await msg.in_progress()
             if time.monotonic() - last_lag >= policy.lag_poll_s:
                 last_lag = time.monotonic()
                 await self._report_lag()

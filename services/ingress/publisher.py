@@ -10,33 +10,35 @@ that times out may still be stored late; TradingView's resend then finds it (200
 
 `IntentAccepted` is sent once the intent is stored, without waiting for its own PubAck (that
 wait cost a second round trip per alert); a refusal is still logged and counted when its
-PubAck arrives. Both go through `jetstream.JetStreamPublisher` rather than faststream's
-publisher, whose middleware chain cost about as much CPU as the rest of the publish: what it
-did that matters is kept here (``Nats-Msg-Id``, the expected stream, ``correlation_id``, the
-W3C ``traceparent`` and, when the request is traced, a producer span).
+PubAck arrives. Both go through `libs.common.publishing.JetStreamPublisher`, the publish
+path of every service (``Nats-Msg-Id``, the expected stream, ``correlation_id``, the W3C
+``traceparent`` and, when the request is traced, a producer span).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 
-from libs.common.broker import JSON, MSG_ID_HEADER
+from libs.common.broker import metric_subject
 from libs.common.logs import log_context
 from libs.common.messages import OrderIntent
-from libs.common.messages.base import Message
+from libs.common.publishing import (
+    JetStreamPublisher,
+    PubAckError,
+    message_headers,
+    producer_span,
+)
 from libs.common.topology import Topology
 from services.ingress.domain import accepted_event
 from services.ingress.errors import UnavailableError
-from services.ingress.jetstream import EXPECTED_STREAM, JetStreamPublisher, PubAckError
 from services.ingress.metrics import ACCEPTED_EVENT_FAILURES, PUBLISH_SECONDS
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ class IntentPublisher:
         tracer: trace.Tracer,
     ) -> None:
         self._nc = nc
-        self._jetstream = JetStreamPublisher(nc, on_refused=_accepted_event_refused)
+        self._jetstream = JetStreamPublisher(nc, "ingress", on_refused=_accepted_event_refused)
         self._topology = topology
         self._clock = clock
         self._timeout_s = timeout_s
@@ -83,16 +85,16 @@ class IntentPublisher:
         subject = self._topology.intent_subject(intent.tenant_id)
         started = time.perf_counter()
         try:
-            with self._producer_span(subject):
-                headers = _headers(intent, intent.dedup_key, self._topology.intents_stream)
-                duplicate = await self._jetstream.request(
+            with producer_span(self._tracer, metric_subject(subject)):
+                headers = message_headers(intent, intent.dedup_key, self._topology.intents_stream)
+                ack = await self._jetstream.request(
                     subject, intent.to_json(), headers, self._timeout_s
                 )
         except _PUBLISH_ERRORS as exc:
             log.warning("intent not stored: %s", type(exc).__name__)
             raise UnavailableError(_NOT_STORED) from exc
         PUBLISH_SECONDS.observe(time.perf_counter() - started)
-        if duplicate:
+        if ack.duplicate:
             return Stored(intent.intent_id, duplicate=True)
         await self._announce(intent)
         return Stored(intent.intent_id, duplicate=False)
@@ -105,37 +107,12 @@ class IntentPublisher:
         subject = self._topology.event_subject(intent.tenant_id, event.kind)
         msg_id = f"{intent.intent_id}:accepted"
         try:
-            with self._producer_span(subject):
-                headers = _headers(event, msg_id, self._topology.events_stream)
+            with producer_span(self._tracer, metric_subject(subject)):
+                headers = message_headers(event, msg_id, self._topology.events_stream)
                 label = f"{intent.tenant_id}.{intent.intent_id}"
                 await self._jetstream.send(subject, event.to_json(), headers, label)
         except _PUBLISH_ERRORS as exc:
             _accepted_event_refused(f"{intent.tenant_id}.{intent.intent_id}", repr(exc))
-
-    @contextmanager
-    def _producer_span(self, subject: str) -> Iterator[None]:
-        """A producer span around a publish of a traced request; nothing otherwise (a span
-        that is not recorded would cost CPU and show nowhere).
-        """
-        if not trace.get_current_span().is_recording():
-            yield
-            return
-        attributes = {"messaging.system": "nats", "messaging.destination.name": subject}
-        with self._tracer.start_as_current_span(
-            f"{subject} publish", kind=trace.SpanKind.PRODUCER, attributes=attributes
-        ):
-            yield
-
-
-def _headers(message: Message, msg_id: str, stream: str) -> dict[str, str]:
-    headers = {
-        MSG_ID_HEADER: msg_id,
-        EXPECTED_STREAM: stream,
-        "content-type": JSON,
-        "correlation_id": message.correlation_id,
-    }
-    propagate.inject(headers)  # traceparent: the router's spans join this request's trace
-    return headers
 
 
 def _accepted_event_refused(label: str, reason: str) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from opentelemetry import trace
 
 from libs.common.consumer import (
     ConsumerPolicy,
@@ -71,6 +72,11 @@ class Harness:
             await behaviour(tenant, int(n))
             self.recorder.seen[tenant].append(int(n))
 
+        return self.consumer(handler, policy)
+
+    def consumer(
+        self, handler: Callable[[Msg], Awaitable[None]], policy: ConsumerPolicy = FAST
+    ) -> PartitionedConsumer:
         spec = ConsumerSpec(
             service="router",
             stream=self.topology.intents_stream,
@@ -273,3 +279,25 @@ async def test_messages_after_an_idle_spell_are_still_handled(harness: Harness) 
     await asyncio.sleep(FAST.fetch_timeout_s * 8)  # several fetches time out with nothing
     await harness.publish("t", 1)
     await until(lambda: harness.recorder.seen["t"] == [0, 1])
+
+
+async def test_handling_continues_the_trace_of_the_messages_traceparent(
+    harness: Harness,
+) -> None:
+    trace_ids: dict[str, int] = {}
+
+    async def handler(msg: Msg) -> None:
+        tenant = tenant_from_subject(msg.subject)
+        trace_ids[tenant] = trace.get_current_span().get_span_context().trace_id
+
+    consumer = harness.consumer(handler)
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    await harness.js.publish(
+        harness.topology.intent_subject("traced"),
+        b"traced:1",
+        stream=harness.topology.intents_stream,
+        headers={"traceparent": traceparent},
+    )
+    await consumer.start()
+    await until(lambda: "traced" in trace_ids)
+    assert trace_ids["traced"] == 0x0AF7651916CD43DD8448EB211C80319C
