@@ -21,8 +21,14 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.util.types import AttributeValue
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.util.types import Attributes, AttributeValue
 
 from libs.common.redaction import redact
 
@@ -74,10 +80,16 @@ def build_tracer_provider(
     sample_ratio: float = 1.0,
     extra_processors: Sequence[SpanProcessor] = (),
 ) -> TracerProvider:
-    """Build a provider for `sparky-<service>` without installing it globally."""
-    provider = TracerProvider(
+    """Build a provider for `sparky-<service>` without installing it globally.
+
+    Spans are recorded only while something exports them (an OTLP endpoint, an extra
+    processor, or one added later): otherwise every span is left unrecorded. It still has its
+    trace and span ids, so log lines and the ``traceparent`` carried in NATS headers tie an
+    alert's path together, but no attributes, events or processors are paid for per message.
+    """
+    provider = _Provider(
         resource=Resource.create({SERVICE_NAME: f"sparky-{service}"}),
-        sampler=ParentBased(TraceIdRatioBased(sample_ratio)),
+        sampler=_WhileExporting(ParentBased(TraceIdRatioBased(sample_ratio))),
     )
     provider.add_span_processor(RedactingSpanProcessor())
     if otlp_endpoint:
@@ -86,6 +98,45 @@ def build_tracer_provider(
     for processor in extra_processors:
         provider.add_span_processor(processor)
     return provider
+
+
+class _WhileExporting(Sampler):
+    """``inner``'s decision once a span processor that exports was added; drop until then."""
+
+    def __init__(self, inner: Sampler) -> None:
+        self.inner = inner
+        self.exporting = False
+
+    def should_sample(  # noqa: PLR0917 - the Sampler interface's signature
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: trace.SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[trace.Link] | None = None,
+        trace_state: trace.TraceState | None = None,
+    ) -> SamplingResult:
+        sampler = self.inner if self.exporting else ALWAYS_OFF
+        return sampler.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"WhileExporting{{{self.inner.get_description()}}}"
+
+
+class _Provider(TracerProvider):
+    """A provider whose `_WhileExporting` sampler starts recording with the first exporter."""
+
+    def __init__(self, *, resource: Resource, sampler: _WhileExporting) -> None:
+        super().__init__(resource=resource, sampler=sampler)
+        self._gate = sampler
+
+    def add_span_processor(self, span_processor: SpanProcessor) -> None:
+        super().add_span_processor(span_processor)
+        if not isinstance(span_processor, RedactingSpanProcessor):
+            self._gate.exporting = True
 
 
 def setup_tracing(

@@ -114,6 +114,34 @@ def test_spans_are_attributed_to_the_sparky_service() -> None:
     assert provider.resource.attributes["service.name"] == "sparky-router"
 
 
+def test_without_an_exporter_spans_are_unrecorded_but_keep_the_callers_trace() -> None:
+    tracer = build_tracer_provider("router").get_tracer("test")
+    caller = trace.SpanContext(
+        trace_id=0x1234, span_id=0x5678, is_remote=True, trace_flags=trace.TraceFlags(1)
+    )
+
+    with tracer.start_as_current_span("root") as root:
+        assert not root.is_recording()
+        assert root.get_span_context().trace_id != 0  # log lines still get a trace id
+    parent = trace.set_span_in_context(trace.NonRecordingSpan(caller))
+    with tracer.start_as_current_span("handle", context=parent) as child:
+        assert not child.is_recording()
+        assert child.get_span_context().trace_id == 0x1234
+
+
+def test_spans_are_recorded_once_an_exporter_is_added() -> None:
+    provider = build_tracer_provider("router")
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("before") as span:
+        assert not span.is_recording()
+
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with tracer.start_as_current_span("after") as span:
+        assert span.is_recording()
+    assert [s.name for s in exporter.get_finished_spans()] == ["after"]
+
+
 def test_setting_up_tracing_twice_keeps_the_first_provider() -> None:
     first = setup_tracing("router", otlp_endpoint=None)
     second = setup_tracing("router", otlp_endpoint=None, sample_ratio=0.1)
