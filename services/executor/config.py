@@ -75,7 +75,7 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
     vault_write_token: SecretStr | None = None
     vault_write_kubernetes_role: str = f"{SERVICE}-api"
     vault_timeout_s: float = Field(default=3.0, gt=0)
-    credentials_ttl_s: float = Field(default=60.0, gt=0)
+    credentials_ttl_s: float = Field(default=300.0, gt=0)
     # Exchanges.
     paper_exchange_url: str = "http://127.0.0.1:8106"
     exchange_timeout_ms: int = Field(default=10_000, ge=100)

@@ -1,14 +1,20 @@
 """Exchange API keys in memory: a value that never prints itself, and a short-lived cache.
 
-The cache serves a fresh copy without calling Vault, refreshes it once it is half its TTL
-old, and keeps serving it while Vault is down until the TTL runs out; then the caller gets
-`CredentialsUnavailableError` (fail closed, never a guess). Every loaded secret is registered
-with the log redactor, and forgotten when no cached entry holds it any more.
+The cache serves a copy without calling Vault while it is younger than its TTL. Once a copy
+is half its TTL old, the next look-up still gets it at once and a read from Vault runs in the
+background (one per account at a time): an active account's orders never wait for Vault, and
+accounts loaded together (a burst of first orders) do not all stall their next orders on a
+Vault read at the same moment. While Vault is down the copy is served until the TTL runs
+out; then the caller waits for Vault and gets `CredentialsUnavailableError` if it still does
+not answer (fail closed, never a guess). Every loaded secret is registered with the log
+redactor, and forgotten when no cached entry holds it any more.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -19,6 +25,8 @@ from libs.common.messages.types import utcnow
 from libs.common.redaction import REDACTOR
 from services.executor.errors import CredentialsUnavailableError
 from services.executor.metrics import CREDENTIAL_CACHE
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +98,7 @@ class CredentialCache:
         self._clock = clock
         self._wall_clock = wall_clock
         self._entries: dict[AccountRef, _Entry] = {}
+        self._refreshing: dict[AccountRef, asyncio.Task[None]] = {}
 
     async def get(
         self, tenant_id: str, label: str, *, changed_at: datetime | None = None
@@ -104,22 +113,51 @@ class CredentialCache:
         if entry is not None and changed_at is not None and entry.loaded_wall < changed_at:
             self.drop(tenant_id, label)
             entry = None
-        if entry is not None and now - entry.loaded_at < self._ttl_s / 2:
+        if entry is not None and now - entry.loaded_at < self._ttl_s:
+            if now - entry.loaded_at >= self._ttl_s / 2:
+                self._refresh_in_background(ref, entry)
             CREDENTIAL_CACHE.labels("hit").inc()
             return entry.credentials
         started = self._wall_clock()  # a read racing an update must not outlive it
         try:
             credentials = await self._load(tenant_id, label)
         except CredentialsUnavailableError:
-            if entry is not None and now - entry.loaded_at < self._ttl_s:
-                CREDENTIAL_CACHE.labels("stale").inc()
-                return entry.credentials
             CREDENTIAL_CACHE.labels("unavailable").inc()
             self.drop(tenant_id, label)
             raise
         CREDENTIAL_CACHE.labels("miss").inc()
         self._store(ref, _Entry(credentials, now, started))
         return credentials
+
+    def _refresh_in_background(self, ref: AccountRef, entry: _Entry) -> None:
+        if ref not in self._refreshing:
+            task = asyncio.get_running_loop().create_task(self._refresh(ref, entry))
+            self._refreshing[ref] = task
+            task.add_done_callback(lambda _: self._refreshing.pop(ref, None))
+
+    async def _refresh(self, ref: AccountRef, entry: _Entry) -> None:
+        """Read the account's keys again; keep the copy being served if Vault does not answer."""
+        loaded_at, started = self._clock(), self._wall_clock()
+        try:
+            credentials = await self._load(*ref)
+        except CredentialsUnavailableError:
+            CREDENTIAL_CACHE.labels("stale").inc()  # served until its TTL runs out
+            return
+        except Exception:  # never let a background read die unseen
+            CREDENTIAL_CACHE.labels("stale").inc()
+            log.exception("could not refresh an account's keys; the cached copy is served")
+            return
+        if self._entries.get(ref) is not entry:
+            return  # dropped or replaced meanwhile (keys changed): this read may be older
+        CREDENTIAL_CACHE.labels("refreshed").inc()
+        self._store(ref, _Entry(credentials, loaded_at, started))
+
+    async def close(self) -> None:
+        """Stop the background reads (at shutdown)."""
+        tasks = list(self._refreshing.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def evict_expired(self) -> int:
         """Drop every copy past its TTL (keys should not linger in memory); return how many."""

@@ -22,7 +22,7 @@ WEBHOOK_TO_EXCHANGE_SECONDS = Histogram(
 )
 CREDENTIAL_CACHE = Counter(
     "sparky_executor_credential_cache_total",
-    "Credential look-ups, by result (hit, miss, stale, unavailable)",
+    "Credential look-ups and background reads (hit, miss, refreshed, stale, unavailable)",
     ["result"],
 )
 OPEN_ORDERS = Gauge("sparky_executor_open_orders", "Open orders the tracker follows")

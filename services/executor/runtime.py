@@ -184,6 +184,7 @@ class Runtime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for mirror in self._mirrors:
             await mirror.stop()
+        await self.cache.close()
         await self.pool.close()
         await self.broker.stop()
         await self.engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,12 +22,17 @@ class FakeVault:
         self.reads = 0
         self.down = False
         self.keys = KEYS
+        self.slow: asyncio.Event | None = None
+        """When set, a read answers only once the event is set (with the keys it started at)."""
 
     async def load(self, tenant_id: str, label: str) -> Credentials:
         self.reads += 1
+        keys, slow = self.keys, self.slow
+        if slow is not None:
+            await slow.wait()
         if self.down:
             raise CredentialsUnavailableError("credentials unavailable: Vault is down")
-        return self.keys
+        return keys
 
 
 class Clock:
@@ -52,6 +58,11 @@ def cache(vault: FakeVault, clock: Clock) -> CredentialCache:
     return CredentialCache(vault.load, ttl_s=60, clock=clock, wall_clock=lambda: T0)
 
 
+async def settled(cache: CredentialCache) -> None:
+    """Wait for the cache's background reads to finish."""
+    await asyncio.gather(*cache._refreshing.values())  # noqa: SLF001
+
+
 async def test_a_fresh_copy_is_served_without_reading_vault(
     cache: CredentialCache, vault: FakeVault, clock: Clock
 ) -> None:
@@ -71,6 +82,56 @@ async def test_vault_down_serves_the_cached_keys_until_the_ttl_then_fails_closed
     clock.now += 2
     with pytest.raises(CredentialsUnavailableError, match="credentials unavailable"):
         await cache.get("t", "main")
+
+
+async def test_a_copy_past_half_its_ttl_is_served_at_once_and_read_again_behind(
+    cache: CredentialCache, vault: FakeVault, clock: Clock
+) -> None:
+    await cache.get("t", "main")
+    vault.slow = asyncio.Event()  # Vault is slow: an order must not wait for it
+    vault.keys = newer = Credentials(api_key="rotated-key-01234567", secret="rotated-secret-0123")
+    clock.now += 31
+    assert await asyncio.wait_for(cache.get("t", "main"), 1) == KEYS
+    assert await asyncio.wait_for(cache.get("t", "main"), 1) == KEYS
+    assert vault.reads == 2  # one background read, however many look-ups meanwhile
+    vault.slow.set()
+    await settled(cache)
+    assert await cache.get("t", "main") == newer
+    clock.now += 29  # the refreshed copy counts from its own read
+    assert await cache.get("t", "main") == newer
+    assert vault.reads == 2
+
+
+async def test_a_background_read_never_brings_back_keys_replaced_meanwhile(
+    cache: CredentialCache, vault: FakeVault, clock: Clock
+) -> None:
+    await cache.get("t", "main")
+    slow = vault.slow = asyncio.Event()
+    clock.now += 31
+    await cache.get("t", "main")  # starts a background read of the keys as they are now
+    await asyncio.sleep(0)  # which is now waiting on Vault
+    vault.slow = None
+    vault.keys = replaced = Credentials(api_key="replaced-key-0123456", secret="replaced-secr-01")
+    assert await cache.get("t", "main", changed_at=T0 + timedelta(seconds=1)) == replaced
+    slow.set()
+    await settled(cache)
+    assert await cache.get("t", "main") == replaced
+
+
+async def test_a_failed_background_read_keeps_serving_the_copy_until_its_ttl(
+    cache: CredentialCache, vault: FakeVault, clock: Clock
+) -> None:
+    await cache.get("t", "main")
+    vault.down = True
+    clock.now += 40
+    assert await cache.get("t", "main") == KEYS
+    await settled(cache)
+    clock.now += 19
+    assert await cache.get("t", "main") == KEYS
+    clock.now += 2
+    with pytest.raises(CredentialsUnavailableError):
+        await cache.get("t", "main")
+    await cache.close()
 
 
 async def test_keys_are_read_again_once_replaced_elsewhere(
