@@ -20,8 +20,6 @@ from decimal import Decimal
 from enum import IntEnum
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
-from redis.exceptions import WatchError
 
 from services.router.decisions import QuotaLimits, QuotaState
 from services.router.errors import redis_errors
@@ -49,6 +47,28 @@ end
 redis.call('SET', KEYS[1], alert .. ':' .. n, 'EX', ARGV[7])
 return 0
 """
+
+
+# KEYS: the event's marker, the positions hash. ARGV: the (account, symbol) field.
+_READ_FILL = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return {1, false} end
+return {0, redis.call('HGET', KEYS[2], ARGV[1])}
+"""
+# ARGV: field, the amount read ('' for none), the new amount ('' to remove), the marker's TTL.
+# Returns 1 (applied), 0 (the event was applied meanwhile) or 2 (the amount changed: read again).
+_WRITE_FILL = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local held = redis.call('HGET', KEYS[2], ARGV[1]) or ''
+if held ~= ARGV[2] then return 2 end
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+else
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+end
+redis.call('SET', KEYS[1], 1, 'EX', ARGV[4])
+return 1
+"""
+_CHANGED_MEANWHILE = 2
 
 
 class Counted(IntEnum):
@@ -89,6 +109,8 @@ class RouterState:
         self._redis = redis
         self._prefix = prefix
         self._commit = redis.register_script(_COMMIT)
+        self._read_fill = redis.register_script(_READ_FILL)
+        self._write_fill = redis.register_script(_WRITE_FILL)
 
     def key(self, tenant_id: str, name: str) -> str:
         """Return the full key of ``name`` for a tenant."""
@@ -133,30 +155,23 @@ class RouterState:
     async def apply_fill(
         self, tenant_id: str, event_id: str, where: tuple[str, str], delta: Decimal
     ) -> bool:
-        """Add ``delta`` to a position once per event; return False for an event seen before."""
-        marker, pos = self.key(tenant_id, f"pf:{event_id}"), self.key(tenant_id, "pos")
+        """Add ``delta`` to a position once per event; return False for an event seen before.
+
+        Two round trips: read the held amount (unless the event was applied), then write the
+        sum only if the amount is still what was read (a compare-and-set in Lua), else read
+        again. The sum is exact: `Decimal` here, never a float in Redis or Lua.
+        """
+        keys = [self.key(tenant_id, f"pf:{event_id}"), self.key(tenant_id, "pos")]
         field = position_field(*where)
         with redis_errors():
-            async with self._redis.pipeline(transaction=True) as pipe:
-                while True:
-                    try:
-                        return await _add(pipe, (marker, pos, field), delta)
-                    except WatchError:
-                        continue
-
-
-async def _add(pipe: Pipeline, keys: tuple[str, str, str], delta: Decimal) -> bool:
-    marker, pos, field = keys
-    await pipe.watch(marker, pos)
-    if await pipe.exists(marker):
-        await pipe.unwatch()  # type: ignore[no-untyped-call]
-        return False
-    held = Decimal(str(_text(await pipe.hget(pos, field)) or 0)) + delta
-    pipe.multi()  # type: ignore[no-untyped-call]
-    if held == 0:
-        pipe.hdel(pos, field)
-    else:
-        pipe.hset(pos, field, str(held))
-    pipe.set(marker, 1, ex=MARK_TTL_S)
-    await pipe.execute()
-    return True
+            while True:
+                seen, held = await self._read_fill(keys=keys, args=[field])
+                if int(seen):
+                    return False
+                before = _text(held) or ""
+                after = Decimal(before or 0) + delta
+                written = await self._write_fill(
+                    keys=keys, args=[field, before, "" if after == 0 else str(after), MARK_TTL_S]
+                )
+                if int(written) != _CHANGED_MEANWHILE:
+                    return bool(int(written))
