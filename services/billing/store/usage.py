@@ -6,14 +6,46 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, Date, DateTime, Text, bindparam, delete, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.billing.tables import usage_counters, usage_filled_orders, usage_processed
 from services.billing.usage import Count, Period
 
 CounterKey = tuple[str, str, date, str]  # tenant, period, period start, metric
+
+
+# Prebuilt statements with the batch's rows as arrays (``unnest``): compiled and prepared
+# once, where a multi-row ``VALUES`` is compiled again for every batch size (that compile cost
+# more CPU than everything else billing does per alert).
+_CLAIM = text(
+    "INSERT INTO usage_processed (message_id, tenant_id, processed_at) "
+    "SELECT m, t, :now FROM unnest(:ids, :tenants) AS u(m, t) "
+    "ON CONFLICT DO NOTHING RETURNING message_id"
+).bindparams(
+    bindparam("ids", type_=ARRAY(Text)),
+    bindparam("tenants", type_=ARRAY(Text)),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
+_FIRST_FILLS = text(
+    "INSERT INTO usage_filled_orders (tenant_id, client_order_id) "
+    "SELECT t, o FROM unnest(:tenants, :orders) AS u(t, o) "
+    "ON CONFLICT DO NOTHING RETURNING tenant_id, client_order_id"
+).bindparams(bindparam("tenants", type_=ARRAY(Text)), bindparam("orders", type_=ARRAY(Text)))
+_ADD = text(
+    "INSERT INTO usage_counters (tenant_id, period, period_start, metric, count) "
+    "SELECT * FROM unnest(:tenants, :periods, :starts, :metrics, :counts) "
+    "AS u(tenant_id, period, period_start, metric, count) ORDER BY 1, 2, 3, 4 "
+    "ON CONFLICT (tenant_id, period, period_start, metric) "
+    "DO UPDATE SET count = usage_counters.count + EXCLUDED.count"
+).bindparams(
+    bindparam("tenants", type_=ARRAY(Text)),
+    bindparam("periods", type_=ARRAY(Text)),
+    bindparam("starts", type_=ARRAY(Date)),
+    bindparam("metrics", type_=ARRAY(Text)),
+    bindparam("counts", type_=ARRAY(BigInteger)),
+)
 
 
 async def record(conn: AsyncConnection, counts: Sequence[Count], now: datetime) -> int:
@@ -24,18 +56,12 @@ async def record(conn: AsyncConnection, counts: Sequence[Count], now: datetime) 
     unique = list({c.message_id: c for c in counts}.values())
     if not unique:
         return 0
-    claimed = await conn.execute(
-        insert(usage_processed)
-        .values(
-            [
-                {"message_id": c.message_id, "tenant_id": c.tenant_id, "processed_at": now}
-                for c in unique
-            ]
-        )
-        .on_conflict_do_nothing()
-        .returning(usage_processed.c.message_id)
-    )
-    new = set(claimed.scalars())
+    params = {
+        "ids": [c.message_id for c in unique],
+        "tenants": [c.tenant_id for c in unique],
+        "now": now,
+    }
+    new = set((await conn.execute(_CLAIM, params)).scalars())
     fresh = [c for c in unique if c.message_id in new]
     await _add(conn, await _first_fills_only(conn, fresh))
     return len(fresh)
@@ -43,15 +69,11 @@ async def record(conn: AsyncConnection, counts: Sequence[Count], now: datetime) 
 
 async def _first_fills_only(conn: AsyncConnection, counts: list[Count]) -> list[Count]:
     """Drop fills of orders already counted (earlier, or earlier in this batch)."""
-    keys = {(c.tenant_id, c.once_per_order) for c in counts if c.once_per_order is not None}
+    keys = sorted({(c.tenant_id, c.once_per_order) for c in counts if c.once_per_order is not None})
     if not keys:
         return counts
-    inserted = await conn.execute(
-        insert(usage_filled_orders)
-        .values([{"tenant_id": t, "client_order_id": o} for t, o in sorted(keys)])
-        .on_conflict_do_nothing()
-        .returning(usage_filled_orders.c.tenant_id, usage_filled_orders.c.client_order_id)
-    )
+    params = {"tenants": [t for t, _ in keys], "orders": [o for _, o in keys]}
+    inserted = await conn.execute(_FIRST_FILLS, params)
     first = {(row.tenant_id, row.client_order_id) for row in inserted}
     kept = []
     for count in counts:
@@ -70,15 +92,17 @@ async def _add(conn: AsyncConnection, counts: list[Count]) -> None:
                 totals[(count.tenant_id, period.value, start, metric)] += 1
     if not totals:
         return
-    names = ("tenant_id", "period", "period_start", "metric")
     # Sorted, so that two batches touching the same counters lock them in the same order.
-    rows = [{**dict(zip(names, key, strict=True)), "count": n} for key, n in sorted(totals.items())]
-    query = insert(usage_counters).values(rows)
+    rows = sorted(totals.items())
     await conn.execute(
-        query.on_conflict_do_update(
-            index_elements=list(usage_counters.primary_key.columns),
-            set_={"count": usage_counters.c.count + query.excluded.count},
-        )
+        _ADD,
+        {
+            "tenants": [key[0] for key, _ in rows],
+            "periods": [key[1] for key, _ in rows],
+            "starts": [key[2] for key, _ in rows],
+            "metrics": [key[3] for key, _ in rows],
+            "counts": [n for _, n in rows],
+        },
     )
 
 
