@@ -123,13 +123,18 @@ class Bus:
         kv = await self.js.key_value(self.topology.api_keys_bucket)
         await kv.put(secret_digest(key), record.model_dump_json().encode())
 
-    async def publish(self, order_intent: OrderIntent, msg_id: str | None = None) -> None:
+    async def publish(
+        self,
+        order_intent: OrderIntent,
+        msg_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """Publish as ingress does (the dedup key as Nats-Msg-Id unless given)."""
         await self.js.publish(
             self.topology.intent_subject(order_intent.tenant_id),
             order_intent.to_json(),
             stream=self.topology.intents_stream,
-            headers={"Nats-Msg-Id": msg_id or order_intent.dedup_key},
+            headers={"Nats-Msg-Id": msg_id or order_intent.dedup_key, **(headers or {})},
         )
 
     async def orders(

@@ -35,6 +35,22 @@ async def test_an_intent_becomes_an_order_that_chains_to_it(
     assert order.received_at == sent.received_at
 
 
+async def test_the_order_carries_the_alerts_trace(start_router: Starter, bus: Bus) -> None:
+    await bus.put_tenant(factories.tenant_record("tenant-a"))
+    await bus.put_account(account("tenant-a"))
+    await start_router()
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    await bus.publish(
+        intent("tenant-a"), headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    )
+
+    sub = await bus.js.pull_subscribe(
+        f"{bus.topology.namespace}.orders.*.tenant-a", stream=bus.topology.orders_stream
+    )
+    (stored,) = await sub.fetch(1, timeout=20)
+    assert (stored.headers or {}).get("traceparent", "").split("-")[1] == trace_id
+
+
 async def test_a_refused_intent_tells_the_trader_why(start_router: Starter, bus: Bus) -> None:
     await bus.put_tenant(factories.tenant_record("tenant-a"))
     await start_router()
