@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 DEFAULT_PUBLISH_TIMEOUT_S = 2.0
 
+_PUBLISHERS: weakref.WeakKeyDictionary[NatsBroker, JetStreamPublisher] = weakref.WeakKeyDictionary()
+_OWNERS: weakref.WeakKeyDictionary[NatsBroker, tuple[str, Tracer]] = weakref.WeakKeyDictionary()
+"""Each broker's service name and tracer, for its publisher's metrics and spans."""
+
 
 def metric_subject(subject: str) -> str:
     """Return ``subject`` with its tenant id replaced by ``*``, fit for a metric label.
@@ -121,11 +125,6 @@ def make_broker(
 
 def _owner(broker: NatsBroker) -> tuple[str, Tracer]:
     return _OWNERS.get(broker) or ("unknown", trace.get_tracer("sparky.publishing"))
-
-
-_PUBLISHERS: weakref.WeakKeyDictionary[NatsBroker, JetStreamPublisher] = weakref.WeakKeyDictionary()
-_OWNERS: weakref.WeakKeyDictionary[NatsBroker, tuple[str, Tracer]] = weakref.WeakKeyDictionary()
-"""Each broker's service name and tracer, for its publisher's metrics and spans."""
 
 
 async def jetstream_publisher(broker: NatsBroker) -> JetStreamPublisher:
