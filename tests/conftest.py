@@ -24,6 +24,7 @@ from libs.common.topology import Topology
 from tests.helpers.namespaces import (
     PgSchema,
     drop_namespace_streams,
+    drop_schema,
     new_namespace,
     sweep_stale_test_streams,
 )
@@ -103,7 +104,7 @@ async def pg_schema(server_urls: ServerUrls, namespace: str) -> AsyncIterator[Pg
         await conn.execute(f'CREATE SCHEMA "{namespace}"')
         yield PgSchema(url=server_urls.postgres, name=namespace)
     finally:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{namespace}" CASCADE')
+        await drop_schema(conn, namespace)
         await conn.close()
 
 

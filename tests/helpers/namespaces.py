@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import string
 import time
 from dataclasses import dataclass
 
+import asyncpg
 import nats
 from nats.js.errors import NotFoundError
 
 from libs.common.jetstream import delete_topology
 from libs.common.topology import Topology
+
+log = logging.getLogger(__name__)
 
 TEST_PREFIX = "pt"
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -70,3 +74,33 @@ async def drop_namespace_streams(nats_url: str, topology: Topology) -> None:
                     await js.delete_stream(name)
     finally:
         await nc.close()
+
+
+_LOCK_HOLDERS = """
+SELECT DISTINCT l.pid FROM pg_locks l
+JOIN pg_class c ON c.oid = l.relation
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND l.granted AND l.pid <> pg_backend_pid()
+"""
+
+
+async def drop_schema(conn: asyncpg.Connection, name: str, *, attempts: int = 5) -> None:
+    """Drop a test's schema and everything in it, without waiting forever on a lock.
+
+    An app run in the test's own process and stopped mid-transaction (a background job
+    cancelled at shutdown) can leave a connection that still holds a lock in the schema; a
+    process would have closed it on exit, a test process lives on. Such a connection is
+    ended (and logged) rather than left to block ``DROP SCHEMA`` until the test times out.
+    """
+    await conn.execute("SET lock_timeout = '5s'")
+    for _ in range(attempts):
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        except asyncpg.exceptions.LockNotAvailableError:
+            holders = [row["pid"] for row in await conn.fetch(_LOCK_HOLDERS, name)]
+            log.warning("schema %s locked by backends %s left open; ending them", name, holders)
+            for pid in holders:
+                await conn.execute("SELECT pg_terminate_backend($1)", pid)
+        else:
+            return
+    raise RuntimeError(f"schema {name} could not be dropped: still locked")

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from libs.common.topology import Topology
 from scripts.devstack import DEFAULT_PORTS, SERVICES, Infra, Stack, StackConfig
-from tests.helpers.namespaces import drop_namespace_streams
+from tests.helpers.namespaces import drop_namespace_streams, drop_schema
 from tests.helpers.ports import free_ports
 from tests.helpers.servers import ServerUrls
 from tests.helpers.vault import VaultServer
@@ -67,7 +67,7 @@ async def _drop_schemas(postgres_url: str, prefix: str) -> None:
             prefix.replace("_", r"\_") + "%",
         )
         for row in rows:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{row["nspname"]}" CASCADE')
+            await drop_schema(conn, row["nspname"])
     finally:
         await conn.close()
 

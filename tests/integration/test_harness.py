@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncpg
 import redis.asyncio as aioredis
 
-from tests.helpers.namespaces import PgSchema
+from tests.helpers.namespaces import PgSchema, drop_schema, new_namespace
+from tests.helpers.servers import ServerUrls
 
 
 async def test_each_test_gets_an_empty_schema_of_its_own(pg_schema: PgSchema) -> None:
@@ -28,3 +29,32 @@ async def test_redis_keys_live_under_the_test_namespace(
     key = f"{namespace}:quota:tenant-a"
     assert await redis_client.incr(key) == 1  # a fresh namespace starts every counter at zero
     assert await redis_client.get(key) == b"1"
+
+
+async def test_a_schema_still_locked_by_a_forgotten_transaction_is_dropped_anyway(
+    server_urls: ServerUrls,
+) -> None:
+    name = new_namespace()
+    forgotten = await asyncpg.connect(server_urls.postgres)
+    dropper = await asyncpg.connect(server_urls.postgres)
+    try:
+        await forgotten.execute(f'CREATE SCHEMA "{name}"; CREATE TABLE "{name}".t (n int)')
+        await forgotten.execute(f'BEGIN; INSERT INTO "{name}".t VALUES (1)')  # left open
+
+        await drop_schema(dropper, name)
+
+        gone = await dropper.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = $1", name)
+        assert gone == 0
+        assert forgotten.is_closed() or not await _alive(forgotten)
+    finally:
+        await dropper.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        await dropper.close()
+        forgotten.terminate()
+
+
+async def _alive(conn: asyncpg.Connection) -> bool:
+    try:
+        await conn.fetchval("SELECT 1")
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        return False
+    return True
