@@ -26,6 +26,7 @@ from libs.common.messages.base import Message
 from libs.common.publishing import (
     JetStreamPublisher,
     message_headers,
+    metric_subject,
     producer_span,
 )
 
@@ -39,24 +40,6 @@ DEFAULT_PUBLISH_TIMEOUT_S = 2.0
 _PUBLISHERS: weakref.WeakKeyDictionary[NatsBroker, JetStreamPublisher] = weakref.WeakKeyDictionary()
 _OWNERS: weakref.WeakKeyDictionary[NatsBroker, tuple[str, Tracer]] = weakref.WeakKeyDictionary()
 """Each broker's service name and tracer, for its publisher's metrics and spans."""
-
-
-def metric_subject(subject: str) -> str:
-    """Return ``subject`` with its tenant id replaced by ``*``, fit for a metric label.
-
-    Tenant ids are unbounded, and a label per tenant would grow /metrics and memory without
-    end (``intents.<p>.<tenant>`` → ``intents.<p>.*``, ``events.<tenant>.<kind>`` →
-    ``events.*.<kind>``; a KV key → ``$KV.<bucket>.*``).
-    """
-    parts = subject.split(".")
-    if len(parts) >= 4 and parts[1] in ("intents", "orders"):
-        parts[3] = "*"
-    elif len(parts) >= 3 and parts[1] == "events":
-        parts[2] = "*"
-    elif len(parts) >= 3 and parts[0] == "$KV":
-        del parts[3:]
-        parts[2] = "*"
-    return ".".join(parts)
 
 
 class _Provider(NatsMetricsSettingsProvider):
@@ -159,6 +142,6 @@ async def publish_message(
     (see `libs.common.publishing`): counted in ``sparky_published_messages_total``.
     """
     publisher = await jetstream_publisher(broker)
-    with producer_span(_owner(broker)[1], metric_subject(subject)):
+    with producer_span(_owner(broker)[1], subject):
         headers = message_headers(message, msg_id or message.message_id, stream)
         return await publisher.request(subject, message.to_json(), headers, timeout_s)

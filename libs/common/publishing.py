@@ -160,21 +160,40 @@ def message_headers(message: Message, msg_id: str, stream: str) -> dict[str, str
 
 
 @contextmanager
-def producer_span(tracer: trace.Tracer, subject_label: str) -> Iterator[None]:
+def producer_span(tracer: trace.Tracer, subject: str) -> Iterator[None]:
     """A producer span around a publish when the caller's span is recorded, or when there is
     no trace yet (the message then starts one, so its consumers' log lines share a trace id);
-    nothing inside an unrecorded trace, whose ``traceparent`` is carried as it is.
-    ``subject_label``: the subject without its tenant (`libs.common.broker.metric_subject`).
+    nothing inside an unrecorded trace, whose ``traceparent`` is carried as it is. The span is
+    named after the subject without its tenant (`metric_subject`).
     """
     current = trace.get_current_span()
     if not current.is_recording() and current.get_span_context().is_valid:
         yield
         return
-    attributes = {"messaging.system": "nats", "messaging.destination.name": subject_label}
+    label = metric_subject(subject)
+    attributes = {"messaging.system": "nats", "messaging.destination.name": label}
     with tracer.start_as_current_span(
-        f"{subject_label} publish", kind=trace.SpanKind.PRODUCER, attributes=attributes
+        f"{label} publish", kind=trace.SpanKind.PRODUCER, attributes=attributes
     ):
         yield
+
+
+def metric_subject(subject: str) -> str:
+    """Return ``subject`` with its tenant id replaced by ``*``, fit for a metric label.
+
+    Tenant ids are unbounded, and a label per tenant would grow /metrics and memory without
+    end (``intents.<p>.<tenant>`` → ``intents.<p>.*``, ``events.<tenant>.<kind>`` →
+    ``events.*.<kind>``; a KV key → ``$KV.<bucket>.*``).
+    """
+    parts = subject.split(".")
+    if len(parts) >= 4 and parts[1] in ("intents", "orders"):
+        parts[3] = "*"
+    elif len(parts) >= 3 and parts[1] == "events":
+        parts[2] = "*"
+    elif len(parts) >= 3 and parts[0] == "$KV":
+        del parts[3:]
+        parts[2] = "*"
+    return ".".join(parts)
 
 
 def _pub_ack(msg: Msg) -> Mapping[str, object]:

@@ -27,7 +27,6 @@ from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from opentelemetry import trace
 
-from libs.common.broker import metric_subject
 from libs.common.logs import log_context
 from libs.common.messages import OrderIntent
 from libs.common.publishing import (
@@ -85,7 +84,7 @@ class IntentPublisher:
         subject = self._topology.intent_subject(intent.tenant_id)
         started = time.perf_counter()
         try:
-            with producer_span(self._tracer, metric_subject(subject)):
+            with producer_span(self._tracer, subject):
                 headers = message_headers(intent, intent.dedup_key, self._topology.intents_stream)
                 ack = await self._jetstream.request(
                     subject, intent.to_json(), headers, self._timeout_s
@@ -107,7 +106,7 @@ class IntentPublisher:
         subject = self._topology.event_subject(intent.tenant_id, event.kind)
         msg_id = f"{intent.intent_id}:accepted"
         try:
-            with producer_span(self._tracer, metric_subject(subject)):
+            with producer_span(self._tracer, subject):
                 headers = message_headers(event, msg_id, self._topology.events_stream)
                 label = f"{intent.tenant_id}.{intent.intent_id}"
                 await self._jetstream.send(subject, event.to_json(), headers, label)

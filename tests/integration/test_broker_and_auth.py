@@ -15,10 +15,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
 from libs.common.auth import ApiKeyAuthenticator, CurrentTenant
-from libs.common.broker import make_broker, metric_subject, publish_message
+from libs.common.broker import make_broker, publish_message
 from libs.common.config import ServiceSettings, load_settings
 from libs.common.kv_mirror import KVMirror
 from libs.common.messages import OrderIntent
+from libs.common.publishing import metric_subject
 from libs.common.records import ApiKeyRecord, TenantRecord, TenantStatus, secret_digest
 from libs.common.topology import Topology
 from tests import factories
