@@ -15,7 +15,7 @@ import pytest
 from nats.js import JetStreamContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.db import make_engine, upgrade
 from libs.common.topology import Topology
@@ -24,6 +24,7 @@ from services.executor.runtime import MIGRATIONS, Runtime
 from services.executor.store import AccountStore, connect_as
 from tests.helpers.executor import seed_tenant
 from tests.helpers.namespaces import PgSchema
+from tests.helpers.rls import column, forced_rls, run_each
 
 DEFAULTS = executor_settings()
 API, WRITER = DEFAULTS.api_role, DEFAULTS.writer_role
@@ -68,15 +69,11 @@ def store(engine: AsyncEngine) -> AccountStore:
     return AccountStore(engine, API)
 
 
-async def _column(conn: AsyncConnection, sql: str) -> list[str]:
-    return list((await conn.execute(text(sql))).scalars().all())
-
-
 async def test_a_tenant_request_without_any_tenant_filter_sees_only_its_accounts(
     store: AccountStore,
 ) -> None:
     async with store.as_tenant("tenant-a") as conn:
-        seen = await _column(conn, "SELECT tenant_id FROM accounts")
+        seen = await column(conn, "SELECT tenant_id FROM accounts")
         listed = await store.visible(conn)
         counted = await store.count(conn)
     assert seen == ["tenant-a", "tenant-a"]
@@ -90,7 +87,7 @@ async def test_a_tenant_request_without_any_tenant_filter_sees_only_its_accounts
 async def test_the_api_role_without_a_tenant_sees_nothing(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.execute(text(f'SET LOCAL ROLE "{API}"'))
-        assert await _column(conn, "SELECT label FROM accounts") == []
+        assert await column(conn, "SELECT label FROM accounts") == []
 
 
 async def test_another_tenants_accounts_cannot_be_changed_or_removed(
@@ -122,8 +119,7 @@ async def test_the_api_role_can_neither_write_for_another_tenant_nor_step_around
 ) -> None:
     async def attempt() -> None:
         async with store.as_tenant("tenant-a") as conn:
-            for part in statement.split("; "):
-                await conn.execute(text(part))
+            await run_each(conn, statement)
 
     with pytest.raises(DBAPIError):
         await attempt()
@@ -133,9 +129,9 @@ async def test_the_order_path_sees_every_tenant_but_cannot_change_accounts(
     engine: AsyncEngine,
 ) -> None:
     async with engine.connect() as conn:
-        assert await _column(conn, "SELECT current_user") == [WRITER]
-        orders = await _column(conn, "SELECT tenant_id FROM orders ORDER BY 1")
-        accounts = await _column(conn, "SELECT DISTINCT tenant_id FROM accounts ORDER BY 1")
+        assert await column(conn, "SELECT current_user") == [WRITER]
+        orders = await column(conn, "SELECT tenant_id FROM orders ORDER BY 1")
+        accounts = await column(conn, "SELECT DISTINCT tenant_id FROM accounts ORDER BY 1")
     assert orders == list(TENANTS)
     assert accounts == list(TENANTS)
     for statement in ("UPDATE accounts SET status = 'invalid'", "DELETE FROM orders"):
@@ -147,22 +143,9 @@ async def test_the_order_path_sees_every_tenant_but_cannot_change_accounts(
 async def test_the_tables_force_rls_and_the_roles_cannot_bypass_it(
     engine: AsyncEngine, pg_schema: PgSchema
 ) -> None:
-    conn = await asyncpg.connect(pg_schema.url)
-    try:
-        forced = await conn.fetch(
-            "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = $1 AND relrowsecurity AND relforcerowsecurity",
-            pg_schema.name,
-        )
-        roles = await conn.fetch(
-            "SELECT rolname, rolbypassrls, rolsuper, rolcanlogin FROM pg_roles "
-            "WHERE rolname = ANY($1)",
-            [API, WRITER],
-        )
-    finally:
-        await conn.close()
-    assert {row["relname"] for row in forced} == {"accounts", "orders"}
-    assert sorted(tuple(r.values()) for r in roles) == [
+    forced, roles = await forced_rls(pg_schema.url, pg_schema.name, [API, WRITER])
+    assert forced == {"accounts", "orders"}
+    assert sorted(roles) == [
         (API, False, False, False),
         (WRITER, False, False, False),
     ]
@@ -177,7 +160,7 @@ async def test_a_database_of_the_previous_version_keeps_its_rows_and_gains_rls(
     engine = make_engine(pg_schema.url, pg_schema.name, pool_size=1)
     try:
         async with AccountStore(engine, API).as_tenant("tenant-b") as conn:
-            assert await _column(conn, "SELECT label FROM accounts ORDER BY 1") == [
+            assert await column(conn, "SELECT label FROM accounts ORDER BY 1") == [
                 "main",
                 "tenant-b-only",
             ]
@@ -209,7 +192,7 @@ async def test_the_api_lists_only_the_callers_accounts(
     )
     assert foreign.status_code == 404
     async with runtime.engine.connect() as conn:
-        assert await _column(conn, "SELECT current_user") == [settings.writer_role]
+        assert await column(conn, "SELECT current_user") == [settings.writer_role]
 
 
 def _auth(key: str) -> dict[str, str]:

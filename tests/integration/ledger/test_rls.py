@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncpg
 import pytest
 from nats.js import JetStreamContext
 from sqlalchemy import text
@@ -15,6 +14,7 @@ from services.ledger.projector import Projector
 from services.ledger.reads import Reads
 from tests.helpers.ledger import publish, rich_story
 from tests.helpers.namespaces import PgSchema
+from tests.helpers.rls import column, forced_rls, run_each
 from tests.integration.ledger.support import applied_through, count_rows
 
 TENANT_TABLES = ("intents", "orders", "order_events", "trades", "positions", "daily_pnl")
@@ -33,7 +33,7 @@ async def test_a_query_without_any_tenant_filter_returns_only_the_tenants_rows(
 ) -> None:
     assert await count_rows(pg_schema.url, pg_schema.name, table, "tenant-b") > 0
     async with Reads(engine, settings.reader_role).as_tenant("tenant-a") as conn:
-        seen = (await conn.execute(text(f"SELECT tenant_id FROM {table}"))).scalars().all()
+        seen = await column(conn, f"SELECT tenant_id FROM {table}")
     assert set(seen) == {"tenant-a"}
     assert len(seen) == await count_rows(pg_schema.url, pg_schema.name, table, "tenant-a")
 
@@ -64,8 +64,7 @@ async def test_the_reader_role_can_neither_write_nor_step_around_the_policies(
 
     async def attempt() -> None:
         async with reads.as_tenant("tenant-a") as conn:
-            for part in statement.split("; "):
-                await conn.execute(text(part))
+            await run_each(conn, statement)
 
     with pytest.raises(ProgrammingError):
         await attempt()
@@ -74,21 +73,10 @@ async def test_the_reader_role_can_neither_write_nor_step_around_the_policies(
 async def test_the_tables_force_rls_and_the_roles_cannot_bypass_it(
     settings: LedgerSettings, engine: AsyncEngine, pg_schema: PgSchema
 ) -> None:
-    conn = await asyncpg.connect(pg_schema.url)
-    try:
-        forced = await conn.fetch(
-            "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = $1 AND relrowsecurity AND relforcerowsecurity",
-            pg_schema.name,
-        )
-        roles = await conn.fetch(
-            "SELECT rolname, rolbypassrls, rolsuper FROM pg_roles WHERE rolname = ANY($1)",
-            [settings.reader_role, settings.writer_role],
-        )
-    finally:
-        await conn.close()
-    assert {row["relname"] for row in forced} == set(TENANT_TABLES)
-    assert sorted((r["rolname"], r["rolbypassrls"], r["rolsuper"]) for r in roles) == [
+    roles = [settings.reader_role, settings.writer_role]
+    forced, found = await forced_rls(pg_schema.url, pg_schema.name, roles)
+    assert forced == set(TENANT_TABLES)
+    assert sorted(role[:3] for role in found) == [
         (settings.reader_role, False, False),
         (settings.writer_role, False, False),
     ]

@@ -11,7 +11,6 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.db import make_engine, upgrade
 from services.router.config import READER_ROLE, WRITER_ROLE
@@ -20,6 +19,7 @@ from services.router.settings_records import LayerKey
 from services.router.store import SettingsStore
 from tests import factories
 from tests.helpers.namespaces import PgSchema
+from tests.helpers.rls import column, run_each
 from tests.helpers.router import Bus, layer
 from tests.integration.router.harness import API_KEY, ApiOpener
 
@@ -47,17 +47,13 @@ async def store(pg_schema: PgSchema) -> AsyncIterator[SettingsStore]:
         yield found
 
 
-async def _column(conn: AsyncConnection, sql: str) -> list[str]:
-    return list((await conn.execute(text(sql))).scalars().all())
-
-
 @pytest.mark.parametrize("table", TABLES)
 @pytest.mark.parametrize("write", [False, True])
 async def test_a_query_without_any_tenant_filter_returns_only_the_tenants_rows(
     store: SettingsStore, table: str, *, write: bool
 ) -> None:
     async with store.as_tenant("tenant-a", write=write) as conn:
-        seen = await _column(conn, f"SELECT tenant_id FROM {table}")
+        seen = await column(conn, f"SELECT tenant_id FROM {table}")
     assert seen == ["tenant-a", "tenant-a"]
 
 
@@ -71,7 +67,7 @@ async def test_the_stores_reads_show_one_tenant(store: SettingsStore) -> None:
 async def test_the_reader_role_without_a_tenant_sees_nothing(store: SettingsStore) -> None:
     async with store.as_tenant("tenant-a") as conn:
         await conn.execute(text("SELECT set_config('sparky.tenant_id', '', true)"))
-        assert await _column(conn, "SELECT tenant_id FROM trade_settings") == []
+        assert await column(conn, "SELECT tenant_id FROM trade_settings") == []
 
 
 @pytest.mark.parametrize(
@@ -89,8 +85,7 @@ async def test_the_reader_role_can_neither_write_nor_step_around_the_policies(
 ) -> None:
     async def attempt() -> None:
         async with store.as_tenant("tenant-a") as conn:
-            for part in statement.split("; "):
-                await conn.execute(text(part))
+            await run_each(conn, statement)
 
     with pytest.raises(DBAPIError):
         await attempt()
