@@ -11,6 +11,7 @@ from libs.common.messages import (
     AccountMode,
     Action,
     Alert,
+    DriftSource,
     Fill,
     Instrument,
     IntentAccepted,
@@ -22,7 +23,9 @@ from libs.common.messages import (
     OrderRejected,
     OrderSubmitted,
     OrderType,
+    OrderUncertain,
     PlaceOrder,
+    PositionDrift,
     PriceTarget,
     PriceUnit,
     QuantityType,
@@ -169,11 +172,20 @@ def every_event(tenant_id: str = "tenant-a") -> list[Message]:
             **_order_fields(tenant_id), reason="Account has insufficient balance.", code="-2010"
         ),
         OrderFailed(**_order_fields(tenant_id), reason="Exchange unreachable for 60 s."),
+        OrderUncertain(**_order_fields(tenant_id), reason="Not known yet; still looking."),
         OrderCanceled(
             **_order_fields(tenant_id),
             exchange_order_id="123",
             filled_amount=Decimal("0.5"),
             reason="canceled by alert",
+        ),
+        PositionDrift(
+            **_order_fields(tenant_id),
+            source=DriftSource.WALLET,
+            expected=PRECISE,
+            actual=Decimal("-0.000000000000000000000001"),
+            written_off=PRECISE,
+            message="Your wallet holds less than this strategy bought.",
         ),
     ]
 

@@ -10,7 +10,8 @@ What happens to a message, decided here once for both services:
 - the handler returns → ack;
 - it raises `TemporaryError` → retried in place with exponential backoff (the tenant's later
   messages wait behind it, so order holds) until ``give_up_after_s``, then ``on_failure``
-  (``GAVE_UP``) and ack;
+  (``GAVE_UP``) and ack. Time spent on `UnavailableError` (Postgres, NATS, Redis or Vault
+  away) does not count: such a message waits for the server however long it takes;
 - it raises anything else → retried ``unexpected_attempts`` times, then ``on_failure``
   (``POISON``), a copy to the dead-letter subject, and ack;
 - it arrives for the ``max_deliver``-th time (earlier deliveries crashed their process) →
@@ -41,7 +42,7 @@ from nats.js.errors import BadRequestError
 from opentelemetry import propagate, trace
 from prometheus_client import Counter, Gauge, Histogram
 
-from libs.common.errors import TemporaryError
+from libs.common.errors import TemporaryError, UnavailableError
 from libs.common.jetstream import consumer_config
 from libs.common.redaction import redact
 
@@ -171,15 +172,21 @@ class PartitionedConsumer:
             await self._handle(msg)
 
     async def _handle(self, msg: Msg) -> None:
-        policy, started = self.spec.policy, time.monotonic()
+        policy = self.spec.policy
+        started = mark = time.monotonic()
+        spent = 0.0  # time towards give_up_after_s: failing, but not waiting for a server
         attempt = unexpected = 0
         while True:
             try:
                 async with self._slots:
                     await self.spec.handler(msg)
             except TemporaryError as exc:
-                RETRIES.labels(self.spec.service, "temporary").inc()
-                if time.monotonic() - started > policy.give_up_after_s:
+                waiting = isinstance(exc, UnavailableError)
+                RETRIES.labels(self.spec.service, "unavailable" if waiting else "temporary").inc()
+                now = time.monotonic()
+                spent += 0.0 if waiting else now - mark
+                mark = now
+                if spent > policy.give_up_after_s:
                     return await self.fail(msg, Outcome.GAVE_UP, exc)
                 delay = exc.retry_after if exc.retry_after is not None else policy.backoff(attempt)
                 log.warning("temporary failure, retrying in %.1f s: %s", delay, exc.message)

@@ -1,6 +1,8 @@
 """The error taxonomy: what a handler does next decides the class, not where it came from.
 
 - `TemporaryError`: retry in place with backoff (network, 5xx, rate limits, NATS timeouts).
+  `UnavailableError`, one of them, is a server Sparky runs on (Postgres, NATS, Redis, Vault)
+  being away: waited for however long it takes, never a reason to give up.
 - `PermanentError`: retrying cannot help; turn it into a `*Rejected` event a trader can read,
   then ack the message.
 - Anything else is a bug: let it crash loudly so the orchestrator restarts the process and the
@@ -21,6 +23,14 @@ class TemporaryError(SparkyError):
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+
+
+class UnavailableError(TemporaryError):
+    """Postgres, NATS, Redis or Vault cannot be reached: wait for it to come back.
+
+    Time spent waiting for one does not count towards a consumer's give-up limit: a database
+    failover delays orders, it never turns them into failures.
+    """
 
 
 class PermanentError(SparkyError):

@@ -7,7 +7,7 @@ event (something on our side: keys refused, credentials missing).
 
 from __future__ import annotations
 
-from libs.common.errors import PermanentError, TemporaryError
+from libs.common.errors import PermanentError, TemporaryError, UnavailableError
 
 
 class ExchangeUnavailableError(TemporaryError):
@@ -22,8 +22,8 @@ class CreationRefusedError(TemporaryError):
     """The exchange turned an order creation away unprocessed (a rate limit): not placed."""
 
 
-class CredentialsUnavailableError(TemporaryError):
-    """Vault cannot be read and no cached copy of the keys is fresh enough."""
+class CredentialsUnavailableError(UnavailableError):
+    """Vault cannot be read and no cached copy of the keys is fresh enough: wait for it."""
 
 
 class StaleRecordError(TemporaryError):

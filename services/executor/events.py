@@ -25,9 +25,12 @@ from libs.common.messages import (
     OrderFilled,
     OrderRejected,
     OrderSubmitted,
+    OrderUncertain,
+    PositionDrift,
 )
 from libs.common.messages.events import OrderEvent
 from libs.common.topology import Topology
+from services.executor.drift import Drift
 from services.executor.models import OrderRecord
 
 _ID_BYTES = 10
@@ -72,6 +75,7 @@ class Emitter:
             amount=amount,
             price=record.price,
             submitted_at=when,
+            note=short(record.note) if record.note else None,
         )
 
     async def filled(
@@ -103,6 +107,23 @@ class Emitter:
     async def failed(self, record: OrderRecord, reason: str) -> None:
         key = f"{record.client_order_id}:failed"
         await self._emit(OrderFailed, record, key, reason=short(reason))
+
+    async def uncertain(self, record: OrderRecord, reason: str) -> None:
+        key = f"{record.client_order_id}:uncertain"
+        await self._emit(OrderUncertain, record, key, reason=short(reason))
+
+    async def drift(self, record: OrderRecord, drift: Drift) -> None:
+        await self._emit(
+            PositionDrift,
+            record,
+            f"{record.client_order_id}:drift:{drift.key}",
+            source=drift.source,
+            expected=drift.expected,
+            actual=drift.actual,
+            written_off=drift.written_off,
+            healed=drift.healed,
+            message=short(drift.message),
+        )
 
     async def _emit(
         self, kind: type[OrderEvent], record: OrderRecord, key: str, **fields: Any

@@ -1,23 +1,31 @@
 """Place one `PlaceOrder` exactly once.
 
-1. Resolve the account and its keys, size the order against live data, record it as
-   ``pending`` (unique client order id), and only then call the exchange.
+1. Resolve the account and its keys; refuse an order whose signal is older than the tenant
+   allows (``stale_signal``); size it against live data and the strategy position; record it
+   as ``pending`` (unique client order id; coins the wallet no longer holds are written off the
+   strategy position in the same statement) and report what sizing found (``position.drift``);
+   only then call the exchange.
 2. A known client order id is never submitted blindly: when the record exists already (a
-   redelivery, a restart), a record in ``pending``/``unknown`` is looked up on the exchange
+   redelivery, a restart), a record in ``pending``/``uncertain`` is looked up on the exchange
    by client order id first; any other record is done (its events are out).
-3. A creation that ends without an answer moves the record to ``unknown`` and raises a
+3. A creation that ends without an answer moves the record to ``uncertain`` and raises a
    `TemporaryError`: the retry finds the record and looks the order up (step 2). A look-up
    that finds nothing allows a resubmission only once the first creation can no longer reach
-   the exchange (``settle_s`` after it was sent: its signed timestamp has expired), since
-   some exchanges accept a client order id again once its first order is closed.
+   the exchange (``settle_s`` after it was recorded as sent: signed within the call's bound,
+   its timestamp is then past the venue's receive window), since some exchanges accept a
+   client order id again once its first order is closed. A creation the exchange turned away
+   (a rate limit) keeps its sending time: it is settled by the same rule, not assumed unsent.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+from libs.common.fsm import UNRESOLVED, OrderState
 from libs.common.messages import PlaceOrder
+from services.executor import drift
 from services.executor.adapters.exchange import ExchangeSession
+from services.executor.domain import SizedOrder
 from services.executor.errors import (
     CreationRefusedError,
     DuplicateClientOrderIdError,
@@ -25,12 +33,11 @@ from services.executor.errors import (
     OrderRejectedError,
     SubmissionUnconfirmedError,
 )
-from services.executor.lifecycle import UNRESOLVED, OrderState
 from services.executor.metrics import ORDERS, WEBHOOK_TO_EXCHANGE_SECONDS
 from services.executor.models import OrderRecord, TradingAccount
 from services.executor.outcomes import Outcomes
 from services.executor.sessions import Sessions
-from services.executor.sizing import size
+from services.executor.sizing import check_fresh, size
 from services.executor.unsupported import CODE as UNSUPPORTED
 from services.executor.unsupported import unsupported_reason
 
@@ -56,22 +63,38 @@ class Executor:
         # earlier record (unique client order id) and resumes it instead of submitting.
         try:
             account = await self._supported_account(command)
+            check_fresh(command, self._out.clock())
             async with self._sessions.lease(account) as session:
-                sized = await size(command, session)
-                fresh = self._out.new_record(command, OrderState.PENDING)
-                fresh = dataclasses.replace(
-                    fresh,
-                    side=sized.side,
-                    amount=sized.amount,
-                    price=sized.price,
-                    sent_at=fresh.created_at,
-                )
-                record, created = await self._orders.create(fresh)
+                sized = await size(command, session, self._orders.position)
+                record, created = await self._orders.create(self._pending(command, sized))
                 if not created:
                     return await self._resume(command, record)
+                await self._report_sizing(record)
                 return await self._drive(record, session)
         except (OrderRejectedError, OrderFailedError) as exc:
             return await self.refuse(command, exc)
+
+    def _pending(self, command: PlaceOrder, sized: SizedOrder) -> OrderRecord:
+        """Return the record of an order about to be sent, as sizing made it."""
+        fresh = self._out.new_record(command, OrderState.PENDING)
+        return dataclasses.replace(
+            fresh,
+            side=sized.side,
+            amount=sized.amount,
+            price=sized.price,
+            sent_at=fresh.created_at,
+            position_before=sized.position_before,
+            written_off=sized.written_off,
+            healed=sized.healed,
+            note=" ".join(sized.notes) or None,
+        )
+
+    async def _report_sizing(self, record: OrderRecord) -> None:
+        """Publish what sizing found (coins written off, a position restored): again after a
+        crash, with the same ids.
+        """
+        for found in drift.before_order(record):
+            await self._out.emitter.drift(record, found)
 
     async def _supported_account(self, command: PlaceOrder) -> TradingAccount:
         """Return the order's account, or refuse an order it cannot place as asked."""
@@ -89,6 +112,7 @@ class Executor:
             return record
         if record.state not in UNRESOLVED:
             return record
+        await self._report_sizing(record)
         try:
             account = await self._sessions.account(command)
             async with self._sessions.lease(account) as session:
@@ -110,10 +134,11 @@ class Executor:
                 client_order_id=record.client_order_id,
             )
         except SubmissionUnconfirmedError:
-            await self._orders.save(record.moved(OrderState.UNKNOWN, self._out.clock()))
+            await self._orders.save(record.moved(OrderState.UNCERTAIN, self._out.clock()))
             raise
         except CreationRefusedError:
-            await self._orders.save(dataclasses.replace(record, sent_at=None))  # not placed
+            # Turned away, most likely unprocessed; but the record keeps its sending time, so
+            # the retry looks the order up and resubmits only once a late arrival is ruled out.
             raise
         except DuplicateClientOrderIdError:
             return await self._look_up(record, session, resubmit=False)

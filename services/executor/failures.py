@@ -1,9 +1,10 @@
 """What to say when the consumer gives up on a `PlaceOrder`: never blindly.
 
 An order whose submission was recorded may be on the exchange: it is looked up by client
-order id first. Found, it is reported as it is; surely absent, it failed; and when the
-exchange cannot be asked, the failure is reported as uncertain and the tracker keeps
-looking, reporting the order if it appears.
+order id first. Found, it is reported as it is; surely absent, it failed (``order.failed``,
+final); and when the exchange cannot be asked, it is reported ``order.uncertain`` (not final)
+and the tracker keeps looking: it reports the order if it appears, or ``order.failed`` once a
+late arrival is ruled out.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from enum import Enum
 
 from libs.common.consumer import Outcome
 from libs.common.errors import TemporaryError
+from libs.common.fsm import UNRESOLVED, OrderState
 from libs.common.messages import PlaceOrder
 from services.executor.errors import OrderFailedError
 from services.executor.execution import Executor
-from services.executor.lifecycle import UNRESOLVED, OrderState
 from services.executor.models import OrderRecord
 from services.executor.outcomes import Outcomes
 from services.executor.sessions import Sessions
@@ -71,8 +72,9 @@ class FailureReporter:
         if verdict is Verdict.ABSENT:
             await self._out.conclude(record, OrderFailedError("gave_up", reason))
         elif verdict is Verdict.UNKNOWN:
-            await self._out.emitter.failed(record, reason + UNCERTAIN)
-            await self._out.orders.save(dataclasses.replace(record, failure_reported=True))
+            await self._out.emitter.uncertain(record, reason + UNCERTAIN)
+            reported = dataclasses.replace(record, failure_reported=True, reason=reason)
+            await self._out.orders.save(reported)
 
     async def _look_up(self, command: PlaceOrder, record: OrderRecord) -> Verdict:
         """Look the order up; adopt it when found."""

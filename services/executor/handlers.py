@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from libs.common.consumer import Outcome, tenant_from_subject
 from libs.common.db import database_unavailable
-from libs.common.errors import TemporaryError
+from libs.common.errors import UnavailableError
 from libs.common.logs import log_context
 from libs.common.messages import PlaceOrder
 from services.executor.execution import Executor
@@ -65,7 +65,7 @@ class OrderHandler:
                     # Postgres or NATS away: retry in place, however long it takes. Safe: a
                     # retry finds the submission record (if it was written) and looks the
                     # order up by client order id before it would ever submit again.
-                    raise TemporaryError(f"unavailable: {type(exc).__name__}") from exc
+                    raise UnavailableError(f"unavailable: {type(exc).__name__}") from exc
                 raise
             log.info("order handled", extra={"state": record.state.value})
 

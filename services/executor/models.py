@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from libs.common.fsm import OrderState, transition
 from libs.common.messages import AccountMode, OrderType, PlaceOrder, Side
 from libs.common.records import AccountRecord, AccountStatus, MarketType
-from services.executor.lifecycle import OrderState, transition
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,16 @@ class OrderRecord:
     reason_code: str | None = None
     failure_reported: bool = False
     version: int = 0
+    expected_position: Decimal | None = None
+    """TradingView's position of the strategy after this order, when the alert said it."""
+    healed: bool = False
+    """Sized to restore ``expected_position`` instead of by the alert's own sizing."""
+    position_before: Decimal | None = None
+    """The strategy position sizing started from (before ``written_off``), when it read it."""
+    written_off: Decimal = Decimal(0)
+    """Strategy coins the wallet no longer held, taken off the position with this record."""
+    note: str | None = None
+    """Why the order's size differs from what the alert asked, for the trader."""
 
     @classmethod
     def from_command(
@@ -117,6 +127,7 @@ class OrderRecord:
             received_at=command.received_at,
             created_at=now,
             updated_at=now,
+            expected_position=command.expected_position,
         )
 
     def moved(self, state: OrderState, now: datetime, **changes: object) -> OrderRecord:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from libs.common.errors import PermanentError
+from libs.common.fsm import OrderState
 from libs.common.messages import PlaceOrder
 from libs.common.records import AccountStatus
 from libs.common.topology import Topology
@@ -17,7 +18,6 @@ from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.parse import ExchangeOrder
 from services.executor.errors import AccountAuthError, NotFoundError, OrderRejectedError
 from services.executor.events import Emitter
-from services.executor.lifecycle import OrderState
 from services.executor.models import OrderRecord
 from services.executor.reconcile import Reconciler
 from services.executor.store import OrderStore

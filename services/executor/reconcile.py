@@ -2,7 +2,9 @@
 
 Used after a creation, after a look-up by client order id, and by the tracker. Events go out
 first and the record is saved after, so a crash in between only repeats events (which carry
-the same ids), never loses one.
+the same ids), never loses one. The save moves the strategy position by what the new fills add
+(net of fees in the coin), in the same statement; once the order has filled, the position is
+compared with TradingView's, when the alert said it (`drift`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
+from libs.common.fsm import OrderState, state_of_exchange_status
 from libs.common.messages import Fill
+from libs.common.positions import fills_change
+from services.executor import drift
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.parse import ExchangeOrder
 from services.executor.events import Emitter
-from services.executor.lifecycle import OrderState, state_of_exchange_status
 from services.executor.models import OrderRecord
 from services.executor.store import OrderStore
+
+_ENDED = frozenset({OrderState.FILLED, OrderState.CANCELED})
 
 
 def _total(fills: tuple[Fill, ...] | list[Fill]) -> Decimal:
@@ -47,19 +53,32 @@ class Reconciler:
         reported = _total([f for f in fills if f.trade_id in record.reported_trades])
         state = self._state(order, reported + _total(new))
         if new:
-            finished = state in {OrderState.FILLED, OrderState.CANCELED}
-            await self._emit.filled(record, order.order_id, new, complete=finished)
+            await self._emit.filled(record, order.order_id, new, complete=state in _ENDED)
         await self._announce_end(record, order, state)
-        return await self._orders.save(
-            record.moved(
-                state,
-                now,
-                exchange_order_id=order.order_id,
-                amount=record.amount or order.amount,
-                filled=reported + _total(new),
-                reported_trades=record.reported_trades + tuple(f.trade_id for f in new),
-            )
+        moved = fills_change(record.symbol, record.side, new)
+        updated = record.moved(
+            state,
+            now,
+            exchange_order_id=order.order_id,
+            amount=record.amount or order.amount,
+            filled=reported + _total(new),
+            reported_trades=record.reported_trades + tuple(f.trade_id for f in new),
         )
+        if state in _ENDED and record.state not in _ENDED and updated.filled > 0:
+            await self._check_drift(updated, moved, session)
+        return await self._orders.save(updated, moved)
+
+    async def _check_drift(
+        self, record: OrderRecord, moved: Decimal, session: ExchangeSession
+    ) -> None:
+        """Compare the strategy position the order leaves with TradingView's, if known."""
+        if record.expected_position is None:
+            return
+        held = await self._orders.position(record.tenant_id, record.account_label, record.symbol)
+        step = session.market(record.symbol).amount_step
+        found = drift.after_fill(record, held + moved, step)
+        if found is not None:
+            await self._emit.drift(record, found)
 
     async def _fills(
         self, record: OrderRecord, order: ExchangeOrder, session: ExchangeSession

@@ -1,6 +1,10 @@
-"""Fetch what sizing needs (price, balance) and call the pure rules in `domain`."""
+"""Fetch what sizing needs (price, balance, the strategy position) and call the pure rules."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
 
 from libs.common.messages import PlaceOrder
 from services.executor.adapters.exchange import ExchangeSession
@@ -10,10 +14,14 @@ from services.executor.domain import (
     SizingRejectedError,
     SizingRequest,
     needs_balance,
+    needs_position,
     needs_ticker,
     size_order,
 )
 from services.executor.errors import OrderRejectedError
+
+PositionReader = Callable[[str, str, str], Awaitable[Decimal]]
+"""(tenant, account label, symbol) → the strategy position."""
 
 
 def request_of(command: PlaceOrder) -> SizingRequest:
@@ -27,10 +35,32 @@ def request_of(command: PlaceOrder) -> SizingRequest:
         reduce_only=command.reduce_only,
         max_base=command.max_base,
         max_quote=command.max_quote,
+        expected_position=command.expected_position,
+        heal=command.heal_drift,
     )
 
 
-async def size(command: PlaceOrder, session: ExchangeSession) -> SizedOrder:
+def check_fresh(command: PlaceOrder, now: datetime) -> None:
+    """Refuse an order whose signal is older than the tenant allows (it would be a different
+    trade now), saying both times.
+    """
+    limit = command.max_signal_age_s
+    signal = command.signal_at or command.received_at
+    age = (now - signal).total_seconds()
+    if limit is None or age <= limit:
+        return
+    raise OrderRejectedError(
+        "stale_signal",
+        f"The signal fired at {signal:%Y-%m-%d %H:%M:%S} UTC and the order was ready at "
+        f"{now:%Y-%m-%d %H:%M:%S} UTC, {age:.0f} s later, past your limit of {limit} s "
+        "(max_signal_age_s in your trade settings); it was not placed. If your alert's "
+        "time field is {{time}} (the bar's open), use {{timenow}}.",
+    )
+
+
+async def size(
+    command: PlaceOrder, session: ExchangeSession, position_of: PositionReader
+) -> SizedOrder:
     """Return the order to send, or raise `OrderRejectedError` with the reason in words."""
     request = request_of(command)
     market = session.market(command.symbol)
@@ -38,8 +68,17 @@ async def size(command: PlaceOrder, session: ExchangeSession) -> SizedOrder:
     live = LiveData(price=price)
     if needs_balance(request):
         balance = await session.balance()
+        position = (
+            await position_of(command.tenant_id, command.account_label, command.symbol)
+            if needs_position(request)
+            else Decimal(0)
+        )
         live = LiveData(
-            price=price, base_total=balance.of(market.base), quote_total=balance.of(market.quote)
+            price=price,
+            base_free=balance.free_of(market.base),
+            base_total=balance.of(market.base),
+            quote_total=balance.of(market.quote),
+            position=position,
         )
     try:
         return size_order(request, live, market, session.rounding(command.symbol))

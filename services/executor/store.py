@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.common.db import check_schema
+from libs.common.fsm import OrderState
 from libs.common.messages import AccountMode, OrderType, Side
 from libs.common.records import AccountStatus, MarketType
 from services.executor.errors import ConflictError, StaleRecordError
-from services.executor.lifecycle import OrderState
 from services.executor.models import Account, OrderRecord
 
 metadata = sa.MetaData()
@@ -61,7 +62,20 @@ orders = sa.Table(
     sa.Column("failure_reported", sa.Boolean),
     sa.Column("version", sa.Integer),
     *(sa.Column(n, _TZ) for n in ("received_at", "created_at", "updated_at")),
+    *(sa.Column(n, sa.Numeric) for n in ("expected_position", "position_before", "written_off")),
+    sa.Column("healed", sa.Boolean),
+    sa.Column("note", sa.Text),
 )
+
+positions = sa.Table(
+    "positions",
+    metadata,
+    *(sa.Column(n, sa.Text, primary_key=True) for n in ("tenant_id", "account_label", "symbol")),
+    sa.Column("quantity", sa.Numeric),
+    sa.Column("updated_at", _TZ),
+)
+
+ZERO = Decimal(0)
 
 _ENUMS: dict[str, Any] = {
     "mode": AccountMode,
@@ -215,8 +229,42 @@ _ORDER_UPDATE = (
 )
 
 
+_COLUMNS = ", ".join(c.name for c in orders.c)
+_PARAMS = ", ".join(f":{c.name}" for c in orders.c)
+_ORDER_TYPES = [sa.bindparam(c.name, type_=c.type) for c in orders.c]
+_DELTA, _AT = "p_delta", "p_at"
+_SAME_POSITION = (
+    "p.tenant_id = o.tenant_id AND p.account_label = o.account_label AND p.symbol = o.symbol"
+)
+# The order and the strategy position it moves change in one statement: atomic without a
+# transaction, so a fill is never counted twice nor lost, whatever crashes in between.
+_INSERT_WRITING_OFF = sa.text(
+    f"WITH o AS (INSERT INTO orders ({_COLUMNS}) VALUES ({_PARAMS}) "  # noqa: S608 - constants
+    "ON CONFLICT DO NOTHING RETURNING tenant_id, account_label, symbol), "
+    f"w AS (UPDATE positions p SET quantity = p.quantity - :{_DELTA}, updated_at = :{_AT} "
+    f"FROM o WHERE {_SAME_POSITION} RETURNING p.quantity) "
+    "SELECT count(*) FROM o"
+).bindparams(*_ORDER_TYPES, sa.bindparam(_DELTA, type_=sa.Numeric), sa.bindparam(_AT, type_=_TZ))
+_SETS = ", ".join(f"{c.name} = :{c.name}" for c in orders.c)
+_UPDATE_MOVING = sa.text(
+    f"WITH o AS (UPDATE orders SET {_SETS} WHERE client_order_id = :k_client_order_id "  # noqa: S608
+    "AND version = :k_version RETURNING tenant_id, account_label, symbol) "
+    "INSERT INTO positions AS p (tenant_id, account_label, symbol, quantity, updated_at) "
+    f"SELECT tenant_id, account_label, symbol, :{_DELTA}, :{_AT} FROM o "
+    "ON CONFLICT (tenant_id, account_label, symbol) DO UPDATE SET "
+    "quantity = p.quantity + EXCLUDED.quantity, updated_at = EXCLUDED.updated_at "
+    "RETURNING p.quantity"
+).bindparams(*_ORDER_TYPES, sa.bindparam(_DELTA, type_=sa.Numeric), sa.bindparam(_AT, type_=_TZ))
+_POSITION = sa.select(positions.c.quantity).where(
+    (positions.c.tenant_id == sa.bindparam("t"))
+    & (positions.c.account_label == sa.bindparam("a"))
+    & (positions.c.symbol == sa.bindparam("s"))
+)
+
+
 class OrderStore:
-    """Order submissions by client order id, written with optimistic concurrency.
+    """Order submissions by client order id, written with optimistic concurrency, and the
+    strategy positions their fills move.
 
     Each write is one statement, atomic on its own, so it runs without an explicit
     transaction (``AUTOCOMMIT``): no ``BEGIN``/``COMMIT`` round trips on the order path.
@@ -228,10 +276,16 @@ class OrderStore:
 
     async def create(self, record: OrderRecord) -> tuple[OrderRecord, bool]:
         """Record ``record`` unless its client order id exists; return what is recorded and
-        whether this call recorded it.
+        whether this call recorded it. A record that writes coins off the strategy position
+        takes them off in the same statement.
         """
         async with self._single.connect() as conn:
-            if (await conn.execute(_ORDER_INSERT, _values(record))).first() is not None:
+            if record.written_off:
+                params = _values(record) | {_DELTA: record.written_off, _AT: record.created_at}
+                created = (await conn.execute(_INSERT_WRITING_OFF, params)).scalar_one() > 0
+            else:
+                created = (await conn.execute(_ORDER_INSERT, _values(record))).first() is not None
+            if created:
                 return record, True
             # The insert found a committed row (unique key): read it as it is now.
             row = (await conn.execute(self._by_id(record.client_order_id))).mappings().one()
@@ -242,21 +296,34 @@ class OrderStore:
             row = (await conn.execute(self._by_id(client_order_id))).mappings().first()
         return OrderRecord(**_typed(row)) if row is not None else None
 
-    async def save(self, record: OrderRecord) -> OrderRecord:
-        """Write ``record`` over the version it was read at; raise `StaleRecordError` if
-        another writer got there first.
+    async def save(self, record: OrderRecord, moved: Decimal = ZERO) -> OrderRecord:
+        """Write ``record`` over the version it was read at, adding ``moved`` (what its new
+        fills add) to its strategy position; raise `StaleRecordError` if another writer got
+        there first.
         """
         saved = dataclasses.replace(record, version=record.version + 1)
         params = _values(saved) | {_KEY: record.client_order_id, _SEEN: record.version}
         async with self._single.connect() as conn:
-            if not (await conn.execute(_ORDER_UPDATE, params)).rowcount:
-                raise StaleRecordError(f"order {record.client_order_id} changed meanwhile")
+            if moved:
+                params |= {_DELTA: moved, _AT: record.updated_at}
+                done = (await conn.execute(_UPDATE_MOVING, params)).first() is not None
+            else:
+                done = bool((await conn.execute(_ORDER_UPDATE, params)).rowcount)
+        if not done:
+            raise StaleRecordError(f"order {record.client_order_id} changed meanwhile")
         return saved
+
+    async def position(self, tenant_id: str, account_label: str, symbol: str) -> Decimal:
+        """Return the strategy position: what Sparky's fills hold in ``symbol`` (0 if none)."""
+        params = {"t": tenant_id, "a": account_label, "s": symbol}
+        async with self._single.connect() as conn:
+            found = (await conn.execute(_POSITION, params)).scalar_one_or_none()
+        return ZERO if found is None else Decimal(found)
 
     async def to_track(self, partitions: Sequence[int], limit: int = 500) -> list[OrderRecord]:
         """Return open orders, and unresolved ones already reported failed, oldest first."""
         tracked = orders.c.state.in_(["submitted", "partially_filled"]) | (
-            orders.c.state.in_(["pending", "unknown"]) & orders.c.failure_reported
+            orders.c.state.in_(["pending", "uncertain"]) & orders.c.failure_reported
         )
         query = (
             orders.select()

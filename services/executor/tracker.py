@@ -14,10 +14,10 @@ import logging
 from collections.abc import Sequence
 
 from libs.common.errors import SparkyError
+from libs.common.fsm import OPEN, UNRESOLVED, OrderState
 from libs.common.logs import log_context
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.errors import AccountAuthError, OrderNotFoundError
-from services.executor.lifecycle import OPEN, UNRESOLVED, OrderState
 from services.executor.metrics import OPEN_ORDERS
 from services.executor.models import OrderRecord
 from services.executor.outcomes import Outcomes
@@ -101,5 +101,8 @@ class Tracker:
             return
         now = self._out.clock()
         if session.settled(record.sent_at, now):
-            # Reported failed already; now it is known the exchange never had it.
-            await self._out.orders.save(record.moved(OrderState.FAILED, now))
+            # Reported uncertain; now it is known the exchange never had it: final.
+            given = f"{record.reason} " if record.reason else ""
+            reason = f"{given}The exchange never received the order: it was not placed."
+            await self._out.emitter.failed(record, reason)
+            await self._out.orders.save(record.moved(OrderState.FAILED, now, reason=reason))

@@ -3,19 +3,29 @@
 Pure functions over `Decimal`, no I/O. Netting: fills in the position's direction add to it at
 a volume-weighted average entry; fills against it close it first, realizing
 ``closed * (price - entry)`` (negated for a short), and whatever is left over opens a position
-the other way at the fill's price. A fee paid in the quote currency is a cost in the same
-currency as the PnL, so it is subtracted from realized PnL; a fee in the base or any other
-currency is kept per currency, never converted (we have no trustworthy rate to convert at).
+the other way at the fill's price.
+
+Fees. A fee charged in the base currency leaves the wallet with the coins: the position moves by
+the fill net of it (`libs.common.positions`, the executor's rule too, so the ledger's quantity is
+what a ``close`` sells), at the price actually paid per coin kept (a buy of 0.001 BTC for 60
+USDT whose fee was 0.000001 BTC holds 0.000999 BTC at 60,060.06): the fee is in the entry price
+and so in realized PnL. A fee paid in the quote currency is subtracted from realized PnL. Every
+fee is also listed per currency; a fee in any other currency is never converted (we have no
+trustworthy rate to convert at).
+
+A write-off (coins the wallet no longer held, sold or moved outside Sparky) takes coins off the
+position at its entry price, realizing nothing: what they were sold for is not known.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 
 from libs.common.messages import Side
+from libs.common.positions import held_change
 
 _TRAPS = [InvalidOperation, DivisionByZero, Overflow]
 # Sums and products stay exact: inputs are bounded (see `codec`) far below 200 digits.
@@ -55,9 +65,9 @@ class Trade:
     fee_currency: str | None
     at: datetime
 
-    @property
-    def signed_amount(self) -> Decimal:
-        return self.amount if self.side is Side.BUY else -self.amount
+    def signed_change(self, market: Market) -> Decimal:
+        """Return what the trade adds to the position, net of a fee in the base currency."""
+        return held_change(self.side, self.amount, self.fee, self.fee_currency, market.base)
 
     def notional_in(self, ctx: Context) -> Decimal:
         """Return price * amount, in the quote currency."""
@@ -71,7 +81,12 @@ class Trade:
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """A net position: positive quantity is long, negative short, zero flat."""
+    """A net position: positive quantity is long, negative short, zero flat.
+
+    ``cost`` is exact: the quote currency paid for what is held (received, for a short), so a
+    round trip to flat realizes exactly what it sold for less what it paid, however the entry
+    price rounds. ``average_price`` is ``cost / |quantity|`` at 34 significant digits.
+    """
 
     quantity: Decimal = ZERO
     average_price: Decimal = ZERO
@@ -79,6 +94,7 @@ class Position:
     fees: Mapping[str, Decimal] = field(default_factory=dict)
     opened_at: datetime | None = None
     updated_at: datetime | None = None
+    cost: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,40 +106,83 @@ class FillOutcome:
     quote_fee: Decimal  # the part of realized_delta that is the fee
 
 
+@dataclass(frozen=True, slots=True)
+class _Netted:
+    quantity: Decimal
+    cost: Decimal
+    pnl: Decimal  # realized, before quote fees
+    opened_at: datetime | None
+
+
 def apply_fill(position: Position, trade: Trade, market: Market) -> FillOutcome:
     """Return ``position`` after ``trade``, netting it against what is open."""
-    quantity, average, pnl, opened_at = _net(position, trade, EXACT)
+    netted = _net(position, trade, market, EXACT)
     quote_fee = trade.fee if trade.fee and trade.fee_key == market.quote else ZERO
-    realized_delta = EXACT.subtract(pnl, quote_fee)
+    realized_delta = EXACT.subtract(netted.pnl, quote_fee)
     updated = Position(
-        quantity=quantity,
-        average_price=average,
+        quantity=netted.quantity,
+        average_price=_average(netted.cost, netted.quantity),
         realized_pnl=EXACT.add(position.realized_pnl, realized_delta),
         fees=add_fee(position.fees, trade, EXACT),
-        opened_at=opened_at,
+        opened_at=netted.opened_at,
         updated_at=trade.at,
+        cost=netted.cost,
     )
     return FillOutcome(updated, realized_delta, quote_fee)
 
 
-def _net(
-    position: Position, trade: Trade, ctx: Context
-) -> tuple[Decimal, Decimal, Decimal, datetime | None]:
-    """Return (quantity, average entry, realized PnL before fees, opened_at) after the trade."""
-    held, signed = position.quantity, trade.signed_amount
-    new_quantity = ctx.add(held, signed)
+def _net(position: Position, trade: Trade, market: Market, ctx: Context) -> _Netted:
+    """Net the trade against the position. The trade moves it by its change net of a base
+    fee; its quote value (price * amount) is the cost of what it opens, or what closing
+    realizes against the share of the cost it closes.
+    """
+    held, signed = position.quantity, trade.signed_change(market)
+    if signed == 0:  # the whole fill went to the fee
+        return _Netted(held, position.cost, ZERO, position.opened_at)
+    new_quantity, notional = ctx.add(held, signed), trade.notional_in(ctx)
     if held == 0 or (held > 0) == (signed > 0):
-        cost = ctx.add(ctx.multiply(abs(held), position.average_price), trade.notional_in(ctx))
         opened_at = position.opened_at if held != 0 else trade.at
-        return new_quantity, ENTRY.divide(cost, abs(new_quantity)), ZERO, opened_at
-    closed = min(abs(held), trade.amount)
-    gain_per_unit = ctx.subtract(trade.price, position.average_price)
-    pnl = ctx.multiply(ctx.multiply(closed, gain_per_unit), Decimal(1 if held > 0 else -1))
+        return _Netted(new_quantity, ctx.add(position.cost, notional), ZERO, opened_at)
+    closed = min(abs(held), abs(signed))
+    value = notional if closed == abs(signed) else _share(notional, closed, abs(signed))
+    removed = position.cost if closed == abs(held) else _share(position.cost, closed, abs(held))
+    pnl = ctx.multiply(ctx.subtract(value, removed), Decimal(1 if held > 0 else -1))
     if new_quantity == 0:
-        return new_quantity, ZERO, pnl, None
+        return _Netted(new_quantity, ZERO, pnl, None)
     if (new_quantity > 0) == (held > 0):
-        return new_quantity, position.average_price, pnl, position.opened_at
-    return new_quantity, trade.price, pnl, trade.at  # flipped: the rest opened at this price
+        return _Netted(new_quantity, ctx.subtract(position.cost, removed), pnl, position.opened_at)
+    # Flipped: the rest of the trade opens the other way, at its own price.
+    return _Netted(new_quantity, ctx.subtract(notional, value), pnl, trade.at)
+
+
+def _share(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    """Return ``total * part / whole`` (rounded as an entry price is)."""
+    return ENTRY.divide(EXACT.multiply(total, part), whole)
+
+
+def _average(cost: Decimal, quantity: Decimal) -> Decimal:
+    return ENTRY.divide(cost, abs(quantity)) if quantity else ZERO
+
+
+def write_off(position: Position, amount: Decimal, at: datetime) -> Position:
+    """Return ``position`` less ``amount`` coins that left the wallet outside Sparky: taken
+    off with their share of the cost (nothing realized), never past flat.
+    """
+    if position.quantity <= 0 or amount <= 0:
+        return position
+    if amount >= position.quantity:
+        return replace(
+            position, quantity=ZERO, average_price=ZERO, cost=ZERO, opened_at=None, updated_at=at
+        )
+    quantity = EXACT.subtract(position.quantity, amount)
+    cost = EXACT.subtract(position.cost, _share(position.cost, amount, position.quantity))
+    return replace(
+        position,
+        quantity=quantity,
+        cost=cost,
+        average_price=_average(cost, quantity),
+        updated_at=at,
+    )
 
 
 def add_fee(fees: Mapping[str, Decimal], trade: Trade, ctx: Context) -> dict[str, Decimal]:

@@ -3,47 +3,49 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from libs.common.fsm import IllegalTransitionError, OrderState, reported_state, transition
 from libs.common.messages import (
     OrderCanceled,
     OrderFailed,
     OrderFilled,
     OrderRejected,
     OrderSubmitted,
+    OrderUncertain,
+    PositionDrift,
 )
 from libs.common.messages.events import Fill, OrderEvent
 from services.ledger.domain import EXACT, ZERO
-from services.ledger.lifecycle import IllegalTransitionError, OrderChange, OrderStatus, transition
 from services.ledger.rows import Detail, OrderEventRow, OrderRow
 
 log = logging.getLogger(__name__)
 
 
-def change_of(event: OrderEvent) -> OrderChange:
-    """Return what ``event`` reports, as far as the order's status goes."""
-    if isinstance(event, OrderFilled):
-        return OrderChange.FINAL_FILL if event.complete else OrderChange.PARTIAL_FILL
-    return OrderChange(event.kind)  # type: ignore[attr-defined]
-
-
 def next_order(
     before: OrderRow | None, event: OrderEvent, new_fills: list[Fill]
 ) -> tuple[OrderRow, str | None]:
-    """Return the order after ``event`` and, when its status could not change, why."""
+    """Return the order after ``event`` and, when its status could not change, why.
+
+    The status follows the order state machine shared with the executor (`libs.common.fsm`);
+    an order the ledger has no event of yet is ``pending``, as the executor recorded it.
+    """
     row = before or _new_order(event)
-    try:
-        status = transition(before.status if before else None, change_of(event))
-        note = None
-    except IllegalTransitionError as exc:
-        status, note = row.status, f"status kept: {exc}"
-        log.warning(
-            "order event out of lifecycle: %s",
-            exc,
-            extra={"tenant_id": event.tenant_id, "intent_id": event.intent_id},
-        )
+    target, note = reported_state(event), None
+    status = row.status
+    if target is not None:
+        try:
+            status = transition(row.status, target)
+        except IllegalTransitionError as exc:
+            note = f"status kept: {exc}"
+            log.warning(
+                "order event out of lifecycle: %s",
+                exc,
+                extra={"tenant_id": event.tenant_id, "intent_id": event.intent_id},
+            )
     updated_at = max(row.updated_at, event.occurred_at)
     changes = _details(row, event, new_fills)
     return replace(row, status=status, updated_at=updated_at, **changes), note
@@ -58,7 +60,7 @@ def _new_order(event: OrderEvent) -> OrderRow:
         exchange_id=event.exchange_id,
         symbol=event.symbol,
         side=event.side.value,
-        status=OrderStatus.SUBMITTED,  # replaced by the first transition
+        status=OrderState.PENDING,
         filled_amount=ZERO,
         filled_notional=ZERO,
         created_at=event.occurred_at,
@@ -87,7 +89,7 @@ def _details(row: OrderRow, event: OrderEvent, new_fills: list[Fill]) -> dict[st
         }
     if isinstance(event, OrderRejected):
         return {"reason": event.reason, "reason_code": event.code}
-    if isinstance(event, OrderFailed):
+    if isinstance(event, OrderFailed | OrderUncertain):
         return {"reason": event.reason}
     if isinstance(event, OrderCanceled):
         return {"exchange_order_id": event.exchange_order_id, "reason": event.reason}
@@ -95,7 +97,7 @@ def _details(row: OrderRow, event: OrderEvent, new_fills: list[Fill]) -> dict[st
 
 
 def history_row(
-    seq: int, event: OrderEvent, status: OrderStatus, new_fills: int, note: str | None
+    seq: int, event: OrderEvent, status: OrderState, new_fills: int, note: str | None
 ) -> OrderEventRow:
     """Return the history line ``event`` leaves on its order."""
     detail = _detail(event, new_fills)
@@ -116,13 +118,6 @@ def history_row(
 
 def _detail(event: OrderEvent, new_fills: int) -> Detail:
     """What a trader wants to read about the event; decimals as exact strings."""
-    if isinstance(event, OrderSubmitted):
-        return {
-            "exchange_order_id": event.exchange_order_id,
-            "order_type": event.order_type.value,
-            "amount": _text(event.amount),
-            "price": _text(event.price),
-        }
     if isinstance(event, OrderFilled):
         total = sum((fill.amount for fill in event.fills), ZERO)
         return {
@@ -132,17 +127,55 @@ def _detail(event: OrderEvent, new_fills: int) -> Detail:
             "amount": _text(total),
             "complete": event.complete,
         }
-    if isinstance(event, OrderRejected):
-        return {"reason": event.reason, "code": event.code}
-    if isinstance(event, OrderCanceled):
-        return {
-            "exchange_order_id": event.exchange_order_id,
-            "filled_amount": _text(event.filled_amount),
-            "reason": event.reason,
-        }
-    if isinstance(event, OrderFailed):
-        return {"reason": event.reason}
-    return {}
+    describe = _DESCRIBE.get(type(event))
+    return describe(event) if describe is not None else {}
+
+
+def _submitted(event: OrderSubmitted) -> Detail:
+    return {
+        "exchange_order_id": event.exchange_order_id,
+        "order_type": event.order_type.value,
+        "amount": _text(event.amount),
+        "price": _text(event.price),
+        "sizing": event.note,
+    }
+
+
+def _drift(event: PositionDrift) -> Detail:
+    return {
+        "source": event.source.value,
+        "expected": _text(event.expected),
+        "actual": _text(event.actual),
+        "written_off": _text(event.written_off),
+        "healed": event.healed,
+        "message": event.message,
+    }
+
+
+def _canceled(event: OrderCanceled) -> Detail:
+    return {
+        "exchange_order_id": event.exchange_order_id,
+        "filled_amount": _text(event.filled_amount),
+        "reason": event.reason,
+    }
+
+
+def _reason(event: OrderFailed | OrderUncertain) -> Detail:
+    return {"reason": event.reason}
+
+
+def _rejected(event: OrderRejected) -> Detail:
+    return {"reason": event.reason, "code": event.code}
+
+
+_DESCRIBE: dict[type[OrderEvent], Callable[[Any], Detail]] = {
+    OrderSubmitted: _submitted,
+    PositionDrift: _drift,
+    OrderRejected: _rejected,
+    OrderCanceled: _canceled,
+    OrderFailed: _reason,
+    OrderUncertain: _reason,
+}
 
 
 def _text(value: Decimal | None) -> str | None:

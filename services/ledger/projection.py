@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from libs.common.messages import IntentAccepted, IntentRejected, OrderFilled
+from libs.common.messages import IntentAccepted, IntentRejected, OrderFilled, PositionDrift
 from libs.common.messages.events import Fill, OrderEvent
 from services.ledger import orders
 from services.ledger.domain import (
@@ -22,6 +22,7 @@ from services.ledger.domain import (
     Trade,
     apply_fill,
     market_of,
+    write_off,
 )
 from services.ledger.rows import (
     DailyDelta,
@@ -133,6 +134,8 @@ class _Fold:
         )
         for fill in new_fills:
             self._position(event, fill)
+        if isinstance(event, PositionDrift) and event.written_off:
+            self._write_off(event)
 
     def _new_fills(self, event: OrderFilled) -> list[Fill]:
         return [
@@ -162,6 +165,13 @@ class _Fold:
             self.changes.daily.append(
                 DailyDelta(*key[:2], day, trade.fee_key, ZERO, fill.fee, ZERO, 0)
             )
+
+    def _write_off(self, event: PositionDrift) -> None:
+        """Take coins the wallet no longer held off the position (nothing realized)."""
+        key = (event.tenant_id, event.account_label, event.symbol)
+        row = self.state.positions.get(key) or _flat(event)
+        position = write_off(row.position, event.written_off, event.occurred_at)
+        self.state.positions[key] = self.changes.positions[key] = replace(row, position=position)
 
 
 def _intent_key(event: IntentAccepted | IntentRejected) -> IntentKey:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from libs.common.fsm import OrderState
 from libs.common.messages import Event
 from services.ledger.domain import Market, Position
-from services.ledger.lifecycle import OrderStatus
 
 IntentKey = tuple[str, str]  # tenant, intent id
 OrderKey = tuple[str, str]  # tenant, client order id
@@ -59,7 +59,7 @@ class OrderRow:
     exchange_id: str
     symbol: str
     side: str
-    status: OrderStatus
+    status: OrderState
     filled_amount: Decimal
     filled_notional: Decimal
     created_at: datetime

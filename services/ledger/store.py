@@ -17,7 +17,7 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.common.messages import IntentAccepted, IntentRejected, OrderFilled
+from libs.common.messages import IntentAccepted, IntentRejected, OrderFilled, PositionDrift
 from services.ledger.bulk import Table
 from services.ledger.projection import Changes, State, fold, trade_rows
 from services.ledger.rows import Poison, Sequenced
@@ -166,7 +166,7 @@ async def _load_state(conn: AsyncConnection, events: Sequence[Sequenced]) -> Sta
             intents.add((event.tenant_id, event.intent_id))
             continue
         orders.add((event.tenant_id, event.client_order_id))
-        if isinstance(event, OrderFilled):
+        if isinstance(event, OrderFilled | PositionDrift):
             positions.add((event.tenant_id, event.account_label, event.symbol))
     state = State()
     for row in await _select(conn, INTENTS, intents):

@@ -8,9 +8,9 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
+from libs.common.fsm import OrderState
 from services.ledger.bulk import Table
 from services.ledger.domain import Market, Position
-from services.ledger.lifecycle import OrderStatus
 from services.ledger.rows import (
     DailyDelta,
     IntentRow,
@@ -118,6 +118,7 @@ POSITIONS: Table[PositionRow] = Table(
         ("fills", "integer"),
         ("opened_at", TIME),
         ("updated_at", TIME),
+        ("cost", NUM),
     ),
     ("tenant_id", "account_label", "symbol"),
     lambda r: (
@@ -134,6 +135,7 @@ POSITIONS: Table[PositionRow] = Table(
         r.fills,
         r.position.opened_at,
         r.position.updated_at,
+        r.position.cost,
     ),
 )
 
@@ -170,7 +172,7 @@ def intent_from(row: Mapping[Any, Any]) -> IntentRow:
 
 def order_from(row: Mapping[Any, Any]) -> OrderRow:
     """Rebuild an `OrderRow` from its table row."""
-    return OrderRow(**{**dict(row), "status": OrderStatus(row["status"])})
+    return OrderRow(**{**dict(row), "status": OrderState(row["status"])})
 
 
 def position_from(row: Mapping[Any, Any]) -> PositionRow:
@@ -182,6 +184,7 @@ def position_from(row: Mapping[Any, Any]) -> PositionRow:
         fees={currency: Decimal(amount) for currency, amount in row["fees"].items()},
         opened_at=row["opened_at"],
         updated_at=row["updated_at"],
+        cost=row["cost"],
     )
     return PositionRow(
         tenant_id=row["tenant_id"],

@@ -16,9 +16,7 @@ from services.router.trade_settings import EffectiveSettings, TradingWindow
 _SHOWN = 5
 
 
-def account_for(
-    label: str | None, accounts: Mapping[str, AccountRecord], limits: PlanLimits
-) -> AccountRecord:
+def account_for(label: str | None, accounts: Mapping[str, AccountRecord]) -> AccountRecord:
     """Return the account the alert trades on: named, the default, or the only one."""
     if label is None:
         if len(accounts) == 1:
@@ -35,15 +33,22 @@ def account_for(
             RejectReason.UNKNOWN_ACCOUNT,
             f"The API keys of exchange account {label!r} failed validation; update them.",
         )
+    return record
+
+
+def check_account_limit(
+    account: AccountRecord, accounts: Mapping[str, AccountRecord], limits: PlanLimits
+) -> None:
+    """Refuse an opening order on an account beyond the plan's number of accounts."""
     usable = usable_accounts(accounts, limits.max_exchange_accounts)
-    if label not in usable:
+    if account.label not in usable:
         raise refuse(
             RejectReason.ACCOUNT_LIMIT,
             f"Your plan allows {limits.max_exchange_accounts} exchange account(s) and "
-            f"{label!r} is beyond that; trade with {', '.join(map(repr, usable)) or 'none'} "
-            "or upgrade your plan.",
+            f"{account.label!r} is beyond that; trade with "
+            f"{', '.join(map(repr, usable)) or 'none'} or upgrade your plan. Orders that "
+            "only reduce a position are still placed.",
         )
-    return record
 
 
 def usable_accounts(accounts: Mapping[str, AccountRecord], limit: int | None) -> list[str]:
@@ -71,13 +76,29 @@ def _yours(accounts: Mapping[str, AccountRecord]) -> str:
 
 
 def check_live(account: AccountRecord, plan: str, limits: PlanLimits) -> None:
-    """Refuse a live account on a plan without live trading."""
+    """Refuse an opening order on a live account on a plan without live trading."""
     if account.mode is AccountMode.LIVE and not limits.live_trading:
         raise refuse(
             RejectReason.LIVE_TRADING_NOT_ALLOWED,
             f"Your plan ({plan}) allows paper and testnet trading only, and account "
-            f"{account.label!r} is live; upgrade your plan to trade live.",
+            f"{account.label!r} is live; upgrade your plan to trade live. Orders that only "
+            "reduce a position are still placed.",
         )
+
+
+def check_fresh(signal_at: datetime, settings: EffectiveSettings, now: datetime) -> None:
+    """Refuse an alert that fired longer ago than the trader allows (after an outage)."""
+    limit = settings.max_signal_age_s
+    age = (now - signal_at).total_seconds()
+    if not limit or age <= limit:
+        return
+    raise refuse(
+        RejectReason.STALE_SIGNAL,
+        f"The alert fired at {signal_at:%Y-%m-%d %H:%M:%S} UTC and was routed at "
+        f"{now:%H:%M:%S} UTC, {age:.0f} s later, past your limit of {limit} s "
+        "(max_signal_age_s in your trade settings); no order was placed. If your alert's "
+        "time field is {{time}} (the bar's open), use {{timenow}}.",
+    )
 
 
 def symbol_for(instrument: Instrument, market: MarketType, settings: EffectiveSettings) -> str:

@@ -17,7 +17,7 @@ from libs.common.messages import (
     Side,
     Sizing,
 )
-from libs.common.messages.types import FrozenModel, Label, PositiveAmount
+from libs.common.messages.types import Amount, FrozenModel, Label, PositiveAmount, UtcDatetime
 
 # (account label, ccxt symbol) → net position in base units, signed (negative = short).
 Positions = Mapping[tuple[str, str], Decimal]
@@ -63,6 +63,10 @@ class OrderSpec(FrozenModel):
     stop_loss: PriceTarget | None = None
     max_base: PositiveAmount | None = None
     max_quote: PositiveAmount | None = None
+    signal_at: UtcDatetime | None = None
+    max_signal_age_s: int | None = None
+    expected_position: Amount | None = None
+    heal_drift: bool = False
 
 
 @dataclass(frozen=True, slots=True)

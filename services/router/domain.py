@@ -3,9 +3,10 @@
 `decide` turns one intent into the orders to place, or a rejection whose message a trader
 understands; `effective_settings` merges the trade-settings layers it uses. Checks run in a
 fixed order, and the first that fails names the reason: tenant, alert quota, kill switch,
-action, account, live trading, symbol, direction and sizing, unsupported order parts
-(take-profit, stop-loss, leverage on spot), trading window, size caps, open positions, order
-quota.
+action, account, signal age, symbol, direction and sizing; then, for orders that add to a
+position only, the plan's account limit and live trading, unsupported order parts (take-profit,
+stop-loss, leverage on spot), trading window, size caps, open positions; last the order quota.
+Exits are always allowed: a lapsed or downgraded plan never traps a trader in a position.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from libs.common.messages import (
     Action,
+    DriftPolicy,
     OrderIntent,
     OrderType,
     PriceTarget,
@@ -37,7 +39,7 @@ from services.router.decisions import (
     Rejection,
     refuse,
 )
-from services.router.legs import Leg, plan_legs
+from services.router.legs import Leg, expected_position, plan_legs
 from services.router.trade_settings import EffectiveSettings, Scope, TradeSettingsLayer
 
 _SCOPE_WORDS = {
@@ -159,15 +161,17 @@ def _orders(
     _check_enabled(tenant_wide)
     if alert.action is Action.CANCEL:
         raise refuse(RejectReason.UNSUPPORTED_ACTION, "Cancel alerts are not supported yet.")
-    account = checks.account_for(alert.account or tenant_wide.default_account, accounts, limits)
-    checks.check_live(account, tenant.plan, limits)
+    account = checks.account_for(alert.account or tenant_wide.default_account, accounts)
     eff = effective_settings(settings, account.label, alert.instrument.symbol.upper())
     _check_enabled(eff)
+    checks.check_fresh(_signal_at(intent), eff, now)
     symbol = checks.symbol_for(alert.instrument, account.market_type, eff)
     checks.check_listed(alert.instrument, symbol, eff)
     position = _position(positions, account, symbol)
     legs = plan_legs(alert, eff, account.market_type, position)
     if any(leg.opening for leg in legs):
+        checks.check_account_limit(account, accounts, limits)
+        checks.check_live(account, tenant.plan, limits)
         unsupported.check_opening_order(alert, eff, account)
         checks.check_window(eff, now)
         checks.check_caps(legs, _limit_price(intent), symbol, eff)
@@ -175,7 +179,9 @@ def _orders(
             checks.check_open_positions(eff, positions, account, symbol)
     quota_limits = QuotaLimits(limits.max_alerts_per_hour, _lower(limits, eff))
     checks.check_order_quota(quota_limits, quota, len(legs), limits.max_orders_per_day)
-    orders = (_order(n, intent, account, symbol, eff) for n in enumerate(legs))
+    orders = (
+        _order(n, intent, account, symbol, eff, last=n[0] == len(legs) - 1) for n in enumerate(legs)
+    )
     return Placement(tuple(orders), quota_limits)
 
 
@@ -204,10 +210,15 @@ def _order(
     account: AccountRecord,
     symbol: str,
     eff: EffectiveSettings,
+    *,
+    last: bool,
 ) -> OrderSpec:
     leg_no, leg = numbered
     alert = intent.alert
     futures_open = leg.opening and account.market_type is MarketType.FUTURES
+    # TradingView's position of the strategy is the one after the last leg.
+    expected = expected_position(alert, account.market_type) if last else None
+    heal = expected is not None and eff.position_drift is DriftPolicy.HEAL
     return OrderSpec(
         leg=leg_no,
         account_label=account.label,
@@ -227,7 +238,16 @@ def _order(
         # enforces the caps then. Closing orders are never capped, as in the router's checks.
         max_base=eff.max_order_base if leg.opening else None,
         max_quote=eff.max_order_quote if leg.opening else None,
+        signal_at=_signal_at(intent),
+        max_signal_age_s=eff.max_signal_age_s or None,
+        expected_position=expected,
+        heal_drift=heal and not alert.is_target_position,
     )
+
+
+def _signal_at(intent: OrderIntent) -> datetime:
+    """When the signal fired: TradingView's time when the alert carried it, else its receipt."""
+    return intent.alert.alert_time or intent.received_at
 
 
 def _limit_price(intent: OrderIntent) -> Decimal | None:

@@ -9,7 +9,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from libs.common.db import database_unavailable
-from libs.common.errors import PermanentError, TemporaryError
+from libs.common.errors import PermanentError, UnavailableError
 
 
 class VersionConflictError(PermanentError):
@@ -34,21 +34,21 @@ class SettingsInvalidError(PermanentError):
 
 @contextmanager
 def database_errors() -> Iterator[None]:
-    """Turn a lost, unreachable or full database into `TemporaryError` (retry later)."""
+    """Turn a lost, unreachable or full database into `UnavailableError` (wait for it)."""
     try:
         yield
     except Exception as exc:
         if database_unavailable(exc):
             sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
             detail = f"SQLSTATE {sqlstate}" if sqlstate else type(exc).__name__
-            raise TemporaryError(f"database unavailable ({detail})") from exc
+            raise UnavailableError(f"database unavailable ({detail})") from exc
         raise
 
 
 @contextmanager
 def redis_errors() -> Iterator[None]:
-    """Turn an unreachable Redis into `TemporaryError` (retry later)."""
+    """Turn an unreachable Redis into `UnavailableError` (wait for it)."""
     try:
         yield
     except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-        raise TemporaryError(f"redis unavailable: {type(exc).__name__}") from exc
+        raise UnavailableError(f"redis unavailable: {type(exc).__name__}") from exc

@@ -136,7 +136,7 @@ class IntentHandler:
         with log_context(tenant_id=intent.tenant_id, intent_id=intent.intent_id):
             if await self._decided(intent):
                 return
-            message = self._failure_message(intent, outcome)
+            message = await self._failure_message(intent, outcome)
             await self._publisher.reject(intent, FAILURE_REASON, message, self._clock())
             DECISIONS.labels("failed", outcome.value).inc()
             log.error("intent given up", extra={"outcome": outcome.value, "error": repr(exc)})
@@ -149,14 +149,18 @@ class IntentHandler:
             return False
         return snapshot.decided is not None
 
-    def _failure_message(self, intent: OrderIntent, outcome: Outcome) -> str:
-        sent = self._publisher.sent_legs(intent.intent_id)
-        placed = (
-            "no order was placed"
-            if not sent
-            else f"only the first {sent} of its orders (the close) was placed"
-        )
-        return (
-            f"Sparky could not process this alert because {_FAILED[outcome]}; {placed}. "
-            "Send it again if you still want it."
-        )
+    async def _failure_message(self, intent: OrderIntent, outcome: Outcome) -> str:
+        legs = await self._publisher.published_legs(intent)
+        if legs is None:
+            placed = (
+                "whether its order was sent to the executor could not be confirmed: check "
+                "this alert's orders in your trade history before sending it again"
+            )
+        elif legs == 0:
+            placed = "no order was placed. Send it again if you still want it"
+        else:
+            placed = (
+                f"{legs} of its orders had been sent on already and are placed as usual; "
+                "any other was not. Check your position before sending it again"
+            )
+        return f"Sparky could not process this alert because {_FAILED[outcome]}; {placed}."

@@ -137,6 +137,19 @@ def target_of(alert: Alert) -> Decimal:
     return size
 
 
+def expected_position(alert: Alert, market: MarketType) -> Decimal | None:
+    """Return TradingView's position of the strategy after the alert, when the alert says it
+    (``position_size`` / ``market_position``); None otherwise, or when it cannot be read from
+    it (``long`` without a size next to a quantity).
+    """
+    if not alert.states_position:
+        return None
+    if alert.market_position is not MarketPosition.FLAT and alert.position_size is None:
+        return None
+    target = target_of(alert)
+    return target if market is MarketType.FUTURES else max(target, Decimal(0))
+
+
 def allows(directions: Directions, sign: int) -> bool:
     """Whether ``directions`` lets a position of ``sign`` (+1 long, -1 short) be opened."""
     if directions is Directions.BOTH:

@@ -1,11 +1,13 @@
-"""Known positions: net filled amounts per (tenant, account, symbol), from ``order.filled``.
+"""Known positions: net filled amounts per (tenant, account, symbol), from the executor's events.
 
-The router has no exchange access, so it learns positions from the executor's fill events:
-one durable consumer, ``router-positions``, shared by every replica (any replica may apply any
-event: the state is in Redis and each event is applied once, by message id). Sums commute, so
-events need no ordering. The picture is eventually consistent (a fill reaches it some
-milliseconds after it happened, a position changed outside Sparky never does); the executor
-resolves every close and target order against the live position.
+The router has no exchange access, so it learns positions from the executor's events: fills
+(``order.filled``, net of fees charged in the coin, the executor's and the ledger's rule) and
+coins written off because the wallet no longer held them (``position.drift``). One durable
+consumer per kind, ``router-positions`` and ``router-drifts``, each shared by every replica
+(any replica may apply any event: the state is in Redis and each change is applied once, a
+fill by its trade id). Sums commute, so events need no ordering. The picture is eventually
+consistent (a fill reaches it some milliseconds after it happened); the executor sizes every
+sell against its own record of the strategy position, which is exact.
 """
 
 from __future__ import annotations
@@ -23,53 +25,67 @@ from pydantic import ValidationError
 from libs.common.consumer import ConsumerPolicy
 from libs.common.errors import TemporaryError
 from libs.common.jetstream import consumer_config
-from libs.common.messages import OrderFilled, Side, decode_event
+from libs.common.messages import Event, OrderFilled, PositionDrift, decode_event
+from libs.common.positions import fill_change
 from libs.common.topology import Topology
 from services.router.metrics import POSITION_EVENTS
 from services.router.redis_state import RouterState
 
 log = logging.getLogger(__name__)
 
-DURABLE = "router-positions"
+DURABLES = {"order.filled": "router-positions", "position.drift": "router-drifts"}
 RETRY_DELAY_S = 1.0
 
 
-def fills_filter(topology: Topology) -> str:
-    """Return the subject filter of every tenant's ``order.filled`` events."""
-    return f"{topology.namespace}.events.*.order.filled"
+def events_filter(topology: Topology, kind: str) -> str:
+    """Return the subject filter of every tenant's events of ``kind``."""
+    return f"{topology.namespace}.events.*.{kind}"
 
 
-def signed_amount(event: OrderFilled) -> Decimal:
-    """Return what the event's fills add to the position (negative for a sell)."""
-    total = sum((fill.amount for fill in event.fills), Decimal(0))
-    return total if event.side is Side.BUY else -total
+def position_changes(event: Event) -> list[tuple[str, Decimal]]:
+    """Return what an event changes in its position, each change with its id."""
+    if isinstance(event, OrderFilled):
+        return [
+            (f"t:{fill.trade_id}", fill_change(event.symbol, event.side, fill))
+            for fill in event.fills
+        ]
+    if isinstance(event, PositionDrift) and event.written_off:
+        return [(f"w:{event.message_id}", -event.written_off)]
+    return []
 
 
 class PositionProjector:
-    """Apply every ``order.filled`` event to the known positions."""
+    """Apply every event of one kind (fills, or drifts) to the known positions."""
 
     def __init__(
-        self, js: JetStreamContext, topology: Topology, state: RouterState, policy: ConsumerPolicy
+        self,
+        js: JetStreamContext,
+        topology: Topology,
+        state: RouterState,
+        policy: ConsumerPolicy,
+        kind: str,
     ) -> None:
         self._js = js
         self._topology = topology
         self._state = state
         self._policy = policy
+        self._durable = DURABLES[kind]
+        self._filter = events_filter(topology, kind)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Create or bind the durable consumer and start applying events."""
         config = consumer_config(
-            DURABLE,
-            fills_filter(self._topology),
+            self._durable,
+            self._filter,
             ack_wait_s=self._policy.ack_wait_s,
             max_deliver=-1,  # a fill must never be dropped; a bad payload is terminated instead
             max_ack_pending=self._policy.max_ack_pending,
         )
         with contextlib.suppress(BadRequestError):  # exists with other timings: keep it
             await self._js.add_consumer(self._topology.events_stream, config)
-        sub = await self._js.pull_subscribe_bind(DURABLE, stream=self._topology.events_stream)
-        self._task = asyncio.create_task(self._run(sub), name=DURABLE)
+        sub = await self._js.pull_subscribe_bind(self._durable, stream=self._topology.events_stream)
+        self._task = asyncio.create_task(self._run(sub), name=self._durable)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -88,7 +104,7 @@ class PositionProjector:
                 except TimeoutError:  # nats' own, or asyncio's when a deadline ran out
                     continue
                 except Exception:  # a lost connection: the client reconnects, we wait
-                    log.exception("fetching fills failed")
+                    log.exception("fetching %s failed", self._durable)
                     await asyncio.sleep(RETRY_DELAY_S)
                     continue
                 for msg in msgs:
@@ -101,22 +117,20 @@ class PositionProjector:
         try:
             event = decode_event(msg.data)
         except ValidationError:
-            log.exception("undecodable order.filled event skipped", extra={"subject": msg.subject})
+            log.exception("undecodable event skipped", extra={"subject": msg.subject})
             POSITION_EVENTS.labels("undecodable").inc()
             await msg.term()
             return
-        if not isinstance(event, OrderFilled):
+        changes = position_changes(event)
+        if not changes or not isinstance(event, OrderFilled | PositionDrift):
             await msg.ack()
             return
         try:
-            applied = await self._state.apply_fill(
-                event.tenant_id,
-                event.message_id,
-                (event.account_label, event.symbol),
-                signed_amount(event),
+            applied = await self._state.apply_changes(
+                event.tenant_id, (event.account_label, event.symbol), changes
             )
         except TemporaryError as exc:
-            log.warning("could not apply a fill, retrying: %s", exc.message)
+            log.warning("could not apply a position change, retrying: %s", exc.message)
             await msg.nak(delay=RETRY_DELAY_S)
             return
         POSITION_EVENTS.labels("applied" if applied else "duplicate").inc()

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import nats.errors
+import nats.js.errors
 from faststream.exceptions import FastStreamException
 from faststream.nats import NatsBroker
 
 from libs.common.broker import publish_message
-from libs.common.errors import TemporaryError
+from libs.common.errors import UnavailableError
 from libs.common.messages import IntentRejected, OrderIntent, PlaceOrder, RejectReason
 from libs.common.messages.base import Message, envelope_from
 from libs.common.topology import Topology
@@ -30,12 +31,11 @@ def client_order_id(intent_id: str, leg: int) -> str:
 
 
 class Publisher:
-    """Send orders and rejections; remember how many legs of an unfinished intent went out."""
+    """Send orders and rejections; tell from the stream which legs of an intent went out."""
 
     def __init__(self, broker: NatsBroker, topology: Topology) -> None:
         self._broker = broker
         self._topology = topology
-        self._sent: dict[str, int] = {}
 
     async def place(self, intent: OrderIntent, orders: Sequence[OrderSpec], now: datetime) -> None:
         """Publish the orders in leg order; each is stored before the next is sent."""
@@ -50,8 +50,27 @@ class Publisher:
                 **dict(spec),
             )
             await self._send(subject, order, self._topology.orders_stream, order.client_order_id)
-            self._sent[intent.intent_id] = spec.leg + 1
-        self._sent.pop(intent.intent_id, None)
+
+    async def published_legs(self, intent: OrderIntent) -> int | None:
+        """Return how many of the intent's orders ORDERS holds, or None when NATS cannot say.
+
+        Read from the stream, not remembered: a `PlaceOrder` whose PubAck was lost is stored
+        all the same. A tenant's intents are handled one at a time, so the last order on the
+        tenant's subject is this intent's, if any of its orders was stored.
+        """
+        js = self._broker.config.connection_state.stream
+        subject = self._topology.order_subject(intent.tenant_id)
+        try:
+            last = await js.get_last_msg(self._topology.orders_stream, subject)
+        except nats.js.errors.NotFoundError:
+            return 0
+        except (nats.errors.Error, TimeoutError, OSError):
+            return None
+        try:
+            order = PlaceOrder.model_validate_json(last.data or b"")
+        except ValueError:
+            return None
+        return order.leg + 1 if order.intent_id == intent.intent_id else 0
 
     async def reject(
         self, intent: OrderIntent, reason: RejectReason, message: str, now: datetime
@@ -69,12 +88,8 @@ class Publisher:
             subject, event, self._topology.events_stream, f"{intent.intent_id}:rejected"
         )
 
-    def sent_legs(self, intent_id: str) -> int:
-        """Return (and forget) how many legs of an unfinished intent were published."""
-        return self._sent.pop(intent_id, 0)
-
     async def _send(self, subject: str, message: Message, stream: str, msg_id: str) -> None:
         try:
             await publish_message(self._broker, subject, message, stream=stream, msg_id=msg_id)
         except (nats.errors.Error, FastStreamException, TimeoutError, OSError) as exc:
-            raise TemporaryError(f"could not publish to {stream}: {type(exc).__name__}") from exc
+            raise UnavailableError(f"could not publish to {stream}: {type(exc).__name__}") from exc

@@ -8,12 +8,16 @@ pipeline touching several of them stays on one Redis Cluster slot.
 - ``qa:<UTC hour>`` / ``qo:<UTC day>``: alerts this hour, orders today;
 - ``qm:<intent>``: this intent was counted; the counters and the marker change in one Lua call,
   so a redelivered intent is never counted twice;
-- ``pos``: a hash of net positions per (account, symbol), fed by ``order.filled`` events;
-  ``pf:<message id>`` marks an event applied.
+- ``pos``: a hash of net positions per (account, symbol), fed by ``order.filled`` events (net
+  of fees in the coin) and by coins written off in ``position.drift`` events;
+  ``pc:<account>|<symbol>|<change id>`` marks one change applied: a fill by the exchange's
+  trade id (an executor may report one fill in two events after a crash), a write-off by its
+  event id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -49,23 +53,28 @@ return 0
 """
 
 
-# KEYS: the event's marker, the positions hash. ARGV: the (account, symbol) field.
-_READ_FILL = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return {1, false} end
-return {0, redis.call('HGET', KEYS[2], ARGV[1])}
+# KEYS: the positions hash, then one marker per change. ARGV: the (account, symbol) field.
+# Returns the held amount (false for none), then 1 or 0 per marker: applied before or not.
+_READ_CHANGES = """
+local out = {redis.call('HGET', KEYS[1], ARGV[1])}
+for i = 2, #KEYS do out[i] = redis.call('EXISTS', KEYS[i]) end
+return out
 """
-# ARGV: field, the amount read ('' for none), the new amount ('' to remove), the marker's TTL.
-# Returns 1 (applied), 0 (the event was applied meanwhile) or 2 (the amount changed: read again).
-_WRITE_FILL = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local held = redis.call('HGET', KEYS[2], ARGV[1]) or ''
+# KEYS: the positions hash, then the markers of the changes to apply. ARGV: field, the amount
+# read ('' for none), the new amount ('' to remove), the markers' TTL.
+# Returns 1 (applied) or 2 (the amount or a marker changed meanwhile: read again).
+_WRITE_CHANGES = """
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then return 2 end
+end
+local held = redis.call('HGET', KEYS[1], ARGV[1]) or ''
 if held ~= ARGV[2] then return 2 end
 if ARGV[3] == '' then
-  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('HDEL', KEYS[1], ARGV[1])
 else
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 end
-redis.call('SET', KEYS[1], 1, 'EX', ARGV[4])
+for i = 2, #KEYS do redis.call('SET', KEYS[i], 1, 'EX', ARGV[4]) end
 return 1
 """
 _CHANGED_MEANWHILE = 2
@@ -109,8 +118,8 @@ class RouterState:
         self._redis = redis
         self._prefix = prefix
         self._commit = redis.register_script(_COMMIT)
-        self._read_fill = redis.register_script(_READ_FILL)
-        self._write_fill = redis.register_script(_WRITE_FILL)
+        self._read_changes = redis.register_script(_READ_CHANGES)
+        self._write_changes = redis.register_script(_WRITE_CHANGES)
 
     def key(self, tenant_id: str, name: str) -> str:
         """Return the full key of ``name`` for a tenant."""
@@ -152,26 +161,29 @@ class RouterState:
         with redis_errors():
             await self._redis.set(self.key(tenant_id, f"d:{intent_id}"), outcome, ex=MARK_TTL_S)
 
-    async def apply_fill(
-        self, tenant_id: str, event_id: str, where: tuple[str, str], delta: Decimal
-    ) -> bool:
-        """Add ``delta`` to a position once per event; return False for an event seen before.
+    async def apply_changes(
+        self, tenant_id: str, where: tuple[str, str], changes: Sequence[tuple[str, Decimal]]
+    ) -> int:
+        """Add each change to a position once (keyed by its id); return how many were new.
 
-        Two round trips: read the held amount (unless the event was applied), then write the
-        sum only if the amount is still what was read (a compare-and-set in Lua), else read
-        again. The sum is exact: `Decimal` here, never a float in Redis or Lua.
+        Two round trips: read the held amount and which changes were applied, then write the
+        sum of the others only if nothing moved meanwhile (a compare-and-set in Lua), else
+        read again. The sum is exact: `Decimal` here, never a float in Redis or Lua.
         """
-        keys = [self.key(tenant_id, f"pf:{event_id}"), self.key(tenant_id, "pos")]
         field = position_field(*where)
+        pos = self.key(tenant_id, "pos")
+        markers = [self.key(tenant_id, f"pc:{field}|{change_id}") for change_id, _ in changes]
         with redis_errors():
             while True:
-                seen, held = await self._read_fill(keys=keys, args=[field])
-                if int(seen):
-                    return False
+                held, *seen = await self._read_changes(keys=[pos, *markers], args=[field])
+                new = [(m, c[1]) for m, c, s in zip(markers, changes, seen, strict=True) if not s]
+                if not new:
+                    return 0
                 before = _text(held) or ""
-                after = Decimal(before or 0) + delta
-                written = await self._write_fill(
-                    keys=keys, args=[field, before, "" if after == 0 else str(after), MARK_TTL_S]
+                after = Decimal(before or 0) + sum((delta for _, delta in new), Decimal(0))
+                written = await self._write_changes(
+                    keys=[pos, *(m for m, _ in new)],
+                    args=[field, before, "" if after == 0 else str(after), MARK_TTL_S],
                 )
                 if int(written) != _CHANGED_MEANWHILE:
-                    return bool(int(written))
+                    return len(new)

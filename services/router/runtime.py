@@ -29,7 +29,7 @@ from libs.common.topology import Topology
 from services.router.accounts import AccountDirectory
 from services.router.config import SERVICE, RouterSettings
 from services.router.handlers import IntentHandler
-from services.router.positions import PositionProjector
+from services.router.positions import DURABLES, PositionProjector
 from services.router.publisher import Publisher
 from services.router.redis_state import RouterState
 from services.router.settings_cache import (
@@ -103,7 +103,7 @@ class RouterRuntime:
         self.notifier: SettingsNotifier | None = None
         self.handler: IntentHandler | None = None
         self._consumer: PartitionedConsumer | None = None
-        self._projector: PositionProjector | None = None
+        self._projectors: list[PositionProjector] = []
 
     async def start(self, *, migrate: bool = True) -> None:
         """Migrate, connect, load the KV copies, then start consuming (if configured)."""
@@ -161,8 +161,10 @@ class RouterRuntime:
         )
         self._consumer = PartitionedConsumer(js, spec)
         await self._consumer.start()
-        self._projector = PositionProjector(js, topo, self.state, self.policy)
-        await self._projector.start()
+        for kind in DURABLES:
+            projector = PositionProjector(js, topo, self.state, self.policy, kind)
+            await projector.start()
+            self._projectors.append(projector)
 
     def authenticator(self) -> ApiKeyAuthenticator:
         """Return the API-key check over the started copies of api-keys and tenants."""
@@ -174,8 +176,8 @@ class RouterRuntime:
         """Finish buffered intents (bounded), then close every connection."""
         if self._consumer is not None:
             await self._consumer.stop(timeout_s=self.policy.ack_wait_s / 2)
-        if self._projector is not None:
-            await self._projector.stop()
+        for projector in self._projectors:
+            await projector.stop()
         if self.mirrors is not None:
             await self.mirrors.stop()
         await self.redis.aclose()

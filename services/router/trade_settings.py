@@ -14,11 +14,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from libs.common.messages import MarginMode, QuantityType
+from libs.common.messages import DriftPolicy, MarginMode, QuantityType
 from libs.common.messages.types import FrozenModel, Label, PositiveAmount
 
 SYMBOL_PATTERN = r"^[A-Za-z0-9._:/!-]{1,64}$"
 MAX_LIST = 500
+DEFAULT_MAX_SIGNAL_AGE_S = 120
 # Accepted in stored layers (older ones may hold them), refused by the API: see
 # `TradeSettingsLayer.unsupported_errors`.
 UNSUPPORTED_FIELDS = ("take_profit_percent", "stop_loss_percent")
@@ -119,6 +120,18 @@ class TradeSettingsLayer(FrozenModel):
     )
     max_open_positions: int | None = Field(default=None, ge=0, le=10_000)
     max_orders_per_day: int | None = Field(default=None, ge=0, le=1_000_000)
+    max_signal_age_s: int | None = Field(
+        default=None,
+        ge=0,
+        le=86_400,
+        description="An order whose alert fired longer ago than this when it is about to be "
+        "placed (after an outage) is refused as stale; 0 turns the check off. Default 120.",
+    )
+    position_drift: DriftPolicy | None = Field(
+        default=None,
+        description="When TradingView's position of the strategy (position_size) differs "
+        "from Sparky's: report it (default), or heal it by sizing orders to reach it.",
+    )
 
     @field_validator("allowed_symbols")
     @classmethod
@@ -184,3 +197,5 @@ class EffectiveSettings(FrozenModel):
     trading_windows: tuple[TradingWindow, ...] | None = None
     max_open_positions: int | None = None
     max_orders_per_day: int | None = None
+    max_signal_age_s: int = DEFAULT_MAX_SIGNAL_AGE_S
+    position_drift: DriftPolicy = DriftPolicy.REPORT

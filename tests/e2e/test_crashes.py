@@ -63,7 +63,7 @@ async def test_every_accepted_alert_is_placed_once_when_router_executor_and_ledg
         httpx.AsyncClient(timeout=30) as client,
     ):
         traders = await provision_traders(client, stack, TRADERS)
-        answers: list[Answer] = []
+        answers = await Burst(client, burst.seeds(traders)).run()
         for rank, service in enumerate(KILLED):
             alerts = burst.plan(traders, ALERTS_EACH, first=rank * ALERTS_EACH)
             sent = await burst_with_kill(client, stack, alerts, service)

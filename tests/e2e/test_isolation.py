@@ -103,9 +103,11 @@ async def _only_own_in_the_ledger(
     positions = {p["symbol"]: p for p in await pipeline.positions(client, cfg, me)}
     assert set(positions) == set(SYMBOLS.values())
     for symbol, unified in SYMBOLS.items():
-        at_exchange = pipeline.net_fills(await pipeline.exchange_fills(client, cfg, me, symbol))
-        quantity = Decimal(positions[unified]["quantity"])
-        assert quantity == at_exchange == UNIT[symbol] * units * ALERTS_PER_SYMBOL
+        fills = await pipeline.exchange_fills(client, cfg, me, symbol)
+        at_exchange = pipeline.net_fills(fills, base=unified.split("/")[0])
+        bought = sum((Decimal(f["qty"]) for f in fills), Decimal(0))
+        assert bought == UNIT[symbol] * units * ALERTS_PER_SYMBOL
+        assert Decimal(positions[unified]["quantity"]) == at_exchange
 
 
 async def _other_intents_are_not_found(

@@ -157,7 +157,8 @@ async def test_trader_onboarded_with_the_cli_sees_orders_fills_positions_pnl_and
         bought_btc = fill_of(await settled_trail(client, cfg, ada, buy_btc, WAIT_S))
         bought_eth = fill_of(await settled_trail(client, cfg, ada, buy_eth, WAIT_S))
 
-        # The price moves; half the BTC is sold by a one-line alert, the ETH closed at cost.
+        # The price moves; half the BTC is sold by a one-line alert, the ETH closed at cost
+        # (all the strategy holds of it: what it bought, less the fee taken in ETH).
         await pipeline.pin_prices(client, cfg, {"BTCUSDT": "61000"})
         sell_btc = await accepted(client, ada, text_alert("sell", "BTCUSDT", "0.001"))
         close_eth = await accepted(client, ada, indicator_alert(1, "ETHUSDT"))
@@ -261,26 +262,32 @@ async def _positions_and_pnl_add_up(
     assert Decimal(100) - Decimal(3000) * Decimal("0.0001") < held_eth * 3000 <= Decimal(100)
     positions = {p["symbol"]: p for p in await pipeline.positions(client, cfg, trader)}
     btc, eth = positions["BTC/USDT"], positions["ETH/USDT"]
-    # Realized: the part sold times the price move, less the sell's fee (paid in USDT); the
-    # buy's fee was paid in BTC and stays beside the position, unconverted.
-    btc_pnl = Decimal("0.001") * 1000 - Decimal(sold_btc["fee"])
-    eth_pnl = -Decimal(sold_eth["fee"])
-    assert (btc["side"], Decimal(btc["quantity"]), Decimal(btc["average_entry_price"])) == (
-        "long",
-        Decimal("0.001"),
-        Decimal(60000),
-    )
-    assert Decimal(btc["realized_pnl"]) == btc_pnl
+    # The buy's fee was taken in BTC: 0.002 BTC bought for 120 USDT left 0.001998 in the
+    # wallet, at 120 / 0.001998 per coin. Selling 0.001 of them at 61,000 realizes the sale
+    # less their share of the 120 USDT paid, less the sale's fee (in USDT).
+    kept = Decimal(bought_btc["amount"]) - Decimal(bought_btc["fee"])
+    assert kept == Decimal("0.001998")
+    paid = Decimal(bought_btc["amount"]) * 60000
+    btc_pnl = Decimal(61) - paid * Decimal("0.001") / kept - Decimal(sold_btc["fee"])
+    # The ETH close sold what the strategy kept, to the lot size: at cost, less both fees.
+    kept_eth = held_eth - Decimal(bought_eth["fee"])
+    sold = Decimal(sold_eth["amount"])
+    assert kept_eth - Decimal("0.0001") < sold <= kept_eth
+    eth_pnl = sold * 3000 - held_eth * 3000 * sold / kept_eth - Decimal(sold_eth["fee"])
+    assert (btc["side"], Decimal(btc["quantity"])) == ("long", kept - Decimal("0.001"))
+    assert abs(Decimal(btc["average_entry_price"]) - paid / kept) < Decimal("1e-25")
+    assert abs(Decimal(btc["realized_pnl"]) - btc_pnl) < Decimal("1e-25")
     assert btc["realized_pnl_currency"] == "USDT"
     assert {f["currency"]: Decimal(f["amount"]) for f in btc["fees"]} == {
         "BTC": Decimal(bought_btc["fee"]),
         "USDT": Decimal(sold_btc["fee"]),
     }
-    assert Decimal(eth["quantity"]) == held_eth - Decimal(sold_eth["amount"])
-    assert Decimal(eth["realized_pnl"]) == eth_pnl
+    assert Decimal(eth["quantity"]) == kept_eth - sold  # less than a lot: dust
+    assert abs(Decimal(eth["realized_pnl"]) - eth_pnl) < Decimal("1e-25")
     days = await pipeline.daily_pnl(client, cfg, trader)
     usdt = [d for d in days if d["currency"] == "USDT"]
-    assert sum(Decimal(d["realized_pnl"]) for d in usdt) == btc_pnl + eth_pnl
+    realized = sum(Decimal(d["realized_pnl"]) for d in usdt)
+    assert abs(realized - btc_pnl - eth_pnl) < Decimal("1e-25")
     assert sum(d["fills"] for d in usdt) == 4
 
 

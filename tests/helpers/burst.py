@@ -1,11 +1,12 @@
 """Bursts of alerts from many traders, and the exactly-once accounting of what came of them.
 
 Every alert of a burst is a small market order on BTCUSDT whose quantity is unique to its
-trader (0.001 BTC plus its number of lot steps), so an order at the paper exchange names the
-alert it came from even when its client order id is not known (an alert first answered 503 and
-stored anyway, then found as a duplicate by the resend). The accounting then holds each accepted
-alert to exactly one order (with the client order id of its intent when the answer was a 202),
-each unaccepted one to none, and the ledger to the paper exchange's fills.
+trader (0.001 BTC for a buy, 0.0005 for a sell, plus its number of lot steps), so an order at
+the paper exchange names the alert it came from even when its client order id is not known (an
+alert first answered 503 and stored anyway, then found as a duplicate by the resend). The
+accounting then holds each accepted alert to exactly one order (with the client order id of its
+intent when the answer was a 202), each unaccepted one to none, and the ledger to the paper
+exchange's fills.
 
 The sender behaves like TradingView: on a 503 (or no answer) it sends the same body again, so
 the dedup key is the same; unlike TradingView it keeps trying until the answer is not a 503,
@@ -35,6 +36,7 @@ SYMBOL = "BTCUSDT"
 UNIFIED = "BTC/USDT"
 BASE_QTY = Decimal("0.001")
 STEP = Decimal("0.00001")  # BTCUSDT's lot step at the paper exchange
+SEED_QTY = Decimal("0.5")  # more than the sells of three bursts of 100 alerts sell
 STORED = (200, 202)  # 202 stored now; 200 a duplicate of one stored before
 NO_ANSWER = 0  # the request failed without an HTTP answer
 PAGE_LIMIT = 1000
@@ -42,18 +44,27 @@ PAGE_LIMIT = 1000
 
 @dataclass(frozen=True)
 class PlannedAlert:
-    """One alert of a burst: a market buy or sell whose quantity is unique to its trader."""
+    """One alert of a burst: a market buy or sell whose quantity is unique to its trader.
+
+    Sparky never sells more than the strategy's own coins, and a burst's alerts of one trader
+    are in flight together (so stored in any order): each trader's strategy is first given a
+    position (`seeds`, a buy of `SEED_QTY` placed before the burst) that covers all its sells.
+    """
 
     trader: Trader
     number: int
+    seed: bool = False
 
     @property
     def side(self) -> str:
-        return "buy" if self.number % 2 == 0 else "sell"
+        return "buy" if self.seed or self.number % 2 == 0 else "sell"
 
     @property
     def quantity(self) -> Decimal:
-        return BASE_QTY + self.number * STEP
+        if self.seed:
+            return SEED_QTY
+        first = BASE_QTY if self.side == "buy" else BASE_QTY / 2
+        return first + self.number * STEP
 
     @property
     def body(self) -> str:
@@ -80,6 +91,11 @@ class Answer:
     def describe(self) -> str:
         intent = f"intent {self.intent_id}" if self.intent_id else "no intent id"
         return f"alert #{self.alert.number} {self.alert.body!r} ({intent}, answers {self.statuses})"
+
+
+def seeds(traders: Sequence[Trader]) -> list[PlannedAlert]:
+    """Return one buy per trader giving its strategy the coins the bursts' sells sell."""
+    return [PlannedAlert(trader, -1, seed=True) for trader in traders]
 
 
 def plan(traders: Sequence[Trader], per_trader: int, first: int = 0) -> list[PlannedAlert]:

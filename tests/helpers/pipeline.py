@@ -236,11 +236,16 @@ async def position_quantity(
     return Decimal(0)
 
 
-def net_fills(fills: Sequence[Mapping[str, Any]]) -> Decimal:
-    """The base quantity the paper exchange's fills (``myTrades``) add up to (buys positive)."""
-    return sum(
-        (Decimal(f["qty"]) if f["isBuyer"] else -Decimal(f["qty"]) for f in fills), Decimal(0)
-    )
+def net_fills(fills: Sequence[Mapping[str, Any]], base: str = "BTC") -> Decimal:
+    """The coins of ``base`` the paper exchange's fills (``myTrades``) leave in the wallet: buys
+    positive, sells negative, less the commissions charged in ``base`` (a buy's, at Binance).
+    """
+    total = Decimal(0)
+    for fill in fills:
+        total += Decimal(fill["qty"]) if fill["isBuyer"] else -Decimal(fill["qty"])
+        if fill.get("commissionAsset") == base:
+            total -= Decimal(fill["commission"])
+    return total
 
 
 async def trades(

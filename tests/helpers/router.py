@@ -74,10 +74,19 @@ def plain_alert(**overrides: Any) -> Alert:
     return Alert(**(fields | overrides))
 
 
-def intent(tenant_id: str = "tenant-a", **alert_overrides: Any) -> OrderIntent:
-    """An intent carrying `plain_alert` with ``alert_overrides``."""
+def intent(
+    tenant_id: str = "tenant-a", *, received_at: datetime | None = None, **alert_overrides: Any
+) -> OrderIntent:
+    """An intent carrying `plain_alert` with ``alert_overrides``, received now (or then).
+
+    Received now, it is never stale for a router running on the real clock, nor for a
+    decision at `NOON`, which is earlier.
+    """
     return factories.order_intent(
-        tenant_id, alert=plain_alert(**alert_overrides), dedup_key=new_id()
+        tenant_id,
+        alert=plain_alert(**alert_overrides),
+        dedup_key=new_id(),
+        received_at=received_at or datetime.now(UTC),
     )
 
 

@@ -6,6 +6,8 @@ from libs.common.messages.commands import OrderIntent, PlaceOrder, Sizing
 from libs.common.messages.enums import (
     AccountMode,
     Action,
+    DriftPolicy,
+    DriftSource,
     MarginMode,
     MarketPosition,
     OrderType,
@@ -26,6 +28,8 @@ from libs.common.messages.events import (
     OrderFilled,
     OrderRejected,
     OrderSubmitted,
+    OrderUncertain,
+    PositionDrift,
     decode_event,
 )
 
@@ -34,6 +38,8 @@ __all__ = [
     "AccountMode",
     "Action",
     "Alert",
+    "DriftPolicy",
+    "DriftSource",
     "Event",
     "Fill",
     "Instrument",
@@ -49,7 +55,9 @@ __all__ = [
     "OrderRejected",
     "OrderSubmitted",
     "OrderType",
+    "OrderUncertain",
     "PlaceOrder",
+    "PositionDrift",
     "PriceTarget",
     "PriceUnit",
     "QuantityType",

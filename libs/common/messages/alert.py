@@ -67,6 +67,14 @@ class Alert(FrozenModel):
         return self
 
     @property
-    def is_target_position(self) -> bool:
-        """Whether the alert states the position to hold rather than an order to place."""
+    def states_position(self) -> bool:
+        """Whether the alert says what the strategy's position is after it."""
         return self.position_size is not None or self.market_position is not None
+
+    @property
+    def is_target_position(self) -> bool:
+        """Whether the alert states only the position to hold (no quantity): the order is
+        whatever reaches it. With a quantity too, the quantity is the order and the position
+        is TradingView's view to compare with (drift).
+        """
+        return self.quantity is None and self.states_position

@@ -76,6 +76,26 @@ class PlaceOrder(Message):
         default=None, description="The tenant's maximum order value in the quote currency."
     )
     received_at: UtcDatetime = Field(description="When ingress received the alert.")
+    signal_at: UtcDatetime | None = Field(
+        default=None,
+        description="When the signal fired: TradingView's time when the alert carried one, "
+        "else received_at. None: as received_at.",
+    )
+    max_signal_age_s: int | None = Field(
+        default=None,
+        ge=1,
+        description="An order older than this (from signal_at) when it is about to be placed "
+        "is rejected as stale, not placed late. None: no limit.",
+    )
+    expected_position: Amount | None = Field(
+        default=None,
+        description="TradingView's position of the strategy after this alert (signed, base "
+        "currency), when the alert said it: the strategy position is compared with it.",
+    )
+    heal_drift: bool = Field(
+        default=False,
+        description="Size the order to reach expected_position instead of by its sizing rule.",
+    )
 
     @model_validator(mode="after")
     def _limit_orders_have_a_price(self) -> PlaceOrder:

@@ -58,6 +58,20 @@ class PriceUnit(StrEnum):
     PERCENT = "percent"
 
 
+class DriftSource(StrEnum):
+    """What a strategy position was found to differ from."""
+
+    TRADINGVIEW = "tradingview"
+    WALLET = "wallet"
+
+
+class DriftPolicy(StrEnum):
+    """What to do when TradingView's position of a strategy differs from Sparky's."""
+
+    REPORT = "report"
+    HEAL = "heal"
+
+
 class AccountMode(StrEnum):
     LIVE = "live"
     TESTNET = "testnet"
@@ -83,6 +97,7 @@ class RejectReason(StrEnum):
     DIRECTION_NOT_ALLOWED = "direction_not_allowed"
     OUTSIDE_TRADING_WINDOW = "outside_trading_window"
     QUOTA_EXCEEDED = "quota_exceeded"
+    STALE_SIGNAL = "stale_signal"
     MAX_OPEN_POSITIONS = "max_open_positions"
     MAX_ORDER_SIZE = "max_order_size"
     INVALID_QUANTITY = "invalid_quantity"

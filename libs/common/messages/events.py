@@ -9,8 +9,9 @@ from pydantic import Field, TypeAdapter
 
 from libs.common.ids import Ulid
 from libs.common.messages.base import Message
-from libs.common.messages.enums import Action, OrderType, RejectReason, Side
+from libs.common.messages.enums import Action, DriftSource, OrderType, RejectReason, Side
 from libs.common.messages.types import (
+    Amount,
     FrozenModel,
     Label,
     NonNegativeAmount,
@@ -52,7 +53,7 @@ class OrderEvent(Message):
 
 
 class OrderSubmitted(OrderEvent):
-    """The exchange accepted the order."""
+    """The exchange accepted the order; ``note`` says why its size differs from the alert's."""
 
     kind: Literal["order.submitted"] = "order.submitted"
     exchange_order_id: str = Field(max_length=64)
@@ -60,6 +61,7 @@ class OrderSubmitted(OrderEvent):
     amount: PositiveAmount
     price: PositiveAmount | None = None
     submitted_at: UtcDatetime
+    note: ShortText | None = None
 
 
 class Fill(FrozenModel):
@@ -91,10 +93,42 @@ class OrderRejected(OrderEvent):
 
 
 class OrderFailed(OrderEvent):
-    """The order could not be placed for a reason on our side (credentials, exchange down)."""
+    """The order was not placed, for a reason on our side (credentials, exchange down): final."""
 
     kind: Literal["order.failed"] = "order.failed"
     reason: ShortText
+
+
+class OrderUncertain(OrderEvent):
+    """Whether the exchange has the order is not known: it may still appear.
+
+    Not final: the executor keeps looking the order up by client order id and reports it
+    (``order.submitted``, ``order.filled``) if it appears, or ``order.failed`` once it is
+    known that it can no longer arrive.
+    """
+
+    kind: Literal["order.uncertain"] = "order.uncertain"
+    reason: ShortText
+
+
+class PositionDrift(OrderEvent):
+    """The strategy's position in a symbol is not what it should be, found around one order.
+
+    ``source`` says against what: TradingView's own view of the strategy after the alert
+    (``{{strategy.position_size}}``), or the wallet, which held less of the coin than the
+    strategy had bought. ``expected`` is that view, ``actual`` Sparky's strategy position (both
+    signed, in the base currency). ``written_off`` is what left the strategy's position
+    because the wallet no longer held it (sold or moved outside Sparky); ``healed`` says the
+    order was sized to restore TradingView's position.
+    """
+
+    kind: Literal["position.drift"] = "position.drift"
+    source: DriftSource
+    expected: Amount
+    actual: Amount
+    written_off: NonNegativeAmount = Decimal(0)
+    healed: bool = False
+    message: ShortText
 
 
 class OrderCanceled(OrderEvent):
@@ -113,7 +147,9 @@ Event = Annotated[
     | OrderFilled
     | OrderRejected
     | OrderFailed
-    | OrderCanceled,
+    | OrderUncertain
+    | OrderCanceled
+    | PositionDrift,
     Field(discriminator="kind"),
 ]
 
@@ -124,7 +160,9 @@ EVENT_TYPES: Final = (
     OrderFilled,
     OrderRejected,
     OrderFailed,
+    OrderUncertain,
     OrderCanceled,
+    PositionDrift,
 )
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -26,6 +26,8 @@ from services.executor.adapters.venues import PAPER_OPTIONS, Venue
 from services.executor.credentials import Credentials
 from services.executor.metrics import CLIENTS
 
+CALL_SLACK_S = 5.0
+
 
 @dataclass(frozen=True, slots=True)
 class ClientSettings:
@@ -37,6 +39,13 @@ class ClientSettings:
     price_ttl_s: float = 1.0
     settle_s: float | None = None
     """Overrides every venue's settle time (tests)."""
+
+    @property
+    def call_bound_s(self) -> float:
+        """How long an order creation may take, ccxt's throttling included: its timeout and
+        a little more (beyond it the call is abandoned and the order looked up).
+        """
+        return self.timeout_ms / 1000 + CALL_SLACK_S
 
 
 def client_config(
@@ -204,7 +213,12 @@ class ClientPool:
         if slot is not None:
             self._spawn_retire(self._slots.pop(key))
         client = new_client(venue, mode, self.settings, credentials, self.http)
-        session = ExchangeSession(client, venue, settle_s=self.settings.settle_s)
+        session = ExchangeSession(
+            client,
+            venue,
+            settle_s=self.settings.settle_s,
+            call_bound_s=self.settings.call_bound_s,
+        )
         slot = _Slot(session, identity)
         self._slots[key] = slot
         while len(self._slots) > self._max:

@@ -8,8 +8,10 @@ they come back to `Decimal` through their shortest repr, which restores the exch
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,21 +25,34 @@ from services.executor.adapters.parse import ExchangeOrder, parse_order, parse_t
 from services.executor.adapters.translate import translate
 from services.executor.adapters.venues import Venue
 from services.executor.domain import MarketRules
-from services.executor.errors import OrderNotFoundError, OrderRejectedError
+from services.executor.errors import (
+    OrderNotFoundError,
+    OrderRejectedError,
+    SubmissionUnconfirmedError,
+)
 from services.executor.metrics import EXCHANGE_CALL_SECONDS
 
 T = TypeVar("T")
 _tracer = trace.get_tracer("sparky.executor.exchange")
+DEFAULT_CALL_BOUND_S = 15.0
+
+
+def _amounts(raw: Any) -> dict[str, Decimal]:
+    return {k: d for k, v in (raw or {}).items() if (d := to_decimal(v)) is not None}
 
 
 @dataclass(frozen=True, slots=True)
 class Balance:
-    """Totals (free + locked) by currency."""
+    """By currency: everything held (free + locked in orders), and what is free."""
 
     total: dict[str, Decimal]
+    free: dict[str, Decimal]
 
     def of(self, currency: str) -> Decimal:
         return self.total.get(currency, Decimal(0))
+
+    def free_of(self, currency: str) -> Decimal:
+        return self.free.get(currency, Decimal(0))
 
 
 class CcxtRounding:
@@ -61,16 +76,25 @@ class ExchangeSession:
     """Translated, timed calls on one account's ccxt client."""
 
     def __init__(
-        self, client: ccxt.Exchange, venue: Venue, *, settle_s: float | None = None
+        self,
+        client: ccxt.Exchange,
+        venue: Venue,
+        *,
+        settle_s: float | None = None,
+        call_bound_s: float = DEFAULT_CALL_BOUND_S,
     ) -> None:
         self.client = client
         self.venue = venue
-        self.settle_s = venue.settle_s if settle_s is None else settle_s
+        self.call_bound_s = call_bound_s
+        self.settle_s = venue.settle_after(call_bound_s) if settle_s is None else settle_s
         self.prices: Callable[[str], Awaitable[Decimal | None]] | None = None
         """Where last prices come from (a shared cache); the account's own client if None."""
 
     def settled(self, sent_at: datetime | None, now: datetime) -> bool:
-        """Whether a creation sent at ``sent_at`` can no longer reach the exchange."""
+        """Whether a creation recorded as sent at ``sent_at`` can no longer reach the exchange:
+        it was signed within ``call_bound_s`` of that moment, and the venue refuses a request
+        past its receive window (plus a margin for clock skew).
+        """
         return sent_at is None or (now - sent_at).total_seconds() >= self.settle_s
 
     def market(self, symbol: str) -> MarketRules:
@@ -87,15 +111,24 @@ class ExchangeSession:
             quote=str(market["quote"]),
             min_amount=to_decimal((limits.get("amount") or {}).get("min")),
             min_cost=to_decimal((limits.get("cost") or {}).get("min")),
+            amount_step=self._amount_step(market),
         )
+
+    def _amount_step(self, market: dict[str, Any]) -> Decimal | None:
+        """Return the lot size (ccxt gives it as a step, or as decimal places)."""
+        precision = to_decimal((market.get("precision") or {}).get("amount"))
+        if precision is None:
+            return None
+        if self.client.precisionMode == ccxt.TICK_SIZE:
+            return precision
+        return Decimal(1).scaleb(-int(precision))
 
     def rounding(self, symbol: str) -> CcxtRounding:
         return CcxtRounding(self.client, symbol)
 
     async def balance(self) -> Balance:
         raw = await self._call("fetch_balance", self.client.fetch_balance)
-        totals = raw.get("total") or {}
-        return Balance({k: d for k, v in totals.items() if (d := to_decimal(v)) is not None})
+        return Balance(_amounts(raw.get("total")), _amounts(raw.get("free")))
 
     async def last_price(self, symbol: str) -> Decimal | None:
         """Return the symbol's last price (a public figure: from the shared cache if any)."""
@@ -117,19 +150,49 @@ class ExchangeSession:
         price: Decimal | None,
         client_order_id: str,
     ) -> ExchangeOrder:
-        """Create the order; a network trouble raises `SubmissionUnconfirmedError`."""
-        raw = await self._call(
-            "create_order",
-            self.client.create_order,
-            symbol,
-            order_type.value,
-            side.value,
-            float(amount),  # ccxt re-renders it with amount_to_precision
-            float(price) if price is not None else None,
-            self.venue.create(client_order_id),
-            creating=True,
-        )
+        """Create the order; a network trouble raises `SubmissionUnconfirmedError`.
+
+        Amounts go to ccxt as exact strings. The whole call, ccxt's own throttling included,
+        is bounded by ``call_bound_s``, so the request is signed at most that long after the
+        caller recorded it as sent: `settled` counts from there.
+        """
+        with self._expiring():
+            try:
+                async with asyncio.timeout(self.call_bound_s):
+                    raw = await self._call(
+                        "create_order",
+                        self.client.create_order,
+                        symbol,
+                        order_type.value,
+                        side.value,
+                        str(amount),
+                        str(price) if price is not None else None,
+                        self.venue.create(client_order_id),
+                        creating=True,
+                    )
+            except TimeoutError as exc:
+                raise SubmissionUnconfirmedError(
+                    f"the exchange did not answer within {self.call_bound_s:.0f} s"
+                ) from exc
         return parse_order(raw)
+
+    @contextlib.contextmanager
+    def _expiring(self) -> Iterator[None]:
+        """Give the venue a deadline after which it must refuse the request (OKX ``expTime``),
+        where it has one; Binance has its receive window on every signed request.
+        """
+        header = self.venue.expiry_header
+        if header is None:
+            yield
+            return
+        deadline = int((time.time() + self.venue.receive_window_s) * 1000)
+        self.client.headers = {**(self.client.headers or {}), header: str(deadline)}
+        try:
+            yield
+        finally:
+            self.client.headers = {
+                k: v for k, v in (self.client.headers or {}).items() if k != header
+            }
 
     async def find(self, symbol: str, client_order_id: str) -> ExchangeOrder | None:
         """Look an order up by our client order id; None when the exchange has none."""

@@ -31,12 +31,22 @@ class Venue:
     has_testnet: bool = True
     paper: bool = False
     """Whether the paper exchange speaks this venue's API."""
-    settle_s: float = 30.0
-    """After this long, an order creation the exchange did not show cannot arrive any more
-    (its signed timestamp is past the exchange's receive window): only then is a look-up that
-    finds nothing proof that the order was not placed."""
+    receive_window_s: float = 10.0
+    """How long after signing the venue still accepts a request (Binance's ``recvWindow``,
+    which ccxt sets to 10 s; OKX's ``expTime``, which Sparky sets to this)."""
+    expiry_header: str | None = None
+    """The header giving the venue the request's deadline, where that is how it is told."""
+    clock_margin_s: float = 5.0
+    """Allowance for the difference between our clock and the venue's."""
     options: dict[str, Any] = field(default_factory=dict)
     """ccxt options for every client of this venue."""
+
+    def settle_after(self, call_bound_s: float) -> float:
+        """Return how long after a creation was recorded as sent it can no longer arrive: it
+        was signed within ``call_bound_s``, and is refused past the receive window. Only then
+        is a look-up that finds nothing proof that the order was not placed.
+        """
+        return call_bound_s + self.receive_window_s + self.clock_margin_s
 
     def lookup(self, client_order_id: str) -> dict[str, str]:
         """Return the ``fetch_order`` params that find ``client_order_id``."""
@@ -64,7 +74,7 @@ VENUES: Final[dict[str, Venue]] = {
         # guesses a temporary ban); Binance documents it as keys, IP or permissions refused.
         refused_keys_markers=('"code":-2015', "Invalid API-key, IP, or permissions"),
         paper=True,
-        settle_s=15.0,  # ccxt signs with recvWindow 10 s; Binance refuses older requests
+        receive_window_s=10.0,  # ccxt signs with recvWindow 10 s; Binance refuses older ones
         options={"defaultType": "spot"},
     ),
     "okx": Venue(
@@ -72,6 +82,7 @@ VENUES: Final[dict[str, Venue]] = {
         lookup_param="clOrdId",
         duplicate_markers=('"sCode":"51016"', "Duplicated client order ID"),
         needs_passphrase=True,
+        expiry_header="expTime",  # without it OKX would accept a delayed request any time
     ),
 }
 

@@ -8,6 +8,7 @@ order path) and what those roles can see and do.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import asyncpg
 import httpx
@@ -144,7 +145,7 @@ async def test_the_tables_force_rls_and_the_roles_cannot_bypass_it(
     engine: AsyncEngine, pg_schema: PgSchema
 ) -> None:
     forced, roles = await forced_rls(pg_schema.url, pg_schema.name, [API, WRITER])
-    assert forced == {"accounts", "orders"}
+    assert forced == {"accounts", "orders", "positions"}
     assert sorted(roles) == [
         (API, False, False, False),
         (WRITER, False, False, False),
@@ -166,6 +167,40 @@ async def test_a_database_of_the_previous_version_keeps_its_rows_and_gains_rls(
             ]
     finally:
         await engine.dispose()
+
+
+_FILLED = (
+    "INSERT INTO {schema}.orders (client_order_id, tenant_id, partition, intent_id, "
+    "place_order_id, account_label, exchange_id, mode, symbol, side, order_type, state, filled, "
+    "received_at, created_at, updated_at) VALUES ($1, 'tenant-a', 0, 'i', 'p', 'main', "
+    "'binance', 'paper', $2, $3, 'market', $4, $5, now(), now(), now())"
+)
+
+
+async def test_an_upgrade_fills_in_strategy_positions_and_renames_unknown_orders(
+    pg_schema: PgSchema,
+) -> None:
+    await upgrade(MIGRATIONS, pg_schema.url, pg_schema.name, revision="0002")
+    conn = await asyncpg.connect(pg_schema.url)
+    try:
+        rows = [
+            ("o1", "BTC/USDT", "buy", "filled", "0.3"),
+            ("o2", "BTC/USDT", "sell", "filled", "0.1"),
+            ("o3", "ETH/USDT", "buy", "filled", "1"),
+            ("o4", "ETH/USDT", "sell", "filled", "2"),  # the old close sold the whole wallet
+            ("o5", "XRP/USDT", "buy", "unknown", "0"),
+        ]
+        for row in rows:
+            await conn.execute(_FILLED.format(schema=pg_schema.name), *row[:4], Decimal(row[4]))
+        await upgrade(MIGRATIONS, pg_schema.url, pg_schema.name)
+        held = await conn.fetch(
+            f"SELECT symbol, quantity FROM {pg_schema.name}.positions ORDER BY symbol"
+        )
+        states = await conn.fetch(f"SELECT state FROM {pg_schema.name}.orders WHERE filled = 0")
+    finally:
+        await conn.close()
+    assert [(r["symbol"], r["quantity"]) for r in held] == [("BTC/USDT", Decimal("0.2"))]
+    assert [r["state"] for r in states] == ["uncertain"]
 
 
 async def test_the_api_lists_only_the_callers_accounts(

@@ -35,11 +35,13 @@ async def test_positions_show_net_quantity_entry_pnl_and_fees_per_currency(
     assert response.status_code == 200
     positions = {(p["account"], p["symbol"]): p for p in response.json()["positions"]}
     btc = positions[("main", "BTC/USDT")]
-    # bought 0.5 @ 100 + 1.5 @ 101 (entry 100.75), sold 2 @ 110 (+18.5), then short 0.25 @ 111
+    # Bought 0.5 @ 100 and 1.5 @ 101 less a fee of 0.0015 BTC: 1.9985 BTC held for 201.5
+    # USDT. Sold 2 @ 110: the 1.9985 held realize 219.835 - 201.5 = 18.335, and the rest opens
+    # a short of 0.0015 at 110; then 0.25 more @ 111: short 0.2515 for 27.915 USDT.
     assert btc["side"] == "short"
-    assert btc["quantity"] == "-0.25"
-    assert btc["average_entry_price"] == "111"
-    assert btc["realized_pnl"] == "18.23"  # 18.5 - 0.05 - 0.22 (USDT fees)
+    assert btc["quantity"] == "-0.2515"
+    assert btc["average_entry_price"] == "110.9940357852882703777335984095427"
+    assert btc["realized_pnl"] == "18.065"  # 18.335 - 0.05 - 0.22 (USDT fees)
     assert btc["realized_pnl_currency"] == "USDT"
     assert btc["fees"] == [
         {"currency": "BNB", "amount": "0.01"},
@@ -141,7 +143,7 @@ async def test_daily_pnl_is_per_utc_day_account_and_currency(
     assert booked == {
         (day1, "USDT"): ("-0.05", "0.05", 2),
         (day1, "BTC"): ("0", "0.0015", 0),
-        (day2, "USDT"): ("18.28", "0.22", 2),  # 18.5 - 0.22
+        (day2, "USDT"): ("18.115", "0.22", 2),  # 18.335 - 0.22
         (day2, "BNB"): ("0", "0.01", 0),
     }
     only_day2 = await client.get(f"/api/v1/pnl?from={day2}&currency=usdt", headers=alice)

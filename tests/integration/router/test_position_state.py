@@ -26,9 +26,9 @@ async def test_each_fill_event_moves_the_position_once_and_exactly(
 ) -> None:
     router = state(redis_client, namespace)
 
-    assert await router.apply_fill("t1", "e1", WHERE, Decimal("0.1"))
-    assert await router.apply_fill("t1", "e2", WHERE, Decimal("0.2"))
-    assert not await router.apply_fill("t1", "e1", WHERE, Decimal("0.1"))  # redelivered
+    assert await router.apply_changes("t1", WHERE, [("t:1", Decimal("0.1"))])
+    assert await router.apply_changes("t1", WHERE, [("t:2", Decimal("0.2"))])
+    assert not await router.apply_changes("t1", WHERE, [("t:1", Decimal("0.1"))])  # again
 
     assert await held(router) == {WHERE: Decimal("0.3")}  # not 0.30000000000000004
 
@@ -37,8 +37,8 @@ async def test_a_position_back_at_zero_is_removed(
     redis_client: aioredis.Redis, namespace: str
 ) -> None:
     router = state(redis_client, namespace)
-    await router.apply_fill("t1", "buy", WHERE, Decimal("0.00012345"))
-    await router.apply_fill("t1", "sell", WHERE, Decimal("-0.00012345"))
+    await router.apply_changes("t1", WHERE, [("t:buy", Decimal("0.00012345"))])
+    await router.apply_changes("t1", WHERE, [("t:sell", Decimal("-0.00012345"))])
 
     assert await held(router) == {}
     assert await redis_client.hlen(router.key("t1", "pos")) == 0
@@ -55,7 +55,7 @@ async def test_concurrent_fills_of_one_position_all_count(
 
     async def apply(event_id: str, delta: Decimal) -> bool:
         async with slots:
-            return await router.apply_fill("t1", event_id, WHERE, delta)
+            return await router.apply_changes("t1", WHERE, [(event_id, delta)]) > 0
 
     results = await asyncio.gather(*(apply(*e) for e in events + events[:30]))  # 30 again
 

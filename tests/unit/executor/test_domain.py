@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import ROUND_DOWN, Decimal
 
 import pytest
@@ -39,8 +40,24 @@ def request(rule: SizingRule, value: str, side: Side = Side.BUY, **kw: object) -
     return SizingRequest(rule=rule, value=Decimal(value), side=side, **fields)  # type: ignore[arg-type]
 
 
-def live(price: str = "60000", base: str = "0", quote: str = "0") -> LiveData:
-    return LiveData(price=Decimal(price), base_total=Decimal(base), quote_total=Decimal(quote))
+def live(
+    price: str = "60000",
+    base: str = "0",
+    quote: str = "0",
+    *,
+    strategy: str | None = None,
+    free: str | None = None,
+) -> LiveData:
+    """The wallet holds ``base`` coins (``free`` of them not locked: all by default), of which
+    the strategy bought ``strategy`` (all of them by default).
+    """
+    return LiveData(
+        price=Decimal(price),
+        base_free=Decimal(base if free is None else free),
+        base_total=Decimal(base),
+        quote_total=Decimal(quote),
+        position=Decimal(base if strategy is None else strategy),
+    )
 
 
 def size(req: SizingRequest, data: LiveData) -> tuple[Side, Decimal]:
@@ -62,13 +79,14 @@ def test_a_percent_of_equity_values_both_currencies_of_the_symbol() -> None:
     assert size(request(SizingRule.PERCENT_EQUITY, "10"), data) == (Side.BUY, Decimal("0.01"))
 
 
-def test_a_percent_of_position_sizes_from_the_base_currency_held() -> None:
+def test_a_percent_of_position_sizes_from_the_strategys_coins_not_the_wallet() -> None:
     req = request(SizingRule.PERCENT_POSITION, "50", Side.SELL)
     assert size(req, live(base="0.3")) == (Side.SELL, Decimal("0.15"))
+    assert size(req, live(base="2.3", strategy="0.3")) == (Side.SELL, Decimal("0.15"))
 
 
 def test_a_percent_of_no_position_is_rejected_in_words() -> None:
-    with pytest.raises(SizingRejectedError, match="You hold no BTC") as refused:
+    with pytest.raises(SizingRejectedError, match="This strategy holds no BTC") as refused:
         size(request(SizingRule.PERCENT_POSITION, "50", Side.SELL), live())
     assert refused.value.code == "nothing_to_close"
 
@@ -101,7 +119,7 @@ def test_a_reduce_only_sell_is_capped_at_the_position_held() -> None:
 
 @pytest.mark.parametrize(("side", "held"), [(Side.SELL, "0"), (Side.BUY, "0.5")])
 def test_reduce_only_with_nothing_to_close_is_rejected_not_an_error(side: Side, held: str) -> None:
-    with pytest.raises(SizingRejectedError, match="Nothing to close") as refused:
+    with pytest.raises(SizingRejectedError, match="holds no BTC on this account") as refused:
         size(request(SizingRule.BASE, "0.1", side, reduce_only=True), live(base=held))
     assert refused.value.code == "nothing_to_close"
 
@@ -136,6 +154,7 @@ def test_a_quote_order_without_a_price_is_rejected() -> None:
 
 def test_what_each_rule_needs_from_the_exchange() -> None:
     assert not needs_balance(request(SizingRule.BASE, "1"))
+    assert needs_balance(request(SizingRule.BASE, "1", Side.SELL))  # never more than held
     assert needs_balance(request(SizingRule.BASE, "1", reduce_only=True))
     assert needs_balance(request(SizingRule.TARGET_POSITION, "1"))
     assert needs_ticker(request(SizingRule.BASE, "1"))
@@ -173,3 +192,111 @@ def test_an_order_above_the_tenants_size_cap_is_refused_not_shrunk() -> None:
     with pytest.raises(SizingRejectedError) as refused:
         size(capped, live())
     assert "0.1 BTC is above your maximum order size of 0.05 BTC" in refused.value.reason
+
+
+# The trader holds 2 BTC of their own; the strategy bought 0.1 of the 2.1 in the wallet.
+OWN_AND_STRATEGY = {"base": "2.1", "strategy": "0.1"}
+
+
+def test_a_close_sells_only_what_the_strategy_bought_never_the_traders_own_coins() -> None:
+    everything = request(SizingRule.PERCENT_POSITION, "100", Side.SELL)
+    assert size(everything, live(**OWN_AND_STRATEGY)) == (Side.SELL, Decimal("0.1"))
+
+
+def test_a_target_position_counts_the_strategys_coins_not_the_wallets() -> None:
+    req = request(SizingRule.TARGET_POSITION, "0.04")
+    assert size(req, live(**OWN_AND_STRATEGY)) == (Side.SELL, Decimal("0.06"))
+    assert size(request(SizingRule.TARGET_POSITION, "0"), live(**OWN_AND_STRATEGY)) == (
+        Side.SELL,
+        Decimal("0.1"),
+    )
+
+
+def test_a_sell_of_more_than_the_strategy_holds_sells_what_it_holds_and_says_so() -> None:
+    sized = size_order(
+        request(SizingRule.BASE, "0.5", Side.SELL), live(**OWN_AND_STRATEGY), BTC, Steps()
+    )
+    assert (sized.side, sized.amount) == (Side.SELL, Decimal("0.1"))
+    assert "not the 0.5 asked" in " ".join(sized.notes)
+
+
+def test_nothing_is_sold_for_a_strategy_that_bought_nothing_whatever_the_wallet_holds() -> None:
+    with pytest.raises(SizingRejectedError, match="never BTC held otherwise") as refused:
+        size(request(SizingRule.PERCENT_POSITION, "100", Side.SELL), live(base="2", strategy="0"))
+    assert refused.value.code == "nothing_to_close"
+
+
+def test_coins_gone_from_the_wallet_are_written_off_and_the_rest_is_sold() -> None:
+    # The strategy bought 0.1; someone sold 0.06 by hand: 0.04 is left.
+    sized = size_order(
+        request(SizingRule.PERCENT_POSITION, "100", Side.SELL),
+        live(base="0.04", strategy="0.1"),
+        BTC,
+        Steps(),
+    )
+    assert (sized.side, sized.amount) == (Side.SELL, Decimal("0.04"))
+    assert (sized.position_before, sized.written_off) == (Decimal("0.1"), Decimal("0.06"))
+    assert "written off" in " ".join(sized.notes)
+
+
+def test_locked_coins_are_not_sold_and_the_free_part_is() -> None:
+    # All 0.1 are the strategy's, 0.06 of them locked in a resting order.
+    sized = size_order(
+        request(SizingRule.PERCENT_POSITION, "100", Side.SELL),
+        live(base="0.1", free="0.04"),
+        BTC,
+        Steps(),
+    )
+    assert (sized.amount, sized.written_off) == (Decimal("0.04"), Decimal(0))
+    assert "locked in open orders" in " ".join(sized.notes)
+    with pytest.raises(SizingRejectedError, match="locked in open orders") as refused:
+        size(request(SizingRule.PERCENT_POSITION, "100", Side.SELL), live(base="0.1", free="0"))
+    assert refused.value.code == "balance_locked"
+
+
+def test_healing_sizes_the_order_to_reach_tradingviews_position() -> None:
+    # A buy of 0.1 whose alert says the strategy holds 0.2 after it: one buy was missed.
+    missed = request(SizingRule.BASE, "0.1", expected_position=Decimal("0.2"), heal=True)
+    sized = size_order(missed, live(strategy="0"), BTC, Steps())
+    assert (sized.side, sized.amount, sized.healed) == (Side.BUY, Decimal("0.2"), True)
+    reported = request(SizingRule.BASE, "0.1", expected_position=Decimal("0.2"))
+    assert size(reported, live(strategy="0")) == (Side.BUY, Decimal("0.1"))
+
+
+def test_healing_leaves_an_order_alone_when_it_reaches_tradingviews_position() -> None:
+    req = request(SizingRule.BASE, "0.1", expected_position=Decimal("0.2"), heal=True)
+    sized = size_order(req, live(base="0.1"), BTC, Steps())
+    assert (sized.amount, sized.healed) == (Decimal("0.1"), False)
+    within_a_lot = dataclasses.replace(BTC, amount_step=Decimal("0.00001"))
+    near = request(SizingRule.BASE, "0.1", expected_position=Decimal("0.200001"), heal=True)
+    assert not size_order(near, live(base="0.1"), within_a_lot, Steps()).healed
+
+
+def test_healing_can_sell_when_the_strategy_holds_more_than_tradingview_says() -> None:
+    req = request(SizingRule.BASE, "0.1", expected_position=Decimal("0.1"), heal=True)
+    sized = size_order(req, live(base="2.3", strategy="0.3"), BTC, Steps())
+    assert (sized.side, sized.amount) == (Side.SELL, Decimal("0.2"))
+
+
+@given(
+    wallet=st.decimals(min_value=0, max_value=100, places=5),
+    strategy=st.decimals(min_value=0, max_value=100, places=5),
+    locked=st.decimals(min_value=0, max_value=100, places=5),
+    rule=st.sampled_from(
+        [SizingRule.BASE, SizingRule.PERCENT_POSITION, SizingRule.TARGET_POSITION]
+    ),
+    value=st.decimals(min_value="0.001", max_value=100, places=3),
+)
+def test_no_sell_ever_exceeds_the_strategys_coins_present_and_free(
+    wallet: Decimal, strategy: Decimal, locked: Decimal, rule: SizingRule, value: Decimal
+) -> None:
+    free = max(wallet - locked, Decimal(0))
+    value = min(value, Decimal(100)) if rule is SizingRule.PERCENT_POSITION else value
+    data = live(price="100", base=str(wallet), strategy=str(strategy), free=str(free))
+    try:
+        sized = size_order(request(rule, str(value), Side.SELL), data, BTC, Steps())
+    except SizingRejectedError:
+        return
+    if sized.side is Side.SELL:
+        assert 0 < sized.amount <= min(strategy, free, wallet)
+        assert sized.written_off == max(Decimal(0), strategy - wallet)

@@ -6,11 +6,11 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from libs.common.fsm import OrderState
 from libs.common.ids import ULID_PATTERN
 from libs.common.messages import AccountMode, Fill, OrderType, Side
 from services.executor.adapters.parse import parse_order, parse_trade, to_decimal
 from services.executor.events import fills_key, stable_id
-from services.executor.lifecycle import OrderState
 from services.executor.models import OrderRecord
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

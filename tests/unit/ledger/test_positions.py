@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 
 from libs.common.messages import Side
 from services.ledger.domain import (
+    ENTRY,
     FillOutcome,
     Market,
     Position,
     Trade,
     apply_fill,
     market_of,
+    write_off,
 )
 
 D = Decimal
@@ -115,14 +117,41 @@ def test_fee_in_quote_currency_is_subtracted_from_realized_pnl() -> None:
     assert position.fees == {"USDT": D("0.21")}
 
 
-def test_fee_in_base_currency_is_kept_in_base_and_not_converted() -> None:
+def test_fee_in_base_currency_leaves_the_position_with_the_coins_and_is_not_converted() -> None:
     outcome = apply_fill(
         Position(), trade(Side.BUY, "1", "100", fee="0.001", currency="BTC"), BTC_USDT
     )
     assert outcome.position.fees == {"BTC": D("0.001")}
     assert outcome.position.realized_pnl == 0
-    assert outcome.position.quantity == D(1)  # the traded amount; the fee stays a fee
+    # What the wallet holds, and so what a close sells: 100 USDT paid for 0.999 BTC.
+    assert outcome.position.quantity == D("0.999")
+    assert outcome.position.average_price == ENTRY.divide(D(100), D("0.999"))
     assert outcome.quote_fee == 0
+
+
+def test_a_base_fee_bought_position_sold_whole_ends_flat_with_the_fee_in_its_pnl() -> None:
+    # Bought 0.001 BTC at 60,000 paying 0.000001 BTC; the close sells the 0.000999 held.
+    position = run(
+        [
+            trade(Side.BUY, "0.001", "60000", fee="0.000001", currency="BTC"),
+            trade(Side.SELL, "0.000999", "61000", fee="0.060939", currency="USDT"),
+        ]
+    )
+    assert position.quantity == 0
+    # 0.000999 * 61,000 - 60 USDT paid - 0.060939 USDT fee, exactly (the entry price repeats)
+    assert position.realized_pnl == D("0.878061")
+
+
+def test_a_write_off_takes_coins_off_at_the_entry_price_and_realizes_nothing() -> None:
+    held = run([trade(Side.BUY, "0.1", "60000")])
+    less = write_off(held, D("0.06"), T0)
+    assert (less.quantity, less.average_price, less.realized_pnl) == (
+        D("0.04"),
+        D(60000),
+        held.realized_pnl,
+    )
+    flat = write_off(held, D("0.1"), T0)
+    assert (flat.quantity, flat.average_price, flat.opened_at) == (D(0), D(0), None)
 
 
 def test_fee_in_a_third_currency_is_kept_apart() -> None:
@@ -197,12 +226,12 @@ def test_a_round_trip_to_flat_realizes_sales_minus_purchases(
     fills: list[tuple[Side, Decimal, Decimal]],
 ) -> None:
     trades = [Trade(side, price, amount, D(0), None, T0) for side, amount, price in fills]
-    net = sum((t.signed_amount for t in trades), D(0))
+    net = sum((t.signed_change(BTC_USDT) for t in trades), D(0))
     if net:  # close whatever is left at the last price
         last = trades[-1].price
         trades.append(Trade(Side.SELL if net > 0 else Side.BUY, last, abs(net), D(0), None, T0))
     position = run(trades)
     cash = sum((t.price * t.amount * (-1 if t.side is Side.BUY else 1) for t in trades), D(0))
     assert position.quantity == 0
-    # Equal but for the rounding of average entries at 34 significant digits.
-    assert abs(position.realized_pnl - cash) < D("1e-20")
+    # Exactly: the cost is kept exact, whatever the average entry prices round to.
+    assert position.realized_pnl == cash

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from libs.common.fsm import OrderState
 from libs.common.messages import Event, RejectReason, Side
-from services.ledger.lifecycle import OrderStatus
 from services.ledger.projection import Changes, State, fold, trade_rows
 from services.ledger.rows import Sequenced
 from tests.helpers.ledger import Order, fill
@@ -32,7 +32,7 @@ def test_partial_fills_then_the_last_one_fill_the_order() -> None:
         ]
     )
     row = changes.orders[("tenant-a", order.client_order_id)]
-    assert row.status is OrderStatus.FILLED
+    assert row.status is OrderState.FILLED
     assert (row.filled_amount, row.filled_notional) == (D("1.0"), D(106))
     statuses = [line.status for line in changes.order_events]
     assert statuses == ["submitted", "partially_filled", "filled"]
@@ -55,9 +55,9 @@ def test_a_fill_after_a_cancel_is_kept_but_the_order_stays_canceled() -> None:
     order = Order("tenant-a")
     changes = fold_all([*order.opened(), order.canceled(), order.filled(fill("t1", "100", "1"))])
     row = changes.orders[("tenant-a", order.client_order_id)]
-    assert row.status is OrderStatus.CANCELED
+    assert row.status is OrderState.CANCELED
     assert row.filled_amount == 1
-    assert "cannot follow canceled" in str(changes.order_events[-1].detail["note"])
+    assert "cannot go from canceled to filled" in str(changes.order_events[-1].detail["note"])
     assert changes.positions[("tenant-a", "main", "BTC/USDT")].position.quantity == 1
 
 
@@ -80,7 +80,7 @@ def test_the_exchange_reason_of_a_rejected_order_is_kept() -> None:
         ("tenant-a", order.client_order_id)
     ]
     assert (row.status, row.reason, row.reason_code) == (
-        OrderStatus.REJECTED,
+        OrderState.REJECTED,
         "Insufficient balance.",
         "-2010",
     )

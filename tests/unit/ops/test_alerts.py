@@ -113,13 +113,13 @@ def test_every_sparky_alert_is_scoped_to_its_release_namespace(alert: str) -> No
 
 def test_label_values_the_alerts_select_are_values_the_services_export() -> None:
     from libs.common.consumer import Outcome  # noqa: PLC0415
-    from services.executor.lifecycle import OrderState  # noqa: PLC0415
+    from libs.common.fsm import OrderState  # noqa: PLC0415
     from services.ingress.metrics import OUTCOMES  # noqa: PLC0415
 
     exprs = " ".join(a["expr"] for a in _alerts())
     assert 'outcome="unavailable"' in exprs
     assert "unavailable" in OUTCOMES  # ingress's 503: the alert was not stored
-    assert 'outcome=~"failed|unknown"' in exprs
-    assert {"failed", "unknown"} <= {state.value for state in OrderState}
+    assert 'outcome=~"failed|uncertain"' in exprs
+    assert {"failed", "uncertain"} <= {state.value for state in OrderState}
     assert 'outcome=~"poison|max_deliveries"' in exprs
     assert {"poison", "max_deliveries"} <= {outcome.value for outcome in Outcome}

@@ -148,35 +148,79 @@ def test_direction_rules_do_not_apply_to_spot_sells() -> None:
 
 
 def test_a_position_size_becomes_one_target_position_order() -> None:
-    target = intent(instrument=PERP, position_size=Decimal("-0.3"))
+    target = intent(instrument=PERP, quantity=None, position_size=Decimal("-0.3"))
     (order,) = holding("0.2").placed(target).orders
     assert order.sizing == Sizing(rule=SizingRule.TARGET_POSITION, value=Decimal("-0.3"))
     assert (order.side, order.reduce_only) == (Side.SELL, False)
 
 
 def test_market_position_gives_the_sign_and_flat_means_zero() -> None:
-    short = intent(instrument=PERP, market_position=MarketPosition.SHORT, position_size=Decimal(2))
+    short = intent(
+        instrument=PERP,
+        market_position=MarketPosition.SHORT,
+        quantity=None,
+        position_size=Decimal(2),
+    )
     assert FUTURES.placed(short).orders[0].sizing.value == Decimal(-2)
-    flat = intent(instrument=PERP, market_position=MarketPosition.FLAT, position_size=Decimal(2))
+    flat = intent(
+        instrument=PERP,
+        market_position=MarketPosition.FLAT,
+        quantity=None,
+        position_size=Decimal(2),
+    )
     (order,) = holding("1").placed(flat).orders
     assert (order.sizing.value, order.reduce_only, order.side) == (Decimal(0), True, Side.SELL)
 
 
 def test_market_position_long_without_a_size_is_an_invalid_quantity() -> None:
-    rejection = FUTURES.rejected(intent(instrument=PERP, market_position=MarketPosition.LONG))
+    rejection = FUTURES.rejected(
+        intent(instrument=PERP, market_position=MarketPosition.LONG, quantity=None)
+    )
     assert rejection.reason is RejectReason.INVALID_QUANTITY
     assert "position_size" in rejection.message
 
 
 def test_a_smaller_target_on_the_same_side_only_reduces() -> None:
-    (order,) = holding("1").placed(intent(instrument=PERP, position_size=Decimal("0.4"))).orders
+    (order,) = (
+        holding("1")
+        .placed(intent(instrument=PERP, quantity=None, position_size=Decimal("0.4")))
+        .orders
+    )
     assert (order.side, order.reduce_only) == (Side.SELL, True)
 
 
 def test_a_short_target_means_flat_where_shorts_are_not_allowed() -> None:
-    short = intent(instrument=PERP, position_size=Decimal(-1))
+    short = intent(instrument=PERP, quantity=None, position_size=Decimal(-1))
     for world in (with_settings(FUTURES, directions="long_only"), SPOT):
-        alert_intent = short if world is not SPOT else intent(position_size=Decimal(-1))
+        alert_intent = (
+            short if world is not SPOT else intent(quantity=None, position_size=Decimal(-1))
+        )
         assert world.placed(alert_intent).orders[0].sizing.value == Decimal(0)
-    long_ = intent(instrument=PERP, position_size=Decimal(1))
+    long_ = intent(instrument=PERP, quantity=None, position_size=Decimal(1))
     assert with_settings(FUTURES, directions="short_only").placed(long_).orders[0].sizing.value == 0
+
+
+def test_a_position_size_next_to_a_quantity_is_tradingviews_view_not_a_target() -> None:
+    # TradingView's default strategy message: "order sell @ 0.01 filled … position is -0.3".
+    said = intent(instrument=PERP, action=Action.SELL, position_size=Decimal("-0.3"))
+    (order,) = FUTURES.placed(said).orders
+    assert order.sizing == Sizing(rule=SizingRule.BASE, value=Decimal("0.01"))
+    assert (order.expected_position, order.heal_drift) == (Decimal("-0.3"), False)
+
+
+def test_healing_on_asks_the_executor_to_size_to_tradingviews_position() -> None:
+    said = intent(action=Action.BUY, position_size=Decimal("0.3"))
+    (order,) = with_settings(SPOT, position_drift="heal").placed(said).orders
+    assert (order.expected_position, order.heal_drift) == (Decimal("0.3"), True)
+    target = intent(quantity=None, position_size=Decimal("0.3"))  # a target needs no healing
+    (order,) = with_settings(SPOT, position_drift="heal").placed(target).orders
+    assert (order.expected_position, order.heal_drift) == (Decimal("0.3"), False)
+
+
+def test_a_short_tradingview_position_on_spot_is_expected_as_none() -> None:
+    said = intent(action=Action.SELL, position_size=Decimal("-0.3"))
+    assert SPOT.placed(said).orders[0].expected_position == 0
+
+
+def test_an_alert_without_a_position_carries_no_expectation() -> None:
+    assert SPOT.placed(intent()).orders[0].expected_position is None

@@ -95,7 +95,8 @@ def test_closing_orders_carry_no_size_cap() -> None:
 
 def test_a_target_position_above_the_base_cap_is_refused_but_a_close_is_not() -> None:
     world = tenant_wide(FUTURES, max_order_base="0.5")
-    rejection = world.rejected(intent(instrument=PERP, position_size=Decimal(-2)))
+    target = intent(instrument=PERP, quantity=None, position_size=Decimal(-2))
+    rejection = world.rejected(target)
     assert rejection.reason is RejectReason.MAX_ORDER_SIZE
     held = world.but(positions={("main", "BTC/USDT:USDT"): Decimal(2)})
     assert held.placed(intent(instrument=PERP, action=Action.CLOSE, quantity=None))
@@ -190,4 +191,5 @@ def test_a_market_order_carries_no_limit_price() -> None:
 def test_windows_are_checked_at_decision_time() -> None:
     windows = [{"days": ["wed"], "start": "11:00", "end": "13:00"}]
     late = tenant_wide(trading_windows=windows).but(now=NOON + timedelta(hours=2))
-    assert late.rejected(intent()).reason is RejectReason.OUTSIDE_TRADING_WINDOW
+    sent_late = intent(received_at=late.now)
+    assert late.rejected(sent_late).reason is RejectReason.OUTSIDE_TRADING_WINDOW

@@ -19,7 +19,7 @@ from libs.common.messages import (
     SizingRule,
 )
 from libs.common.records import MarketType
-from services.router.decisions import OrderSpec, Placement, QuotaState
+from services.router.decisions import OrderSpec, Placement, Positions, QuotaState
 from services.router.domain import TenantSettings, effective_settings
 from services.router.symbols import listed, names_of
 from services.router.trade_settings import Directions, EffectiveSettings, TradeSettingsLayer
@@ -113,6 +113,16 @@ def opens(order: OrderSpec, market: MarketType) -> bool:
     return not order.reduce_only if market is MarketType.FUTURES else order.side is Side.BUY
 
 
+def opens_from(order: OrderSpec, market: MarketType, positions: Positions) -> bool:
+    """Whether the order may add exposure to what the router knew was held."""
+    if order.sizing.rule is not SizingRule.TARGET_POSITION:
+        return opens(order, market)
+    held = positions.get(("main", order.symbol), Decimal(0))
+    held = max(held, Decimal(0)) if market is MarketType.SPOT else held
+    target = order.sizing.value
+    return not (target == 0 or (target * held > 0 and abs(target) <= abs(held)))
+
+
 def check_size(order: OrderSpec, eff: EffectiveSettings) -> None:
     rule, value = order.sizing.rule, abs(order.sizing.value)
     base = value if rule in (SizingRule.BASE, SizingRule.TARGET_POSITION) else None
@@ -141,7 +151,7 @@ def check_direction(order: OrderSpec, eff: EffectiveSettings, market: MarketType
 def test_no_generated_intent_yields_an_order_outside_the_tenants_limits(
     world: World, alert: dict[str, Any], price: dict[str, Any]
 ) -> None:
-    order_intent = intent(**alert, **price)
+    order_intent = intent(received_at=world.now, **alert, **price)
     decision = world.decide(order_intent)
     event("placed" if isinstance(decision, Placement) else decision.reason.value)
     if not isinstance(decision, Placement):
@@ -149,9 +159,15 @@ def test_no_generated_intent_yields_an_order_outside_the_tenants_limits(
     record = world.accounts["main"]
     eff = effective_settings(world.settings, "main", order_intent.alert.instrument.symbol.upper())
     assert eff.enabled
-    assert record.mode is not AccountMode.LIVE or world.tenant.limits.live_trading  # type: ignore[union-attr]
+    live_allowed = world.tenant.limits.live_trading  # type: ignore[union-attr]
     assert world.quota.orders_today + len(decision.orders) <= 20
     for order in decision.orders:
+        # A plan without live trading may still get out of a live position, never into one.
+        assert (
+            record.mode is not AccountMode.LIVE
+            or live_allowed
+            or not opens_from(order, record.market_type, world.positions)
+        )
         names = names_of(order_intent.alert.instrument, order.symbol)
         assert eff.allowed_symbols is None or listed(eff.allowed_symbols, names)
         assert not listed(eff.blocked_symbols, names)

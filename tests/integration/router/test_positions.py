@@ -1,0 +1,67 @@
+"""The router's known positions, fed over real NATS into real Redis: each trade once, net of the
+fee charged in the coin, less what the executor wrote off.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from nats.js import JetStreamContext
+
+from libs.common.ids import new_id
+from libs.common.messages import DriftSource, OrderFilled, PositionDrift, Side
+from libs.common.messages.base import Message
+from libs.common.topology import Topology
+from tests import factories
+from tests.helpers.e2e_alerts import eventually
+from tests.helpers.router import Bus
+from tests.integration.router.harness import Starter
+
+WHERE = ("main", "BTC/USDT")
+
+
+def _order(intent_id: str) -> dict[str, Any]:
+    return factories.envelope("tenant-a", intent_id) | {
+        "intent_id": intent_id,
+        "client_order_id": f"sp{intent_id}0",
+        "account_label": "main",
+        "exchange_id": "binance",
+        "symbol": "BTC/USDT",
+        "side": Side.BUY,
+    }
+
+
+async def test_each_trade_counts_once_net_of_its_coin_fee_and_write_offs_come_off(
+    start_router: Starter, bus: Bus, js: JetStreamContext, topology: Topology
+) -> None:
+    await bus.put_tenant(factories.tenant_record("tenant-a"))
+    router = await start_router()
+    intent_id = new_id()
+    first = factories.fill(trade_id="t-1", amount=Decimal("0.5"), fee=Decimal("0.0005"))
+    first = first.model_copy(update={"fee_currency": "BTC"})
+    second = factories.fill(trade_id="t-2", amount=Decimal("0.25"), fee=Decimal("0.1"))
+    events: list[Message] = [
+        OrderFilled(**_order(intent_id), exchange_order_id="1", fills=(first,), complete=False),
+        # After a crash an executor may report t-1 again, with t-2, in an event of its own.
+        OrderFilled(**_order(intent_id), exchange_order_id="1", fills=(first, second)),
+        PositionDrift(
+            **_order(intent_id),
+            source=DriftSource.WALLET,
+            expected=Decimal("0.7495"),
+            actual=Decimal("0.6495"),
+            written_off=Decimal("0.1"),
+            message="sold by hand",
+        ),
+    ]
+    for event in events:
+        subject = topology.event_subject("tenant-a", event.kind)  # type: ignore[attr-defined]
+        await js.publish(subject, event.to_json(), stream=topology.events_stream)
+
+    async def held() -> Decimal | None:
+        snapshot = await router.state.snapshot("tenant-a", "none", datetime.now(UTC))
+        return snapshot.positions.get(WHERE)
+
+    # 0.5 - 0.0005 (fee in BTC) + 0.25 (fee in BNB) - 0.1 written off
+    assert await eventually(held, lambda v: v == Decimal("0.6495"), 10) == Decimal("0.6495")
