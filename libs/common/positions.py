@@ -43,3 +43,9 @@ def fill_change(symbol: str, side: Side, fill: Fill) -> Decimal:
 def fills_change(symbol: str, side: Side, fills: Iterable[Fill]) -> Decimal:
     """Return what ``fills`` add to the position together."""
     return sum((fill_change(symbol, side, fill) for fill in fills), ZERO)
+
+
+def coin_fees(symbol: str, fills: Iterable[Fill]) -> Decimal:
+    """Return the fees of ``fills`` charged in the coin of ``symbol`` (its base currency)."""
+    base = base_of(symbol)
+    return sum((f.fee for f in fills if f.fee_currency and f.fee_currency.upper() == base), ZERO)

@@ -84,7 +84,8 @@ class LiveData:
     """What the account, the market and the strategy look like now.
 
     ``price`` is the last trade price; ``base_free`` / ``base_total`` the coin not locked in
-    orders / all of it; ``position`` the strategy position (Sparky's own fills).
+    orders / all of it; ``position`` the strategy position (Sparky's own fills), ``coin_fees``
+    the fees the exchange took in the coin since it was last flat.
     """
 
     price: Decimal | None = None
@@ -92,6 +93,7 @@ class LiveData:
     base_total: Decimal = ZERO
     quote_total: Decimal = ZERO
     position: Decimal = ZERO
+    coin_fees: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +219,8 @@ def _heal(request: SizingRequest, live: LiveData, market: MarketRules, draft: _D
         return False
     target = max(expected, ZERO)
     after = draft.held + (draft.raw if draft.side is Side.BUY else -draft.raw)
-    if abs(target - after) <= (market.amount_step or ZERO):
+    # TradingView does not count fees taken in the coin: differences up to those are no drift.
+    if abs(target - after) <= (market.amount_step or ZERO) + live.coin_fees:
         return False
     draft.side, draft.raw = _towards(target, draft.held, market)
     draft.notes.append(

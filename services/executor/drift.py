@@ -80,10 +80,14 @@ def before_order(record: OrderRecord) -> list[Drift]:
     return found
 
 
-def after_fill(record: OrderRecord, position: Decimal, step: Decimal | None) -> Drift | None:
-    """Return the drift left once the order has filled (``position`` is the strategy's now)."""
+def after_fill(record: OrderRecord, position: Decimal, tolerance: Decimal) -> Drift | None:
+    """Return the drift left once the order has filled (``position`` is the strategy's now).
+
+    ``tolerance``: the lot size, plus the fees taken in the coin since the position was last
+    flat (TradingView's position does not count those).
+    """
     expected = _expected(record)
-    if expected is None or abs(expected - position) <= (step or ZERO):
+    if expected is None or abs(expected - position) <= tolerance:
         return None
     coin = base_of(record.symbol)
     return Drift(

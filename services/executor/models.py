@@ -66,6 +66,16 @@ class TradingAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """A strategy position (Sparky's own fills, net of fees taken in the coin), and the fees
+    taken in the coin since it was last flat.
+    """
+
+    quantity: Decimal = Decimal(0)
+    coin_fees: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
 class OrderRecord:
     """One order submission; ``version`` guards against two writers."""
 

@@ -15,12 +15,12 @@ from decimal import Decimal
 
 from libs.common.fsm import OrderState, state_of_exchange_status
 from libs.common.messages import Fill
-from libs.common.positions import fills_change
+from libs.common.positions import coin_fees, fills_change
 from services.executor import drift
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.parse import ExchangeOrder
 from services.executor.events import Emitter
-from services.executor.models import OrderRecord
+from services.executor.models import Held, OrderRecord
 from services.executor.store import OrderStore
 
 _ENDED = frozenset({OrderState.FILLED, OrderState.CANCELED})
@@ -55,7 +55,7 @@ class Reconciler:
         if new:
             await self._emit.filled(record, order.order_id, new, complete=state in _ENDED)
         await self._announce_end(record, order, state)
-        moved = fills_change(record.symbol, record.side, new)
+        moved = Held(fills_change(record.symbol, record.side, new), coin_fees(record.symbol, new))
         updated = record.moved(
             state,
             now,
@@ -69,14 +69,16 @@ class Reconciler:
         return await self._orders.save(updated, moved)
 
     async def _check_drift(
-        self, record: OrderRecord, moved: Decimal, session: ExchangeSession
+        self, record: OrderRecord, moved: Held, session: ExchangeSession
     ) -> None:
         """Compare the strategy position the order leaves with TradingView's, if known."""
         if record.expected_position is None:
             return
         held = await self._orders.position(record.tenant_id, record.account_label, record.symbol)
-        step = session.market(record.symbol).amount_step
-        found = drift.after_fill(record, held + moved, step)
+        after = held.quantity + moved.quantity
+        fees = held.coin_fees + moved.coin_fees if after else Decimal(0)
+        step = session.market(record.symbol).amount_step or Decimal(0)
+        found = drift.after_fill(record, after, step + fees)
         if found is not None:
             await self._emit.drift(record, found)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from decimal import Decimal
 
 from libs.common.messages import PlaceOrder
 from services.executor.adapters.exchange import ExchangeSession
@@ -19,8 +18,9 @@ from services.executor.domain import (
     size_order,
 )
 from services.executor.errors import OrderRejectedError
+from services.executor.models import Held
 
-PositionReader = Callable[[str, str, str], Awaitable[Decimal]]
+PositionReader = Callable[[str, str, str], Awaitable[Held]]
 """(tenant, account label, symbol) → the strategy position."""
 
 
@@ -68,17 +68,18 @@ async def size(
     live = LiveData(price=price)
     if needs_balance(request):
         balance = await session.balance()
-        position = (
+        held = (
             await position_of(command.tenant_id, command.account_label, command.symbol)
             if needs_position(request)
-            else Decimal(0)
+            else Held()
         )
         live = LiveData(
             price=price,
             base_free=balance.free_of(market.base),
             base_total=balance.of(market.base),
             quote_total=balance.of(market.quote),
-            position=position,
+            position=held.quantity,
+            coin_fees=held.coin_fees,
         )
     try:
         return size_order(request, live, market, session.rounding(command.symbol))

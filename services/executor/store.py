@@ -25,7 +25,7 @@ from libs.common.fsm import OrderState
 from libs.common.messages import AccountMode, OrderType, Side
 from libs.common.records import AccountStatus, MarketType
 from services.executor.errors import ConflictError, StaleRecordError
-from services.executor.models import Account, OrderRecord
+from services.executor.models import Account, Held, OrderRecord
 
 metadata = sa.MetaData()
 _TZ = sa.DateTime(timezone=True)
@@ -72,10 +72,10 @@ positions = sa.Table(
     metadata,
     *(sa.Column(n, sa.Text, primary_key=True) for n in ("tenant_id", "account_label", "symbol")),
     sa.Column("quantity", sa.Numeric),
+    sa.Column("coin_fees", sa.Numeric),
     sa.Column("updated_at", _TZ),
 )
 
-ZERO = Decimal(0)
 
 _ENUMS: dict[str, Any] = {
     "mode": AccountMode,
@@ -232,7 +232,7 @@ _ORDER_UPDATE = (
 _COLUMNS = ", ".join(c.name for c in orders.c)
 _PARAMS = ", ".join(f":{c.name}" for c in orders.c)
 _ORDER_TYPES = [sa.bindparam(c.name, type_=c.type) for c in orders.c]
-_DELTA, _AT = "p_delta", "p_at"
+_DELTA, _FEES, _AT = "p_delta", "p_fees", "p_at"
 _SAME_POSITION = (
     "p.tenant_id = o.tenant_id AND p.account_label = o.account_label AND p.symbol = o.symbol"
 )
@@ -249,13 +249,20 @@ _SETS = ", ".join(f"{c.name} = :{c.name}" for c in orders.c)
 _UPDATE_MOVING = sa.text(
     f"WITH o AS (UPDATE orders SET {_SETS} WHERE client_order_id = :k_client_order_id "  # noqa: S608
     "AND version = :k_version RETURNING tenant_id, account_label, symbol) "
-    "INSERT INTO positions AS p (tenant_id, account_label, symbol, quantity, updated_at) "
-    f"SELECT tenant_id, account_label, symbol, :{_DELTA}, :{_AT} FROM o "
+    "INSERT INTO positions AS p (tenant_id, account_label, symbol, quantity, coin_fees, "
+    f"updated_at) SELECT tenant_id, account_label, symbol, :{_DELTA}, :{_FEES}, :{_AT} FROM o "
     "ON CONFLICT (tenant_id, account_label, symbol) DO UPDATE SET "
-    "quantity = p.quantity + EXCLUDED.quantity, updated_at = EXCLUDED.updated_at "
+    "quantity = p.quantity + EXCLUDED.quantity, "
+    "coin_fees = CASE WHEN p.quantity + EXCLUDED.quantity = 0 THEN 0 "
+    "ELSE p.coin_fees + EXCLUDED.coin_fees END, updated_at = EXCLUDED.updated_at "
     "RETURNING p.quantity"
-).bindparams(*_ORDER_TYPES, sa.bindparam(_DELTA, type_=sa.Numeric), sa.bindparam(_AT, type_=_TZ))
-_POSITION = sa.select(positions.c.quantity).where(
+).bindparams(
+    *_ORDER_TYPES,
+    sa.bindparam(_DELTA, type_=sa.Numeric),
+    sa.bindparam(_FEES, type_=sa.Numeric),
+    sa.bindparam(_AT, type_=_TZ),
+)
+_POSITION = sa.select(positions.c.quantity, positions.c.coin_fees).where(
     (positions.c.tenant_id == sa.bindparam("t"))
     & (positions.c.account_label == sa.bindparam("a"))
     & (positions.c.symbol == sa.bindparam("s"))
@@ -296,16 +303,16 @@ class OrderStore:
             row = (await conn.execute(self._by_id(client_order_id))).mappings().first()
         return OrderRecord(**_typed(row)) if row is not None else None
 
-    async def save(self, record: OrderRecord, moved: Decimal = ZERO) -> OrderRecord:
+    async def save(self, record: OrderRecord, moved: Held | None = None) -> OrderRecord:
         """Write ``record`` over the version it was read at, adding ``moved`` (what its new
-        fills add) to its strategy position; raise `StaleRecordError` if another writer got
-        there first.
+        fills add, and their fees in the coin) to its strategy position; raise
+        `StaleRecordError` if another writer got there first.
         """
         saved = dataclasses.replace(record, version=record.version + 1)
         params = _values(saved) | {_KEY: record.client_order_id, _SEEN: record.version}
         async with self._single.connect() as conn:
-            if moved:
-                params |= {_DELTA: moved, _AT: record.updated_at}
+            if moved is not None and (moved.quantity or moved.coin_fees):
+                params |= {_DELTA: moved.quantity, _FEES: moved.coin_fees, _AT: record.updated_at}
                 done = (await conn.execute(_UPDATE_MOVING, params)).first() is not None
             else:
                 done = bool((await conn.execute(_ORDER_UPDATE, params)).rowcount)
@@ -313,12 +320,12 @@ class OrderStore:
             raise StaleRecordError(f"order {record.client_order_id} changed meanwhile")
         return saved
 
-    async def position(self, tenant_id: str, account_label: str, symbol: str) -> Decimal:
+    async def position(self, tenant_id: str, account_label: str, symbol: str) -> Held:
         """Return the strategy position: what Sparky's fills hold in ``symbol`` (0 if none)."""
         params = {"t": tenant_id, "a": account_label, "s": symbol}
         async with self._single.connect() as conn:
-            found = (await conn.execute(_POSITION, params)).scalar_one_or_none()
-        return ZERO if found is None else Decimal(found)
+            found = (await conn.execute(_POSITION, params)).first()
+        return Held() if found is None else Held(Decimal(found[0]), Decimal(found[1]))
 
     async def to_track(self, partitions: Sequence[int], limit: int = 500) -> list[OrderRecord]:
         """Return open orders, and unresolved ones already reported failed, oldest first."""

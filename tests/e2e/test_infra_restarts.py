@@ -3,10 +3,12 @@
 The stack runs on a NATS server and a Postgres cluster of this test's own (the shared ones are
 never touched; Redis and the Vault API stay the shared ones). In the middle of a paced burst
 NATS is stopped for a few seconds and started again on the same port and store, then Postgres
-is crashed (immediate shutdown) and started again. While NATS is away, ingress must answer 503
+is crashed (immediate shutdown) and kept away five times longer than the router and the
+executor retry before giving up on a message. While NATS is away, ingress must answer 503
 (never another 5xx); the sender resends like TradingView. The services must reconnect by
-themselves, and in the end every accepted alert is exactly one order at the paper exchange and
-the ledger holds exactly the exchange's fills.
+themselves, the outage must delay orders and never turn them into failures, and in the end
+every accepted alert is exactly one order at the paper exchange and the ledger holds exactly
+the exchange's fills.
 """
 
 from __future__ import annotations
@@ -33,7 +35,12 @@ TRADERS = 10
 ALERTS_EACH = 100
 RATE_PER_S = 100.0
 NATS_DOWN_S = 5.0
-POSTGRES_DOWN_S = 5.0
+GIVE_UP_S = 3.0  # the router's and the executor's; waiting for a server does not count
+POSTGRES_DOWN_S = 5 * GIVE_UP_S
+GIVING_UP_FAST = {
+    "router": {"GIVE_UP_AFTER_S": str(GIVE_UP_S)},
+    "executor": {"RETRY_GIVE_UP_S": str(GIVE_UP_S)},
+}
 ANSWERS = {200, 202, 503}  # stored, stored before, not stored
 
 
@@ -88,7 +95,9 @@ async def test_alerts_are_refused_with_503_while_nats_is_down_and_none_accepted_
     ):
         urls = ServerUrls(nats=nats_server.url, redis=server_urls.redis, postgres=postgres.url)
         async with (
-            running_stack(urls, vault, namespace, tmp_path / "stack") as stack,
+            running_stack(
+                urls, vault, namespace, tmp_path / "stack", extra_env=GIVING_UP_FAST
+            ) as stack,
             httpx.AsyncClient(timeout=30) as client,
         ):
             traders = await provision_traders(client, stack.cfg, TRADERS)

@@ -169,6 +169,13 @@ class PaperExchangeProcess:
         view = await self._admin("GET", f"/admin/accounts/{account_id}")
         return {b["asset"]: (Decimal(b["free"]), Decimal(b["locked"])) for b in view["balances"]}
 
+    async def set_balances(
+        self, account_id: int, balances: Mapping[str, str | int | Decimal]
+    ) -> None:
+        """Set the free amounts of some assets of an account (as a trade by hand would)."""
+        body = {"balances": {a: str(v) for a, v in balances.items()}}
+        await self._admin("PUT", f"/admin/accounts/{account_id}/balances", body)
+
     async def disable_account(self, account_id: int) -> None:
         """Make an account's API key stop working."""
         await self._admin("DELETE", f"/admin/accounts/{account_id}")

@@ -330,3 +330,44 @@ async def pin_prices(
             headers={"Authorization": f"Bearer {cfg.paper_admin_token}"},
         )
     )
+
+
+async def wallet(
+    client: httpx.AsyncClient, cfg: StackConfig, trader: Trader, asset: str
+) -> Decimal:
+    """What the trader's paper account holds of ``asset``, free and locked."""
+    view = _ok(
+        await client.get(
+            f"{cfg.url('paper')}/admin/accounts/{trader.paper_account_id}",
+            headers={"Authorization": f"Bearer {cfg.paper_admin_token}"},
+        )
+    )
+    return sum(
+        (
+            Decimal(b["free"]) + Decimal(b["locked"])
+            for b in view["balances"]
+            if b["asset"] == asset
+        ),
+        Decimal(0),
+    )
+
+
+async def add_fault(client: httpx.AsyncClient, cfg: StackConfig, **spec: object) -> None:
+    """Inject a fault at the paper exchange (see services/paper/faults.py for the fields)."""
+    _ok(
+        await client.post(
+            f"{cfg.url('paper')}/admin/faults",
+            json=dict(spec),
+            headers={"Authorization": f"Bearer {cfg.paper_admin_token}"},
+        )
+    )
+
+
+async def clear_faults(client: httpx.AsyncClient, cfg: StackConfig) -> None:
+    """Remove every fault injected at the paper exchange."""
+    _ok(
+        await client.delete(
+            f"{cfg.url('paper')}/admin/faults",
+            headers={"Authorization": f"Bearer {cfg.paper_admin_token}"},
+        )
+    )

@@ -11,12 +11,20 @@ from typing import Any
 from nats.js import JetStreamContext
 
 from libs.common.ids import new_id
-from libs.common.messages import DriftSource, OrderFilled, PositionDrift, Side
+from libs.common.messages import (
+    AccountMode,
+    Action,
+    DriftSource,
+    OrderFilled,
+    PositionDrift,
+    RejectReason,
+    Side,
+)
 from libs.common.messages.base import Message
 from libs.common.topology import Topology
 from tests import factories
 from tests.helpers.e2e_alerts import eventually
-from tests.helpers.router import Bus
+from tests.helpers.router import Bus, account, intent
 from tests.integration.router.harness import Starter
 
 WHERE = ("main", "BTC/USDT")
@@ -65,3 +73,31 @@ async def test_each_trade_counts_once_net_of_its_coin_fee_and_write_offs_come_of
 
     # 0.5 - 0.0005 (fee in BTC) + 0.25 (fee in BNB) - 0.1 written off
     assert await eventually(held, lambda v: v == Decimal("0.6495"), 10) == Decimal("0.6495")
+
+
+async def test_a_tenant_downgraded_to_the_free_plan_closes_its_live_position(
+    start_router: Starter, bus: Bus, js: JetStreamContext, topology: Topology
+) -> None:
+    free = factories.plan_limits(live_trading=False, max_alerts_per_hour=None)
+    await bus.put_tenant(factories.tenant_record("tenant-a", plan="free", limits=free))
+    await bus.put_account(account("tenant-a", mode=AccountMode.LIVE))
+    await start_router()
+    bought = OrderFilled(
+        **_order(new_id()), exchange_order_id="1", fills=(factories.fill(amount=Decimal("0.1")),)
+    )
+    subject = topology.event_subject("tenant-a", bought.kind)
+    await js.publish(subject, bought.to_json(), stream=topology.events_stream)
+    opening, closing = intent("tenant-a"), intent("tenant-a", action=Action.CLOSE, quantity=None)
+    for sent in (opening, closing):
+        await bus.publish(sent)
+    (refused,) = await bus.rejections(1)
+    assert (refused.intent_id, refused.reason) == (
+        opening.intent_id,
+        RejectReason.LIVE_TRADING_NOT_ALLOWED,
+    )
+    (order,) = await bus.orders(1)
+    assert (order.intent_id, order.side, order.mode) == (
+        closing.intent_id,
+        Side.SELL,
+        AccountMode.LIVE,
+    )

@@ -300,3 +300,11 @@ def test_no_sell_ever_exceeds_the_strategys_coins_present_and_free(
     if sized.side is Side.SELL:
         assert 0 < sized.amount <= min(strategy, free, wallet)
         assert sized.written_off == max(Decimal(0), strategy - wallet)
+
+
+def test_fees_taken_in_the_coin_are_no_reason_to_heal() -> None:
+    # The strategy bought 0.1 and the exchange kept 0.0001 of it as its fee; TradingView,
+    # which does not count that fee, says 0.2 after this buy of 0.1: no buy was missed.
+    req = request(SizingRule.BASE, "0.1", expected_position=Decimal("0.2"), heal=True)
+    held = dataclasses.replace(live(base="0.0999"), coin_fees=Decimal("0.0001"))
+    assert not size_order(req, held, BTC, Steps()).healed

@@ -58,6 +58,9 @@ def upgrade() -> None:
         sa.Column("account_label", sa.Text, nullable=False),
         sa.Column("symbol", sa.Text, nullable=False),
         sa.Column("quantity", sa.Numeric, nullable=False, server_default="0"),
+        # Fees the exchange took in the coin since the position was last flat: TradingView's
+        # position does not count them, so a difference up to this much is not drift.
+        sa.Column("coin_fees", sa.Numeric, nullable=False, server_default="0"),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "account_label", "symbol"),
     )
