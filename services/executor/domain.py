@@ -31,12 +31,25 @@ _AGAINST_POSITION = frozenset({SizingRule.PERCENT_POSITION, SizingRule.TARGET_PO
 
 
 class SizingRejectedError(Exception):
-    """The order cannot be placed as asked; ``reason`` is for the trader."""
+    """The order cannot be placed as asked; ``reason`` is for the trader.
 
-    def __init__(self, code: str, reason: str) -> None:
+    ``written_off``: coins the wallet no longer held, found while sizing (from
+    ``position_before``); they leave the strategy position even though no order is placed.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        reason: str,
+        *,
+        written_off: Decimal = ZERO,
+        position_before: Decimal | None = None,
+    ) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.written_off = written_off
+        self.position_before = position_before
 
 
 class Rounding(Protocol):
@@ -152,15 +165,19 @@ def size_order(
     draft = _Draft(request.side, ZERO, live.position - written_off)
     if written_off:
         draft.notes.append(_written_off_note(live, written_off, market))
-    _raw_amount(request, live, market, price, draft)
-    healed = _heal(request, live, market, draft)
-    if draft.side is Side.SELL:
-        _cap_sell(draft, live, market)
-    elif request.reduce_only:
-        raise _nothing_to_close(market)
-    amount = rounding.amount(draft.raw)
-    _check_minimums(amount, draft.raw, price, market)
-    _check_caps(amount, price, request, market)
+    try:
+        healed = _size(request, live, market, price, draft)
+        amount = rounding.amount(draft.raw)
+        _check_minimums(amount, draft.raw, price, market)
+        _check_caps(amount, price, request, market)
+    except SizingRejectedError as refused:
+        if not written_off:
+            raise
+        # No order, but the coins are gone all the same: say so, and write them off.
+        reason = " ".join([*draft.notes, refused.reason])
+        raise SizingRejectedError(
+            refused.code, reason, written_off=written_off, position_before=live.position
+        ) from refused
     return SizedOrder(
         side=draft.side,
         amount=amount,
@@ -170,6 +187,23 @@ def size_order(
         written_off=written_off,
         healed=healed,
     )
+
+
+def _size(
+    request: SizingRequest,
+    live: LiveData,
+    market: MarketRules,
+    price: Decimal | None,
+    draft: _Draft,
+) -> bool:
+    """Fill ``draft`` with the order's side and unrounded amount; return whether it healed."""
+    _raw_amount(request, live, market, price, draft)
+    healed = _heal(request, live, market, draft)
+    if draft.side is Side.SELL:
+        _cap_sell(draft, live, market)
+    elif request.reduce_only:
+        raise _nothing_to_close(market)
+    return healed
 
 
 def _missing(live: LiveData) -> Decimal:

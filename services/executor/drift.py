@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from libs.common.fsm import OrderState
 from libs.common.messages import DriftSource
 from libs.common.positions import base_of
 from services.executor.domain import plain
@@ -54,7 +55,12 @@ def before_order(record: OrderRecord) -> list[Drift]:
                     f"Your wallet holds {plain(wallet)} {coin}, less than the {plain(held)} "
                     f"{coin} this strategy bought: {plain(record.written_off)} {coin} were "
                     "sold or moved outside Sparky. They are written off the strategy's "
-                    "position, and the order was sized to what is there."
+                    "position"
+                    + (
+                        "."
+                        if record.state is OrderState.REJECTED
+                        else ", and the order was sized to what is there."
+                    )
                 ),
             )
         )

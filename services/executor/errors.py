@@ -7,6 +7,8 @@ event (something on our side: keys refused, credentials missing).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from libs.common.errors import PermanentError, TemporaryError, UnavailableError
 
 
@@ -32,6 +34,19 @@ class StaleRecordError(TemporaryError):
 
 class OrderRejectedError(PermanentError):
     """The exchange refused the order, or it cannot be sized; retrying cannot help."""
+
+
+class SizingRefusedError(OrderRejectedError):
+    """Sizing refused the order after finding coins the wallet no longer held: they are
+    written off the strategy position with the rejected record all the same.
+    """
+
+    def __init__(
+        self, code: str, message: str, *, written_off: Decimal, position_before: Decimal
+    ) -> None:
+        super().__init__(code, message)
+        self.written_off = written_off
+        self.position_before = position_before
 
 
 class OrderFailedError(PermanentError):

@@ -31,6 +31,7 @@ from services.executor.errors import (
     DuplicateClientOrderIdError,
     OrderFailedError,
     OrderRejectedError,
+    SizingRefusedError,
     SubmissionUnconfirmedError,
 )
 from services.executor.metrics import ORDERS, WEBHOOK_TO_EXCHANGE_SECONDS
@@ -108,7 +109,8 @@ class Executor:
         if record.tenant_id != command.tenant_id:
             return await self._out.foreign(command)
         if record.state in {OrderState.REJECTED, OrderState.FAILED}:
-            await self._out.repeat(record)  # its event may not have gone out before a crash
+            await self._report_sizing(record)  # its events may not have gone out before a crash
+            await self._out.repeat(record)
             return record
         if record.state not in UNRESOLVED:
             return record
@@ -168,14 +170,21 @@ class Executor:
         return await self._drive(record, session)
 
     async def refuse(self, command: PlaceOrder, exc: Refusal) -> OrderRecord:
-        """Record and report an order refused before it reached the exchange."""
+        """Record and report an order refused before it reached the exchange (writing off
+        coins sizing found gone from the wallet, in the same statement).
+        """
         state = OrderState.REJECTED if isinstance(exc, OrderRejectedError) else OrderState.FAILED
         fresh = dataclasses.replace(
             self._out.new_record(command, state), reason=exc.message, reason_code=exc.code
         )
+        if isinstance(exc, SizingRefusedError):
+            fresh = dataclasses.replace(
+                fresh, position_before=exc.position_before, written_off=exc.written_off
+            )
         record, created = await self._orders.create(fresh)
         if not created:
             return await self._resume(command, record)
         await self._out.note_refusal(record, exc)
+        await self._report_sizing(record)
         await self._out.repeat(record)
         return record

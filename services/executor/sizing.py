@@ -17,7 +17,7 @@ from services.executor.domain import (
     needs_ticker,
     size_order,
 )
-from services.executor.errors import OrderRejectedError
+from services.executor.errors import OrderRejectedError, SizingRefusedError
 from services.executor.models import Held
 
 PositionReader = Callable[[str, str, str], Awaitable[Held]]
@@ -84,4 +84,11 @@ async def size(
     try:
         return size_order(request, live, market, session.rounding(command.symbol))
     except SizingRejectedError as exc:
+        if exc.written_off and exc.position_before is not None:
+            raise SizingRefusedError(
+                exc.code,
+                exc.reason,
+                written_off=exc.written_off,
+                position_before=exc.position_before,
+            ) from exc
         raise OrderRejectedError(exc.code, exc.reason) from exc

@@ -194,6 +194,9 @@ class AccountStore:
         return int((await conn.execute(query)).scalar_one())
 
     async def delete(self, conn: AsyncConnection, tenant_id: str, label: str) -> bool:
+        """Delete the account and its strategy positions; return whether it existed."""
+        held = (positions.c.tenant_id == tenant_id) & (positions.c.account_label == label)
+        await conn.execute(positions.delete().where(held))
         key = (accounts.c.tenant_id == tenant_id) & (accounts.c.label == label)
         return bool((await conn.execute(accounts.delete().where(key))).rowcount)
 

@@ -165,8 +165,8 @@ class ExchangeSession:
                         symbol,
                         order_type.value,
                         side.value,
-                        str(amount),
-                        str(price) if price is not None else None,
+                        format(amount, "f"),  # never an exponent: "0.0000001", not "1E-7"
+                        format(price, "f") if price is not None else None,
                         self.venue.create(client_order_id),
                         creating=True,
                     )

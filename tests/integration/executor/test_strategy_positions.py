@@ -23,12 +23,19 @@ from libs.common.messages import (
 )
 from libs.common.topology import Topology
 from services.executor.runtime import Runtime
-from tests.helpers.executor import kinds, market_order, publish_order, wait_for_events
+from tests.helpers.executor import (
+    kinds,
+    market_order,
+    publish_order,
+    seed_tenant,
+    wait_for_events,
+)
 from tests.helpers.paper import PaperAccount, PaperExchangeProcess
 from tests.integration.executor.orders import paper_tenant
 
 T = "tenant-strategy"
-OWN = {"USDT": "100000", "BTC": "2"}
+OWN_BTC = Decimal(2)
+OWN = {"USDT": "100000", "BTC": str(OWN_BTC)}
 BOUGHT = Decimal("0.0999")  # 0.1 less the 0.1 % fee taken in BTC
 
 
@@ -213,3 +220,45 @@ async def test_an_order_whose_signal_is_too_old_is_refused_and_not_placed(
     assert refused.code == "stale_signal"
     assert f"{fired:%H:%M:%S} UTC" in refused.reason
     assert await btc(paper, account) == Decimal(2)
+
+
+async def test_an_account_removed_and_added_again_sells_nothing_it_did_not_buy(
+    http: httpx.AsyncClient,
+    js: JetStreamContext,
+    topology: Topology,
+    paper: PaperExchangeProcess,
+    runtime: Runtime,
+) -> None:
+    await bought(http, js, topology, paper)
+    key = await seed_tenant(js, topology, T, api=http, max_exchange_accounts=None)
+    auth = {"Authorization": f"Bearer {key}"}
+    assert (await http.delete("/api/v1/exchange-accounts/main", headers=auth)).status_code == 204
+    other = await paper.create_account(OWN)  # another wallet, under the same label
+    body = {"label": "main", "exchange_id": "binance", "mode": "paper"}
+    body |= {"api_key": other.api_key, "secret": other.secret}
+    assert (await http.post("/api/v1/exchange-accounts", json=body, headers=auth)).is_success
+    assert await held(runtime) == 0
+    events = await place(js, topology, 2, side="sell", sizing=sizing("percent_position", "100"))
+    refused = events[-1]
+    assert isinstance(refused, OrderRejected)
+    assert refused.code == "nothing_to_close"
+    assert await btc(paper, other) == OWN_BTC
+
+
+async def test_a_wallet_emptied_by_hand_refuses_the_close_and_writes_the_strategy_off(
+    http: httpx.AsyncClient,
+    js: JetStreamContext,
+    topology: Topology,
+    paper: PaperExchangeProcess,
+    runtime: Runtime,
+) -> None:
+    account = await paper_tenant(http, js, topology, paper, T, balances={"USDT": "10000"})
+    await place(js, topology, 1, sizing=sizing("base", "0.1"))
+    await paper.set_balances(account.account_id, {"BTC": "0"})  # all sold by hand
+    events = await place(js, topology, 2, side="sell", sizing=sizing("percent_position", "100"))
+    drift, refused = events[-2:]
+    assert isinstance(drift, PositionDrift)
+    assert (drift.source, drift.written_off) == (DriftSource.WALLET, BOUGHT)
+    assert isinstance(refused, OrderRejected)
+    assert refused.code == "nothing_to_close"
+    assert await held(runtime) == 0  # a later buy starts the strategy afresh

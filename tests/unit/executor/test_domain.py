@@ -308,3 +308,14 @@ def test_fees_taken_in_the_coin_are_no_reason_to_heal() -> None:
     req = request(SizingRule.BASE, "0.1", expected_position=Decimal("0.2"), heal=True)
     held = dataclasses.replace(live(base="0.0999"), coin_fees=Decimal("0.0001"))
     assert not size_order(req, held, BTC, Steps()).healed
+
+
+def test_a_wallet_emptied_by_hand_refuses_the_sell_and_still_writes_the_coins_off() -> None:
+    with pytest.raises(SizingRejectedError) as refused:
+        size(request(SizingRule.PERCENT_POSITION, "100", Side.SELL), live(strategy="0.1"))
+    assert refused.value.code == "nothing_to_close"
+    assert (refused.value.written_off, refused.value.position_before) == (
+        Decimal("0.1"),
+        Decimal("0.1"),
+    )
+    assert refused.value.reason.startswith("Your wallet holds 0 BTC, less than the 0.1")

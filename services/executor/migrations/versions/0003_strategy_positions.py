@@ -9,6 +9,9 @@
   because the wallet no longer held them, TradingView's expected position, whether the order
   was sized to restore it, a note for the trader).
 - The state ``unknown`` is now ``uncertain`` (`libs.common.fsm`).
+
+The writer reads and writes positions; the API role may delete one tenant's (an account's
+removal takes its positions with it).
 """
 
 import sqlalchemy as sa
@@ -19,6 +22,7 @@ from libs.common.db import check_schema
 revision = "0003"
 down_revision = "0002"
 
+API_DEFAULT = "sparky_executor_api"
 WRITER_DEFAULT = "sparky_executor_writer"
 _TENANT = "tenant_id = current_setting('sparky.tenant_id', true)"
 _TRACKED = (
@@ -29,6 +33,10 @@ _TRACKED = (
 
 def _writer() -> str:
     return check_schema(str(context.config.attributes.get("writer_role", WRITER_DEFAULT)))
+
+
+def _api() -> str:
+    return check_schema(str(context.config.attributes.get("api_role", API_DEFAULT)))
 
 
 def _track_index(unresolved: str) -> None:
@@ -73,6 +81,10 @@ def upgrade() -> None:
         f'CREATE POLICY order_path ON positions TO "{writer}" USING (true) WITH CHECK (true)'
     )
     op.execute(f'GRANT SELECT, INSERT, UPDATE ON positions TO "{writer}"')
+    # Removing an account forgets its strategy positions (one tenant's, by policy): an account
+    # added again under the label starts with none, so nothing it holds is sold as the
+    # strategy's.
+    op.execute(f'GRANT SELECT, DELETE ON positions TO "{_api()}"')
     # As the writer, whose policies see every order: forced RLS hides them from the owner.
     op.execute(f'SET LOCAL ROLE "{writer}"')
     op.execute("UPDATE orders SET state = 'uncertain' WHERE state = 'unknown'")
