@@ -169,8 +169,8 @@ class PaperExchangeProcess:
         view = await self._admin("GET", f"/admin/accounts/{account_id}")
         return {b["asset"]: (Decimal(b["free"]), Decimal(b["locked"])) for b in view["balances"]}
 
-    async def disable_account(self, account_id: int) -> None:
-        """Make an account's API key stop working."""
+    async def delete_account(self, account_id: int) -> None:
+        """Delete an account: its API key stops working and the account is not found."""
         await self._admin("DELETE", f"/admin/accounts/{account_id}")
 
     async def set_prices(
