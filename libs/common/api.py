@@ -59,7 +59,7 @@ class ErrorBody(BaseModel):
 
 
 _DESCRIPTIONS: Mapping[int, str] = {
-    400: "The request cannot be read.",
+    400: "The body cannot be read (not UTF-8, or cut off).",
     401: "No valid credentials: the API key (or token) is missing, unknown, revoked or expired.",
     403: "Not allowed: the account is suspended, or its plan does not allow it.",
     404: "Nothing by that name (or it belongs to someone else).",
@@ -196,8 +196,9 @@ def install_error_answers(app: FastAPI) -> None:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, with 422 in the error shape and the server's own refusals of slow or
-    oversized requests on every operation that takes a body.
+    """FastAPI's document, with 422 in the error shape, and on every operation that takes a body
+    the refusals of one that cannot be read (400: FastAPI's own) or is slow or oversized (408,
+    413: the server's, `libs.common.http_limits`).
     """
     if app.openapi_schema is not None:
         return app.openapi_schema
@@ -233,7 +234,7 @@ def _document_operation(operation: dict[str, Any]) -> None:
     if "422" in responses:
         responses["422"] = {"description": _DESCRIPTIONS[422], "content": error_content}
     if "requestBody" in operation:
-        for status in (408, 413):
+        for status in (400, 408, 413):
             responses.setdefault(
                 str(status), {"description": _DESCRIPTIONS[status], "content": error_content}
             )

@@ -130,7 +130,8 @@ async def get_symbol(
     return await _get(runtime, tenant.tenant_id, LayerKey.for_symbol(label, symbol))
 
 
-@router.put(SYMBOL, responses=CHANGE)
+# 404: a symbol with a line break matches no route.
+@router.put(SYMBOL, responses=CHANGE | answers(404))
 async def put_symbol(
     *,
     label: AccountLabel,

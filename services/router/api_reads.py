@@ -19,6 +19,7 @@ from services.router.trade_settings import EffectiveSettings, Scope
 router = APIRouter(
     prefix="/api/v1/settings", tags=["trade settings"], responses=answers(401, 403, 503)
 )
+MAX_BIGINT = 2**63 - 1
 At = Annotated[AwareDatetime | None, Iso8601, Query(description="A past time, ISO 8601.")]
 
 
@@ -75,7 +76,9 @@ async def history(
     scope: Scope | None = None,
     account: AccountQuery = None,
     symbol: SymbolQuery = None,
-    before: Annotated[int | None, Query(ge=1, description="A change id: older ones.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_BIGINT, description="A change id: older ones.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[Change]:
     """Return changes, newest first (all, or one layer's); page with ``before`` (a change id)."""
