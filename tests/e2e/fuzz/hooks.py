@@ -14,7 +14,9 @@ OFF_MACHINE_MODES = ("live", "testnet")
 
 
 @schemathesis.hook
-def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: Any) -> None:
+def before_call(
+    context: schemathesis.HookContext, case: schemathesis.Case[Any], kwargs: Any
+) -> None:
     """Turn a live or testnet exchange account into a paper one, whatever else the body says."""
     for body in (case.body, kwargs.get("json")):
         if isinstance(body, dict) and body.get("mode") in OFF_MACHINE_MODES:
