@@ -7,7 +7,7 @@ protocol (uvicorn's httptools protocol with deadlines) bounds every phase of a r
 
 - **headers**: the request line and headers must be complete within ``header_timeout_s`` of the
   connection opening or of the request's first byte, and hold at most ``max_header_bytes``
-  (431 beyond);
+  (431 beyond; counted as received, so a request may overshoot by one read of the socket);
 - **body**: after ``body_grace_s`` the body must keep arriving at ``min_body_rate`` bytes per
   second on average, and be complete within ``body_timeout_s`` (408 otherwise, or a plain close
   when the answer was already given); ``Content-Length`` above ``max_body_bytes`` is refused
@@ -85,7 +85,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._phase = _Phase.HEADERS
         self._started = 0.0
-        self._bytes = 0
+        self._bytes = 0  # of the headers (as received), then of the body
+        self._began = False  # whether the request in the header phase has begun
         self._deadline: asyncio.TimerHandle | None = None
 
     @classmethod
@@ -105,6 +106,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         self._unset_keepalive_if_required()
+        if self._phase is _Phase.HEADERS:
+            self._bytes += len(data)  # counted here, not per header: no call per header line
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
@@ -122,22 +125,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.logger.warning("Invalid HTTP request received.")
             self.send_400_response("Invalid HTTP request received.")
             return
-        if self._phase is not _Phase.IDLE and self._deadline is None:
+        if self._phase is _Phase.HEADERS and self._bytes > self.limits.max_header_bytes:
+            self._refuse(431, _HEADERS_TOO_LARGE)
+        elif self._phase is not _Phase.IDLE and self._deadline is None:
             self._arm()
 
     # Parser callbacks
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._began = True
         if self._phase is _Phase.IDLE:
             self._begin(_Phase.HEADERS)
-
-    def on_url(self, url: bytes) -> None:
-        self._count_header_bytes(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_header_bytes(len(name) + len(value))
-        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         declared = _content_length(self.headers)
@@ -156,6 +154,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._disarm()
         self._phase = _Phase.IDLE
+        self._began = False
         super().on_message_complete()
 
     # Deadlines
@@ -163,11 +162,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._phase = phase
         self._started = self.loop.time()
         self._bytes = 0
-
-    def _count_header_bytes(self, size: int) -> None:
-        self._bytes += size
-        if self._bytes > self.limits.max_header_bytes:
-            raise _RefusedError(431, _HEADERS_TOO_LARGE)
 
     def _arm(self) -> None:
         limits = self.limits
@@ -196,7 +190,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self._deadline = self.loop.call_at(next_check, self._check_deadline)
                 return
         # A connection that never started a request is closed without a word.
-        silent = self._phase is _Phase.HEADERS and self._bytes == 0
+        silent = self._phase is _Phase.HEADERS and not self._began
         self._refuse(408, _TOO_SLOW, answer=not silent)
 
     def _body_next_check(self, now: float) -> float | None:
