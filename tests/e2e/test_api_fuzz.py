@@ -133,7 +133,11 @@ async def fuzz(
     env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
     # A subprocess of this loop: the fake Stripe served by this loop must keep answering.
     process = await asyncio.create_subprocess_exec(
-        *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        *command,
+        env=env,
+        cwd=world.stack.cfg.data_dir,  # where schemathesis keeps its cache
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await process.communicate()
     report = output.decode(errors="replace")
