@@ -59,8 +59,8 @@ bench: $(STAMP) ## Benchmarks: print figures (record them in docs/benchmarks.md)
 	$(BIN)/python -m benchmarks.bench_executor
 	$(BIN)/python -m benchmarks.bench_pipeline
 
-bench-ingress: $(STAMP) ## Ingress under open-model load: accepted/s, p50/p99/p99.9 (about 2.5 min)
-	$(BIN)/python -m benchmarks.bench_ingress
+bench-ingress: $(STAMP) ## Ingress under open-model load: accepted/s, p50/p99/p99.9 (about 2.5 min; ARGS=--quick: 40 s)
+	$(BIN)/python -m benchmarks.bench_ingress $(ARGS)
 
 bench-pipeline: $(STAMP) ## Whole pipeline under open-model load: latency, 5,000-alert burst, CPU per service (ARGS=--quick)
 	$(BIN)/python -m benchmarks.bench_pipeline $(ARGS)

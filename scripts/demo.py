@@ -116,11 +116,19 @@ class _Apis:
         )
 
     async def paper_account_works(self, demo: DemoTenant) -> bool:
+        """Whether the paper account still exists and takes the saved key (a deleted account
+        answers 404, its key -2015 with 401).
+        """
         if not demo.paper_account_id:
             return False
+        paper = self.cfg.url("paper")
         path = f"/admin/accounts/{demo.paper_account_id}"
-        found = await self.http.get(self.cfg.url("paper") + path, headers=self.paper_admin)
-        return found.status_code == 200
+        found = await self.http.get(paper + path, headers=self.paper_admin)
+        # Unsigned: a known key gets "signature missing" (400), an unknown one 401.
+        keyed = await self.http.get(
+            paper + "/api/v3/account", headers={"X-MBX-APIKEY": demo.paper_api_key}
+        )
+        return found.status_code == 200 and keyed.status_code != 401
 
     async def new_paper_account(self, demo: DemoTenant) -> DemoTenant:
         body = {"label": f"demo {demo.tenant_id}", "balances": BALANCES}

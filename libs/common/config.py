@@ -54,6 +54,21 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     otlp_endpoint: str | None = None
+    # Slow or oversized requests, refused by the server (libs.common.http_limits).
+    http_header_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="Time for a request's line and headers."
+    )
+    http_body_grace_s: float = Field(
+        default=5.0, ge=0, le=300, description="Time a body may take before its rate counts."
+    )
+    http_min_body_rate: float = Field(
+        default=500.0, gt=0, description="Bytes per second a body must average after the grace."
+    )
+    http_body_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600, description="Longest time a whole body may take."
+    )
+    http_max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    http_max_header_bytes: int = Field(default=32_768, ge=4096, le=1_048_576)
 
     @classmethod
     def settings_customise_sources(

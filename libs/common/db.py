@@ -10,6 +10,7 @@ Needs the ``sqlalchemy[asyncio]`` and ``asyncpg`` packages (every DB service's e
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sys
 import threading
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -28,6 +31,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from libs.common.api import unavailable
+
 SCHEMA_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 # SQLSTATE classes of a server that is away or full, not of a bad statement: connection
 # exception (08), insufficient resources (53: "too many clients already"), operator
@@ -35,6 +40,14 @@ SCHEMA_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57")
 _SCHEMA_RE = re.compile(SCHEMA_PATTERN)
 _ALEMBIC_LOCK = threading.Lock()
+OUTAGE_RETRY_AFTER_S = 2
+# Generic on purpose: an OSError may as well come from NATS or Vault as from Postgres, and the
+# request may or may not have changed something before it failed.
+OUTAGE_MESSAGE = (
+    "A service Sparky depends on cannot be reached right now; try again in a moment. "
+    "If you were changing something, check whether it took effect before sending it again."
+)
+_log = logging.getLogger(__name__)
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -52,6 +65,22 @@ def database_unavailable(exc: BaseException) -> bool:
     return exc.connection_invalidated or (
         isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
     )
+
+
+async def _outage(request: Request, exc: Exception) -> Response:
+    if not database_unavailable(exc):
+        raise exc  # a bug, not an outage: the server's 500, logged with its traceback
+    _log.warning("answered 503, a dependency is unavailable: %s", type(exc).__name__)
+    return unavailable(OUTAGE_MESSAGE, retry_after_s=OUTAGE_RETRY_AFTER_S)
+
+
+def install_outage_answers(app: FastAPI) -> None:
+    """Answer 503 with ``Retry-After`` when a request fails because Postgres (or NATS, or
+    Vault: any `OSError`) cannot answer, as `database_unavailable` decides; any other failure
+    of these kinds stays a 500.
+    """
+    for kind in (OSError, PoolTimeoutError, DBAPIError):
+        app.add_exception_handler(kind, _outage)
 
 
 class DatabaseSettings(BaseModel):

@@ -5,7 +5,8 @@
   request tracing of the FastAPI app;
 - readiness checks for NATS and Postgres;
 - `serve`: uvicorn with uvloop and httptools, our logging (never uvicorn's own handlers, which
-  would print webhook tokens), and no trust in forwarded headers (ingress decides that).
+  would print webhook tokens), no trust in forwarded headers (ingress decides that), and the
+  deadlines and size limits of `libs.common.http_limits` on every request.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from libs.common.config import ServiceSettings
+from libs.common.http_limits import GuardedHttpToolsProtocol, ReadLimits
 from libs.common.logs import configure_logging
 from libs.common.ops import ReadinessCheck, ops_router
 from libs.common.telemetry import instrument_fastapi, setup_tracing
@@ -62,6 +64,18 @@ def postgres_check(engine: AsyncEngine) -> ReadinessCheck:
     return check
 
 
+def read_limits(settings: ServiceSettings) -> ReadLimits:
+    """Return the request deadlines and sizes ``settings`` give."""
+    return ReadLimits(
+        header_timeout_s=settings.http_header_timeout_s,
+        body_grace_s=settings.http_body_grace_s,
+        min_body_rate=settings.http_min_body_rate,
+        body_timeout_s=settings.http_body_timeout_s,
+        max_body_bytes=settings.http_max_body_bytes,
+        max_header_bytes=settings.http_max_header_bytes,
+    )
+
+
 def serve(
     app: FastAPI,
     settings: ServiceSettings,
@@ -72,10 +86,12 @@ def serve(
     """Run ``app`` with uvicorn until SIGINT or SIGTERM, then shut down gracefully.
 
     ``limit_concurrency`` makes uvicorn answer 503 beyond that many connections and requests
-    in flight, instead of queueing where the app cannot see the overload.
+    in flight, instead of queueing where the app cannot see the overload. Requests are read
+    under the deadlines and size limits of the settings (`read_limits`).
     """
     uvicorn.run(
         app,
+        http=GuardedHttpToolsProtocol.with_limits(read_limits(settings)),
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,

@@ -82,16 +82,14 @@ class BillingApi:
 
 
 def _detail(response: httpx.Response) -> str:
+    """The sentence of an error answer (``{"error": …, "errors": […]}``)."""
     try:
-        detail = response.json().get("detail", response.text)
+        body = response.json()
     except ValueError:
         return response.text or response.reason_phrase
-    if isinstance(detail, list):  # FastAPI's validation errors
-        return "; ".join(
-            f"{'.'.join(str(p) for p in item.get('loc', [])[1:])}: {item.get('msg')}"
-            for item in detail
-        )
-    return str(detail)
+    if not isinstance(body, dict) or not isinstance(body.get("error"), str):
+        return response.text or response.reason_phrase
+    return str(body["error"])
 
 
 def fail(message: str, *, code: int = 1) -> NoReturn:

@@ -18,6 +18,7 @@ from libs.common.messages.types import FrozenModel, UtcDatetime
 from libs.common.records import PlanLimits, TenantRecord, TenantStatus
 
 PLAN_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+MAX_LIMIT = 1_000_000_000  # a limit beyond is no limit: say null
 
 
 class Lifecycle(StrEnum):
@@ -43,11 +44,11 @@ class LimitOverrides(FrozenModel):
     the plan's other limits.
     """
 
-    live_trading: bool | None = None
-    max_exchange_accounts: int | None = Field(default=None, ge=0)
-    max_webhooks: int | None = Field(default=None, ge=0)
-    max_alerts_per_hour: int | None = Field(default=None, ge=0)
-    max_orders_per_day: int | None = Field(default=None, ge=0)
+    live_trading: bool | None = Field(default=None, strict=True)
+    max_exchange_accounts: int | None = Field(default=None, ge=0, le=MAX_LIMIT, strict=True)
+    max_webhooks: int | None = Field(default=None, ge=0, le=MAX_LIMIT, strict=True)
+    max_alerts_per_hour: int | None = Field(default=None, ge=0, le=MAX_LIMIT, strict=True)
+    max_orders_per_day: int | None = Field(default=None, ge=0, le=MAX_LIMIT, strict=True)
 
     @model_validator(mode="after")
     def _live_trading_is_yes_or_no(self) -> LimitOverrides:

@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+import re
+from typing import Annotated
 
-from libs.common.messages.types import Label, UtcDatetime
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from libs.common.messages.types import SecretText, Text, UtcDatetime
 from libs.common.records import PlanLimits
 from services.billing.credentials import CredentialState, normalise_allowlist
 from services.billing.errors import InvalidRequestError
-from services.billing.plans import Lifecycle, LimitOverrides, PaymentState
+from services.billing.plans import PLAN_NAME_PATTERN, Lifecycle, LimitOverrides, PaymentState
 
 MAX_ROTATION_GRACE_S = 30 * 86_400
+_PLAN_NAME = re.compile(PLAN_NAME_PATTERN)
+
+
+def _plan_name(value: object) -> object:
+    """Refuse what is not a plan name exactly as plans are named (lower case, no spaces),
+    saying which name was probably meant: a plan is never guessed.
+    """
+    if not isinstance(value, str) or _PLAN_NAME.fullmatch(value):
+        return value
+    meant = value.strip().lower()
+    hint = f"; did you mean '{meant}'?" if _PLAN_NAME.fullmatch(meant) else ""
+    raise ValueError(
+        "is not a plan name (lower case: a letter, then letters, digits, '-' or '_'; up to "
+        f"32){hint}"
+    )
+
+
+PlanName = Annotated[
+    str,
+    BeforeValidator(_plan_name),
+    Field(
+        description="A plan's name, as plans are named (lower case).",
+        json_schema_extra={"pattern": PLAN_NAME_PATTERN},
+    ),
+]
+Label = Annotated[Text, Field(min_length=1, max_length=64)]
+Passphrase = Annotated[SecretText, Field(min_length=1, max_length=256)]
+AllowedAddress = Annotated[Text, Field(min_length=1, max_length=64)]
 
 
 class Request(BaseModel):
@@ -34,11 +65,11 @@ class WebhookSpec(Request):
     """A new webhook: a label (one per strategy), where it may be called from, a passphrase."""
 
     label: Label = "default"
-    allowed_ips: list[str] = Field(
+    allowed_ips: list[AllowedAddress] = Field(
         default_factory=list,
         description='CIDRs or IPs, or "tradingview" for TradingView\'s addresses; empty: any.',
     )
-    passphrase: SecretStr | None = Field(
+    passphrase: Passphrase | None = Field(
         default=None, description="If set, alerts must carry it in their `passphrase` field."
     )
 
@@ -49,8 +80,8 @@ class WebhookChange(Request):
     """Fields to change on a webhook; a null passphrase removes it."""
 
     label: Label | None = None
-    allowed_ips: list[str] | None = None
-    passphrase: SecretStr | None = None
+    allowed_ips: list[AllowedAddress] | None = None
+    passphrase: Passphrase | None = None
 
     @field_validator("allowed_ips")
     @classmethod
@@ -61,7 +92,7 @@ class WebhookChange(Request):
 class Rotation(Request):
     """How long the old secret keeps working next to the new one (0: stops at once)."""
 
-    grace_seconds: int = Field(default=0, ge=0, le=MAX_ROTATION_GRACE_S)
+    grace_seconds: int = Field(default=0, ge=0, le=MAX_ROTATION_GRACE_S, strict=True)
 
 
 AT_ONCE = Rotation()
@@ -75,8 +106,8 @@ class ApiKeySpec(Request):
 class TenantSpec(Request):
     """A new tenant; it gets a first webhook and API key unless ``webhook`` is null."""
 
-    name: str = Field(min_length=1, max_length=200)
-    plan: str | None = Field(default=None, description="Defaults to the configured plan.")
+    name: Annotated[Text, Field(min_length=1, max_length=200)]
+    plan: PlanName | None = Field(default=None, description="Defaults to the configured plan.")
     webhook: WebhookSpec | None = WebhookSpec()
     api_key_label: Label = "default"
 
@@ -84,12 +115,12 @@ class TenantSpec(Request):
 class PlanChange(Request):
     """The tenant's plan and the limits it overrides (replacing earlier overrides)."""
 
-    plan: str
+    plan: PlanName
     overrides: LimitOverrides = LimitOverrides()
 
 
 class CheckoutSpec(Request):
-    plan: str
+    plan: PlanName
 
 
 class TokenView(Answer):

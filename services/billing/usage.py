@@ -29,6 +29,8 @@ ORDERS_FILLED = "orders_filled"
 REASON_SEPARATOR = "."
 MAX_DAYS = 366
 MAX_MONTHS = 60
+# Far enough from date's limits that a period's arithmetic never overflows.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
 
 
 class Period(StrEnum):
@@ -112,6 +114,9 @@ def period_range(
     period: Period, start: date | None, end: date | None, today: date
 ) -> tuple[date, date]:
     """Return the first and last period starts to report: the last 30 days or 12 months."""
+    for day in (start, end):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidRequestError(f"Ask for days between {FIRST_DAY} and {LAST_DAY}.")
     end = end or today
     if period is Period.DAY:
         start = start or end - timedelta(days=29)

@@ -4,9 +4,10 @@ the ``accounts`` bucket. Every change drops the cached keys and the pooled clien
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,6 +27,12 @@ from services.executor.validation import Validator
 
 class PlanLimitError(PermanentError):
     """The tenant's plan does not allow it."""
+
+
+class ChangeSavedError(TemporaryError):
+    """The change is committed, but the caches or the ``accounts`` bucket did not follow; the
+    periodic resync repairs the bucket. Never "nothing was changed".
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +93,7 @@ class AccountService:
             _check_limit(tenant, await self._store.count(conn))
             await self._store.insert(conn, account)
             await self._vault.write(tenant.tenant_id, new.label, new.credentials)
-        await self._forget(tenant.tenant_id, new.label)
-        await self._bucket.put(account)
+        await self._announce(tenant.tenant_id, new.label, partial(self._bucket.put, account))
         return account
 
     async def get(self, tenant_id: str, label: str) -> Account:
@@ -115,8 +121,7 @@ class AccountService:
             )
             await self._store.save(conn, account)
             await self._vault.write(tenant_id, label, credentials)
-        await self._forget(tenant_id, label)
-        await self._bucket.put(account)
+        await self._announce(tenant_id, label, partial(self._bucket.put, account))
         return account
 
     async def of_tenant(self, tenant_id: str) -> list[Account]:
@@ -159,7 +164,7 @@ class AccountService:
                 updated_at=now,
             )
             await self._store.save(conn, account)
-        await self._bucket.put(account)
+        await self._announce(tenant_id, label, partial(self._bucket.put, account), forget=False)
         return account
 
     async def remove(self, tenant_id: str, label: str) -> None:
@@ -168,14 +173,29 @@ class AccountService:
             if not await self._store.delete(conn, tenant_id, label):
                 raise NotFoundError("unknown_account", f"You have no account labelled '{label}'.")
             await self._vault.delete(tenant_id, label)
-        await self._forget(tenant_id, label)
-        await self._bucket.delete(tenant_id, label)
+        await self._announce(tenant_id, label, partial(self._bucket.delete, tenant_id, label))
 
     async def _locked(self, conn: AsyncConnection, tenant_id: str, label: str) -> Account:
         account = await self._store.get(tenant_id, label, conn, for_update=True)
         if account is None:
             raise NotFoundError("unknown_account", f"You have no account labelled '{label}'.")
         return account
+
+    async def _announce(
+        self,
+        tenant_id: str,
+        label: str,
+        publish: Callable[[], Awaitable[None]],
+        *,
+        forget: bool = True,
+    ) -> None:
+        """After the commit: drop cached keys and clients, tell the router (the bucket)."""
+        try:
+            if forget:
+                await self._forget(tenant_id, label)
+            await publish()
+        except Exception as exc:  # after the commit, any failure leaves the change saved
+            raise ChangeSavedError(f"account saved, not announced: {type(exc).__name__}") from exc
 
     async def _forget(self, tenant_id: str, label: str) -> None:
         self._cache.drop(tenant_id, label)

@@ -6,19 +6,31 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response, status
 
+from libs.common import api
 from libs.common.auth import CurrentTenant
-from libs.common.errors import PermanentError, TemporaryError
-from libs.common.redaction import redact
-from services.executor.accounts import AccountService, NewAccount, PlanLimitError
+from libs.common.db import install_outage_answers
+from libs.common.errors import PermanentError
+from services.executor.accounts import AccountService, ChangeSavedError, NewAccount, PlanLimitError
 from services.executor.credentials import REDACTION_HOLDS
 from services.executor.errors import NotFoundError
-from services.executor.schemas import AccountList, AccountView, KeysUpdateBody, NewAccountBody
+from services.executor.schemas import (
+    LABEL_PATTERN,
+    AccountList,
+    AccountView,
+    KeysUpdateBody,
+    NewAccountBody,
+)
 
-router = APIRouter(prefix="/api/v1/exchange-accounts", tags=["exchange accounts"])
+# Every route: no valid key (401), a suspended account (403), starting up or an outage (503).
+router = APIRouter(
+    prefix="/api/v1/exchange-accounts",
+    tags=["exchange accounts"],
+    responses=api.answers(401, 403, 503),
+)
+Label = Annotated[str, Path(pattern=LABEL_PATTERN, description="The account's label.")]
+ONE = api.answers(404)
 
 
 def _service(request: Request) -> AccountService:
@@ -29,7 +41,7 @@ def _service(request: Request) -> AccountService:
 Service = Annotated[AccountService, Depends(_service)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=api.answers(403, 409))
 async def add_account(body: NewAccountBody, tenant: CurrentTenant, service: Service) -> AccountView:
     """Add an exchange account; its keys go to the vault and are never shown again."""
     credentials = body.credentials()
@@ -51,15 +63,15 @@ async def list_accounts(tenant: CurrentTenant, service: Service) -> AccountList:
     return AccountList(accounts=[AccountView.of(a) for a in accounts])
 
 
-@router.get("/{label}")
-async def get_account(label: str, tenant: CurrentTenant, service: Service) -> AccountView:
+@router.get("/{label}", responses=ONE)
+async def get_account(label: Label, tenant: CurrentTenant, service: Service) -> AccountView:
     """Show one exchange account."""
     return AccountView.of(await service.get(tenant.tenant_id, label))
 
 
-@router.patch("/{label}")
+@router.patch("/{label}", responses=api.answers(404, 409))
 async def replace_keys(
-    label: str, body: KeysUpdateBody, tenant: CurrentTenant, service: Service
+    label: Label, body: KeysUpdateBody, tenant: CurrentTenant, service: Service
 ) -> AccountView:
     """Replace the account's API keys."""
     credentials = body.credentials()
@@ -73,14 +85,14 @@ async def replace_keys(
     return AccountView.of(account)
 
 
-@router.post("/{label}/validate")
-async def validate_account(label: str, tenant: CurrentTenant, service: Service) -> AccountView:
+@router.post("/{label}/validate", responses=ONE)
+async def validate_account(label: Label, tenant: CurrentTenant, service: Service) -> AccountView:
     """Check the stored keys with the exchange (a balance fetch) and record the answer."""
     return AccountView.of(await service.validate(tenant.tenant_id, label))
 
 
-@router.delete("/{label}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_account(label: str, tenant: CurrentTenant, service: Service) -> Response:
+@router.delete("/{label}", status_code=status.HTTP_204_NO_CONTENT, responses=ONE)
+async def remove_account(label: Label, tenant: CurrentTenant, service: Service) -> Response:
     """Remove the account and delete its keys from the vault."""
     await service.remove(tenant.tenant_id, label)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -94,32 +106,21 @@ def _status_of(exc: PermanentError) -> int:
     return status.HTTP_409_CONFLICT
 
 
-async def _permanent(request: Request, exc: Exception) -> JSONResponse:
+async def _permanent(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PermanentError)  # noqa: S101 - registered for this class only
-    return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=_status_of(exc))
+    return api.error_response(_status_of(exc), exc.message, code=exc.code)
 
 
-async def _temporary(request: Request, exc: Exception) -> JSONResponse:
-    message = exc.message if isinstance(exc, TemporaryError) else str(exc)
-    return JSONResponse(
-        {"detail": f"Temporarily unavailable, nothing was changed; try again shortly. ({message})"},
-        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        headers={"Retry-After": "5"},
+async def _saved(request: Request, exc: Exception) -> Response:
+    return api.unavailable(
+        "The change is saved, but not yet known everywhere: it will be within a minute. "
+        "Read the account to see it."
     )
 
 
-async def _invalid(request: Request, exc: Exception) -> JSONResponse:
-    # FastAPI echoes each field's input; a body holding API keys must never come back.
-    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this class only
-    errors = [
-        {"loc": list(e.get("loc", ())), "msg": redact(str(e.get("msg", ""))), "type": e.get("type")}
-        for e in exc.errors()
-    ]
-    return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
-
-
 def install_error_handlers(app: FastAPI) -> None:
-    """Answer the API's errors in words, without echoing what was sent."""
+    """Answer the API's errors in the common shape, without echoing what was sent."""
+    api.install_error_answers(app)
+    install_outage_answers(app)
     app.add_exception_handler(PermanentError, _permanent)
-    app.add_exception_handler(TemporaryError, _temporary)
-    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(ChangeSavedError, _saved)

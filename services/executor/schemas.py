@@ -5,15 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from libs.common.messages import AccountMode
+from libs.common.messages.types import SecretText
 from libs.common.records import AccountStatus, MarketType
 from services.executor.credentials import Credentials
 from services.executor.models import Account
 
-LABEL_PATTERN = r"^[^/\x00-\x1f\x7f]{1,64}$"
-Key = Annotated[SecretStr, Field(min_length=8, max_length=512)]
+# Any printable text but '/' (it is a path segment): the common text rule, and no slash.
+LABEL_PATTERN = r"^[^/\x00-\x1f\x7f-\x9f]{1,64}$"
+EXCHANGE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+Key = Annotated[SecretText, Field(min_length=8, max_length=512)]
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+ExchangeId = Annotated[
+    str,
+    BeforeValidator(_lower),
+    Field(pattern=EXCHANGE_ID_PATTERN, description="ccxt id, e.g. binance (case ignored)."),
+]
 
 
 class _Body(BaseModel):
@@ -25,7 +39,7 @@ class AccountKeys(_Body):
 
     api_key: Key
     secret: Key
-    passphrase: SecretStr | None = Field(default=None, max_length=512)
+    passphrase: SecretText | None = Field(default=None, max_length=512)
 
     def credentials(self) -> Credentials:
         passphrase = self.passphrase.get_secret_value() if self.passphrase else None
@@ -40,7 +54,7 @@ class NewAccountBody(AccountKeys):
     """Add an account: its label (what alerts name), exchange, mode and keys."""
 
     label: str = Field(pattern=LABEL_PATTERN, description="Any text up to 64 characters, no '/'.")
-    exchange_id: str = Field(min_length=1, max_length=32, description="ccxt id, e.g. binance")
+    exchange_id: ExchangeId
     mode: AccountMode
     market_type: MarketType = MarketType.SPOT
     validate_keys: bool = Field(

@@ -1,7 +1,14 @@
 """``POST /webhooks/tv/{token}``: TradingView's alerts come in here.
 
 Answers: 202 ``{"intent_id"}`` once stored, 200 ``{"duplicate": true}``, or an error status
-with ``{"error": "<what a trader should know>"}`` (plus ``errors`` per field on a 400).
+with ``{"error": "<what a trader should know>", "errors": [...]}`` (a problem per field on a
+400). The documented contract is `services.ingress.openapi`.
+
+A request holds one of its webhook's slots (`WebhookSlots`) from the moment its token is known
+until it is answered, body still arriving included; it counts against the shared limit
+(`Admission`) only once its body has arrived. So a tenant whose requests stall holds at most its
+own slots, never the capacity every tenant shares; the server cuts a stalled body off after a
+few seconds (`libs.common.http_limits`).
 """
 
 from __future__ import annotations
@@ -9,20 +16,30 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from starlette.requests import ClientDisconnect
 
-from services.ingress.errors import TooLargeError, UnavailableError, WebhookError, invalid
+from services.ingress.errors import (
+    TooLargeError,
+    UnavailableError,
+    WebhookBusyError,
+    WebhookError,
+    invalid,
+)
 from services.ingress.handlers import WebhookHandler
 from services.ingress.metrics import IN_FLIGHT, count_answer
 from services.ingress.network import client_address
 
 WEBHOOK_PATH = "/webhooks/tv/{token}"
 _OVERLOADED = "Sparky is overloaded and did not store this alert; TradingView will resend it."
+_BUSY = (
+    "Too many requests to this webhook URL are open at once; this alert was not stored and "
+    "TradingView will resend it."
+)
 
 
 @dataclass
@@ -47,33 +64,62 @@ class Admission:
             IN_FLIGHT.dec()
 
 
+@dataclass
+class WebhookSlots:
+    """Count each webhook's open requests; refuse more than ``limit`` at once per webhook."""
+
+    limit: int
+    open: dict[str, int] = field(default_factory=dict)
+
+    @contextmanager
+    def hold(self, webhook_id: str) -> Iterator[bool]:
+        """Yield whether one more request of ``webhook_id`` may be read now."""
+        count = self.open.get(webhook_id, 0)
+        if count >= self.limit:
+            yield False
+            return
+        self.open[webhook_id] = count + 1
+        try:
+            yield True
+        finally:
+            left = self.open[webhook_id] - 1
+            if left:
+                self.open[webhook_id] = left
+            else:
+                del self.open[webhook_id]
+
+
 async def receive_alert(request: Request) -> Response:
     """Authenticate, validate and store one alert; answer once it is stored or refused."""
     started = time.perf_counter()
-    token: str = request.path_params["token"]
-    admission: Admission = request.app.state.admission
-    with admission.admit() as admitted:
-        if admitted:
-            response, outcome = await _answer(token, request)
-        else:
-            response, outcome = _refusal(UnavailableError(_OVERLOADED))
+    try:
+        response, outcome = await _answer(request.path_params["token"], request)
+    except WebhookError as refused:
+        response, outcome = _refusal(refused)
     count_answer(outcome, time.perf_counter() - started)
     trace.get_current_span().set_attribute("sparky.outcome", outcome)
     return response
 
 
 async def _answer(token: str, request: Request) -> tuple[Response, str]:
-    handler: WebhookHandler = request.app.state.webhooks
-    settings = request.app.state.settings
+    """The steps: token → the webhook's slot → body → the shared admission → store."""
+    state = request.app.state
+    handler: WebhookHandler = state.webhooks
+    settings = state.settings
     peer = request.client.host if request.client else None
     forwarded = request.headers.getlist("x-forwarded-for")
     address = client_address(peer, forwarded, settings.trusted_proxy_hops)
-    try:
-        webhook = handler.authenticate(token, address)
+    webhook = handler.authenticate(token, address)
+    slots: WebhookSlots = state.webhook_slots
+    with slots.hold(webhook.record.webhook_id) as held:
+        if not held:
+            raise WebhookBusyError(_BUSY)
         body = await read_body(request, settings.body_limit_bytes)
-        stored = await handler.accept(webhook, body, address)
-    except WebhookError as refused:
-        return _refusal(refused)
+        admission: Admission = state.admission
+        with admission.admit() as admitted:
+            if not admitted:
+                raise UnavailableError(_OVERLOADED)
+            stored = await handler.accept(webhook, body, address)
     if stored.duplicate:
         return JSONResponse({"duplicate": True}, 200), "duplicate"
     return JSONResponse({"intent_id": stored.intent_id}, 202), "accepted"

@@ -22,6 +22,7 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from libs.common.api import install_error_answers
 from libs.common.broker import make_broker
 from libs.common.jetstream import ensure_topology
 from libs.common.kv_mirror import KVMirror
@@ -32,10 +33,11 @@ from libs.common.records import TenantRecord, WebhookTokenRecord
 from libs.common.service import nats_check
 from libs.common.telemetry import setup_tracing
 from libs.common.topology import Topology
-from services.ingress.api import Admission, router
+from services.ingress.api import Admission, WebhookSlots, router
 from services.ingress.config import IngressSettings
 from services.ingress.domain import WebhookGate
 from services.ingress.handlers import WebhookHandler
+from services.ingress.openapi import ingress_openapi
 from services.ingress.publisher import IntentPublisher
 from services.ingress.ratelimit import RateLimiter, RatePolicy
 from services.ingress.tracing import trace_requests
@@ -57,16 +59,20 @@ def create_app(
     app = FastAPI(
         title="Sparky ingress",
         lifespan=runtime.lifespan,
+        version="1",
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,
         # Traced by the OpenTelemetry instrumentation below, whose hook redacts the token;
         # FastAPI's own telemetry would record the raw path a second time.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.admission = Admission(settings.max_in_flight)
+    app.state.webhook_slots = WebhookSlots(settings.max_in_flight_per_webhook)
     app.include_router(router)
+    install_error_answers(app)  # unknown paths and methods answer in the common shape
+    document = ingress_openapi(app.title, app.version)
+    app.openapi = lambda: document  # type: ignore[method-assign]
     app.include_router(ops_router({"nats": nats_check(broker), "config": runtime.config_loaded}))
     # Spans are recorded when they can be exported, or when the caller brings its provider.
     record = tracer_provider is not None or settings.effective_trace_sample_ratio > 0

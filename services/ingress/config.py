@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import ServiceSettings, load_settings
@@ -34,9 +34,21 @@ class IngressSettings(ServiceSettings):
     max_in_flight: int = Field(
         default=512,
         ge=1,
-        description="Alerts handled at once; beyond, 503 at once rather than a queue that "
-        "outlasts TradingView's 3 s timeout.",
+        description="Alerts handled at once (counted once their body has arrived); beyond, 503 "
+        "at once rather than a queue that outlasts TradingView's 3 s timeout.",
     )
+    max_in_flight_per_webhook: int = Field(
+        default=32,
+        ge=1,
+        description="Requests one webhook URL may have open at once, body still arriving "
+        "included; beyond, 503 (TradingView resends), so one tenant cannot hold what all share.",
+    )
+    # TradingView sends an alert in one go and gives up after 3 s: a request still arriving
+    # after a few seconds is not TradingView's (libs.common.http_limits).
+    http_header_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    http_body_grace_s: float = Field(default=1.0, ge=0, le=300)
+    http_body_timeout_s: float = Field(default=5.0, gt=0, le=3600)
+    http_max_body_bytes: int = Field(default=65_536, ge=1024, le=64 * 1_048_576)
     access_log_sample_ratio: float = Field(
         default=0.01,
         ge=0,
@@ -49,6 +61,12 @@ class IngressSettings(ServiceSettings):
         le=1,
         description="Share of alerts traced; default 1 with an OTLP endpoint, else 0.",
     )
+
+    @model_validator(mode="after")
+    def _server_takes_what_ingress_takes(self) -> IngressSettings:
+        if self.http_max_body_bytes < self.body_limit_bytes:
+            raise ValueError("http_max_body_bytes must be at least body_limit_bytes")
+        return self
 
     @property
     def effective_trace_sample_ratio(self) -> float:

@@ -30,8 +30,8 @@ class WebhookError(Exception):
         self.headers: Mapping[str, str] = MappingProxyType(dict(headers or {}))
 
     def body(self) -> dict[str, object]:
-        """Return the JSON body of the answer."""
-        return {"error": self.message}
+        """Return the JSON body of the answer (the common error shape of `libs.common.api`)."""
+        return {"error": self.message, "errors": []}
 
 
 class InvalidAlertError(WebhookError):
@@ -97,3 +97,9 @@ class UnavailableError(WebhookError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, headers={"Retry-After": "1"})
+
+
+class WebhookBusyError(UnavailableError):
+    """503: the webhook has as many requests open as one webhook may; TradingView resends."""
+
+    outcome = "webhook_busy"

@@ -16,6 +16,7 @@ OUTCOMES = (
     "too_large",
     "rate_limited",
     "unavailable",
+    "webhook_busy",
 )
 # The budget is 10 ms at p99; TradingView gives up after 3 s.
 _BUCKETS = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -32,7 +33,10 @@ PUBLISH_SECONDS = Histogram(
     "Time to store an intent in JetStream (publish until PubAck).",
     buckets=_BUCKETS,
 )
-IN_FLIGHT = Gauge("sparky_ingress_requests_in_flight", "Webhook requests being handled.")
+IN_FLIGHT = Gauge(
+    "sparky_ingress_requests_in_flight",
+    "Webhook requests being handled (counted once their body has arrived).",
+)
 RATE_LIMIT_BYPASSED = Counter(
     "sparky_ingress_rate_limit_bypassed",
     "Alerts let through without a rate-limit check because Redis failed (fail-open).",

@@ -88,8 +88,8 @@ _SIMPLE: Mapping[str, tuple[str, Callable[[Value], object]]] = MappingProxyType(
         "position_size": ("position_size", as_decimal),
         "market_position": ("market_position", lambda v: as_choice(v, MARKET_POSITIONS)),
         "id": ("sender_id", lambda v: as_text(v, max_length=128)),
-        "strategy": ("strategy", lambda v: as_text(v, max_length=500)),
-        "comment": ("comment", lambda v: as_text(v, max_length=500)),
+        "strategy": ("strategy", lambda v: as_text(v, max_length=500, multiline=True)),
+        "comment": ("comment", lambda v: as_text(v, max_length=500, multiline=True)),
         "time": ("alert_time", as_time),
     }
 )

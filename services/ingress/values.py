@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TypeVar
 
+from libs.common.messages.types import control_character_problem
+
 # What a parsed body may hold: JSON numbers arrive as Decimal (never float), text as str.
 Value = str | Decimal | int | bool | None | list[object] | dict[str, object]
 
@@ -21,8 +23,10 @@ E = TypeVar("E", bound=StrEnum)
 MAX_ADJUSTED_EXPONENT = 15  # 10^15: more than any price or quantity on any exchange
 MIN_EXPONENT = -24  # 24 decimal places
 MAX_DIGITS = 36
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
+# ASCII digits only: Python's \d (and Decimal) would read Arabic-Indic or fullwidth digits.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 _PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _SHOWN = 40
 # Seconds since 1970 of 2000-01-01 and 2100-01-01: anything outside is not an alert time.
 _EPOCH_MIN, _EPOCH_MAX = 946_684_800, 4_102_444_800
@@ -34,7 +38,10 @@ class FieldValueError(ValueError):
 
 
 def clip(text: str) -> str:
-    """Return ``text`` shortened for an error message (a body may hold kilobytes of it)."""
+    """Return ``text`` shortened for an error message (a body may hold kilobytes of it), its
+    control characters shown as '?'.
+    """
+    text = _UNPRINTABLE.sub("?", text)
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
@@ -55,8 +62,10 @@ def check_placeholder(text: str) -> None:
         )
 
 
-def as_text(value: Value, *, max_length: int) -> str:
-    """Return a non-empty text value (numbers are taken as written), stripped."""
+def as_text(value: Value, *, max_length: int, multiline: bool = False) -> str:
+    """Return a non-empty, printable text value (numbers are taken as written), stripped;
+    ``multiline`` text may hold tabs and line breaks, no other control character.
+    """
     if isinstance(value, Decimal) and value.is_finite():
         value = str(value)
     if not isinstance(value, str):
@@ -64,6 +73,9 @@ def as_text(value: Value, *, max_length: int) -> str:
     text = value.strip()
     if not text:
         raise FieldValueError("is empty")
+    problem = control_character_problem(text, multiline=multiline)
+    if problem is not None:
+        raise FieldValueError(problem)
     check_placeholder(text)
     if len(text) > max_length:
         raise FieldValueError(f"is longer than {max_length} characters")

@@ -10,22 +10,23 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, status
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from fastapi.responses import Response, StreamingResponse
 
+from libs.common import api
 from libs.common.auth import CurrentTenant
-from libs.common.db import database_unavailable
+from libs.common.db import install_outage_answers
 from libs.common.ids import ULID_PATTERN
+from libs.common.messages.types import Iso8601, Text
 from services.ledger.cursor import Cursor
 from services.ledger.errors import BadRequestError
 from services.ledger.export import csv_chunks
 from services.ledger.reads import PnlFilters, Reads, TradeFilters
 from services.ledger.schemas import PnlOut, PositionsOut, TradesOut, TrailOut
 
-router = APIRouter(prefix="/api/v1", tags=["ledger"])
+# Every route: no valid key (401), a suspended account (403), starting up or an outage (503).
+router = APIRouter(prefix="/api/v1", tags=["ledger"], responses=api.answers(401, 403, 503))
 log = logging.getLogger(__name__)
+CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}}
 
 
 def get_reads(request: Request) -> Reads:
@@ -35,11 +36,15 @@ def get_reads(request: Request) -> Reads:
 
 
 Ledger = Annotated[Reads, Depends(get_reads)]
-Account = Annotated[str | None, Query(max_length=64, description="Account label.")]
-Symbol = Annotated[str | None, Query(max_length=64, description="Unified symbol, BTC/USDT.")]
-Since = Annotated[datetime | None, Query(alias="from", description="From (inclusive), UTC.")]
-Until = Annotated[datetime | None, Query(alias="to", description="Up to (exclusive), UTC.")]
-PageCursor = Annotated[str | None, Query(max_length=512, description="next_cursor of a page.")]
+Account = Annotated[Text | None, Query(max_length=64, description="Account label.")]
+Symbol = Annotated[Text | None, Query(max_length=64, description="Unified symbol, BTC/USDT.")]
+Since = Annotated[
+    datetime | None, Iso8601, Query(alias="from", description="From (inclusive), UTC.")
+]
+Until = Annotated[
+    datetime | None, Iso8601, Query(alias="to", description="Up to (exclusive), UTC.")
+]
+PageCursor = Annotated[Text | None, Query(max_length=512, description="next_cursor of a page.")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
@@ -67,7 +72,7 @@ async def positions(
     return await ledger.positions(tenant.tenant_id, account, symbol)
 
 
-@router.get("/trades", response_model=TradesOut)
+@router.get("/trades", response_model=TradesOut, responses={200: CSV})
 async def trades(
     tenant: CurrentTenant,
     ledger: Ledger,
@@ -88,7 +93,11 @@ async def trades(
     return await ledger.trades(tenant.tenant_id, filters, after=after, limit=limit)
 
 
-@router.get("/trades.csv", response_class=StreamingResponse)
+@router.get(
+    "/trades.csv",
+    response_class=StreamingResponse,
+    responses={200: {**CSV, "description": "Every matching trade as CSV."}},
+)
 async def trades_csv(
     tenant: CurrentTenant,
     ledger: Ledger,
@@ -110,7 +119,7 @@ def _csv(ledger: Reads, tenant_id: str, filters: TradeFilters) -> StreamingRespo
     )
 
 
-@router.get("/orders/{intent_id}")
+@router.get("/orders/{intent_id}", responses=api.answers(404))
 async def order_trail(
     tenant: CurrentTenant,
     ledger: Ledger,
@@ -129,9 +138,13 @@ async def pnl(
     ledger: Ledger,
     *,
     account: Account = None,
-    currency: Annotated[str | None, Query(max_length=16)] = None,
-    start: Annotated[date | None, Query(alias="from", description="First day, UTC.")] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last day (inclusive).")] = None,
+    currency: Annotated[Text | None, Query(max_length=16)] = None,
+    start: Annotated[
+        date | None, Iso8601, Query(alias="from", description="First day, UTC.")
+    ] = None,
+    end: Annotated[
+        date | None, Iso8601, Query(alias="to", description="Last day (inclusive).")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> PnlOut:
     """Realized PnL and fees per UTC day, account and currency, newest day first."""
@@ -142,38 +155,15 @@ async def pnl(
 
 
 def install(app: FastAPI) -> None:
-    """Add the routes; answer bad input with 400 in words, an unreachable database with 503."""
+    """Add the routes; answer in the common error shape (a request that cannot be answered as
+    asked with 422, an unreachable database with 503).
+    """
     app.include_router(router)
+    api.install_error_answers(app)
+    install_outage_answers(app)
     app.add_exception_handler(BadRequestError, _bad_request)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
-    for kind in (OSError, PoolTimeoutError, DBAPIError):
-        app.add_exception_handler(kind, _unavailable)
 
 
-async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-    if not database_unavailable(exc):
-        raise exc  # a bug, not an outage: the server's 500, logged with its traceback
-    log.warning("ledger read API: database unavailable: %s", type(exc).__name__)
-    return JSONResponse(
-        {"detail": "The ledger cannot reach its database right now; try again in a moment."},
-        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        headers={"Retry-After": "2"},
-    )
-
-
-async def _bad_request(request: Request, exc: Exception) -> JSONResponse:
+async def _bad_request(request: Request, exc: Exception) -> Response:
     message = exc.message if isinstance(exc, BadRequestError) else "Bad request."
-    return JSONResponse({"detail": message}, status_code=status.HTTP_400_BAD_REQUEST)
-
-
-async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
-    problems = exc.errors() if isinstance(exc, RequestValidationError) else []
-    errors = [
-        {"field": str(p["loc"][-1]) if p.get("loc") else "", "message": p.get("msg", "")}
-        for p in problems
-    ]
-    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
-    return JSONResponse(
-        {"detail": f"Invalid request: {summary}.", "errors": errors},
-        status_code=status.HTTP_400_BAD_REQUEST,
-    )
+    return api.error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, message)

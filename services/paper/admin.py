@@ -11,9 +11,11 @@ import logging
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from libs.common.api import answers
+from libs.common.messages.types import AsciiNumber, Text
 from services.paper import accounts, domain, errors
 from services.paper.deps import Exchange, faults_of, keys_of
 from services.paper.faults import ActiveFault, FaultSpec
@@ -22,8 +24,9 @@ from services.paper.models import Balance
 _log = logging.getLogger(__name__)
 
 Asset = Annotated[str, StringConstraints(pattern=accounts.ASSET_PATTERN)]
-Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-Price = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+Amount = Annotated[Decimal, AsciiNumber, Field(ge=0, allow_inf_nan=False)]
+Price = Annotated[Decimal, AsciiNumber, Field(gt=0, allow_inf_nan=False)]
+AccountId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The paper account's id.")]
 
 
 async def admin_auth(request: Request) -> None:
@@ -34,7 +37,9 @@ async def admin_auth(request: Request) -> None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid admin bearer token is needed")
 
 
-router = APIRouter(prefix="/admin", dependencies=[Depends(admin_auth)], tags=["admin"])
+router = APIRouter(
+    prefix="/admin", dependencies=[Depends(admin_auth)], tags=["admin"], responses=answers(401)
+)
 
 
 class _Body(BaseModel):
@@ -44,7 +49,7 @@ class _Body(BaseModel):
 class AccountCreate(_Body):
     """A new paper account: a label for people, and its starting (free) balances."""
 
-    label: str = Field(default="", max_length=100)
+    label: Text = Field(default="", max_length=100)
     balances: dict[Asset, Amount] = Field(default_factory=dict)
 
 
@@ -91,7 +96,7 @@ class PricesView(_Body):
     filled: int = 0
 
 
-def _view(account_id: int, balances: list[Balance]) -> AccountView:
+def _view(account_id: AccountId, balances: list[Balance]) -> AccountView:
     views = [BalanceView(asset=b.asset, free=b.free, locked=b.locked) for b in balances]
     return AccountView(account_id=account_id, balances=views)
 
@@ -111,26 +116,32 @@ async def _known(exchange: Exchange, account_id: int) -> None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"there is no account {account_id}")
 
 
-@router.get("/accounts/{account_id}")
-async def get_account(account_id: int, exchange: Exchange) -> AccountView:
+@router.get("/accounts/{account_id}", responses=answers(404))
+async def get_account(account_id: AccountId, exchange: Exchange) -> AccountView:
     """Show an account's balances."""
     await _known(exchange, account_id)
     return _view(account_id, await exchange.store.balances(account_id))
 
 
-@router.put("/accounts/{account_id}/balances")
-async def set_balances(account_id: int, body: BalancesUpdate, exchange: Exchange) -> AccountView:
+@router.put("/accounts/{account_id}/balances", responses=answers(404))
+async def set_balances(
+    account_id: AccountId, body: BalancesUpdate, exchange: Exchange
+) -> AccountView:
     """Set the free amounts of some assets of an account."""
     await _known(exchange, account_id)
     await accounts.set_free_balances(exchange.store, account_id, body.balances)
     return _view(account_id, await exchange.store.balances(account_id))
 
 
-@router.delete("/accounts/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def disable_account(account_id: int, exchange: Exchange, request: Request) -> Response:
-    """Disable an account: its API key is refused from now on (-2015)."""
+@router.delete(
+    "/accounts/{account_id}", status_code=status.HTTP_204_NO_CONTENT, responses=answers(404)
+)
+async def delete_account(account_id: AccountId, exchange: Exchange, request: Request) -> Response:
+    """Delete an account, its balances, orders and trades: its API key is refused from now on
+    (-2015) and the account is not found (404).
+    """
     async with exchange.store.write() as tx:
-        found = await tx.disable_account(account_id)
+        found = await tx.delete_account(account_id)
     keys_of(request).forget_all()
     if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"there is no account {account_id}")
@@ -154,7 +165,7 @@ async def get_prices(exchange: Exchange) -> PricesView:
     return PricesView(prices=exchange.prices.snapshot(exchange.clock()))
 
 
-@router.put("/prices")
+@router.put("/prices", responses=answers(422))
 async def pin_prices(body: PricesUpdate, exchange: Exchange, *, match: bool = True) -> PricesView:
     """Pin prices (kept across restarts), then fill the resting orders they cross.
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from services.paper import errors, render, wire
 from services.paper.deps import (
@@ -22,7 +24,28 @@ from services.paper.store import TradeQuery
 DAY_MS = 86_400_000
 MAX_LIMIT = 1000
 
-router = APIRouter(prefix="/api/v3", dependencies=[Depends(fault_gate)])
+
+class BinanceErrorBody(BaseModel):
+    """Binance's error answer (not Sparky's error shape: ccxt reads this one)."""
+
+    code: int
+    msg: str
+
+
+def _binance(description: str) -> dict[str, object]:
+    return {"model": BinanceErrorBody, "description": description}
+
+
+router = APIRouter(
+    prefix="/api/v3",
+    dependencies=[Depends(fault_gate)],
+    tags=["binance"],
+    responses={
+        400: _binance("A parameter, signature or timestamp Binance would refuse."),
+        401: _binance("The API key is missing, malformed, unknown or deleted (-2014, -2015)."),
+        429: _binance("Over the (injected) request-weight limit (-1003)."),
+    },
+)
 
 
 def _limit(params: wire.Params, default: int) -> int:
@@ -152,6 +175,13 @@ async def my_trades(caller: Signed, exchange: Exchange) -> JSONResponse:
     )
     trades = await exchange.store.trades(caller.account_id, query)
     return JSONResponse([render.my_trade(trade) for trade in trades])
+
+
+def binance_invalid_parameter(exc: RequestValidationError) -> JSONResponse:
+    """Render a parameter FastAPI refused as Binance would (-1100, HTTP 400)."""
+    problems = exc.errors()
+    name = str(problems[0]["loc"][-1]) if problems and problems[0].get("loc") else "parameter"
+    return binance_error_response(errors.illegal(name, "^[A-Z0-9-_.]{1,20}$"))
 
 
 def binance_error_response(exc: errors.BinanceError) -> JSONResponse:

@@ -7,10 +7,13 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from decimal import Decimal
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 
+from libs.common import api as common_api
 from libs.common.errors import ConfigurationError
 from libs.common.ops import ops_router
 from libs.common.service import bootstrap, mount_ops
@@ -89,9 +92,33 @@ async def _binance_error(request: Request, exc: Exception) -> Response:
     return api.binance_error_response(exc)
 
 
+async def _invalid(request: Request, exc: Exception) -> Response:
+    """Binance's routes answer in Binance's shape, the admin API in the common one."""
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this class
+    if request.url.path.startswith(api.router.prefix):
+        return api.binance_invalid_parameter(exc)
+    return common_api.invalid_request(common_api.field_problems(exc.errors()))
+
+
 async def _injected(request: Request, exc: Exception) -> Response:
     status = exc.status if isinstance(exc, InjectedServerError) else 503
     return PlainTextResponse("Service Unavailable", status_code=status)
+
+
+def _binance_routes_without_422(
+    openapi: Callable[[], dict[str, Any]],
+) -> Callable[[], dict[str, Any]]:
+    """The document, without the 422 FastAPI lists on Binance's routes: they answer 400 (-1100)."""
+
+    def document() -> dict[str, Any]:
+        found = openapi()
+        for path, operations in found.get("paths", {}).items():
+            if path.startswith(api.router.prefix):
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+        return found
+
+    return document
 
 
 def create_app(settings: PaperSettings, *, clock: Clock = wall_clock_ms) -> FastAPI:
@@ -107,6 +134,9 @@ def create_app(settings: PaperSettings, *, clock: Clock = wall_clock_ms) -> Fast
     app.state.faults = Faults()
     app.include_router(api.router)
     app.include_router(admin.router)
+    common_api.install_error_answers(app)
+    app.openapi = _binance_routes_without_422(app.openapi)  # type: ignore[method-assign]
+    app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(BinanceError, _binance_error)
     app.add_exception_handler(InjectedServerError, _injected)
 

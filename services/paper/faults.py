@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs.common.messages.types import Text
 from services.paper.metrics import FAULTS
 
 
@@ -45,8 +46,12 @@ class FaultSpec(BaseModel):
     kind: FaultKind
     count: int | None = Field(default=None, ge=1, description="Requests to hit; None: all.")
     account_id: int | None = Field(default=None, description="Only this account's requests.")
-    method: str | None = Field(default=None, description="Only this HTTP method, e.g. POST.")
-    path: str | None = Field(default=None, description="Only this path, e.g. /api/v3/order.")
+    method: Text | None = Field(
+        default=None, max_length=16, description="Only this HTTP method, e.g. POST."
+    )
+    path: Text | None = Field(
+        default=None, max_length=256, description="Only this path, e.g. /api/v3/order."
+    )
     latency_ms: int = Field(default=0, ge=0, le=600_000)
     status: int = Field(default=503, ge=500, le=599)
     delay_ms: int = Field(default=60_000, ge=0, le=600_000)

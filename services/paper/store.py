@@ -196,9 +196,11 @@ class Store:
         return None
 
     async def account_exists(self, account_id: int) -> bool:
-        """Tell whether ``account_id`` was ever created."""
+        """Tell whether ``account_id`` exists and its key works (state files written before
+        accounts were deleted for real may hold disabled ones: those count as gone).
+        """
         found = await self._reader.execute_fetchall(
-            "SELECT 1 FROM accounts WHERE account_id = ?", (account_id,)
+            "SELECT 1 FROM accounts WHERE account_id = ? AND disabled = 0", (account_id,)
         )
         return bool(found)
 

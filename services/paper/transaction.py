@@ -34,11 +34,14 @@ class Tx:
             raise RuntimeError("SQLite did not return the new account's id")
         return account_id
 
-    async def disable_account(self, account_id: int) -> bool:
-        """Stop an account's API key from working; False when there is no such account."""
-        cursor = self._conn.execute(
-            "UPDATE accounts SET disabled = 1 WHERE account_id = ?", (account_id,)
-        )
+    async def delete_account(self, account_id: int) -> bool:
+        """Delete an account and everything it holds; False when there is no such account."""
+        for table in ("trades", "orders", "balances"):
+            self._conn.execute(
+                f"DELETE FROM {table} WHERE account_id = ?",  # noqa: S608 - fixed names
+                (account_id,),
+            )
+        cursor = self._conn.execute("DELETE FROM accounts WHERE account_id = ?", (account_id,))
         return cursor.rowcount > 0
 
     async def wallet(self, account_id: int, assets: Iterable[str]) -> dict[str, Balance]:

@@ -29,6 +29,7 @@ Params = Mapping[str, str]
 DECIMAL_RANGE = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
 ID_RANGE = r"^[0-9]{1,20}$"
 CLIENT_ID_RANGE = r"^[\.A-Z\:/a-z0-9_-]{1,36}$"
+MAX_INT64 = 2**63 - 1
 _DECIMAL = re.compile(DECIMAL_RANGE)
 _ID = re.compile(ID_RANGE)
 _CLIENT_ID = re.compile(CLIENT_ID_RANGE)
@@ -63,7 +64,7 @@ def int_param(params: Params, name: str) -> int | None:
     value = params.get(name)
     if value is None or value == "":
         return None
-    if not _ID.match(value):
+    if not _ID.match(value) or int(value) > MAX_INT64:  # SQLite's integers are 64-bit
         raise errors.illegal(name, ID_RANGE)
     return int(value)
 

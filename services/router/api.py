@@ -8,16 +8,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Response, status
 
+from libs.common.api import answers
 from libs.common.auth import CurrentTenant
 from services.router.api_deps import AccountLabel, ExpectedVersion, Runtime, SymbolName
+from services.router.api_errors import VersionConflictBody
 from services.router.errors import SettingsInvalidError
 from services.router.runtime import RouterRuntime
 from services.router.settings_records import Change, LayerKey, StoredLayer
 from services.router.trade_settings import TradeSettingsLayer
 
-router = APIRouter(prefix="/api/v1/settings", tags=["trade settings"])
+router = APIRouter(
+    prefix="/api/v1/settings", tags=["trade settings"], responses=answers(401, 403, 503)
+)
 ACCOUNT = "/accounts/{label}"
 SYMBOL = "/accounts/{label}/symbols/{symbol:path}"
+STALE = {412: {"model": VersionConflictBody, "description": "If-Match names an older version."}}
+READ = answers(404)
+CHANGE = answers(422) | STALE
+REMOVE = answers(404, 422) | STALE
 
 
 async def _get(runtime: RouterRuntime, tenant_id: str, key: LayerKey) -> StoredLayer:
@@ -66,13 +74,13 @@ async def _announce(runtime: RouterRuntime, tenant_id: str, change: Change) -> N
         await runtime.notifier.changed(tenant_id, change.id)
 
 
-@router.get("/tenant")
+@router.get("/tenant", responses=READ)
 async def get_tenant(tenant: CurrentTenant, runtime: Runtime) -> StoredLayer:
     """Return your tenant-wide defaults."""
     return await _get(runtime, tenant.tenant_id, LayerKey.tenant())
 
 
-@router.put("/tenant")
+@router.put("/tenant", responses=CHANGE)
 async def put_tenant(
     layer: TradeSettingsLayer, tenant: CurrentTenant, runtime: Runtime, expected: ExpectedVersion
 ) -> Change:
@@ -80,7 +88,7 @@ async def put_tenant(
     return await _put(runtime, tenant, LayerKey.tenant(), layer, expected)
 
 
-@router.delete("/tenant", status_code=204)
+@router.delete("/tenant", status_code=204, responses=REMOVE)
 async def delete_tenant(
     tenant: CurrentTenant, runtime: Runtime, expected: ExpectedVersion
 ) -> Response:
@@ -88,13 +96,13 @@ async def delete_tenant(
     return await _delete(runtime, tenant, LayerKey.tenant(), expected)
 
 
-@router.get(ACCOUNT)
+@router.get(ACCOUNT, responses=READ)
 async def get_account(label: AccountLabel, tenant: CurrentTenant, runtime: Runtime) -> StoredLayer:
     """Return one exchange account's settings."""
     return await _get(runtime, tenant.tenant_id, LayerKey.account(label))
 
 
-@router.put(ACCOUNT)
+@router.put(ACCOUNT, responses=CHANGE)
 async def put_account(
     label: AccountLabel,
     layer: TradeSettingsLayer,
@@ -106,7 +114,7 @@ async def put_account(
     return await _put(runtime, tenant, LayerKey.account(label), layer, expected)
 
 
-@router.delete(ACCOUNT, status_code=204)
+@router.delete(ACCOUNT, status_code=204, responses=REMOVE)
 async def delete_account(
     label: AccountLabel, tenant: CurrentTenant, runtime: Runtime, expected: ExpectedVersion
 ) -> Response:
@@ -114,7 +122,7 @@ async def delete_account(
     return await _delete(runtime, tenant, LayerKey.account(label), expected)
 
 
-@router.get(SYMBOL)
+@router.get(SYMBOL, responses=READ)
 async def get_symbol(
     label: AccountLabel, symbol: SymbolName, tenant: CurrentTenant, runtime: Runtime
 ) -> StoredLayer:
@@ -122,7 +130,8 @@ async def get_symbol(
     return await _get(runtime, tenant.tenant_id, LayerKey.for_symbol(label, symbol))
 
 
-@router.put(SYMBOL)
+# 404: a symbol with a line break matches no route.
+@router.put(SYMBOL, responses=CHANGE | answers(404))
 async def put_symbol(
     *,
     label: AccountLabel,
@@ -136,7 +145,7 @@ async def put_symbol(
     return await _put(runtime, tenant, LayerKey.for_symbol(label, symbol), layer, expected)
 
 
-@router.delete(SYMBOL, status_code=204)
+@router.delete(SYMBOL, status_code=204, responses=REMOVE)
 async def delete_symbol(
     label: AccountLabel,
     symbol: SymbolName,

@@ -8,14 +8,19 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime
 
+from libs.common.api import answers
 from libs.common.auth import CurrentTenant
-from libs.common.messages.types import FrozenModel
-from services.router.api_deps import Runtime
+from libs.common.messages.types import FrozenModel, Iso8601
+from services.router.api_deps import AccountQuery, Runtime, SymbolQuery
 from services.router.domain import effective_settings
 from services.router.settings_records import Change, LayerKey, StoredLayer
-from services.router.trade_settings import SYMBOL_PATTERN, EffectiveSettings, Scope
+from services.router.trade_settings import EffectiveSettings, Scope
 
-router = APIRouter(prefix="/api/v1/settings", tags=["trade settings"])
+router = APIRouter(
+    prefix="/api/v1/settings", tags=["trade settings"], responses=answers(401, 403, 503)
+)
+MAX_BIGINT = 2**63 - 1
+At = Annotated[AwareDatetime | None, Iso8601, Query(description="A past time, ISO 8601.")]
 
 
 class Overview(FrozenModel):
@@ -44,9 +49,9 @@ async def overview(tenant: CurrentTenant, runtime: Runtime) -> Overview:
 async def effective(
     tenant: CurrentTenant,
     runtime: Runtime,
-    account: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    symbol: Annotated[str | None, Query(pattern=SYMBOL_PATTERN)] = None,
-    at: AwareDatetime | None = None,
+    account: AccountQuery = None,
+    symbol: SymbolQuery = None,
+    at: At = None,
 ) -> Effective:
     """Return the settings in force for an account and symbol, now or at ``at``."""
     if symbol is not None and account is None:
@@ -69,9 +74,11 @@ async def history(
     tenant: CurrentTenant,
     runtime: Runtime,
     scope: Scope | None = None,
-    account: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    symbol: Annotated[str | None, Query(pattern=SYMBOL_PATTERN)] = None,
-    before: int | None = None,
+    account: AccountQuery = None,
+    symbol: SymbolQuery = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_BIGINT, description="A change id: older ones.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[Change]:
     """Return changes, newest first (all, or one layer's); page with ``before`` (a change id)."""

@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from libs.common.messages import DriftPolicy, MarginMode, QuantityType
-from libs.common.messages.types import FrozenModel, Label, PositiveAmount
+from libs.common.messages.types import AsciiNumber, FrozenModel, Label, PositiveAmount
 
 SYMBOL_PATTERN = r"^[A-Za-z0-9._:/!-]{1,64}$"
 MAX_LIST = 500
@@ -70,7 +70,7 @@ def _naive(value: time) -> time:
 
 UtcTime = Annotated[time, AfterValidator(_naive)]
 Symbol = Annotated[str, Field(pattern=SYMBOL_PATTERN), AfterValidator(str.upper)]
-Percent = Annotated[Decimal, Field(allow_inf_nan=False, gt=0, le=1000)]
+Percent = Annotated[Decimal, AsciiNumber, Field(allow_inf_nan=False, gt=0, le=1000)]
 
 
 class TradingWindow(FrozenModel):
@@ -104,7 +104,9 @@ class TradeSettingsLayer(FrozenModel):
     quantity_type: QuantityType | None = None
     max_order_base: PositiveAmount | None = None
     max_order_quote: PositiveAmount | None = None
-    leverage: Annotated[Decimal, Field(allow_inf_nan=False, ge=1, le=200)] | None = None
+    leverage: Annotated[Decimal, AsciiNumber, Field(allow_inf_nan=False, ge=1, le=200)] | None = (
+        None
+    )
     margin_mode: MarginMode | None = None
     directions: Directions | None = None
     opposite_signal: OppositeSignal | None = None
@@ -114,7 +116,9 @@ class TradeSettingsLayer(FrozenModel):
         default=None, pattern=r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+)?$"
     )
     take_profit_percent: Percent | None = None
-    stop_loss_percent: Annotated[Decimal, Field(allow_inf_nan=False, gt=0, lt=100)] | None = None
+    stop_loss_percent: (
+        Annotated[Decimal, AsciiNumber, Field(allow_inf_nan=False, gt=0, lt=100)] | None
+    ) = None
     trading_windows: tuple[TradingWindow, ...] | None = Field(
         default=None, min_length=1, max_length=50
     )
@@ -122,6 +126,7 @@ class TradeSettingsLayer(FrozenModel):
     max_orders_per_day: int | None = Field(default=None, ge=0, le=1_000_000)
     max_signal_age_s: int | None = Field(
         default=None,
+        strict=True,  # seconds: `false` or "120" is a mistake, not a number
         ge=0,
         le=86_400,
         description="An order whose alert fired longer ago than this when it is about to be "

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 from urllib.parse import parse_qs
 
 import stripe
@@ -68,14 +69,21 @@ def free_socket() -> socket.socket:
 
 
 @asynccontextmanager
-async def served(app: Starlette, startup_timeout_s: float = 30.0) -> AsyncIterator[str]:
+async def served(
+    app: Starlette,
+    startup_timeout_s: float = 30.0,
+    *,
+    http: type[asyncio.Protocol] | Literal["auto"] = "auto",
+) -> AsyncIterator[str]:
     """Serve ``app`` with uvicorn on a free port of this event loop; yield its base URL.
 
     The app's lifespan is not run: start it beforehand if it has one (LifespanManager).
+    ``http`` is uvicorn's protocol (the services' own: `libs.common.http_limits`).
     """
     sock = free_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+    config = uvicorn.Config(app, http=http, log_config=None, access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     deadline = time.monotonic() + startup_timeout_s
     while not server.started:

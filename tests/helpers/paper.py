@@ -176,8 +176,8 @@ class PaperExchangeProcess:
         body = {"balances": {a: str(v) for a, v in balances.items()}}
         await self._admin("PUT", f"/admin/accounts/{account_id}/balances", body)
 
-    async def disable_account(self, account_id: int) -> None:
-        """Make an account's API key stop working."""
+    async def delete_account(self, account_id: int) -> None:
+        """Delete an account: its API key stops working and the account is not found."""
         await self._admin("DELETE", f"/admin/accounts/{account_id}")
 
     async def set_prices(

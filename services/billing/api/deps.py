@@ -1,4 +1,4 @@
-"""What every route needs: the use cases, operator authentication, and error answers."""
+"""What every route needs: the use cases, operator authentication, ids, and error answers."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, HTTPException, Path, Request, status
+from fastapi.responses import Response
 from pydantic import SecretStr
 
+from libs.common import api
 from libs.common.auth import api_key_from
+from libs.common.db import install_outage_answers
 from libs.common.errors import SparkyError
+from libs.common.ids import TenantId, Ulid
 from services.billing.accounts import Accounts
 from services.billing.api_keys import ApiKeys
 from services.billing.counting import Usage
@@ -30,7 +33,10 @@ from services.billing.errors import (
 from services.billing.payments import Payments
 from services.billing.webhooks import Webhooks
 
-RETRY_AFTER_S = "5"
+RETRY_AFTER_S = 5
+TenantIdPath = Annotated[TenantId, Path(description="The tenant's id.")]
+WebhookId = Annotated[Ulid, Path(description="The webhook's id.")]
+ApiKeyId = Annotated[Ulid, Path(description="The API key's id.")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +89,13 @@ _PUBLISH_FAILED = (
 )
 
 
-async def _answer(request: Request, exc: Exception) -> JSONResponse:
+async def _answer(request: Request, exc: Exception) -> Response:
     code = next(c for kind, c in _STATUS.items() if isinstance(exc, kind))
     detail = _PUBLISH_FAILED if isinstance(exc, PublishError) else _message(exc)
-    headers = {"Retry-After": RETRY_AFTER_S} if code == status.HTTP_503_SERVICE_UNAVAILABLE else {}
-    return JSONResponse({"detail": detail}, status_code=code, headers=headers)
+    headers = (
+        {"Retry-After": str(RETRY_AFTER_S)} if code == status.HTTP_503_SERVICE_UNAVAILABLE else {}
+    )
+    return api.error_response(code, detail, headers=headers)
 
 
 def _message(exc: Exception) -> str:
@@ -97,6 +105,10 @@ def _message(exc: Exception) -> str:
 
 
 def install_error_answers(app: FastAPI) -> None:
-    """Answer billing's errors with their status code and a sentence for the caller."""
+    """Answer in the common error shape: billing's errors with their status code and a sentence
+    for the caller, an unreachable database (or NATS) with 503.
+    """
+    api.install_error_answers(app)
+    install_outage_answers(app)
     for kind in _STATUS:
         app.add_exception_handler(kind, _answer)

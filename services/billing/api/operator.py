@@ -7,7 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from services.billing.api.deps import ServicesDep, require_operator
+from libs.common.api import answers
+from libs.common.ids import TenantId
+from libs.common.messages.types import Iso8601
+from services.billing.api.deps import (
+    ApiKeyId,
+    ServicesDep,
+    TenantIdPath,
+    WebhookId,
+    require_operator,
+)
 from services.billing.schemas import (
     AT_ONCE,
     ApiKeyCreated,
@@ -27,14 +36,23 @@ from services.billing.schemas import (
 )
 from services.billing.usage import Period, UsageRow
 
-router = APIRouter(prefix="/api/v1", tags=["operator"], dependencies=[Depends(require_operator)])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["operator"],
+    dependencies=[Depends(require_operator)],
+    responses=answers(401, 503),
+)
+# A tenant's routes: unknown (404), deleted (409); a plan or allowlist that cannot be used (422).
+ONE = answers(404, 409, 422)
+# Adding a webhook or an API key: also the plan's limit (403).
+ADD = answers(403, 404, 409, 422)
 
-From = Annotated[date | None, Query(alias="from", description="First UTC day (or month).")]
-To = Annotated[date | None, Query(alias="to", description="Last UTC day (or month).")]
+From = Annotated[date | None, Iso8601, Query(alias="from", description="First UTC day (or month).")]
+To = Annotated[date | None, Iso8601, Query(alias="to", description="Last UTC day (or month).")]
 TENANT = "/tenants/{tenant_id}"
 
 
-@router.post("/tenants", status_code=status.HTTP_201_CREATED)
+@router.post("/tenants", status_code=status.HTTP_201_CREATED, responses=answers(409, 422))
 async def create_tenant(spec: TenantSpec, s: ServicesDep) -> TenantCreated:
     """Create a tenant; the answer holds its webhook URL and API key, shown this once."""
     return await s.accounts.create(spec)
@@ -44,19 +62,19 @@ async def create_tenant(spec: TenantSpec, s: ServicesDep) -> TenantCreated:
 async def list_tenants(
     s: ServicesDep,
     include_deleted: bool = False,  # noqa: FBT001, FBT002 - a query flag
-    after: str | None = None,
+    after: TenantId | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> TenantPage:
     return await s.accounts.page(include_deleted=include_deleted, after=after, limit=limit)
 
 
-@router.get("/tenants/usage")
+@router.get("/tenants/usage", responses=answers(422))
 async def usage_of_everyone(
     s: ServicesDep,
     period: Period = Period.DAY,
     start: From = None,
     end: To = None,
-    tenant_id: str | None = None,
+    tenant_id: TenantId | None = None,
 ) -> list[UsageRow]:
     """Usage of every tenant (or one), per day or month."""
     return await s.usage.report(period, start, end, tenant_id)
@@ -67,87 +85,103 @@ async def list_plans(s: ServicesDep) -> list[PlanView]:
     return await s.accounts.plans()
 
 
-@router.get(TENANT)
-async def get_tenant(tenant_id: str, s: ServicesDep) -> TenantView:
+@router.get(TENANT, responses=ONE)
+async def get_tenant(tenant_id: TenantIdPath, s: ServicesDep) -> TenantView:
     return await s.accounts.get(tenant_id)
 
 
-@router.post(TENANT + "/suspend")
-async def suspend_tenant(tenant_id: str, s: ServicesDep) -> TenantView:
+@router.post(TENANT + "/suspend", responses=ONE)
+async def suspend_tenant(tenant_id: TenantIdPath, s: ServicesDep) -> TenantView:
     return await s.accounts.suspend(tenant_id)
 
 
-@router.post(TENANT + "/resume")
-async def resume_tenant(tenant_id: str, s: ServicesDep) -> TenantView:
+@router.post(TENANT + "/resume", responses=ONE)
+async def resume_tenant(tenant_id: TenantIdPath, s: ServicesDep) -> TenantView:
     return await s.accounts.resume(tenant_id)
 
 
-@router.delete(TENANT, status_code=status.HTTP_204_NO_CONTENT)
-async def delete_tenant(tenant_id: str, s: ServicesDep) -> Response:
+@router.delete(TENANT, status_code=status.HTTP_204_NO_CONTENT, responses=ONE)
+async def delete_tenant(tenant_id: TenantIdPath, s: ServicesDep) -> Response:
     await s.accounts.delete(tenant_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.put(TENANT + "/plan")
-async def set_plan(tenant_id: str, change: PlanChange, s: ServicesDep) -> TenantView:
+@router.put(TENANT + "/plan", responses=ONE)
+async def set_plan(tenant_id: TenantIdPath, change: PlanChange, s: ServicesDep) -> TenantView:
     return await s.accounts.set_plan(tenant_id, change)
 
 
-@router.get(TENANT + "/webhooks")
-async def list_webhooks(tenant_id: str, s: ServicesDep) -> list[WebhookView]:
+@router.get(TENANT + "/webhooks", responses=ONE)
+async def list_webhooks(tenant_id: TenantIdPath, s: ServicesDep) -> list[WebhookView]:
     return await s.webhooks.list_webhooks(tenant_id)
 
 
-@router.post(TENANT + "/webhooks", status_code=status.HTTP_201_CREATED)
-async def create_webhook(tenant_id: str, spec: WebhookSpec, s: ServicesDep) -> WebhookCreated:
+@router.post(TENANT + "/webhooks", status_code=status.HTTP_201_CREATED, responses=ADD)
+async def create_webhook(
+    tenant_id: TenantIdPath, spec: WebhookSpec, s: ServicesDep
+) -> WebhookCreated:
     return await s.webhooks.create_webhook(tenant_id, spec)
 
 
-@router.patch(TENANT + "/webhooks/{webhook_id}")
+@router.patch(TENANT + "/webhooks/{webhook_id}", responses=ONE)
 async def change_webhook(
-    tenant_id: str, webhook_id: str, change: WebhookChange, s: ServicesDep
+    tenant_id: TenantIdPath, webhook_id: WebhookId, change: WebhookChange, s: ServicesDep
 ) -> WebhookView:
     return await s.webhooks.update_webhook(tenant_id, webhook_id, change)
 
 
-@router.post(TENANT + "/webhooks/{webhook_id}/rotate", status_code=status.HTTP_201_CREATED)
+@router.post(
+    TENANT + "/webhooks/{webhook_id}/rotate", status_code=status.HTTP_201_CREATED, responses=ONE
+)
 async def rotate_webhook(
-    tenant_id: str, webhook_id: str, s: ServicesDep, rotation: Rotation = AT_ONCE
+    tenant_id: TenantIdPath, webhook_id: WebhookId, s: ServicesDep, rotation: Rotation = AT_ONCE
 ) -> WebhookCreated:
     return await s.webhooks.rotate_webhook(tenant_id, webhook_id, rotation)
 
 
-@router.delete(TENANT + "/webhooks/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_webhook(tenant_id: str, webhook_id: str, s: ServicesDep) -> Response:
+@router.delete(
+    TENANT + "/webhooks/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ONE
+)
+async def revoke_webhook(
+    tenant_id: TenantIdPath, webhook_id: WebhookId, s: ServicesDep
+) -> Response:
     await s.webhooks.revoke_webhook(tenant_id, webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get(TENANT + "/api-keys")
-async def list_api_keys(tenant_id: str, s: ServicesDep) -> list[ApiKeyView]:
+@router.get(TENANT + "/api-keys", responses=ONE)
+async def list_api_keys(tenant_id: TenantIdPath, s: ServicesDep) -> list[ApiKeyView]:
     return await s.api_keys.list_api_keys(tenant_id)
 
 
-@router.post(TENANT + "/api-keys", status_code=status.HTTP_201_CREATED)
-async def create_api_key(tenant_id: str, spec: ApiKeySpec, s: ServicesDep) -> ApiKeyCreated:
+@router.post(TENANT + "/api-keys", status_code=status.HTTP_201_CREATED, responses=ADD)
+async def create_api_key(
+    tenant_id: TenantIdPath, spec: ApiKeySpec, s: ServicesDep
+) -> ApiKeyCreated:
     return await s.api_keys.create_api_key(tenant_id, spec)
 
 
-@router.post(TENANT + "/api-keys/{key_id}/rotate", status_code=status.HTTP_201_CREATED)
+@router.post(
+    TENANT + "/api-keys/{key_id}/rotate", status_code=status.HTTP_201_CREATED, responses=ONE
+)
 async def rotate_api_key(
-    tenant_id: str, key_id: str, s: ServicesDep, rotation: Rotation = AT_ONCE
+    tenant_id: TenantIdPath, key_id: ApiKeyId, s: ServicesDep, rotation: Rotation = AT_ONCE
 ) -> ApiKeyCreated:
     return await s.api_keys.rotate_api_key(tenant_id, key_id, rotation)
 
 
-@router.delete(TENANT + "/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_api_key(tenant_id: str, key_id: str, s: ServicesDep) -> Response:
+@router.delete(TENANT + "/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ONE)
+async def revoke_api_key(tenant_id: TenantIdPath, key_id: ApiKeyId, s: ServicesDep) -> Response:
     await s.api_keys.revoke_api_key(tenant_id, key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get(TENANT + "/usage")
+@router.get(TENANT + "/usage", responses=ONE)
 async def usage_of_tenant(
-    tenant_id: str, s: ServicesDep, period: Period = Period.DAY, start: From = None, end: To = None
+    tenant_id: TenantIdPath,
+    s: ServicesDep,
+    period: Period = Period.DAY,
+    start: From = None,
+    end: To = None,
 ) -> list[UsageRow]:
     return await s.usage.report(period, start, end, tenant_id)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 
+from libs.common.api import answers
 from services.billing.api.deps import ServicesDep
 from services.billing.payments import Receipt
 
@@ -29,7 +30,7 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/billing/stripe/webhook")
+@router.post("/billing/stripe/webhook", responses=answers(400, 413, 503))
 async def stripe_webhook(
     request: Request,
     s: ServicesDep,

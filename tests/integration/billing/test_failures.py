@@ -69,13 +69,13 @@ async def test_with_nats_down_nothing_is_half_created_and_changes_are_repaired_l
 
     refused = await billing.http.post("/api/v1/tenants", json={"name": "Bob"}, headers=OPERATOR)
     assert refused.status_code == 503
-    assert refused.json()["detail"].startswith("Nothing was created")
+    assert refused.json()["error"].startswith("Nothing was created")
     listed = await billing.http.get("/api/v1/tenants", headers=OPERATOR)
     assert [t["tenant_id"] for t in listed.json()["tenants"]] == [tenant_id]
 
     suspended = await billing.http.post(f"/api/v1/tenants/{tenant_id}/suspend", headers=OPERATOR)
     assert suspended.status_code == 503
-    assert "saved but not yet in effect" in suspended.json()["detail"]
+    assert "saved but not yet in effect" in suspended.json()["error"]
     assert suspended.headers["Retry-After"] == "5"
     shown = await billing.http.get(f"/api/v1/tenants/{tenant_id}", headers=OPERATOR)
     assert shown.json()["status"] == "suspended"

@@ -63,7 +63,7 @@ async def test_deleting_a_tenant_removes_its_record_tokens_and_keys(
     assert shown.json()["status"] == "deleted"
     resumed = await billing.http.post(f"/api/v1/tenants/{tenant_id}/resume", headers=OPERATOR)
     assert resumed.status_code == 409
-    assert "was deleted" in resumed.json()["detail"]
+    assert "was deleted" in resumed.json()["error"]
 
 
 async def test_limit_overrides_apply_on_top_of_the_plan(billing: Billing, buckets: Buckets) -> None:
@@ -91,7 +91,7 @@ async def test_an_unknown_plan_or_limit_is_refused_in_words(billing: Billing) ->
     gold = await billing.http.put(path, json={"plan": "gold"}, headers=OPERATOR)
     assert gold.status_code == 422
     assert (
-        gold.json()["detail"]
+        gold.json()["error"]
         == "There is no plan 'gold'; the plans are basic, enterprise, free, pro."
     )
     typo = await billing.http.put(

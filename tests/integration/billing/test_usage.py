@@ -135,4 +135,4 @@ async def test_asking_for_too_long_a_range_is_explained(billing: Billing) -> Non
     params = {"period": "day", "from": "2020-01-01", "to": "2026-01-01"}
     answer = await billing.http.get("/api/v1/tenants/usage", params=params, headers=OPERATOR)
     assert answer.status_code == 422
-    assert answer.json()["detail"] == "Ask for at most 366 days at a time."
+    assert answer.json()["error"] == "Ask for at most 366 days at a time."

@@ -23,7 +23,7 @@ async def test_the_free_plan_allows_three_webhooks_and_the_fourth_is_refused_in_
         assert answer.status_code == 201
     fourth = await billing.http.post("/api/v1/webhooks", json={"label": "macd"}, headers=key)
     assert fourth.status_code == 403
-    assert fourth.json()["detail"].startswith("Your plan allows 3 webhooks")
+    assert fourth.json()["error"].startswith("Your plan allows 3 webhooks")
 
 
 async def test_a_bad_allowlist_entry_is_explained(billing: Billing) -> None:
@@ -74,7 +74,7 @@ async def test_two_live_webhooks_cannot_share_a_label(billing: Billing) -> None:
     key = bearer(await billing.create_tenant())
     twin = await billing.http.post("/api/v1/webhooks", json={"label": "default"}, headers=key)
     assert twin.status_code == 409
-    assert "already a webhook labelled 'default'" in twin.json()["detail"]
+    assert "already a webhook labelled 'default'" in twin.json()["error"]
 
 
 async def test_a_revoked_webhook_leaves_the_bucket_and_frees_its_label(

@@ -101,7 +101,7 @@ async def test_the_plan_limit_on_accounts_is_enforced_in_words(
         headers=bearer(key),
     )
     assert second.status_code == 403
-    assert "Your plan allows 1 exchange account" in second.json()["detail"]
+    assert "Your plan allows 1 exchange account" in second.json()["error"]
 
 
 async def test_a_taken_label_an_unknown_exchange_and_live_on_free_are_refused(
@@ -114,15 +114,15 @@ async def test_a_taken_label_an_unknown_exchange_and_live_on_free_are_refused(
     assert (await http.post(url, json=body, headers=bearer(key))).status_code == 201
     taken = await http.post(url, json=body, headers=bearer(key))
     assert taken.status_code == 409
-    assert "already have an account" in taken.json()["detail"]
+    assert "already have an account" in taken.json()["error"]
     unknown = await http.post(
         url, json=body | {"label": "b", "exchange_id": "nope"}, headers=bearer(key)
     )
     assert unknown.status_code == 409
-    assert "not supported" in unknown.json()["detail"]
+    assert "not supported" in unknown.json()["error"]
     live = await http.post(url, json=body | {"label": "c", "mode": "live"}, headers=bearer(key))
     assert live.status_code == 403
-    assert "paper and testnet" in live.json()["detail"]
+    assert "paper and testnet" in live.json()["error"]
 
 
 async def test_a_bad_body_is_refused_without_echoing_the_keys(

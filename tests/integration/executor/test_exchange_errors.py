@@ -53,7 +53,7 @@ async def test_keys_refused_while_trading_fail_the_order_and_mark_the_account_in
     http: httpx.AsyncClient, js: JetStreamContext, topology: Topology, paper: PaperExchangeProcess
 ) -> None:
     account = await paper_tenant(http, js, topology, paper, T)
-    await paper.disable_account(account.account_id)
+    await paper.delete_account(account.account_id)
     await publish_order(js, topology, market_order(T))
     (event,) = await wait_for_events(js, topology, T, bool)
     assert isinstance(event, OrderFailed)

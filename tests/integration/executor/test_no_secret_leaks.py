@@ -84,7 +84,7 @@ async def test_keys_never_appear_in_logs_spans_or_answers(
     await publish_order(js, topology, market_order(T))  # filled with the good keys
     await publish_order(js, topology, market_order(T, account_label="spare"))  # too little money
     await wait_for_events(js, topology, T, lambda es: "order.rejected" in kinds(es))
-    await paper.disable_account(good.account_id)
+    await paper.delete_account(good.account_id)
     await publish_order(js, topology, market_order(T))  # keys refused while trading
     events = await wait_for_events(js, topology, T, lambda es: "order.failed" in kinds(es))
     assert kinds(events) == [

@@ -78,7 +78,7 @@ async def test_a_futures_account_is_refused_at_creation_in_words(
     refused = await http.post("/api/v1/exchange-accounts", json=body, headers=auth)
     assert refused.status_code == 409
     assert refused.json()["code"] == "unsupported_market"
-    assert refused.json()["detail"].startswith("Only spot accounts are supported for now")
-    assert "leverage" in refused.json()["detail"]
+    assert refused.json()["error"].startswith("Only spot accounts are supported for now")
+    assert "leverage" in refused.json()["error"]
     listed = await http.get("/api/v1/exchange-accounts", headers=auth)
     assert listed.json() == {"accounts": []}

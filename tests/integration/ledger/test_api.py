@@ -187,8 +187,8 @@ async def test_bad_requests_are_refused_in_words(
 ) -> None:
     headers = await key_for(client, js, topology, "tenant-a")
     response = await client.get(url, headers=headers)
-    assert response.status_code == 400
-    assert words in response.json()["detail"]
+    assert response.status_code == 422
+    assert words in response.json()["error"]
 
 
 async def test_an_unknown_alert_is_not_found(
@@ -197,7 +197,7 @@ async def test_an_unknown_alert_is_not_found(
     headers = await key_for(client, js, topology, "tenant-a")
     response = await client.get(f"/api/v1/orders/{new_id()}", headers=headers)
     assert response.status_code == 404
-    assert "No alert with id" in response.json()["detail"]
+    assert "No alert with id" in response.json()["error"]
 
 
 async def test_requests_without_a_valid_key_are_refused(

@@ -43,4 +43,4 @@ async def test_a_database_that_refuses_connections_gets_503_with_retry_after(
     response = answers[-1]
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
-    assert "cannot reach its database" in response.json()["detail"]
+    assert "cannot be reached right now" in response.json()["error"]

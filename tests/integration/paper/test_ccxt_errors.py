@@ -48,7 +48,7 @@ async def test_a_disabled_account_is_refused_at_once(
     exchange: Any, paper: PaperExchangeProcess, account: PaperAccount
 ) -> None:
     assert (await exchange.fetch_balance())["USDT"]["free"] == 10000.0
-    await paper.disable_account(account.account_id)
+    await paper.delete_account(account.account_id)
     # ccxt quirk: once a client has authenticated, it reads -2015 as a temporary ban.
     with pytest.raises(ccxt.DDoSProtection, match="-2015"):
         await exchange.fetch_balance()

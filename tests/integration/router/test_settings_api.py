@@ -59,10 +59,10 @@ async def test_invalid_settings_are_refused_field_by_field_and_nothing_is_saved(
     fields = {e["field"]: e["message"] for e in bad.json()["errors"]}
     assert "greater than 0" in fields["quantity"]
     assert "long_only" in fields["directions"]
-    assert bad.json()["detail"].startswith("Not saved")
+    assert bad.json()["error"].startswith("Invalid request: quantity")
     misplaced = await api.put("/api/v1/settings/accounts/main", json={"default_account": "x"})
     assert misplaced.status_code == 422
-    assert "tenant-wide" in misplaced.json()["detail"]
+    assert "tenant-wide" in misplaced.json()["error"]
     assert (await api.get("/api/v1/settings/accounts/main")).status_code == 404
     assert (await api.get("/api/v1/settings/history")).json() == []
 
@@ -76,7 +76,7 @@ async def test_a_stale_version_is_refused_and_a_deleted_layer_is_inherited_again
     assert (await api.put(path, json={"max_order_base": "0.5"})).json()["version"] == 1
     stale = await api.put(path, json={"max_order_base": "1"}, headers={"If-Match": '"0"'})
     assert stale.status_code == 412
-    assert "changed since you read them" in stale.json()["detail"]
+    assert "changed since you read them" in stale.json()["error"]
     fresh = await api.put(path, json={"max_order_base": "1"}, headers={"If-Match": '"1"'})
     assert fresh.json()["symbol"] == "BTCUSDT"
     assert (await api.delete(path)).status_code == 204

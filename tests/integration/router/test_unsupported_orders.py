@@ -49,7 +49,7 @@ async def test_the_api_refuses_exits_and_stored_ones_stay_readable_and_removable
     api = await open_api()
     refused = await api.client.put(SETTINGS, json={"quantity": "0.02", "take_profit_percent": 2})
     assert refused.status_code == 422
-    assert "take-profit and stop-loss orders are not supported yet" in refused.json()["detail"]
+    assert "take-profit and stop-loss orders are not supported yet" in refused.json()["error"]
     assert [e["field"] for e in refused.json()["errors"]] == ["take_profit_percent"]
     assert (await api.client.get(SETTINGS)).status_code == 404
     # A layer stored before the refusal existed: as it would be in an older database.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingress.api import Admission
+from services.ingress.api import Admission, WebhookSlots
 
 
 def test_alerts_beyond_the_limit_are_refused_until_one_finishes() -> None:
@@ -26,3 +26,16 @@ def test_a_failing_alert_still_frees_its_place() -> None:
         raise RuntimeError("boom")
 
     assert admission.count == 0
+
+
+def test_one_webhooks_open_requests_are_capped_and_others_are_not_affected() -> None:
+    slots = WebhookSlots(limit=2)
+
+    with (
+        slots.hold("hook-a") as first,
+        slots.hold("hook-a") as second,
+        slots.hold("hook-a") as third,
+        slots.hold("hook-b") as other,
+    ):
+        assert (first, second, third, other) == (True, True, False, True)
+    assert slots.open == {}  # every slot given back, no entry left behind per webhook

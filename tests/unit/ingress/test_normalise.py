@@ -153,3 +153,26 @@ def test_bad_values_are_explained(fields: dict[str, Value], field: str, says: st
     found = problems(**({"action": "buy", "symbol": "BTCUSDT"} | fields))
 
     assert says in found[field]
+
+
+@pytest.mark.parametrize("twelve", ["\u0661\u0662", "\uff11\uff12", "1\u0662"])
+def test_numbers_with_non_ascii_digits_are_refused_not_read_as_12(twelve: str) -> None:
+    assert "quantity" in problems(action="buy", symbol="BTCUSDT", quantity=twelve)
+    assert "price" in problems(action="buy", symbol="BTCUSDT", quantity="1", price=twelve)
+
+
+@pytest.mark.parametrize("field", ["account", "id", "symbol"])
+def test_single_line_text_fields_refuse_control_characters(field: str) -> None:
+    found = problems(
+        **({"action": "buy", "symbol": "BTCUSDT", "quantity": "1"} | {field: "a\x00b"})
+    )
+    assert (
+        found[field]
+        == f"{field} must not contain control characters (such as NUL or a line break)."
+    )
+
+
+def test_free_text_keeps_line_breaks_but_refuses_other_control_characters() -> None:
+    assert alert(quantity="1", comment="first line\nsecond").comment == "first line\nsecond"
+    found = problems(action="buy", symbol="BTCUSDT", quantity="1", strategy="a\x1b[31mred")
+    assert found["strategy"] == "strategy must not contain control characters (such as NUL)."
