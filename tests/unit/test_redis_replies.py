@@ -9,4 +9,4 @@ from redis.asyncio import ConnectionPool
 def test_redis_connections_parse_replies_with_hiredis() -> None:
     pool = ConnectionPool.from_url("redis://127.0.0.1:6379/0")
     connection = pool.make_connection()
-    assert isinstance(connection._parser, _AsyncHiredisParser)
+    assert isinstance(connection._parser, _AsyncHiredisParser)  # noqa: SLF001 - the point
