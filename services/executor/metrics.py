@@ -33,3 +33,9 @@ GROUP_INSERT_ROWS = Histogram(
     "Order records written per statement when orders ready together are recorded together",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )
+LOOKUPS = Counter(
+    "sparky_executor_lookups_total",
+    "Orders looked up by client order id, by why (redelivery, duplicate_id, giving_up, "
+    "tracker) and outcome (found, not_found, not_yet); found is exactly-once at work",
+    ["via", "outcome"],
+)
