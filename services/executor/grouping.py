@@ -60,6 +60,10 @@ class GroupedInsert(Generic[Row, Answer]):
     async def _write(self, group: list[tuple[Row, asyncio.Future[Answer]]]) -> None:
         try:
             answers = await self._many([row for row, _ in group])
+        except asyncio.CancelledError:
+            for _, future in group:  # the loop is going away: nobody waits forever
+                future.cancel()
+            raise
         except Exception as exc:  # noqa: BLE001 - handed to the callers, raised there
             if len(group) == 1 or database_unavailable(exc):
                 for _, future in group:
