@@ -28,3 +28,14 @@ CREDENTIAL_CACHE = Counter(
 OPEN_ORDERS = Gauge("sparky_executor_open_orders", "Open orders the tracker follows")
 VAULT_ERRORS = Counter("sparky_executor_vault_errors_total", "Failed calls to Vault")
 CLIENTS = Gauge("sparky_executor_exchange_clients", "ccxt clients in the pool")
+GROUP_INSERT_ROWS = Histogram(
+    "sparky_executor_group_insert_rows",
+    "Order records written per statement when orders ready together are recorded together",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+LOOKUPS = Counter(
+    "sparky_executor_lookups_total",
+    "Orders looked up by client order id, by why (redelivery, duplicate_id, giving_up, "
+    "tracker) and outcome (found, not_found, not_yet); found is exactly-once at work",
+    ["via", "outcome"],
+)

@@ -17,7 +17,8 @@ from libs.common.errors import SparkyError
 from libs.common.fsm import OPEN, UNRESOLVED, OrderState
 from libs.common.logs import log_context
 from services.executor.adapters.exchange import ExchangeSession
-from services.executor.errors import AccountAuthError, OrderNotFoundError
+from services.executor.errors import AccountAuthError
+from services.executor.lookups import Via, look_up
 from services.executor.metrics import OPEN_ORDERS
 from services.executor.models import OrderRecord
 from services.executor.outcomes import Outcomes
@@ -92,14 +93,11 @@ class Tracker:
                 await self._out.adopt(record, order, session)
 
     async def _resolve(self, record: OrderRecord, session: ExchangeSession) -> None:
-        try:
-            found = await session.find(record.symbol, record.client_order_id)
-        except OrderNotFoundError:
-            found = None
+        now = self._out.clock()
+        found = await look_up(session, record, Via.TRACKER, now)
         if found is not None:
             await self._out.adopt(record, found, session)
             return
-        now = self._out.clock()
         if session.settled(record.sent_at, now):
             # Reported uncertain; now it is known the exchange never had it: final.
             given = f"{record.reason} " if record.reason else ""
