@@ -33,7 +33,7 @@ class Kept(FrozenModel):
         return self.model_dump_json(exclude_defaults=True).encode()
 
     @classmethod
-    def decode(cls, raw: bytes) -> Kept:
+    def decode(cls, raw: bytes | str) -> Kept:
         """Read a kept decision back."""
         return cls.model_validate_json(raw)
 

@@ -90,9 +90,9 @@ class _CountingConnection(Connection):
 
     sent: ClassVar[list[int]] = [0]
 
-    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:  # noqa: FBT001, FBT002 - redis-py's signature
         _CountingConnection.sent[0] += 1
-        await super().send_packed_command(command, check_health)
+        await super().send_packed_command(command, check_health=check_health)
 
 
 def _counting_handler(router: RouterRuntime, redis: aioredis.Redis) -> IntentHandler:
