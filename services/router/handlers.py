@@ -88,6 +88,9 @@ class IntentHandler:
             counted, kept = await self._state.commit(
                 tenant_id, intent.intent_id, now, commit_of(decision, now)
             )
+            if kept is None:  # published by a router of the previous design
+                DECISIONS.labels("duplicate", "").inc()
+                return
             await self._publish(intent, kept, republished=counted is Counted.DECIDED_BEFORE)
         DECISION_SECONDS.observe(time.perf_counter() - started)
         INTENT_AGE.observe(max(0.0, (self._clock() - intent.received_at).total_seconds()))
@@ -121,7 +124,9 @@ class IntentHandler:
                 counted, kept = await self._state.commit(
                     intent.tenant_id, intent.intent_id, now, Commit(failure, QuotaLimits(), 0, 0)
                 )
-                if counted is Counted.DECIDED_BEFORE and await self._republished(intent, kept):
+                if kept is None or (
+                    counted is Counted.DECIDED_BEFORE and await self._republished(intent, kept)
+                ):
                     return
             await self._publisher.publish(intent, failure)
             DECISIONS.labels("failed", outcome.value).inc()

@@ -46,10 +46,14 @@ return out
 # KEYS: the kept decision, alerts this hour, orders today. ARGV: alerts and orders to count,
 # their limits (-1: none), the counters' TTLs, the kept decision's TTL, the decision, and the
 # rejections kept instead when the alert or order limit is found used up ('' when it has none).
-# Returns {3, kept} when a decision was kept before (a redelivery), else {0 | 1 | 2}.
+# Returns {3, kept} when a decision was kept before (a redelivery), {4} when a router of the
+# previous design recorded it as published (plain text), else {0 | 1 | 2}.
 _COMMIT = """
 local before = redis.call('GET', KEYS[1])
-if before then return {3, before} end
+if before then
+  if string.sub(before, 1, 1) == '{' then return {3, before} end
+  return {4}
+end
 local alert, n = tonumber(ARGV[1]), tonumber(ARGV[2])
 local alert_limit, order_limit = tonumber(ARGV[3]), tonumber(ARGV[4])
 local code, kept = 0, ARGV[8]
@@ -108,6 +112,9 @@ class Counted(IntEnum):
     ALERTS_EXCEEDED = 1
     ORDERS_EXCEEDED = 2
     DECIDED_BEFORE = 3
+    # Recorded as published by a router of the previous design ("placed:1"); gone 8 days after
+    # the upgrade (KEPT_TTL_S), then this can go too.
+    PUBLISHED_BEFORE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +143,11 @@ def _parse_field(field: str) -> tuple[str, str]:
 def _positions(flat: Sequence[bytes]) -> dict[tuple[str, str], Decimal]:
     pairs = zip(flat[::2], flat[1::2], strict=True)
     return {_parse_field(field.decode()): Decimal(value.decode()) for field, value in pairs}
+
+
+def _kept(raw: bytes | None) -> Kept | None:
+    # Not JSON: a previous design's "published" record, left to the commit to report.
+    return Kept.decode(raw) if raw is not None and raw.startswith(b"{") else None
 
 
 def _limit(limit: int | None) -> int:
@@ -171,15 +183,16 @@ class RouterState:
         with redis_errors():
             kept, alerts, orders, held = await self._read(keys=keys)
         quota = QuotaState(int(alerts or 0), int(orders or 0))
-        return Snapshot(Kept.decode(kept) if kept else None, quota, _positions(held))
+        return Snapshot(_kept(kept), quota, _positions(held))
 
     async def commit(
         self, tenant_id: str, intent_id: str, now: datetime, commit: Commit
-    ) -> tuple[Counted, Kept]:
+    ) -> tuple[Counted, Kept | None]:
         """Count and keep a decision in one atomic call, unless one was kept before.
 
         Returns what was done and what is kept now: the decision, the quota rejection kept
-        instead when a limit was found used up, or the decision an earlier delivery kept.
+        instead when a limit was found used up, or the decision an earlier delivery kept (None
+        when a router of the previous design published it, keeping no decision).
         """
         limits, exceeded = commit.limits, (commit.if_alerts_exceeded, commit.if_orders_exceeded)
         args: list[bytes | int] = [
@@ -198,6 +211,8 @@ class RouterState:
         counted = Counted(int(result[0]))
         if counted is Counted.DECIDED_BEFORE:
             return counted, Kept.decode(result[1])
+        if counted is Counted.PUBLISHED_BEFORE:
+            return counted, None
         chosen = commit.kept if counted is Counted.OK else exceeded[counted - 1]
         if chosen is None:  # the script found a limit the commit had no refusal for
             raise RuntimeError(f"the commit found {counted.name} without a limit")

@@ -133,3 +133,22 @@ async def test_an_intent_costs_two_redis_round_trips_and_a_redelivery_one(
             await handler.route(one)  # redelivered: the read finds the kept decision
         assert _CountingConnection.sent[0] - before == 20
     assert len(await bus.orders(11)) == 11
+
+
+async def test_an_intent_the_previous_router_design_published_is_not_decided_again(
+    start_router: Starter, bus: Bus, redis_client: aioredis.Redis, topology: Topology
+) -> None:
+    # During an upgrade: a router of the previous design published the intent and recorded
+    # "placed:1" (no decision kept); the ack was lost and a new router gets it.
+    await bus.put_tenant(factories.tenant_record("tenant-a"))
+    await bus.put_account(account("tenant-a"))
+    router = await start_router(consume=False)
+    assert router.handler is not None
+    sent = intent("tenant-a")
+    await redis_client.set(f"{topology.namespace}:{{tenant-a}}:d:{sent.intent_id}", "placed:1")
+
+    await router.handler.route(sent)
+
+    assert await bus.orders(0, timeout_s=0.5) == []
+    assert await bus.rejections(0, timeout_s=0.5) == []
+    assert await _counted(redis_client, topology, "qa") == []
