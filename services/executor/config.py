@@ -89,6 +89,25 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
         gt=0,
         description="Overrides the venues' time after which an unseen order cannot arrive.",
     )
+    exchange_weight_share: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="This replica's share of each venue's per-address request-weight limit "
+        "(1/N for N replicas behind one egress address).",
+    )
+    exchange_weight_margin: float = Field(
+        default=0.1, ge=0, lt=1, description="Part of the limit left unplanned, for safety."
+    )
+    exchange_weight_max_wait_s: float = Field(
+        default=30.0, gt=0, description="Longest a request queues for weight before it is refused."
+    )
+    paper_weight_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description="The paper exchange's weight limit per interval; unset: not limited.",
+    )
+    paper_weight_interval_s: float = Field(default=60.0, gt=0)
     tracker_interval_s: float = Field(default=2.0, gt=0)
     tracker_concurrency: int = Field(default=16, ge=1)
     accounts_resync_s: float = Field(default=300.0, gt=0)

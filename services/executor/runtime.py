@@ -28,6 +28,7 @@ from libs.common.records import AccountRecord, ApiKeyRecord, TenantRecord
 from libs.common.topology import Topology
 from services.executor.accounts import AccountService
 from services.executor.adapters.account_bucket import AccountBucket
+from services.executor.adapters.budget import BudgetSettings
 from services.executor.adapters.clients import ClientPool, ClientSettings
 from services.executor.adapters.vault import VaultKeys
 from services.executor.config import SERVICE, ExecutorSettings
@@ -116,6 +117,10 @@ class Runtime:
             s.markets_ttl_s,
             s.price_ttl_s,
             s.submission_settle_s,
+            BudgetSettings(
+                s.exchange_weight_share, s.exchange_weight_margin, s.exchange_weight_max_wait_s
+            ),
+            (s.paper_weight_limit, s.paper_weight_interval_s),
         )
         self.pool = ClientPool(client_settings, s.client_pool_size)
         store = AccountStore(self.engine, s.api_role)

@@ -25,6 +25,7 @@ from services.paper.domain import Fees, check_price
 from services.paper.errors import BinanceError
 from services.paper.exchange import Clock, PaperExchange, wall_clock_ms
 from services.paper.faults import Faults
+from services.paper.limits import WeightCounter, WeightLimitMiddleware, WeightLimits
 from services.paper.markets import Market
 from services.paper.matcher import run_matcher
 from services.paper.prices import PriceBoard, PriceFeed, RandomWalkFeed, ReferenceFeed
@@ -139,6 +140,13 @@ def create_app(settings: PaperSettings, *, clock: Clock = wall_clock_ms) -> Fast
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(BinanceError, _binance_error)
     app.add_exception_handler(InjectedServerError, _injected)
+    limits = WeightLimits(
+        settings.weight_limit,
+        settings.weight_interval_s,
+        settings.weight_ban_s,
+        settings.weight_ban_strikes,
+    )
+    app.add_middleware(WeightLimitMiddleware, counter=WeightCounter(limits, lambda: clock() / 1000))
 
     async def store_ready() -> None:
         await app.state.store.check()
