@@ -110,6 +110,15 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
     paper_weight_interval_s: float = Field(default=60.0, gt=0)
     tracker_interval_s: float = Field(default=2.0, gt=0)
     tracker_concurrency: int = Field(default=16, ge=1)
+    tracker_young_s: float = Field(
+        default=30.0, ge=0, description="Open orders younger than this are polled every round."
+    )
+    tracker_age_fraction: float = Field(
+        default=0.1, ge=0, description="Older ones every age x this (bounded by the maximum)."
+    )
+    tracker_max_interval_s: float = Field(
+        default=60.0, gt=0, description="The longest an open order goes without a poll."
+    )
     accounts_resync_s: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="after")

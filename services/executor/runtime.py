@@ -40,7 +40,7 @@ from services.executor.handlers import OrderHandler
 from services.executor.outcomes import Outcomes
 from services.executor.sessions import Sessions
 from services.executor.store import AccountStore, OrderStore, connect_as
-from services.executor.tracker import Tracker
+from services.executor.tracker import PollBackoff, Tracker
 from services.executor.validation import Validator
 from services.executor.vault_login import vault_clients
 
@@ -152,6 +152,9 @@ class Runtime:
             self.partitions,
             interval_s=s.tracker_interval_s,
             concurrency=s.tracker_concurrency,
+            backoff=PollBackoff(
+                s.tracker_young_s, s.tracker_age_fraction, s.tracker_max_interval_s
+            ),
         )
 
     @property
