@@ -28,6 +28,7 @@ from services.paper.faults import Faults
 from services.paper.limits import WeightCounter, WeightLimitMiddleware, WeightLimits
 from services.paper.markets import Market
 from services.paper.matcher import run_matcher
+from services.paper.order_route import plain_order_route
 from services.paper.prices import PriceBoard, PriceFeed, RandomWalkFeed, ReferenceFeed
 from services.paper.store import Store
 
@@ -134,6 +135,8 @@ def create_app(settings: PaperSettings, *, clock: Clock = wall_clock_ms) -> Fast
     app.state.settings = settings
     app.state.faults = Faults()
     app.include_router(api.router)
+    if settings.plain_order_route:
+        app.router.routes.insert(0, plain_order_route())  # matched before the FastAPI route
     app.include_router(admin.router)
     common_api.install_error_answers(app)
     app.openapi = _binance_routes_without_422(app.openapi)  # type: ignore[method-assign]

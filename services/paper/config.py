@@ -52,6 +52,11 @@ class PaperSettings(ServiceSettings):
         default=1.0, gt=0, description="How often resting limit orders are checked."
     )
     max_recv_window_ms: int = Field(default=60_000, ge=1)
+    plain_order_route: bool = Field(
+        default=True,
+        description="Serve /api/v3/order without FastAPI's dependency layers (off: through "
+        "FastAPI, to compare the two).",
+    )
     weight_limit: int | None = Field(
         default=None,
         ge=1,
