@@ -89,12 +89,12 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
         gt=0,
         description="Overrides the venues' time after which an unseen order cannot arrive.",
     )
-    exchange_weight_share: float = Field(
-        default=1.0,
+    exchange_weight_share: float | None = Field(
+        default=None,
         gt=0,
         le=1,
-        description="This replica's share of each venue's per-address request-weight limit "
-        "(1/N for N replicas behind one egress address).",
+        description="This replica's share of each venue's per-address request-weight limit; "
+        "unset: 1/replica_count (every replica behind one egress address).",
     )
     exchange_weight_margin: float = Field(
         default=0.1, ge=0, lt=1, description="Part of the limit left unplanned, for safety."
@@ -142,6 +142,11 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
                 "expected a name ending in -N, as StatefulSet pods are"
             )
         return int(match.group(1))
+
+    @property
+    def weight_share(self) -> float:
+        """This replica's share of a venue's limit: as set, else an equal share."""
+        return self.exchange_weight_share or 1 / self.replica_count
 
     @property
     def schema_name(self) -> str:

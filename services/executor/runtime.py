@@ -117,9 +117,7 @@ class Runtime:
             s.markets_ttl_s,
             s.price_ttl_s,
             s.submission_settle_s,
-            BudgetSettings(
-                s.exchange_weight_share, s.exchange_weight_margin, s.exchange_weight_max_wait_s
-            ),
+            BudgetSettings(s.weight_share, s.exchange_weight_margin, s.exchange_weight_max_wait_s),
             (s.paper_weight_limit, s.paper_weight_interval_s),
         )
         self.pool = ClientPool(client_settings, s.client_pool_size)

@@ -16,6 +16,7 @@ from services.executor.adapters.budget import (
 )
 from services.executor.adapters.metering import interval_tag, observe
 from services.executor.adapters.venues import VENUES
+from services.executor.config import executor_settings
 
 INTERVAL_S = 0.5
 
@@ -96,3 +97,8 @@ def test_binances_used_weight_header_and_a_429_are_read_from_an_answer() -> None
 
 def test_binances_interval_names() -> None:
     assert [interval_tag(s) for s in (60, 2, 3600, 86_400, 90)] == ["1M", "2S", "1H", "1D", "90S"]
+
+
+def test_replicas_share_the_limit_equally_unless_told_otherwise() -> None:
+    assert executor_settings(replica_count=4).weight_share == 0.25
+    assert executor_settings(replica_count=4, exchange_weight_share=1).weight_share == 1
