@@ -39,7 +39,7 @@ class PhaseFigures:
     ledger_at: dict[str, float] = field(default_factory=dict)
     exchange_counts: Mapping[str, int] = field(default_factory=dict)  # by client order id
     ledger_counts: Mapping[str, int] = field(default_factory=dict)  # exchange orders, by intent
-    refused: frozenset[str] = frozenset()  # intents refused: no order expected
+    refused: Mapping[str, str] = field(default_factory=dict)  # intent -> why: no order expected
     stored: int = 0  # alerts ingress stored in INTENTS, answered or not
     settled: int = 0
     wall_s: float = 0.0

@@ -127,15 +127,17 @@ async def ledger_fill_counts(conn: asyncpg.Connection, schema: str) -> dict[str,
     return {row["intent_id"]: row["orders"] for row in rows}
 
 
-async def refused_intents(conn: asyncpg.Connection, schema: str) -> set[str]:
+async def refused_intents(conn: asyncpg.Connection, schema: str) -> dict[str, str]:
     """The intents refused by the router or whose order the executor refused or gave up on
-    (no order expected at the exchange), e.g. a close with nothing held.
+    (no order expected at the exchange, e.g. a close with nothing held), with the reason.
     """
     rows = await conn.fetch(
-        f"SELECT intent_id FROM \"{schema}\".intents WHERE status = 'rejected' "  # noqa: S608
-        f"UNION SELECT intent_id FROM \"{schema}\".orders WHERE status IN ('rejected', 'failed')"
+        f'SELECT intent_id, reject_reason AS reason FROM "{schema}".intents '  # noqa: S608
+        "WHERE status = 'rejected' UNION ALL "
+        f'SELECT intent_id, coalesce(reason_code, status) FROM "{schema}".orders '
+        "WHERE status IN ('rejected', 'failed')"
     )
-    return {row["intent_id"] for row in rows}
+    return {row["intent_id"]: str(row["reason"]) for row in rows}
 
 
 async def settled(conn: asyncpg.Connection, schema: str) -> int:

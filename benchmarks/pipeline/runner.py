@@ -160,7 +160,7 @@ class Bench:
         figures.measure(orders, *exchange_times(paper_state))
         figures.measure_ledger(await ledger_positions(self.conn, self.schema), self.watch)
         figures.ledger_counts = await ledger_fill_counts(self.conn, self.schema)
-        figures.refused = frozenset(await refused_intents(self.conn, self.schema))
+        figures.refused = await refused_intents(self.conn, self.schema)
 
     async def _generate(
         self, label: str, rate: float, count: int, mix: Mix | None

@@ -13,17 +13,19 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from benchmarks.pipeline.figures import PhaseFigures, quantile
 from benchmarks.pipeline.outcomes import Sent, client_order_id
 
-# Per killable service: the moments its input arrived and its output left, by figure field.
+# Per killable service, by figure field: when a message reached its input, when the service
+# was done with it, and when it arrived where the service sends it on (what a trader sees).
 STAGES = {
-    "router": ("stored_at", "exchange_at"),
-    "executor": ("orders_at", "exchange_at"),
-    "ledger": ("exchange_at", "ledger_at"),
+    "router": ("stored_at", "orders_at", "exchange_at"),
+    "executor": ("orders_at", "exchange_at", "exchange_at"),
+    "ledger": ("exchange_at", "ledger_at", "ledger_at"),
 }
 
 
@@ -66,7 +68,7 @@ class ExactlyOnce:
     """Exactly-once of a phase's accepted alerts, at the exchange and in the ledger."""
 
     expected: int  # accepted and not refused
-    refused: int
+    refused: Counter[str]  # by reason
     exchange: Tally
     ledger: Tally
 
@@ -78,9 +80,12 @@ class ExactlyOnce:
         return (
             f"exactly once: {self.exchange.text(self.expected, 'at the exchange')}, "
             f"{self.ledger.text(self.expected, 'in the ledger')}; "
-            f"{self.refused} refused (no order expected)"
+            f"{self.refused.total()} refused (no order expected){self._reasons()}"
             + ("" if self.holds else "  << NOT EXACTLY ONCE")
         )
+
+    def _reasons(self) -> str:
+        return "".join(f", {n} {why}" for why, n in self.refused.most_common())
 
 
 def exactly_once(figures: PhaseFigures) -> ExactlyOnce:
@@ -88,7 +93,9 @@ def exactly_once(figures: PhaseFigures) -> ExactlyOnce:
     expected = expecting_orders(figures)
     at_exchange = [figures.exchange_counts.get(client_order_id(a.intent_id), 0) for a in expected]
     in_ledger = [figures.ledger_counts.get(a.intent_id, 0) for a in expected]
-    refused = len(figures.accepted) - len(expected)
+    refused = Counter(
+        figures.refused[a.intent_id] for a in figures.accepted if a.intent_id in figures.refused
+    )
     return ExactlyOnce(len(expected), refused, tally(at_exchange), tally(in_ledger))
 
 
@@ -118,17 +125,17 @@ def kill_to_next_order(figures: PhaseFigures, kill: Kill) -> tuple[dict[int, flo
     """Per tenant whose messages the killed service held: ms from the restart to the first of
     them out (None: never); and how many messages it held.
     """
-    came, went = (moments(figures, name) for name in STAGES[kill.service])
+    came, done, seen = (moments(figures, name) for name in STAGES[kill.service])
     outs: dict[int, list[float]] = {}
     count = 0
     for alert in expecting_orders(figures):
-        arrived, left = came.get(alert.intent_id), went.get(alert.intent_id)
-        if arrived is None or arrived >= kill.killed_ms or (left or math.inf) <= kill.killed_ms:
+        arrived, left = came.get(alert.intent_id), done.get(alert.intent_id, math.inf)
+        if arrived is None or arrived >= kill.killed_ms or left <= kill.killed_ms:
             continue  # not yet in its input at the kill, or already through
         count += 1
         outs.setdefault(alert.tenant, [])
-        if left is not None:
-            outs[alert.tenant].append(left - kill.restarted_ms)
+        if (at := seen.get(alert.intent_id)) is not None:
+            outs[alert.tenant].append(at - kill.restarted_ms)
     return {tenant: min(waits, default=None) for tenant, waits in outs.items()}, count
 
 
