@@ -62,7 +62,7 @@ bench: $(STAMP) ## Benchmarks: print figures (record them in docs/benchmarks.md)
 bench-ingress: $(STAMP) ## Ingress under open-model load: accepted/s, p50/p99/p99.9 (about 2.5 min; ARGS=--quick: 40 s)
 	$(BIN)/python -m benchmarks.bench_ingress $(ARGS)
 
-bench-pipeline: $(STAMP) ## Whole pipeline under open-model load: latency, 5,000-alert burst, CPU per service (ARGS=--quick)
+bench-pipeline: $(STAMP) ## Whole pipeline under open-model load: latency, bursts, CPU per service (ARGS=--quick, --sweep, --realistic, --kill…: docs/benchmarks.md)
 	$(BIN)/python -m benchmarks.bench_pipeline $(ARGS)
 
 chart-check: $(STAMP) ## Helm lint/render, kubernetes-validate 1.29-1.31, promtool, deploy/ diff, hadolint, metrics

@@ -13,13 +13,16 @@ the same client: after an order (cost 0.2 x 50 ms) the next one waits about 10 m
 ``fetch_balance`` (cost 4) about 200 ms. The "limiter off" figures are the exchange's own.
 
 ccxt runs in this process and the exchange in another, on the same cores: the figures are
-what one paper exchange process serves to clients sharing its machine.
+what one paper exchange process serves to clients sharing its machine. Each line ends with the
+exchange process's CPU per order; ``--fastapi-route`` serves ``/api/v3/order`` through
+FastAPI's dependency layers instead of the plain route, to compare the two.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -39,12 +42,21 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 1000) - 1]
 
 
-def report(label: str, n: int, elapsed: float, latencies: list[float]) -> None:
-    """Print one line of figures."""
+def cpu_s(paper: PaperExchangeProcess) -> float:
+    """Return the CPU time (user + system) the exchange process has used so far."""
+    fields = Path(f"/proc/{paper.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(
+    label: str, n: int, elapsed: float, latencies: list[float], cpu: float | None = None
+) -> None:
+    """Print one line of figures (``cpu``: the exchange's CPU seconds over the ``n`` orders)."""
+    per_order = f"   exchange CPU {cpu / n * 1e3:5.2f} ms/order" if cpu is not None else ""
     print(
         f"{label:<46} {n / elapsed:>8,.0f} orders/s   "
         f"p50 {percentile(latencies, 0.5) * 1e3:6.1f} ms   "
-        f"p99 {percentile(latencies, 0.99) * 1e3:6.1f} ms"
+        f"p99 {percentile(latencies, 0.99) * 1e3:6.1f} ms{per_order}"
     )
 
 
@@ -72,10 +84,11 @@ async def sequential(paper: PaperExchangeProcess, n: int) -> None:
     """One client, one order at a time: the floor of the latency."""
     [client] = await _clients(paper, 1, enableRateLimit=False)
     latencies: list[float] = []
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_s(paper)
     for _ in range(n):
         await _timed(_buy(client), latencies)
-    report("1 client, 1 in flight, limiter off", n, time.perf_counter() - start, latencies)
+    elapsed = time.perf_counter() - start
+    report("1 client, 1 in flight, limiter off", n, elapsed, latencies, cpu_s(paper) - cpu)
     await client.close()
 
 
@@ -88,10 +101,11 @@ async def saturated(paper: PaperExchangeProcess, n: int, clients: int) -> None:
         for _ in range(count):
             await _timed(_buy(client), latencies)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_s(paper)
     await asyncio.gather(*(loop(client, n // clients) for client in pool))
     label = f"{clients} clients, 1 in flight each, limiter on"
-    report(label, len(latencies), time.perf_counter() - start, latencies)
+    elapsed = time.perf_counter() - start
+    report(label, len(latencies), elapsed, latencies, cpu_s(paper) - cpu)
     await asyncio.gather(*(client.close() for client in pool))
 
 
@@ -102,7 +116,7 @@ async def paced(
     pool = await _clients(paper, clients, enableRateLimit=limiter)
     latencies: list[float] = []
     tasks = []
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_s(paper)
     for i in range(int(rate * seconds)):
         delay = start + i / rate - time.perf_counter()
         if delay > 0:
@@ -111,15 +125,20 @@ async def paced(
     await asyncio.gather(*tasks)
     switch = "on" if limiter else "off"
     label = f"offered at {rate:.0f}/s, {clients} accounts, limiter {switch}"
-    report(label, len(latencies), time.perf_counter() - start, latencies)
+    elapsed = time.perf_counter() - start
+    report(label, len(latencies), elapsed, latencies, cpu_s(paper) - cpu)
     await asyncio.gather(*(client.close() for client in pool))
+
+
+def _env(args: argparse.Namespace) -> dict[str, str]:
+    return {**QUIET, "SPARKY_PAPER_PLAIN_ORDER_ROUTE": str(not args.fastapi_route).lower()}
 
 
 async def main(args: argparse.Namespace) -> None:
     """Run the three benchmarks against one fresh paper exchange process."""
     with (
         tempfile.TemporaryDirectory(prefix="bench-paper-") as state,
-        paper_exchange(Path(state), env=QUIET) as paper,
+        paper_exchange(Path(state), env=_env(args)) as paper,
     ):
         await sequential(paper, args.sequential)
         await saturated(paper, args.orders, args.clients)
@@ -136,6 +155,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=200.0, help="orders per second offered")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of the paced run")
     parser.add_argument("--accounts", type=int, default=200, help="accounts for the paced run")
+    parser.add_argument(
+        "--fastapi-route", action="store_true", help="/api/v3/order through FastAPI (before)"
+    )
     return parser.parse_args()
 
 

@@ -16,46 +16,76 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from benchmarks.pipeline.cpu import BENCH_BACKENDS, INFRA
 from benchmarks.pipeline.outcomes import Sent, client_order_id
-from benchmarks.pipeline.probes import INFRA, LedgerWatch, Usage
+from benchmarks.pipeline.probes import LedgerWatch, Usage
 
 TRADINGVIEW_TIMEOUT_MS = 3000.0
 MIB = 1024 * 1024
 SHARED = frozenset(INFRA.values())
+# The bench's own work, shown but not in the pipeline's total: the load generator plays
+# TradingView, the bench and its Postgres connections measure.
+NOT_PIPELINE = frozenset({"bench", "load generator", BENCH_BACKENDS})
 
 
 @dataclass
 class PhaseFigures:
-    """What one phase measured."""
+    """What one phase measured; the ``*_at`` maps hold each alert's moments by intent id."""
 
     name: str
     sent: Sequence[Sent]
-    to_orders_ms: list[float] = field(default_factory=list)
-    to_exchange_ms: list[float] = field(default_factory=list)
-    to_ledger_ms: list[float] = field(default_factory=list)
-    last_exchange_ms: float = 0.0  # wall clock of the latest record; 0: none
-    last_ledger_ms: float = 0.0
+    orders_at: dict[str, float] = field(default_factory=dict)  # ms epoch
+    exchange_at: dict[str, float] = field(default_factory=dict)
+    ledger_at: dict[str, float] = field(default_factory=dict)
+    exchange_counts: Mapping[str, int] = field(default_factory=dict)  # by client order id
+    ledger_counts: Mapping[str, int] = field(default_factory=dict)  # exchange orders, by intent
+    refused: Mapping[str, str] = field(default_factory=dict)  # intent -> why: no order expected
     stored: int = 0  # alerts ingress stored in INTENTS, answered or not
     settled: int = 0
     wall_s: float = 0.0
     max_lag_ms: float = 0.0
     usage: Mapping[str, Usage] = field(default_factory=dict)
     idle: Mapping[str, float] = field(default_factory=dict)  # share of a core with no load
+    hot: int | None = None  # a tenant whose latency is printed apart
 
     @property
     def accepted(self) -> list[Sent]:
         return [s for s in self.sent if s.final_status == 202]
 
-    def measure(self, orders: Mapping[str, float], exchange: Mapping[str, int]) -> None:
+    @property
+    def to_orders_ms(self) -> list[float]:
+        return latencies(self.accepted, self.orders_at)
+
+    @property
+    def to_exchange_ms(self) -> list[float]:
+        return latencies(self.accepted, self.exchange_at)
+
+    @property
+    def to_ledger_ms(self) -> list[float]:
+        return latencies(self.accepted, self.ledger_at)
+
+    @property
+    def last_exchange_ms(self) -> float:
+        return max(self.exchange_at.values(), default=0.0)
+
+    @property
+    def last_ledger_ms(self) -> float:
+        return max(self.ledger_at.values(), default=0.0)
+
+    def measure(
+        self,
+        orders: Mapping[str, float],
+        exchange: Mapping[str, int],
+        counts: Mapping[str, int] | None = None,
+    ) -> None:
         """Match each accepted alert to the router's order and the order at the exchange."""
+        self.exchange_counts = counts or {}
         for alert in self.accepted:
             order_id = client_order_id(alert.intent_id)
             if (stored := orders.get(order_id)) is not None:
-                self.to_orders_ms.append(stored - alert.due_ms)
-            created = exchange.get(order_id)
-            if created is not None:
-                self.to_exchange_ms.append(created - alert.due_ms)
-                self.last_exchange_ms = max(created, self.last_exchange_ms)
+                self.orders_at[alert.intent_id] = stored
+            if (created := exchange.get(order_id)) is not None:
+                self.exchange_at[alert.intent_id] = float(created)
 
     def measure_ledger(self, ledger: Mapping[str, int], watch: LedgerWatch) -> None:
         """Match each accepted alert to the moment its fill was committed in the ledger."""
@@ -63,8 +93,26 @@ class PhaseFigures:
             seq = ledger.get(alert.intent_id)
             seen = watch.seen_at_ms(seq) if seq is not None else None
             if seen is not None:
-                self.to_ledger_ms.append(seen - alert.due_ms)
-                self.last_ledger_ms = max(seen, self.last_ledger_ms)
+                self.ledger_at[alert.intent_id] = seen
+
+
+def latencies(alerts: Sequence[Sent], at: Mapping[str, float]) -> list[float]:
+    """Each alert's time from its due time to its moment in ``at``, for those that have one."""
+    return [at[a.intent_id] - a.due_ms for a in alerts if a.intent_id in at]
+
+
+def cpu_per_alert(
+    usage: Mapping[str, Usage], idle: Mapping[str, float], wall_s: float, alerts: int
+) -> dict[str, float]:
+    """Each group's ms of CPU per alert above its idle share, and ``"total"`` of the pipeline's
+    (every group but ``NOT_PIPELINE``).
+    """
+    per = {
+        name: max(use.cpu_s - idle.get(name, 0.0) * wall_s, 0.0) / max(alerts, 1) * 1e3
+        for name, use in usage.items()
+    }
+    per["total"] = sum(v for k, v in per.items() if k not in NOT_PIPELINE)
+    return per
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -115,7 +163,20 @@ def print_phase(figures: PhaseFigures) -> None:
         f"last order at the exchange {_after(figures.last_exchange_ms, first_due)}, "
         f"last in the ledger {_after(figures.last_ledger_ms, first_due)}"
     )
+    if figures.hot is not None:
+        print_tenant(figures, figures.hot, "hot tenant")
     print_usage(figures.usage, figures.wall_s, figures.idle, len(accepted))
+
+
+def print_tenant(figures: PhaseFigures, tenant: int, label: str) -> None:
+    """Print one tenant's share of the phase and its latencies apart from the others'."""
+    sent = [s for s in figures.sent if s.tenant == tenant]
+    accepted = [s for s in sent if s.final_status == 202]
+    answers = [s.answer_ms for s in sent if s.answer_ms is not None]
+    print(f"  {label} (tenant {tenant}): {len(sent)} of {len(figures.sent)} alerts")
+    print(_spread(f"{label}: answer", answers, len(sent)))
+    print(_spread(f"{label}: -> exchange", latencies(accepted, figures.exchange_at), len(accepted)))
+    print(_spread(f"{label}: -> ledger", latencies(accepted, figures.ledger_at), len(accepted)))
 
 
 def _after(at_ms: float, first_due_ms: float) -> str:
@@ -128,15 +189,18 @@ def print_usage(
     """Print CPU seconds, share of one core, CPU per alert above idle and peak RSS per group.
 
     ``idle`` is each group's share of a core with no load; "ms/alert" charges the rest to
-    the phase's accepted alerts. Groups marked * are servers shared with other users.
+    the phase's accepted alerts. Groups marked * are servers shared with other users; those
+    in parentheses are the bench's own, not in the total.
     """
     print(
-        f"  {'process':<15} {'CPU s':>7} {'% of a core':>12} {'ms/alert':>9} {'RSS peak':>10}"
+        f"  {'process':<24} {'CPU s':>7} {'% of a core':>12} {'ms/alert':>9} {'RSS peak':>10}"
         f"   over {wall_s:.1f} s"
     )
-    for name, use in sorted(usage.items(), key=lambda kv: -kv[1].cpu_s):
+    per = cpu_per_alert(usage, idle, wall_s, alerts)
+    for name, use in sorted(usage.items(), key=lambda kv: (kv[0] in NOT_PIPELINE, -kv[1].cpu_s)):
         rss = f"{use.rss_peak / MIB:6.0f} MiB" if use.rss_peak else "-"
         share = use.cpu_s / wall_s * 100 if wall_s else float("nan")
-        above = max(use.cpu_s - idle.get(name, 0.0) * wall_s, 0.0) / max(alerts, 1) * 1e3
         label = name + ("*" if name in SHARED else "")
-        print(f"  {label:<15} {use.cpu_s:7.1f} {share:11.0f}% {above:9.2f} {rss:>10}")
+        label = f"({label})" if name in NOT_PIPELINE else label
+        print(f"  {label:<24} {use.cpu_s:7.1f} {share:11.0f}% {per[name]:9.2f} {rss:>10}")
+    print(f"  {'total, the pipeline':<24} {'':7} {'':12} {per['total']:9.2f}")

@@ -7,9 +7,11 @@ keep-alive connection or a new one (TradingView's senders are many machines, not
 client). As TradingView does, an alert answered with a 5xx (or a broken connection) is sent
 again up to 3 times, 5 s apart, with the same body and so the same dedup key.
 
+Which tenant sends each alert and what it says is the plan's mix (``pipeline/mix.py``).
 Per alert the result holds its due time (wall clock, ms), the first and the final status,
-the intent id of a 202 and how long the first answer took. A separate process keeps the
-bench's own probes from delaying the schedule, as in ``bench_ingress``.
+the intent id of a 202, how long the first answer took and the sender's tenant index. A
+separate process keeps the bench's own probes from delaying the schedule, as in
+``bench_ingress``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 import uvloop
 
+from benchmarks.pipeline.mix import Mix
 from benchmarks.rawhttp import Connection
 
 RESENDS = 3
@@ -39,15 +42,6 @@ def alert_request(token: str, body: bytes) -> bytes:
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
-
-
-def alert_body(i: int, tenants: int, run: str) -> bytes:
-    """Alert ``i``: round-robin over the tenants, buys and sells alternating per round."""
-    tenant, round_ = i % tenants, i // tenants
-    side = "buy" if round_ % 2 == 0 else "sell"
-    symbol, qty = ("BTCUSDT", "0.001") if tenant % 2 == 0 else ("ETHUSDT", "0.01")
-    alert = {"action": side, "ticker": f"BINANCE:{symbol}", "qty": qty, "id": f"{run}-{i}"}
-    return json.dumps(alert, separators=(",", ":")).encode()
 
 
 @dataclass
@@ -85,7 +79,8 @@ class _Sender:
         """Send alert ``i`` and its resends; record them as they come (the run may give up)."""
         status, body = await self.attempt(request)
         answer_ms = (time.perf_counter() - due) * 1e3
-        row = self.results[i] = [round(due_wall_ms, 3), status, status, "", round(answer_ms, 3)]
+        row = self.results[i]
+        row[1:3], row[4] = [status, status], round(answer_ms, 3)
         for _ in range(RESENDS):
             if 0 < status < 500:
                 break
@@ -101,6 +96,7 @@ async def generate(plan: dict[str, Any]) -> dict[str, Any]:
     sender = _Sender(plan["port"])
     sender.idle = [await sender.connect() for _ in range(IDLE_CONNECTIONS)]
     tokens, rate, run = plan["tokens"], float(plan["rate"]), plan["run"]
+    mix = Mix(len(tokens), **plan.get("mix", {}))
     cpu0, max_lag, tasks = time.process_time(), 0.0, []
     # perf_counter for the schedule (uvloop's clock has millisecond resolution), anchored once
     # to the wall clock the services stamp their records with.
@@ -111,17 +107,17 @@ async def generate(plan: dict[str, Any]) -> dict[str, Any]:
         if (delay := due - time.perf_counter()) > 0:
             await asyncio.sleep(delay)
         max_lag = max(max_lag, time.perf_counter() - due)
-        request = alert_request(tokens[i % len(tokens)], alert_body(i, len(tokens), run))
-        coro = sender.alert(i, request, wall_start_ms + i / rate * 1e3, due)
+        tenant, body = mix.alert(i, run)
+        due_wall_ms = wall_start_ms + i / rate * 1e3
+        # Until answered: "no answer" (-1), as when the run gives up on it.
+        sender.results[i] = [round(due_wall_ms, 3), -1, -1, "", None, tenant]
+        coro = sender.alert(i, alert_request(tokens[tenant], body), due_wall_ms, due)
         tasks.append(asyncio.get_running_loop().create_task(coro))
     _, pending = await asyncio.wait(tasks, timeout=RESENDS * RESEND_AFTER_S + GRACE_S)
     for task in pending:
         task.cancel()  # never answered: "no answer" (-1); or its resends cut short
     return {
-        "alerts": [
-            sender.results.get(i, [wall_start_ms + i / rate * 1e3, -1, -1, "", None])
-            for i in range(len(tasks))
-        ],
+        "alerts": [sender.results[i] for i in range(len(tasks))],
         "generator_cpu_s": time.process_time() - cpu0,
         "max_lag_ms": max_lag * 1e3,
     }

@@ -38,10 +38,12 @@ class Sent:
     final_status: int  # after TradingView-style resends of a 5xx
     intent_id: str
     answer_ms: float | None  # the first answer, from the due time
+    tenant: int = 0  # the sender's index among the bench's tenants
 
     @classmethod
     def from_row(cls, row: list[Any]) -> Sent:
-        return cls(float(row[0]), int(row[1]), int(row[2]), str(row[3]), row[4])
+        tenant = int(row[5]) if len(row) > 5 else 0
+        return cls(float(row[0]), int(row[1]), int(row[2]), str(row[3]), row[4], tenant)
 
 
 def client_order_id(intent_id: str) -> str:
@@ -49,13 +51,18 @@ def client_order_id(intent_id: str) -> str:
     return f"sp{intent_id}0"
 
 
-def exchange_times(paper_state: Path) -> dict[str, int]:
-    """Every order's creation time at the paper exchange (ms epoch), by client order id."""
+def exchange_times(paper_state: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """Every client order id's first creation time at the paper exchange (ms epoch), and how
+    many orders the exchange holds with it (over all accounts: one, if exactly once held).
+    """
     conn = sqlite3.connect(f"file:{paper_state}?mode=ro", uri=True)
     try:
-        return dict(conn.execute("SELECT client_order_id, created_ms FROM orders").fetchall())
+        rows = conn.execute(
+            "SELECT client_order_id, min(created_ms), count(*) FROM orders GROUP BY client_order_id"
+        ).fetchall()
     finally:
         conn.close()
+    return {row[0]: row[1] for row in rows}, {row[0]: row[2] for row in rows}
 
 
 async def orders_stored(
@@ -109,6 +116,28 @@ async def ledger_positions(conn: asyncpg.Connection, schema: str) -> dict[str, i
         f'JOIN "{schema}".processed_events p ON p.message_id = t.message_id GROUP BY t.intent_id'
     )
     return {row["intent_id"]: row["seq"] for row in rows}
+
+
+async def ledger_fill_counts(conn: asyncpg.Connection, schema: str) -> dict[str, int]:
+    """How many exchange orders the ledger recorded fills of, by intent (one: exactly once)."""
+    rows = await conn.fetch(
+        f"SELECT intent_id, count(DISTINCT exchange_order_id) AS orders "  # noqa: S608
+        f'FROM "{schema}".trades GROUP BY intent_id'
+    )
+    return {row["intent_id"]: row["orders"] for row in rows}
+
+
+async def refused_intents(conn: asyncpg.Connection, schema: str) -> dict[str, str]:
+    """The intents refused by the router or whose order the executor refused or gave up on
+    (no order expected at the exchange, e.g. a close with nothing held), with the reason.
+    """
+    rows = await conn.fetch(
+        f'SELECT intent_id, reject_reason AS reason FROM "{schema}".intents '  # noqa: S608
+        "WHERE status = 'rejected' UNION ALL "
+        f'SELECT intent_id, coalesce(reason_code, status) FROM "{schema}".orders '
+        "WHERE status IN ('rejected', 'failed')"
+    )
+    return {row["intent_id"]: str(row["reason"]) for row in rows}
 
 
 async def settled(conn: asyncpg.Connection, schema: str) -> int:

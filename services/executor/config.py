@@ -89,8 +89,36 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
         gt=0,
         description="Overrides the venues' time after which an unseen order cannot arrive.",
     )
+    exchange_weight_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="This replica's share of each venue's per-address request-weight limit; "
+        "unset: 1/replica_count (every replica behind one egress address).",
+    )
+    exchange_weight_margin: float = Field(
+        default=0.1, ge=0, lt=1, description="Part of the limit left unplanned, for safety."
+    )
+    exchange_weight_max_wait_s: float = Field(
+        default=30.0, gt=0, description="Longest a request queues for weight before it is refused."
+    )
+    paper_weight_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description="The paper exchange's weight limit per interval; unset: not limited.",
+    )
+    paper_weight_interval_s: float = Field(default=60.0, gt=0)
     tracker_interval_s: float = Field(default=2.0, gt=0)
     tracker_concurrency: int = Field(default=16, ge=1)
+    tracker_young_s: float = Field(
+        default=30.0, ge=0, description="Open orders younger than this are polled every round."
+    )
+    tracker_age_fraction: float = Field(
+        default=0.1, ge=0, description="Older ones every age x this (bounded by the maximum)."
+    )
+    tracker_max_interval_s: float = Field(
+        default=60.0, gt=0, description="The longest an open order goes without a poll."
+    )
     accounts_resync_s: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="after")
@@ -114,6 +142,11 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
                 "expected a name ending in -N, as StatefulSet pods are"
             )
         return int(match.group(1))
+
+    @property
+    def weight_share(self) -> float:
+        """This replica's share of a venue's limit: as set, else an equal share."""
+        return self.exchange_weight_share or 1 / self.replica_count
 
     @property
     def schema_name(self) -> str:

@@ -34,6 +34,7 @@ from services.executor.errors import (
     SizingRefusedError,
     SubmissionUnconfirmedError,
 )
+from services.executor.lookups import Via, look_up
 from services.executor.metrics import ORDERS, WEBHOOK_TO_EXCHANGE_SECONDS
 from services.executor.models import OrderRecord, TradingAccount
 from services.executor.outcomes import Outcomes
@@ -153,13 +154,14 @@ class Executor:
     async def _look_up(
         self, record: OrderRecord, session: ExchangeSession, *, resubmit: bool
     ) -> OrderRecord:
-        found = await session.find(record.symbol, record.client_order_id)
+        now = self._out.clock()
+        via = Via.REDELIVERY if resubmit else Via.DUPLICATE_ID
+        found = await look_up(session, record, via, now)
         if found is not None:
             return await self._out.adopt(record, found, session)
         if not resubmit:
             reason = "The exchange reported this client order id as taken but has no such order."
             return await self._out.conclude(record, OrderFailedError("duplicate_id", reason))
-        now = self._out.clock()
         if not session.settled(record.sent_at, now):
             raise SubmissionUnconfirmedError(
                 "the exchange did not confirm the order yet; it is looked up again before "

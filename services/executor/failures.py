@@ -20,6 +20,7 @@ from libs.common.fsm import UNRESOLVED, OrderState
 from libs.common.messages import PlaceOrder
 from services.executor.errors import OrderFailedError
 from services.executor.execution import Executor
+from services.executor.lookups import Via, look_up
 from services.executor.models import OrderRecord
 from services.executor.outcomes import Outcomes
 from services.executor.sessions import Sessions
@@ -82,11 +83,12 @@ class FailureReporter:
             async with asyncio.timeout(LOOKUP_TIMEOUT_S):
                 account = await self._sessions.account(command)
                 async with self._sessions.lease(account) as session:
-                    found = await session.find(record.symbol, record.client_order_id)
+                    now = self._out.clock()
+                    found = await look_up(session, record, Via.GIVING_UP, now)
                     if found is not None:
                         await self._out.adopt(record, found, session)
                         return Verdict.FOUND
-                    if session.settled(record.sent_at, self._out.clock()):
+                    if session.settled(record.sent_at, now):
                         return Verdict.ABSENT
                     return Verdict.UNKNOWN  # a late creation may still arrive
         except Exception as exc:  # noqa: BLE001 - any failure leaves the question open

@@ -28,3 +28,37 @@ CREDENTIAL_CACHE = Counter(
 OPEN_ORDERS = Gauge("sparky_executor_open_orders", "Open orders the tracker follows")
 VAULT_ERRORS = Counter("sparky_executor_vault_errors_total", "Failed calls to Vault")
 CLIENTS = Gauge("sparky_executor_exchange_clients", "ccxt clients in the pool")
+GROUP_INSERT_ROWS = Histogram(
+    "sparky_executor_group_insert_rows",
+    "Order records written per statement when orders ready together are recorded together",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+LOOKUPS = Counter(
+    "sparky_executor_lookups_total",
+    "Orders looked up by client order id, by why (redelivery, duplicate_id, giving_up, "
+    "tracker) and outcome (found, not_found, not_yet); found is exactly-once at work",
+    ["via", "outcome"],
+)
+EXCHANGE_WEIGHT_USED = Gauge(
+    "sparky_exchange_weight_used",
+    "Request weight used in the current interval, by budget (venue and mode): the venue's "
+    "count for the address when it reports one, else this process's estimate",
+    ["budget"],
+)
+EXCHANGE_WEIGHT_LIMIT = Gauge(
+    "sparky_exchange_weight_limit",
+    "Request weight this process may use per interval, by budget (share and margin applied)",
+    ["budget"],
+)
+EXCHANGE_WEIGHT_WAIT_SECONDS = Histogram(
+    "sparky_exchange_weight_wait_seconds",
+    "Time requests queued for request weight, by budget",
+    ["budget"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+EXCHANGE_REFUSALS = Counter(
+    "sparky_exchange_refusals_total",
+    "Venue refusals and budget refusals, by budget and kind (rate_limited: a 429; banned: "
+    "a 418; budget: no room within the wait bound, not sent)",
+    ["budget", "kind"],
+)

@@ -28,6 +28,7 @@ from libs.common.records import AccountRecord, ApiKeyRecord, TenantRecord
 from libs.common.topology import Topology
 from services.executor.accounts import AccountService
 from services.executor.adapters.account_bucket import AccountBucket
+from services.executor.adapters.budget import BudgetSettings
 from services.executor.adapters.clients import ClientPool, ClientSettings
 from services.executor.adapters.vault import VaultKeys
 from services.executor.config import SERVICE, ExecutorSettings
@@ -39,7 +40,7 @@ from services.executor.handlers import OrderHandler
 from services.executor.outcomes import Outcomes
 from services.executor.sessions import Sessions
 from services.executor.store import AccountStore, OrderStore, connect_as
-from services.executor.tracker import Tracker
+from services.executor.tracker import PollBackoff, Tracker
 from services.executor.validation import Validator
 from services.executor.vault_login import vault_clients
 
@@ -116,6 +117,8 @@ class Runtime:
             s.markets_ttl_s,
             s.price_ttl_s,
             s.submission_settle_s,
+            BudgetSettings(s.weight_share, s.exchange_weight_margin, s.exchange_weight_max_wait_s),
+            (s.paper_weight_limit, s.paper_weight_interval_s),
         )
         self.pool = ClientPool(client_settings, s.client_pool_size)
         store = AccountStore(self.engine, s.api_role)
@@ -147,6 +150,9 @@ class Runtime:
             self.partitions,
             interval_s=s.tracker_interval_s,
             concurrency=s.tracker_concurrency,
+            backoff=PollBackoff(
+                s.tracker_young_s, s.tracker_age_fraction, s.tracker_max_interval_s
+            ),
         )
 
     @property

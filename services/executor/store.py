@@ -10,13 +10,15 @@ tenant's accounts only, whatever the SQL says.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -25,6 +27,8 @@ from libs.common.fsm import OrderState
 from libs.common.messages import AccountMode, OrderType, Side
 from libs.common.records import AccountStatus, MarketType
 from services.executor.errors import ConflictError, StaleRecordError
+from services.executor.grouping import GroupedInsert
+from services.executor.metrics import GROUP_INSERT_ROWS
 from services.executor.models import Account, Held, OrderRecord
 
 metadata = sa.MetaData()
@@ -103,6 +107,14 @@ def _typed(mapping: Any) -> dict[str, Any]:
     if "reported_trades" in out:
         out["reported_trades"] = tuple(out["reported_trades"] or ())
     return out
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a column value")
 
 
 _AS_TENANT = sa.text(
@@ -218,12 +230,6 @@ class AccountStore:
 # round trips. These take the values as execution parameters instead.
 _KEY = "k_client_order_id"
 _SEEN = "k_version"
-_ORDER_INSERT = (
-    insert(orders)
-    .values({c.name: sa.bindparam(c.name, type_=c.type) for c in orders.c})
-    .on_conflict_do_nothing()
-    .returning(orders.c.version)
-)
 _ORDER_UPDATE = (
     orders.update()
     .where(orders.c.client_order_id == sa.bindparam(_KEY))
@@ -265,6 +271,13 @@ _UPDATE_MOVING = sa.text(
     sa.bindparam(_FEES, type_=sa.Numeric),
     sa.bindparam(_AT, type_=_TZ),
 )
+# Many records in one statement, as one JSON array (one parameter however many rows): the
+# column list is explicit, so columns the table may gain later keep their defaults.
+_INSERT_MANY = sa.text(
+    f"INSERT INTO orders ({_COLUMNS}) SELECT {_COLUMNS} "  # noqa: S608 - constants
+    "FROM jsonb_populate_recordset(NULL::orders, CAST(:rows AS jsonb)) "
+    "ON CONFLICT DO NOTHING RETURNING client_order_id"
+)
 _POSITION = sa.select(positions.c.quantity, positions.c.coin_fees).where(
     (positions.c.tenant_id == sa.bindparam("t"))
     & (positions.c.account_label == sa.bindparam("a"))
@@ -283,23 +296,47 @@ class OrderStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._grouped = GroupedInsert(self._create_many)
 
     async def create(self, record: OrderRecord) -> tuple[OrderRecord, bool]:
         """Record ``record`` unless its client order id exists; return what is recorded and
         whether this call recorded it. A record that writes coins off the strategy position
-        takes them off in the same statement.
+        takes them off in the same statement; other records ready at the same time as this
+        one are written in the same statement (`GroupedInsert`).
         """
+        if not record.written_off:
+            return await self._grouped.add(record)
         async with self._single.connect() as conn:
-            if record.written_off:
-                params = _values(record) | {_DELTA: record.written_off, _AT: record.created_at}
-                created = (await conn.execute(_INSERT_WRITING_OFF, params)).scalar_one() > 0
-            else:
-                created = (await conn.execute(_ORDER_INSERT, _values(record))).first() is not None
-            if created:
+            params = _values(record) | {_DELTA: record.written_off, _AT: record.created_at}
+            if (await conn.execute(_INSERT_WRITING_OFF, params)).scalar_one() > 0:
                 return record, True
             # The insert found a committed row (unique key): read it as it is now.
             row = (await conn.execute(self._by_id(record.client_order_id))).mappings().one()
         return OrderRecord(**_typed(row)), False
+
+    async def _create_many(self, records: Sequence[OrderRecord]) -> list[tuple[OrderRecord, bool]]:
+        """Insert ``records`` in one statement; answer for each as `create` does."""
+        rows = json.dumps([_values(r) for r in records], default=_json_value)
+        async with self._single.connect() as conn:
+            inserted = set((await conn.execute(_INSERT_MANY, {"rows": rows})).scalars())
+            GROUP_INSERT_ROWS.observe(len(records))
+            answers: list[tuple[OrderRecord, bool]] = []
+            for record in records:
+                created = record.client_order_id in inserted
+                inserted.discard(record.client_order_id)  # a second one with its id was not
+                answers.append((record, created))
+            taken = [r.client_order_id for r, created in answers if not created]
+            if not taken:
+                return answers
+            # Those found a committed row (unique key): read them as they are now.
+            query = orders.select().where(orders.c.client_order_id.in_(taken))
+            found = {
+                row["client_order_id"]: OrderRecord(**_typed(row))
+                for row in (await conn.execute(query)).mappings()
+            }
+        return [
+            (r, True) if created else (found[r.client_order_id], False) for r, created in answers
+        ]
 
     async def get(self, client_order_id: str) -> OrderRecord | None:
         async with self.engine.connect() as conn:

@@ -1,9 +1,12 @@
 """Follow open orders until they are filled or canceled, with bounded concurrency.
 
 Every ``interval_s`` the tracker reads the open orders of the partitions this replica owns
-(and the unresolved ones already reported failed) and asks the exchange about each; what is
-new (fills, the end) is emitted by the `Reconciler`. A failing exchange or account only
-delays its own orders until the next round.
+(and the unresolved ones already reported failed) and asks the exchange about those due; what
+is new (fills, the end) is emitted by the `Reconciler`. A failing exchange or account only
+delays its own orders until the next round. An order is asked about every round while young,
+then less often as it ages (a limit order resting for hours is asked about once a minute), so
+open orders do not spend the address's request weight; unresolved ones are asked every round.
+Its requests wait behind orders' for the weight budget.
 """
 
 from __future__ import annotations
@@ -12,18 +15,68 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from libs.common.errors import SparkyError
 from libs.common.fsm import OPEN, UNRESOLVED, OrderState
 from libs.common.logs import log_context
 from services.executor.adapters.exchange import ExchangeSession
-from services.executor.errors import AccountAuthError, OrderNotFoundError
+from services.executor.adapters.metering import routine
+from services.executor.errors import AccountAuthError
+from services.executor.lookups import Via, look_up
 from services.executor.metrics import OPEN_ORDERS
 from services.executor.models import OrderRecord
 from services.executor.outcomes import Outcomes
 from services.executor.sessions import Sessions
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PollBackoff:
+    """How often an open order is asked about, by its age."""
+
+    young_s: float = 30.0
+    """Until this age, every round."""
+    age_fraction: float = 0.1
+    """After it, every ``age x age_fraction`` (an hour-old order: every 6 min, capped)."""
+    max_s: float = 60.0
+
+    def interval_s(self, age_s: float, round_s: float) -> float:
+        """Return how long after a poll an order ``age_s`` old is asked about again."""
+        if age_s < self.young_s:
+            return round_s
+        return max(round_s, min(self.max_s, age_s * self.age_fraction))
+
+
+class PollSchedule:
+    """When each tracked order is next due (in memory: a restart asks about all at once)."""
+
+    def __init__(self, backoff: PollBackoff, round_s: float) -> None:
+        self._backoff = backoff
+        self._round_s = round_s
+        self._next: dict[str, datetime] = {}
+
+    def due(self, records: Sequence[OrderRecord], now: datetime) -> list[OrderRecord]:
+        """Return the records to ask about now, forgetting those no longer tracked."""
+        tracked = {r.client_order_id for r in records}
+        for gone in self._next.keys() - tracked:
+            del self._next[gone]
+        return [
+            r
+            for r in records
+            if r.state in UNRESOLVED
+            or r.client_order_id not in self._next
+            or now >= self._next[r.client_order_id]
+        ]
+
+    def polled(self, record: OrderRecord, now: datetime) -> None:
+        """Note that ``record``'s order was asked about at ``now``."""
+        age_s = (now - record.created_at).total_seconds()
+        wait = self._backoff.interval_s(age_s, self._round_s)
+        # A little early, so an order due every round is not put off by a round's jitter.
+        self._next[record.client_order_id] = now + timedelta(seconds=wait - self._round_s / 2)
 
 
 class Tracker:
@@ -37,12 +90,14 @@ class Tracker:
         *,
         interval_s: float = 2.0,
         concurrency: int = 16,
+        backoff: PollBackoff | None = None,
     ) -> None:
         self._sessions = sessions
         self._out = outcomes
         self._partitions = tuple(partitions)
         self._interval_s = interval_s
         self._slots = asyncio.Semaphore(concurrency)
+        self._schedule = PollSchedule(backoff or PollBackoff(), interval_s)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -56,11 +111,13 @@ class Tracker:
             self._task = None
 
     async def run_once(self) -> int:
-        """Check every tracked order once; return how many were checked."""
+        """Check the tracked orders that are due; return how many were checked."""
         records = await self._out.orders.to_track(self._partitions)
         OPEN_ORDERS.set(sum(1 for r in records if r.state in OPEN))
-        await asyncio.gather(*(self._guarded(r) for r in records))
-        return len(records)
+        due = self._schedule.due(records, self._out.clock())
+        with routine():
+            await asyncio.gather(*(self._guarded(r) for r in due))
+        return len(due)
 
     async def _run(self) -> None:
         while True:
@@ -75,6 +132,7 @@ class Tracker:
             with log_context(tenant_id=record.tenant_id, intent_id=record.intent_id):
                 try:
                     await self._track(record)
+                    self._schedule.polled(record, self._out.clock())
                 except AccountAuthError as exc:
                     await self._out.note_refusal(record, exc)
                 except SparkyError as exc:  # temporary trouble, a stale record: next round
@@ -92,14 +150,11 @@ class Tracker:
                 await self._out.adopt(record, order, session)
 
     async def _resolve(self, record: OrderRecord, session: ExchangeSession) -> None:
-        try:
-            found = await session.find(record.symbol, record.client_order_id)
-        except OrderNotFoundError:
-            found = None
+        now = self._out.clock()
+        found = await look_up(session, record, Via.TRACKER, now)
         if found is not None:
             await self._out.adopt(record, found, session)
             return
-        now = self._out.clock()
         if session.settled(record.sent_at, now):
             # Reported uncertain; now it is known the exchange never had it: final.
             given = f"{record.reason} " if record.reason else ""

@@ -32,7 +32,10 @@ class Validator:
         if venue is None:
             return AccountStatus.INVALID, f"'{account.exchange_id}' is not supported."
         REDACTION_HOLDS.hold(credentials.secrets())
-        client = new_client(venue, account.mode, self._pool.settings, credentials, self._pool.http)
+        pool = self._pool
+        client = new_client(
+            venue, account.mode, pool.settings, credentials, http=pool.http, budgets=pool.budgets
+        )
         try:
             await self._pool.markets.share(venue, account.mode, client)
             await ExchangeSession(client, venue).balance()

@@ -43,7 +43,8 @@ router = APIRouter(
     responses={
         400: _binance("A parameter, signature or timestamp Binance would refuse."),
         401: _binance("The API key is missing, malformed, unknown or deleted (-2014, -2015)."),
-        429: _binance("Over the (injected) request-weight limit (-1003)."),
+        418: _binance("The address is banned for calling on after a 429 (-1003)."),
+        429: _binance("Over the request-weight limit, or an injected 429 (-1003)."),
     },
 )
 

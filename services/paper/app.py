@@ -25,8 +25,10 @@ from services.paper.domain import Fees, check_price
 from services.paper.errors import BinanceError
 from services.paper.exchange import Clock, PaperExchange, wall_clock_ms
 from services.paper.faults import Faults
+from services.paper.limits import WeightCounter, WeightLimitMiddleware, WeightLimits
 from services.paper.markets import Market
 from services.paper.matcher import run_matcher
+from services.paper.order_route import plain_order_route
 from services.paper.prices import PriceBoard, PriceFeed, RandomWalkFeed, ReferenceFeed
 from services.paper.store import Store
 
@@ -133,12 +135,21 @@ def create_app(settings: PaperSettings, *, clock: Clock = wall_clock_ms) -> Fast
     app.state.settings = settings
     app.state.faults = Faults()
     app.include_router(api.router)
+    if settings.plain_order_route:
+        app.router.routes.insert(0, plain_order_route())  # matched before the FastAPI route
     app.include_router(admin.router)
     common_api.install_error_answers(app)
     app.openapi = _binance_routes_without_422(app.openapi)  # type: ignore[method-assign]
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(BinanceError, _binance_error)
     app.add_exception_handler(InjectedServerError, _injected)
+    limits = WeightLimits(
+        settings.weight_limit,
+        settings.weight_interval_s,
+        settings.weight_ban_s,
+        settings.weight_ban_strikes,
+    )
+    app.add_middleware(WeightLimitMiddleware, counter=WeightCounter(limits, lambda: clock() / 1000))
 
     async def store_ready() -> None:
         await app.state.store.check()

@@ -52,6 +52,22 @@ class PaperSettings(ServiceSettings):
         default=1.0, gt=0, description="How often resting limit orders are checked."
     )
     max_recv_window_ms: int = Field(default=60_000, ge=1)
+    plain_order_route: bool = Field(
+        default=True,
+        description="Serve /api/v3/order without FastAPI's dependency layers (off: through "
+        "FastAPI, to compare the two).",
+    )
+    weight_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description="Request weight one client address may use per interval, as Binance's "
+        "6000 a minute; unset: counted and reported, never refused.",
+    )
+    weight_interval_s: int = Field(default=60, ge=1, description="The weight window (s).")
+    weight_ban_s: int = Field(default=120, ge=1, description="How long a 418 ban lasts.")
+    weight_ban_strikes: int = Field(
+        default=3, ge=0, description="Requests tolerated after a 429 before the address is banned."
+    )
     access_log: bool = True
     trace_requests: bool = Field(
         default=False,

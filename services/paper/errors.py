@@ -16,10 +16,13 @@ words, so ccxt raises here what it raises against the real exchange:
 | -1013 NOTIONAL | BadRequest (as against Binance) |
 | -2013 / -2011 unknown order | OrderNotFound |
 | -1003, HTTP 429 | DDoSProtection (ccxt's class for any Binance 429) |
+| -1003, HTTP 418 (address banned) | DDoSProtection |
 | -1100 / -1102 / -1115 / -1116 / -1117 / -1128 | BadRequest |
 """
 
 from __future__ import annotations
+
+import math
 
 
 class BinanceError(Exception):
@@ -37,14 +40,25 @@ class BinanceError(Exception):
         return {"code": self.code, "msg": self.msg}
 
 
-def rate_limited() -> BinanceError:
-    """Answer a request over the (injected) rate limit."""
+def rate_limited(limit: int | None = 6000, retry_after_s: float = 1) -> BinanceError:
+    """Answer a request over the request-weight limit (or an injected 429)."""
     return BinanceError(
         -1003,
-        "Too much request weight used; current limit is 6000 request weight per 1 MINUTE. "
+        f"Too much request weight used; current limit is {limit} request weight per 1 MINUTE. "
         "Please use WebSocket Streams for live updates to avoid polling the API.",
         status=429,
-        retry_after_s=1,
+        retry_after_s=max(1, math.ceil(retry_after_s)),
+    )
+
+
+def banned(until_s: float, now_s: float) -> BinanceError:
+    """Answer an address banned for calling on after 429s (HTTP 418 until the ban ends)."""
+    return BinanceError(
+        -1003,
+        f"Way too much request weight used; IP banned until {int(until_s * 1000)}. "
+        "Please use WebSocket Streams for live updates to avoid bans.",
+        status=418,
+        retry_after_s=max(1, math.ceil(until_s - now_s)),
     )
 
 

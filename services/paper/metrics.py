@@ -19,3 +19,8 @@ FAULTS = Counter(
     "Injected faults that hit a request, by kind.",
     ["kind"],
 )
+WEIGHT_REFUSALS = Counter(
+    "sparky_paper_weight_refusals_total",
+    "Requests refused over the request-weight limit, by status (429 limited, 418 banned).",
+    ["status"],
+)

@@ -45,6 +45,11 @@ class RouterSettings(ServiceSettings, DatabaseSettings):
     redis_prefix: str = Field(
         default="", max_length=64, description="Prefix of every Redis key; <namespace>:router:."
     )
+    kept_decision_ttl_s: int = Field(
+        default=8 * 86_400,
+        ge=3_600,
+        description="How long a decision is kept for redeliveries; above INTENTS' max age.",
+    )
     settings_cache_ttl_s: float = Field(
         default=300.0, gt=0, le=3600, description="Backstop; changes are announced in a KV."
     )

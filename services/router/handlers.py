@@ -1,9 +1,11 @@
-"""Turn one delivered intent into its orders or its rejection: gather, decide, count, publish.
+"""Turn one delivered intent into its orders or its rejection: read, decide, commit, publish.
 
-Exactly one output per intent, even when it is delivered again: an intent whose output was
-published is recorded as decided (Redis, 8 days) and acknowledged without a second look; a
-redelivery before that record is written republishes with the same ``Nats-Msg-Id`` (the
-client order id), which JetStream drops within ORDERS' 5-minute duplicate window.
+Two Redis calls per intent: one read of everything the decision needs, one commit that counts
+the quotas and keeps the decision atomically, before anything is published. Exactly one output
+per intent, even when it is delivered again: a redelivery (the process died after the commit,
+before, while or after publishing) finds the kept decision and republishes exactly it, with the
+same message ids and ``Nats-Msg-Id`` (the client order id), which JetStream drops within ORDERS'
+5-minute duplicate window (and the executor places a client order id once in any case).
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from libs.common.logs import log_context
 from libs.common.messages import OrderIntent, RejectReason
 from libs.common.messages.types import utcnow
 from libs.common.records import TenantRecord
-from services.router import checks
 from services.router.accounts import AccountDirectory
-from services.router.decisions import Decision, Placement, Rejection
+from services.router.decisions import QuotaLimits
 from services.router.domain import decide
+from services.router.kept import Commit, Kept, commit_of, rejection
 from services.router.metrics import DECISION_SECONDS, DECISIONS, INTENT_AGE
 from services.router.publisher import Publisher
 from services.router.redis_state import Counted, RouterState
@@ -67,87 +69,83 @@ class IntentHandler:
             await self.route(intent)
 
     async def route(self, intent: OrderIntent) -> None:
-        """Decide, count, publish and record one intent."""
+        """Read, decide, commit (count and keep), then publish what is kept."""
         started, now = time.perf_counter(), self._clock()
         tenant_id = intent.tenant_id
         snapshot = await self._state.snapshot(tenant_id, intent.intent_id, now)
-        if snapshot.decided is not None:
-            DECISIONS.labels("duplicate", "").inc()
-            return
-        decision = decide(
-            intent,
-            settings=await self._cache.get(tenant_id),
-            tenant=self._tenants.get(tenant_id),
-            accounts=self._accounts.of(tenant_id),
-            positions=snapshot.positions,
-            quota=snapshot.quota,
-            now=now,
-        )
-        decision = await self._count(intent, decision, now)
-        outcome = await self._publish(intent, decision, now)
-        await self._mark(intent, outcome)
+        if snapshot.kept is not None:  # decided by an earlier delivery: publish that, again
+            await self._publish(intent, snapshot.kept, republished=True)
+        else:
+            decision = decide(
+                intent,
+                settings=await self._cache.get(tenant_id),
+                tenant=self._tenants.get(tenant_id),
+                accounts=self._accounts.of(tenant_id),
+                positions=snapshot.positions,
+                quota=snapshot.quota,
+                now=now,
+            )
+            counted, kept = await self._state.commit(
+                tenant_id, intent.intent_id, now, commit_of(decision, now)
+            )
+            if kept is None:  # published by a router of the previous design
+                DECISIONS.labels("duplicate", "").inc()
+                return
+            await self._publish(intent, kept, republished=counted is Counted.DECIDED_BEFORE)
         DECISION_SECONDS.observe(time.perf_counter() - started)
         INTENT_AGE.observe(max(0.0, (self._clock() - intent.received_at).total_seconds()))
 
-    async def _count(self, intent: OrderIntent, decision: Decision, now: datetime) -> Decision:
-        if isinstance(decision, Rejection) and not decision.counts_alert:
-            return decision
-        orders = len(decision.orders) if isinstance(decision, Placement) else 0
-        counted = await self._state.count(
-            intent.tenant_id, intent.intent_id, now, limits=decision.limits, orders=orders
-        )
-        if counted is Counted.OK:
-            return decision
-        # Another replica counted meanwhile (partitions moving between replicas).
-        limits = decision.limits
-        if counted is Counted.ALERTS_EXCEEDED:
-            message = checks.alerts_quota_message(limits.alerts_per_hour or 0)
-        else:
-            day = limits.orders_per_day or 0
-            message = checks.orders_quota_message(day, day)
-        return Rejection(RejectReason.QUOTA_EXCEEDED, message, limits, counts_alert=False)
-
-    async def _publish(self, intent: OrderIntent, decision: Decision, now: datetime) -> str:
-        if isinstance(decision, Placement):
-            await self._publisher.place(intent, decision.orders, now)
+    async def _publish(self, intent: OrderIntent, kept: Kept, *, republished: bool) -> None:
+        await self._publisher.publish(intent, kept)
+        if republished:
+            DECISIONS.labels("republished", "").inc()
+            log.info("kept decision republished", extra={"orders": len(kept.orders)})
+        elif kept.reason is None:
             DECISIONS.labels("placed", "").inc()
-            log.info("intent placed", extra={"orders": len(decision.orders)})
-            return f"placed:{len(decision.orders)}"
-        await self._publisher.reject(intent, decision.reason, decision.message, now)
-        DECISIONS.labels("rejected", decision.reason.value).inc()
-        log.info("intent rejected", extra={"reason": decision.reason.value})
-        return f"rejected:{decision.reason.value}"
-
-    async def _mark(self, intent: OrderIntent, outcome: str) -> None:
-        # The output is out: never fail the message now, or a give-up would contradict it.
-        # Without the record, a redelivery within 5 minutes is still dropped by JetStream.
-        try:
-            await self._state.mark_decided(intent.tenant_id, intent.intent_id, outcome)
-        except Exception:
-            log.exception("could not record the intent as decided")
+            log.info("intent placed", extra={"orders": len(kept.orders)})
+        else:
+            DECISIONS.labels("rejected", kept.reason.value).inc()
+            log.info("intent rejected", extra={"reason": kept.reason.value})
 
     async def on_failure(self, msg: Msg, outcome: Outcome, exc: BaseException | None) -> None:
-        """Tell the trader an intent could not be processed (no order beyond what was sent)."""
+        """Publish an intent's kept decision, or tell the trader it could not be processed."""
         try:
             intent = OrderIntent.model_validate_json(msg.data)
         except ValueError:
             log.warning("an unreadable intent was given up", extra={"outcome": outcome.value})
             return
         with log_context(tenant_id=intent.tenant_id, intent_id=intent.intent_id):
-            if await self._decided(intent):
+            kept = await self._kept(intent)
+            if kept is not None and await self._republished(intent, kept):
                 return
-            message = await self._failure_message(intent, outcome)
-            await self._publisher.reject(intent, FAILURE_REASON, message, self._clock())
+            now = self._clock()
+            failure = rejection(FAILURE_REASON, await self._failure_message(intent, outcome), now)
+            if kept is None:  # keep the failure, so no later delivery decides otherwise
+                counted, kept = await self._state.commit(
+                    intent.tenant_id, intent.intent_id, now, Commit(failure, QuotaLimits(), 0, 0)
+                )
+                if kept is None or (
+                    counted is Counted.DECIDED_BEFORE and await self._republished(intent, kept)
+                ):
+                    return
+            await self._publisher.publish(intent, failure)
             DECISIONS.labels("failed", outcome.value).inc()
             log.error("intent given up", extra={"outcome": outcome.value, "error": repr(exc)})
-            await self._mark(intent, f"failed:{outcome.value}")
 
-    async def _decided(self, intent: OrderIntent) -> bool:
+    async def _kept(self, intent: OrderIntent) -> Kept | None:
         try:
             snapshot = await self._state.snapshot(intent.tenant_id, intent.intent_id, self._clock())
         except Exception:  # noqa: BLE001 - unknown: report the failure rather than stay silent
+            return None
+        return snapshot.kept
+
+    async def _republished(self, intent: OrderIntent, kept: Kept) -> bool:
+        try:
+            await self._publish(intent, kept, republished=True)
+        except Exception:  # then tell the trader what ORDERS holds of it
+            log.exception("could not republish a kept decision of a given-up intent")
             return False
-        return snapshot.decided is not None
+        return True
 
     async def _failure_message(self, intent: OrderIntent, outcome: Outcome) -> str:
         legs = await self._publisher.published_legs(intent)

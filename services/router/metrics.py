@@ -6,7 +6,8 @@ from prometheus_client import Counter, Histogram
 
 DECISIONS = Counter(
     "sparky_router_decisions_total",
-    "Intents decided: outcome placed, rejected (by reason code), duplicate or failed",
+    "Intents decided: outcome placed, rejected (by reason code), republished (a kept "
+    "decision published again on a redelivery) or failed",
     ["outcome", "reason"],
 )
 DECISION_SECONDS = Histogram(

@@ -2,7 +2,9 @@
 
 Message ids make a republish harmless: an order's ``Nats-Msg-Id`` is its client order id
 (``sp<intent id><leg>``, 29 characters, accepted by Binance and most exchanges), a rejection's
-is ``<intent id>:rejected``; JetStream drops a second copy within the stream's window.
+is ``<intent id>:rejected``; JetStream drops a second copy within the stream's window. A
+republished decision also carries the message ids it was kept with, so even a copy that gets
+past that window is the same message (and the executor places a client order id once).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from libs.common.messages import IntentRejected, OrderIntent, PlaceOrder, Reject
 from libs.common.messages.base import Message, envelope_from
 from libs.common.topology import Topology
 from services.router.decisions import OrderSpec
+from services.router.kept import Kept
 
 MAX_MESSAGE = 500
 
@@ -37,12 +40,26 @@ class Publisher:
         self._broker = broker
         self._topology = topology
 
-    async def place(self, intent: OrderIntent, orders: Sequence[OrderSpec], now: datetime) -> None:
+    async def publish(self, intent: OrderIntent, kept: Kept) -> None:
+        """Publish a kept decision: its orders in leg order, or its rejection."""
+        if kept.reason is None:
+            await self.place(intent, kept.orders, kept.at, kept.ids)
+        else:
+            await self.reject(intent, kept.reason, kept.message or "", kept.at, kept.ids[0])
+
+    async def place(
+        self,
+        intent: OrderIntent,
+        orders: Sequence[OrderSpec],
+        now: datetime,
+        message_ids: Sequence[str],
+    ) -> None:
         """Publish the orders in leg order; each is stored before the next is sent."""
         subject = self._topology.order_subject(intent.tenant_id)
-        for spec in orders:
+        for spec, message_id in zip(orders, message_ids, strict=True):
             order = PlaceOrder(
                 **envelope_from(intent),
+                message_id=message_id,
                 occurred_at=now,
                 intent_id=intent.intent_id,
                 client_order_id=client_order_id(intent.intent_id, spec.leg),
@@ -73,11 +90,17 @@ class Publisher:
         return order.leg + 1 if order.intent_id == intent.intent_id else 0
 
     async def reject(
-        self, intent: OrderIntent, reason: RejectReason, message: str, now: datetime
+        self,
+        intent: OrderIntent,
+        reason: RejectReason,
+        message: str,
+        now: datetime,
+        message_id: str,
     ) -> None:
         """Publish why the intent was refused."""
         event = IntentRejected(
             **envelope_from(intent),
+            message_id=message_id,
             occurred_at=now,
             intent_id=intent.intent_id,
             reason=reason,

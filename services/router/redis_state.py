@@ -1,13 +1,14 @@
-"""The router's shared state in Redis: decided intents, quota counters, known positions.
+"""The router's shared state in Redis: kept decisions, quota counters, known positions.
 
-Every key of a tenant carries the tenant as a hash tag (``{tenant}``), so a Lua script or a
-pipeline touching several of them stays on one Redis Cluster slot.
+Every key of a tenant carries the tenant as a hash tag (``{tenant}``), so a Lua script
+touching several of them stays on one Redis Cluster slot. An intent costs two calls: one Lua
+read of everything a decision needs, one Lua commit that counts and keeps the decision.
 
-- ``d:<intent>``: the intent was decided and its output published (kept 8 days, longer than
-  INTENTS keeps a message), so a redelivery is acknowledged without a second order;
-- ``qa:<UTC hour>`` / ``qo:<UTC day>``: alerts this hour, orders today;
-- ``qm:<intent>``: this intent was counted; the counters and the marker change in one Lua call,
-  so a redelivered intent is never counted twice;
+- ``d:<intent>``: the decision kept by the commit (`Kept`: the orders or the rejection, as
+  compact JSON), before anything is published; kept `KEPT_TTL_S` (8 days, longer than INTENTS
+  keeps a message), so a redelivery republishes it instead of deciding again;
+- ``qa:<UTC hour>`` / ``qo:<UTC day>``: alerts this hour, orders today; they change only in
+  the commit that keeps the decision, so an intent is never counted twice;
 - ``pos``: a hash of net positions per (account, symbol), fed by ``order.filled`` events (net
   of fees in the coin) and by coins written off in ``position.drift`` events;
   ``pc:<account>|<symbol>|<change id>`` marks one change applied: a fill by the exchange's
@@ -25,31 +26,55 @@ from enum import IntEnum
 
 from redis.asyncio import Redis
 
-from services.router.decisions import QuotaLimits, QuotaState
+from services.router.decisions import QuotaState
 from services.router.errors import redis_errors
+from services.router.kept import Commit, Kept
 
+KEPT_TTL_S = 8 * 86_400
 MARK_TTL_S = 8 * 86_400
 HOUR_TTL_S = 2 * 3_600
 DAY_TTL_S = 2 * 86_400
 
+# KEYS: the kept decision, alerts this hour, orders today, the positions hash.
+# Returns them as they are (positions as HGETALL's flat list).
+_READ = """
+local out = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])
+out[4] = redis.call('HGETALL', KEYS[4])
+return out
+"""
+
+# KEYS: the kept decision, alerts this hour, orders today. ARGV: alerts and orders to count,
+# their limits (-1: none), the counters' TTLs, the kept decision's TTL, the decision, and the
+# rejections kept instead when the alert or order limit is found used up ('' when it has none).
+# Returns {3, kept} when a decision was kept before (a redelivery), {4} when a router of the
+# previous design recorded it as published (plain text), else {0 | 1 | 2}.
 _COMMIT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local alerts = tonumber(redis.call('GET', KEYS[2]) or '0')
-local orders = tonumber(redis.call('GET', KEYS[3]) or '0')
+local before = redis.call('GET', KEYS[1])
+if before then
+  if string.sub(before, 1, 1) == '{' then return {3, before} end
+  return {4}
+end
 local alert, n = tonumber(ARGV[1]), tonumber(ARGV[2])
 local alert_limit, order_limit = tonumber(ARGV[3]), tonumber(ARGV[4])
-if alert > 0 and alert_limit >= 0 and alerts + alert > alert_limit then return 1 end
-if n > 0 and order_limit >= 0 and orders + n > order_limit then return 2 end
-if alert > 0 then
-  redis.call('INCRBY', KEYS[2], alert)
-  redis.call('EXPIRE', KEYS[2], ARGV[5])
+local code, kept = 0, ARGV[8]
+if alert > 0 and alert_limit >= 0 and
+   tonumber(redis.call('GET', KEYS[2]) or '0') + alert > alert_limit then
+  code, kept = 1, ARGV[9]
+elseif n > 0 and order_limit >= 0 and
+   tonumber(redis.call('GET', KEYS[3]) or '0') + n > order_limit then
+  code, kept = 2, ARGV[10]
+else
+  if alert > 0 then
+    redis.call('INCRBY', KEYS[2], alert)
+    redis.call('EXPIRE', KEYS[2], ARGV[5])
+  end
+  if n > 0 then
+    redis.call('INCRBY', KEYS[3], n)
+    redis.call('EXPIRE', KEYS[3], ARGV[6])
+  end
 end
-if n > 0 then
-  redis.call('INCRBY', KEYS[3], n)
-  redis.call('EXPIRE', KEYS[3], ARGV[6])
-end
-redis.call('SET', KEYS[1], alert .. ':' .. n, 'EX', ARGV[7])
-return 0
+redis.call('SET', KEYS[1], kept, 'EX', ARGV[7])
+return {code}
 """
 
 
@@ -81,18 +106,22 @@ _CHANGED_MEANWHILE = 2
 
 
 class Counted(IntEnum):
-    """What the quota commit did."""
+    """What the commit did."""
 
     OK = 0
     ALERTS_EXCEEDED = 1
     ORDERS_EXCEEDED = 2
+    DECIDED_BEFORE = 3
+    # Recorded as published by a router of the previous design ("placed:1"); gone 8 days after
+    # the upgrade (KEPT_TTL_S), then this can go too.
+    PUBLISHED_BEFORE = 4
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """What Redis knows about a tenant when an intent arrives."""
 
-    decided: str | None
+    kept: Kept | None
     quota: QuotaState
     positions: dict[tuple[str, str], Decimal]
 
@@ -111,12 +140,28 @@ def _parse_field(field: str) -> tuple[str, str]:
     return bytes.fromhex(label).decode(), symbol
 
 
+def _positions(flat: Sequence[bytes]) -> dict[tuple[str, str], Decimal]:
+    pairs = zip(flat[::2], flat[1::2], strict=True)
+    return {_parse_field(field.decode()): Decimal(value.decode()) for field, value in pairs}
+
+
+def _kept(raw: bytes | None) -> Kept | None:
+    # Not JSON: a previous design's "published" record, left to the commit to report.
+    return Kept.decode(raw) if raw is not None and raw.startswith(b"{") else None
+
+
+def _limit(limit: int | None) -> int:
+    return -1 if limit is None else limit
+
+
 class RouterState:
     """Read and write the router's Redis keys under ``prefix``."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str, *, kept_ttl_s: int = KEPT_TTL_S) -> None:
         self._redis = redis
         self._prefix = prefix
+        self._kept_ttl_s = kept_ttl_s
+        self._read = redis.register_script(_READ)
         self._commit = redis.register_script(_COMMIT)
         self._read_changes = redis.register_script(_READ_CHANGES)
         self._write_changes = redis.register_script(_WRITE_CHANGES)
@@ -125,41 +170,53 @@ class RouterState:
         """Return the full key of ``name`` for a tenant."""
         return f"{self._prefix}{{{tenant_id}}}:{name}"
 
-    async def snapshot(self, tenant_id: str, intent_id: str, now: datetime) -> Snapshot:
-        """Return, in one round trip, whether the intent was decided, usage and positions."""
-        k = self.key
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(k(tenant_id, f"d:{intent_id}"))
-            pipe.get(k(tenant_id, f"qm:{intent_id}"))
-            pipe.get(k(tenant_id, f"qa:{now:%Y%m%d%H}"))
-            pipe.get(k(tenant_id, f"qo:{now:%Y%m%d}"))
-            pipe.hgetall(k(tenant_id, "pos"))
-            with redis_errors():
-                decided, marker, alerts, orders, held = await pipe.execute()
-        quota = QuotaState(int(alerts or 0), int(orders or 0), marker is not None)
-        positions = {_parse_field(str(_text(f))): Decimal(str(_text(v))) for f, v in held.items()}
-        return Snapshot(_text(decided), quota, positions)
-
-    async def count(
-        self, tenant_id: str, intent_id: str, now: datetime, *, limits: QuotaLimits, orders: int
-    ) -> Counted:
-        """Count one alert and ``orders`` orders, once per intent, unless a limit is exceeded."""
-        keys = [
-            self.key(tenant_id, f"qm:{intent_id}"),
+    def _quota_keys(self, tenant_id: str, intent_id: str, now: datetime) -> list[str]:
+        return [
+            self.key(tenant_id, f"d:{intent_id}"),
             self.key(tenant_id, f"qa:{now:%Y%m%d%H}"),
             self.key(tenant_id, f"qo:{now:%Y%m%d}"),
         ]
-        alert_limit = -1 if limits.alerts_per_hour is None else limits.alerts_per_hour
-        order_limit = -1 if limits.orders_per_day is None else limits.orders_per_day
-        args = [1, orders, alert_limit, order_limit, HOUR_TTL_S, DAY_TTL_S, MARK_TTL_S]
-        with redis_errors():
-            result = await self._commit(keys=keys, args=args)
-        return Counted(int(result))
 
-    async def mark_decided(self, tenant_id: str, intent_id: str, outcome: str) -> None:
-        """Record that the intent's output was published."""
+    async def snapshot(self, tenant_id: str, intent_id: str, now: datetime) -> Snapshot:
+        """Return, in one call, the intent's kept decision (if any), usage and positions."""
+        keys = [*self._quota_keys(tenant_id, intent_id, now), self.key(tenant_id, "pos")]
         with redis_errors():
-            await self._redis.set(self.key(tenant_id, f"d:{intent_id}"), outcome, ex=MARK_TTL_S)
+            kept, alerts, orders, held = await self._read(keys=keys)
+        quota = QuotaState(int(alerts or 0), int(orders or 0))
+        return Snapshot(_kept(kept), quota, _positions(held))
+
+    async def commit(
+        self, tenant_id: str, intent_id: str, now: datetime, commit: Commit
+    ) -> tuple[Counted, Kept | None]:
+        """Count and keep a decision in one atomic call, unless one was kept before.
+
+        Returns what was done and what is kept now: the decision, the quota rejection kept
+        instead when a limit was found used up, or the decision an earlier delivery kept (None
+        when a router of the previous design published it, keeping no decision).
+        """
+        limits, exceeded = commit.limits, (commit.if_alerts_exceeded, commit.if_orders_exceeded)
+        args: list[bytes | int] = [
+            commit.alerts,
+            commit.orders,
+            _limit(limits.alerts_per_hour),
+            _limit(limits.orders_per_day),
+            HOUR_TTL_S,
+            DAY_TTL_S,
+            self._kept_ttl_s,
+            commit.kept.encode(),
+            *(b"" if kept is None else kept.encode() for kept in exceeded),
+        ]
+        with redis_errors():
+            result = await self._commit(keys=self._quota_keys(tenant_id, intent_id, now), args=args)
+        counted = Counted(int(result[0]))
+        if counted is Counted.DECIDED_BEFORE:
+            return counted, Kept.decode(result[1])
+        if counted is Counted.PUBLISHED_BEFORE:
+            return counted, None
+        chosen = commit.kept if counted is Counted.OK else exceeded[counted - 1]
+        if chosen is None:  # the script found a limit the commit had no refusal for
+            raise RuntimeError(f"the commit found {counted.name} without a limit")
+        return counted, chosen
 
     async def apply_changes(
         self, tenant_id: str, where: tuple[str, str], changes: Sequence[tuple[str, Decimal]]

@@ -94,7 +94,9 @@ class RouterRuntime:
         self.store = SettingsStore(
             self.engine, reader_role=settings.reader_role, writer_role=settings.writer_role
         )
-        self.state = RouterState(self.redis, settings.key_prefix)
+        self.state = RouterState(
+            self.redis, settings.key_prefix, kept_ttl_s=settings.kept_decision_ttl_s
+        )
         self.partitions = owned_partitions(
             settings.resolved_replica_index(), settings.replica_count, settings.partitions
         )

@@ -7,10 +7,14 @@ import sys
 from pathlib import Path
 
 import asyncpg
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.common.db import make_engine, upgrade
+from libs.common.db import database_unavailable, make_engine, upgrade
 from tests.helpers.namespaces import PgSchema
+from tests.helpers.private_postgres import PrivatePostgres, private_postgres
 
 DEMO = Path(__file__).parent / "fixtures" / "demo_migrations"
 
@@ -46,3 +50,60 @@ async def test_replicas_migrating_at_once_do_not_collide(pg_schema: PgSchema) ->
             assert (await conn.execute(text("SELECT count(*) FROM widgets"))).scalar() == 0
     finally:
         await engine.dispose()
+
+
+async def _select_one(engine: AsyncEngine, statement: str = "SELECT 1") -> int:
+    """Run ``statement`` as the order path runs its writes: outside a transaction."""
+    async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        return int((await conn.execute(text(statement))).scalar_one())
+
+
+def _logged_statements(postgres: PrivatePostgres, begin: str, end: str) -> list[str]:
+    """Return the statements Postgres logged between the markers ``begin`` and ``end``."""
+    lines = postgres.log_path.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if begin in line)
+    stop = next(i for i, line in enumerate(lines) if end in line)
+    return [line for line in lines[start + 1 : stop] if "statement:" in line or "execute" in line]
+
+
+async def test_a_statement_on_a_pooled_connection_costs_one_round_trip() -> None:
+    with private_postgres() as postgres:
+        admin = await asyncpg.connect(postgres.url)
+        try:
+            await admin.execute("ALTER SYSTEM SET log_statement = 'all'")
+            await admin.execute("SELECT pg_reload_conf()")
+        finally:
+            await admin.close()
+        engine = make_engine(postgres.url, "public", pool_size=2)
+        try:
+            await _select_one(engine)  # the pool's connection is open and ready
+            await asyncio.sleep(0.2)  # the reload reached every backend
+            await _select_one(engine, "SELECT length('round-trips-begin')")
+            for _ in range(5):
+                await _select_one(engine)
+            await _select_one(engine, "SELECT length('round-trips-end')")
+        finally:
+            await engine.dispose()
+        logged = _logged_statements(postgres, "round-trips-begin", "round-trips-end")
+    # Five statements, five round trips: no BEGIN / ping / ROLLBACK around each checkout.
+    assert len([s for s in logged if "SELECT 1" in s]) == 5, logged
+    assert not [s for s in logged if "SELECT 1" not in s], logged
+
+
+async def test_connections_dropped_by_a_postgres_restart_fail_once_as_an_outage_then_recover() -> (
+    None
+):
+    with private_postgres() as postgres:
+        engine = make_engine(postgres.url, "public", pool_size=3)
+        try:
+            await asyncio.gather(*(_select_one(engine) for _ in range(3)))  # 3 pooled
+            await asyncio.to_thread(postgres.stop, "fast")
+            await asyncio.to_thread(postgres.start)
+            with pytest.raises(DBAPIError) as stale:
+                await _select_one(engine)
+            # Retried by the consumers, answered 503 by the APIs: never a bug's 500.
+            assert database_unavailable(stale.value)
+            # The dead connections are gone from the pool, all of them at once.
+            assert await asyncio.gather(*(_select_one(engine) for _ in range(3))) == [1, 1, 1]
+        finally:
+            await engine.dispose()

@@ -19,10 +19,12 @@ from typing import Any
 import ccxt.async_support as ccxt
 
 from libs.common.messages import AccountMode
+from services.executor.adapters.budget import Budgets, BudgetSettings
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.http import SharedHttp
+from services.executor.adapters.metering import meter
 from services.executor.adapters.translate import translate
-from services.executor.adapters.venues import PAPER_OPTIONS, Venue
+from services.executor.adapters.venues import PAPER_OPTIONS, VENUES, Venue
 from services.executor.credentials import Credentials
 from services.executor.metrics import CLIENTS
 
@@ -39,6 +41,9 @@ class ClientSettings:
     price_ttl_s: float = 1.0
     settle_s: float | None = None
     """Overrides every venue's settle time (tests)."""
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
+    paper_weight: tuple[float | None, float] = (None, 60.0)
+    """The paper exchange's request-weight limit and interval (None: not limited)."""
 
     @property
     def call_bound_s(self) -> float:
@@ -73,9 +78,13 @@ def new_client(
     mode: AccountMode,
     settings: ClientSettings,
     credentials: Credentials | None,
+    *,
     http: SharedHttp | None = None,
+    budgets: Budgets | None = None,
 ) -> ccxt.Exchange:
-    """Build an async ccxt client for ``venue`` in ``mode`` (on the shared HTTP pool if any)."""
+    """Build an async ccxt client for ``venue`` in ``mode`` (on the shared HTTP pool and
+    request-weight budget of the process, if given).
+    """
     client: ccxt.Exchange = getattr(ccxt, venue.exchange_id)(
         client_config(venue, mode, settings, credentials)
     )
@@ -83,7 +92,23 @@ def new_client(
         client.set_sandbox_mode(True)
     if http is not None:
         http.attach(client)
+    if budgets is not None and venue.weight is not None:
+        rule = venue.weight
+        budget = budgets.of(budget_name(venue, mode), rule.limit, rule.interval_s)
+        meter(client, rule, budget)
     return client
+
+
+def budget_name(venue: Venue, mode: AccountMode) -> str:
+    """Name the budget of a venue's address in ``mode`` (live, testnet and paper differ)."""
+    return f"{venue.exchange_id}/{mode.value}"
+
+
+def new_budgets(settings: ClientSettings) -> Budgets:
+    """Build the process's budgets; the paper exchange's limit is its own setting."""
+    paper = AccountMode.PAPER
+    overrides = {budget_name(v, paper): settings.paper_weight for v in VENUES.values() if v.paper}
+    return Budgets(settings.budget, overrides)
 
 
 @dataclass
@@ -99,15 +124,19 @@ class MarketCache:
     shared by every tenant's client: public data is asked for once, not once per tenant.
     """
 
-    def __init__(self, settings: ClientSettings, http: SharedHttp) -> None:
+    def __init__(self, settings: ClientSettings, http: SharedHttp, budgets: Budgets) -> None:
         self._settings = settings
         self._http = http
+        self._budgets = budgets
         self._refs: dict[tuple[str, AccountMode], _Markets] = {}
 
     def _ref(self, venue: Venue, mode: AccountMode) -> _Markets:
         ref = self._refs.get((venue.exchange_id, mode))
         if ref is None:
-            ref = _Markets(new_client(venue, mode, self._settings, None, self._http))
+            client = new_client(
+                venue, mode, self._settings, None, http=self._http, budgets=self._budgets
+            )
+            ref = _Markets(client)
             self._refs[(venue.exchange_id, mode)] = ref
         return ref
 
@@ -169,7 +198,8 @@ class ClientPool:
         self._max = max_size
         self._slots: OrderedDict[PoolKey, _Slot] = OrderedDict()
         self.http = SharedHttp()
-        self.markets = MarketCache(settings, self.http)
+        self.budgets = new_budgets(settings)
+        self.markets = MarketCache(settings, self.http, self.budgets)
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -212,7 +242,9 @@ class ClientPool:
             return slot
         if slot is not None:
             self._spawn_retire(self._slots.pop(key))
-        client = new_client(venue, mode, self.settings, credentials, self.http)
+        client = new_client(
+            venue, mode, self.settings, credentials, http=self.http, budgets=self.budgets
+        )
         session = ExchangeSession(
             client,
             venue,

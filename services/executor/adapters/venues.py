@@ -15,6 +15,23 @@ from libs.common.messages import AccountMode
 
 
 @dataclass(frozen=True, slots=True)
+class WeightRule:
+    """A venue's request-weight limit for one egress address, and how ccxt's costs map to it."""
+
+    limit: int
+    """Weight one address may use per interval."""
+    interval_s: float = 60.0
+    per_cost: float = 1.0
+    """Venue weight per unit of ccxt's ``cost`` (its ``api`` table)."""
+    used_header: str | None = None
+    """Prefix of the answer header reporting the address's weight used (then the interval)."""
+    public_only: bool = False
+    """Count only public calls: private ones are limited per account, as ccxt models."""
+    keep_client_limiter: bool = False
+    """Keep ccxt's per-client limiter (the venue also limits each account)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Venue:
     """How Sparky drives one exchange through ccxt."""
 
@@ -40,6 +57,8 @@ class Venue:
     """Allowance for the difference between our clock and the venue's."""
     options: dict[str, Any] = field(default_factory=dict)
     """ccxt options for every client of this venue."""
+    weight: WeightRule | None = None
+    """The request-weight limit shared by every client behind one address, if known."""
 
     def settle_after(self, call_bound_s: float) -> float:
         """Return how long after a creation was recorded as sent it can no longer arrive: it
@@ -76,6 +95,10 @@ VENUES: Final[dict[str, Venue]] = {
         paper=True,
         receive_window_s=10.0,  # ccxt signs with recvWindow 10 s; Binance refuses older ones
         options={"defaultType": "spot"},
+        # Spot REQUEST_WEIGHT: 6,000 per minute per IP. ccxt's spot costs are 0.2 x Binance's
+        # weight (order 1, query order 4, openOrders 6 / 80 without symbol, account 20,
+        # myTrades 20, exchangeInfo 20, ticker/price 2 / 4); every answer reports the IP's use.
+        weight=WeightRule(6000, 60.0, per_cost=5.0, used_header="x-mbx-used-weight-"),
     ),
     "okx": Venue(
         exchange_id="okx",
@@ -83,6 +106,10 @@ VENUES: Final[dict[str, Venue]] = {
         duplicate_markers=('"sCode":"51016"', "Duplicated client order ID"),
         needs_passphrase=True,
         expiry_header="expTime",  # without it OKX would accept a delayed request any time
+        # OKX limits trading and account endpoints per account (ccxt's per-client limiter
+        # models them, cost 1 = one request of the 20 per 2 s) and public ones per IP
+        # (market data: 20 requests per 2 s); it reports no usage header.
+        weight=WeightRule(20, 2.0, public_only=True, keep_client_limiter=True),
     ),
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,14 @@ async def test_killed_after_the_exchange_accepted_the_restarted_executor_reports
     assert kinds(events) == ["order.submitted", "order.filled"]
     orders = await exchange_orders(paper, account, "BTC/USDT")
     assert [o["clientOrderId"] for o in orders] == [command.client_order_id]
+    # The restarted process says so: the evidence exactly-once held, logged and counted.
+    async with httpx.AsyncClient(base_url=executor_process.base_url, timeout=30) as http:
+        metrics = (await http.get("/metrics")).text
+    assert 'sparky_executor_lookups_total{outcome="found",via="redelivery"} 1.0' in metrics
     log = executor_process.log_path.read_text()
+    (found,) = [json.loads(line) for line in log.splitlines() if "found on the exchange" in line]
+    assert found["level"] == "WARNING"
+    assert (found["tenant_id"], found["client_order_id"]) == (T, command.client_order_id)
+    assert found["intent_id"] == command.intent_id
     assert account.api_key not in log
     assert account.secret not in log

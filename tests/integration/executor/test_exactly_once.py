@@ -21,6 +21,11 @@ def exchange_calls(method: str) -> float:
     return value or 0.0
 
 
+def lookups(via: str, outcome: str) -> float:
+    labels = {"via": via, "outcome": outcome}
+    return REGISTRY.get_sample_value("sparky_executor_lookups_total", labels) or 0.0
+
+
 async def test_a_place_order_delivered_twice_yields_one_exchange_order(
     http: httpx.AsyncClient, js: JetStreamContext, topology: Topology, paper: PaperExchangeProcess
 ) -> None:
@@ -54,7 +59,8 @@ async def test_a_timeout_after_the_exchange_accepted_is_resolved_by_look_up(
         count=1,
         delay_ms=6000,  # the executor's ccxt timeout is 3 s
     )
-    creates, lookups = exchange_calls("create_order"), exchange_calls("fetch_order")
+    creates, fetches = exchange_calls("create_order"), exchange_calls("fetch_order")
+    found = lookups("redelivery", "found")
     command = market_order(T)
     await publish_order(js, topology, command)
 
@@ -63,7 +69,8 @@ async def test_a_timeout_after_the_exchange_accepted_is_resolved_by_look_up(
     orders = await exchange_orders(paper, account, "BTC/USDT")
     assert [o["clientOrderId"] for o in orders] == [command.client_order_id]
     assert exchange_calls("create_order") - creates == 1  # never submitted a second time
-    assert exchange_calls("fetch_order") - lookups >= 1
+    assert exchange_calls("fetch_order") - fetches >= 1
+    assert lookups("redelivery", "found") - found == 1  # exactly-once at work, counted
 
 
 async def test_a_creation_answered_5xx_is_looked_up_and_resubmitted_only_once_it_settled(
@@ -73,7 +80,8 @@ async def test_a_creation_answered_5xx_is_looked_up_and_resubmitted_only_once_it
     await paper.add_fault(
         "error", account_id=account.account_id, method="POST", path="/api/v3/order", count=1
     )
-    creates, lookups = exchange_calls("create_order"), exchange_calls("fetch_order")
+    creates, fetches = exchange_calls("create_order"), exchange_calls("fetch_order")
+    not_yet, not_found = lookups("redelivery", "not_yet"), lookups("redelivery", "not_found")
     command = market_order(T)
     await publish_order(js, topology, command)
 
@@ -82,4 +90,6 @@ async def test_a_creation_answered_5xx_is_looked_up_and_resubmitted_only_once_it
     orders = await exchange_orders(paper, account, "BTC/USDT")
     assert [o["clientOrderId"] for o in orders] == [command.client_order_id]
     assert exchange_calls("create_order") - creates == 2  # the 503, then the resubmission
-    assert exchange_calls("fetch_order") - lookups >= 2  # looked up until the first had settled
+    assert exchange_calls("fetch_order") - fetches >= 2  # looked up until the first had settled
+    assert lookups("redelivery", "not_yet") - not_yet >= 1
+    assert lookups("redelivery", "not_found") - not_found == 1

@@ -100,8 +100,7 @@ async def test_a_redelivered_intent_yields_no_second_order(
     await bus.publish(sent)
     await bus.orders(1)
     await bus.publish(sent, msg_id="resent-after-the-dedup-window")  # the same intent again
-    # Even without the record that it was decided, JetStream drops the second copy.
-    await redis_client.delete(f"{topology.namespace}:{{tenant-a}}:d:{sent.intent_id}")
+    # Each copy republishes the kept decision, which JetStream drops as a duplicate.
     await bus.publish(sent, msg_id="resent-once-more")
     follower = intent("tenant-a")
     await bus.publish(follower)
