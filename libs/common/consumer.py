@@ -505,15 +505,18 @@ class BatchConsumer:
         self.spec = spec
         self._task: asyncio.Task[None] | None = None
         self._held: dict[int, tuple[Msg, float]] = {}
+        self._stopping = False
         self.position = 0  # the last stream sequence acknowledged
 
     async def start(self) -> None:
         """Create (or convert) the durable consumer and start consuming."""
+        self._stopping = False
         await self.bind()
         self._task = asyncio.create_task(self._run(), name=self.spec.durable)
 
     async def stop(self) -> None:
         """Stop at once: a batch being handled is redelivered (handlers are idempotent)."""
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -555,7 +558,7 @@ class BatchConsumer:
     async def _run(self) -> None:
         beat = asyncio.create_task(self._heartbeat())
         try:
-            while True:
+            while not self._stopping:
                 try:
                     await self._consume()
                 except Exception:  # NATS away, consumer deleted: bind again
@@ -572,7 +575,7 @@ class BatchConsumer:
         async with Puller.of(
             self._js, spec.stream, spec.durable, expires_s=policy.fetch_timeout_s
         ) as puller:
-            while True:
+            while not self._stopping:
                 asked = puller.requests
                 msgs = await puller.take(policy.batch_size, fill_s=policy.fill_s)
                 PULL_REQUESTS.labels(spec.service).inc(puller.requests - asked)
