@@ -1,28 +1,45 @@
-"""Partitioned consumption of a JetStream stream, in stream order per tenant.
+"""The one consumption layer: how every service reads its JetStream streams.
 
-The router and the executor each own some partitions (``owned_partitions``). For every owned
-partition this module keeps one durable pull consumer (``router-p3``) and fans its messages out
-to one queue per tenant: a tenant's messages are handled one at a time, in stream order, while
-other tenants' queues proceed concurrently, so a slow tenant (or exchange) stalls only itself.
+Two shapes, one set of rules:
 
-What happens to a message, decided here once for both services:
+- `PartitionedConsumer` (router on INTENTS, executor on ORDERS): a durable consumer per owned
+  partition (``router-p3``), each message acknowledged on its own once handled, because a
+  tenant's order depends on it. Messages are handled in stream order per **ordering key**: the
+  tenant, and the ``Sparky-Key`` header its publisher sets (an intent's market, an order's
+  account and market). A tenant's messages for one market wait for each other (a close after
+  an open, the two legs of a reverse); its other markets and accounts, and other tenants,
+  proceed concurrently, up to ``max_concurrency`` handlers at once.
+- `BatchConsumer` (ledger, billing, the router's position projection): one durable consumer
+  whose handler receives what is ready (up to ``batch_size``, after waiting ``fill_s`` for a
+  batch to fill), in stream order, and acknowledges the whole batch with one ack (the consumer
+  acks ``all``). Only for projections that are idempotent: a redelivered batch changes nothing.
+
+Both read through `libs.common.pull.Puller`: one long-lived pull request at a time, sized to
+the room left, so an idle partition costs one request per ``fetch_timeout_s`` and a busy one a
+request per batch. Each holds at most a small multiple of its concurrency (``window``), so a
+message rarely waits long enough to need an in-progress ack just to wait its turn.
+
+What happens to a message, decided here once:
 
 - the handler returns → ack;
-- it raises `TemporaryError` → retried in place with exponential backoff (the tenant's later
-  messages wait behind it, so order holds) until ``give_up_after_s``, then ``on_failure``
-  (``GAVE_UP``) and ack. Time spent on `UnavailableError` (Postgres, NATS, Redis or Vault
-  away) does not count: such a message waits for the server however long it takes;
-- it raises anything else → retried ``unexpected_attempts`` times, then ``on_failure``
-  (``POISON``), a copy to the dead-letter subject, and ack;
+- it raises `TemporaryError` → retried in place with exponential backoff (later messages of
+  its key wait behind it, so order holds). A partitioned consumer gives up after
+  ``give_up_after_s`` (``on_failure`` with ``GAVE_UP``, then ack); a batch consumer never
+  gives up (a projection must not skip an event). Time spent on `UnavailableError`
+  (Postgres, NATS, Redis or Vault away) does not count: such a message waits for the server;
+- it raises anything else → retried ``unexpected_attempts`` times (a failed batch is first
+  split into its messages, so one bad event does not hold the others), then the one
+  dead-letter rule: ``on_failure`` (``POISON``), a copy to the dead-letter subject, and ack;
 - it arrives for the ``max_deliver``-th time (earlier deliveries crashed their process) →
   ``on_failure`` (``MAX_DELIVERIES``), dead-letter, ack, without running the handler again.
 
-Every buffered message held longer than a third of ``ack_wait`` gets an in-progress ack every
-third of ``ack_wait``, so nothing is redelivered while it waits its turn (and a message handled
-within seconds costs the server no in-progress ack at all). After a crash, the messages the
-dead process held come back only when their ``ack_wait`` expires, and JetStream then serves
-redeliveries before new messages; so a starting consumer that finds unacknowledged messages
-waits for them first, rather than run a tenant's newer message before its older one.
+Every held message older than a third of ``ack_wait`` gets an in-progress ack every third of
+``ack_wait``, so nothing is redelivered while its handler runs or its batch is retried. After a
+crash, the messages the dead process held come back when their ``ack_wait`` expires, and
+JetStream then serves redeliveries before new messages; so a starting partitioned consumer
+that finds unacknowledged messages waits that long first, rather than run a key's newer
+message before its older one. ``ack_wait`` is short (4 s by default) so that recovery takes
+seconds; the in-progress acks keep a slow exchange call from being redelivered meanwhile.
 """
 
 from __future__ import annotations
@@ -33,17 +50,19 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
-from nats.js.errors import BadRequestError
+from nats.js import JetStreamContext, api
+from nats.js.errors import APIError, NotFoundError
 from opentelemetry import propagate, trace
 from prometheus_client import Counter, Gauge, Histogram
 
 from libs.common.errors import TemporaryError, UnavailableError
 from libs.common.jetstream import consumer_config
+from libs.common.publishing import KEY_HEADER
+from libs.common.pull import Puller
 from libs.common.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -62,6 +81,15 @@ PENDING = Gauge(
     "Messages not yet acknowledged by a durable consumer (lag)",
     ["stream", "consumer"],
 )
+BATCH_SIZE = Histogram(
+    "sparky_consumer_batch_messages",
+    "Messages per batch handed to a batch handler",
+    ["service"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)
+PULL_REQUESTS = Counter(
+    "sparky_consumer_pull_requests_total", "Pull requests sent to JetStream", ["service"]
+)
 
 
 class Outcome(StrEnum):
@@ -73,32 +101,50 @@ class Outcome(StrEnum):
 
 
 Handler = Callable[[Msg], Awaitable[None]]
+BatchHandler = Callable[[list[Msg]], Awaitable[None]]
 FailureHandler = Callable[[Msg, Outcome, BaseException | None], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
 class ConsumerPolicy:
-    """Timings and bounds of a partitioned consumer."""
+    """Timings and bounds of a consumer.
 
-    ack_wait_s: float = 30.0
+    ``batch_size`` bounds one pull request (and one batch of a `BatchConsumer`);
+    ``fetch_timeout_s`` is how long a pull request stays open; ``window`` how many messages a
+    partition holds at most (0: twice ``max_concurrency`` shared by the partitions, at least
+    ``MIN_WINDOW``).
+    """
+
+    ack_wait_s: float = 4.0
     max_deliver: int = 10
     max_ack_pending: int = 2000
     batch_size: int = 100
-    fetch_timeout_s: float = 1.0
+    fetch_timeout_s: float = 30.0
     retry_initial_s: float = 0.2
     retry_max_s: float = 10.0
     give_up_after_s: float = 120.0
     unexpected_attempts: int = 3
     max_concurrency: int = 64
     lag_poll_s: float = 5.0
+    window: int = 0
+    fill_s: float = 0.0
 
     def backoff(self, attempt: int) -> float:
         """Return the pause before retry number ``attempt`` (0-based)."""
         return float(min(self.retry_max_s, self.retry_initial_s * 2**attempt))
 
+    def window_of(self, partitions: int) -> int:
+        """Return how many messages each of ``partitions`` partitions may hold."""
+        if self.window:
+            return self.window
+        return max(MIN_WINDOW, -(-2 * self.max_concurrency // max(partitions, 1)))
+
+
+MIN_WINDOW = 16
+
 
 def _raise_if_cancelled() -> None:
-    # nats-py's fetch can turn a cancellation into a timeout; do not swallow a shutdown.
+    # A timeout inside a cancelled task is a shutdown: do not swallow it.
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
@@ -107,6 +153,39 @@ def _raise_if_cancelled() -> None:
 def tenant_from_subject(subject: str) -> str:
     """Return the tenant of ``<ns>.<stream>.<p>.<tenant>``: the last token."""
     return subject.rsplit(".", 1)[-1]
+
+
+def ordering_key(msg: Msg) -> str:
+    """Return the key whose messages are handled one at a time, in stream order: the tenant,
+    and within it the publisher's ``Sparky-Key`` (a market, an account and market)."""
+    tenant = tenant_from_subject(msg.subject)
+    key = msg.headers.get(KEY_HEADER) if msg.headers else None
+    return f"{tenant}\x00{key}" if key else tenant
+
+
+async def dead_letter(
+    js: JetStreamContext, subject: str, msg: Msg, outcome: Outcome, exc: BaseException | None
+) -> None:
+    """Copy ``msg`` to the dead-letter ``subject``: the one rule every consumer follows.
+
+    The copy is deduplicated by its stream and sequence, and says where it came from, why it
+    was set aside and the error (redacted, capped).
+    """
+    meta = msg.metadata
+    error = redact(f"{type(exc).__name__}: {exc}" if exc else outcome.value)[:500]
+    headers = {
+        "Nats-Msg-Id": f"{meta.stream}:{meta.sequence.stream}",
+        "Sparky-Original-Subject": msg.subject,
+        "Sparky-Stream-Sequence": str(meta.sequence.stream),
+        "Sparky-Consumer": meta.consumer or "",
+        "Sparky-Outcome": outcome.value,
+        "Sparky-Error": error,
+    }
+    await js.publish(subject, msg.data, headers=headers)
+    log.error(
+        "message dead-lettered",
+        extra={"subject": msg.subject, "outcome": outcome.value, "error": error},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +210,8 @@ class PartitionedConsumer:
         self.spec = spec
         self._slots = asyncio.Semaphore(spec.policy.max_concurrency)
         self._span_name = f"{spec.stream} process"
-        self._partitions = [_Partition(self, p) for p in spec.partitions]
+        window = spec.policy.window_of(len(spec.partitions))
+        self._partitions = [_Partition(self, p, window) for p in spec.partitions]
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -212,7 +292,7 @@ class PartitionedConsumer:
             try:
                 await self.spec.on_failure(msg, outcome, exc)
                 if outcome is not Outcome.GAVE_UP:
-                    await self._dead_letter(msg, outcome, exc)
+                    await dead_letter(self._js, self.spec.deadletter_subject, msg, outcome, exc)
                 break
             except Exception:  # the report must get out; keep the message meanwhile
                 log.exception("could not report a failed message; retrying")
@@ -221,35 +301,39 @@ class PartitionedConsumer:
         await msg.ack()
         MESSAGES.labels(self.spec.service, outcome.value).inc()
 
-    async def _dead_letter(self, msg: Msg, outcome: Outcome, exc: BaseException | None) -> None:
-        meta = msg.metadata
-        error = redact(f"{type(exc).__name__}: {exc}" if exc else outcome.value)[:500]
-        headers = {
-            "Nats-Msg-Id": f"{meta.stream}:{meta.sequence.stream}",
-            "Sparky-Original-Subject": msg.subject,
-            "Sparky-Stream-Sequence": str(meta.sequence.stream),
-            "Sparky-Outcome": outcome.value,
-            "Sparky-Error": error,
-        }
-        await self._js.publish(self.spec.deadletter_subject, msg.data, headers=headers)
-        log.error("message dead-lettered", extra={"subject": msg.subject, "outcome": outcome})
+
+async def _keep_alive(held: dict[int, tuple[Msg, float]], interval: float) -> None:
+    """Send an in-progress ack for every held message older than ``interval``."""
+    due = time.monotonic() - interval
+    for msg, since in list(held.values()):
+        if since <= due:
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+
+
+async def _report_lag(js: JetStreamContext, stream: str, durable: str) -> None:
+    with contextlib.suppress(Exception):
+        info = await js.consumer_info(stream, durable)
+        PENDING.labels(stream, durable).set(info.num_pending + info.num_ack_pending)
 
 
 class _Partition:
-    """One durable consumer and the per-tenant queues of its messages."""
+    """One durable consumer and the per-key queues of its messages."""
 
-    def __init__(self, owner: PartitionedConsumer, p: int) -> None:
+    def __init__(self, owner: PartitionedConsumer, p: int, window: int) -> None:
         self.owner, self.p = owner, p
         spec = owner.spec
         self.durable = f"{spec.service}-p{p}"
+        self.window = window
         self.stopping = False
         self._queues: dict[str, deque[Msg]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
-        self._held: dict[int, float] = {}  # stream sequence -> when it was fetched
+        self._held: dict[int, tuple[Msg, float]] = {}  # stream sequence -> (msg, fetched at)
         # Later deliveries of a message we still hold; acked with it, so none is left pending.
         self._redelivered: dict[int, list[Msg]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
+        self._room = asyncio.Event()
 
     @property
     def buffered(self) -> int:
@@ -265,10 +349,7 @@ class _Partition:
             max_deliver=policy.max_deliver,
             max_ack_pending=policy.max_ack_pending,
         )
-        try:
-            await self.owner._js.add_consumer(spec.stream, config)  # noqa: SLF001
-        except BadRequestError as exc:
-            log.warning("consumer %s exists with another configuration: %s", self.durable, exc)
+        await _create_or_update(self.owner._js, spec.stream, config)  # noqa: SLF001
 
     async def run(self) -> None:
         """Fetch and dispatch until stopped; a failed fetch loop (NATS away, consumer deleted)
@@ -280,6 +361,7 @@ class _Partition:
                 try:
                     await self._fetch_loop()
                 except Exception:  # logged loudly; the loop is the partition's only worker
+                    _raise_if_cancelled()
                     log.exception("%s: fetch loop failed; restarting", self.durable)
                     await asyncio.sleep(1.0)
         finally:
@@ -288,31 +370,33 @@ class _Partition:
     async def _fetch_loop(self) -> None:
         js, spec = self.owner._js, self.owner.spec  # noqa: SLF001
         await self.bind()
-        sub = await js.pull_subscribe_bind(self.durable, stream=spec.stream)
-        try:
+        policy = spec.policy
+        # Ask again once half the window is free (or all is idle): a batch per request.
+        low_water = max(1, self.window // 2)
+        async with Puller.of(
+            js, spec.stream, self.durable, expires_s=policy.fetch_timeout_s
+        ) as puller:
             await self._await_redeliveries()
             while not self.stopping:
-                try:
-                    msgs = await sub.fetch(
-                        spec.policy.batch_size, timeout=spec.policy.fetch_timeout_s
-                    )
-                except TimeoutError:  # nats-py raises its own or asyncio's: both mean "none yet"
-                    _raise_if_cancelled()
+                room = self.window - len(self._held)
+                if room < low_water and self._held:
+                    self._room.clear()
+                    await self._room.wait()
                     continue
+                asked = puller.requests
+                msgs = await puller.take(min(room, policy.batch_size))
+                PULL_REQUESTS.labels(spec.service).inc(puller.requests - asked)
                 for msg in msgs:
                     self._dispatch(msg)
-        finally:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
 
     async def _await_redeliveries(self) -> None:
         info = await self.owner._js.consumer_info(self.owner.spec.stream, self.durable)  # noqa: SLF001
         # Messages this process still holds (the fetch loop restarted after a NATS hiccup)
         # are being handled here: only unacknowledged messages beyond those are another's.
         if info.num_ack_pending > len(self._held):
-            wait = self.owner.spec.policy.ack_wait_s + 1.0
+            wait = self.owner.spec.policy.ack_wait_s + 0.5
             log.warning(
-                "%s: %d messages of a previous process are unacknowledged; waiting %.0f s for "
+                "%s: %d messages of a previous process are unacknowledged; waiting %.1f s for "
                 "them to come back first, so each tenant's order holds",
                 self.durable,
                 info.num_ack_pending - len(self._held),
@@ -325,16 +409,16 @@ class _Partition:
         if seq in self._held:  # a redelivery of a message we still hold: it is being handled
             self._redelivered.setdefault(seq, []).append(msg)
             return
-        self._held[seq] = time.monotonic()
+        self._held[seq] = (msg, time.monotonic())
         BUFFERED.labels(self.owner.spec.service).inc()
         self._idle.clear()
-        tenant = tenant_from_subject(msg.subject)
-        self._queues.setdefault(tenant, deque()).append(msg)
-        if tenant not in self._workers:
-            self._workers[tenant] = asyncio.create_task(self._drain(tenant))
+        key = ordering_key(msg)
+        self._queues.setdefault(key, deque()).append(msg)
+        if key not in self._workers:
+            self._workers[key] = asyncio.create_task(self._drain(key))
 
-    async def _drain(self, tenant: str) -> None:
-        queue = self._queues[tenant]
+    async def _drain(self, key: str) -> None:
+        queue = self._queues[key]
         try:
             while queue:
                 msg = queue[0]
@@ -346,8 +430,8 @@ class _Partition:
                 await self._release(msg.metadata.sequence.stream)
         finally:
             if not queue:
-                del self._queues[tenant]
-            del self._workers[tenant]
+                del self._queues[key]
+            del self._workers[key]
             if not self._workers:
                 self._idle.set()
 
@@ -356,6 +440,7 @@ class _Partition:
             await later.ack()
         self._held.pop(seq, None)
         BUFFERED.labels(self.owner.spec.service).dec()
+        self._room.set()
 
     async def drained(self) -> None:
         await self._idle.wait()
@@ -365,25 +450,229 @@ class _Partition:
             task.cancel()
 
     async def _heartbeat(self) -> None:
-        policy = self.owner.spec.policy
-        interval = max(0.1, policy.ack_wait_s / 3)
+        spec = self.owner.spec
+        interval = max(0.1, spec.policy.ack_wait_s / 3)
         last_lag = 0.0
         while True:
             await asyncio.sleep(interval)
             # A message fetched less than an interval ago has two thirds of its ack_wait left
             # and is reached again by the next beat: only older ones need the server told.
-            due = time.monotonic() - interval
-            for queue in list(self._queues.values()):
-                for msg in list(queue):
-                    if self._held.get(msg.metadata.sequence.stream, due) <= due:
-                        with contextlib.suppress(Exception):
-                            await msg.in_progress()
+            await _keep_alive(self._held, interval)
+            if time.monotonic() - last_lag >= spec.policy.lag_poll_s:
+                last_lag = time.monotonic()
+                await _report_lag(self.owner._js, spec.stream, self.durable)  # noqa: SLF001
+
+
+async def _create_or_update(js: JetStreamContext, stream: str, config: api.ConsumerConfig) -> None:
+    """Create the durable consumer, or update the one that exists (the server keeps its
+    position and takes the new ack_wait, max_deliver and max_ack_pending)."""
+    try:
+        await js.add_consumer(stream, config)
+    except APIError as exc:  # a field that cannot change: keep the existing consumer
+        log.warning("consumer %s exists with another configuration: %s", config.durable_name, exc)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSpec:
+    """One durable consumer whose handler takes batches, acked with one ack each."""
+
+    service: str
+    stream: str
+    durable: str
+    filter_subject: str
+    handler: BatchHandler
+    deadletter_subject: str
+    policy: ConsumerPolicy = ConsumerPolicy(
+        ack_wait_s=30.0, batch_size=200, fill_s=0.05, window=400
+    )
+    on_failure: FailureHandler | None = None
+    before_bind: Callable[[], Awaitable[None]] | None = None
+    """Run before (re)binding, e.g. to re-create a stream a wiped NATS lost."""
+
+
+class BatchConsumer:
+    """Hand what is ready to a batch handler, in stream order; one ack per batch.
+
+    The consumer acknowledges ``all``: acking a batch's last message acknowledges the batch.
+    A batch that fails with a `TemporaryError` is retried in place (forever: a projection
+    must not skip an event; time on `UnavailableError` is expected). One that fails otherwise
+    is split: its messages are handled one by one, and one that keeps failing is
+    dead-lettered, so a bad event holds up neither the others nor the stream.
+    """
+
+    def __init__(self, js: JetStreamContext, spec: BatchSpec) -> None:
+        self._js = js
+        self.spec = spec
+        self._task: asyncio.Task[None] | None = None
+        self._held: dict[int, tuple[Msg, float]] = {}
+        self._stopping = False
+        self.position = 0  # the last stream sequence acknowledged
+
+    async def start(self) -> None:
+        """Create (or convert) the durable consumer and start consuming."""
+        self._stopping = False
+        await self.bind()
+        self._task = asyncio.create_task(self._run(), name=self.spec.durable)
+
+    async def stop(self) -> None:
+        """Stop at once: a batch being handled is redelivered (handlers are idempotent)."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def bind(self) -> None:
+        """Create the consumer acking ``all``; an older explicitly acked one is replaced by
+        one that starts just past its acknowledged floor, so nothing is skipped."""
+        spec, policy = self.spec, self.spec.policy
+        if spec.before_bind is not None:
+            await spec.before_bind()
+        config = batch_consumer_config(
+            spec.durable,
+            spec.filter_subject,
+            ack_wait_s=policy.ack_wait_s,
+            max_ack_pending=max(policy.window, policy.batch_size) * 2,
+        )
+        try:
+            info = await self._js.consumer_info(spec.stream, spec.durable)
+        except NotFoundError:
+            info = None
+        if info is not None and info.config.ack_policy != api.AckPolicy.ALL:
+            floor = info.ack_floor.stream_seq if info.ack_floor else 0
+            log.warning(
+                "%s: replacing an explicitly acked consumer by one acking batches, from %d",
+                spec.durable,
+                floor + 1,
+            )
+            await self._js.delete_consumer(spec.stream, spec.durable)
+            if floor > 0:
+                config = replace(
+                    config,
+                    deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
+                    opt_start_seq=floor + 1,
+                )
+        await _create_or_update(self._js, spec.stream, config)
+
+    async def _run(self) -> None:
+        beat = asyncio.create_task(self._heartbeat())
+        try:
+            while not self._stopping:
+                try:
+                    await self._consume()
+                except Exception:  # NATS away, consumer deleted: bind again
+                    _raise_if_cancelled()
+                    log.exception("%s: consuming failed; starting again", self.spec.durable)
+                    await asyncio.sleep(1.0)
+                    with contextlib.suppress(Exception):
+                        await self.bind()
+        finally:
+            beat.cancel()
+
+    async def _consume(self) -> None:
+        spec, policy = self.spec, self.spec.policy
+        async with Puller.of(
+            self._js, spec.stream, spec.durable, expires_s=policy.fetch_timeout_s
+        ) as puller:
+            while not self._stopping:
+                asked = puller.requests
+                msgs = await puller.take(policy.batch_size, fill_s=policy.fill_s)
+                PULL_REQUESTS.labels(spec.service).inc(puller.requests - asked)
+                now = time.monotonic()
+                for msg in msgs:
+                    self._held[msg.metadata.sequence.stream] = (msg, now)
+                try:
+                    await self.handle(msgs)
+                finally:
+                    self._held.clear()
+
+    async def handle(self, msgs: list[Msg]) -> None:
+        """Handle one batch until it is done, then ack it with one ack."""
+        BATCH_SIZE.labels(self.spec.service).observe(len(msgs))
+        done = [m for m in msgs if m.metadata.num_delivered < self.spec.policy.max_deliver]
+        for msg in msgs:
+            if msg.metadata.num_delivered >= self.spec.policy.max_deliver > 0:
+                await self._set_aside(msg, Outcome.MAX_DELIVERIES, None)
+        if done:
+            try:
+                await self._retrying(done)
+            except _PoisonedError:
+                for msg in done:
+                    try:
+                        await self._retrying([msg])
+                    except _PoisonedError as bad:
+                        await self._set_aside(msg, Outcome.POISON, bad.cause)
+        await msgs[-1].ack()
+        self.position = msgs[-1].metadata.sequence.stream
+        MESSAGES.labels(self.spec.service, "acked").inc(len(msgs))
+
+    async def _retrying(self, msgs: list[Msg]) -> None:
+        policy = self.spec.policy
+        attempt = unexpected = 0
+        while True:
+            try:
+                await self.spec.handler(msgs)
+            except TemporaryError as exc:
+                waiting = isinstance(exc, UnavailableError)
+                RETRIES.labels(self.spec.service, "unavailable" if waiting else "temporary").inc()
+                delay = exc.retry_after if exc.retry_after is not None else policy.backoff(attempt)
+                log.warning("batch not handled yet, retrying in %.1f s: %s", delay, exc.message)
+            except Exception as exc:
+                RETRIES.labels(self.spec.service, "unexpected").inc()
+                unexpected += 1
+                log.exception("batch handler failed (attempt %d)", unexpected)
+                if unexpected >= policy.unexpected_attempts:
+                    raise _PoisonedError(exc) from exc
+                delay = policy.backoff(attempt)
+            else:
+                return
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    async def _set_aside(self, msg: Msg, outcome: Outcome, exc: BaseException | None) -> None:
+        attempt = 0
+        while True:
+            try:
+                if self.spec.on_failure is not None:
+                    await self.spec.on_failure(msg, outcome, exc)
+                await dead_letter(self._js, self.spec.deadletter_subject, msg, outcome, exc)
+                break
+            except Exception:  # the copy must get out before the batch is acked
+                log.exception("could not dead-letter a message; retrying")
+                await asyncio.sleep(self.spec.policy.backoff(attempt))
+                attempt += 1
+        MESSAGES.labels(self.spec.service, outcome.value).inc()
+
+    async def _heartbeat(self) -> None:
+        policy = self.spec.policy
+        interval = max(0.1, policy.ack_wait_s / 3)
+        last_lag = 0.0
+        while True:
+            await asyncio.sleep(interval)
+            await _keep_alive(self._held, interval)
             if time.monotonic() - last_lag >= policy.lag_poll_s:
                 last_lag = time.monotonic()
-                await self._report_lag()
+                await _report_lag(self._js, self.spec.stream, self.spec.durable)
 
-    async def _report_lag(self) -> None:
-        spec = self.owner.spec
-        with contextlib.suppress(Exception):
-            info = await self.owner._js.consumer_info(spec.stream, self.durable)  # noqa: SLF001
-            PENDING.labels(spec.stream, self.durable).set(info.num_pending + info.num_ack_pending)
+
+class _PoisonedError(Exception):
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def batch_consumer_config(
+    durable: str, filter_subject: str, *, ack_wait_s: float, max_ack_pending: int
+) -> api.ConsumerConfig:
+    """Return a durable pull consumer acking ``all``, never giving up a message."""
+    return replace(
+        consumer_config(
+            durable,
+            filter_subject,
+            ack_wait_s=ack_wait_s,
+            max_deliver=-1,
+            max_ack_pending=max_ack_pending,
+        ),
+        ack_policy=api.AckPolicy.ALL,
+    )

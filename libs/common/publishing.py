@@ -40,6 +40,7 @@ from libs.common.messages.base import Message
 
 MSG_ID_HEADER = "Nats-Msg-Id"
 EXPECTED_STREAM = "Nats-Expected-Stream"
+KEY_HEADER = "Sparky-Key"  # a message's ordering key within its tenant
 """The header by which the server refuses a message that would land in another stream."""
 JSON = "application/json"
 _STATUS = "Status"
@@ -147,7 +148,8 @@ class JetStreamPublisher:
 
 def message_headers(message: Message, msg_id: str, stream: str) -> dict[str, str]:
     """Return a message's NATS headers: its dedup id, the stream that must store it, its
-    correlation id and the current trace context (so the consumer's spans join the trace).
+    correlation id, its ordering key within the tenant (``Sparky-Key``, when it has one) and
+    the current trace context (so the consumer's spans join the trace).
     """
     headers = {
         MSG_ID_HEADER: msg_id,
@@ -155,6 +157,8 @@ def message_headers(message: Message, msg_id: str, stream: str) -> dict[str, str
         "content-type": JSON,
         "correlation_id": message.correlation_id,
     }
+    if (key := message.ordering_key) is not None:
+        headers[KEY_HEADER] = key
     propagate.inject(headers)
     return headers
 

@@ -69,7 +69,7 @@ def create_app(
     gateway = _gateway(settings)
     usage = Usage(ctx)
     broker = make_broker(settings, SERVICE, tracer_provider=provider)
-    consumer = UsageConsumer(usage, broker, topology, settings.usage_max_deliver)
+    consumer = UsageConsumer(usage, topology)
     app = FastAPI(
         title="Sparky billing",
         lifespan=_lifespan(ctx, topology, broker, gateway, consumer),
@@ -121,11 +121,12 @@ def _lifespan(
             await reconcile(ctx)  # a wiped or stale NATS is repaired before anyone reads
             app.state.authenticator = await _authenticator(stack, nc, topology, ctx)
             await broker.start()
-            counting = consumer.run(
+            await consumer.start(
                 nc.jetstream(), settings.usage_batch_size, settings.usage_batch_wait_s
             )
-            for name, job in (("usage", counting), ("jobs", app.state.maintenance.run_forever())):
-                stack.push_async_callback(_cancel, asyncio.create_task(job, name=f"billing-{name}"))
+            stack.push_async_callback(consumer.stop)
+            jobs = asyncio.create_task(app.state.maintenance.run_forever(), name="billing-jobs")
+            stack.push_async_callback(_cancel, jobs)
             yield
 
     return lifespan

@@ -48,7 +48,6 @@ class BillingSettings(ServiceSettings, DatabaseSettings):
     usage_batch_wait_s: float = Field(
         default=0.2, gt=0, description="How long a batch of events may wait to fill up."
     )
-    usage_max_deliver: int = Field(default=200, ge=2)
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str | None = Field(

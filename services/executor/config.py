@@ -48,7 +48,7 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
         default=None, description="A StatefulSet pod name (executor-3): its ordinal is the index."
     )
     consumer_enabled: bool = True
-    consumer_ack_wait_s: float = Field(default=30.0, ge=1)
+    consumer_ack_wait_s: float = Field(default=4.0, ge=1)
     consumer_max_deliver: int = Field(default=10, ge=2)
     consumer_concurrency: int = Field(default=64, ge=1)
     retry_give_up_s: float = Field(

@@ -22,16 +22,18 @@ from nats.aio.msg import Msg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.common.messages.types import utcnow
+from libs.common.pull import Puller
 from libs.common.topology import Topology
 from services.ledger import metrics, store
 from services.ledger.codec import decode, poison
-from services.ledger.config import LedgerSettings
-from services.ledger.consumer import Fetcher, position
+from services.ledger.config import CONSUMER, LedgerSettings
+from services.ledger.consumer import position
 from services.ledger.rows import Poison, Sequenced
 from services.ledger.store import Batch, Outcome, cannot_apply
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
+EXPIRES_S = 30.0  # one long-lived pull request: an idle ledger costs one per 30 s
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +99,10 @@ class Projector:
                     await store.truncate_projections(conn)
                 self.position = await store.last_applied_seq(conn, self._stream)
                 await position(self._js, self._topology, self._settings, self.position + 1)
-                async with Fetcher(self._nc, self._topology) as fetcher:
-                    await self._consume(conn, fetcher, until)
+                async with Puller.of(
+                    self._js, self._stream, CONSUMER, expires_s=EXPIRES_S
+                ) as puller:
+                    await self._consume(conn, puller, until)
             finally:
                 with contextlib.suppress(Exception):
                     await store.unlock(conn, self._lock_key)
@@ -115,14 +119,14 @@ class Projector:
             await asyncio.sleep(self._settings.lock_poll_s)
         log.info("projector leading", extra={"schema": self._settings.schema_name})
 
-    async def _consume(self, conn: AsyncConnection, fetcher: Fetcher, until: int | None) -> None:
+    async def _consume(self, conn: AsyncConnection, puller: Puller, until: int | None) -> None:
         # The next batch is fetched and decoded while this one is applied, so NATS, this
         # process and Postgres all work at once.
-        pending = self._fetch(fetcher)
+        pending = self._fetch(puller)
         try:
             while until is None or self.position < until:
                 fetched = await pending
-                pending = self._fetch(fetcher)
+                pending = self._fetch(puller)
                 if fetched is not None:
                     await self._handle(conn, fetched)
                     continue
@@ -135,12 +139,14 @@ class Projector:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await pending
 
-    def _fetch(self, fetcher: Fetcher) -> asyncio.Task[_Fetched | None]:
-        return asyncio.create_task(self._fetch_and_decode(fetcher))
+    def _fetch(self, puller: Puller) -> asyncio.Task[_Fetched | None]:
+        return asyncio.create_task(self._fetch_and_decode(puller))
 
-    async def _fetch_and_decode(self, fetcher: Fetcher) -> _Fetched | None:
+    async def _fetch_and_decode(self, puller: Puller) -> _Fetched | None:
         settings = self._settings
-        msgs = await fetcher.fetch(settings.batch_size, settings.batch_wait_s, settings.idle_poll_s)
+        msgs = await puller.take(
+            settings.batch_size, fill_s=settings.batch_wait_s, timeout_s=settings.idle_poll_s
+        )
         if not msgs:
             return None
         raw = {msg.metadata.sequence.stream: msg for msg in msgs}
@@ -161,8 +167,7 @@ class Projector:
                 raise
             log.warning("a batch failed to apply; applying its events one by one")
             outcome = await self._apply_one_by_one(conn, batch, fetched.raw)
-        for msg in fetched.msgs:
-            await msg.ack()
+        await fetched.raw[batch.last_seq].ack()  # the consumer acks all up to it
         self.position = batch.last_seq
         self._observe(batch, outcome, fetched.msgs[-1], time.perf_counter() - fetched.at)
 

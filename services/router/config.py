@@ -53,7 +53,7 @@ class RouterSettings(ServiceSettings, DatabaseSettings):
     settings_cache_ttl_s: float = Field(
         default=300.0, gt=0, le=3600, description="Backstop; changes are announced in a KV."
     )
-    ack_wait_s: float = Field(default=30.0, ge=1)
+    ack_wait_s: float = Field(default=4.0, ge=1)
     max_deliver: int = Field(default=10, ge=2)
     give_up_after_s: float = Field(default=120.0, gt=0)
     max_concurrency: int = Field(default=64, ge=1, le=1024)

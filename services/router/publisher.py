@@ -10,12 +10,12 @@ past that window is the same message (and the executor places a client order id 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import nats.errors
-import nats.js.errors
 from faststream.exceptions import FastStreamException
 from faststream.nats import NatsBroker
+from nats.js import api
 
 from libs.common.broker import publish_message
 from libs.common.errors import UnavailableError
@@ -72,22 +72,39 @@ class Publisher:
         """Return how many of the intent's orders ORDERS holds, or None when NATS cannot say.
 
         Read from the stream, not remembered: a `PlaceOrder` whose PubAck was lost is stored
-        all the same. A tenant's intents are handled one at a time, so the last order on the
-        tenant's subject is this intent's, if any of its orders was stored.
+        all the same. A tenant's markets are handled concurrently, so this reads the tenant's
+        orders stored since shortly before the alert arrived (a rare path: only an intent
+        given up without a decision kept comes here) and counts this intent's.
         """
         js = self._broker.config.connection_state.stream
+        since = intent.received_at - LOOK_BACK
+        config = api.ConsumerConfig(
+            deliver_policy=api.DeliverPolicy.BY_START_TIME,
+            opt_start_time=since,
+            ack_policy=api.AckPolicy.NONE,
+            inactive_threshold=5.0,
+        )
         subject = self._topology.order_subject(intent.tenant_id)
+        legs = 0
         try:
-            last = await js.get_last_msg(self._topology.orders_stream, subject)
-        except nats.js.errors.NotFoundError:
-            return 0
-        except (nats.errors.Error, TimeoutError, OSError):
+            sub = await js.pull_subscribe(
+                subject, stream=self._topology.orders_stream, config=config
+            )
+            try:
+                while True:
+                    try:
+                        msgs = await sub.fetch(256, timeout=1.0)
+                    except TimeoutError:
+                        break
+                    for msg in msgs:
+                        legs = max(legs, _leg_of(msg.data, intent))
+                    if msgs[-1].metadata.num_pending == 0:
+                        break
+            finally:
+                await sub.unsubscribe()
+        except (nats.errors.Error, OSError):
             return None
-        try:
-            order = PlaceOrder.model_validate_json(last.data or b"")
-        except ValueError:
-            return None
-        return order.leg + 1 if order.intent_id == intent.intent_id else 0
+        return legs
 
     async def reject(
         self,
@@ -116,3 +133,15 @@ class Publisher:
             await publish_message(self._broker, subject, message, stream=stream, msg_id=msg_id)
         except (nats.errors.Error, FastStreamException, TimeoutError, OSError) as exc:
             raise UnavailableError(f"could not publish to {stream}: {type(exc).__name__}") from exc
+
+
+LOOK_BACK = timedelta(seconds=60)
+
+
+def _leg_of(data: bytes, intent: OrderIntent) -> int:
+    """Return 1 + the leg of an order of ``intent``, 0 for any other message."""
+    try:
+        order = PlaceOrder.model_validate_json(data)
+    except ValueError:
+        return 0
+    return order.leg + 1 if order.intent_id == intent.intent_id else 0

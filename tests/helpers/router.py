@@ -25,6 +25,7 @@ from libs.common.messages import (
     PlaceOrder,
     QuantityType,
 )
+from libs.common.publishing import KEY_HEADER
 from libs.common.records import (
     AccountRecord,
     AccountStatus,
@@ -138,12 +139,17 @@ class Bus:
         msg_id: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Publish as ingress does (the dedup key as Nats-Msg-Id unless given)."""
+        """Publish as ingress does (the dedup key as Nats-Msg-Id unless given, the market as
+        the ordering key)."""
         await self.js.publish(
             self.topology.intent_subject(order_intent.tenant_id),
             order_intent.to_json(),
             stream=self.topology.intents_stream,
-            headers={"Nats-Msg-Id": msg_id or order_intent.dedup_key, **(headers or {})},
+            headers={
+                "Nats-Msg-Id": msg_id or order_intent.dedup_key,
+                KEY_HEADER: order_intent.ordering_key,
+                **(headers or {}),
+            },
         )
 
     async def orders(

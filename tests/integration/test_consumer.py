@@ -1,4 +1,4 @@
-"""The partitioned consumer keeps each tenant's order through retries, poison and crashes."""
+"""The consumption layer: each key's order through retries, poison and crashes; batches."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import asyncio
 import random
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
+from nats.js import JetStreamContext, api
 from opentelemetry import trace
+from prometheus_client import REGISTRY
 
 from libs.common.consumer import (
+    BatchConsumer,
+    BatchSpec,
     ConsumerPolicy,
     ConsumerSpec,
     Outcome,
@@ -22,6 +25,7 @@ from libs.common.consumer import (
 )
 from libs.common.errors import TemporaryError
 from libs.common.jetstream import consumer_config
+from libs.common.publishing import KEY_HEADER
 from libs.common.topology import Topology
 
 FAST = ConsumerPolicy(
@@ -35,6 +39,7 @@ FAST = ConsumerPolicy(
     unexpected_attempts=2,
     lag_poll_s=0.5,
 )
+ROUTER = {"service": "router"}
 
 
 @dataclass
@@ -301,3 +306,166 @@ async def test_handling_continues_the_trace_of_the_messages_traceparent(
     await consumer.start()
     await until(lambda: "traced" in trace_ids)
     assert trace_ids["traced"] == 0x0AF7651916CD43DD8448EB211C80319C
+
+
+async def test_a_tenants_markets_proceed_concurrently_each_in_its_own_order(
+    harness: Harness,
+) -> None:
+    release = asyncio.Event()
+    seen: list[tuple[str, int]] = []
+
+    async def handler(msg: Msg) -> None:
+        market = (msg.headers or {})[KEY_HEADER]
+        n = int(msg.data.decode().split(":")[1])
+        if market == "BTCUSDT" and n == 0:
+            await release.wait()  # the tenant's first BTC order is slow at the exchange
+        seen.append((market, n))
+
+    subject = harness.topology.intent_subject("fund")
+    for n in range(6):
+        market = "BTCUSDT" if n % 2 == 0 else "ETHUSDT"
+        await harness.js.publish(
+            subject,
+            f"fund:{n}".encode(),
+            stream=harness.topology.intents_stream,
+            headers={KEY_HEADER: market},
+        )
+    await harness.consumer(handler).start()
+    await until(lambda: [m for m, _ in seen] == ["ETHUSDT"] * 3)  # not behind BTC's
+    assert [n for _, n in seen] == [1, 3, 5]
+    release.set()
+    await until(lambda: len(seen) == 6)
+    assert [n for m, n in seen if m == "BTCUSDT"] == [0, 2, 4]
+
+
+async def test_an_idle_partition_costs_no_pull_request_per_message(harness: Harness) -> None:
+    def requests() -> float:
+        return REGISTRY.get_sample_value("sparky_consumer_pull_requests_total", ROUTER) or 0.0
+
+    before = requests()
+    consumer = harness.start(nothing, replace(FAST, fetch_timeout_s=30.0))
+    await consumer.start()
+    for n in range(12):  # a trickle: each message arrives on its own
+        await harness.publish("t", n)
+        expected = list(range(n + 1))
+        await until(lambda: harness.recorder.seen["t"] == expected)  # noqa: B023
+    await asyncio.sleep(0.5)
+    # One long request per partition served the trickle; nats-py's fetch paid one per message.
+    assert requests() - before <= harness.topology.partitions + 1
+
+
+@dataclass
+class Batches:
+    """What a batch handler saw."""
+
+    batches: list[list[str]] = field(default_factory=list)
+
+    @property
+    def seen(self) -> list[str]:
+        return [item for batch in self.batches for item in batch]
+
+
+def batch_spec(
+    harness: Harness, handler: Callable[[list[Msg]], Awaitable[None]], durable: str = "proj"
+) -> BatchSpec:
+    topo = harness.topology
+    return BatchSpec(
+        service="ledger",
+        stream=topo.events_stream,
+        durable=durable,
+        filter_subject=topo.events_filter,
+        handler=handler,
+        deadletter_subject=topo.deadletter_subject("EVENTS"),
+        policy=replace(FAST, batch_size=20, fill_s=0.05, window=20, ack_wait_s=2.0),
+    )
+
+
+async def publish_events(harness: Harness, items: list[str]) -> None:
+    for item in items:
+        await harness.js.publish(
+            harness.topology.event_subject("t", "order.filled"),
+            item.encode(),
+            stream=harness.topology.events_stream,
+        )
+
+
+async def test_a_batch_consumer_hands_over_batches_in_order_with_one_ack_each(
+    harness: Harness,
+) -> None:
+    seen = Batches()
+
+    async def handler(msgs: list[Msg]) -> None:
+        seen.batches.append([m.data.decode() for m in msgs])
+
+    items = [f"e{n}" for n in range(50)]
+    await publish_events(harness, items)
+    consumer = BatchConsumer(harness.js, batch_spec(harness, handler))
+    await consumer.start()
+    try:
+        await until(lambda: len(seen.seen) == 50)
+        assert seen.seen == items
+        assert max(map(len, seen.batches)) == 20  # batches, not messages one by one
+        info = await harness.js.consumer_info(harness.topology.events_stream, "proj")
+        assert info.config.ack_policy == api.AckPolicy.ALL
+        await until(lambda: consumer.position == 50)
+        info = await harness.js.consumer_info(harness.topology.events_stream, "proj")
+        assert (info.num_ack_pending, info.ack_floor.stream_seq) == (0, 50)
+    finally:
+        await consumer.stop()
+
+
+async def test_a_bad_event_in_a_batch_is_dead_lettered_and_the_rest_applied(
+    harness: Harness, js: JetStreamContext
+) -> None:
+    applied: list[str] = []
+    attempts: dict[str, int] = defaultdict(int)
+
+    async def handler(msgs: list[Msg]) -> None:
+        items = [m.data.decode() for m in msgs]
+        for item in items:
+            attempts[item] += 1
+        if "bad" in items:
+            raise ValueError("cannot apply")
+        if attempts["e1"] == 1:
+            raise TemporaryError("database busy")  # retried in place, nothing skipped
+        applied.extend(items)
+
+    await publish_events(harness, ["e0", "e1", "bad", "e3"])
+    consumer = BatchConsumer(harness.js, batch_spec(harness, handler))
+    await consumer.start()
+    try:
+        await until(lambda: sorted(applied) == ["e0", "e1", "e3"])
+        assert applied == ["e0", "e1", "e3"]
+        dead = await js.get_msg(harness.topology.deadletter_stream, 1)
+        assert dead.data == b"bad"
+        assert dead.headers is not None
+        assert dead.headers["Sparky-Outcome"] == "poison"
+        assert dead.headers["Sparky-Consumer"] == "proj"
+        await until(lambda: consumer.position == 4)
+    finally:
+        await consumer.stop()
+
+
+async def test_an_explicitly_acked_consumer_becomes_a_batch_one_from_its_ack_floor(
+    harness: Harness,
+) -> None:
+    topo = harness.topology
+    await publish_events(harness, ["e0", "e1", "e2"])
+    await harness.js.add_consumer(
+        topo.events_stream, consumer_config("proj", topo.events_filter, max_ack_pending=10)
+    )
+    sub = await harness.js.pull_subscribe_bind("proj", stream=topo.events_stream)
+    first, _in_flight = await sub.fetch(2, timeout=5)
+    await first.ack_sync()  # the old consumer applied e0; e1 was in flight when it stopped
+    await sub.unsubscribe()
+    seen = Batches()
+
+    async def handler(msgs: list[Msg]) -> None:
+        seen.batches.append([m.data.decode() for m in msgs])
+
+    consumer = BatchConsumer(harness.js, batch_spec(harness, handler))
+    await consumer.start()
+    try:
+        await until(lambda: seen.seen == ["e1", "e2"])
+    finally:
+        await consumer.stop()

@@ -23,6 +23,13 @@ class Message(FrozenModel):
     causation_id: Ulid
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
 
+    @property
+    def ordering_key(self) -> str | None:
+        """Within its tenant, which messages must be handled one after another, in stream
+        order (a market, an account and market); None: all of the tenant's. Published as the
+        ``Sparky-Key`` header, read by the consumption layer."""
+        return None
+
     def to_json(self) -> bytes:
         """Serialise for a NATS payload (decimals as strings, times in ISO 8601 UTC)."""
         return self.model_dump_json().encode()

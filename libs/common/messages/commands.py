@@ -27,6 +27,15 @@ class OrderIntent(Message):
     )
     dedup_key: str = Field(min_length=1, max_length=128)
 
+    @property
+    def ordering_key(self) -> str:
+        """The market, however the ticker spelled it (``BTC/USDT``, ``btcusdt``: ``BTCUSDT``;
+        a perpetual apart): alerts for one market are decided in order, others concurrently.
+        Not the account: an alert naming none may reach any of them."""
+        instrument = self.alert.instrument
+        market = "".join(c for c in instrument.symbol.upper() if c.isascii() and c.isalnum())
+        return f"{market}.P" if instrument.perpetual else market
+
     @model_validator(mode="after")
     def _intent_is_its_own_correlation(self) -> OrderIntent:
         if self.correlation_id != self.intent_id:
@@ -76,6 +85,13 @@ class PlaceOrder(Message):
         default=None, description="The tenant's maximum order value in the quote currency."
     )
     received_at: UtcDatetime = Field(description="When ingress received the alert.")
+
+    @property
+    def ordering_key(self) -> str:
+        """Orders for one account and market are placed in order (a close after an open, the
+        legs of a reverse); a tenant's other accounts and markets proceed concurrently."""
+        return f"{self.account_label}/{self.symbol}"
+
     signal_at: UtcDatetime | None = Field(
         default=None,
         description="When the signal fired: TradingView's time when the alert carried one, "

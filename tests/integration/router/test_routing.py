@@ -13,7 +13,7 @@ from libs.common.messages import Action, RejectReason, Side, SizingRule
 from libs.common.records import PlanLimits
 from libs.common.topology import Topology
 from tests import factories
-from tests.helpers.router import Bus, account, intent
+from tests.helpers.router import Bus, account, instrument, intent
 from tests.integration.router.harness import Starter
 
 
@@ -87,6 +87,28 @@ async def test_two_replicas_keep_each_tenants_order_over_1000_interleaved_intent
     placed: dict[str, list[str]] = defaultdict(list)
     for order in orders:
         placed[order.tenant_id].append(order.intent_id)
+    assert placed == sent
+
+
+async def test_a_tenants_markets_are_routed_concurrently_each_in_its_own_order(
+    start_router: Starter, bus: Bus
+) -> None:
+    # A hot tenant (a fund trading several markets) is not one queue: its markets are
+    # decided concurrently, and each market's orders keep the order of their alerts.
+    await bus.put_tenant(factories.tenant_record("fund", limits=_unlimited()))
+    await bus.put_account(account("fund"))
+    await start_router()
+    markets = ["BINANCE:BTCUSDT", "BINANCE:ETHUSDT", "BTC/USDT", "BINANCE:SOLUSDT"]
+    sent: dict[str, list[str]] = defaultdict(list)
+    for n in range(200):
+        one = intent("fund", instrument=instrument(markets[n % 4]))
+        sent[one.ordering_key].append(one.intent_id)
+        await bus.publish(one)
+    assert set(sent) == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}  # two spellings, one market
+    orders = await bus.orders(200, timeout_s=60)
+    placed: dict[str, list[str]] = defaultdict(list)
+    for order in orders:
+        placed[order.symbol.replace("/", "")].append(order.intent_id)
     assert placed == sent
 
 

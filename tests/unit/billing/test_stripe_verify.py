@@ -8,7 +8,6 @@ import pytest
 
 from services.billing.adapters.stripe_client import verify_event
 from services.billing.errors import SignatureError
-from services.billing.handlers import backoff_s
 from tests.helpers.billing import STRIPE_SECRET, signature, stripe_event
 
 PAYLOAD = stripe_event("invoice.paid", {"id": "in_1", "customer": "cus_1"})
@@ -42,7 +41,3 @@ def test_anything_else_is_refused_with_a_reason(
 ) -> None:
     with pytest.raises(SignatureError, match=reason):
         verify_event(payload, header(), STRIPE_SECRET, 300)
-
-
-def test_failing_usage_events_are_retried_with_growing_pauses() -> None:
-    assert [backoff_s(n) for n in (1, 2, 3, 7, 100)] == [0.5, 1.0, 2.0, 30.0, 30.0]
