@@ -493,6 +493,9 @@ class BatchSpec:
 class BatchConsumer:
     """Hand what is ready to a batch handler, in stream order; one ack per batch.
 
+    A batch is what arrived within ``fill_s`` of its first message (at most ``batch_size``);
+    after a batch that did not fill, the consumer waits ``fill_s`` before taking the next.
+
     The consumer acknowledges ``all``: acking a batch's last message acknowledges the batch.
     A batch that fails with a `TemporaryError` is retried in place (forever: a projection
     must not skip an event; time on `UnavailableError` is expected). One that fails otherwise
@@ -586,6 +589,10 @@ class BatchConsumer:
                     await self.handle(msgs)
                 finally:
                     self._held.clear()
+                if len(msgs) < policy.batch_size and policy.fill_s:
+                    # A batch that did not fill: let the next one gather for as long again
+                    # (at low rates, half the batches; a busy stream never waits here).
+                    await asyncio.sleep(policy.fill_s)
 
     async def handle(self, msgs: list[Msg]) -> None:
         """Handle one batch until it is done, then ack it with one ack."""
