@@ -133,6 +133,10 @@ class ConsumerPolicy:
         """Return the pause before retry number ``attempt`` (0-based)."""
         return float(min(self.retry_max_s, self.retry_initial_s * 2**attempt))
 
+    def exhausted(self, msg: Msg) -> bool:
+        """Whether ``msg`` arrives for the ``max_deliver``-th time (0 or less: never)."""
+        return 0 < self.max_deliver <= msg.metadata.num_delivered
+
     def window_of(self, partitions: int) -> int:
         """Return how many messages each of ``partitions`` partitions may hold."""
         if self.window:
@@ -286,20 +290,68 @@ class PartitionedConsumer:
             await asyncio.sleep(delay)
 
     async def fail(self, msg: Msg, outcome: Outcome, exc: BaseException | None) -> None:
-        """Report the failure (retrying the report itself), dead-letter if poisonous, ack."""
-        attempt = 0
-        while True:
-            try:
-                await self.spec.on_failure(msg, outcome, exc)
-                if outcome is not Outcome.GAVE_UP:
-                    await dead_letter(self._js, self.spec.deadletter_subject, msg, outcome, exc)
-                break
-            except Exception:  # the report must get out; keep the message meanwhile
-                log.exception("could not report a failed message; retrying")
-                await asyncio.sleep(self.spec.policy.backoff(attempt))
-                attempt += 1
+        """Report the failure, dead-letter if poisonous, ack."""
+        spec = self.spec
+        await _set_aside(
+            self._js,
+            msg,
+            outcome,
+            exc,
+            deadletter_subject=spec.deadletter_subject,
+            on_failure=spec.on_failure,
+            policy=spec.policy,
+        )
         await msg.ack()
-        MESSAGES.labels(self.spec.service, outcome.value).inc()
+        MESSAGES.labels(spec.service, outcome.value).inc()
+
+
+async def _set_aside(
+    js: JetStreamContext,
+    msg: Msg,
+    outcome: Outcome,
+    exc: BaseException | None,
+    *,
+    deadletter_subject: str,
+    on_failure: FailureHandler | None,
+    policy: ConsumerPolicy,
+) -> None:
+    """Report a message finished without its handler succeeding (``on_failure``) and, unless
+    it was given up, copy it to the dead-letter subject; retry until both got out, since the
+    message is acknowledged next."""
+    attempt = 0
+    while True:
+        try:
+            if on_failure is not None:
+                await on_failure(msg, outcome, exc)
+            if outcome is not Outcome.GAVE_UP:
+                await dead_letter(js, deadletter_subject, msg, outcome, exc)
+        except Exception:  # the report must get out; keep the message meanwhile
+            log.exception("could not report a failed message; retrying")
+            await asyncio.sleep(policy.backoff(attempt))
+            attempt += 1
+        else:
+            return
+
+
+async def _heartbeat(
+    js: JetStreamContext,
+    stream: str,
+    durable: str,
+    held: dict[int, tuple[Msg, float]],
+    policy: ConsumerPolicy,
+) -> None:
+    """Every third of ``ack_wait``, keep the held messages alive; every ``lag_poll_s``,
+    report the consumer's lag."""
+    interval = max(0.1, policy.ack_wait_s / 3)
+    last_lag = 0.0
+    while True:
+        await asyncio.sleep(interval)
+        # A message fetched less than an interval ago has two thirds of its ack_wait left
+        # and is reached again by the next beat: only older ones need the server told.
+        await _keep_alive(held, interval)
+        if time.monotonic() - last_lag >= policy.lag_poll_s:
+            last_lag = time.monotonic()
+            await _report_lag(js, stream, durable)
 
 
 async def _keep_alive(held: dict[int, tuple[Msg, float]], interval: float) -> None:
@@ -355,7 +407,10 @@ class _Partition:
         """Fetch and dispatch until stopped; a failed fetch loop (NATS away, consumer deleted)
         is logged and started again, never left dead.
         """
-        beat = asyncio.create_task(self._heartbeat())
+        spec = self.owner.spec
+        beat = asyncio.create_task(
+            _heartbeat(self.owner._js, spec.stream, self.durable, self._held, spec.policy)  # noqa: SLF001
+        )
         try:
             while not self.stopping:
                 try:
@@ -422,7 +477,7 @@ class _Partition:
         try:
             while queue:
                 msg = queue[0]
-                if msg.metadata.num_delivered >= self.owner.spec.policy.max_deliver:
+                if self.owner.spec.policy.exhausted(msg):
                     await self.owner.fail(msg, Outcome.MAX_DELIVERIES, None)
                 else:
                     await self.owner.handle(msg)
@@ -448,19 +503,6 @@ class _Partition:
     def cancel_workers(self) -> None:
         for task in self._workers.values():
             task.cancel()
-
-    async def _heartbeat(self) -> None:
-        spec = self.owner.spec
-        interval = max(0.1, spec.policy.ack_wait_s / 3)
-        last_lag = 0.0
-        while True:
-            await asyncio.sleep(interval)
-            # A message fetched less than an interval ago has two thirds of its ack_wait left
-            # and is reached again by the next beat: only older ones need the server told.
-            await _keep_alive(self._held, interval)
-            if time.monotonic() - last_lag >= spec.policy.lag_poll_s:
-                last_lag = time.monotonic()
-                await _report_lag(self.owner._js, spec.stream, self.durable)  # noqa: SLF001
 
 
 async def _create_or_update(js: JetStreamContext, stream: str, config: api.ConsumerConfig) -> None:
@@ -559,7 +601,10 @@ class BatchConsumer:
         await _create_or_update(self._js, spec.stream, config)
 
     async def _run(self) -> None:
-        beat = asyncio.create_task(self._heartbeat())
+        spec = self.spec
+        beat = asyncio.create_task(
+            _heartbeat(self._js, spec.stream, spec.durable, self._held, spec.policy)
+        )
         try:
             while not self._stopping:
                 try:
@@ -597,9 +642,10 @@ class BatchConsumer:
     async def handle(self, msgs: list[Msg]) -> None:
         """Handle one batch until it is done, then ack it with one ack."""
         BATCH_SIZE.labels(self.spec.service).observe(len(msgs))
-        done = [m for m in msgs if m.metadata.num_delivered < self.spec.policy.max_deliver]
+        policy = self.spec.policy
+        done = [m for m in msgs if not policy.exhausted(m)]
         for msg in msgs:
-            if msg.metadata.num_delivered >= self.spec.policy.max_deliver > 0:
+            if policy.exhausted(msg):
                 await self._set_aside(msg, Outcome.MAX_DELIVERIES, None)
         if done:
             try:
@@ -638,29 +684,17 @@ class BatchConsumer:
             await asyncio.sleep(delay)
 
     async def _set_aside(self, msg: Msg, outcome: Outcome, exc: BaseException | None) -> None:
-        attempt = 0
-        while True:
-            try:
-                if self.spec.on_failure is not None:
-                    await self.spec.on_failure(msg, outcome, exc)
-                await dead_letter(self._js, self.spec.deadletter_subject, msg, outcome, exc)
-                break
-            except Exception:  # the copy must get out before the batch is acked
-                log.exception("could not dead-letter a message; retrying")
-                await asyncio.sleep(self.spec.policy.backoff(attempt))
-                attempt += 1
-        MESSAGES.labels(self.spec.service, outcome.value).inc()
-
-    async def _heartbeat(self) -> None:
-        policy = self.spec.policy
-        interval = max(0.1, policy.ack_wait_s / 3)
-        last_lag = 0.0
-        while True:
-            await asyncio.sleep(interval)
-            await _keep_alive(self._held, interval)
-            if time.monotonic() - last_lag >= policy.lag_poll_s:
-                last_lag = time.monotonic()
-                await _report_lag(self._js, self.spec.stream, self.spec.durable)
+        spec = self.spec
+        await _set_aside(
+            self._js,
+            msg,
+            outcome,
+            exc,
+            deadletter_subject=spec.deadletter_subject,
+            on_failure=spec.on_failure,
+            policy=spec.policy,
+        )
+        MESSAGES.labels(spec.service, outcome.value).inc()
 
 
 class _PoisonedError(Exception):
