@@ -87,9 +87,6 @@ BATCH_SIZE = Histogram(
     ["service"],
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
 )
-PULL_REQUESTS = Counter(
-    "sparky_consumer_pull_requests_total", "Pull requests sent to JetStream", ["service"]
-)
 
 
 class Outcome(StrEnum):
@@ -429,7 +426,7 @@ class _Partition:
         # Ask again once half the window is free (or all is idle): a batch per request.
         low_water = max(1, self.window // 2)
         async with Puller.of(
-            js, spec.stream, self.durable, expires_s=policy.fetch_timeout_s
+            js, spec.stream, self.durable, expires_s=policy.fetch_timeout_s, service=spec.service
         ) as puller:
             await self._await_redeliveries()
             while not self.stopping:
@@ -438,9 +435,7 @@ class _Partition:
                     self._room.clear()
                     await self._room.wait()
                     continue
-                asked = puller.requests
                 msgs = await puller.take(min(room, policy.batch_size))
-                PULL_REQUESTS.labels(spec.service).inc(puller.requests - asked)
                 for msg in msgs:
                     self._dispatch(msg)
 
@@ -621,12 +616,14 @@ class BatchConsumer:
     async def _consume(self) -> None:
         spec, policy = self.spec, self.spec.policy
         async with Puller.of(
-            self._js, spec.stream, spec.durable, expires_s=policy.fetch_timeout_s
+            self._js,
+            spec.stream,
+            spec.durable,
+            expires_s=policy.fetch_timeout_s,
+            service=spec.service,
         ) as puller:
             while not self._stopping:
-                asked = puller.requests
                 msgs = await puller.take(policy.batch_size, fill_s=policy.fill_s)
-                PULL_REQUESTS.labels(spec.service).inc(puller.requests - asked)
                 now = time.monotonic()
                 for msg in msgs:
                     self._held[msg.metadata.sequence.stream] = (msg, now)

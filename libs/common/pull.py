@@ -25,10 +25,15 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext, api
+from prometheus_client import Counter
 
 HEARTBEAT_FROM_S = 10.0  # requests at least this long ask for idle heartbeats
 HEARTBEAT_S = 5.0
 REFUSED_PAUSE_S = 0.2
+
+PULL_REQUESTS = Counter(
+    "sparky_consumer_pull_requests_total", "Pull requests sent to JetStream", ["service"]
+)
 
 
 class ConsumerGoneError(RuntimeError):
@@ -46,6 +51,7 @@ class Puller:
         *,
         expires_s: float = 30.0,
         api_prefix: str = "$JS.API",
+        service: str,
     ) -> None:
         self._nc = nc
         self._subject = f"{api_prefix}.CONSUMER.MSG.NEXT.{stream}.{durable}"
@@ -61,13 +67,15 @@ class Puller:
         self._gone = False
         self._refused = False  # a 409 ended the request: pause before asking again
         self._sub: Subscription | None = None
-        self.requests = 0  # pull requests sent, for tests and metrics
+        self._requests = PULL_REQUESTS.labels(service)
 
     @classmethod
-    def of(cls, js: JetStreamContext, stream: str, durable: str, *, expires_s: float) -> Puller:
+    def of(
+        cls, js: JetStreamContext, stream: str, durable: str, *, expires_s: float, service: str
+    ) -> Puller:
         """Return a puller on the connection and API prefix ``js`` was made with."""
         nc, prefix = js._nc, js._prefix  # noqa: SLF001 - nats-py keeps them only there
-        return cls(nc, stream, durable, expires_s=expires_s, api_prefix=prefix)
+        return cls(nc, stream, durable, expires_s=expires_s, api_prefix=prefix, service=service)
 
     async def __aenter__(self) -> Puller:
         self._inbox = self._nc.new_inbox()
@@ -147,7 +155,7 @@ class Puller:
         self._current = f"{self._inbox}.{next(self._numbers)}"
         self._open = want
         self._heard = time.monotonic()
-        self.requests += 1
+        self._requests.inc()
         await self._nc.publish(self._subject, json.dumps(request).encode(), self._current)
 
     def _patience(self) -> float:

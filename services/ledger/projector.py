@@ -26,7 +26,7 @@ from libs.common.pull import Puller
 from libs.common.topology import Topology
 from services.ledger import metrics, store
 from services.ledger.codec import decode, poison
-from services.ledger.config import CONSUMER, LedgerSettings
+from services.ledger.config import CONSUMER, SERVICE, LedgerSettings
 from services.ledger.consumer import position
 from services.ledger.rows import Poison, Sequenced
 from services.ledger.store import Batch, Outcome, cannot_apply
@@ -100,7 +100,7 @@ class Projector:
                 self.position = await store.last_applied_seq(conn, self._stream)
                 await position(self._js, self._topology, self._settings, self.position + 1)
                 async with Puller.of(
-                    self._js, self._stream, CONSUMER, expires_s=EXPIRES_S
+                    self._js, self._stream, CONSUMER, expires_s=EXPIRES_S, service=SERVICE
                 ) as puller:
                     await self._consume(conn, puller, until)
             finally:
