@@ -36,6 +36,12 @@ class PlanLimits(FrozenModel):
     max_webhooks: int | None = Field(ge=0)
     max_alerts_per_hour: int | None = Field(ge=0)
     max_orders_per_day: int | None = Field(ge=0)
+    max_leverage: int | None = Field(
+        default=None,
+        ge=1,
+        le=125,
+        description="The highest leverage a futures order may use; None: the venue's own cap.",
+    )
 
 
 class TenantRecord(FrozenModel):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from libs.common.messages.enums import Action, MarketPosition, OrderType, PriceUnit, QuantityType
+from libs.common.messages.enums import (
+    Action,
+    ExitKind,
+    MarketPosition,
+    OrderType,
+    PriceUnit,
+    QuantityType,
+)
 from libs.common.messages.types import (
     Amount,
     FrozenModel,
@@ -31,10 +38,29 @@ class Instrument(FrozenModel):
 
 
 class PriceTarget(FrozenModel):
-    """A take-profit or stop-loss: an absolute price, or a percentage away from entry."""
+    """A take-profit or stop-loss: an absolute price, a percentage away from the entry's fill
+    price, or an absolute distance from it; how it executes (``kind``) once triggered.
+
+    ``stop_loss: {"stop_price": 59000}`` → ``value=59000, unit=price``;
+    ``{"percent": 1}`` → ``value=1, unit=percent``; ``{"amount": 500}`` → 500 below (long) or
+    above (short) the fill. A trailing stop's ``value`` is its trail (``percent`` or
+    ``amount``); a stop-limit's ``limit_price`` is the limit once triggered.
+    """
 
     value: PositiveAmount
     unit: PriceUnit
+    kind: ExitKind = ExitKind.MARKET
+    limit_price: PositiveAmount | None = None
+
+    @model_validator(mode="after")
+    def _kind_fits(self) -> PriceTarget:
+        if self.kind is ExitKind.LIMIT and self.limit_price is None:
+            raise ValueError("a stop-limit needs a limit price")
+        if self.kind is not ExitKind.LIMIT and self.limit_price is not None:
+            raise ValueError("only a stop-limit takes a limit price")
+        if self.kind is ExitKind.TRAILING and self.unit is PriceUnit.PRICE:
+            raise ValueError("a trailing stop trails by a percent or an amount, not a price")
+        return self
 
 
 class Alert(FrozenModel):
@@ -56,6 +82,17 @@ class Alert(FrozenModel):
     position_size: Amount | None = None
     market_position: MarketPosition | None = None
     sender_id: str | None = Field(default=None, max_length=128)
+    client_order_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=36,
+        description="cancel: the client order id of the one order to cancel (an earlier "
+        "alert's, as the trail shows it); without it a cancel cancels every open order "
+        "Sparky placed in the symbol on the account.",
+    )
+    signal_price: PositiveAmount | None = Field(
+        default=None, description="The price when the signal fired (TradersPost's signalPrice)."
+    )
     strategy: ShortText | None = None
     comment: ShortText | None = None
     alert_time: UtcDatetime | None = None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Annotated, Literal
+
+from pydantic import Discriminator, Field, Tag, TypeAdapter, model_validator
 
 from libs.common.ids import Ulid
 from libs.common.messages.alert import Alert, PriceTarget
@@ -60,8 +62,15 @@ class Sizing(FrozenModel):
 
 
 class PlaceOrder(Message):
-    """Router → executor: one order to place on one of the tenant's accounts."""
+    """Router → executor: one order to place on one of the tenant's accounts.
 
+    On a futures account ``leverage`` and ``margin_mode`` are set on the exchange for the
+    symbol before the order (when they differ from what was set); ``take_profit`` and
+    ``stop_loss`` are placed as reduce-only protective orders once the order has filled.
+    A leg above 0 of a reverse is placed only once leg 0 (the close) has filled.
+    """
+
+    kind: Literal["place"] = "place"
     intent_id: Ulid
     leg: int = Field(default=0, ge=0, le=9, description="0, or 0 and 1 for close-then-open.")
     client_order_id: str = Field(min_length=1, max_length=36)
@@ -120,3 +129,50 @@ class PlaceOrder(Message):
         if self.correlation_id != self.intent_id:
             raise ValueError("an order's correlation_id must be its intent_id")
         return self
+
+
+class CancelOrders(Message):
+    """Router (a ``cancel`` alert) or ledger API (``DELETE`` of an open order) → executor.
+
+    Cancels one order by its client order id, or, without one, every open order Sparky placed
+    in ``symbol`` on the account (protective orders included); orders placed outside Sparky
+    are never touched. Each canceled order is reported as ``order.canceled``; a cancel that
+    finds nothing to cancel is reported as ``intent.rejected`` (``unknown_order``).
+    """
+
+    kind: Literal["cancel"] = "cancel"
+    intent_id: Ulid = Field(description="The cancel alert's intent, or a new id (API).")
+    account_label: Label
+    exchange_id: str = Field(min_length=1, max_length=32)
+    mode: AccountMode
+    symbol: str = Field(min_length=1, max_length=64, description="ccxt unified symbol.")
+    client_order_id: str | None = Field(default=None, min_length=1, max_length=36)
+    received_at: UtcDatetime
+
+    @property
+    def ordering_key(self) -> str:
+        """After the orders of the same account and market that came before it."""
+        return f"{self.account_label}/{self.symbol}"
+
+    @model_validator(mode="after")
+    def _intent_is_its_correlation(self) -> CancelOrders:
+        if self.correlation_id != self.intent_id:
+            raise ValueError("a cancel's correlation_id must be its intent_id")
+        return self
+
+
+def _command_kind(value: object) -> str:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return str(kind) if kind is not None else "place"  # older routers sent no kind
+
+
+OrderCommand = Annotated[
+    Annotated[PlaceOrder, Tag("place")] | Annotated[CancelOrders, Tag("cancel")],
+    Discriminator(_command_kind),
+]
+_COMMAND_ADAPTER: TypeAdapter[OrderCommand] = TypeAdapter(OrderCommand)
+
+
+def decode_command(payload: bytes | str) -> PlaceOrder | CancelOrders:
+    """Parse a message of the ORDERS stream; raises `pydantic.ValidationError` when bad."""
+    return _COMMAND_ADAPTER.validate_json(payload)

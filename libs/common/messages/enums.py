@@ -12,6 +12,9 @@ class Action(StrEnum):
     CLOSE_LONG = "close_long"
     CLOSE_SHORT = "close_short"
     CANCEL = "cancel"
+    ADD = "add"
+    """Add to the open position in its own direction (TradersPost's ``add``): a buy while
+    long, a sell while short; refused when flat, unless a sentiment says the direction."""
 
 
 class Side(StrEnum):
@@ -20,8 +23,28 @@ class Side(StrEnum):
 
 
 class OrderType(StrEnum):
+    """What an alert may ask for (market, limit), and the protective orders the executor
+    places after an entry fills (conditional: triggered by the venue's price)."""
+
     MARKET = "market"
     LIMIT = "limit"
+    STOP = "stop"
+    """Stop-market: a market order once the price reaches the trigger (Binance STOP_MARKET)."""
+    STOP_LIMIT = "stop_limit"
+    """A limit order at its limit price once the price reaches the trigger."""
+    TAKE_PROFIT = "take_profit"
+    """Take-profit-market (Binance TAKE_PROFIT_MARKET); on spot the limit leg of an OCO."""
+    TRAILING_STOP = "trailing_stop"
+    """A stop that follows the price by a distance (Binance TRAILING_STOP_MARKET)."""
+
+
+class OrderRole(StrEnum):
+    """Why an order exists: an alert asked for it, or it protects an entry that filled."""
+
+    ORDER = "order"
+    TAKE_PROFIT = "take_profit"
+    STOP_LOSS = "stop_loss"
+    CANCEL = "cancel"
 
 
 class QuantityType(StrEnum):
@@ -52,10 +75,25 @@ class MarketPosition(StrEnum):
 
 
 class PriceUnit(StrEnum):
-    """A take-profit or stop-loss given as an absolute price or a percentage from entry."""
+    """A take-profit or stop-loss given as an absolute price, a percentage from the entry's
+    fill price, or an absolute distance from it (in the quote currency)."""
 
     PRICE = "price"
     PERCENT = "percent"
+    AMOUNT = "amount"
+
+
+class ExitKind(StrEnum):
+    """How a protective order executes once triggered.
+
+    ``market``: at market (stop-market, take-profit-market); ``limit``: a limit order at the
+    target's ``limit_price`` (stop-limit); ``trailing``: the stop follows the price by the
+    target's distance (``percent`` or ``amount``), placed natively where the venue has it.
+    """
+
+    MARKET = "market"
+    LIMIT = "limit"
+    TRAILING = "trailing"
 
 
 class DriftSource(StrEnum):
@@ -104,4 +142,7 @@ class RejectReason(StrEnum):
     UNSUPPORTED_ACTION = "unsupported_action"
     UNSUPPORTED_ORDER = "unsupported_order"
     NOTHING_TO_DO = "nothing_to_do"
+    LEVERAGE_NOT_ALLOWED = "leverage_not_allowed"
+    INVALID_EXIT = "invalid_exit"
+    UNKNOWN_ORDER = "unknown_order"
     INTERNAL_ERROR = "internal_error"

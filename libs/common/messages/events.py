@@ -9,7 +9,14 @@ from pydantic import Field, TypeAdapter
 
 from libs.common.ids import Ulid
 from libs.common.messages.base import Message
-from libs.common.messages.enums import Action, DriftSource, OrderType, RejectReason, Side
+from libs.common.messages.enums import (
+    Action,
+    DriftSource,
+    OrderRole,
+    OrderType,
+    RejectReason,
+    Side,
+)
 from libs.common.messages.types import (
     Amount,
     FrozenModel,
@@ -42,7 +49,11 @@ class IntentRejected(Message):
 
 
 class OrderEvent(Message):
-    """Fields of every event about one order."""
+    """Fields of every event about one order.
+
+    ``role``: ``order`` for an order an alert asked for; ``take_profit`` / ``stop_loss`` for a
+    protective order the executor placed after ``parent_client_order_id`` (the entry) filled.
+    """
 
     intent_id: Ulid
     client_order_id: str = Field(min_length=1, max_length=36)
@@ -50,6 +61,8 @@ class OrderEvent(Message):
     exchange_id: str = Field(min_length=1, max_length=32)
     symbol: str = Field(min_length=1, max_length=64)
     side: Side
+    role: OrderRole = OrderRole.ORDER
+    parent_client_order_id: str | None = Field(default=None, max_length=36)
 
 
 class OrderSubmitted(OrderEvent):
@@ -62,6 +75,11 @@ class OrderSubmitted(OrderEvent):
     price: PositiveAmount | None = None
     submitted_at: UtcDatetime
     note: ShortText | None = None
+    trigger_price: PositiveAmount | None = Field(
+        default=None, description="A protective order's trigger (a trailing stop's activation)."
+    )
+    reduce_only: bool = False
+    leverage: PositiveAmount | None = None
 
 
 class Fill(FrozenModel):
@@ -140,6 +158,45 @@ class OrderCanceled(OrderEvent):
     reason: ShortText | None = None
 
 
+class ProtectionFailed(OrderEvent):
+    """A protective order of a filled entry could not be placed (after retries): the position
+    is not protected by it. The fields name the entry; ``protection`` says which order."""
+
+    kind: Literal["protection.failed"] = "protection.failed"
+    protection: OrderRole
+    reason: ShortText
+
+
+class PositionMarked(Message):
+    """The venue's view of a futures position: its mark price and unrealized PnL (polled by
+    the executor while the strategy holds a position; ``quantity`` signed, base currency)."""
+
+    kind: Literal["position.marked"] = "position.marked"
+    account_label: Label
+    exchange_id: str = Field(min_length=1, max_length=32)
+    symbol: str = Field(min_length=1, max_length=64)
+    quantity: Amount
+    entry_price: NonNegativeAmount | None = None
+    mark_price: PositiveAmount
+    unrealized_pnl: Amount
+    liquidation_price: NonNegativeAmount | None = None
+    marked_at: UtcDatetime
+
+
+class FundingPaid(Message):
+    """A funding payment on a perpetual position, as the venue booked it: ``amount`` signed
+    (negative: paid, positive: received), in ``currency``; ``funding_id`` is the venue's."""
+
+    kind: Literal["funding.paid"] = "funding.paid"
+    account_label: Label
+    exchange_id: str = Field(min_length=1, max_length=32)
+    symbol: str = Field(min_length=1, max_length=64)
+    amount: Amount
+    currency: str = Field(min_length=1, max_length=16)
+    funding_id: str = Field(min_length=1, max_length=64)
+    paid_at: UtcDatetime
+
+
 Event = Annotated[
     IntentAccepted
     | IntentRejected
@@ -149,7 +206,10 @@ Event = Annotated[
     | OrderFailed
     | OrderUncertain
     | OrderCanceled
-    | PositionDrift,
+    | PositionDrift
+    | ProtectionFailed
+    | PositionMarked
+    | FundingPaid,
     Field(discriminator="kind"),
 ]
 
@@ -163,6 +223,9 @@ EVENT_TYPES: Final = (
     OrderUncertain,
     OrderCanceled,
     PositionDrift,
+    ProtectionFailed,
+    PositionMarked,
+    FundingPaid,
 )
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
