@@ -51,8 +51,8 @@ def get_canceller(request: Request) -> Canceller:
 
 Ledger = Annotated[Reads, Depends(get_reads)]
 Cancels = Annotated[Canceller, Depends(get_canceller)]
-# Binance's rule for client order ids (most venues accept it): what the executor sends.
-CLIENT_ORDER_ID = r"^[.A-Z:/a-z0-9_-]{1,36}$"
+# Binance's rule for client order ids (what the executor sends), less "/": a path segment.
+CLIENT_ORDER_ID = r"^[.A-Z:a-z0-9_-]{1,36}$"
 Account = Annotated[Text | None, Query(max_length=64, description="Account label.")]
 Symbol = Annotated[Text | None, Query(max_length=64, description="Unified symbol, BTC/USDT.")]
 Since = Annotated[
