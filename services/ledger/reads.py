@@ -194,10 +194,7 @@ class Reads:
                 return None
             last = await conn.execute(
                 select(ORDER_EVENTS.c.message_id)
-                .where(
-                    ORDER_EVENTS.c.intent_id == row["intent_id"],
-                    ORDER_EVENTS.c.client_order_id == client_order_id,
-                )
+                .where(ORDER_EVENTS.c.client_order_id == client_order_id)
                 .order_by(ORDER_EVENTS.c.stream_seq.desc())
                 .limit(1)
             )
@@ -231,18 +228,20 @@ class Reads:
                 .mappings()
                 .all()
             )
+            ids = [order["client_order_id"] for order in orders]
+            # By order, not by intent: a cancel asked through the API is another intent, and
+            # what the executor reports of it still belongs to this order's history.
             history = (
                 (
                     await conn.execute(
                         select(ORDER_EVENTS)
-                        .where(ORDER_EVENTS.c.intent_id == intent_id)
+                        .where(ORDER_EVENTS.c.client_order_id.in_(ids))
                         .order_by(ORDER_EVENTS.c.stream_seq)
                     )
                 )
                 .mappings()
                 .all()
             )
-            ids = [order["client_order_id"] for order in orders]
             fills = (
                 (
                     await conn.execute(

@@ -152,3 +152,25 @@ async def test_an_order_whose_account_is_gone_is_a_conflict(
     assert response.status_code == 409
     assert "not configured any more" in response.json()["error"]
     assert await commands(js, topology, "tenant-a") == []
+
+
+async def test_the_executors_answer_to_the_cancel_shows_in_the_orders_own_trail(
+    client: httpx.AsyncClient,
+    js: JetStreamContext,
+    topology: Topology,
+    projector: Projector,
+    alice: Alice,
+) -> None:
+    response = await client.delete(f"/api/v1/orders/{STOP.client_order_id}", headers=alice.headers)
+    cancel_intent = response.json()["intent_id"]
+    # Reported under the cancel's own intent: still a line of the stop's history.
+    canceled = STOP.canceled().model_copy(
+        update={"intent_id": cancel_intent, "correlation_id": cancel_intent}
+    )
+    await applied_through(projector, await publish(js, topology, [canceled]))
+    trail = (await client.get(f"/api/v1/orders/{ENTRY.intent_id}", headers=alice.headers)).json()
+    (stop,) = [o for o in trail["orders"] if o["client_order_id"] == STOP.client_order_id]
+    assert stop["status"] == "canceled"
+    assert [line["kind"] for line in stop["history"]] == ["order.submitted", "order.canceled"]
+    again = await client.delete(f"/api/v1/orders/{STOP.client_order_id}", headers=alice.headers)
+    assert again.status_code == 409

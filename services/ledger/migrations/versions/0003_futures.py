@@ -46,6 +46,8 @@ def _orders() -> None:
     )
     op.add_column("orders", _num("leverage", nullable=True))
     op.add_column("daily_pnl", sa.Column("funding", sa.Numeric, nullable=False, server_default="0"))
+    # An order's history by its client order id: a cancel through the API is another intent.
+    op.create_index("order_events_by_order", "order_events", ["tenant_id", "client_order_id"])
 
 
 def _marks() -> None:
@@ -116,5 +118,6 @@ def downgrade() -> None:
     for table in NEW_TABLES:
         op.drop_table(table)
     op.drop_column("daily_pnl", "funding")
+    op.drop_index("order_events_by_order", "order_events")
     for column in ("role", "parent_client_order_id", "trigger_price", "reduce_only", "leverage"):
         op.drop_column("orders", column)
