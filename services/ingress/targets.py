@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
+from pydantic import ValidationError
+
 from libs.common.messages import ExitKind, PriceTarget, PriceUnit
 from services.ingress.errors import FieldError
 from services.ingress.names import Names
@@ -83,6 +85,8 @@ def read_targets(fields: Mapping[str, Value]) -> tuple[dict[str, PriceTarget], l
                 found[target] = _READERS[given[0]](fields[given[0]])
             except TargetError as bad:
                 errors += bad.errors
+            except ValidationError:  # every rule is checked above; a safety net, not a path
+                errors.append(FieldError(given[0], f"{given[0]} is not a valid {target}."))
     return found, errors
 
 
