@@ -56,8 +56,8 @@ def position_side_mismatch() -> BinanceError:
 
 
 def callback_rate_invalid() -> BinanceError:
-    """Answer a trailing callback rate outside 0.1-10."""
-    return BinanceError(-2007, "Invalid callBackRate.")
+    """Answer a trailing callback rate outside 0.1-10 (%)."""
+    return BinanceError(-1130, "Data sent for parameter 'callbackRate' is not valid.")
 
 
 def close_position_conflict() -> BinanceError:
