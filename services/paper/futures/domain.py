@@ -166,7 +166,12 @@ def check_margin(
 ) -> None:
     """Refuse an order whose added exposure needs more initial margin than is available."""
     added = increasing_qty(position, side, qty)
-    if added and round8(added * price / position.leverage) > exposure.available():
+    if not added:
+        return
+    freed = ZERO  # an order through zero first closes the position, releasing its margin
+    if added < qty:
+        freed = initial_margin(position, exposure.marks.get(position.symbol, price))
+    if round8(added * price / position.leverage) > exposure.available() + freed:
         raise ferrors.margin_insufficient()
 
 
