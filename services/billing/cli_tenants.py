@@ -130,6 +130,7 @@ def plan_list(ctx: typer.Context) -> None:
     api = api_of(ctx)
     answer: Any = api.call("GET", "/api/v1/plans")
     fields = ["live_trading", "max_exchange_accounts", "max_webhooks"]
-    fields += ["max_alerts_per_hour", "max_orders_per_day"]
+    fields += ["max_alerts_per_hour", "max_orders_per_day", "max_leverage"]
     rows = [[p["name"], *(p["limits"][f] for f in fields)] for p in answer]
-    api.table(answer, rows, ["PLAN", "LIVE", "ACCOUNTS", "WEBHOOKS", "ALERTS/H", "ORDERS/DAY"])
+    headers = ["PLAN", "LIVE", "ACCOUNTS", "WEBHOOKS", "ALERTS/H", "ORDERS/DAY", "LEVERAGE"]
+    api.table(answer, rows, headers)

@@ -38,7 +38,8 @@ class PaymentState(StrEnum):
 
 
 class LimitOverrides(FrozenModel):
-    """Per-tenant limits that replace the plan's; a field set to null means unlimited.
+    """Per-tenant limits that replace the plan's; a field set to null means unlimited
+    (``max_leverage``: no cap of ours, the venue's own).
 
     Only the fields given count: ``{"max_webhooks": null}`` lifts the webhook limit and keeps
     the plan's other limits.
@@ -49,6 +50,7 @@ class LimitOverrides(FrozenModel):
     max_webhooks: int | None = Field(default=None, ge=0, le=MAX_LIMIT, strict=True)
     max_alerts_per_hour: int | None = Field(default=None, ge=0, le=MAX_LIMIT, strict=True)
     max_orders_per_day: int | None = Field(default=None, ge=0, le=MAX_LIMIT, strict=True)
+    max_leverage: int | None = Field(default=None, ge=1, le=125, strict=True)
 
     @model_validator(mode="after")
     def _live_trading_is_yes_or_no(self) -> LimitOverrides:

@@ -37,6 +37,7 @@ plans = Table(
     Column("max_webhooks", Integer),
     Column("max_alerts_per_hour", Integer),
     Column("max_orders_per_day", Integer),
+    Column("max_leverage", Integer),  # migration 0002; None: the venue's own cap
 )
 
 tenants = Table(

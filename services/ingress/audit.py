@@ -16,7 +16,7 @@ from libs.common.messages.commands import RAW_BODY_CAP
 from libs.common.redaction import REDACTED, redact
 from services.ingress.errors import InvalidAlertError
 from services.ingress.parsing import ParsedBody, parse_body
-from services.ingress.values import Value
+from services.ingress.values import JsonObject, Value
 
 
 def audit_copy(parsed: ParsedBody) -> str:
@@ -44,5 +44,8 @@ def _rebuilt(parsed: ParsedBody) -> str:
 
 
 def _plain(value: Value) -> object:
-    # A valid alert's fields are text or exact numbers; numbers are kept as their digits.
+    # A valid alert's fields are text, exact numbers (kept as their digits) or, for a
+    # take-profit or stop-loss, an object of those.
+    if isinstance(value, JsonObject):
+        return {key: _plain(inner) for key, inner in value}
     return str(value) if isinstance(value, Decimal) else value

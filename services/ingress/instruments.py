@@ -2,7 +2,10 @@
 
 ``BINANCE:BTCUSDT.P`` → exchange ``BINANCE``, symbol ``BTCUSDT``, base ``BTC``, quote
 ``USDT``, perpetual. ``BTC/USDT`` → base ``BTC``, quote ``USDT``. ``BTC/USDT:USDT`` (ccxt's
-swap notation) → perpetual. A ``_DL`` suffix (TradingView's delayed data feeds) is dropped.
+swap notation) → perpetual. Perpetuals are also written ``BTCUSDTPERP``, ``BTCUSDT_PERP``,
+``BTCUSDT-PERP`` and ``BTC-USDT-SWAP`` (OKX); ``BTC-PERP`` names no quote currency, so the
+router needs the symbol's ``ccxt_symbol`` for it. A ``_DL`` suffix (TradingView's delayed data
+feeds) is dropped.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ KNOWN_QUOTES = (
 _EXCHANGE = re.compile(r"[A-Z0-9_]{1,32}")
 _SYMBOL = re.compile(r"[A-Z0-9][A-Z0-9._/!&+-]{0,63}")
 _ASSET = re.compile(r"[A-Z0-9]{1,32}")
+# Longest first: BTCUSDT-PERP loses "-PERP", not "PERP".
+PERPETUAL_SUFFIXES = (".P", "-PERP", "_PERP", "PERP")
+_OKX_SWAP = re.compile(r"(?P<base>[A-Z0-9]{1,32})-(?P<quote>[A-Z0-9]{1,32})-SWAP")
 
 
 def parse_instrument(raw: str) -> Instrument:
@@ -53,6 +59,12 @@ def parse_instrument(raw: str) -> Instrument:
         exchange, rest = None, upper
     if "/" in rest:
         return _pair(text, rest, exchange)
+    okx = _OKX_SWAP.fullmatch(rest.removesuffix(DELAYED_SUFFIX))
+    if okx:
+        base, quote = okx["base"], okx["quote"]
+        return Instrument(
+            raw=text, exchange=exchange, symbol=base + quote, base=base, quote=quote, perpetual=True
+        )
     symbol, perpetual = _strip_suffixes(rest)
     if not _SYMBOL.fullmatch(symbol):
         raise FieldValueError(f"{shown(text)} is not a ticker like BINANCE:BTCUSDT or BTC/USDT")
@@ -71,7 +83,7 @@ def _exchange(prefix: str) -> str:
 
 def _strip_suffixes(symbol: str) -> tuple[str, bool]:
     symbol = symbol.removesuffix(DELAYED_SUFFIX)
-    for suffix in (".P", "PERP"):
+    for suffix in PERPETUAL_SUFFIXES:
         if symbol.endswith(suffix) and len(symbol) > len(suffix) + 1:
             return symbol.removesuffix(suffix), True
     return symbol, False

@@ -1,8 +1,11 @@
 """Turn an alert's fields into the `Alert` the router acts on, or say what is wrong with each.
 
 Synonyms are folded (``long`` → buy, ``exit`` → close), numbers given as text become exact
-decimals, ``50%`` becomes a percentage of equity (buy, sell) or of the position (closes), and
-``{{strategy.market_position}}`` / ``{{strategy.position_size}}`` fill the target position.
+decimals, ``50%`` becomes a percentage of equity (buy, sell) or of the position (closes),
+``{{strategy.market_position}}`` / ``{{strategy.position_size}}`` fill the target position,
+TradersPost's ``sentiment`` turns a buy or sell into the close it means (`traderspost`), and
+take-profit and stop-loss arrive in any of their shapes (`targets`). Checks between fields
+that only the whole alert shows come last (`rules`).
 """
 
 from __future__ import annotations
@@ -13,17 +16,11 @@ from types import MappingProxyType
 
 from pydantic import ValidationError
 
-from libs.common.messages import (
-    Action,
-    Alert,
-    MarketPosition,
-    OrderType,
-    PriceTarget,
-    PriceUnit,
-    QuantityType,
-)
+from libs.common.messages import Action, Alert, MarketPosition, OrderType, QuantityType
+from services.ingress import rules, traderspost
 from services.ingress.errors import FieldError, InvalidAlertError
 from services.ingress.instruments import parse_instrument
+from services.ingress.targets import read_targets
 from services.ingress.values import (
     FieldValueError,
     Value,
@@ -48,29 +45,26 @@ ACTIONS = MappingProxyType(
         "close_short": Action.CLOSE_SHORT,
         "exit_short": Action.CLOSE_SHORT,
         "cancel": Action.CANCEL,
+        "add": Action.ADD,
     }
 )
-CLOSES = frozenset({Action.CLOSE, Action.CLOSE_LONG, Action.CLOSE_SHORT})
-QUANTITY_TYPES = MappingProxyType({t.value: t for t in QuantityType})
-ORDER_TYPES = MappingProxyType({t.value: t for t in OrderType})
+CLOSES = rules.CLOSES
+QUANTITY_TYPES = traderspost.QUANTITY_TYPES
+# An alert enters at market or at a limit; stops are what take_profit and stop_loss are for.
+ORDER_TYPES = MappingProxyType({"market": OrderType.MARKET, "limit": OrderType.LIMIT})
 MARKET_POSITIONS = MappingProxyType({p.value: p for p in MarketPosition})
+SENTIMENTS = traderspost.SENTIMENTS
 PERCENT_TYPES = frozenset({QuantityType.PERCENT_EQUITY, QuantityType.PERCENT_POSITION})
-MAX_LEVERAGE = Decimal(1000)
+MIN_LEVERAGE, MAX_LEVERAGE = Decimal(1), Decimal(125)
 _WHEN = "when market_position"
-
-
-def _price_target(value: Value) -> PriceTarget:
-    if isinstance(value, str) and value.strip().endswith("%"):
-        return PriceTarget(value=as_positive(value.strip()[:-1]), unit=PriceUnit.PERCENT)
-    return PriceTarget(value=as_positive(value), unit=PriceUnit.PRICE)
 
 
 def _leverage(value: Value) -> Decimal:
     if isinstance(value, str):
         value = value.strip().removesuffix("x").removesuffix("X")
-    leverage = as_positive(value)
-    if leverage > MAX_LEVERAGE:
-        raise FieldValueError(f"must be at most {MAX_LEVERAGE}")
+    leverage = as_decimal(value)
+    if not MIN_LEVERAGE <= leverage <= MAX_LEVERAGE:
+        raise FieldValueError(f"must be from {MIN_LEVERAGE} to {MAX_LEVERAGE} (times)")
     return leverage
 
 
@@ -82,11 +76,11 @@ _SIMPLE: Mapping[str, tuple[str, Callable[[Value], object]]] = MappingProxyType(
         "account": ("account", lambda v: as_text(v, max_length=64)),
         "order_type": ("order_type", lambda v: as_choice(v, ORDER_TYPES)),
         "price": ("price", as_positive),
-        "take_profit": ("take_profit", _price_target),
-        "stop_loss": ("stop_loss", _price_target),
         "leverage": ("leverage", _leverage),
         "position_size": ("position_size", as_decimal),
         "market_position": ("market_position", lambda v: as_choice(v, MARKET_POSITIONS)),
+        "signal_price": ("signal_price", as_positive),
+        "client_order_id": ("client_order_id", lambda v: as_text(v, max_length=36)),
         "id": ("sender_id", lambda v: as_text(v, max_length=128)),
         "strategy": ("strategy", lambda v: as_text(v, max_length=500, multiline=True)),
         "comment": ("comment", lambda v: as_text(v, max_length=500, multiline=True)),
@@ -97,6 +91,27 @@ _SIMPLE: Mapping[str, tuple[str, Callable[[Value], object]]] = MappingProxyType(
 
 def to_alert(fields: Mapping[str, Value]) -> Alert:
     """Return the normalised alert; raise `InvalidAlertError` listing every field's problem."""
+    values, errors = _converted(fields)
+    errors += [FieldError(n, f"{n} is missing.") for n in ("action", "symbol") if n not in fields]
+    written = values.get("action")
+    fields, problems = _sentiment(fields, values)
+    targets, target_problems = read_targets(fields)
+    values.update(targets)
+    errors += problems + target_problems + _entry(fields, values) + _cancelled_order(fields, values)
+    errors += _sizing(fields, values) + _consistency(fields, values)
+    if errors:
+        raise InvalidAlertError(errors)
+    try:
+        alert = Alert.model_validate(values)
+    except ValidationError as exc:  # every rule is checked above; a safety net, not a path
+        raise InvalidAlertError([FieldError("body", "The message is not a valid alert.")]) from exc
+    alert, errors = rules.check(alert, written if isinstance(written, Action) else alert.action)
+    if errors:
+        raise InvalidAlertError(errors)
+    return alert
+
+
+def _converted(fields: Mapping[str, Value]) -> tuple[dict[str, object], list[FieldError]]:
     values: dict[str, object] = {}
     errors: list[FieldError] = []
     for name, (target, convert) in _SIMPLE.items():
@@ -105,14 +120,59 @@ def to_alert(fields: Mapping[str, Value]) -> Alert:
                 values[target] = convert(fields[name])
             except FieldValueError as problem:
                 errors.append(FieldError(name, f"{name} {problem}."))
-    errors += [FieldError(n, f"{n} is missing.") for n in ("action", "symbol") if n not in fields]
-    errors += _sizing(fields, values) + _consistency(fields, values)
-    if errors:
-        raise InvalidAlertError(errors)
+    return values, errors
+
+
+def _sentiment(
+    fields: Mapping[str, Value], values: dict[str, object]
+) -> tuple[Mapping[str, Value], list[FieldError]]:
+    """Apply TradersPost's ``sentiment`` to the action; a flat one closes everything, so the
+    quantity given no longer counts.
+    """
+    action = values.get("action")
+    if "sentiment" not in fields or not isinstance(action, Action):
+        return fields, []
     try:
-        return Alert.model_validate(values)
-    except ValidationError as exc:  # every rule is checked above; a safety net, not a path
-        raise InvalidAlertError([FieldError("body", "The message is not a valid alert.")]) from exc
+        sentiment = as_choice(fields["sentiment"], SENTIMENTS)
+        resolved = traderspost.resolve(action, sentiment)
+    except FieldValueError as problem:
+        return fields, [FieldError("sentiment", f"sentiment {problem}.")]
+    values["action"] = resolved.action
+    if not resolved.close_all:
+        return fields, []
+    return {k: v for k, v in fields.items() if k not in ("quantity", "quantity_type")}, []
+
+
+def _entry(fields: Mapping[str, Value], values: dict[str, object]) -> list[FieldError]:
+    """``entry 60000``: a limit entry at that price (``order_type`` limit with ``price``)."""
+    if "entry" not in fields:
+        return []
+    if "price" in fields:
+        return [FieldError("entry", "entry and price both give the limit price: give one.")]
+    if values.get("order_type", OrderType.LIMIT) is not OrderType.LIMIT:
+        return [FieldError("entry", "entry is a limit price, but order_type is market.")]
+    try:
+        values["price"] = as_positive(fields["entry"])
+    except FieldValueError as problem:
+        return [FieldError("entry", f"entry {problem}.")]
+    values["order_type"] = OrderType.LIMIT
+    return []
+
+
+def _cancelled_order(fields: Mapping[str, Value], values: dict[str, object]) -> list[FieldError]:
+    """In a cancel, ``id`` names the order to cancel (its client order id), as
+    ``client_order_id`` does: a cancel is told apart from a resend by its body.
+    """
+    if values.get("action") is not Action.CANCEL or "id" not in fields:
+        return []
+    values.pop("sender_id", None)
+    if "client_order_id" in fields:
+        return [FieldError("id", "id and client_order_id both name the order to cancel.")]
+    try:
+        values["client_order_id"] = as_text(fields["id"], max_length=36)
+    except FieldValueError as problem:
+        return [FieldError("id", f"id (the order to cancel) {problem}.")]
+    return []
 
 
 class _BadSize(Exception):  # noqa: N818 - internal control flow, carries a FieldError
@@ -145,6 +205,9 @@ def _size(fields: Mapping[str, Value], *, closing: bool) -> dict[str, object]:
 
 
 def _quantity_type(value: Value) -> QuantityType | None:
+    if isinstance(value, str) and value.strip().lower() in traderspost.RISK_SIZED:
+        refusal = f"quantity_type {value.strip()} {traderspost.RISK_SIZED_REFUSAL}."
+        raise _BadSize("quantity_type", refusal)
     try:
         return None if value is None else as_choice(value, QUANTITY_TYPES)
     except FieldValueError as problem:
@@ -172,7 +235,7 @@ def _percent_type(kind: QuantityType | None, *, closing: bool) -> QuantityType:
 
 def _consistency(fields: Mapping[str, Value], values: dict[str, object]) -> list[FieldError]:
     """Check fields against each other; a short position given as a size is made negative."""
-    if values.get("order_type") is OrderType.LIMIT and "price" not in fields:
+    if values.get("order_type") is OrderType.LIMIT and not {"price", "entry"} & set(fields):
         return [FieldError("price", "price is needed for a limit order.")]
     position, size = values.get("market_position"), values.get("position_size")
     if not isinstance(size, Decimal) or position is None:

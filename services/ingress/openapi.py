@@ -11,34 +11,87 @@ from collections.abc import Iterable
 from typing import Any
 
 from libs.common.api import ERROR_SCHEMA, add_error_schemas
-from services.ingress.normalise import ACTIONS, MARKET_POSITIONS, ORDER_TYPES, QUANTITY_TYPES
+from services.ingress.names import Names
+from services.ingress.normalise import (
+    ACTIONS,
+    MARKET_POSITIONS,
+    ORDER_TYPES,
+    QUANTITY_TYPES,
+    SENTIMENTS,
+)
 from services.ingress.parsing import ALIASES
+from services.ingress.targets import STOP_LOSS, STOP_TYPES, TAKE_PROFIT
+from services.ingress.traderspost import RISK_SIZED
 
 _TEXT = {"type": "string", "maxLength": 500}
 _NUMBER = {"oneOf": [{"type": "number"}, {"type": "string", "maxLength": 44}]}
+_PRICE_OR_PERCENT = {
+    "oneOf": [{"type": "number"}, {"type": "string", "maxLength": 45}],
+    "description": "A price, or a percentage from the entry's fill price (`2%`).",
+}
 
 
 def _choice(names: Iterable[str]) -> dict[str, Any]:
     return {"type": "string", "enum": sorted(names), "description": "Case is ignored."}
 
 
+def _target_object(names: Names, description: str, **extra: Any) -> dict[str, Any]:
+    properties = dict.fromkeys(names.spellings, _NUMBER) | extra
+    return {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+        "description": description,
+    }
+
+
+_TAKE_PROFIT = {
+    "oneOf": [
+        *_PRICE_OR_PERCENT["oneOf"],
+        _target_object(TAKE_PROFIT, "One of limit_price, percent or amount (from the fill)."),
+    ],
+    "description": _PRICE_OR_PERCENT["description"],
+}
+_STOP_LOSS = {
+    "oneOf": [
+        *_PRICE_OR_PERCENT["oneOf"],
+        _target_object(
+            STOP_LOSS,
+            "type stop (default): one of stop_price, percent, amount; stop_limit: also "
+            "limit_price; trailing_stop: trail_percent or trail_amount.",
+            type=_choice(STOP_TYPES),
+        ),
+    ],
+    "description": _PRICE_OR_PERCENT["description"],
+}
+_IGNORED = {"description": "Accepted and ignored (TradersPost's templates carry it)."}
+
 _FIELDS: dict[str, Any] = {
     "action": _choice(ACTIONS),
-    "symbol": {"type": "string", "maxLength": 200, "description": "BINANCE:BTCUSDT, BTC/USDT…"},
+    "symbol": {"type": "string", "maxLength": 200, "description": "BINANCE:BTCUSDT.P, BTC/USDT…"},
     "account": {"type": "string", "maxLength": 64},
     "quantity": _NUMBER,
-    "quantity_type": _choice(QUANTITY_TYPES),
+    "quantity_type": _choice([*QUANTITY_TYPES, *RISK_SIZED]),
     "order_type": _choice(ORDER_TYPES),
     "price": _NUMBER,
-    "take_profit": _NUMBER,
-    "stop_loss": _NUMBER,
+    "entry": {**_NUMBER, "description": "A limit entry at this price."},
+    "take_profit": _TAKE_PROFIT,
+    "take_profit_percent": _NUMBER,
+    "stop_loss": _STOP_LOSS,
+    "stop_loss_percent": _NUMBER,
+    "trailing_stop": {**_NUMBER, "description": "`1%`, or a distance in the quote currency."},
     "leverage": _NUMBER,
     "position_size": _NUMBER,
     "market_position": _choice(MARKET_POSITIONS),
+    "sentiment": _choice(SENTIMENTS),
+    "signal_price": _NUMBER,
+    "client_order_id": {"type": "string", "maxLength": 36, "description": "cancel only."},
     "id": {"type": "string", "maxLength": 128},
     "strategy": _TEXT,
     "comment": _TEXT,
     "time": {"oneOf": [{"type": "string"}, {"type": "number"}]},
+    "interval": _IGNORED,
+    "extras": _IGNORED,
     "passphrase": {"type": "string", "maxLength": 256},
 }
 _ALIASED = {

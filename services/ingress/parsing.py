@@ -16,8 +16,9 @@ from types import MappingProxyType
 from typing import Literal
 
 from services.ingress.errors import FieldError, InvalidAlertError, invalid
+from services.ingress.names import Names
 from services.ingress.textgrammar import parse_text
-from services.ingress.values import Value, clip, shown
+from services.ingress.values import JsonObject, Value, clip, shown
 
 FIELDS = frozenset(
     {
@@ -28,32 +29,56 @@ FIELDS = frozenset(
         "quantity_type",
         "order_type",
         "price",
+        "entry",
         "take_profit",
+        "take_profit_percent",
         "stop_loss",
+        "stop_loss_percent",
+        "trailing_stop",
         "leverage",
         "position_size",
         "market_position",
+        "sentiment",
+        "signal_price",
+        "client_order_id",
         "id",
         "strategy",
         "comment",
         "time",
+        "interval",
+        "extras",
         "passphrase",
     }
 )
+# As documented (the case of a name is ignored when reading it).
 ALIASES = MappingProxyType(
     {
         "ticker": "symbol",
         "qty": "quantity",
         "contracts": "quantity",
         "amount": "quantity",
+        "quantityType": "quantity_type",
         "type": "order_type",
+        "orderType": "order_type",
+        "limit_price": "price",
+        "limitPrice": "price",
         "tp": "take_profit",
+        "takeProfit": "take_profit",
+        "tp_percent": "take_profit_percent",
         "sl": "stop_loss",
+        "stopLoss": "stop_loss",
+        "sl_percent": "stop_loss_percent",
+        "trail": "trailing_stop",
+        "signalPrice": "signal_price",
+        "clientOrderId": "client_order_id",
+        "order_id": "client_order_id",
     }
 )
+NAMES = Names(FIELDS, ALIASES)
+# Accepted so that templates written for other tools work unchanged, and otherwise ignored.
+IGNORED = frozenset({"interval", "extras"})
 MAX_ERRORS = 20
 _SEND = "send JSON or a line like 'buy BTCUSDT 0.01'"
-_KNOWN = "see the alert formats in Sparky's documentation"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -89,64 +114,48 @@ def _decode(body: bytes) -> str:
     return text
 
 
-class _Pairs(list[tuple[str, Value]]):
-    """A JSON object as its (key, value) pairs, so repeated keys are seen, not overwritten."""
-
-
 def _refuse_constant(name: str) -> Value:
     raise ValueError(f"{name} is not a number")
 
 
-def _json_pairs(text: str) -> _Pairs:
+def _json_pairs(text: str) -> JsonObject:
     try:
         document = json.loads(
             text,
             parse_float=Decimal,
             parse_int=Decimal,  # no int limit, no float: every number stays exact
             parse_constant=_refuse_constant,
-            object_pairs_hook=_Pairs,
+            object_pairs_hook=JsonObject,
         )
     except RecursionError:
         raise invalid("body", "The message is nested too deeply to be an alert.") from None
     except ValueError as exc:  # JSONDecodeError included; its message has no body content
         message = f"The message looks like JSON but is not valid JSON: {exc}."
         raise invalid("body", message) from None
-    if not isinstance(document, _Pairs):
+    if not isinstance(document, JsonObject):
         raise invalid("body", 'The message must be one JSON object, like {"action": "buy", …}.')
     return document
 
 
 def canonical_fields(pairs: Iterable[tuple[str, Value]]) -> dict[str, Value]:
     """Return ``{canonical name: value}``; refuse unknown, repeated or unreadable fields."""
-    fields: dict[str, Value] = {}
-    given_as: dict[str, str] = {}
+    readable: list[tuple[str, Value]] = []
     errors: list[FieldError] = []
     for key, value in pairs:
-        problem = _key_problem(key, value, given_as)
-        if problem is not None:
-            errors.append(problem)
-            continue
-        name = ALIASES.get(key.strip().lower(), key.strip().lower())
-        given_as[name] = key
-        if value is not None:  # JSON null: as if the field were not there
-            fields[name] = value
+        if _SURROGATE.search(key) or (isinstance(value, str) and _SURROGATE.search(value)):
+            safe = _SURROGATE.sub("?", key)
+            errors.append(
+                FieldError(clip(safe), f"{shown(safe)} holds text that is not valid Unicode.")
+            )
+        else:
+            readable.append((key, value))
+    fields, problems = NAMES.read(readable)
+    errors += problems
     if errors:
         raise InvalidAlertError(errors[:MAX_ERRORS])
+    for name in IGNORED:
+        fields.pop(name, None)
     return fields
-
-
-def _key_problem(key: str, value: Value, given_as: Mapping[str, str]) -> FieldError | None:
-    if _SURROGATE.search(key) or (isinstance(value, str) and _SURROGATE.search(value)):
-        safe = _SURROGATE.sub("?", key)
-        return FieldError(clip(safe), f"{shown(safe)} holds text that is not valid Unicode.")
-    lowered = key.strip().lower()
-    name = ALIASES.get(lowered, lowered)
-    if name not in FIELDS:
-        return FieldError(clip(key), f"{shown(key)} is not a field Sparky knows ({_KNOWN}).")
-    if name in given_as:
-        first = shown(given_as[name])
-        return FieldError(name, f"{name} is given twice (as {first} and {shown(key)}).")
-    return None
 
 
 def _passphrase_text(value: Value) -> str:

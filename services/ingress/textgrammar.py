@@ -8,8 +8,10 @@
                                                            buy BINANCE:BTCUSDT 100 USDT
 
 Options are the JSON fields (``price=42000 order_type=limit sl=1% tp=2% leverage=5``); a
-value with spaces goes in quotes (``comment="breakout long"``). TradingView's default strategy
-message (``buy @ 0.5 filled on BTCUSDT. New strategy position is 0.5``) is understood too.
+value with spaces goes in quotes (``comment="breakout long"``). The options signal channels
+write as a word and a value work that way too (``entry 60000 tp 62000 sl 59000``, also
+``TP: 62000``): `KEYWORDS`. TradingView's default strategy message (``buy @ 0.5 filled on
+BTCUSDT. New strategy position is 0.5``) is understood too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ _TRADINGVIEW_DEFAULT = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _ASSET = re.compile(r"[A-Za-z][A-Za-z0-9]{0,31}")
+# Options that may be written as a word, then the value: ``tp 62000``, ``SL: 59000``.
+KEYWORDS = frozenset({"entry", "tp", "sl", "trail", "qty", "leverage"})
 
 Pairs = list[tuple[str, Value]]
 
@@ -58,21 +62,46 @@ def _pairs(tokens: list[str]) -> Pairs:
         raise invalid("symbol", message)
     pairs: Pairs = [("action", tokens[0]), ("symbol", tokens[1])]
     rest = tokens[2:]
-    if rest and "=" not in rest[0]:
+    if rest and not _is_option(rest[0]):
         size, rest = _size(tokens[1], rest)
         pairs += size
-    for token in rest:
-        key, equals, value = token.partition("=")
-        if not equals or not key:
-            raise invalid("body", f"{shown(token)} is not understood: write options as key=value.")
-        pairs.append((key, value))
+    while rest:
+        pair, rest = _option(rest)
+        pairs.append(pair)
     return pairs
+
+
+def _keyword(token: str) -> str | None:
+    """Return the option a bare word (``tp``, ``SL:``) names, or None."""
+    word = token.removesuffix(":").lower()
+    return word if word in KEYWORDS else None
+
+
+def _is_option(token: str) -> bool:
+    return "=" in token or _keyword(token.partition(":")[0]) is not None
+
+
+def _option(rest: list[str]) -> tuple[tuple[str, Value], list[str]]:
+    """Read ``key=value``, ``tp:2%`` or ``tp 2%`` at the start of ``rest``."""
+    token, rest = rest[0], rest[1:]
+    key, equals, value = token.partition("=")
+    if equals and key:
+        return (key, value), rest
+    word, colon, value = token.partition(":")
+    keyword = _keyword(word)
+    if keyword is not None and colon and value:
+        return (keyword, value), rest
+    if keyword is not None and rest and not _is_option(rest[0]):
+        return (keyword, rest[0]), rest[1:]
+    if keyword is not None:
+        raise invalid(keyword, f"{shown(token)} needs a value after it, like 'tp 62000'.")
+    raise invalid("body", f"{shown(token)} is not understood: write options as key=value.")
 
 
 def _size(ticker: str, rest: list[str]) -> tuple[Pairs, list[str]]:
     """Read ``0.01``, ``50%`` or ``100 USDT`` at the start of ``rest``."""
     quantity, rest = rest[0], rest[1:]
-    if not rest or "=" in rest[0]:
+    if not rest or _is_option(rest[0]):
         return [("quantity", quantity)], rest
     unit, rest = rest[0], rest[1:]
     if quantity.endswith("%") or not _ASSET.fullmatch(unit):

@@ -15,8 +15,14 @@ from typing import TypeVar
 
 from libs.common.messages.types import control_character_problem
 
-# What a parsed body may hold: JSON numbers arrive as Decimal (never float), text as str.
+# What a parsed body may hold: JSON numbers arrive as Decimal (never float), text as str,
+# a JSON object as a `JsonObject` (its pairs in order).
 Value = str | Decimal | int | bool | None | list[object] | dict[str, object]
+
+
+class JsonObject(list[tuple[str, Value]]):
+    """A JSON object as its (key, value) pairs, so repeated keys are seen, not overwritten."""
+
 
 E = TypeVar("E", bound=StrEnum)
 

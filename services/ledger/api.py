@@ -17,11 +17,19 @@ from libs.common.auth import CurrentTenant
 from libs.common.db import install_outage_answers
 from libs.common.ids import ULID_PATTERN
 from libs.common.messages.types import Iso8601, Text
+from services.ledger.cancels import Canceller, CannotCancelError
 from services.ledger.cursor import Cursor
 from services.ledger.errors import BadRequestError
 from services.ledger.export import csv_chunks
 from services.ledger.reads import PnlFilters, Reads, TradeFilters
-from services.ledger.schemas import PnlOut, PositionsOut, TradesOut, TrailOut
+from services.ledger.schemas import (
+    CancelRequestedOut,
+    FundingListOut,
+    PnlOut,
+    PositionsOut,
+    TradesOut,
+    TrailOut,
+)
 
 # Every route: no valid key (401), a suspended account (403), starting up or an outage (503).
 router = APIRouter(prefix="/api/v1", tags=["ledger"], responses=api.answers(401, 403, 503))
@@ -35,7 +43,16 @@ def get_reads(request: Request) -> Reads:
     return reads
 
 
+def get_canceller(request: Request) -> Canceller:
+    """Return the app's `Canceller` (set in the lifespan, or by a test)."""
+    canceller: Canceller = request.app.state.canceller
+    return canceller
+
+
 Ledger = Annotated[Reads, Depends(get_reads)]
+Cancels = Annotated[Canceller, Depends(get_canceller)]
+# Binance's rule for client order ids (what the executor sends), less "/": a path segment.
+CLIENT_ORDER_ID = r"^[.A-Z:a-z0-9_-]{1,36}$"
 Account = Annotated[Text | None, Query(max_length=64, description="Account label.")]
 Symbol = Annotated[Text | None, Query(max_length=64, description="Unified symbol, BTC/USDT.")]
 Since = Annotated[
@@ -68,7 +85,8 @@ def _utc(value: datetime | None) -> datetime | None:
 async def positions(
     tenant: CurrentTenant, ledger: Ledger, account: Account = None, symbol: Symbol = None
 ) -> PositionsOut:
-    """Net positions with average entry, realized PnL and fees per currency."""
+    """Net positions (short: negative) with average entry, realized PnL, fees per currency,
+    and the latest mark: mark price, unrealized PnL, liquidation price."""
     return await ledger.positions(tenant.tenant_id, account, symbol)
 
 
@@ -132,6 +150,50 @@ async def order_trail(
     return trail
 
 
+@router.delete(
+    "/orders/{client_order_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=api.answers(404, 409),
+)
+async def cancel_order(
+    tenant: CurrentTenant,
+    ledger: Ledger,
+    cancels: Cancels,
+    client_order_id: Annotated[
+        str, Path(pattern=CLIENT_ORDER_ID, description="The order's client_order_id.")
+    ],
+) -> CancelRequestedOut:
+    """Ask the executor to cancel an open order (submitted or partially filled; a take-profit
+    or stop-loss too). 202 once the request is queued: the order's trail shows the outcome.
+    """
+    order = await ledger.order(tenant.tenant_id, client_order_id)
+    if order is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No order with id {client_order_id}.")
+    try:
+        command = await cancels.cancel(tenant.tenant_id, order)
+    except CannotCancelError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
+    return CancelRequestedOut(
+        cancel_requested=True, intent_id=command.intent_id, client_order_id=client_order_id
+    )
+
+
+@router.get("/funding")
+async def funding(
+    tenant: CurrentTenant,
+    ledger: Ledger,
+    *,
+    account: Account = None,
+    symbol: Symbol = None,
+    start: Since = None,
+    end: Until = None,
+    limit: Limit = 100,
+) -> FundingListOut:
+    """Funding payments of perpetual positions, newest first (negative: paid)."""
+    filters = _trade_filters(account, symbol, start, end)
+    return await ledger.funding(tenant.tenant_id, filters, limit=limit)
+
+
 @router.get("/pnl")
 async def pnl(
     tenant: CurrentTenant,
@@ -147,7 +209,9 @@ async def pnl(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> PnlOut:
-    """Realized PnL and fees per UTC day, account and currency, newest day first."""
+    """Realized PnL, fees and funding per UTC day, account and currency, newest day first;
+    totals per account and currency over those days, with the unrealized PnL of the positions
+    open now at their last mark."""
     if start is not None and end is not None and start > end:
         raise BadRequestError("'from' must not be after 'to'.")
     filters = PnlFilters(account=account, currency=currency, start=start, end=end)

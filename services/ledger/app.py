@@ -18,10 +18,12 @@ from nats.js import JetStreamContext
 from libs.common.auth import ApiKeyAuthenticator
 from libs.common.jetstream import ensure_topology
 from libs.common.kv_mirror import KVMirror
+from libs.common.publishing import JetStreamPublisher
 from libs.common.records import ApiKeyRecord, TenantRecord
 from libs.common.service import bootstrap, mount_ops, postgres_check
 from libs.common.topology import Topology
 from services.ledger import api
+from services.ledger.cancels import Canceller
 from services.ledger.config import SERVICE, LedgerSettings, ledger_settings
 from services.ledger.database import engine_for, migrate
 from services.ledger.projector import Projector
@@ -60,6 +62,13 @@ async def background(work: Coroutine[Any, Any, None], name: str) -> AsyncIterato
             await task
 
 
+async def canceller(nc: Client, js: JetStreamContext, topology: Topology) -> Canceller:
+    """Return the API's `Canceller`: publishes on ORDERS, reads accounts from their bucket."""
+    publisher = JetStreamPublisher(nc, SERVICE)
+    await publisher.start()
+    return Canceller(publisher, await js.key_value(topology.accounts_bucket), topology)
+
+
 async def _nats(settings: LedgerSettings) -> Client:
     return await nats.connect(
         settings.nats_url,
@@ -92,6 +101,7 @@ async def running(app: FastAPI, settings: LedgerSettings) -> AsyncIterator[None]
         await ensure_topology(js, topology)
         app.state.engine, app.state.nc = engine, nc
         app.state.reads = Reads(engine, settings.reader_role)
+        app.state.canceller = await canceller(nc, js, topology)
         app.state.authenticator = await stack.enter_async_context(authenticator(nc, js, topology))
         if settings.projector_enabled:
             projector = Projector(settings, engine, nc, topology)

@@ -9,9 +9,12 @@ from pydantic import ValidationError
 
 from libs.common.messages import (
     Event,
+    FundingPaid,
     OrderCanceled,
     OrderFilled,
     OrderSubmitted,
+    PositionDrift,
+    PositionMarked,
     decode_event,
 )
 from libs.common.topology import Topology
@@ -53,11 +56,25 @@ def _numbers(event: Event) -> Iterator[Decimal]:
         for fill in event.fills:
             yield from (fill.price, fill.amount, fill.fee)
     elif isinstance(event, OrderSubmitted):
-        yield event.amount
-        if event.price is not None:
-            yield event.price
+        yield from _present(event.amount, event.price, event.trigger_price, event.leverage)
     elif isinstance(event, OrderCanceled):
         yield event.filled_amount
+    elif isinstance(event, PositionDrift):
+        yield from (event.expected, event.actual, event.written_off)
+    elif isinstance(event, PositionMarked):
+        yield from _present(
+            event.quantity,
+            event.entry_price,
+            event.mark_price,
+            event.unrealized_pnl,
+            event.liquidation_price,
+        )
+    elif isinstance(event, FundingPaid):
+        yield event.amount
+
+
+def _present(*values: Decimal | None) -> Iterator[Decimal]:
+    return (value for value in values if value is not None)
 
 
 def poison(seq: int, subject: str, data: bytes, error: str) -> Poison:

@@ -196,3 +196,15 @@ def add_fee(fees: Mapping[str, Decimal], trade: Trade, ctx: Context) -> dict[str
 def notional(price: Decimal, amount: Decimal) -> Decimal:
     """Return price * amount in the quote currency."""
     return EXACT.multiply(price, amount)
+
+
+def unrealized(quantity: Decimal, cost: Decimal, mark: Decimal) -> Decimal:
+    """Return what closing the position at ``mark`` would realize, before fees.
+
+    ``(mark - entry) * quantity``, with the entry's exact cost rather than its rounded
+    average: ``mark * quantity - cost`` long, ``cost - mark * |quantity|`` short.
+    """
+    if quantity == 0:
+        return ZERO
+    value = EXACT.multiply(mark, quantity)
+    return EXACT.subtract(value, cost) if quantity > 0 else EXACT.add(value, cost)

@@ -17,6 +17,7 @@ from libs.common.messages import (
     OrderSubmitted,
     OrderUncertain,
     PositionDrift,
+    ProtectionFailed,
 )
 from libs.common.messages.events import Fill, OrderEvent
 from services.ledger.domain import EXACT, ZERO
@@ -65,6 +66,8 @@ def _new_order(event: OrderEvent) -> OrderRow:
         filled_notional=ZERO,
         created_at=event.occurred_at,
         updated_at=event.occurred_at,
+        role=event.role.value,
+        parent_client_order_id=event.parent_client_order_id,
     )
 
 
@@ -86,6 +89,9 @@ def _details(row: OrderRow, event: OrderEvent, new_fills: list[Fill]) -> dict[st
             "order_type": event.order_type.value,
             "amount": event.amount,
             "price": event.price,
+            "trigger_price": event.trigger_price,
+            "reduce_only": event.reduce_only,
+            "leverage": event.leverage,
         }
     if isinstance(event, OrderRejected):
         return {"reason": event.reason, "reason_code": event.code}
@@ -132,13 +138,25 @@ def _detail(event: OrderEvent, new_fills: int) -> Detail:
 
 
 def _submitted(event: OrderSubmitted) -> Detail:
-    return {
+    detail: Detail = {
         "exchange_order_id": event.exchange_order_id,
         "order_type": event.order_type.value,
         "amount": _text(event.amount),
         "price": _text(event.price),
         "sizing": event.note,
     }
+    # Only where they say something: a plain entry's history reads as before.
+    if event.trigger_price is not None:
+        detail["trigger_price"] = _text(event.trigger_price)
+    if event.reduce_only:
+        detail["reduce_only"] = True
+    if event.leverage is not None:
+        detail["leverage"] = _text(event.leverage)
+    return detail
+
+
+def _protection_failed(event: ProtectionFailed) -> Detail:
+    return {"protection": event.protection.value, "reason": event.reason}
 
 
 def _drift(event: PositionDrift) -> Detail:
@@ -175,6 +193,7 @@ _DESCRIBE: dict[type[OrderEvent], Callable[[Any], Detail]] = {
     OrderCanceled: _canceled,
     OrderFailed: _reason,
     OrderUncertain: _reason,
+    ProtectionFailed: _protection_failed,
 }
 
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from libs.common.messages import IntentAccepted, IntentRejected, OrderFilled, PositionDrift
+from libs.common.messages import (
+    FundingPaid,
+    IntentAccepted,
+    IntentRejected,
+    OrderFilled,
+    PositionDrift,
+    PositionMarked,
+)
 from libs.common.messages.events import Fill, OrderEvent
 from services.ledger import orders
 from services.ledger.domain import (
@@ -26,8 +33,10 @@ from services.ledger.domain import (
 )
 from services.ledger.rows import (
     DailyDelta,
+    FundingRow,
     IntentKey,
     IntentRow,
+    MarkRow,
     OrderEventRow,
     OrderKey,
     OrderRow,
@@ -74,6 +83,25 @@ def _trade_row(event: OrderFilled, index: int, fill: Fill) -> TradeRow:
     )
 
 
+def funding_rows(events: Iterable[Sequenced]) -> list[FundingRow]:
+    """Return a row per `FundingPaid` event of the batch, in stream order."""
+    return [
+        FundingRow(
+            id=item.event.message_id,
+            tenant_id=item.event.tenant_id,
+            account_label=item.event.account_label,
+            exchange_id=item.event.exchange_id,
+            symbol=item.event.symbol,
+            amount=item.event.amount,
+            currency=item.event.currency.upper(),
+            funding_id=item.event.funding_id,
+            paid_at=item.event.paid_at,
+        )
+        for item in events
+        if isinstance(item.event, FundingPaid)
+    ]
+
+
 @dataclass
 class State:
     """The rows a batch touches, as loaded before it is applied; updated as it folds."""
@@ -92,22 +120,32 @@ class Changes:
     positions: dict[PositionKey, PositionRow] = field(default_factory=dict)
     order_events: list[OrderEventRow] = field(default_factory=list)
     daily: list[DailyDelta] = field(default_factory=list)
+    marks: dict[PositionKey, MarkRow] = field(default_factory=dict)
 
 
-def fold(events: Sequence[Sequenced], new_trades: set[str], state: State) -> Changes:
+def fold(
+    events: Sequence[Sequenced],
+    new_trades: set[str],
+    state: State,
+    new_funding: frozenset[str] | set[str] = frozenset(),
+) -> Changes:
     """Apply ``events`` in order to ``state``; only fills whose row id is in ``new_trades``
-    (inserted by this batch, not seen before) move positions and PnL.
+    and funding payments whose row id is in ``new_funding`` (inserted by this batch, not seen
+    before) move positions and PnL.
     """
-    folder = _Fold(state, new_trades)
+    folder = _Fold(state, new_trades, new_funding)
     for item in events:
         folder.apply(item)
     return folder.changes
 
 
 class _Fold:
-    def __init__(self, state: State, new_trades: set[str]) -> None:
+    def __init__(
+        self, state: State, new_trades: set[str], new_funding: frozenset[str] | set[str]
+    ) -> None:
         self.state = state
         self.new_trades = new_trades
+        self.new_funding = new_funding
         self.changes = Changes()
 
     def apply(self, item: Sequenced) -> None:
@@ -116,8 +154,38 @@ class _Fold:
             self._intent(_accepted(self.state.intents.get(_intent_key(event)), event))
         elif isinstance(event, IntentRejected):
             self._intent(_rejected(self.state.intents.get(_intent_key(event)), event))
+        elif isinstance(event, PositionMarked):
+            self._mark(event)
+        elif isinstance(event, FundingPaid):
+            self._funding(event)
         else:
             self._order_event(item, event)
+
+    def _mark(self, event: PositionMarked) -> None:
+        """Keep the newest mark of the position (the first of equal times, as the database
+        does across batches)."""
+        row = _mark_row(event)
+        kept = self.changes.marks.get(row.key)
+        if kept is None or row.marked_at > kept.marked_at:
+            self.changes.marks[row.key] = row
+
+    def _funding(self, event: FundingPaid) -> None:
+        """Count a payment not recorded before in its day's PnL, in its own currency."""
+        if event.message_id not in self.new_funding:
+            return
+        self.changes.daily.append(
+            DailyDelta(
+                event.tenant_id,
+                event.account_label,
+                event.paid_at.date(),
+                event.currency.upper(),
+                ZERO,
+                ZERO,
+                ZERO,
+                0,
+                funding=event.amount,
+            )
+        )
 
     def _intent(self, row: IntentRow) -> None:
         key = (row.tenant_id, row.intent_id)
@@ -200,6 +268,22 @@ def _rejected(row: IntentRow | None, event: IntentRejected) -> IntentRow:
         reject_message=event.message,
         rejected_at=event.occurred_at,
         updated_at=max(base.updated_at, event.occurred_at),
+    )
+
+
+def _mark_row(event: PositionMarked) -> MarkRow:
+    return MarkRow(
+        tenant_id=event.tenant_id,
+        account_label=event.account_label,
+        symbol=event.symbol,
+        exchange_id=event.exchange_id,
+        quantity=event.quantity,
+        entry_price=event.entry_price,
+        mark_price=event.mark_price,
+        unrealized_pnl=event.unrealized_pnl,
+        liquidation_price=event.liquidation_price,
+        marked_at=event.marked_at,
+        message_id=event.message_id,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ColumnClause,
     Date,
     DateTime,
@@ -40,7 +41,7 @@ TRADES = table(
 POSITIONS = table(
     "positions",
     *_texts("account_label", "symbol", "exchange_id", "base", "quote"),
-    *_numbers("quantity", "average_price", "realized_pnl"),
+    *_numbers("quantity", "average_price", "realized_pnl", "cost"),
     column("fees", JSONB),
     column("fills", Integer),
     *_times("opened_at", "updated_at"),
@@ -49,7 +50,7 @@ DAILY = table(
     "daily_pnl",
     *_texts("account_label", "currency"),
     column("day", Date),
-    *_numbers("realized_pnl", "fees", "volume"),
+    *_numbers("realized_pnl", "fees", "volume", "funding"),
     column("fills", Integer),
 )
 INTENTS = table(
@@ -61,13 +62,27 @@ ORDERS = table(
     "orders",
     *_texts("client_order_id", "intent_id", "account_label", "exchange_id", "symbol", "side"),
     *_texts("status", "exchange_order_id", "order_type", "reason", "reason_code"),
-    *_numbers("amount", "price", "filled_amount", "filled_notional"),
+    *_texts("role", "parent_client_order_id"),
+    *_numbers("amount", "price", "filled_amount", "filled_notional", "trigger_price", "leverage"),
+    column("reduce_only", Boolean),
     *_times("created_at", "updated_at"),
 )
 ORDER_EVENTS = table(
     "order_events",
-    *_texts("intent_id", "client_order_id", "kind", "status"),
+    *_texts("message_id", "intent_id", "client_order_id", "kind", "status"),
     *_times("occurred_at"),
     column("stream_seq", BigInteger),
     column("detail", JSONB),
+)
+MARKS = table(
+    "marks",
+    *_texts("account_label", "symbol", "exchange_id"),
+    *_numbers("quantity", "entry_price", "mark_price", "unrealized_pnl", "liquidation_price"),
+    *_times("marked_at"),
+)
+FUNDING = table(
+    "funding",
+    *_texts("id", "account_label", "exchange_id", "symbol", "currency", "funding_id"),
+    *_numbers("amount"),
+    *_times("paid_at"),
 )

@@ -70,6 +70,11 @@ class OrderRow:
     price: Decimal | None = None
     reason: str | None = None
     reason_code: str | None = None
+    role: str = "order"  # order | take_profit | stop_loss | cancel
+    parent_client_order_id: str | None = None  # the entry a protective order protects
+    trigger_price: Decimal | None = None
+    reduce_only: bool = False
+    leverage: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +141,41 @@ class DailyDelta:
     fees: Decimal
     volume: Decimal
     fills: int
+    funding: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRow:
+    """The venue's latest view of one position: its mark price and what it makes of it."""
+
+    tenant_id: str
+    account_label: str
+    symbol: str
+    exchange_id: str
+    quantity: Decimal
+    entry_price: Decimal | None
+    mark_price: Decimal
+    unrealized_pnl: Decimal
+    liquidation_price: Decimal | None
+    marked_at: datetime
+    message_id: str
+
+    @property
+    def key(self) -> PositionKey:
+        return (self.tenant_id, self.account_label, self.symbol)
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRow:
+    """One funding payment (``amount`` signed: negative paid, positive received).
+    ``id`` is the event's message id; the payment's identity is the venue's funding id."""
+
+    id: str
+    tenant_id: str
+    account_label: str
+    exchange_id: str
+    symbol: str
+    amount: Decimal
+    currency: str
+    funding_id: str
+    paid_at: datetime

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Context, Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 _EXACT = Context(prec=200)  # normalize() rounds to its context's precision: never here
 
@@ -46,6 +46,20 @@ class PositionOut(Out):
     fills: int
     opened_at: datetime | None
     updated_at: datetime
+    mark_price: Money | None = Field(
+        description="The venue's latest mark price of the symbol; null before the first mark."
+    )
+    unrealized_pnl: Money | None = Field(
+        description="(mark - entry) x quantity of this position as the ledger holds it, in the "
+        "quote currency; null without a mark."
+    )
+    venue_unrealized_pnl: Money | None = Field(
+        description="The venue's own unrealized PnL at the same mark (its quantity and entry)."
+    )
+    venue_quantity: Money | None = Field(description="The venue's position (signed) at the mark.")
+    venue_entry_price: Money | None
+    liquidation_price: Money | None
+    marked_at: datetime | None
 
 
 class PositionsOut(Out):
@@ -86,10 +100,49 @@ class DayOut(Out):
     fees: Money
     volume: Money
     fills: int
+    funding: Money = Field(description="Funding received (positive) or paid (negative).")
+
+
+class PnlTotalOut(Out):
+    """One account's PnL in one currency: the days asked for, and what is open now."""
+
+    account: str
+    currency: str
+    realized_pnl: Money = Field(description="Realized over the days asked for, net of fees.")
+    fees: Money = Field(description="Fees paid in this currency (already in realized_pnl).")
+    funding: Money
+    unrealized_pnl: Money = Field(description="Of the positions open now, at their last mark.")
+    total: Money = Field(description="realized_pnl + funding + unrealized_pnl.")
 
 
 class PnlOut(Out):
     days: list[DayOut]
+    totals: list[PnlTotalOut]
+
+
+class FundingOut(Out):
+    """One funding payment of a perpetual position, as the venue booked it."""
+
+    id: str
+    time: datetime
+    account: str
+    exchange: str
+    symbol: str
+    amount: Money = Field(description="Negative: paid; positive: received.")
+    currency: str
+    funding_id: str
+
+
+class FundingListOut(Out):
+    funding: list[FundingOut]
+
+
+class CancelRequestedOut(Out):
+    """The cancel was handed to the executor; the order's trail shows the outcome."""
+
+    cancel_requested: bool
+    intent_id: str
+    client_order_id: str
 
 
 class IntentOut(Out):
@@ -129,8 +182,24 @@ class OrderOut(Out):
     reason_code: str | None
     created_at: datetime
     updated_at: datetime
+    role: Literal["order", "take_profit", "stop_loss", "cancel"] = Field(
+        description="order: the alert's; take_profit / stop_loss: protects parent_client_order_id."
+    )
+    parent_client_order_id: str | None
+    trigger_price: Money | None
+    reduce_only: bool
+    leverage: Money | None
     history: list[HistoryOut]
     fills: list[TradeOut]
+
+
+class ProtectionFailedOut(Out):
+    """A protective order of a filled entry that could not be placed."""
+
+    client_order_id: str = Field(description="The entry left without this protection.")
+    protection: str
+    reason: str | None
+    occurred_at: datetime
 
 
 class TrailOut(Out):
@@ -139,3 +208,4 @@ class TrailOut(Out):
     intent_id: str
     intent: IntentOut | None
     orders: list[OrderOut]
+    protection_failed: list[ProtectionFailedOut]

@@ -17,13 +17,22 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.common.messages import IntentAccepted, IntentRejected, OrderFilled, PositionDrift
+from libs.common.messages import (
+    FundingPaid,
+    IntentAccepted,
+    IntentRejected,
+    OrderFilled,
+    PositionDrift,
+    PositionMarked,
+)
 from services.ledger.bulk import Table
-from services.ledger.projection import Changes, State, fold, trade_rows
+from services.ledger.projection import Changes, State, fold, funding_rows, trade_rows
 from services.ledger.rows import Poison, Sequenced
 from services.ledger.tables import (
     DAILY,
+    FUNDING,
     INTENTS,
+    MARKS,
     ORDER_EVENTS,
     ORDERS,
     POISON,
@@ -58,6 +67,8 @@ PROJECTION_TABLES = (
     "trades",
     "positions",
     "daily_pnl",
+    "marks",
+    "funding",
     "processed_events",
     "poison_events",
     "projector_state",
@@ -75,11 +86,19 @@ _AS_WRITER = text(
 _DAILY_ADD = (
     f"INSERT INTO daily_pnl AS d ({', '.join(DAILY.names)}) "  # noqa: S608 - constant identifiers
     "SELECT tenant_id, account_label, day, currency, sum(realized_pnl), sum(fees), sum(volume), "
-    f"sum(fills) FROM ({DAILY.rows_select('daily')}) AS u({', '.join(DAILY.names)}) "
+    f"sum(fills), sum(funding) FROM ({DAILY.rows_select('daily')}) AS u({', '.join(DAILY.names)}) "
     "GROUP BY tenant_id, account_label, day, currency "
     "ON CONFLICT (tenant_id, account_label, day, currency) DO UPDATE SET "
     "realized_pnl = d.realized_pnl + EXCLUDED.realized_pnl, fees = d.fees + EXCLUDED.fees, "
-    "volume = d.volume + EXCLUDED.volume, fills = d.fills + EXCLUDED.fills"
+    "volume = d.volume + EXCLUDED.volume, fills = d.fills + EXCLUDED.fills, "
+    "funding = d.funding + EXCLUDED.funding"
+)
+# A mark older than the one kept (polls may arrive out of order) changes nothing.
+_MARKS_NEWEST = MARKS.insert_sql(
+    "ON CONFLICT (tenant_id, account_label, symbol) DO UPDATE SET "
+    + ", ".join(f"{n} = EXCLUDED.{n}" for n in MARKS.names if n not in MARKS.key)
+    + " WHERE marks.marked_at < EXCLUDED.marked_at",
+    param="marks",
 )
 _SAVE_PROGRESS = (
     "INSERT INTO projector_state (stream, last_seq, last_occurred_at) "
@@ -117,7 +136,8 @@ async def apply_batch(conn: AsyncConnection, batch: Batch, *, role: str, stream:
         await conn.execute(_AS_WRITER, {"role": role})
         fresh = await _claim(conn, batch)
         new_trades = await _insert_trades(conn, fresh)
-        changes = fold(fresh, new_trades, await _load_state(conn, fresh))
+        new_funding = await _insert_funding(conn, fresh)
+        changes = fold(fresh, new_trades, await _load_state(conn, fresh), new_funding)
         await _write(conn, changes, _progress(stream, batch.last_seq, batch.last_occurred_at))
     return Outcome(tuple(fresh), len(batch.events) - len(fresh), batch.poison)
 
@@ -156,6 +176,15 @@ async def _insert_trades(conn: AsyncConnection, events: Sequence[Sequenced]) -> 
     return set((await conn.execute(statement, TRADES.params(rows))).scalars())
 
 
+async def _insert_funding(conn: AsyncConnection, events: Sequence[Sequenced]) -> set[str]:
+    """Insert the funding payments; return the row ids of those not recorded before."""
+    rows = funding_rows(events)
+    if not rows:
+        return set()
+    statement = FUNDING.insert("ON CONFLICT DO NOTHING RETURNING id")
+    return set((await conn.execute(statement, FUNDING.params(rows))).scalars())
+
+
 async def _load_state(conn: AsyncConnection, events: Sequence[Sequenced]) -> State:
     intents: set[tuple[str, ...]] = set()
     orders: set[tuple[str, ...]] = set()
@@ -165,6 +194,8 @@ async def _load_state(conn: AsyncConnection, events: Sequence[Sequenced]) -> Sta
         if isinstance(event, IntentAccepted | IntentRejected):
             intents.add((event.tenant_id, event.intent_id))
             continue
+        if isinstance(event, PositionMarked | FundingPaid):
+            continue  # written without reading: newest mark by the database, funding by id
         orders.add((event.tenant_id, event.client_order_id))
         if isinstance(event, OrderFilled | PositionDrift):
             positions.add((event.tenant_id, event.account_label, event.symbol))
@@ -209,6 +240,9 @@ async def _write(conn: AsyncConnection, changes: Changes, progress: dict[str, ob
     if changes.daily:
         writes.append(_DAILY_ADD)
         params |= DAILY.params(changes.daily, "daily")
+    if changes.marks:
+        writes.append(_MARKS_NEWEST)
+        params |= MARKS.params(changes.marks.values(), "marks")
     ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(writes))
     await conn.execute(text(f"WITH {ctes} {_SAVE_PROGRESS}" if ctes else _SAVE_PROGRESS), params)
 

@@ -13,7 +13,9 @@ from services.ledger.bulk import Table
 from services.ledger.domain import Market, Position
 from services.ledger.rows import (
     DailyDelta,
+    FundingRow,
     IntentRow,
+    MarkRow,
     OrderEventRow,
     OrderRow,
     Poison,
@@ -22,15 +24,23 @@ from services.ledger.rows import (
     TradeRow,
 )
 
-TEXT, NUM, TIME = "text", "numeric", "timestamptz"
+TEXT, NUM, TIME, BOOL = "text", "numeric", "timestamptz", "boolean"
 
 
-def _columns(cls: type, numeric: frozenset[str] = frozenset()) -> tuple[tuple[str, str], ...]:
-    """Map a row dataclass's fields to columns: ``*_at`` are times, ``numeric`` are decimals."""
-    return tuple(
-        (f.name, NUM if f.name in numeric else TIME if f.name.endswith("_at") else TEXT)
-        for f in fields(cls)
-    )
+def _columns(
+    cls: type, numeric: frozenset[str] = frozenset(), booleans: frozenset[str] = frozenset()
+) -> tuple[tuple[str, str], ...]:
+    """Map a row dataclass's fields to columns: ``*_at`` are times, ``numeric`` are decimals,
+    ``booleans`` booleans, the rest text."""
+    return tuple((f.name, _kind(f.name, numeric, booleans)) for f in fields(cls))
+
+
+def _kind(name: str, numeric: frozenset[str], booleans: frozenset[str]) -> str:
+    if name in numeric:
+        return NUM
+    if name in booleans:
+        return BOOL
+    return TIME if name.endswith("_at") else TEXT
 
 
 def _attributes(cls: type) -> Callable[[Any], tuple[object, ...]]:
@@ -62,10 +72,12 @@ INTENTS: Table[IntentRow] = Table(
     "intents", _columns(IntentRow), ("tenant_id", "intent_id"), _attributes(IntentRow)
 )
 
-_ORDER_NUMERIC = frozenset({"filled_amount", "filled_notional", "amount", "price"})
+_ORDER_NUMERIC = frozenset(
+    {"filled_amount", "filled_notional", "amount", "price", "trigger_price", "leverage"}
+)
 ORDERS: Table[OrderRow] = Table(
     "orders",
-    _columns(OrderRow, _ORDER_NUMERIC),
+    _columns(OrderRow, _ORDER_NUMERIC, frozenset({"reduce_only"})),
     ("tenant_id", "client_order_id"),
     _attributes(OrderRow),
 )
@@ -150,6 +162,7 @@ DAILY: Table[DailyDelta] = Table(
         ("fees", NUM),
         ("volume", NUM),
         ("fills", "integer"),
+        ("funding", NUM),
     ),
     ("tenant_id", "account_label", "day", "currency"),
     lambda d: (
@@ -161,7 +174,25 @@ DAILY: Table[DailyDelta] = Table(
         d.fees,
         d.volume,
         d.fills,
+        d.funding,
     ),
+)
+
+_MARK_NUMERIC = frozenset(
+    {"quantity", "entry_price", "mark_price", "unrealized_pnl", "liquidation_price"}
+)
+MARKS: Table[MarkRow] = Table(
+    "marks",
+    _columns(MarkRow, _MARK_NUMERIC),
+    ("tenant_id", "account_label", "symbol"),
+    _attributes(MarkRow),
+)
+
+FUNDING: Table[FundingRow] = Table(
+    "funding",
+    _columns(FundingRow, frozenset({"amount"})),
+    ("tenant_id", "account_label", "funding_id"),
+    _attributes(FundingRow),
 )
 
 

@@ -6,14 +6,16 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
-from services.ledger.domain import ENTRY
+from services.ledger.domain import ENTRY, unrealized
 from services.ledger.schemas import (
     DayOut,
     FeeOut,
+    FundingOut,
     HistoryOut,
     IntentOut,
     OrderOut,
     PositionOut,
+    ProtectionFailedOut,
     TradeOut,
     TrailOut,
 )
@@ -28,6 +30,7 @@ def position(row: Row) -> PositionOut:
         "long" if quantity > 0 else "short" if quantity < 0 else "flat"
     )
     fees = [FeeOut(currency=c, amount=Decimal(a)) for c, a in sorted(row["fees"].items())]
+    mark: Decimal | None = row["mark_price"]
     return PositionOut(
         account=row["account_label"],
         exchange=row["exchange_id"],
@@ -43,7 +46,22 @@ def position(row: Row) -> PositionOut:
         fills=row["fills"],
         opened_at=row["opened_at"],
         updated_at=row["updated_at"],
+        mark_price=mark,
+        unrealized_pnl=open_pnl(row),
+        venue_unrealized_pnl=row["venue_unrealized_pnl"],
+        venue_quantity=row["venue_quantity"],
+        venue_entry_price=row["venue_entry_price"],
+        liquidation_price=row["liquidation_price"],
+        marked_at=row["marked_at"],
     )
+
+
+def open_pnl(row: Row) -> Decimal | None:
+    """Return a position's unrealized PnL at its last mark (None without a mark)."""
+    mark: Decimal | None = row["mark_price"]
+    if mark is None:
+        return None
+    return unrealized(row["quantity"], row["cost"], mark)
 
 
 def trade(row: Row) -> TradeOut:
@@ -74,6 +92,20 @@ def day(row: Row) -> DayOut:
         fees=row["fees"],
         volume=row["volume"],
         fills=row["fills"],
+        funding=row["funding"],
+    )
+
+
+def funding(row: Row) -> FundingOut:
+    return FundingOut(
+        id=row["id"],
+        time=row["paid_at"],
+        account=row["account_label"],
+        exchange=row["exchange_id"],
+        symbol=row["symbol"],
+        amount=row["amount"],
+        currency=row["currency"],
+        funding_id=row["funding_id"],
     )
 
 
@@ -84,11 +116,27 @@ def trail(
     history: Sequence[Row],
     fills: Sequence[Row],
 ) -> TrailOut:
-    """Return one alert's trail: the intent, then each order with its history and fills."""
+    """Return one alert's trail: the intent, then each order (the entry, then the orders
+    protecting it) with its history and fills, and the protections that could not be placed.
+    """
     return TrailOut(
         intent_id=intent_id,
         intent=_intent(intent) if intent is not None else None,
         orders=[_order(row, history, fills) for row in orders],
+        protection_failed=[_protection_failed(h) for h in history if h["kind"] == FAILED],
+    )
+
+
+FAILED = "protection.failed"
+
+
+def _protection_failed(row: Row) -> ProtectionFailedOut:
+    detail = row["detail"]
+    return ProtectionFailedOut(
+        client_order_id=row["client_order_id"],
+        protection=str(detail.get("protection")),
+        reason=detail.get("reason"),
+        occurred_at=row["occurred_at"],
     )
 
 
@@ -119,6 +167,11 @@ def _order(row: Row, history: Sequence[Row], fills: Sequence[Row]) -> OrderOut:
         reason_code=row["reason_code"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        role=row["role"],
+        parent_client_order_id=row["parent_client_order_id"],
+        trigger_price=row["trigger_price"],
+        reduce_only=row["reduce_only"],
+        leverage=row["leverage"],
         history=[_history(h) for h in history if h["client_order_id"] == order_id],
         fills=[trade(f) for f in fills if f["client_order_id"] == order_id],
     )

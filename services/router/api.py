@@ -42,7 +42,7 @@ async def _put(
     layer: TradeSettingsLayer,
     expected: int | None,
 ) -> Change:
-    errors = layer.scope_errors(key.scope) + layer.unsupported_errors()
+    errors = layer.scope_errors(key.scope)
     if errors:
         raise SettingsInvalidError(errors)
     change = await runtime.store.put(

@@ -10,18 +10,25 @@ from libs.common.messages import AccountMode, Instrument, RejectReason, SizingRu
 from libs.common.records import AccountRecord, AccountStatus, MarketType, PlanLimits
 from services.router.decisions import Positions, QuotaLimits, QuotaState, refuse
 from services.router.legs import Leg
-from services.router.symbols import SymbolError, listed, names_of, unified_symbol
+from services.router.symbols import SymbolError, is_contract, listed, names_of, unified_symbol
 from services.router.trade_settings import EffectiveSettings, TradingWindow
 
 _SHOWN = 5
 
 
-def account_for(label: str | None, accounts: Mapping[str, AccountRecord]) -> AccountRecord:
-    """Return the account the alert trades on: named, the default, or the only one."""
+def account_for(
+    label: str | None, accounts: Mapping[str, AccountRecord], instrument: Instrument
+) -> AccountRecord:
+    """Return the account the alert trades on: named, the default, the only one, or the only
+    one of the ticker's market type (a perpetual: futures; else spot)."""
     if label is None:
         if len(accounts) == 1:
             return next(iter(accounts.values()))
-        raise refuse(RejectReason.UNKNOWN_ACCOUNT, _which_account(accounts))
+        market = MarketType.FUTURES if is_contract(instrument) else MarketType.SPOT
+        fitting = [record for record in accounts.values() if record.market_type is market]
+        if len(fitting) != 1:
+            raise refuse(RejectReason.UNKNOWN_ACCOUNT, _which_account(accounts))
+        label = fitting[0].label  # still checked below: its keys may have failed
     record = accounts.get(label)
     if record is None:
         raise refuse(

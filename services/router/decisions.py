@@ -69,6 +69,20 @@ class OrderSpec(FrozenModel):
     heal_drift: bool = False
 
 
+class CancelSpec(FrozenModel):
+    """A cancel to send: a `CancelOrders` without its envelope and ids.
+
+    ``client_order_id``: the one order to cancel; None cancels every open order Sparky placed
+    in the symbol on the account.
+    """
+
+    account_label: Label
+    exchange_id: str
+    mode: AccountMode
+    symbol: str
+    client_order_id: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """The intent is refused; ``message`` tells the trader why in plain words.
@@ -91,7 +105,16 @@ class Placement:
     limits: QuotaLimits = field(default_factory=QuotaLimits)
 
 
-Decision = Placement | Rejection
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """The intent (a ``cancel``) becomes one cancel; it counts as an alert but is never refused
+    for a quota (``limits`` stay empty), since a cancel only reduces risk."""
+
+    cancel: CancelSpec
+    limits: QuotaLimits = field(default_factory=QuotaLimits)
+
+
+Decision = Placement | Cancellation | Rejection
 
 
 class Refused(Exception):  # noqa: N818 - a control-flow signal inside the pure domain

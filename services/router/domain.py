@@ -1,12 +1,14 @@
 """The router's decisions: pure functions of what it knows, no I/O.
 
-`decide` turns one intent into the orders to place, or a rejection whose message a trader
-understands; `effective_settings` merges the trade-settings layers it uses. Checks run in a
-fixed order, and the first that fails names the reason: tenant, alert quota, kill switch,
-action, account, signal age, symbol, direction and sizing; then, for orders that add to a
-position only, the plan's account limit and live trading, unsupported order parts (take-profit,
-stop-loss, leverage on spot), trading window, size caps, open positions; last the order quota.
-Exits are always allowed: a lapsed or downgraded plan never traps a trader in a position.
+`decide` turns one intent into the orders to place (or a cancel), or a rejection whose message
+a trader understands; `effective_settings` merges the trade-settings layers it uses. Checks run
+in a fixed order, and the first that fails names the reason: tenant, alert quota, kill switch,
+account, signal age, symbol, direction and sizing, exits; then, for orders that add to a
+position only, the plan's account limit and live trading, leverage (spot: none; futures: within
+the plan's and the trader's caps), trading window, size caps, open positions; last the order
+quota. Exits are always allowed: a lapsed or downgraded plan never traps a trader in a
+position. A ``cancel`` only needs a known tenant, its account and its symbol: it only reduces
+risk, so a suspended tenant, the kill switch, the quotas and the plan never stop it.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from typing import Any
 from libs.common.messages import (
     Action,
     DriftPolicy,
+    Instrument,
     OrderIntent,
     OrderType,
-    PriceTarget,
-    PriceUnit,
     RejectReason,
 )
 from libs.common.records import AccountRecord, MarketType, PlanLimits, TenantRecord
-from services.router import checks, unsupported
+from services.router import checks
 from services.router.decisions import (
+    Cancellation,
+    CancelSpec,
     Decision,
     OrderSpec,
     Placement,
@@ -39,7 +42,9 @@ from services.router.decisions import (
     Rejection,
     refuse,
 )
+from services.router.exits import Exits, check_exits, exits_of
 from services.router.legs import Leg, expected_position, plan_legs
+from services.router.leverage import cap_of, order_leverage
 from services.router.trade_settings import EffectiveSettings, Scope, TradeSettingsLayer
 
 _SCOPE_WORDS = {
@@ -116,6 +121,11 @@ def decide(
     now: datetime,
 ) -> Decision:
     """Return the orders ``intent`` becomes, or why it is refused."""
+    if intent.alert.action is Action.CANCEL:
+        try:
+            return _cancel(intent, settings=settings, tenant=tenant, accounts=accounts)
+        except Refused as refused:
+            return Rejection(refused.reason, refused.message, counts_alert=tenant is not None)
     try:
         active = _active(tenant)
         limits = QuotaLimits(active.limits.max_alerts_per_hour, active.limits.max_orders_per_day)
@@ -136,14 +146,43 @@ def decide(
         return Rejection(refused.reason, refused.message, limits)
 
 
-def _active(tenant: TenantRecord | None) -> TenantRecord:
+def _known(tenant: TenantRecord | None) -> TenantRecord:
     if tenant is None:
         raise refuse(RejectReason.TENANT_UNKNOWN, "This account is not known to Sparky.")
-    if not tenant.active:
+    return tenant
+
+
+def _active(tenant: TenantRecord | None) -> TenantRecord:
+    if not _known(tenant).active:
         raise refuse(
             RejectReason.TENANT_INACTIVE, "Your account is suspended; no orders are placed."
         )
+    assert tenant is not None  # noqa: S101 - _known refused None
     return tenant
+
+
+def _cancel(
+    intent: OrderIntent,
+    *,
+    settings: TenantSettings,
+    tenant: TenantRecord | None,
+    accounts: Mapping[str, AccountRecord],
+) -> Cancellation:
+    """A cancel of a known tenant, even a suspended one: it only takes risk off the table."""
+    _known(tenant)
+    alert = intent.alert
+    label = alert.account or effective_settings(settings).default_account
+    account = checks.account_for(label, accounts, alert.instrument)
+    eff = effective_settings(settings, account.label, alert.instrument.symbol.upper())
+    symbol = checks.symbol_for(alert.instrument, account.market_type, eff)
+    spec = CancelSpec(
+        account_label=account.label,
+        exchange_id=account.exchange_id,
+        mode=account.mode,
+        symbol=symbol,
+        client_order_id=alert.client_order_id,
+    )
+    return Cancellation(spec)
 
 
 def _orders(
@@ -159,9 +198,8 @@ def _orders(
     alert, limits = intent.alert, tenant.limits
     tenant_wide = effective_settings(settings)
     _check_enabled(tenant_wide)
-    if alert.action is Action.CANCEL:
-        raise refuse(RejectReason.UNSUPPORTED_ACTION, "Cancel alerts are not supported yet.")
-    account = checks.account_for(alert.account or tenant_wide.default_account, accounts)
+    label = alert.account or tenant_wide.default_account
+    account = checks.account_for(label, accounts, alert.instrument)
     eff = effective_settings(settings, account.label, alert.instrument.symbol.upper())
     _check_enabled(eff)
     checks.check_fresh(_signal_at(intent), eff, now)
@@ -169,20 +207,43 @@ def _orders(
     checks.check_listed(alert.instrument, symbol, eff)
     position = _position(positions, account, symbol)
     legs = plan_legs(alert, eff, account.market_type, position)
+    exits = exits_of(alert, eff)
+    check_exits(alert, exits, legs, account, _limit_price(intent))
+    leverage = None
     if any(leg.opening for leg in legs):
         checks.check_account_limit(account, accounts, limits)
         checks.check_live(account, tenant.plan, limits)
-        unsupported.check_opening_order(alert, eff, account)
+        where = _SCOPE_WORDS[_set_by(settings, account.label, alert.instrument, "max_leverage")]
+        cap = cap_of(tenant.plan, limits, eff, where)
+        leverage = order_leverage(alert, eff, account, cap)
         checks.check_window(eff, now)
         checks.check_caps(legs, _limit_price(intent), symbol, eff)
         if position == 0:
             checks.check_open_positions(eff, positions, account, symbol)
     quota_limits = QuotaLimits(limits.max_alerts_per_hour, _lower(limits, eff))
     checks.check_order_quota(quota_limits, quota, len(legs), limits.max_orders_per_day)
+    opening = _Opening(leverage, exits)
     orders = (
-        _order(n, intent, account, symbol, eff, last=n[0] == len(legs) - 1) for n in enumerate(legs)
+        _order(n, intent, account, symbol, eff, opening=opening, last=n[0] == len(legs) - 1)
+        for n in enumerate(legs)
     )
     return Placement(tuple(orders), quota_limits)
+
+
+@dataclass(frozen=True, slots=True)
+class _Opening:
+    """What an opening leg carries besides the alert's order: leverage and exits."""
+
+    leverage: Decimal | None
+    exits: Exits
+
+
+def _set_by(settings: TenantSettings, account: str, instrument: Instrument, name: str) -> Scope:
+    """Return the most specific layer that sets ``name`` (the tenant's when none does)."""
+    for scope, layer in reversed(settings.layers(account, instrument.symbol.upper())):
+        if getattr(layer, name) is not None:
+            return scope
+    return Scope.TENANT
 
 
 def _check_enabled(settings: EffectiveSettings) -> None:
@@ -211,6 +272,7 @@ def _order(
     symbol: str,
     eff: EffectiveSettings,
     *,
+    opening: _Opening,
     last: bool,
 ) -> OrderSpec:
     leg_no, leg = numbered
@@ -230,10 +292,10 @@ def _order(
         sizing=leg.sizing,
         limit_price=_limit_price(intent) if leg.priced else None,
         reduce_only=leg.reduce_only,
-        leverage=(alert.leverage or eff.leverage) if futures_open else None,
+        leverage=opening.leverage if futures_open else None,
         margin_mode=eff.margin_mode if futures_open else None,
-        take_profit=_target(alert.take_profit, eff.take_profit_percent, leg),
-        stop_loss=_target(alert.stop_loss, eff.stop_loss_percent, leg),
+        take_profit=opening.exits.take_profit if leg.opening else None,
+        stop_loss=opening.exits.stop_loss if leg.opening else None,
         # Sizes in % of equity or of a position are known only with live data: the executor
         # enforces the caps then. Closing orders are never capped, as in the router's checks.
         max_base=eff.max_order_base if leg.opening else None,
@@ -253,11 +315,3 @@ def _signal_at(intent: OrderIntent) -> datetime:
 def _limit_price(intent: OrderIntent) -> Decimal | None:
     alert = intent.alert
     return alert.price if alert.order_type is OrderType.LIMIT else None
-
-
-def _target(given: PriceTarget | None, percent: Decimal | None, leg: Leg) -> PriceTarget | None:
-    if not leg.opening:
-        return None
-    if given is not None or percent is None:
-        return given
-    return PriceTarget(value=percent, unit=PriceUnit.PERCENT)

@@ -100,6 +100,9 @@ class IntentHandler:
         if republished:
             DECISIONS.labels("republished", "").inc()
             log.info("kept decision republished", extra={"orders": len(kept.orders)})
+        elif kept.cancel is not None:
+            DECISIONS.labels("canceled", "").inc()
+            log.info("cancel sent")
         elif kept.reason is None:
             DECISIONS.labels("placed", "").inc()
             log.info("intent placed", extra={"orders": len(kept.orders)})

@@ -1,11 +1,11 @@
 """A decision as the router commits it, kept in Redis so a redelivery republishes it as it was.
 
 The router keeps, in the same Lua call that counts the quotas, what it will publish: the orders
-(`OrderSpec`, defaults left out) or the rejection, the time it decided, and the message id of
-every message it publishes. A redelivered intent (the process died after the commit, before or
-while publishing) finds it and republishes exactly that, with the same ``Nats-Msg-Id`` (client
-order id, ``<intent>:rejected``) and the same message ids: never decided again, never counted
-twice.
+(`OrderSpec`, defaults left out), the cancel (`CancelSpec`) or the rejection, the time it
+decided, and the message id of every message it publishes. A redelivered intent (the process
+died after the commit, before or while publishing) finds it and republishes exactly that, with
+the same ``Nats-Msg-Id`` (client order id, ``<intent>:cancel``, ``<intent>:rejected``) and the
+same message ids: never decided again, never counted twice.
 """
 
 from __future__ import annotations
@@ -16,15 +16,25 @@ from libs.common.ids import Ulid, new_id
 from libs.common.messages import RejectReason
 from libs.common.messages.types import FrozenModel, UtcDatetime
 from services.router import checks
-from services.router.decisions import Decision, OrderSpec, Placement, QuotaLimits, Rejection
+from services.router.decisions import (
+    Cancellation,
+    CancelSpec,
+    Decision,
+    OrderSpec,
+    Placement,
+    QuotaLimits,
+    Rejection,
+)
 
 
 class Kept(FrozenModel):
-    """What one intent became: its orders, or why it was refused; when; the messages' ids."""
+    """What one intent became: its orders, its cancel, or why it was refused; when; the
+    messages' ids (one per order, one for a cancel or a rejection)."""
 
     at: UtcDatetime
     ids: tuple[Ulid, ...]
     orders: tuple[OrderSpec, ...] = ()
+    cancel: CancelSpec | None = None
     reason: RejectReason | None = None
     message: str | None = None
 
@@ -63,6 +73,9 @@ def commit_of(decision: Decision, at: UtcDatetime) -> Commit:
     if isinstance(decision, Rejection):
         kept = rejection(decision.reason, decision.message, at)
         alerts, orders = int(decision.counts_alert), 0
+    elif isinstance(decision, Cancellation):
+        kept = Kept(at=at, ids=(new_id(),), cancel=decision.cancel)
+        alerts, orders = 1, 0
     else:
         kept = _placement(decision, at)
         alerts, orders = 1, len(decision.orders)

@@ -2,8 +2,9 @@
 
 Futures accounts follow the trader's direction rules and what a signal against the open
 position does (reverse, close only, ignore); spot accounts cannot be short, so a sell there
-sells what is held. Closing legs are reduce-only (futures) and sized as 100 % of the position
-(or as the alert says): the executor resolves them against the live position.
+sells what is held. An ``add`` opens more in the direction of the known position. Closing legs
+are reduce-only (futures) and sized as 100 % of the position (or as the alert says): the
+executor resolves them against the live position.
 """
 
 from __future__ import annotations
@@ -56,7 +57,20 @@ def plan_legs(
         if market is MarketType.SPOT and side is Side.SELL:
             return (Leg(Side.SELL, close_sizing(alert, settings)),)
         return _entry_legs(side, alert, settings, market, position)
+    if alert.action is Action.ADD:
+        return _entry_legs(_adding_side(position), alert, settings, market, position)
     return (_close_leg(alert, settings, market, position),)
+
+
+def _adding_side(position: Decimal) -> Side:
+    """An ``add`` buys while long and sells while short; flat, it has nothing to add to."""
+    if position == 0:
+        raise refuse(
+            RejectReason.NOTHING_TO_DO,
+            "No open position is known to add to: add needs an open position; send buy or "
+            "sell to open one.",
+        )
+    return Side.BUY if position > 0 else Side.SELL
 
 
 def _entry_legs(

@@ -1,10 +1,12 @@
-"""Publish the router's output: `PlaceOrder` commands and `IntentRejected` events.
+"""Publish the router's output: `PlaceOrder` and `CancelOrders` commands, `IntentRejected`
+events.
 
 Message ids make a republish harmless: an order's ``Nats-Msg-Id`` is its client order id
-(``sp<intent id><leg>``, 29 characters, accepted by Binance and most exchanges), a rejection's
-is ``<intent id>:rejected``; JetStream drops a second copy within the stream's window. A
-republished decision also carries the message ids it was kept with, so even a copy that gets
-past that window is the same message (and the executor places a client order id once).
+(``sp<intent id><leg>``, 29 characters, accepted by Binance and most exchanges), a cancel's
+``<intent id>:cancel``, a rejection's ``<intent id>:rejected``; JetStream drops a second copy
+within the stream's window. A republished decision also carries the message ids it was kept
+with, so even a copy that gets past that window is the same message (and the executor places a
+client order id once).
 """
 
 from __future__ import annotations
@@ -19,10 +21,17 @@ from nats.js import api
 
 from libs.common.broker import publish_message
 from libs.common.errors import UnavailableError
-from libs.common.messages import IntentRejected, OrderIntent, PlaceOrder, RejectReason
+from libs.common.messages import (
+    CancelOrders,
+    IntentRejected,
+    OrderIntent,
+    PlaceOrder,
+    RejectReason,
+    decode_command,
+)
 from libs.common.messages.base import Message, envelope_from
 from libs.common.topology import Topology
-from services.router.decisions import OrderSpec
+from services.router.decisions import CancelSpec, OrderSpec
 from services.router.kept import Kept
 
 MAX_MESSAGE = 500
@@ -41,8 +50,10 @@ class Publisher:
         self._topology = topology
 
     async def publish(self, intent: OrderIntent, kept: Kept) -> None:
-        """Publish a kept decision: its orders in leg order, or its rejection."""
-        if kept.reason is None:
+        """Publish a kept decision: its orders in leg order, its cancel, or its rejection."""
+        if kept.cancel is not None:
+            await self.cancel(intent, kept.cancel, kept.at, kept.ids[0])
+        elif kept.reason is None:
             await self.place(intent, kept.orders, kept.at, kept.ids)
         else:
             await self.reject(intent, kept.reason, kept.message or "", kept.at, kept.ids[0])
@@ -67,6 +78,23 @@ class Publisher:
                 **dict(spec),
             )
             await self._send(subject, order, self._topology.orders_stream, order.client_order_id)
+
+    async def cancel(
+        self, intent: OrderIntent, spec: CancelSpec, now: datetime, message_id: str
+    ) -> None:
+        """Publish a cancel on ORDERS, after the orders of its account and market."""
+        command = CancelOrders(
+            **envelope_from(intent),
+            message_id=message_id,
+            occurred_at=now,
+            intent_id=intent.intent_id,
+            received_at=intent.received_at,
+            **dict(spec),
+        )
+        subject = self._topology.order_subject(intent.tenant_id)
+        await self._send(
+            subject, command, self._topology.orders_stream, f"{intent.intent_id}:cancel"
+        )
 
     async def published_legs(self, intent: OrderIntent) -> int | None:
         """Return how many of the intent's orders ORDERS holds, or None when NATS cannot say.
@@ -139,9 +167,11 @@ LOOK_BACK = timedelta(seconds=60)
 
 
 def _leg_of(data: bytes, intent: OrderIntent) -> int:
-    """Return 1 + the leg of an order of ``intent``, 0 for any other message."""
+    """Return 1 + the leg of an order of ``intent`` (1 for its cancel), 0 for any other."""
     try:
-        order = PlaceOrder.model_validate_json(data)
+        command = decode_command(data)
     except ValueError:
         return 0
-    return order.leg + 1 if order.intent_id == intent.intent_id else 0
+    if command.intent_id != intent.intent_id:
+        return 0
+    return command.leg + 1 if isinstance(command, PlaceOrder) else 1

@@ -46,8 +46,7 @@ def unified_symbol(instrument: Instrument, market: MarketType, override: str | N
     if override:
         return override
     symbol = instrument.symbol.upper()
-    contract = ":" in symbol or instrument.perpetual
-    if market is MarketType.SPOT and contract:
+    if market is MarketType.SPOT and is_contract(instrument):
         raise SymbolError(
             f"{instrument.raw} is a futures contract, but this account trades spot; "
             "use the spot ticker or a futures account"
@@ -65,6 +64,11 @@ def unified_symbol(instrument: Instrument, market: MarketType, override: str | N
         return f"{base}/{quote}"
     settle = base if quote in INVERSE_QUOTES else quote
     return f"{base}/{quote}:{settle}"
+
+
+def is_contract(instrument: Instrument) -> bool:
+    """Whether the ticker names a futures contract (``BTCUSDT.P``, ``BTC/USDT:USDT``)."""
+    return instrument.perpetual or ":" in instrument.symbol
 
 
 def _pair(instrument: Instrument, symbol: str) -> tuple[str, str] | None:

@@ -20,9 +20,6 @@ from libs.common.messages.types import AsciiNumber, FrozenModel, Label, Positive
 SYMBOL_PATTERN = r"^[A-Za-z0-9._:/!-]{1,64}$"
 MAX_LIST = 500
 DEFAULT_MAX_SIGNAL_AGE_S = 120
-# Accepted in stored layers (older ones may hold them), refused by the API: see
-# `TradeSettingsLayer.unsupported_errors`.
-UNSUPPORTED_FIELDS = ("take_profit_percent", "stop_loss_percent")
 
 
 class Scope(StrEnum):
@@ -71,6 +68,7 @@ def _naive(value: time) -> time:
 UtcTime = Annotated[time, AfterValidator(_naive)]
 Symbol = Annotated[str, Field(pattern=SYMBOL_PATTERN), AfterValidator(str.upper)]
 Percent = Annotated[Decimal, AsciiNumber, Field(allow_inf_nan=False, gt=0, le=1000)]
+Leverage = Annotated[Decimal, AsciiNumber, Field(allow_inf_nan=False, ge=1, le=200)]
 
 
 class TradingWindow(FrozenModel):
@@ -104,8 +102,11 @@ class TradeSettingsLayer(FrozenModel):
     quantity_type: QuantityType | None = None
     max_order_base: PositiveAmount | None = None
     max_order_quote: PositiveAmount | None = None
-    leverage: Annotated[Decimal, AsciiNumber, Field(allow_inf_nan=False, ge=1, le=200)] | None = (
-        None
+    leverage: Leverage | None = None
+    max_leverage: Leverage | None = Field(
+        default=None,
+        description="The highest leverage a futures opening order may use (the plan's cap, "
+        "if lower, wins).",
     )
     margin_mode: MarginMode | None = None
     directions: Directions | None = None
@@ -165,20 +166,6 @@ class TradeSettingsLayer(FrozenModel):
             errors.append("max_orders_per_day counts all your orders: set it tenant-wide")
         return errors
 
-    def unsupported_errors(self) -> list[str]:
-        """Return why this layer cannot be stored yet: it asks for orders Sparky cannot place.
-
-        Only the API refuses them: layers stored before stay readable (and removable), and
-        the router refuses, in words, the orders they would apply to.
-        """
-        return [
-            f"{name} cannot be set: take-profit and stop-loss orders are not supported yet, "
-            "and an opening order with them is refused rather than placed unprotected. "
-            f"Remove {name} from the trade settings."
-            for name in UNSUPPORTED_FIELDS
-            if getattr(self, name) is not None
-        ]
-
 
 class EffectiveSettings(FrozenModel):
     """The merged settings for one (account, symbol), with the built-in defaults."""
@@ -191,6 +178,7 @@ class EffectiveSettings(FrozenModel):
     max_order_base: Decimal | None = None
     max_order_quote: Decimal | None = None
     leverage: Decimal | None = None
+    max_leverage: Decimal | None = None
     margin_mode: MarginMode | None = None
     directions: Directions = Directions.BOTH
     opposite_signal: OppositeSignal = OppositeSignal.REVERSE

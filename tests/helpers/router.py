@@ -18,12 +18,14 @@ from libs.common.messages import (
     AccountMode,
     Action,
     Alert,
+    CancelOrders,
     Instrument,
     IntentRejected,
     OrderIntent,
     OrderType,
     PlaceOrder,
     QuantityType,
+    decode_command,
 )
 from libs.common.publishing import KEY_HEADER
 from libs.common.records import (
@@ -159,6 +161,13 @@ class Bus:
         subject = f"{self.topology.namespace}.orders.*.{tenant}"
         payloads = await self.read(subject, count, timeout_s)
         return [PlaceOrder.model_validate_json(p) for p in payloads]
+
+    async def commands(
+        self, count: int, tenant: str = "*", timeout_s: float = 20
+    ) -> list[PlaceOrder | CancelOrders]:
+        """Return the first ``count`` commands of ORDERS (orders and cancels) in stream order."""
+        subject = f"{self.topology.namespace}.orders.*.{tenant}"
+        return [decode_command(p) for p in await self.read(subject, count, timeout_s)]
 
     async def rejections(
         self, count: int, tenant: str = "*", timeout_s: float = 20

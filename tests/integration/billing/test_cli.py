@@ -74,10 +74,19 @@ async def test_the_operator_suspends_re_plans_and_rotates_with_the_cli(
     await eventually(lambda: _status(buckets, tenant_id) is TenantStatus.SUSPENDED)
 
     plan = await sparky(
-        billing_url, "plan", "set", tenant_id, "pro", "--limit", "max_alerts_per_hour=5000"
+        billing_url,
+        "plan",
+        "set",
+        tenant_id,
+        "pro",
+        "--limit",
+        "max_alerts_per_hour=5000",
+        "--limit",
+        "max_leverage=50",
     )
     assert plan.exit_code == 0, plan.output
     assert field(plan.output, "limits.max_alerts_per_hour") == "5000"
+    assert field(plan.output, "limits.max_leverage") == "50"
     assert field(plan.output, "limits.max_webhooks") == "unlimited"
     await eventually(lambda: _plan(buckets, tenant_id) == "pro")
 

@@ -116,3 +116,28 @@ async def test_tenants_are_listed_a_page_at_a_time(billing: Billing) -> None:
     )
     assert [t["tenant_id"] for t in rest.json()["tenants"]] == ids[2:]
     assert rest.json()["next_after"] is None
+
+
+async def test_plans_cap_leverage_and_the_tenants_record_carries_the_cap(
+    billing: Billing, buckets: Buckets
+) -> None:
+    plans = (await billing.http.get("/api/v1/plans", headers=OPERATOR)).json()
+    caps = {plan["name"]: plan["limits"]["max_leverage"] for plan in plans}
+    assert caps == {"free": 5, "basic": 10, "pro": 20, "enterprise": 125}
+    tenant_id = (await billing.create_tenant(plan="pro"))["tenant"]["tenant_id"]
+    await eventually(lambda: tenant_id in buckets.tenants)
+    record = buckets.tenants.get(tenant_id)
+    assert record is not None
+    assert record.limits.max_leverage == 20
+    contract = {"plan": "pro", "overrides": {"max_leverage": 50}}
+    answer = await billing.http.put(
+        f"/api/v1/tenants/{tenant_id}/plan", json=contract, headers=OPERATOR
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["limits"]["max_leverage"] == 50
+
+    def cap() -> int | None:
+        found = buckets.tenants.get(tenant_id)
+        return found.limits.max_leverage if found else None
+
+    await eventually(lambda: cap() == 50)

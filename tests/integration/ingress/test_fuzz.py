@@ -62,6 +62,8 @@ def _dumps(document: object) -> bytes:
 
 
 def _valid(action: str, ticker: str, quantity: Decimal, extra: dict[str, str]) -> dict[str, Any]:
+    if action not in ("buy", "long"):  # exits protect a long entry here (a short's are mirrored)
+        extra = {k: v for k, v in extra.items() if k not in ("take_profit", "stop_loss")}
     return {"action": action, "ticker": ticker, "qty": str(quantity), **extra}
 
 

@@ -73,8 +73,10 @@ async def test_an_identical_tradingview_resend_is_stored_once(
     assert first.status_code == 202
     assert (again.status_code, again.json()) == (200, {"duplicate": True})
     assert len(await stored(js, topology.intents_stream)) == 1
-    (event,) = await stored_eventually(js, topology.events_stream, 1)
-    assert decode_event(event.data or b"").intent_id == first.json()["intent_id"]
+    (message,) = await stored_eventually(js, topology.events_stream, 1)
+    event = decode_event(message.data or b"")
+    assert isinstance(event, IntentAccepted)
+    assert event.intent_id == first.json()["intent_id"]
 
 
 async def test_the_senders_id_deduplicates_within_a_webhook_only(

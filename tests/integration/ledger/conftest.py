@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.common.config import Environment
 from libs.common.topology import Topology
 from services.ledger import api
-from services.ledger.app import authenticator
+from services.ledger.app import authenticator, canceller
 from services.ledger.config import LedgerSettings
 from services.ledger.database import engine_for, migrate
 from services.ledger.projector import Projector
@@ -80,6 +80,7 @@ async def client(
     app = FastAPI()
     api.install(app)
     app.state.reads = Reads(engine, settings.reader_role)
+    app.state.canceller = await canceller(nc, js, topology)
     async with authenticator(nc, js, topology) as auth:
         app.state.authenticator = auth
         transport = httpx.ASGITransport(app=app)

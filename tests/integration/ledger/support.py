@@ -27,6 +27,8 @@ SNAPSHOT_ORDER = {
     "trades": "id",
     "positions": "tenant_id, account_label, symbol",
     "daily_pnl": "tenant_id, account_label, day, currency",
+    "marks": "tenant_id, account_label, symbol",
+    "funding": "tenant_id, account_label, funding_id",
     "processed_events": "message_id",
     "poison_events": "stream_seq",
     "projector_state": "stream",

@@ -15,14 +15,25 @@ from services.ledger.reads import Reads
 from tests.helpers.ledger import publish, rich_story
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.rls import column, forced_rls, run_each
+from tests.integration.ledger.futures import futures_story
 from tests.integration.ledger.support import applied_through, count_rows
 
-TENANT_TABLES = ("intents", "orders", "order_events", "trades", "positions", "daily_pnl")
+TENANT_TABLES = (
+    "intents",
+    "orders",
+    "order_events",
+    "trades",
+    "positions",
+    "daily_pnl",
+    "marks",
+    "funding",
+)
 
 
 @pytest.fixture
 async def two_tenants(js: JetStreamContext, topology: Topology, projector: Projector) -> None:
-    last = await publish(js, topology, [*rich_story("tenant-a"), *rich_story("tenant-b")])
+    stories = [rich_story(t) + futures_story(t) for t in ("tenant-a", "tenant-b")]
+    last = await publish(js, topology, [event for story in stories for event in story])
     await applied_through(projector, last)
 
 

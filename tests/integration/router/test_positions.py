@@ -16,6 +16,7 @@ from libs.common.messages import (
     Action,
     DriftSource,
     OrderFilled,
+    OrderRole,
     PositionDrift,
     RejectReason,
     Side,
@@ -101,3 +102,36 @@ async def test_a_tenant_downgraded_to_the_free_plan_closes_its_live_position(
         Side.SELL,
         AccountMode.LIVE,
     )
+
+
+async def test_protective_fills_move_the_position_and_the_new_event_kinds_change_nothing(
+    start_router: Starter, bus: Bus, js: JetStreamContext, topology: Topology
+) -> None:
+    await bus.put_tenant(factories.tenant_record("tenant-a"))
+    router = await start_router()
+    entry, perp = new_id(), {"symbol": "BTC/USDT:USDT"}
+    short = OrderFilled(
+        **(_order(entry) | perp | {"side": Side.SELL}),
+        exchange_order_id="1",
+        fills=(factories.fill(trade_id="e-1", amount=Decimal(1), fee_currency="USDT"),),
+    )
+    take_profit = OrderFilled(
+        **(_order(entry) | perp | {"client_order_id": f"sp{entry}t"}),
+        role=OrderRole.TAKE_PROFIT,
+        parent_client_order_id=f"sp{entry}0",
+        exchange_order_id="2",
+        fills=(factories.fill(trade_id="tp-1", amount=Decimal("0.4"), fee_currency="USDT"),),
+    )
+    events: list[Message] = [*factories.every_event("tenant-b"), short, take_profit]
+    for event in events:
+        subject = topology.event_subject(event.tenant_id, event.kind)  # type: ignore[attr-defined]
+        await js.publish(subject, event.to_json(), stream=topology.events_stream)
+
+    async def held() -> Decimal | None:
+        snapshot = await router.state.snapshot("tenant-a", "none", datetime.now(UTC))
+        return snapshot.positions.get(("main", "BTC/USDT:USDT"))
+
+    # Short 1, then the take-profit bought 0.4 back.
+    assert await eventually(held, lambda v: v == Decimal("-0.6"), 10) == Decimal("-0.6")
+    dead = await js.stream_info(topology.deadletter_stream)
+    assert dead.state.messages == 0  # every event read; none set aside as unreadable

@@ -83,3 +83,14 @@ def test_overrides_round_trip_through_the_database_form() -> None:
     overrides = LimitOverrides.model_validate({"max_webhooks": None, "live_trading": True})
     assert LimitOverrides.model_validate(overrides.given()).given() == overrides.given()
     assert overrides.given() == {"max_webhooks": None, "live_trading": True}
+
+
+def test_a_contract_can_set_its_own_leverage_cap_within_what_venues_allow() -> None:
+    overrides = LimitOverrides.model_validate({"max_leverage": 50})
+    plans = {**PLANS, "pro": PLANS["pro"].model_copy(update={"max_leverage": 20})}
+    assert limits_in_force(tenant(overrides=overrides), plans, "free").max_leverage == 50
+    assert limits_in_force(tenant(), plans, "free").max_leverage == 20
+    assert LimitOverrides.model_validate({"max_leverage": None}).given() == {"max_leverage": None}
+    for wrong in (0, 126, "10"):
+        with pytest.raises(ValidationError):
+            LimitOverrides.model_validate({"max_leverage": wrong})

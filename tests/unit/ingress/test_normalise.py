@@ -117,11 +117,13 @@ def test_every_problem_is_listed_at_once() -> None:
     found = problems(action="hold", quantity="-1", price="abc", leverage="5000", time="later")
 
     assert found == {
-        "action": "action is 'hold'; use one of buy, cancel, close, close_long, close_short, sell.",
+        "action": (
+            "action is 'hold'; use one of add, buy, cancel, close, close_long, close_short, sell."
+        ),
         "symbol": "symbol is missing.",
         "quantity": "quantity must be more than 0.",
         "price": "price must be a number, not 'abc'.",
-        "leverage": "leverage must be at most 1000.",
+        "leverage": "leverage must be from 1 to 125 (times).",
         "time": "time must be a time like 2026-01-02T03:04:05Z, not 'later'.",
     }
 

@@ -113,3 +113,56 @@ def test_at_most_twenty_field_errors_are_listed() -> None:
     body = "{" + ",".join(f'"bad{i}": 1' for i in range(100)) + "}"
 
     assert len(refusal(body.encode())) == 20
+
+
+@pytest.mark.parametrize(
+    ("key", "hint"),
+    [
+        ("quantiy", "quantity"),
+        ("take_proft", "take_profit"),
+        ("stopLos", "stopLoss"),
+        ("sentimnt", "sentiment"),
+        ("signal_prise", "signal_price"),
+    ],
+)
+def test_a_misspelt_field_is_refused_with_the_name_it_probably_meant(key: str, hint: str) -> None:
+    ((field, message),) = refusal(f'{{"action": "buy", "{key}": 1}}'.encode())
+
+    assert field == key
+    assert message == f"'{key}' is not a field Sparky knows: did you mean '{hint}'?"
+
+
+def test_an_unknown_field_far_from_every_name_gets_no_guess() -> None:
+    ((_, message),) = refusal(b'{"action": "buy", "zzzzzz": 1}')
+
+    assert "did you mean" not in message
+    assert "see the alert formats" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "canonical"),
+    [
+        ("takeProfit", "take_profit"),
+        ("takeprofit", "take_profit"),  # names are read whatever their case
+        ("stopLoss", "stop_loss"),
+        ("quantityType", "quantity_type"),
+        ("orderType", "order_type"),
+        ("limitPrice", "price"),
+        ("signalPrice", "signal_price"),
+        ("clientOrderId", "client_order_id"),
+        ("order_id", "client_order_id"),
+        ("tp_percent", "take_profit_percent"),
+        ("sl_percent", "stop_loss_percent"),
+        ("trail", "trailing_stop"),
+    ],
+)
+def test_traderspost_and_other_tools_spellings_reach_the_canonical_field(
+    key: str, canonical: str
+) -> None:
+    assert dict(parse_body(f'{{"{key}": "x"}}'.encode()).fields) == {canonical: "x"}
+
+
+def test_interval_and_extras_are_accepted_and_ignored() -> None:
+    parsed = parse_body(b'{"action": "buy", "interval": "15", "extras": {"a": [1, {"b": 2}]}}')
+
+    assert dict(parsed.fields) == {"action": "buy"}

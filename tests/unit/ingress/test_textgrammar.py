@@ -45,6 +45,45 @@ from services.ingress.textgrammar import parse_text
             ],
         ),
         ("long XAUUSD tp=2%", [("action", "long"), ("symbol", "XAUUSD"), ("tp", "2%")]),
+        (
+            "buy BTCUSDT.P 0.01 tp=2% sl=1%",
+            [
+                ("action", "buy"),
+                ("symbol", "BTCUSDT.P"),
+                ("quantity", "0.01"),
+                ("tp", "2%"),
+                ("sl", "1%"),
+            ],
+        ),
+        (
+            "BUY BTCUSDT entry 60000 tp 62000 sl 59000",
+            [
+                ("action", "BUY"),
+                ("symbol", "BTCUSDT"),
+                ("entry", "60000"),
+                ("tp", "62000"),
+                ("sl", "59000"),
+            ],
+        ),
+        (
+            "sell ETHUSDT.P 1 Entry: 2500 TP: 2400 SL:2550",
+            [
+                ("action", "sell"),
+                ("symbol", "ETHUSDT.P"),
+                ("quantity", "1"),
+                ("entry", "2500"),
+                ("tp", "2400"),
+                ("sl", "2550"),
+            ],
+        ),
+        (
+            "buy BTCUSDT.P 0.01 trail=1%",
+            [("action", "buy"), ("symbol", "BTCUSDT.P"), ("quantity", "0.01"), ("trail", "1%")],
+        ),
+        (
+            "cancel BTCUSDT.P id=sp01JABCDEF",
+            [("action", "cancel"), ("symbol", "BTCUSDT.P"), ("id", "sp01JABCDEF")],
+        ),
     ],
 )
 def test_documented_lines_read_as_documented(line: str, pairs: list[tuple[str, str]]) -> None:
@@ -78,6 +117,8 @@ def test_tradingviews_default_strategy_message_is_understood() -> None:
         ("buy BTCUSDT =1", "body", "is not understood"),
         ('buy BTCUSDT comment="open', "body", "quote that is not closed"),
         ("buy " + "x" * 2000, "body", "at most 1000 characters"),
+        ("buy BTCUSDT 1 tp", "tp", "needs a value after it"),
+        ("buy BTCUSDT entry tp 1", "entry", "needs a value after it"),
     ],
 )
 def test_lines_that_do_not_fit_the_grammar_are_refused_with_a_hint(

@@ -62,11 +62,6 @@ def test_a_lower_layer_cannot_switch_back_on_what_a_higher_one_switched_off() ->
     assert WORLD.but(settings=settings).rejected(intent()).reason is RejectReason.KILL_SWITCH
 
 
-def test_a_cancel_alert_is_refused_as_unsupported() -> None:
-    rejection = WORLD.rejected(intent(action=Action.CANCEL))
-    assert rejection.reason is RejectReason.UNSUPPORTED_ACTION
-
-
 def test_an_alert_without_account_uses_the_only_account() -> None:
     assert WORLD.placed(intent(account=None)).orders[0].account_label == "main"
 

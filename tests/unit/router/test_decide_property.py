@@ -19,7 +19,7 @@ from libs.common.messages import (
     SizingRule,
 )
 from libs.common.records import MarketType
-from services.router.decisions import OrderSpec, Placement, Positions, QuotaState
+from services.router.decisions import Cancellation, OrderSpec, Placement, Positions, QuotaState
 from services.router.domain import TenantSettings, effective_settings
 from services.router.symbols import listed, names_of
 from services.router.trade_settings import Directions, EffectiveSettings, TradeSettingsLayer
@@ -69,6 +69,8 @@ layers = st.builds(
     blocked_symbols=rarely(st.lists(st.sampled_from(TICKERS + SYMBOLS), max_size=2)),
     trading_windows=maybe(windows),
     max_open_positions=maybe(st.integers(0, 3)),
+    leverage=rarely(decimals("1", "50", 0)),
+    max_leverage=rarely(decimals("1", "50", 0)),
 )
 alerts = st.fixed_dictionaries(
     {
@@ -78,6 +80,7 @@ alerts = st.fixed_dictionaries(
         "quantity_type": maybe(st.sampled_from(list(QuantityType))),
         "position_size": maybe(decimals("-10", "10")),
         "market_position": maybe(st.sampled_from(list(MarketPosition))),
+        "leverage": rarely(decimals("1", "60", 0)),
     }
 )
 priced = st.one_of(
@@ -85,9 +88,12 @@ priced = st.one_of(
     decimals("1", "100000", 2).map(lambda p: {"order_type": OrderType.LIMIT, "price": p}),
 )
 worlds = st.builds(
-    lambda tenant, acct, live, held, used, minutes: World(
+    lambda tenant, acct, live, cap, held, used, minutes: World(
         tenant=factories.tenant_record(
-            "tenant-a", limits=factories.plan_limits(live_trading=live, max_alerts_per_hour=None)
+            "tenant-a",
+            limits=factories.plan_limits(
+                live_trading=live, max_alerts_per_hour=None, max_leverage=cap
+            ),
         ),
         settings=TenantSettings(tenant=tenant, accounts={"main": acct}),
         accounts={"main": account(market_type=held[0], mode=held[1] or AccountMode.PAPER)},
@@ -98,6 +104,7 @@ worlds = st.builds(
     layers,
     layers,
     st.booleans(),
+    maybe(st.sampled_from([5, 10, 20, 125])),
     st.tuples(
         st.sampled_from(list(MarketType)),
         st.sampled_from([AccountMode.PAPER, AccountMode.TESTNET, AccountMode.LIVE, None]),
@@ -146,6 +153,11 @@ def check_direction(order: OrderSpec, eff: EffectiveSettings, market: MarketType
         assert order.side is Side.SELL or order.reduce_only or target is not None
 
 
+def check_leverage(order: OrderSpec, eff: EffectiveSettings, plan_cap: int | None) -> None:
+    caps = [c for c in (plan_cap, eff.max_leverage) if c is not None]
+    assert order.leverage is None or order.leverage <= min(caps, default=order.leverage)
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(world=worlds, alert=alerts, price=priced)
 def test_no_generated_intent_yields_an_order_outside_the_tenants_limits(
@@ -153,6 +165,9 @@ def test_no_generated_intent_yields_an_order_outside_the_tenants_limits(
 ) -> None:
     order_intent = intent(received_at=world.now, **alert, **price)
     decision = world.decide(order_intent)
+    if isinstance(decision, Cancellation):
+        event("canceled")
+        return
     event("placed" if isinstance(decision, Placement) else decision.reason.value)
     if not isinstance(decision, Placement):
         return
@@ -176,3 +191,4 @@ def test_no_generated_intent_yields_an_order_outside_the_tenants_limits(
             windows = eff.trading_windows
             assert windows is None or any(w.contains(world.now) for w in windows)
             check_size(order, eff)
+            check_leverage(order, eff, world.tenant.limits.max_leverage)  # type: ignore[union-attr]
