@@ -19,7 +19,9 @@ from libs.common.messages.types import AsciiNumber, Text
 from services.paper import accounts, domain, errors
 from services.paper.deps import Exchange, faults_of, keys_of
 from services.paper.faults import ActiveFault, FaultSpec
-from services.paper.models import Balance
+from services.paper.futures import domain as futures_domain
+from services.paper.futures.api import Futures
+from services.paper.futures.engine import AccountState
 
 _log = logging.getLogger(__name__)
 
@@ -51,6 +53,9 @@ class AccountCreate(_Body):
 
     label: Text = Field(default="", max_length=100)
     balances: dict[Asset, Amount] = Field(default_factory=dict)
+    futures_wallet: Amount | None = Field(
+        default=None, description="USDT in the USDⓈ-M futures wallet (default: the setting)."
+    )
 
 
 class AccountCreated(_Body):
@@ -70,17 +75,40 @@ class BalanceView(_Body):
     locked: Decimal
 
 
+class PositionView(_Body):
+    """One futures position at the current mark, with its settings."""
+
+    symbol: str
+    amount: Decimal
+    entry_price: Decimal
+    leverage: int
+    margin_type: str
+    isolated_margin: Decimal
+    unrealized_pnl: Decimal
+    liquidation_price: Decimal
+
+
+class FuturesView(_Body):
+    """An account's USDT futures wallet and its positions."""
+
+    wallet: Decimal
+    available: Decimal
+    positions: list[PositionView]
+
+
 class AccountView(_Body):
-    """An account's balances (never its credentials)."""
+    """An account's spot balances and futures wallet (never its credentials)."""
 
     account_id: int
     balances: list[BalanceView]
+    futures: FuturesView | None = None
 
 
 class BalancesUpdate(_Body):
-    """Free amounts to set; what open orders lock is kept."""
+    """Free amounts to set (what open orders lock is kept), and the futures wallet."""
 
-    balances: dict[Asset, Amount]
+    balances: dict[Asset, Amount] = Field(default_factory=dict)
+    futures_wallet: Amount | None = Field(default=None, description="USDT futures wallet.")
 
 
 class PricesUpdate(_Body):
@@ -94,17 +122,53 @@ class PricesView(_Body):
 
     prices: dict[str, Decimal]
     filled: int = 0
+    futures: int = Field(
+        default=0, description="Futures fills, algo triggers and liquidations the change caused."
+    )
 
 
-def _view(account_id: AccountId, balances: list[Balance]) -> AccountView:
+class FundingView(_Body):
+    """How many funding payments a settlement made."""
+
+    payments: int
+
+
+def _futures_view(state: AccountState) -> FuturesView:
+    book = state.exposure
+    positions = [
+        PositionView(
+            symbol=p.symbol,
+            amount=p.amount,
+            entry_price=p.entry_price,
+            leverage=p.leverage,
+            margin_type=p.margin_type.value,
+            isolated_margin=p.isolated_margin,
+            unrealized_pnl=futures_domain.unrealized(p, book.marks[p.symbol]),
+            liquidation_price=state.liquidation_price(p),
+        )
+        for p in book.positions
+        if p.amount
+    ]
+    return FuturesView(wallet=book.wallet, available=book.available(), positions=positions)
+
+
+async def _view(account_id: AccountId, exchange: Exchange, futures: Futures) -> AccountView:
+    balances = await exchange.store.balances(account_id)
     views = [BalanceView(asset=b.asset, free=b.free, locked=b.locked) for b in balances]
-    return AccountView(account_id=account_id, balances=views)
+    state = await futures.state(account_id)
+    return AccountView(account_id=account_id, balances=views, futures=_futures_view(state))
 
 
 @router.post("/accounts", status_code=status.HTTP_201_CREATED)
-async def create_account(body: AccountCreate, exchange: Exchange) -> AccountCreated:
+async def create_account(
+    body: AccountCreate, exchange: Exchange, futures: Futures, request: Request
+) -> AccountCreated:
     """Create a paper account and return its API key and secret, once."""
     new = await accounts.create_account(exchange.store, body.label, body.balances, exchange.clock())
+    wallet = body.futures_wallet
+    if wallet is None:
+        wallet = request.app.state.settings.futures_wallet_default
+    await futures.set_wallet(new.account_id, wallet)
     _log.info("paper account created", extra={"account_id": new.account_id})
     return AccountCreated(
         account_id=new.account_id, label=new.label, api_key=new.api_key, secret=new.secret
@@ -117,20 +181,22 @@ async def _known(exchange: Exchange, account_id: int) -> None:
 
 
 @router.get("/accounts/{account_id}", responses=answers(404))
-async def get_account(account_id: AccountId, exchange: Exchange) -> AccountView:
-    """Show an account's balances."""
+async def get_account(account_id: AccountId, exchange: Exchange, futures: Futures) -> AccountView:
+    """Show an account's balances, futures wallet and positions."""
     await _known(exchange, account_id)
-    return _view(account_id, await exchange.store.balances(account_id))
+    return await _view(account_id, exchange, futures)
 
 
 @router.put("/accounts/{account_id}/balances", responses=answers(404))
 async def set_balances(
-    account_id: AccountId, body: BalancesUpdate, exchange: Exchange
+    account_id: AccountId, body: BalancesUpdate, exchange: Exchange, futures: Futures
 ) -> AccountView:
-    """Set the free amounts of some assets of an account."""
+    """Set the free amounts of some assets of an account, and its futures wallet."""
     await _known(exchange, account_id)
     await accounts.set_free_balances(exchange.store, account_id, body.balances)
-    return _view(account_id, await exchange.store.balances(account_id))
+    if body.futures_wallet is not None:
+        await futures.set_wallet(account_id, body.futures_wallet)
+    return await _view(account_id, exchange, futures)
 
 
 @router.delete(
@@ -166,34 +232,54 @@ async def get_prices(exchange: Exchange) -> PricesView:
 
 
 @router.put("/prices", responses=answers(422))
-async def pin_prices(body: PricesUpdate, exchange: Exchange, *, match: bool = True) -> PricesView:
-    """Pin prices (kept across restarts), then fill the resting orders they cross.
+async def pin_prices(
+    body: PricesUpdate, exchange: Exchange, futures: Futures, *, match: bool = True
+) -> PricesView:
+    """Pin prices (kept across restarts), then fill the resting orders they cross, trigger
+    the futures algo orders they reach and liquidate the positions they sink.
 
-    With ``?match=false`` the orders are left to the background matcher's next round.
+    With ``?match=false`` all that is left to the background matcher's next round.
     """
     _check_prices(exchange, body.prices)
     async with exchange.store.write() as tx:
         await tx.pin_prices(body.prices)
     exchange.prices.pin(body.prices)
     filled = await exchange.match() if match else 0
-    return PricesView(prices=exchange.prices.snapshot(exchange.clock()), filled=filled)
+    moved = await futures.tick() if match else 0
+    return PricesView(
+        prices=exchange.prices.snapshot(exchange.clock()), filled=filled, futures=moved
+    )
 
 
 @router.delete("/prices")
-async def unpin_prices(exchange: Exchange) -> PricesView:
+async def unpin_prices(exchange: Exchange, futures: Futures) -> PricesView:
     """Let every price follow the feed again."""
     async with exchange.store.write() as tx:
         await tx.unpin_all()
     exchange.prices.unpin_all()
     filled = await exchange.match()
-    return PricesView(prices=exchange.prices.snapshot(exchange.clock()), filled=filled)
+    moved = await futures.tick()
+    return PricesView(
+        prices=exchange.prices.snapshot(exchange.clock()), filled=filled, futures=moved
+    )
 
 
 @router.post("/match")
-async def match_now(exchange: Exchange) -> PricesView:
-    """Fill the resting orders the current prices cross, without waiting for the matcher."""
+async def match_now(exchange: Exchange, futures: Futures) -> PricesView:
+    """Fill the resting orders the current prices cross, trigger algo orders and liquidate,
+    without waiting for the matcher.
+    """
     filled = await exchange.match()
-    return PricesView(prices=exchange.prices.snapshot(exchange.clock()), filled=filled)
+    moved = await futures.tick()
+    return PricesView(
+        prices=exchange.prices.snapshot(exchange.clock()), filled=filled, futures=moved
+    )
+
+
+@router.post("/funding")
+async def settle_funding(futures: Futures) -> FundingView:
+    """Pay funding on every open futures position now (as at a funding time)."""
+    return FundingView(payments=await futures.settle_funding())
 
 
 @router.post("/faults", status_code=status.HTTP_201_CREATED)

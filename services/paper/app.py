@@ -25,9 +25,13 @@ from services.paper.domain import Fees, check_price
 from services.paper.errors import BinanceError
 from services.paper.exchange import Clock, PaperExchange, wall_clock_ms
 from services.paper.faults import Faults
+from services.paper.futures import api as futures_api
+from services.paper.futures import markets as futures_markets
+from services.paper.futures.domain import FuturesFees
+from services.paper.futures.engine import FuturesExchange, FuturesSettings
 from services.paper.limits import WeightCounter, WeightLimitMiddleware, WeightLimits
 from services.paper.markets import Market
-from services.paper.matcher import run_matcher
+from services.paper.matcher import run_funding, run_matcher
 from services.paper.order_route import plain_order_route
 from services.paper.prices import PriceBoard, PriceFeed, RandomWalkFeed, ReferenceFeed
 from services.paper.store import Store
@@ -65,15 +69,40 @@ async def build_exchange(settings: PaperSettings, store: Store, clock: Clock) ->
     return PaperExchange(store, listed, board, fees, clock)
 
 
+def build_futures(settings: PaperSettings, exchange: PaperExchange) -> FuturesExchange:
+    """Assemble the futures exchange over the spot exchange's store and price board."""
+    fees = FuturesFees(
+        taker=settings.futures_taker_fee,
+        maker=settings.futures_maker_fee,
+        slippage_bps=settings.slippage_bps,
+        maintenance_rate=settings.maintenance_margin_rate,
+        funding_rate=settings.funding_rate,
+    )
+    futures_settings = FuturesSettings(
+        fees=fees,
+        default_leverage=settings.futures_default_leverage,
+        max_leverage=settings.futures_max_leverage,
+        funding_interval_ms=max(int(settings.funding_interval_s * 1000), 1),
+    )
+    listed = futures_markets.listed()
+    return FuturesExchange(
+        exchange.store, listed, exchange.prices, futures_settings, exchange.clock
+    )
+
+
 def _lifespan(settings: PaperSettings, clock: Clock) -> Lifespan:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await Store.open(settings.state_path)
         app.state.store = store
         app.state.exchange = await build_exchange(settings, store, clock)
+        app.state.futures = build_futures(settings, app.state.exchange)
         app.state.keys = KeyRing(store, clock)
         background = [
-            asyncio.create_task(run_matcher(app.state.exchange, settings.match_interval_s)),
+            asyncio.create_task(
+                run_matcher(app.state.exchange, app.state.futures, settings.match_interval_s)
+            ),
+            asyncio.create_task(run_funding(app.state.futures, settings.match_interval_s)),
             asyncio.create_task(store.keep_checkpointing()),
         ]
         try:
@@ -97,7 +126,7 @@ async def _binance_error(request: Request, exc: Exception) -> Response:
 async def _invalid(request: Request, exc: Exception) -> Response:
     """Binance's routes answer in Binance's shape, the admin API in the common one."""
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this class
-    if request.url.path.startswith(api.router.prefix):
+    if request.url.path.startswith((api.router.prefix, futures_api.PREFIX)):
         return api.binance_invalid_parameter(exc)
     return common_api.invalid_request(common_api.field_problems(exc.errors()))
 
@@ -115,7 +144,7 @@ def _binance_routes_without_422(
     def document() -> dict[str, Any]:
         found = openapi()
         for path, operations in found.get("paths", {}).items():
-            if path.startswith(api.router.prefix):
+            if path.startswith((api.router.prefix, futures_api.PREFIX)):
                 for operation in operations.values():
                     operation.get("responses", {}).pop("422", None)
         return found
@@ -137,6 +166,8 @@ def create_app(settings: PaperSettings, *, clock: Clock = wall_clock_ms) -> Fast
     app.include_router(api.router)
     if settings.plain_order_route:
         app.router.routes.insert(0, plain_order_route())  # matched before the FastAPI route
+    for router in (futures_api.v1, futures_api.v2, futures_api.v3):
+        app.include_router(router)
     app.include_router(admin.router)
     common_api.install_error_answers(app)
     app.openapi = _binance_routes_without_422(app.openapi)  # type: ignore[method-assign]

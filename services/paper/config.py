@@ -68,6 +68,24 @@ class PaperSettings(ServiceSettings):
     weight_ban_strikes: int = Field(
         default=3, ge=0, description="Requests tolerated after a 429 before the address is banned."
     )
+    futures_taker_fee: Decimal = Field(default=Decimal("0.0005"), ge=0, lt=1)
+    futures_maker_fee: Decimal = Field(default=Decimal("0.0002"), ge=0, lt=1)
+    futures_default_leverage: int = Field(default=20, ge=1, le=125)
+    futures_max_leverage: int = Field(default=125, ge=1, le=125)
+    maintenance_margin_rate: Decimal = Field(
+        default=Decimal("0.004"), gt=0, lt=1, description="Of the notional; below it, liquidation."
+    )
+    funding_rate: Decimal = Field(
+        default=Decimal("0.0001"), ge=-1, le=1, description="Paid by longs to shorts when positive."
+    )
+    funding_interval_s: float = Field(
+        default=28_800, gt=0, description="Time between funding payments (Binance: 8 hours)."
+    )
+    futures_wallet_default: Decimal = Field(
+        default=Decimal(0),
+        ge=0,
+        description="USDT futures wallet of a new account created without one.",
+    )
     access_log: bool = True
     trace_requests: bool = Field(
         default=False,

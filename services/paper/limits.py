@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.paper import errors
 from services.paper.metrics import WEIGHT_REFUSALS
 
-PREFIX = "/api/v3/"
+PREFIXES = ("/api/v3/", "/fapi/")
 # (method, path) -> (weight, weight without a symbol); Binance's spot weights.
 WEIGHTS: dict[tuple[str, str], tuple[int, int]] = {
     ("GET", "/api/v3/ping"): (1, 1),
@@ -35,6 +35,22 @@ WEIGHTS: dict[tuple[str, str], tuple[int, int]] = {
     ("GET", "/api/v3/allOrders"): (20, 20),
     ("GET", "/api/v3/account"): (20, 20),
     ("GET", "/api/v3/myTrades"): (20, 20),
+    # USDⓈ-M futures (Binance's futures weights; its limit is 2400 a minute)
+    ("GET", "/fapi/v1/exchangeInfo"): (1, 1),
+    ("GET", "/fapi/v1/premiumIndex"): (1, 10),
+    ("GET", "/fapi/v1/order"): (1, 1),
+    ("GET", "/fapi/v1/openOrders"): (1, 40),
+    ("GET", "/fapi/v1/openAlgoOrders"): (1, 40),
+    ("GET", "/fapi/v1/userTrades"): (5, 5),
+    ("GET", "/fapi/v1/income"): (30, 30),
+    ("GET", "/fapi/v1/leverageBracket"): (1, 1),
+    ("GET", "/fapi/v1/positionSide/dual"): (30, 30),
+    ("GET", "/fapi/v2/account"): (5, 5),
+    ("GET", "/fapi/v3/account"): (5, 5),
+    ("GET", "/fapi/v2/balance"): (5, 5),
+    ("GET", "/fapi/v3/balance"): (5, 5),
+    ("GET", "/fapi/v2/positionRisk"): (5, 5),
+    ("GET", "/fapi/v3/positionRisk"): (5, 5),
 }
 
 
@@ -111,7 +127,7 @@ class WeightLimitMiddleware:
         self.counter = counter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIXES):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")

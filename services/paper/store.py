@@ -29,10 +29,11 @@ from pathlib import Path
 import aiosqlite
 
 from services.paper import rows
+from services.paper.futures.store import SCHEMA as FUTURES_SCHEMA
 from services.paper.models import Balance, Order, OrderRef, Trade
 from services.paper.transaction import Tx
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the futures tables
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     account_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -148,6 +149,7 @@ class Store:
         await asyncio.to_thread(_create_private, path)
         writer = _connect_writer(path)
         writer.executescript(_SCHEMA)
+        writer.executescript(FUTURES_SCHEMA)
         writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return cls(await _connect(path), writer)
 
@@ -180,6 +182,17 @@ class Store:
                 if self._writer.in_transaction:
                     self._writer.execute("ROLLBACK")
                 raise
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """Run a block of reads on one snapshot of the writer connection (no write lock)."""
+        async with self._lock:
+            self._writer.execute("BEGIN")
+            try:
+                yield Tx(self._writer)
+            finally:
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
 
     async def check(self) -> None:
         """Raise unless the file answers a query (the readiness check)."""

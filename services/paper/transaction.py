@@ -14,6 +14,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from services.paper import errors, rows
+from services.paper.futures.store import ACCOUNT_TABLES, FuturesTx
 from services.paper.models import Balance, Order, OrderRef, Trade
 
 
@@ -22,6 +23,8 @@ class Tx:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self.futures = FuturesTx(conn)
+        """The futures tables, in this same transaction."""
 
     async def create_account(self, label: str, key_digest: str, secret: str, now_ms: int) -> int:
         """Insert an account and return its id."""
@@ -36,7 +39,7 @@ class Tx:
 
     async def delete_account(self, account_id: int) -> bool:
         """Delete an account and everything it holds; False when there is no such account."""
-        for table in ("trades", "orders", "balances"):
+        for table in ("trades", "orders", "balances", *ACCOUNT_TABLES):
             self._conn.execute(
                 f"DELETE FROM {table} WHERE account_id = ?",  # noqa: S608 - fixed names
                 (account_id,),

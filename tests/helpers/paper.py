@@ -58,6 +58,51 @@ def ccxt_config(base_url: str, api_key: str, secret: str) -> dict[str, Any]:
     }
 
 
+FUTURES_API_KEYS = (
+    "fapiPublic",
+    "fapiPublicV2",
+    "fapiPublicV3",
+    "fapiPrivate",
+    "fapiPrivateV2",
+    "fapiPrivateV3",
+)
+
+
+def futures_ccxt_config(root: str, api_key: str, secret: str) -> dict[str, Any]:
+    """Return the config that makes ccxt's unmodified ``binanceusdm`` class trade USDⓈ-M
+    perpetuals on the paper exchange.
+
+    ``root`` is the exchange's root URL. Only the fapi URLs are pointed at it (``/fapi/v1``,
+    ``/fapi/v2``, ``/fapi/v3``); the options keep ``load_markets`` on ``/fapi/v1/exchangeInfo``
+    (no sapi currencies, no margin pairs, linear markets only). ``exceptions`` adds Binance's
+    USDⓈ-M error map, which ccxt otherwise picks by the ``fapi.binance.com`` host name: with it,
+    -2019 raises InsufficientFunds, -2021 OrderImmediatelyFillable, -2022 InvalidOrder, as
+    against Binance.
+    """
+    base = root.rstrip("/")
+    urls = {
+        key: f"{base}/fapi/v{key[-1] if key[-1].isdigit() else '1'}" for key in FUTURES_API_KEYS
+    }
+    return {
+        "apiKey": api_key,
+        "secret": secret,
+        "enableRateLimit": True,
+        "options": {
+            "defaultType": "swap",
+            "fetchCurrencies": False,
+            "fetchMargins": False,
+            "fetchMarkets": {"types": ["linear"]},
+        },
+        "urls": {"api": urls},
+        "exceptions": {"exact": dict(LINEAR_EXCEPTIONS)},
+    }
+
+
+LINEAR_EXCEPTIONS: dict[str, type[Exception]] = ccxt_async.binanceusdm().exceptions["linear"][
+    "exact"
+]
+
+
 @dataclass(frozen=True)
 class PaperAccount:
     """A paper account's id and credentials, as the admin API returned them."""
@@ -157,10 +202,18 @@ class PaperExchangeProcess:
         return response.json() if response.content else None
 
     async def create_account(
-        self, balances: Mapping[str, str | int | Decimal], label: str = ""
+        self,
+        balances: Mapping[str, str | int | Decimal],
+        label: str = "",
+        futures_wallet: str | int | Decimal | None = None,
     ) -> PaperAccount:
-        """Create an account with these free balances."""
-        body = {"label": label, "balances": {a: str(v) for a, v in balances.items()}}
+        """Create an account with these free balances (and this USDT futures wallet)."""
+        body: dict[str, Any] = {
+            "label": label,
+            "balances": {a: str(v) for a, v in balances.items()},
+        }
+        if futures_wallet is not None:
+            body["futures_wallet"] = str(futures_wallet)
         created = await self._admin("POST", "/admin/accounts", body)
         return PaperAccount(created["account_id"], created["api_key"], created["secret"])
 
@@ -201,6 +254,29 @@ class PaperExchangeProcess:
     async def clear_faults(self) -> None:
         """Remove every injected fault."""
         await self._admin("DELETE", "/admin/faults")
+
+    async def futures(self, account_id: int) -> dict[str, Any]:
+        """Return an account's futures wallet and positions (the admin view)."""
+        view: dict[str, Any] = (await self._admin("GET", f"/admin/accounts/{account_id}"))[
+            "futures"
+        ]
+        return view
+
+    async def set_futures_wallet(self, account_id: int, usdt: str | int | Decimal) -> None:
+        """Set an account's USDT futures wallet."""
+        body = {"futures_wallet": str(usdt)}
+        await self._admin("PUT", f"/admin/accounts/{account_id}/balances", body)
+
+    async def settle_funding(self) -> int:
+        """Pay funding on every open position now; return how many payments were made."""
+        view = await self._admin("POST", "/admin/funding")
+        return int(view["payments"])
+
+    def futures_client(self, account: PaperAccount, **config: Any) -> Any:
+        """Return a ccxt async binanceusdm client for ``account`` (close it after use)."""
+        recipe = futures_ccxt_config(self.base_url, account.api_key, account.secret)
+        options = {**recipe["options"], **config.pop("options", {})}
+        return ccxt_async.binanceusdm({**recipe, **config, "options": options})
 
     def client(self, account: PaperAccount, **config: Any) -> Any:
         """Return a ccxt async binance client for ``account`` (close it after use).
