@@ -21,6 +21,7 @@ import ccxt.async_support as ccxt
 from opentelemetry import trace
 
 from libs.common.messages import Fill, OrderType, Side
+from libs.common.records import MarketType
 from services.executor.adapters.parse import ExchangeOrder, parse_order, parse_trades, to_decimal
 from services.executor.adapters.translate import translate
 from services.executor.adapters.venues import Venue
@@ -228,12 +229,15 @@ class ExchangeSession:
 
     async def trades(self, symbol: str, order_id: str) -> tuple[Fill, ...]:
         """Return every fill of one order."""
-        if self.client.has.get("fetchOrderTrades"):
+        if self.client.has.get("fetchOrderTrades") and self.venue.market is MarketType.SPOT:
             raw = await self.call(
                 "fetch_order_trades", self.client.fetch_order_trades, order_id, symbol
             )
-        else:
-            raw = await self.call("fetch_my_trades", self.client.fetch_my_trades, symbol)
+        else:  # Binance's fetchOrderTrades is spot-only; its userTrades take the order's id
+            raw = await self.call(
+                "fetch_my_trades", self.client.fetch_my_trades, symbol, None, None,
+                {"orderId": order_id},
+            )  # fmt: skip
         return parse_trades([t for t in raw if str(t.get("order")) == order_id])
 
     async def close(self) -> None:

@@ -54,9 +54,7 @@ def entry(side: Side = Side.BUY, **targets_: PriceTarget) -> OrderRecord:
         filled=Decimal("0.01"),
         average_price=Decimal(60000),
     )
-    return dataclasses.replace(
-        record, **{k: v.model_dump_json() for k, v in targets_.items()}
-    )
+    return dataclasses.replace(record, **{k: v.model_dump_json() for k, v in targets_.items()})
 
 
 def pct(value: str, kind: ExitKind = ExitKind.MARKET) -> PriceTarget:
