@@ -108,7 +108,7 @@ class AccountService:
         now = self._clock()
         async with self._store.as_tenant(tenant_id) as conn:
             account = await self._locked(conn, tenant_id, label)
-            venue = venue_for(account.exchange_id)
+            venue = venue_for(account.exchange_id, account.market_type)
             if venue is not None and venue.needs_passphrase and not credentials.passphrase:
                 raise ConflictError("passphrase_required", _passphrase_words(account.exchange_id))
             account = replace(
@@ -203,20 +203,14 @@ class AccountService:
 
 
 def _check_venue(new: NewAccount) -> None:
-    venue = venue_for(new.exchange_id)
+    venue = venue_for(new.exchange_id, new.market_type)
     if venue is None or not supports(venue, new.mode):
-        choices = ", ".join(supported_exchanges(new.mode)) or "none yet"
+        choices = ", ".join(supported_exchanges(new.mode, new.market_type)) or "none yet"
+        market = "futures " if new.market_type is MarketType.FUTURES else ""
         raise ConflictError(
             "unsupported_exchange",
-            f"'{new.exchange_id}' is not supported for {new.mode.value} accounts; "
+            f"'{new.exchange_id}' is not supported for {new.mode.value} {market}accounts; "
             f"supported: {choices}.",
-        )
-    if new.market_type is not MarketType.SPOT:
-        raise ConflictError(
-            "unsupported_market",
-            f"Only spot accounts are supported for now; {new.market_type.value} trading "
-            "(leverage, margin mode, short positions) is not available yet, so the account was "
-            "not added.",
         )
     if venue.needs_passphrase and not new.credentials.passphrase:
         raise ConflictError("passphrase_required", _passphrase_words(new.exchange_id))

@@ -120,6 +120,18 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
         default=60.0, gt=0, description="The longest an open order goes without a poll."
     )
     accounts_resync_s: float = Field(default=300.0, gt=0)
+    protection_give_up_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long after an entry filled its protective orders are retried before "
+        "protection.failed tells the trader the position is unprotected.",
+    )
+    marks_interval_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often futures positions are marked (position.marked) and their "
+        "funding payments read (funding.paid).",
+    )
 
     @model_validator(mode="after")
     def _replica_exists(self) -> ExecutorSettings:

@@ -168,8 +168,8 @@ def size_order(
     try:
         healed = _size(request, live, market, price, draft)
         amount = rounding.amount(draft.raw)
-        _check_minimums(amount, draft.raw, price, market)
-        _check_caps(amount, price, request, market)
+        check_minimums(amount, draft.raw, price, market)
+        check_caps(amount, price, request, market)
     except SizingRejectedError as refused:
         if not written_off:
             raise
@@ -315,7 +315,7 @@ def _known(price: Decimal | None, market: MarketRules) -> Decimal:
     return price
 
 
-def _check_minimums(
+def check_minimums(
     amount: Decimal, raw: Decimal, price: Decimal | None, market: MarketRules
 ) -> None:
     minimum = market.min_amount
@@ -334,7 +334,7 @@ def _check_minimums(
         )
 
 
-def _check_caps(
+def check_caps(
     amount: Decimal, price: Decimal | None, request: SizingRequest, market: MarketRules
 ) -> None:
     """Refuse an order above the tenant's maximum size (refused, never silently shrunk)."""

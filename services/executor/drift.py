@@ -42,7 +42,23 @@ def before_order(record: OrderRecord) -> list[Drift]:
     """Return what sizing found before the order was sent (recorded with it)."""
     found: list[Drift] = []
     coin, held = base_of(record.symbol), record.position_before
-    if record.written_off and held is not None:
+    if record.written_off and held is not None and is_contract(record.symbol):
+        venue = held - record.written_off
+        found.append(
+            Drift(
+                key="wallet",
+                source=DriftSource.WALLET,
+                expected=held,
+                actual=venue,
+                written_off=abs(record.written_off),
+                message=(
+                    f"The account's {record.symbol} position holds {plain(venue)} {coin} of "
+                    f"the {plain(held)} {coin} this strategy opened: the rest was closed "
+                    "outside Sparky or liquidated, and is written off the strategy's position."
+                ),
+            )
+        )
+    elif record.written_off and held is not None:
         wallet = held - record.written_off
         found.append(
             Drift(
@@ -116,10 +132,17 @@ _HEAL_HINT = (
 )
 
 
+def is_contract(symbol: str) -> bool:
+    """Whether a ccxt unified symbol names a contract (``BTC/USDT:USDT``), which may be short."""
+    return ":" in symbol
+
+
 def _expected(record: OrderRecord) -> Decimal | None:
-    """TradingView's position as a spot account can hold it (a short means none)."""
+    """TradingView's position as the account can hold it (on spot a short means none)."""
     if record.expected_position is None:
         return None
+    if is_contract(record.symbol):
+        return record.expected_position
     return max(record.expected_position, ZERO)
 
 

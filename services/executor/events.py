@@ -19,14 +19,21 @@ from ulid import ULID
 
 from libs.common.broker import publish_message
 from libs.common.messages import (
+    CancelOrders,
     Fill,
+    FundingPaid,
+    IntentRejected,
     OrderCanceled,
     OrderFailed,
     OrderFilled,
     OrderRejected,
+    OrderRole,
     OrderSubmitted,
     OrderUncertain,
     PositionDrift,
+    PositionMarked,
+    ProtectionFailed,
+    RejectReason,
 )
 from libs.common.messages.events import OrderEvent
 from libs.common.topology import Topology
@@ -76,6 +83,9 @@ class Emitter:
             price=record.price,
             submitted_at=when,
             note=short(record.note) if record.note else None,
+            trigger_price=record.trigger_price,
+            reduce_only=record.reduce_only,
+            leverage=record.leverage,
         )
 
     async def filled(
@@ -125,6 +135,39 @@ class Emitter:
             message=short(drift.message),
         )
 
+    async def protection_failed(self, entry: OrderRecord, role: OrderRole, reason: str) -> None:
+        """Tell the trader that a protective order of ``entry`` is not in place."""
+        key = f"{entry.client_order_id}:protection-failed:{role.value}"
+        await self._emit(ProtectionFailed, entry, key, protection=role, reason=short(reason))
+
+    async def cancel_refused(
+        self, command: CancelOrders, reason: RejectReason, message: str
+    ) -> None:
+        """Report a cancel that canceled nothing, in the trail of its intent."""
+        key = f"{command.message_id}:cancel-refused"
+        millis = int(command.occurred_at.timestamp() * 1000).to_bytes(6, "big")
+        digest = hashlib.blake2b(key.encode(), digest_size=_ID_BYTES).digest()
+        event = IntentRejected(
+            message_id=str(ULID.from_bytes(millis + digest)),
+            tenant_id=command.tenant_id,
+            correlation_id=command.intent_id,
+            causation_id=command.message_id,
+            intent_id=command.intent_id,
+            reason=reason,
+            message=short(message),
+        )
+        subject = self._topology.event_subject(command.tenant_id, event.kind)
+        await publish_message(
+            self._broker, subject, event, stream=self._topology.events_stream, msg_id=key
+        )
+
+    async def account_event(self, event: PositionMarked | FundingPaid, key: str) -> None:
+        """Publish an event about an account's position (not about one order)."""
+        subject = self._topology.event_subject(event.tenant_id, event.kind)
+        await publish_message(
+            self._broker, subject, event, stream=self._topology.events_stream, msg_id=key
+        )
+
     async def _emit(
         self, kind: type[OrderEvent], record: OrderRecord, key: str, **fields: Any
     ) -> None:
@@ -139,6 +182,8 @@ class Emitter:
             exchange_id=record.exchange_id,
             symbol=record.symbol,
             side=record.side,
+            role=record.role,
+            parent_client_order_id=record.parent_client_order_id,
             **fields,
         )
         subject = self._topology.event_subject(record.tenant_id, event.kind)  # type: ignore[attr-defined]

@@ -21,38 +21,48 @@ from __future__ import annotations
 
 import dataclasses
 
+from libs.common.errors import TemporaryError
 from libs.common.fsm import UNRESOLVED, OrderState
 from libs.common.messages import PlaceOrder
 from services.executor import drift
-from services.executor.adapters.exchange import ExchangeSession
+from services.executor.contract_setup import ContractSetup
 from services.executor.domain import SizedOrder
-from services.executor.errors import (
-    CreationRefusedError,
-    DuplicateClientOrderIdError,
-    OrderFailedError,
-    OrderRejectedError,
-    SizingRefusedError,
-    SubmissionUnconfirmedError,
-)
-from services.executor.lookups import Via, look_up
-from services.executor.metrics import ORDERS, WEBHOOK_TO_EXCHANGE_SECONDS
+from services.executor.errors import OrderFailedError, OrderRejectedError, SizingRefusedError
+from services.executor.metrics import ORDERS
 from services.executor.models import OrderRecord, TradingAccount
 from services.executor.outcomes import Outcomes
 from services.executor.sessions import Sessions
 from services.executor.sizing import check_fresh, size
+from services.executor.submission import Submitter
 from services.executor.unsupported import CODE as UNSUPPORTED
 from services.executor.unsupported import unsupported_reason
 
 Refusal = OrderRejectedError | OrderFailedError
 
 
+class LegNotReadyError(TemporaryError):
+    """A reverse's close is still open: its open leg waits (retried in place)."""
+
+
+# A close that found nothing to close leaves the way open for the new position.
+_NOTHING_CLOSED = frozenset({"nothing_to_close", "nothing_to_do"})
+
+
 class Executor:
     """Handle `PlaceOrder` commands."""
 
-    def __init__(self, sessions: Sessions, outcomes: Outcomes) -> None:
+    def __init__(
+        self,
+        sessions: Sessions,
+        outcomes: Outcomes,
+        submitter: Submitter,
+        setup: ContractSetup | None = None,
+    ) -> None:
         self._sessions = sessions
         self._out = outcomes
         self._orders = outcomes.orders
+        self._submit = submitter
+        self._setup = setup or ContractSetup()
 
     async def place(self, command: PlaceOrder) -> OrderRecord:
         """Place the order, or find what became of it; return its record."""
@@ -66,15 +76,37 @@ class Executor:
         try:
             account = await self._supported_account(command)
             check_fresh(command, self._out.clock())
+            await self._check_earlier_leg(command)
             async with self._sessions.lease(account) as session:
+                await self._setup.prepare(command, account, session)
                 sized = await size(command, session, self._orders.position)
                 record, created = await self._orders.create(self._pending(command, sized))
                 if not created:
                     return await self._resume(command, record)
                 await self._report_sizing(record)
-                return await self._drive(record, session)
+                return await self._submit.drive(record, session)
         except (OrderRejectedError, OrderFailedError) as exc:
             return await self.refuse(command, exc)
+
+    async def _check_earlier_leg(self, command: PlaceOrder) -> None:
+        """Let a reverse's open leg through only once its close has filled."""
+        if command.leg == 0:
+            return
+        first = await self._orders.get(command.client_order_id[:-1] + "0")
+        if first is not None and first.state is OrderState.FILLED:
+            return
+        if first is not None and first.state in {OrderState.PENDING, OrderState.UNCERTAIN}:
+            raise LegNotReadyError("the reverse's close is not known to have filled yet")
+        if first is not None and first.state in {OrderState.SUBMITTED, OrderState.PARTIALLY_FILLED}:
+            raise LegNotReadyError("the reverse's close is still filling")
+        if first is not None and first.reason_code in _NOTHING_CLOSED:
+            return
+        why = f" ({first.reason})" if first is not None and first.reason else ""
+        raise OrderRejectedError(
+            "reverse_close_not_filled",
+            f"The close of the position did not fill{why}, so the reverse's new position was "
+            "not opened: Sparky never holds both at once.",
+        )
 
     def _pending(self, command: PlaceOrder, sized: SizedOrder) -> OrderRecord:
         """Return the record of an order about to be sent, as sizing made it."""
@@ -101,7 +133,7 @@ class Executor:
     async def _supported_account(self, command: PlaceOrder) -> TradingAccount:
         """Return the order's account, or refuse an order it cannot place as asked."""
         account = await self._sessions.account(command)
-        reason = unsupported_reason(command, account.market_type)
+        reason = unsupported_reason(command, account)
         if reason is not None:
             raise OrderRejectedError(UNSUPPORTED, reason)
         return account
@@ -119,57 +151,9 @@ class Executor:
         try:
             account = await self._sessions.account(command)
             async with self._sessions.lease(account) as session:
-                return await self._look_up(record, session, resubmit=True)
+                return await self._submit.look_up(record, session, resubmit=True)
         except (OrderRejectedError, OrderFailedError) as exc:
             return await self._out.conclude(record, exc)
-
-    async def _drive(self, record: OrderRecord, session: ExchangeSession) -> OrderRecord:
-        """Submit a ``pending`` record's order and adopt the exchange's answer."""
-        if record.amount is None:
-            raise RuntimeError(f"order {record.client_order_id} has no amount to submit")
-        try:
-            order = await session.create(
-                symbol=record.symbol,
-                order_type=record.order_type,
-                side=record.side,
-                amount=record.amount,
-                price=record.price,
-                client_order_id=record.client_order_id,
-            )
-        except SubmissionUnconfirmedError:
-            await self._orders.save(record.moved(OrderState.UNCERTAIN, self._out.clock()))
-            raise
-        except CreationRefusedError:
-            # Turned away, most likely unprocessed; but the record keeps its sending time, so
-            # the retry looks the order up and resubmits only once a late arrival is ruled out.
-            raise
-        except DuplicateClientOrderIdError:
-            return await self._look_up(record, session, resubmit=False)
-        except (OrderRejectedError, OrderFailedError) as exc:
-            return await self._out.conclude(record, exc)
-        elapsed = self._out.clock() - record.received_at
-        WEBHOOK_TO_EXCHANGE_SECONDS.observe(elapsed.total_seconds())
-        return await self._out.adopt(record, order, session)
-
-    async def _look_up(
-        self, record: OrderRecord, session: ExchangeSession, *, resubmit: bool
-    ) -> OrderRecord:
-        now = self._out.clock()
-        via = Via.REDELIVERY if resubmit else Via.DUPLICATE_ID
-        found = await look_up(session, record, via, now)
-        if found is not None:
-            return await self._out.adopt(record, found, session)
-        if not resubmit:
-            reason = "The exchange reported this client order id as taken but has no such order."
-            return await self._out.conclude(record, OrderFailedError("duplicate_id", reason))
-        if not session.settled(record.sent_at, now):
-            raise SubmissionUnconfirmedError(
-                "the exchange did not confirm the order yet; it is looked up again before "
-                "any resubmission",
-                retry_after=min(1.0, session.settle_s),
-            )
-        record = await self._orders.save(record.moved(OrderState.PENDING, now, sent_at=now))
-        return await self._drive(record, session)
 
     async def refuse(self, command: PlaceOrder, exc: Refusal) -> OrderRecord:
         """Record and report an order refused before it reached the exchange (writing off

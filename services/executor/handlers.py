@@ -1,4 +1,5 @@
-"""The ORDERS subscriber: parse a `PlaceOrder`, place it; report what the consumer gives up."""
+"""The ORDERS subscriber: parse a `PlaceOrder` or a `CancelOrders`, carry it out; report what the
+consumer gives up."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from libs.common.consumer import Outcome, tenant_from_subject
 from libs.common.db import database_unavailable
 from libs.common.errors import UnavailableError
 from libs.common.logs import log_context
-from libs.common.messages import PlaceOrder
+from libs.common.messages import CancelOrders, PlaceOrder, decode_command
+from services.executor.cancels import Canceler
 from services.executor.execution import Executor
 from services.executor.failures import FailureReporter, reason_for
 
@@ -29,15 +31,15 @@ def unavailable(exc: BaseException) -> bool:
 
 
 class BadCommandError(Exception):
-    """A message on ORDERS that is not a `PlaceOrder` of the subject's tenant."""
+    """A message on ORDERS that is not a command of the subject's tenant."""
 
 
-def decode(msg: Msg) -> PlaceOrder:
-    """Return the message's `PlaceOrder`, or raise `BadCommandError`."""
+def decode(msg: Msg) -> PlaceOrder | CancelOrders:
+    """Return the message's command, or raise `BadCommandError`."""
     try:
-        command = PlaceOrder.model_validate_json(msg.data)
+        command = decode_command(msg.data)
     except ValidationError as exc:
-        raise BadCommandError(f"not a PlaceOrder: {exc.error_count()} field errors") from None
+        raise BadCommandError(f"not an order command: {exc.error_count()} field errors") from None
     if command.tenant_id != tenant_from_subject(msg.subject):
         raise BadCommandError("the PlaceOrder's tenant is not its subject's")
     return command
@@ -46,13 +48,17 @@ def decode(msg: Msg) -> PlaceOrder:
 class OrderHandler:
     """Thin glue between the partitioned consumer and the executor."""
 
-    def __init__(self, executor: Executor, reporter: FailureReporter) -> None:
+    def __init__(self, executor: Executor, reporter: FailureReporter, canceler: Canceler) -> None:
         self._executor = executor
         self._reporter = reporter
+        self._canceler = canceler
 
     async def handle(self, msg: Msg) -> None:
-        """Place the order; temporary trouble propagates, so the consumer retries in place."""
+        """Carry the command out; temporary trouble propagates, so the consumer retries."""
         command = decode(msg)
+        if isinstance(command, CancelOrders):
+            await self._cancel(command)
+            return
         with log_context(
             tenant_id=command.tenant_id,
             intent_id=command.intent_id,
@@ -69,12 +75,26 @@ class OrderHandler:
                 raise
             log.info("order handled", extra={"state": record.state.value})
 
+    async def _cancel(self, command: CancelOrders) -> None:
+        with log_context(tenant_id=command.tenant_id, intent_id=command.intent_id):
+            try:
+                count = await self._canceler.cancel(command)
+            except Exception as exc:
+                if unavailable(exc):
+                    raise UnavailableError(f"unavailable: {type(exc).__name__}") from exc
+                raise
+            log.info("cancel handled", extra={"canceled": count})
+
     async def on_failure(self, msg: Msg, outcome: Outcome, exc: BaseException | None) -> None:
         """Report an order the consumer gave up on, after looking it up on the exchange."""
         try:
             command = decode(msg)
         except BadCommandError as bad:
             log.warning("unreadable message on ORDERS dead-lettered: %s", bad)
+            return
+        if isinstance(command, CancelOrders):
+            log.error("giving up on a cancel (%s)", outcome.value)
+            await self._canceler.give_up(command, reason_for(outcome, exc))
             return
         with log_context(tenant_id=command.tenant_id, intent_id=command.intent_id):
             log.error("giving up on an order (%s)", outcome.value)

@@ -39,7 +39,7 @@ async def look_up(
     found, but a creation still on its way may yet arrive).
     """
     try:
-        found = await session.find(record.symbol, record.client_order_id)
+        found = await observe(session, record)
     except OrderNotFoundError:
         found = None
     if found is not None:
@@ -59,3 +59,17 @@ async def look_up(
         outcome = "not_found" if session.settled(record.sent_at, now) else "not_yet"
     LOOKUPS.labels(via.value, outcome).inc()
     return found
+
+
+async def observe(session: ExchangeSession, record: OrderRecord) -> ExchangeOrder | None:
+    """Return the exchange's order of ``record`` by its client order id, or None.
+
+    A conditional (protective) order that has triggered is reported as the order it became,
+    which holds its fills (Binance: the Algo order's ``actualOrderId``).
+    """
+    found = await session.find(
+        record.symbol, record.client_order_id, conditional=record.conditional
+    )
+    if found is None or found.actual_order_id is None:
+        return found
+    return await session.fetch(record.symbol, found.actual_order_id)

@@ -6,9 +6,10 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from libs.common.fsm import OrderState, transition
-from libs.common.messages import AccountMode, OrderType, PlaceOrder, Side
+from libs.common.messages import AccountMode, OrderRole, OrderType, PlaceOrder, PriceTarget, Side
 from libs.common.records import AccountRecord, AccountStatus, MarketType
 
 
@@ -75,6 +76,14 @@ class Held:
     coin_fees: Decimal = Decimal(0)
 
 
+class Protection(StrEnum):
+    """Where an entry's protective orders are: owed from its fill, then placed or failed."""
+
+    OWED = "owed"
+    PLACED = "placed"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True, slots=True)
 class OrderRecord:
     """One order submission; ``version`` guards against two writers."""
@@ -115,6 +124,27 @@ class OrderRecord:
     """Strategy coins the wallet no longer held, taken off the position with this record."""
     note: str | None = None
     """Why the order's size differs from what the alert asked, for the trader."""
+    role: OrderRole = OrderRole.ORDER
+    parent_client_order_id: str | None = None
+    """A protective order's entry."""
+    reduce_only: bool = False
+    trigger_price: Decimal | None = None
+    leverage: Decimal | None = None
+    average_price: Decimal | None = None
+    """The average price of the fills so far."""
+    take_profit: str | None = None
+    stop_loss: str | None = None
+    """The entry's targets (a `PriceTarget` as JSON), placed once it has filled."""
+    protection: Protection | None = None
+
+    @property
+    def protective(self) -> bool:
+        return self.role in (OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS)
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the exchange keeps it as a conditional order (triggered by the price)."""
+        return self.protective and self.order_type is not OrderType.LIMIT
 
     @classmethod
     def from_command(
@@ -138,9 +168,17 @@ class OrderRecord:
             created_at=now,
             updated_at=now,
             expected_position=command.expected_position,
+            reduce_only=command.reduce_only,
+            leverage=command.leverage,
+            take_profit=_target(command.take_profit),
+            stop_loss=_target(command.stop_loss),
         )
 
     def moved(self, state: OrderState, now: datetime, **changes: object) -> OrderRecord:
         """Return this record in ``state`` (checked against the transition table)."""
         target = transition(self.state, state)
         return dataclasses.replace(self, state=target, updated_at=now, **changes)  # type: ignore[arg-type]
+
+
+def _target(target: PriceTarget | None) -> str | None:
+    return target.model_dump_json() if target is not None else None

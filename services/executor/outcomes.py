@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from libs.common.errors import PermanentError
 from libs.common.fsm import OrderState
@@ -21,6 +22,9 @@ from services.executor.events import Emitter
 from services.executor.models import OrderRecord
 from services.executor.reconcile import Reconciler
 from services.executor.store import OrderStore
+
+if TYPE_CHECKING:
+    from services.executor.protector import Protector
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,8 @@ class Outcomes:
         self._topology = topology
         self.clock = clock
         self._reconciler = Reconciler(orders, emitter, clock)
+        self.protector: Protector | None = None
+        """Places and cancels protective orders around fills (wired after construction)."""
 
     def new_record(self, command: PlaceOrder, state: OrderState) -> OrderRecord:
         """Return the record of ``command`` in ``state``, not yet saved."""
@@ -51,8 +57,12 @@ class Outcomes:
     async def adopt(
         self, record: OrderRecord, order: ExchangeOrder, session: ExchangeSession
     ) -> OrderRecord:
-        """Apply the exchange's view of the order (see `Reconciler.adopt`)."""
-        return await self._reconciler.adopt(record, order, session)
+        """Apply the exchange's view of the order (see `Reconciler.adopt`), then place or
+        cancel the protective orders it calls for."""
+        updated = await self._reconciler.adopt(record, order, session)
+        if self.protector is not None:
+            updated = await self.protector.after(updated, session)
+        return updated
 
     async def conclude(self, record: OrderRecord, exc: PermanentError) -> OrderRecord:
         """Report a refused or failed order, then record it so."""

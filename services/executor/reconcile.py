@@ -20,7 +20,7 @@ from services.executor import drift
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.parse import ExchangeOrder
 from services.executor.events import Emitter
-from services.executor.models import Held, OrderRecord
+from services.executor.models import Held, OrderRecord, Protection
 from services.executor.store import OrderStore
 
 _ENDED = frozenset({OrderState.FILLED, OrderState.CANCELED})
@@ -28,6 +28,22 @@ _ENDED = frozenset({OrderState.FILLED, OrderState.CANCELED})
 
 def _total(fills: tuple[Fill, ...] | list[Fill]) -> Decimal:
     return sum((f.amount for f in fills), Decimal(0))
+
+
+def _average(fills: tuple[Fill, ...]) -> Decimal | None:
+    amount = _total(fills)
+    if not amount:
+        return None
+    return sum((f.price * f.amount for f in fills), Decimal(0)) / amount
+
+
+def _protection(record: OrderRecord, state: OrderState, filled: Decimal) -> Protection | None:
+    """An entry with targets owes its protective orders once it ends having filled."""
+    if record.protection is not None or not (record.take_profit or record.stop_loss):
+        return record.protection
+    if record.protective or state not in _ENDED or filled <= 0:
+        return None
+    return Protection.OWED
 
 
 class Reconciler:
@@ -56,13 +72,16 @@ class Reconciler:
             await self._emit.filled(record, order.order_id, new, complete=state in _ENDED)
         await self._announce_end(record, order, state)
         moved = Held(fills_change(record.symbol, record.side, new), coin_fees(record.symbol, new))
+        filled = reported + _total(new)
         updated = record.moved(
             state,
             now,
             exchange_order_id=order.order_id,
             amount=record.amount or order.amount,
-            filled=reported + _total(new),
+            filled=filled,
             reported_trades=record.reported_trades + tuple(f.trade_id for f in new),
+            average_price=_average(fills) or record.average_price,
+            protection=_protection(record, state, filled),
         )
         if state in _ENDED and record.state not in _ENDED and updated.filled > 0:
             await self._check_drift(updated, moved, session)

@@ -31,15 +31,19 @@ from services.executor.adapters.account_bucket import AccountBucket
 from services.executor.adapters.budget import BudgetSettings
 from services.executor.adapters.clients import ClientPool, ClientSettings
 from services.executor.adapters.vault import VaultKeys
+from services.executor.cancels import Canceler
 from services.executor.config import SERVICE, ExecutorSettings
 from services.executor.credentials import CredentialCache
 from services.executor.events import Emitter
 from services.executor.execution import Executor
 from services.executor.failures import FailureReporter
 from services.executor.handlers import OrderHandler
+from services.executor.marks import Marks
 from services.executor.outcomes import Outcomes
+from services.executor.protector import Protector
 from services.executor.sessions import Sessions
 from services.executor.store import AccountStore, OrderStore, connect_as
+from services.executor.submission import Submitter
 from services.executor.tracker import PollBackoff, Tracker
 from services.executor.validation import Validator
 from services.executor.vault_login import vault_clients
@@ -68,6 +72,7 @@ class Runtime:
     executor: Executor = field(init=False)
     handler: OrderHandler = field(init=False)
     tracker: Tracker = field(init=False)
+    marks: Marks = field(init=False)
     consumer: PartitionedConsumer | None = None
     _mirrors: list[KVMirror[Any]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -95,6 +100,7 @@ class Runtime:
         self._spawn(self._every(s.accounts_resync_s, lambda: self._resync(bucket)))
         self._spawn(self._every(s.credentials_ttl_s / 2, self._evict))
         self.tracker.start()
+        self.marks.start()
         if s.consumer_enabled:
             self.consumer = PartitionedConsumer(js, self._consumer_spec())
             await self.consumer.start()
@@ -140,10 +146,16 @@ class Runtime:
             self.clock,
         )
         sessions = Sessions(store, mirror, self.cache, self.pool)
-        self.executor = Executor(sessions, outcomes)
+        submitter = Submitter(outcomes)
+        protector = Protector(outcomes, submitter, give_up_s=s.protection_give_up_s)
+        outcomes.protector = protector
+        self.executor = Executor(sessions, outcomes, submitter)
         self.handler = OrderHandler(
-            self.executor, FailureReporter(self.executor, sessions, outcomes)
+            self.executor,
+            FailureReporter(self.executor, sessions, outcomes),
+            Canceler(sessions, outcomes, protector),
         )
+        self.marks = Marks(sessions, outcomes, self.partitions, interval_s=s.marks_interval_s)
         self.tracker = Tracker(
             sessions,
             outcomes,
@@ -185,6 +197,7 @@ class Runtime:
         if self.consumer is not None:
             await self.consumer.stop()
         await self.tracker.stop()
+        await self.marks.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

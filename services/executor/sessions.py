@@ -13,8 +13,8 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from libs.common.auth import Lookup
-from libs.common.messages import PlaceOrder
-from libs.common.records import AccountRecord, MarketType, account_key
+from libs.common.messages import CancelOrders, PlaceOrder
+from libs.common.records import AccountRecord, account_key
 from services.executor.adapters.clients import ClientPool
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.venues import venue_for
@@ -39,7 +39,7 @@ class Sessions:
         self._cache = cache
         self._pool = pool
 
-    async def account(self, command: PlaceOrder) -> TradingAccount:
+    async def account(self, command: PlaceOrder | CancelOrders) -> TradingAccount:
         """Return the account the order names, or reject it in words."""
         label = command.account_label
         account = await self.account_of(command.tenant_id, label)
@@ -54,8 +54,6 @@ class Sessions:
                 f"{account.exchange_id}, but the order was meant for {command.mode.value} "
                 f"trading on {command.exchange_id}; it was not placed.",
             )
-        if account.market_type is not MarketType.SPOT:
-            raise OrderRejectedError("unsupported_market", "Only spot accounts can trade yet.")
         return account
 
     async def account_of(self, tenant_id: str, label: str) -> TradingAccount | None:
@@ -69,7 +67,7 @@ class Sessions:
     @contextlib.asynccontextmanager
     async def lease(self, account: TradingAccount) -> AsyncIterator[ExchangeSession]:
         """Lend the account's exchange session, built with its own keys."""
-        venue = venue_for(account.exchange_id)
+        venue = venue_for(account.exchange_id, account.market_type)
         if venue is None:
             raise OrderRejectedError(
                 "unsupported_exchange", f"'{account.exchange_id}' is not supported."

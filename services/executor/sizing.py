@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from decimal import Decimal
 
 from libs.common.messages import PlaceOrder
+from libs.common.records import MarketType
+from services.executor.adapters import contracts
 from services.executor.adapters.exchange import ExchangeSession
+from services.executor.contract_sizing import ContractLive, size_contract_order
 from services.executor.domain import (
     LiveData,
     SizedOrder,
@@ -63,8 +67,52 @@ async def size(
 ) -> SizedOrder:
     """Return the order to send, or raise `OrderRejectedError` with the reason in words."""
     request = request_of(command)
-    market = session.market(command.symbol)
+    session.market(command.symbol)  # an unknown symbol is refused before any other call
     price = await session.last_price(command.symbol) if needs_ticker(request) else None
+    try:
+        if session.venue.market is MarketType.FUTURES:
+            return await _size_contract(command, request, session, position_of, price)
+        return await _size_spot(command, request, session, position_of, price)
+    except SizingRejectedError as exc:
+        if exc.written_off and exc.position_before is not None:
+            raise SizingRefusedError(
+                exc.code,
+                exc.reason,
+                written_off=exc.written_off,
+                position_before=exc.position_before,
+            ) from exc
+        raise OrderRejectedError(exc.code, exc.reason) from exc
+
+
+async def _size_contract(
+    command: PlaceOrder,
+    request: SizingRequest,
+    session: ExchangeSession,
+    position_of: PositionReader,
+    price: Decimal | None,
+) -> SizedOrder:
+    """Futures: the margin balance, the venue's position and the strategy's."""
+    market = session.market(command.symbol)
+    balance = await session.balance()
+    venue = await contracts.position(session, command.symbol)
+    held = await position_of(command.tenant_id, command.account_label, command.symbol)
+    live = ContractLive(
+        price=price,
+        equity=balance.of(market.quote),
+        position=held.quantity,
+        venue_position=venue.quantity,
+    )
+    return size_contract_order(request, live, market, session.rounding(command.symbol))
+
+
+async def _size_spot(
+    command: PlaceOrder,
+    request: SizingRequest,
+    session: ExchangeSession,
+    position_of: PositionReader,
+    price: Decimal | None,
+) -> SizedOrder:
+    market = session.market(command.symbol)
     live = LiveData(price=price)
     if needs_balance(request):
         balance = await session.balance()
@@ -81,14 +129,4 @@ async def size(
             position=held.quantity,
             coin_fees=held.coin_fees,
         )
-    try:
-        return size_order(request, live, market, session.rounding(command.symbol))
-    except SizingRejectedError as exc:
-        if exc.written_off and exc.position_before is not None:
-            raise SizingRefusedError(
-                exc.code,
-                exc.reason,
-                written_off=exc.written_off,
-                position_before=exc.position_before,
-            ) from exc
-        raise OrderRejectedError(exc.code, exc.reason) from exc
+    return size_order(request, live, market, session.rounding(command.symbol))

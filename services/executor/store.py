@@ -24,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.common.db import check_schema
 from libs.common.fsm import OrderState
-from libs.common.messages import AccountMode, OrderType, Side
+from libs.common.messages import AccountMode, OrderRole, OrderType, Side
 from libs.common.records import AccountStatus, MarketType
 from services.executor.errors import ConflictError, StaleRecordError
 from services.executor.grouping import GroupedInsert
 from services.executor.metrics import GROUP_INSERT_ROWS
-from services.executor.models import Account, Held, OrderRecord
+from services.executor.models import Account, Held, OrderRecord, Protection
 
 metadata = sa.MetaData()
 _TZ = sa.DateTime(timezone=True)
@@ -69,6 +69,11 @@ orders = sa.Table(
     *(sa.Column(n, sa.Numeric) for n in ("expected_position", "position_before", "written_off")),
     sa.Column("healed", sa.Boolean),
     sa.Column("note", sa.Text),
+    sa.Column("role", sa.Text),
+    sa.Column("parent_client_order_id", sa.Text),
+    sa.Column("reduce_only", sa.Boolean),
+    *(sa.Column(n, sa.Numeric) for n in ("trigger_price", "leverage", "average_price")),
+    *(sa.Column(n, sa.Text) for n in ("take_profit", "stop_loss", "protection")),
 )
 
 positions = sa.Table(
@@ -88,6 +93,8 @@ _ENUMS: dict[str, Any] = {
     "side": Side,
     "order_type": OrderType,
     "state": OrderState,
+    "role": OrderRole,
+    "protection": Protection,
 }
 
 
@@ -96,7 +103,8 @@ def _values(row: object) -> dict[str, Any]:
     # an order's CPU; the values here are immutable anyway.
     out = {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}  # type: ignore[arg-type]
     for key in _ENUMS.keys() & out.keys():
-        out[key] = out[key].value
+        if out[key] is not None:
+            out[key] = out[key].value
     if "reported_trades" in out:
         out["reported_trades"] = list(out["reported_trades"])
     return out
@@ -369,8 +377,10 @@ class OrderStore:
 
     async def to_track(self, partitions: Sequence[int], limit: int = 500) -> list[OrderRecord]:
         """Return open orders, and unresolved ones already reported failed, oldest first."""
-        tracked = orders.c.state.in_(["submitted", "partially_filled"]) | (
-            orders.c.state.in_(["pending", "uncertain"]) & orders.c.failure_reported
+        tracked = (
+            orders.c.state.in_(["submitted", "partially_filled"])
+            | (orders.c.state.in_(["pending", "uncertain"]) & orders.c.failure_reported)
+            | (orders.c.protection == Protection.OWED.value)
         )
         query = (
             orders.select()
@@ -381,6 +391,41 @@ class OrderStore:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [OrderRecord(**_typed(r)) for r in rows]
+
+    async def open_in(self, tenant_id: str, account_label: str, symbol: str) -> list[OrderRecord]:
+        """Return Sparky's open orders in ``symbol`` on the account (protective ones too)."""
+        query = orders.select().where(
+            (orders.c.tenant_id == tenant_id)
+            & (orders.c.account_label == account_label)
+            & (orders.c.symbol == symbol)
+            & orders.c.state.in_(["submitted", "partially_filled"])
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [OrderRecord(**_typed(r)) for r in rows]
+
+    async def children(self, parent_client_order_id: str) -> list[OrderRecord]:
+        """Return the protective orders of an entry."""
+        query = orders.select().where(orders.c.parent_client_order_id == parent_client_order_id)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [OrderRecord(**_typed(r)) for r in rows]
+
+    async def positions_held(self, partitions: Sequence[int]) -> list[tuple[str, str, str]]:
+        """Return (tenant, account, symbol) of every strategy position not flat whose tenant
+        is in ``partitions`` (by the orders that moved them)."""
+        query = (
+            sa.select(positions.c.tenant_id, positions.c.account_label, positions.c.symbol)
+            .where(positions.c.quantity != 0)
+            .where(
+                sa.exists().where(
+                    (orders.c.tenant_id == positions.c.tenant_id)
+                    & (orders.c.partition.in_(list(partitions)))
+                )
+            )
+        )
+        async with self.engine.connect() as conn:
+            return [(r[0], r[1], r[2]) for r in (await conn.execute(query)).all()]
 
     @staticmethod
     def _by_id(client_order_id: str) -> sa.Select[Any]:

@@ -24,13 +24,14 @@ from libs.common.logs import log_context
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.metering import routine
 from services.executor.errors import AccountAuthError
-from services.executor.lookups import Via, look_up
+from services.executor.lookups import Via, look_up, observe
 from services.executor.metrics import OPEN_ORDERS
-from services.executor.models import OrderRecord
+from services.executor.models import OrderRecord, Protection
 from services.executor.outcomes import Outcomes
 from services.executor.sessions import Sessions
 
 log = logging.getLogger(__name__)
+PROTECTIVE_POLL_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,8 @@ class PollSchedule:
         """Note that ``record``'s order was asked about at ``now``."""
         age_s = (now - record.created_at).total_seconds()
         wait = self._backoff.interval_s(age_s, self._round_s)
+        if record.protective:  # its fill must cancel its sibling soon, however old it is
+            wait = min(wait, max(self._round_s, PROTECTIVE_POLL_S))
         # A little early, so an order due every round is not put off by a round's jitter.
         self._next[record.client_order_id] = now + timedelta(seconds=wait - self._round_s / 2)
 
@@ -145,9 +148,23 @@ class Tracker:
         async with self._sessions.lease(account) as session:
             if record.state in UNRESOLVED:
                 await self._resolve(record, session)
-            elif record.exchange_order_id is not None:
+            elif record.state in OPEN and record.conditional:
+                found = await observe(session, record)
+                if found is not None:
+                    await self._out.adopt(record, found, session)
+            elif record.state in OPEN and record.exchange_order_id is not None:
                 order = await session.fetch(record.symbol, record.exchange_order_id)
                 await self._out.adopt(record, order, session)
+            elif record.protection is Protection.OWED:
+                await self._protect(record, session)
+
+    async def _protect(self, entry: OrderRecord, session: ExchangeSession) -> None:
+        """Place the protective orders a filled entry still owes (after a crash, or after the
+        exchange was unavailable), or report them failed once that has taken too long."""
+        protector = self._out.protector
+        if protector is None or await protector.give_up_if_due(entry):
+            return
+        await protector.protect(entry, session)
 
     async def _resolve(self, record: OrderRecord, session: ExchangeSession) -> None:
         now = self._out.clock()

@@ -28,7 +28,7 @@ class Validator:
 
     async def check(self, account: Account, credentials: Credentials) -> Outcome:
         """Return the account's status and, unless valid, the reason in words."""
-        venue = venue_for(account.exchange_id)
+        venue = venue_for(account.exchange_id, account.market_type)
         if venue is None:
             return AccountStatus.INVALID, f"'{account.exchange_id}' is not supported."
         REDACTION_HOLDS.hold(credentials.secrets())

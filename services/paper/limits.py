@@ -38,6 +38,8 @@ WEIGHTS: dict[tuple[str, str], tuple[int, int]] = {
     # USDⓈ-M futures (Binance's futures weights; its limit is 2400 a minute)
     ("GET", "/fapi/v1/exchangeInfo"): (1, 1),
     ("GET", "/fapi/v1/premiumIndex"): (1, 10),
+    ("GET", "/fapi/v1/ticker/24hr"): (1, 40),
+    ("GET", "/fapi/v1/ticker/price"): (1, 2),
     ("GET", "/fapi/v1/order"): (1, 1),
     ("GET", "/fapi/v1/openOrders"): (1, 40),
     ("GET", "/fapi/v1/openAlgoOrders"): (1, 40),

@@ -20,7 +20,7 @@ import httpx
 import hvac
 from nats.js import JetStreamContext
 
-from libs.common.messages import Event, PlaceOrder, decode_event
+from libs.common.messages import CancelOrders, Event, PlaceOrder, decode_event
 from libs.common.records import secret_digest
 from libs.common.topology import Topology
 from tests import factories
@@ -137,7 +137,10 @@ def market_order(tenant_id: str, **overrides: Any) -> PlaceOrder:
 
 
 async def publish_order(
-    js: JetStreamContext, topology: Topology, command: PlaceOrder, msg_id: str | None = None
+    js: JetStreamContext,
+    topology: Topology,
+    command: PlaceOrder | CancelOrders,
+    msg_id: str | None = None,
 ) -> None:
     """Publish ``command`` to ORDERS (a distinct ``msg_id`` makes a second delivery)."""
     await js.publish(
@@ -184,7 +187,10 @@ async def wait_for_events(
         if done(events):
             return events
         await asyncio.sleep(0.2)
-    raise AssertionError(f"events did not arrive in {timeout_s} s; got {kinds(events)}")
+    reasons = [getattr(e, "reason", None) for e in events if getattr(e, "reason", None)]
+    raise AssertionError(
+        f"events did not arrive in {timeout_s} s; got {kinds(events)}; reasons {reasons}"
+    )
 
 
 def kinds(events: Sequence[Event]) -> list[str]:

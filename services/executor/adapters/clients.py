@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.http import SharedHttp
 from services.executor.adapters.metering import meter
 from services.executor.adapters.translate import translate
-from services.executor.adapters.venues import PAPER_OPTIONS, VENUES, Venue
+from services.executor.adapters.venues import Venue, all_venues
 from services.executor.credentials import Credentials
 from services.executor.metrics import CLIENTS
 
@@ -67,10 +68,19 @@ def client_config(
         if credentials.passphrase:
             config["password"] = credentials.passphrase
     if mode is AccountMode.PAPER:
-        api = f"{settings.paper_url.rstrip('/')}/api/v3"
-        config["urls"] = {"api": {"public": api, "private": api}}
-        config["options"] |= PAPER_OPTIONS
+        root = settings.paper_url.rstrip("/")
+        config["urls"] = {"api": {key: root + path for key, path in venue.paper_urls.items()}}
+        config["options"] |= venue.paper_options
+        if venue.paper_error_map is not None:
+            config["exceptions"] = {"exact": error_map(venue.ccxt_class, venue.paper_error_map)}
     return config
+
+
+@functools.cache
+def error_map(ccxt_class: str, section: str) -> dict[str, Any]:
+    """Return a section of a ccxt class's exact error map (built once per process)."""
+    exchange = getattr(ccxt, ccxt_class)()
+    return dict(exchange.exceptions[section]["exact"])
 
 
 def new_client(
@@ -85,7 +95,7 @@ def new_client(
     """Build an async ccxt client for ``venue`` in ``mode`` (on the shared HTTP pool and
     request-weight budget of the process, if given).
     """
-    client: ccxt.Exchange = getattr(ccxt, venue.exchange_id)(
+    client: ccxt.Exchange = getattr(ccxt, venue.ccxt_class)(
         client_config(venue, mode, settings, credentials)
     )
     if mode is AccountMode.TESTNET:
@@ -100,14 +110,15 @@ def new_client(
 
 
 def budget_name(venue: Venue, mode: AccountMode) -> str:
-    """Name the budget of a venue's address in ``mode`` (live, testnet and paper differ)."""
-    return f"{venue.exchange_id}/{mode.value}"
+    """Name the budget of a venue's address in ``mode`` (live, testnet and paper differ, and
+    so do a venue's spot and futures APIs, which Binance limits apart)."""
+    return f"{venue.ccxt_class}/{mode.value}"
 
 
 def new_budgets(settings: ClientSettings) -> Budgets:
     """Build the process's budgets; the paper exchange's limit is its own setting."""
     paper = AccountMode.PAPER
-    overrides = {budget_name(v, paper): settings.paper_weight for v in VENUES.values() if v.paper}
+    overrides = {budget_name(v, paper): settings.paper_weight for v in all_venues() if v.paper}
     return Budgets(settings.budget, overrides)
 
 
@@ -128,16 +139,17 @@ class MarketCache:
         self._settings = settings
         self._http = http
         self._budgets = budgets
-        self._refs: dict[tuple[str, AccountMode], _Markets] = {}
+        self._refs: dict[tuple[str, str, AccountMode], _Markets] = {}
 
     def _ref(self, venue: Venue, mode: AccountMode) -> _Markets:
-        ref = self._refs.get((venue.exchange_id, mode))
+        key = (venue.exchange_id, venue.market.value, mode)
+        ref = self._refs.get(key)
         if ref is None:
             client = new_client(
                 venue, mode, self._settings, None, http=self._http, budgets=self._budgets
             )
             ref = _Markets(client)
-            self._refs[(venue.exchange_id, mode)] = ref
+            self._refs[key] = ref
         return ref
 
     async def last_price(self, venue: Venue, mode: AccountMode, symbol: str) -> Decimal | None:
@@ -182,7 +194,7 @@ class MarketCache:
 @dataclass
 class _Slot:
     session: ExchangeSession
-    identity: tuple[str, str, str]  # keys, exchange and mode: a change needs a new client
+    identity: tuple[str, str, str, str]  # keys, exchange, market, mode: a change needs a new one
     leases: int = 0
     retired: bool = False
 
@@ -235,7 +247,7 @@ class ClientPool:
     def _slot(
         self, key: PoolKey, venue: Venue, mode: AccountMode, credentials: Credentials
     ) -> _Slot:
-        identity = (credentials.fingerprint, venue.exchange_id, mode.value)
+        identity = (credentials.fingerprint, venue.exchange_id, venue.market.value, mode.value)
         slot = self._slots.get(key)
         if slot is not None and slot.identity == identity:
             self._slots.move_to_end(key)

@@ -21,6 +21,7 @@ import ccxt.async_support as ccxt
 from opentelemetry import trace
 
 from libs.common.messages import Fill, OrderType, Side
+from libs.common.records import MarketType
 from services.executor.adapters.parse import ExchangeOrder, parse_order, parse_trades, to_decimal
 from services.executor.adapters.translate import translate
 from services.executor.adapters.venues import Venue
@@ -127,7 +128,7 @@ class ExchangeSession:
         return CcxtRounding(self.client, symbol)
 
     async def balance(self) -> Balance:
-        raw = await self._call("fetch_balance", self.client.fetch_balance)
+        raw = await self.call("fetch_balance", self.client.fetch_balance)
         return Balance(_amounts(raw.get("total")), _amounts(raw.get("free")))
 
     async def last_price(self, symbol: str) -> Decimal | None:
@@ -137,7 +138,7 @@ class ExchangeSession:
         return await self.own_last_price(symbol)
 
     async def own_last_price(self, symbol: str) -> Decimal | None:
-        ticker = await self._call("fetch_ticker", self.client.fetch_ticker, symbol)
+        ticker = await self.call("fetch_ticker", self.client.fetch_ticker, symbol)
         return to_decimal(ticker.get("last") or ticker.get("close"))
 
     async def create(
@@ -149,25 +150,29 @@ class ExchangeSession:
         amount: Decimal,
         price: Decimal | None,
         client_order_id: str,
+        params: dict[str, Any] | None = None,
     ) -> ExchangeOrder:
         """Create the order; a network trouble raises `SubmissionUnconfirmedError`.
+
+        ``params``: venue params beside the client order id (reduce-only, a trigger price).
 
         Amounts go to ccxt as exact strings. The whole call, ccxt's own throttling included,
         is bounded by ``call_bound_s``, so the request is signed at most that long after the
         caller recorded it as sent: `settled` counts from there.
         """
+        ccxt_type = "limit" if price is not None else "market"
         with self._expiring():
             try:
                 async with asyncio.timeout(self.call_bound_s):
-                    raw = await self._call(
+                    raw = await self.call(
                         "create_order",
                         self.client.create_order,
                         symbol,
-                        order_type.value,
+                        ccxt_type if params else order_type.value,
                         side.value,
                         format(amount, "f"),  # never an exponent: "0.0000001", not "1E-7"
                         format(price, "f") if price is not None else None,
-                        self.venue.create(client_order_id),
+                        self.venue.create(client_order_id) | (params or {}),
                         creating=True,
                     )
             except TimeoutError as exc:
@@ -194,38 +199,51 @@ class ExchangeSession:
                 k: v for k, v in (self.client.headers or {}).items() if k != header
             }
 
-    async def find(self, symbol: str, client_order_id: str) -> ExchangeOrder | None:
-        """Look an order up by our client order id; None when the exchange has none."""
+    async def find(
+        self, symbol: str, client_order_id: str, *, conditional: bool = False
+    ) -> ExchangeOrder | None:
+        """Look an order up by our client order id; None when the exchange has none.
+        ``conditional``: a protective order the venue keeps apart (Binance's Algo orders)."""
+        params = self.venue.lookup(client_order_id)
+        protection = self.venue.protection
+        if conditional and protection.conditional_id_param is not None:
+            params = {protection.conditional_id_param: client_order_id}
+            params |= protection.conditional_params
         try:
-            raw = await self._call(
-                "fetch_order",
-                self.client.fetch_order,
-                "",
-                symbol,
-                self.venue.lookup(client_order_id),
-            )
+            raw = await self.call("fetch_order", self.client.fetch_order, "", symbol, params)
         except OrderNotFoundError:
             return None
         return parse_order(raw)
 
-    async def fetch(self, symbol: str, order_id: str) -> ExchangeOrder:
-        raw = await self._call("fetch_order", self.client.fetch_order, order_id, symbol)
+    async def fetch(
+        self, symbol: str, order_id: str, *, conditional: bool = False
+    ) -> ExchangeOrder:
+        params = self.venue.protection.conditional_params if conditional else {}
+        raw = await self.call("fetch_order", self.client.fetch_order, order_id, symbol, params)
         return parse_order(raw)
+
+    async def cancel(self, symbol: str, order_id: str, *, conditional: bool = False) -> None:
+        """Cancel an order; one the exchange no longer has open raises `OrderNotFoundError`."""
+        params = self.venue.protection.conditional_params if conditional else {}
+        await self.call("cancel_order", self.client.cancel_order, order_id, symbol, params)
 
     async def trades(self, symbol: str, order_id: str) -> tuple[Fill, ...]:
         """Return every fill of one order."""
-        if self.client.has.get("fetchOrderTrades"):
-            raw = await self._call(
+        if self.client.has.get("fetchOrderTrades") and self.venue.market is MarketType.SPOT:
+            raw = await self.call(
                 "fetch_order_trades", self.client.fetch_order_trades, order_id, symbol
             )
-        else:
-            raw = await self._call("fetch_my_trades", self.client.fetch_my_trades, symbol)
+        else:  # Binance's fetchOrderTrades is spot-only; its userTrades take the order's id
+            raw = await self.call(
+                "fetch_my_trades", self.client.fetch_my_trades, symbol, None, None,
+                {"orderId": order_id},
+            )  # fmt: skip
         return parse_trades([t for t in raw if str(t.get("order")) == order_id])
 
     async def close(self) -> None:
         await self.client.close()
 
-    async def _call(
+    async def call(
         self, method: str, fn: Callable[..., Awaitable[T]], *args: Any, creating: bool = False
     ) -> T:
         started = time.perf_counter()

@@ -24,6 +24,9 @@ class ExchangeOrder:
     filled: Decimal
     price: Decimal | None
     fills: tuple[Fill, ...]
+    actual_order_id: str | None = None
+    """A triggered conditional order's own order, which holds its fills (Binance Algo)."""
+    trigger_price: Decimal | None = None
 
 
 def to_decimal(value: object) -> Decimal | None:
@@ -87,4 +90,12 @@ def parse_order(order: Mapping[str, Any]) -> ExchangeOrder:
         filled=to_decimal(order.get("filled")) or Decimal(0),
         price=to_decimal(order.get("average") or order.get("price")),
         fills=parse_trades(order.get("trades") or []),
+        actual_order_id=_actual_order_id(order),
+        trigger_price=to_decimal(order.get("triggerPrice") or order.get("stopPrice")),
     )
+
+
+def _actual_order_id(order: Mapping[str, Any]) -> str | None:
+    info = order.get("info") or {}
+    actual = info.get("actualOrderId") if isinstance(info, Mapping) else None
+    return str(actual) if actual not in (None, "", 0, "0") else None

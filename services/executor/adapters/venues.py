@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from libs.common.messages import AccountMode
+from libs.common.messages import AccountMode, ExitKind
+from libs.common.records import MarketType
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +33,24 @@ class WeightRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Protection:
+    """What protective orders a venue's market can hold, and how they are placed.
+
+    ``native``: exit kinds placed as the venue's own conditional orders (reduce-only);
+    ``conditional_params``: the ccxt params that make a look-up or cancel address a conditional
+    order rather than a plain one (Binance USDⓈ-M: the Algo Order service, ``trigger``).
+    """
+
+    native: frozenset[ExitKind] = frozenset()
+    conditional_params: dict[str, Any] = field(default_factory=dict)
+    conditional_id_param: str | None = None
+    """The ``fetch_order`` param that finds a conditional order by our client id."""
+
+
+@dataclass(frozen=True, slots=True)
 class Venue:
-    """How Sparky drives one exchange through ccxt."""
+    """How Sparky drives one exchange's market (spot or USDⓈ-margined perpetuals) through
+    ccxt; ``ccxt_id`` is ccxt's class (Binance futures: ``binanceusdm``)."""
 
     exchange_id: str
     lookup_param: str
@@ -59,6 +76,23 @@ class Venue:
     """ccxt options for every client of this venue."""
     weight: WeightRule | None = None
     """The request-weight limit shared by every client behind one address, if known."""
+    market: MarketType = MarketType.SPOT
+    ccxt_id: str = ""
+    """ccxt's class for this market; the exchange id when empty."""
+    paper_urls: dict[str, str] = field(default_factory=dict)
+    """``urls['api']`` keys pointed at the paper exchange, as path suffixes of its root."""
+    paper_options: dict[str, Any] = field(default_factory=dict)
+    """ccxt options that keep a paper client to the subset the paper exchange speaks."""
+    paper_error_map: str | None = None
+    """ccxt's error map to give a paper client (ccxt picks Binance's futures map by the host
+    name ``fapi.binance.com``; without it, -2019/-2021/-2022 would be plain errors)."""
+    protection: Protection = field(default_factory=Protection)
+    one_way_mode: bool = False
+    """Futures: Sparky trades in one-way position mode and sets it before the first order."""
+
+    @property
+    def ccxt_class(self) -> str:
+        return self.ccxt_id or self.exchange_id
 
     def settle_after(self, call_bound_s: float) -> float:
         """Return how long after a creation was recorded as sent it can no longer arrive: it
@@ -99,6 +133,13 @@ VENUES: Final[dict[str, Venue]] = {
         # weight (order 1, query order 4, openOrders 6 / 80 without symbol, account 20,
         # myTrades 20, exchangeInfo 20, ticker/price 2 / 4); every answer reports the IP's use.
         weight=WeightRule(6000, 60.0, per_cost=5.0, used_header="x-mbx-used-weight-"),
+        paper_urls={"public": "/api/v3", "private": "/api/v3"},
+        paper_options={
+            "fetchCurrencies": False,
+            "fetchMargins": False,
+            "fetchMarkets": {"types": ["spot"]},
+            "defaultType": "spot",
+        },
     ),
     "okx": Venue(
         exchange_id="okx",
@@ -113,18 +154,70 @@ VENUES: Final[dict[str, Venue]] = {
     ),
 }
 
-# The paper exchange speaks Binance's spot REST API; these options keep ccxt to that subset.
-PAPER_OPTIONS: Final[dict[str, Any]] = {
-    "fetchCurrencies": False,
-    "fetchMargins": False,
-    "fetchMarkets": {"types": ["spot"]},
-    "defaultType": "spot",
+_FAPI = {
+    f"fapi{kind}{version}": f"/fapi/{version.lower() or 'v1'}"
+    for kind in ("Public", "Private")
+    for version in ("", "V2", "V3")
+}
+
+FUTURES_VENUES: Final[dict[str, Venue]] = {
+    # USDⓈ-M perpetuals: ccxt's binanceusdm. Conditional orders (stop, take-profit, trailing)
+    # go to Binance's Algo Order service, addressed with ccxt's ``trigger`` param.
+    "binance": Venue(
+        exchange_id="binance",
+        ccxt_id="binanceusdm",
+        market=MarketType.FUTURES,
+        lookup_param="origClientOrderId",
+        duplicate_markers=("Duplicate order sent", '"code":-4116', "ClientOrderId is duplicated"),
+        refused_keys_markers=('"code":-2015', "Invalid API-key, IP, or permissions"),
+        paper=True,
+        receive_window_s=10.0,
+        options={"defaultType": "swap"},
+        # USDⓈ-M REQUEST_WEIGHT: 2,400 per minute per IP; ccxt's fapi costs are Binance's.
+        weight=WeightRule(2400, 60.0, per_cost=1.0, used_header="x-mbx-used-weight-"),
+        paper_urls=_FAPI,
+        paper_options={
+            "fetchCurrencies": False,
+            "fetchMargins": False,
+            "fetchMarkets": {"types": ["linear"]},
+            "defaultType": "swap",
+        },
+        paper_error_map="linear",
+        protection=Protection(
+            native=frozenset({ExitKind.MARKET, ExitKind.LIMIT, ExitKind.TRAILING}),
+            conditional_params={"trigger": True},
+            conditional_id_param="clientAlgoId",
+        ),
+        one_way_mode=True,
+    ),
+    "okx": Venue(
+        exchange_id="okx",
+        market=MarketType.FUTURES,
+        lookup_param="clOrdId",
+        duplicate_markers=('"sCode":"51016"', "Duplicated client order ID"),
+        needs_passphrase=True,
+        expiry_header="expTime",
+        options={"defaultType": "swap"},
+        weight=WeightRule(20, 2.0, public_only=True, keep_client_limiter=True),
+        protection=Protection(
+            native=frozenset({ExitKind.MARKET, ExitKind.LIMIT}),
+            conditional_params={"trigger": True},
+            conditional_id_param="clOrdId",
+        ),
+        one_way_mode=True,
+    ),
 }
 
 
-def venue_for(exchange_id: str) -> Venue | None:
-    """Return the venue of a ccxt exchange id, or None when Sparky does not support it."""
-    return VENUES.get(exchange_id)
+def venue_for(exchange_id: str, market: MarketType = MarketType.SPOT) -> Venue | None:
+    """Return the venue of a ccxt exchange id's market, or None when Sparky does not trade it."""
+    table = FUTURES_VENUES if market is MarketType.FUTURES else VENUES
+    return table.get(exchange_id)
+
+
+def all_venues() -> list[Venue]:
+    """Return every venue, spot and futures."""
+    return [*VENUES.values(), *FUTURES_VENUES.values()]
 
 
 def supports(venue: Venue, mode: AccountMode) -> bool:
@@ -136,6 +229,7 @@ def supports(venue: Venue, mode: AccountMode) -> bool:
     return True
 
 
-def supported_exchanges(mode: AccountMode) -> list[str]:
-    """Return the exchange ids an account in ``mode`` may use, sorted."""
-    return sorted(v.exchange_id for v in VENUES.values() if supports(v, mode))
+def supported_exchanges(mode: AccountMode, market: MarketType = MarketType.SPOT) -> list[str]:
+    """Return the exchange ids an account in ``mode`` trading ``market`` may use, sorted."""
+    table = FUTURES_VENUES if market is MarketType.FUTURES else VENUES
+    return sorted(v.exchange_id for v in table.values() if supports(v, mode))

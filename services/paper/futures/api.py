@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from services.paper import errors
-from services.paper.api import BinanceErrorBody
+from services.paper import render as spot_render
+from services.paper.api import DAY_MS, BinanceErrorBody
 from services.paper.deps import Signed, fault_gate
 from services.paper.futures import errors as ferrors
 from services.paper.futures import markets, render, wire
@@ -83,6 +84,29 @@ async def server_time(futures: Futures) -> JSONResponse:
 async def exchange_info(futures: Futures) -> JSONResponse:
     """Answer the listed perpetuals and their filters."""
     return JSONResponse(markets.exchange_info(futures.markets.values(), futures.clock()))
+
+
+@v1.get("/ticker/24hr")
+async def ticker_24hr(futures: Futures, symbol: str | None = None) -> JSONResponse:
+    """Answer the 24-hour ticker of one perpetual, or of all (the feed's price now and a day
+    ago; no volume: nobody else trades)."""
+    now = futures.clock()
+    symbols = [futures.market(symbol).symbol] if symbol else list(futures.markets)
+    rows = [
+        spot_render.ticker_24hr(
+            s, futures.prices.price(s, now), futures.prices.price(s, now - DAY_MS), now
+        )
+        for s in symbols
+    ]
+    return JSONResponse(rows[0] if symbol else rows)
+
+
+@v1.get("/ticker/price")
+async def ticker_price(futures: Futures, symbol: str | None = None) -> JSONResponse:
+    """Answer the last price of one perpetual, or of all."""
+    symbols = [futures.market(symbol).symbol] if symbol else list(futures.markets)
+    rows = [spot_render.ticker_price(s, futures.mark(s)) for s in symbols]
+    return JSONResponse(rows[0] if symbol else rows)
 
 
 @v1.get("/premiumIndex")

@@ -114,3 +114,67 @@ async def test_killed_after_the_exchange_accepted_the_restarted_executor_reports
     assert found["intent_id"] == command.intent_id
     assert account.api_key not in log
     assert account.secret not in log
+
+
+async def test_killed_between_the_entry_fill_and_its_protection_both_exist_once_after_restart(
+    executor_process: ExecutorProcess,
+    js: JetStreamContext,
+    topology: Topology,
+    paper: PaperExchangeProcess,
+) -> None:
+    executor_process.start()
+    account = await paper.create_account({}, futures_wallet="10000")
+    body = {"label": "perps", "exchange_id": "binance", "mode": "paper", "market_type": "futures"}
+    body |= {"api_key": account.api_key, "secret": account.secret}
+    async with httpx.AsyncClient(base_url=executor_process.base_url, timeout=30) as http:
+        key = await seed_tenant(js, topology, T, api=http)
+        added = await http.post(
+            "/api/v1/exchange-accounts", json=body, headers={"Authorization": f"Bearer {key}"}
+        )
+    assert added.status_code == 201, added.text
+    await paper.set_prices({"BTCUSDT": "60000"})
+    # The take-profit reaches the exchange; its answer never reaches the executor.
+    await paper.add_fault(
+        "accept_then_timeout",
+        account_id=account.account_id,
+        method="POST",
+        path="/fapi/v1/algoOrder",
+        count=1,
+        delay_ms=20_000,
+    )
+    entry = market_order(
+        T,
+        account_label="perps",
+        symbol=PERP,
+        sizing={"rule": "base", "value": "0.002"},
+        take_profit={"value": "2", "unit": "percent"},
+        stop_loss={"value": "1", "unit": "percent"},
+    )
+    await publish_order(js, topology, entry)
+    await wait_for_events(js, topology, T, lambda es: "order.filled" in kinds(es))
+    async with asyncio.timeout(30):
+        while not await open_algo_orders(paper, account):  # noqa: ASYNC110 - another process
+            await asyncio.sleep(0.1)
+    executor_process.kill()  # the entry filled, one protective order in flight, none recorded
+
+    executor_process.start()
+
+    def protected(es: list[Any]) -> bool:
+        return kinds(es).count("order.submitted") == 3
+
+    await wait_for_events(js, topology, T, protected, timeout_s=60)
+    found = sorted(o["clientOrderId"] for o in await open_algo_orders(paper, account))
+    await paper.clear_prices()
+    assert found == [entry.client_order_id + "s", entry.client_order_id + "t"]
+
+
+PERP = "BTC/USDT:USDT"
+
+
+async def open_algo_orders(paper: PaperExchangeProcess, account: Any) -> list[Any]:
+    client = paper.futures_client(account)
+    try:
+        orders: list[Any] = await client.fetch_open_orders(PERP, params={"trigger": True})
+    finally:
+        await client.close()
+    return orders

@@ -27,7 +27,7 @@ PERCENT = {"value": "2", "unit": "percent"}
 @pytest.mark.parametrize(
     "parts",
     [
-        {"take_profit": PERCENT},
+        {"take_profit": PERCENT},  # on spot: not held yet
         {"stop_loss": PERCENT},
         {"leverage": "5"},
         {"margin_mode": "isolated"},
@@ -61,24 +61,26 @@ async def test_leverage_1x_on_spot_is_placed_as_the_spot_order_it_is(
     assert [o["clientOrderId"] for o in orders] == [command.client_order_id]
 
 
-async def test_a_futures_account_is_refused_at_creation_in_words(
+async def test_a_futures_account_on_a_venue_without_paper_futures_is_refused_in_words(
     http: httpx.AsyncClient, js: JetStreamContext, topology: Topology, paper: PaperExchangeProcess
 ) -> None:
     key = await seed_tenant(js, topology, T, api=http, max_exchange_accounts=None)
     account = await paper.create_account({"USDT": "10000"})
     body = {
         "label": "perps",
-        "exchange_id": "binance",
+        "exchange_id": "okx",
         "mode": "paper",
         "market_type": "futures",
         "api_key": account.api_key,
         "secret": account.secret,
+        "passphrase": "p",
     }
     auth = {"Authorization": f"Bearer {key}"}
     refused = await http.post("/api/v1/exchange-accounts", json=body, headers=auth)
     assert refused.status_code == 409
-    assert refused.json()["code"] == "unsupported_market"
-    assert refused.json()["error"].startswith("Only spot accounts are supported for now")
-    assert "leverage" in refused.json()["error"]
+    assert refused.json()["code"] == "unsupported_exchange"
+    assert refused.json()["error"] == (
+        "'okx' is not supported for paper futures accounts; supported: binance."
+    )
     listed = await http.get("/api/v1/exchange-accounts", headers=auth)
     assert listed.json() == {"accounts": []}

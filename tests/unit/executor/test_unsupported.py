@@ -1,23 +1,33 @@
-"""A `PlaceOrder` asking for what the executor cannot place yet is refused, whole."""
+"""A `PlaceOrder` asking for what the account's venue cannot hold is refused, whole."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from libs.common.messages import AccountMode
 from libs.common.records import MarketType
+from services.executor.models import TradingAccount
 from services.executor.unsupported import unsupported_reason
 from tests.helpers.executor import market_order
 
 PERCENT = {"value": "2", "unit": "percent"}
+TRAIL = {"value": "1", "unit": "percent", "kind": "trailing"}
+
+
+def account(market: MarketType, exchange: str = "binance") -> TradingAccount:
+    return TradingAccount(
+        "t", "main", exchange, AccountMode.PAPER, market, datetime(2026, 1, 1, tzinfo=UTC)
+    )
 
 
 @pytest.mark.parametrize(
     ("parts", "words"),
     [
-        ({"take_profit": PERCENT}, "Take-profit and stop-loss orders are not supported yet"),
-        ({"stop_loss": PERCENT}, "Take-profit and stop-loss orders are not supported yet"),
+        ({"take_profit": PERCENT}, "A take-profit cannot be held on binance spot accounts"),
+        ({"stop_loss": PERCENT}, "A stop-loss cannot be held on binance spot accounts"),
         ({"leverage": "3"}, "account 'main' trades spot"),
         ({"margin_mode": "cross"}, "account 'main' trades spot"),
     ],
@@ -25,18 +35,21 @@ PERCENT = {"value": "2", "unit": "percent"}
 def test_exits_leverage_and_margin_mode_are_refused_on_spot(
     parts: dict[str, Any], words: str
 ) -> None:
-    reason = unsupported_reason(market_order("t", **parts), MarketType.SPOT)
+    reason = unsupported_reason(market_order("t", **parts), account(MarketType.SPOT))
     assert reason is not None
     assert words in reason
     assert "the order was not placed" in reason
 
 
 def test_a_plain_order_and_1x_leverage_are_placed() -> None:
-    assert unsupported_reason(market_order("t"), MarketType.SPOT) is None
-    assert unsupported_reason(market_order("t", leverage="1"), MarketType.SPOT) is None
+    spot = account(MarketType.SPOT)
+    assert unsupported_reason(market_order("t"), spot) is None
+    assert unsupported_reason(market_order("t", leverage="1"), spot) is None
 
 
-def test_exits_are_refused_on_any_market() -> None:
-    command = market_order("t", stop_loss=PERCENT, leverage="3")
-    assert unsupported_reason(command, MarketType.FUTURES) is not None
-    assert unsupported_reason(market_order("t", leverage="3"), MarketType.FUTURES) is None
+def test_futures_hold_every_kind_of_exit_on_binance_and_market_kinds_on_okx() -> None:
+    command = market_order("t", stop_loss=TRAIL, take_profit=PERCENT, leverage="3")
+    assert unsupported_reason(command, account(MarketType.FUTURES)) is None
+    reason = unsupported_reason(command, account(MarketType.FUTURES, "okx"))
+    assert reason is not None
+    assert "trailing stop-loss cannot be held on okx futures accounts" in reason

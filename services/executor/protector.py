@@ -1,0 +1,145 @@
+"""Protective orders around an order's fill: place an entry's take-profit and stop-loss once it
+has filled, cancel the other one when one of them fills, and cancel every protective order left
+in a symbol once the strategy's position there is flat (closed by an alert, by a protective
+order, or reversed).
+
+Placing is idempotent (each protective order is a record with a derived client order id, placed
+through `Submitter`), so after a crash between the entry's fill and its protection the tracker
+places what is still owed, exactly once. A protective order the exchange or the rules refuse is
+reported as ``protection.failed`` at once; one that cannot be placed for temporary reasons is
+tried again every tracker round, and reported as ``protection.failed`` once ``give_up_s`` have
+passed since the entry filled: the trader learns the position is unprotected, it is never
+silent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from datetime import timedelta
+
+from libs.common.errors import TemporaryError
+from libs.common.fsm import OPEN, UNRESOLVED, OrderState
+from libs.common.messages import OrderRole, PriceTarget
+from services.executor.adapters.exchange import ExchangeSession
+from services.executor.errors import OrderNotFoundError
+from services.executor.lookups import observe
+from services.executor.models import OrderRecord, Protection
+from services.executor.outcomes import Outcomes
+from services.executor.protection import InvalidExitError, plan, targets, words
+from services.executor.submission import Submitter
+
+log = logging.getLogger(__name__)
+_REFUSED = frozenset({OrderState.REJECTED, OrderState.FAILED})
+
+
+class Protector:
+    """Place and cancel protective orders."""
+
+    def __init__(self, outcomes: Outcomes, submitter: Submitter, *, give_up_s: float) -> None:
+        self._out = outcomes
+        self._orders = outcomes.orders
+        self._submit = submitter
+        self._give_up = timedelta(seconds=give_up_s)
+
+    async def after(self, record: OrderRecord, session: ExchangeSession) -> OrderRecord:
+        """React to what just happened to ``record`` (adopted from the exchange)."""
+        if record.protection is Protection.OWED:
+            try:
+                record = await self.protect(record, session)
+            except TemporaryError as exc:
+                log.info("protective orders not placed yet (%s); the tracker retries", exc)
+        if record.state is OrderState.FILLED or (
+            record.state is OrderState.CANCELED and record.filled > 0
+        ):
+            await self._after_fill(record, session)
+        return record
+
+    async def protect(self, entry: OrderRecord, session: ExchangeSession) -> OrderRecord:
+        """Place what ``entry`` still owes; return it with its protection settled."""
+        held = await self._orders.position(entry.tenant_id, entry.account_label, entry.symbol)
+        long = entry.side.value == "buy"
+        if (held.quantity > 0) != long or held.quantity == 0:
+            log.info("the entry's position is closed already: nothing to protect")
+            return await self._settle(entry, Protection.PLACED)
+        failed = False
+        for role, target in targets(entry):
+            failed |= not await self._place(entry, role, target, session)
+        return await self._settle(entry, Protection.FAILED if failed else Protection.PLACED)
+
+    async def give_up_if_due(self, entry: OrderRecord) -> bool:
+        """Report an entry's protection failed once it has been owed too long."""
+        if self._out.clock() - entry.updated_at < self._give_up:
+            return False
+        for role, _ in targets(entry):
+            await self._out.emitter.protection_failed(
+                entry,
+                role,
+                f"The {words(role)} could not be placed for {self._give_up.seconds} s after "
+                "the entry filled (the exchange was unavailable); the position is not protected "
+                "by it.",
+            )
+        await self._settle(entry, Protection.FAILED)
+        return True
+
+    async def _place(
+        self, entry: OrderRecord, role: OrderRole, target: PriceTarget, session: ExchangeSession
+    ) -> bool:
+        try:
+            child = plan(
+                entry, role, target, session.rounding(entry.symbol), session.venue.protection.native
+            )
+        except InvalidExitError as exc:
+            await self._out.emitter.protection_failed(entry, role, str(exc))
+            return False
+        child = dataclasses.replace(
+            child, created_at=self._out.clock(), updated_at=self._out.clock()
+        )
+        record, created = await self._orders.create(child)
+        if created:
+            record = await self._submit.drive(record, session)
+        elif record.state in UNRESOLVED:
+            record = await self._submit.look_up(record, session, resubmit=True)
+        if record.state in _REFUSED:
+            reason = record.reason or "The exchange refused it."
+            await self._out.emitter.protection_failed(entry, role, reason)
+            return False
+        return True
+
+    async def _settle(self, entry: OrderRecord, protection: Protection) -> OrderRecord:
+        return await self._orders.save(dataclasses.replace(entry, protection=protection))
+
+    async def _after_fill(self, record: OrderRecord, session: ExchangeSession) -> None:
+        """Cancel protective orders the fill made pointless."""
+        doomed: list[OrderRecord] = []
+        if record.protective and record.parent_client_order_id is not None:
+            doomed += await self._orders.children(record.parent_client_order_id)
+        held = await self._orders.position(record.tenant_id, record.account_label, record.symbol)
+        if held.quantity == 0:
+            found = await self._orders.open_in(
+                record.tenant_id, record.account_label, record.symbol
+            )
+            doomed += [r for r in found if r.protective]
+        seen: set[str] = {record.client_order_id}
+        for other in doomed:
+            if other.client_order_id in seen or other.state not in OPEN:
+                continue
+            seen.add(other.client_order_id)
+            await self.cancel(other, session, reason="its position closed")
+
+    async def cancel(
+        self, record: OrderRecord, session: ExchangeSession, *, reason: str
+    ) -> OrderRecord:
+        """Cancel one of Sparky's open orders and record what the exchange then reports."""
+        log.info("canceling order %s: %s", record.client_order_id, reason)
+        if record.exchange_order_id is not None:
+            # Filled or canceled meanwhile: what it is now is adopted below.
+            with contextlib.suppress(OrderNotFoundError):
+                await session.cancel(
+                    record.symbol, record.exchange_order_id, conditional=record.conditional
+                )
+        found = await observe(session, record)
+        if found is None:
+            return record
+        return await self._out.adopt(record, found, session)

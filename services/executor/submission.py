@@ -1,0 +1,79 @@
+"""Send a recorded order to the exchange exactly once: submit a ``pending`` record, or look an
+unresolved one up by client order id before any resubmission (`services.executor.execution`
+explains the rules). Used for the orders alerts ask for and for protective orders alike."""
+
+from __future__ import annotations
+
+from libs.common.fsm import OrderState
+from services.executor.adapters.exchange import ExchangeSession
+from services.executor.errors import (
+    CreationRefusedError,
+    DuplicateClientOrderIdError,
+    OrderFailedError,
+    OrderRejectedError,
+    SubmissionUnconfirmedError,
+)
+from services.executor.lookups import Via, look_up
+from services.executor.metrics import WEBHOOK_TO_EXCHANGE_SECONDS
+from services.executor.models import OrderRecord
+from services.executor.outcomes import Outcomes
+from services.executor.protection import order_params
+
+
+class Submitter:
+    """Submit and look up recorded orders."""
+
+    def __init__(self, outcomes: Outcomes) -> None:
+        self._out = outcomes
+        self._orders = outcomes.orders
+
+    async def drive(self, record: OrderRecord, session: ExchangeSession) -> OrderRecord:
+        """Submit a ``pending`` record's order and adopt the exchange's answer."""
+        if record.amount is None:
+            raise RuntimeError(f"order {record.client_order_id} has no amount to submit")
+        try:
+            order = await session.create(
+                symbol=record.symbol,
+                order_type=record.order_type,
+                side=record.side,
+                amount=record.amount,
+                price=record.price,
+                client_order_id=record.client_order_id,
+                params=order_params(record),
+            )
+        except SubmissionUnconfirmedError:
+            await self._orders.save(record.moved(OrderState.UNCERTAIN, self._out.clock()))
+            raise
+        except CreationRefusedError:
+            # Turned away, most likely unprocessed; but the record keeps its sending time, so
+            # the retry looks the order up and resubmits only once a late arrival is ruled out.
+            raise
+        except DuplicateClientOrderIdError:
+            return await self.look_up(record, session, resubmit=False)
+        except (OrderRejectedError, OrderFailedError) as exc:
+            return await self._out.conclude(record, exc)
+        if not record.protective:
+            elapsed = self._out.clock() - record.received_at
+            WEBHOOK_TO_EXCHANGE_SECONDS.observe(elapsed.total_seconds())
+        return await self._out.adopt(record, order, session)
+
+    async def look_up(
+        self, record: OrderRecord, session: ExchangeSession, *, resubmit: bool
+    ) -> OrderRecord:
+        """Adopt the order found by client order id; else resubmit once it cannot arrive."""
+        now = self._out.clock()
+        via = Via.REDELIVERY if resubmit else Via.DUPLICATE_ID
+        found = await look_up(session, record, via, now)
+        if found is not None:
+            return await self._out.adopt(record, found, session)
+        if not resubmit:
+            reason = "The exchange reported this client order id as taken but has no such order."
+            return await self._out.conclude(record, OrderFailedError("duplicate_id", reason))
+        if not session.settled(record.sent_at, now):
+            raise SubmissionUnconfirmedError(
+                "the exchange did not confirm the order yet; it is looked up again before "
+                "any resubmission",
+                retry_after=min(1.0, session.settle_s),
+            )
+        record = await self._orders.save(record.moved(OrderState.PENDING, now, sent_at=now))
+        return await self.drive(record, session)
