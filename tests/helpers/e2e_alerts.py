@@ -27,6 +27,9 @@ TV_RESEND_PAUSE_S = 5.0
 T = TypeVar("T")
 _PLACEHOLDER = re.compile(r"\{\{([a-z_.]+)\}\}")
 _TITLED_BLOCK = re.compile(r"\*\*(?P<title>[^*]+)\*\*|```json\n(?P<body>.*?)```", re.DOTALL)
+_MARKED = re.compile(
+    r"<!-- template: (?P<name>[a-z0-9-]+) -->\n```(?P<kind>json|text)\n(?P<body>.*?)```", re.DOTALL
+)
 _TEXT_TEMPLATE = re.compile(r"`(\{\{strategy\.order\.action\}\} \{\{ticker\}\}[^`]*)`")
 
 
@@ -84,6 +87,12 @@ def json_templates() -> dict[str, list[str]]:
         else:
             found.setdefault(title, []).append(match["body"])
     return found
+
+
+@cache
+def marked_templates() -> dict[str, str]:
+    """Return the templates of docs/alerts.md marked ``<!-- template: NAME -->``, in order."""
+    return {m["name"]: m["body"].strip() for m in _MARKED.finditer(ALERTS_DOC.read_text())}
 
 
 def json_template(title: str, index: int = 0) -> str:

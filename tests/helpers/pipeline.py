@@ -371,3 +371,60 @@ async def clear_faults(client: httpx.AsyncClient, cfg: StackConfig) -> None:
             headers={"Authorization": f"Bearer {cfg.paper_admin_token}"},
         )
     )
+
+
+@dataclass(frozen=True)
+class FuturesAccount:
+    """A trader's paper futures account, as the paper exchange knows it."""
+
+    label: str
+    paper_account_id: int
+
+
+async def add_futures_account(
+    client: httpx.AsyncClient,
+    cfg: StackConfig,
+    trader: Trader,
+    *,
+    label: str = "futures",
+    wallet: str = "10000",
+) -> FuturesAccount:
+    """Open a paper account with a USDT futures wallet and add it to the executor as a
+    futures account labelled ``label``."""
+    paper = _ok(
+        await client.post(
+            f"{cfg.url('paper')}/admin/accounts",
+            json={"label": f"{trader.name}-{label}", "balances": {}, "futures_wallet": wallet},
+            headers={"Authorization": f"Bearer {cfg.paper_admin_token}"},
+        )
+    )
+    added = _ok(
+        await client.post(
+            f"{cfg.url('executor')}/api/v1/exchange-accounts",
+            json={
+                "label": label,
+                "exchange_id": "binance",
+                "mode": "paper",
+                "market_type": "futures",
+                "api_key": paper["api_key"],
+                "secret": paper["secret"],
+            },
+            headers=trader.auth,
+        )
+    )
+    assert added["status"] == "valid", added
+    return FuturesAccount(label, paper["account_id"])
+
+
+async def futures_view(
+    client: httpx.AsyncClient, cfg: StackConfig, account: FuturesAccount
+) -> dict[str, Any]:
+    """The paper exchange's view of a futures account: wallet, positions."""
+    view = _ok(
+        await client.get(
+            f"{cfg.url('paper')}/admin/accounts/{account.paper_account_id}",
+            headers={"Authorization": f"Bearer {cfg.paper_admin_token}"},
+        )
+    )
+    found: dict[str, Any] = view["futures"]
+    return found
