@@ -20,6 +20,7 @@ from services.executor.adapters import contracts
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.domain import plain
 from services.executor.errors import OrderRejectedError
+from services.executor.metrics import CONTRACT_SETTINGS
 from services.executor.models import TradingAccount
 
 Key = tuple[str, str, str]
@@ -58,6 +59,7 @@ class ContractSetup:
         if not session.venue.one_way_mode or self._one_way.get(key):
             return
         await contracts.ensure_one_way(session)
+        CONTRACT_SETTINGS.labels("position_mode").inc()
         self._remember(self._one_way, key, value=True)
 
     async def _symbol(
@@ -67,9 +69,11 @@ class ContractSetup:
         leverage, margin = self._set.get(key, (None, None))
         if command.margin_mode is not None and command.margin_mode is not margin:
             await contracts.set_margin_mode(session, command.symbol, command.margin_mode)
+            CONTRACT_SETTINGS.labels("margin_mode").inc()
             margin = command.margin_mode
         if command.leverage is not None and command.leverage != leverage:
             await contracts.set_leverage(session, command.symbol, command.leverage)
+            CONTRACT_SETTINGS.labels("leverage").inc()
             leverage = command.leverage
         self._remember(self._set, key, value=(leverage, margin))
 

@@ -62,3 +62,15 @@ EXCHANGE_REFUSALS = Counter(
     "a 418; budget: no room within the wait bound, not sent)",
     ["budget", "kind"],
 )
+PROTECTIVE_ORDERS = Counter(
+    "sparky_executor_protective_orders_total",
+    "Take-profit and stop-loss orders of filled entries, by role and outcome (placed; failed: "
+    "refused or not placed in time, the position is not protected by it; canceled: its "
+    "position closed)",
+    ["role", "outcome"],
+)
+CONTRACT_SETTINGS = Counter(
+    "sparky_executor_contract_settings_total",
+    "Position mode, margin mode and leverage set on futures accounts before an order, by what",
+    ["setting"],
+)

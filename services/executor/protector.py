@@ -25,6 +25,7 @@ from libs.common.messages import OrderRole, PriceTarget
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.errors import OrderNotFoundError
 from services.executor.lookups import observe
+from services.executor.metrics import PROTECTIVE_ORDERS
 from services.executor.models import OrderRecord, Protection
 from services.executor.outcomes import Outcomes
 from services.executor.protection import InvalidExitError, plan, targets, words
@@ -73,7 +74,7 @@ class Protector:
         if self._out.clock() - entry.updated_at < self._give_up:
             return False
         for role, _ in targets(entry):
-            await self._out.emitter.protection_failed(
+            await self._failed(
                 entry,
                 role,
                 f"The {words(role)} could not be placed for {self._give_up.seconds} s after "
@@ -91,7 +92,7 @@ class Protector:
                 entry, role, target, session.rounding(entry.symbol), session.venue.protection.native
             )
         except InvalidExitError as exc:
-            await self._out.emitter.protection_failed(entry, role, str(exc))
+            await self._failed(entry, role, str(exc))
             return False
         child = dataclasses.replace(
             child, created_at=self._out.clock(), updated_at=self._out.clock()
@@ -103,9 +104,15 @@ class Protector:
             record = await self._submit.look_up(record, session, resubmit=True)
         if record.state in _REFUSED:
             reason = record.reason or "The exchange refused it."
-            await self._out.emitter.protection_failed(entry, role, reason)
+            await self._failed(entry, role, reason)
             return False
+        if created:
+            PROTECTIVE_ORDERS.labels(role.value, "placed").inc()
         return True
+
+    async def _failed(self, entry: OrderRecord, role: OrderRole, reason: str) -> None:
+        PROTECTIVE_ORDERS.labels(role.value, "failed").inc()
+        await self._out.emitter.protection_failed(entry, role, reason)
 
     async def _settle(self, entry: OrderRecord, protection: Protection) -> OrderRecord:
         return await self._orders.save(dataclasses.replace(entry, protection=protection))
@@ -127,6 +134,7 @@ class Protector:
                 continue
             seen.add(other.client_order_id)
             await self.cancel(other, session, reason="its position closed")
+            PROTECTIVE_ORDERS.labels(other.role.value, "canceled").inc()
 
     async def cancel(
         self, record: OrderRecord, session: ExchangeSession, *, reason: str
