@@ -109,7 +109,7 @@ async def test_a_long_with_tp_and_sl_takes_profit_cancels_its_stop_and_books_the
         ada, account = await trader_with_futures(client, cfg, "ada-futures")
         await pipeline.pin_prices(client, cfg, {"BTCUSDT": "60000"})
         entry = await accepted(client, ada, template("futures-long-tp-sl"))
-        trail = await decided(client, cfg, ada, entry, protected=True)
+        await decided(client, cfg, ada, entry, protected=True)
         await pipeline.wait_until(
             lambda: _statuses(client, cfg, ada, entry, {"take_profit": "submitted",
                                                         "stop_loss": "submitted"}),
@@ -129,12 +129,12 @@ async def test_a_long_with_tp_and_sl_takes_profit_cancels_its_stop_and_books_the
             "the take-profit filled and the stop canceled",
         )  # fmt: skip
         assert await held(client, cfg, account, "BTCUSDT") == 0
-        trail = await pipeline.trail(client, cfg, ada, entry)
-        assert trail is not None
-        exits = {o["role"]: o for o in trail["orders"] if o["role"] in PROTECTIVE}
+        ended = await pipeline.trail(client, cfg, ada, entry)
+        assert ended is not None
+        exits = {o["role"]: o for o in ended["orders"] if o["role"] in PROTECTIVE}
         assert Decimal(exits["take_profit"]["trigger_price"]) == Decimal(61200)
         assert Decimal(exits["stop_loss"]["trigger_price"]) == Decimal(59400)
-        assert trail["protection_failed"] == []
+        assert ended["protection_failed"] == []
 
         # Bought 0.01 at 60,000, sold at 61,300 when the take-profit fired: 13 USDT, less the
         # taker fees of both (0.05 % of 600 and of 613).

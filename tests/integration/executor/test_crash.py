@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import httpx
 import pytest
 from nats.js import JetStreamContext
 
+from libs.common.messages import Event
 from libs.common.topology import Topology
 from tests.helpers.executor import (
     ExecutorProcess,
@@ -159,7 +160,7 @@ async def test_killed_between_the_entry_fill_and_its_protection_both_exist_once_
 
     executor_process.start()
 
-    def protected(es: list[Any]) -> bool:
+    def protected(es: Sequence[Event]) -> bool:
         return kinds(es).count("order.submitted") == 3
 
     await wait_for_events(js, topology, T, protected, timeout_s=60)

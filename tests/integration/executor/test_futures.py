@@ -4,7 +4,7 @@ and funding."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ import httpx
 import pytest
 from nats.js import JetStreamContext
 
+from libs.common.ids import new_id
 from libs.common.messages import (
     AccountMode,
     CancelOrders,
@@ -85,6 +86,10 @@ def order(side: str, amount: str | None = None, **overrides: Any) -> Any:
     if sizing is not None:
         fields["sizing"] = sizing
     return market_order(T, **(fields | overrides))
+
+
+def filled_times(count: int) -> Callable[[Sequence[Event]], bool]:
+    return lambda events: kinds(events).count("order.filled") == count
 
 
 def of(events: Sequence[Event], kind: type[OrderEvent], role: OrderRole) -> list[Any]:
@@ -162,7 +167,7 @@ async def test_a_short_reversed_to_a_long_closes_first_then_opens(
     await wait_for_events(js, topology, T, lambda es: "order.filled" in kinds(es))
     assert Decimal((await position(paper, account))["amount"]) == Decimal("-0.002")
 
-    intent = factories.new_id()
+    intent = new_id()
     legs = [
         order(
             "buy",
@@ -193,7 +198,7 @@ async def test_the_open_leg_of_a_reverse_is_never_sent_when_the_close_did_not_fi
     account = await futures_tenant(http, js, topology, paper)
     await publish_order(js, topology, order("buy", "0.002"))
     await wait_for_events(js, topology, T, lambda es: "order.filled" in kinds(es))
-    intent = factories.new_id()
+    intent = new_id()
     stale = factories.T0  # long past: the close is refused as stale
     close = order(
         "sell",
@@ -226,9 +231,7 @@ async def test_target_positions_reach_a_short_and_come_back(
     for target, fills in (("-0.003", 1), ("-0.001", 2)):
         command = order("sell", sizing={"rule": "target_position", "value": target})
         await publish_order(js, topology, command)
-        await wait_for_events(
-            js, topology, T, lambda es, n=fills: kinds(es).count("order.filled") == n
-        )
+        await wait_for_events(js, topology, T, filled_times(fills))
         assert Decimal((await position(paper, account))["amount"]) == Decimal(target)
 
 
@@ -280,7 +283,7 @@ async def test_cancel_cancels_sparkys_open_orders_and_never_the_traders_own(
         own = await client.create_order(PERP, "limit", "buy", 0.002, 54000)
     finally:
         await client.close()
-    intent = factories.new_id()
+    intent = new_id()
     cancel = CancelOrders(
         **factories.envelope(T, intent),
         intent_id=intent,
@@ -301,7 +304,7 @@ async def test_cancel_cancels_sparkys_open_orders_and_never_the_traders_own(
         await client.close()
     assert [o["id"] for o in still] == [own["id"]]
 
-    again = cancel.model_copy(update={"message_id": factories.new_id()})
+    again = cancel.model_copy(update={"message_id": new_id()})
     await publish_order(js, topology, again)
     events = await wait_for_events(
         js, topology, T, lambda es: any(isinstance(e, IntentRejected) for e in es)

@@ -61,7 +61,7 @@ def test_quote_and_percent_of_equity_are_notional_values() -> None:
 def test_closing_a_short_buys_back_only_what_the_strategy_sold() -> None:
     closing = req(SizingRule.PERCENT_POSITION, "100", Side.BUY, reduce_only=True)
     sized = size_contract_order(closing, live("-0.05", venue="-0.08"), PERP, Steps())
-    assert (sized.side, sized.amount, sized.written_off) == (Side.BUY, Decimal("0.050"), 0)
+    assert (sized.side, sized.amount, sized.written_off) == (Side.BUY, Decimal("0.050"), Decimal(0))
 
 
 def test_a_close_in_the_wrong_direction_is_refused_in_words() -> None:

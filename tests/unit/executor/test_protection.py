@@ -33,7 +33,11 @@ class Ticks:
         return value.quantize(Decimal("0.1"), rounding=ROUND_DOWN)
 
 
-def entry(side: Side = Side.BUY, **targets_: PriceTarget) -> OrderRecord:
+def entry(
+    side: Side = Side.BUY,
+    take_profit: PriceTarget | None = None,
+    stop_loss: PriceTarget | None = None,
+) -> OrderRecord:
     record = OrderRecord(
         client_order_id="sp01KBX0000000000000000000000",
         tenant_id="t",
@@ -54,7 +58,11 @@ def entry(side: Side = Side.BUY, **targets_: PriceTarget) -> OrderRecord:
         filled=Decimal("0.01"),
         average_price=Decimal(60000),
     )
-    return dataclasses.replace(record, **{k: v.model_dump_json() for k, v in targets_.items()})
+    return dataclasses.replace(
+        record,
+        take_profit=take_profit.model_dump_json() if take_profit else None,
+        stop_loss=stop_loss.model_dump_json() if stop_loss else None,
+    )
 
 
 def pct(value: str, kind: ExitKind = ExitKind.MARKET) -> PriceTarget:
