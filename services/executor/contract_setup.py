@@ -1,6 +1,8 @@
 """Before an opening order on a futures account: one-way position mode, then the symbol's margin
 mode and leverage as the order asks, each set on the exchange only when it differs from what this
-process last set (remembered per account and symbol; a restart sets them again once).
+process last set (remembered per account and symbol; a restart sets them again once). With no
+leverage asked but a cap (``max_leverage``, the plan's or the trader's), the symbol's leverage is
+read and lowered to the cap if it is above: never raised.
 
 A venue that refuses a setting refuses the order: an order placed at another leverage or margin
 mode than the trader asked for would be a different trade (Binance refuses a margin-mode change
@@ -42,7 +44,7 @@ class ContractSetup:
         """Bring the account and symbol to what ``command`` needs, or refuse it in words."""
         if account.market_type is not MarketType.FUTURES or command.reduce_only:
             return
-        if command.leverage is None and command.margin_mode is None:
+        if command.leverage is None and command.margin_mode is None and not command.max_leverage:
             return
         try:
             await self._one_way_mode(account, session)
@@ -71,10 +73,17 @@ class ContractSetup:
             await contracts.set_margin_mode(session, command.symbol, command.margin_mode)
             CONTRACT_SETTINGS.labels("margin_mode").inc()
             margin = command.margin_mode
-        if command.leverage is not None and command.leverage != leverage:
-            await contracts.set_leverage(session, command.symbol, command.leverage)
+        wanted = command.leverage
+        if wanted is None and command.max_leverage is not None:
+            # A ceiling, not a setting: lowered to it if above, a lower one left alone.
+            if leverage is None:
+                leverage = await contracts.current_leverage(session, command.symbol)
+            if leverage is None or leverage > command.max_leverage:
+                wanted = command.max_leverage
+        if wanted is not None and wanted != leverage:
+            await contracts.set_leverage(session, command.symbol, wanted)
             CONTRACT_SETTINGS.labels("leverage").inc()
-            leverage = command.leverage
+            leverage = wanted
         self._remember(self._set, key, value=(leverage, margin))
 
     def _remember(self, table: OrderedDict[K, V], key: K, *, value: V) -> None:

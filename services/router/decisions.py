@@ -58,6 +58,7 @@ class OrderSpec(FrozenModel):
     limit_price: PositiveAmount | None = None
     reduce_only: bool = False
     leverage: PositiveAmount | None = None
+    max_leverage: PositiveAmount | None = None
     margin_mode: MarginMode | None = None
     take_profit: PriceTarget | None = None
     stop_loss: PriceTarget | None = None

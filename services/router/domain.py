@@ -209,7 +209,7 @@ def _orders(
     legs = plan_legs(alert, eff, account.market_type, position)
     exits = exits_of(alert, eff)
     check_exits(alert, exits, legs, account, _limit_price(intent))
-    leverage = None
+    leverage, cap = None, None
     if any(leg.opening for leg in legs):
         checks.check_account_limit(account, accounts, limits)
         checks.check_live(account, tenant.plan, limits)
@@ -222,7 +222,8 @@ def _orders(
             checks.check_open_positions(eff, positions, account, symbol)
     quota_limits = QuotaLimits(limits.max_alerts_per_hour, _lower(limits, eff))
     checks.check_order_quota(quota_limits, quota, len(legs), limits.max_orders_per_day)
-    opening = _Opening(leverage, exits)
+    capped = cap.value if cap is not None and leverage is None else None
+    opening = _Opening(leverage, capped, exits)
     orders = (
         _order(n, intent, account, symbol, eff, opening=opening, last=n[0] == len(legs) - 1)
         for n in enumerate(legs)
@@ -235,6 +236,7 @@ class _Opening:
     """What an opening leg carries besides the alert's order: leverage and exits."""
 
     leverage: Decimal | None
+    max_leverage: Decimal | None
     exits: Exits
 
 
@@ -293,6 +295,7 @@ def _order(
         limit_price=_limit_price(intent) if leg.priced else None,
         reduce_only=leg.reduce_only,
         leverage=opening.leverage if futures_open else None,
+        max_leverage=opening.max_leverage if futures_open else None,
         margin_mode=eff.margin_mode if futures_open else None,
         take_profit=opening.exits.take_profit if leg.opening else None,
         stop_loss=opening.exits.stop_loss if leg.opening else None,

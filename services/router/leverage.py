@@ -3,8 +3,9 @@
 A futures opening order uses the alert's leverage, else the trade settings' ``leverage``. It
 may not exceed the lower of the plan's ``max_leverage`` and the trade settings'
 ``max_leverage`` (refused as ``leverage_not_allowed``, naming the cap and where it comes from).
-Asked for none while a cap is in force, the order carries the cap, so a higher leverage set on
-the exchange by hand is never used; without a cap the exchange's setting applies. A spot order
+Asked for none while a cap is in force, the order carries the cap as ``max_leverage``: the
+executor lowers the symbol's leverage on the exchange to it if it is above, and never raises it
+(a trader's own lower setting stands); without a cap the exchange's setting applies. A spot order
 is never leveraged: an alert asking a spot account for more than 1x is refused rather than
 placed at 1x. Only opening orders are checked (closes carry no leverage).
 """
@@ -53,7 +54,7 @@ def order_leverage(
     if asked is None:
         asked, source = settings.leverage, "from your trade settings (leverage)"
     if asked is None:
-        return cap.value if cap is not None else None
+        return None
     if cap is not None and asked > cap.value:
         raise refuse(
             RejectReason.LEVERAGE_NOT_ALLOWED,

@@ -84,6 +84,11 @@ class PlaceOrder(Message):
     limit_price: PositiveAmount | None = None
     reduce_only: bool = False
     leverage: PositiveAmount | None = None
+    max_leverage: PositiveAmount | None = Field(
+        default=None,
+        description="With no leverage asked: the plan's or trader's cap, which the symbol's "
+        "leverage on the exchange is lowered to if it is above (never raised).",
+    )
     margin_mode: MarginMode | None = None
     take_profit: PriceTarget | None = None
     stop_loss: PriceTarget | None = None

@@ -68,6 +68,20 @@ async def ensure_one_way(session: ExchangeSession) -> None:
         await session.call("set_position_mode", session.client.set_position_mode, one_way)
 
 
+async def current_leverage(session: ExchangeSession, symbol: str) -> Decimal | None:
+    """Return the leverage the symbol is set to on the account, if the venue says."""
+    method = session.venue.leverage_reader
+    if method is None:
+        raw = await session.call("fetch_leverage", session.client.fetch_leverage, symbol)
+        return to_decimal(raw.get("longLeverage") or raw.get("shortLeverage"))
+    market_id = session.client.market(symbol)["id"]
+    rows = await session.call(method, getattr(session.client, method), {"symbol": market_id})
+    for row in rows:
+        if row.get("symbol") == market_id:
+            return to_decimal(row.get("leverage"))
+    return None
+
+
 async def set_leverage(session: ExchangeSession, symbol: str, leverage: Decimal) -> None:
     await session.call("set_leverage", session.client.set_leverage, int(leverage), symbol)
 

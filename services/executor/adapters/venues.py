@@ -89,6 +89,9 @@ class Venue:
     protection: Protection = field(default_factory=Protection)
     one_way_mode: bool = False
     """Futures: Sparky trades in one-way position mode and sets it before the first order."""
+    leverage_reader: str | None = None
+    """The ccxt method that reads a symbol's leverage (Binance: v2 positionRisk, which still
+    carries it); ccxt's unified ``fetch_leverage`` when None."""
 
     @property
     def ccxt_class(self) -> str:
@@ -189,6 +192,7 @@ FUTURES_VENUES: Final[dict[str, Venue]] = {
             conditional_id_param="clientAlgoId",
         ),
         one_way_mode=True,
+        leverage_reader="fapiPrivateV2GetPositionRisk",
     ),
     "okx": Venue(
         exchange_id="okx",

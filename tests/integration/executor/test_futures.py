@@ -338,3 +338,22 @@ async def test_a_held_position_is_marked_and_its_funding_reported_once(
     assert funding.symbol == PERP
     assert funding.currency == "USDT"
     assert account.account_id > 0
+
+
+async def test_a_leverage_cap_lowers_a_higher_leverage_set_by_hand_and_never_raises_one(
+    http: httpx.AsyncClient, js: JetStreamContext, topology: Topology, paper: PaperExchangeProcess
+) -> None:
+    account = await futures_tenant(http, js, topology, paper)
+    client = paper.futures_client(account)
+    try:
+        await client.set_leverage(10, PERP)
+        await client.set_leverage(3, "ETH/USDT:USDT")
+    finally:
+        await client.close()
+    await publish_order(js, topology, order("buy", "0.002", max_leverage="5"))
+    eth = order("buy", "0.05", symbol="ETH/USDT:USDT", max_leverage="5")
+    await publish_order(js, topology, eth)
+    await wait_for_events(js, topology, T, filled_times(2))
+    view = await paper.futures(account.account_id)
+    leverage = {p["symbol"]: p["leverage"] for p in view["positions"]}
+    assert leverage == {"BTCUSDT": 5, "ETHUSDT": 3}

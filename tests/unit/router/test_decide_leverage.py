@@ -72,11 +72,13 @@ def test_the_settings_leverage_is_checked_too() -> None:
     assert "Leverage 10x (from your trade settings (leverage))" in rejection.message
 
 
-def test_an_entry_asking_no_leverage_under_a_cap_carries_the_cap() -> None:
+def test_an_entry_asking_no_leverage_under_a_cap_carries_the_cap_as_a_ceiling() -> None:
     (order,) = plan(5).placed(intent(instrument=PERP)).orders
-    assert order.leverage == Decimal(5)
+    assert (order.leverage, order.max_leverage) == (None, Decimal(5))  # lowered, never raised
     (uncapped,) = FUTURES.placed(intent(instrument=PERP)).orders
-    assert uncapped.leverage is None  # the exchange's own setting
+    assert (uncapped.leverage, uncapped.max_leverage) == (None, None)  # the exchange's own
+    (asked,) = plan(5).placed(intent(instrument=PERP, leverage=Decimal(3))).orders
+    assert (asked.leverage, asked.max_leverage) == (Decimal(3), None)
 
 
 def test_a_close_is_never_stopped_by_a_cap_and_carries_no_leverage() -> None:
