@@ -51,8 +51,10 @@ class Protector:
                 record = await self.protect(record, session)
             except TemporaryError as exc:
                 log.info("protective orders not placed yet (%s); the tracker retries", exc)
-        if record.state is OrderState.FILLED or (
-            record.state is OrderState.CANCELED and record.filled > 0
+        holds_exits = bool(session.venue.protection.native)  # else none can be open there
+        if holds_exits and (
+            record.state is OrderState.FILLED
+            or (record.state is OrderState.CANCELED and record.filled > 0)
         ):
             await self._after_fill(record, session)
         return record
