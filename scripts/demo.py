@@ -23,6 +23,8 @@ from scripts.devstack import StackConfig
 from scripts.private_files import read_private_json, write_private_json
 
 ACCOUNT = "main"
+FUTURES_ACCOUNT = "futures"  # the same paper account's USDT futures wallet, for perpetuals
+FUTURES_WALLET = "10000"
 PLAN = "pro"  # enough alerts and orders per hour that trying things out never hits a limit
 BALANCES = {"USDT": "10000"}
 
@@ -71,7 +73,7 @@ async def ensure_demo(cfg: StackConfig) -> DemoTenant:
         if new_keys:
             demo = await apis.new_paper_account(demo)
             save_demo(path, demo)
-        await apis.ensure_exchange_account(demo, new_keys=new_keys)
+        await apis.ensure_exchange_accounts(demo, new_keys=new_keys)
         await apis.wait_until_usable(demo)
     return demo
 
@@ -131,7 +133,11 @@ class _Apis:
         return found.status_code == 200 and keyed.status_code != 401
 
     async def new_paper_account(self, demo: DemoTenant) -> DemoTenant:
-        body = {"label": f"demo {demo.tenant_id}", "balances": BALANCES}
+        body = {
+            "label": f"demo {demo.tenant_id}",
+            "balances": BALANCES,
+            "futures_wallet": FUTURES_WALLET,
+        }
         admin = self.paper_admin
         made = await self.call("POST", "paper", "/admin/accounts", json=body, headers=admin)
         return dataclasses.replace(
@@ -141,18 +147,27 @@ class _Apis:
             paper_secret=made["secret"],
         )
 
-    async def ensure_exchange_account(self, demo: DemoTenant, *, new_keys: bool) -> None:
-        """Give the tenant its paper account ``main`` with the current keys (valid)."""
+    async def ensure_exchange_accounts(self, demo: DemoTenant, *, new_keys: bool) -> None:
+        """Give the tenant its paper accounts with the current keys (valid): ``main`` (spot)
+        and ``futures`` (the same paper account's futures wallet)."""
+        await self.ensure_exchange_account(demo, ACCOUNT, "spot", new_keys=new_keys)
+        await self.ensure_exchange_account(demo, FUTURES_ACCOUNT, "futures", new_keys=new_keys)
+
+    async def ensure_exchange_account(
+        self, demo: DemoTenant, label: str, market_type: str, *, new_keys: bool
+    ) -> None:
+        """Give the tenant its paper account ``label`` with the current keys (valid)."""
         auth = self.tenant_auth(demo)
         accounts = "/api/v1/exchange-accounts"
         await self.wait_ok("executor", accounts, auth)
-        found = await self.http.get(f"{self.cfg.url('executor')}{accounts}/{ACCOUNT}", headers=auth)
+        found = await self.http.get(f"{self.cfg.url('executor')}{accounts}/{label}", headers=auth)
         keys = {"api_key": demo.paper_api_key, "secret": demo.paper_secret}
         if found.status_code == 404:
-            body = {"label": ACCOUNT, "exchange_id": "binance", "mode": "paper", **keys}
+            body = {"label": label, "exchange_id": "binance", "mode": "paper", **keys}
+            body["market_type"] = market_type
             account = await self.call("POST", "executor", accounts, json=body, headers=auth)
         elif new_keys or found.json().get("status") != "valid":
-            path = f"{accounts}/{ACCOUNT}"
+            path = f"{accounts}/{label}"
             account = await self.call("PATCH", "executor", path, json=keys, headers=auth)
         else:
             return

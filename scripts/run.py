@@ -111,7 +111,8 @@ def banner(cfg: StackConfig, servers: Servers, demo: DemoTenant) -> str:
     lines += [f"  {name:<9} {cfg.url(name)}" for name in cfg.ports]
     lines += [
         "",
-        f"Demo tenant {demo.tenant_id}, with a paper account 'main' (opened with 10,000 USDT):",
+        f"Demo tenant {demo.tenant_id}, with a paper account 'main' (opened with 10,000 USDT)",
+        "and a paper futures account 'futures' (10,000 USDT of margin):",
         f"  webhook URL  {webhook_url(cfg, demo)}",
         f"  API key      {demo.api_key}",
         "",
@@ -120,6 +121,10 @@ def banner(cfg: StackConfig, servers: Servers, demo: DemoTenant) -> str:
         "",
         "Then see the position it opened (the ledger):",
         f"  {positions}",
+        "",
+        "Perpetuals with a take-profit and a stop-loss, as one line of text:",
+        f"  curl -sS -X POST {webhook_url(cfg, demo)} -d "
+        "'buy BINANCE:BTCUSDT.P 0.01 tp=2% sl=1% leverage=5 account=futures'",
         "",
         "Ctrl-C stops everything `make run` started.",
         "",
