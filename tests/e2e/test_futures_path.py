@@ -265,3 +265,33 @@ async def test_the_text_and_traderspost_templates_trade_unchanged(stack: Stack) 
         assert roles(exited)["order"] == "filled"
         assert await docs.held("BTCUSDT") == 0
         await docs.exits_of("traderspost-take-profit-stop-loss", "canceled")
+
+
+async def test_a_resting_entry_is_canceled_through_the_ledgers_api(stack: Stack) -> None:
+    cfg = stack.cfg
+    async with api_client() as client:
+        dee, _ = await trader_with_futures(client, cfg, "dee-futures")
+        await pipeline.pin_prices(client, cfg, {"BTCUSDT": "60000"})
+        body = (
+            '{"action": "buy", "ticker": "BINANCE:BTCUSDT.P", "account": "futures", '
+            '"qty": "0.01", "order_type": "limit", "price": "50000", '
+            f'"time": "{timenow()}"}}'
+        )
+        intent = await accepted(client, dee, body)
+        await pipeline.wait_until(
+            lambda: _statuses(client, cfg, dee, intent, {"order": "submitted"}),
+            WAIT_S,
+            "the limit entry resting",
+        )
+        order_id = f"sp{intent}0"
+        url = f"{cfg.url('ledger')}/api/v1/orders/{order_id}"
+        asked = await client.delete(url, headers=dee.auth)
+        assert asked.status_code == 202, asked.text
+        assert asked.json()["cancel_requested"] is True
+        await pipeline.wait_until(
+            lambda: _statuses(client, cfg, dee, intent, {"order": "canceled"}),
+            WAIT_S,
+            "the entry canceled",
+        )
+        again = await client.delete(url, headers=dee.auth)
+        assert again.status_code == 409, again.text

@@ -304,6 +304,21 @@ async def test_cancel_cancels_sparkys_open_orders_and_never_the_traders_own(
         await client.close()
     assert [o["id"] for o in still] == [own["id"]]
 
+    by_id = order("buy", "0.002", order_type="limit", limit_price="56000")
+    await publish_order(js, topology, by_id)
+    await wait_for_events(js, topology, T, lambda es: kinds(es).count("order.submitted") == 2)
+    one = cancel.model_copy(
+        update={"message_id": new_id(), "client_order_id": by_id.client_order_id}
+    )
+    await publish_order(js, topology, one)
+    events = await wait_for_events(
+        js, topology, T, lambda es: kinds(es).count("order.canceled") == 2
+    )
+    assert [e.client_order_id for e in events if isinstance(e, OrderCanceled)] == [
+        resting.client_order_id,
+        by_id.client_order_id,
+    ]
+
     again = cancel.model_copy(update={"message_id": new_id()})
     await publish_order(js, topology, again)
     events = await wait_for_events(
