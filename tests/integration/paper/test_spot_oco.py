@@ -64,7 +64,14 @@ async def test_an_oco_answers_like_binance_and_locks_the_base_once(
         "limit",
         62000.0,
     )
-    assert (stop_loss["status"], stop_loss["triggerPrice"]) == ("open", 59000.0)
+    assert take_profit["postOnly"] is True
+    assert take_profit["info"]["orderListId"] == placed["orderListId"]
+    assert (stop_loss["status"], stop_loss["type"], stop_loss["triggerPrice"]) == (
+        "open",
+        "market",
+        59000.0,
+    )
+    assert (below["workingTime"], below["fills"]) == (-1, [])
     assert {o["clientOrderId"] for o in await exchange.fetch_open_orders(BTC)} == {"a-tp", "a-sl"}
     found = await exchange.privateGetOrderList({"origClientOrderId": "a-list"})
     assert found["orderListId"] == placed["orderListId"]
