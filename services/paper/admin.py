@@ -25,8 +25,11 @@ from services.paper.futures.engine import AccountState
 
 _log = logging.getLogger(__name__)
 
+MAX_AMOUNT = Decimal(10**15)
 Asset = Annotated[str, StringConstraints(pattern=accounts.ASSET_PATTERN)]
-Amount = Annotated[Decimal, AsciiNumber, Field(ge=0, allow_inf_nan=False)]
+# Capped so that every amount keeps 8 decimals within Decimal's 28 digits (a larger futures
+# wallet made the account view fail).
+Amount = Annotated[Decimal, AsciiNumber, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 Price = Annotated[Decimal, AsciiNumber, Field(gt=0, allow_inf_nan=False)]
 AccountId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The paper account's id.")]
 

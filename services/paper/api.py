@@ -109,7 +109,7 @@ async def _after_accepting(request: Request, account_id: int) -> None:
 
 @router.post("/order")
 async def new_order(request: Request, caller: Signed, exchange: Exchange) -> JSONResponse:
-    """Place a market or limit order."""
+    """Place a market, limit, LIMIT_MAKER, stop-loss or take-profit order."""
     order = wire.parse_new_order(caller.params)
     placed = await exchange.place(caller.account_id, order)
     await _after_accepting(request, caller.account_id)
@@ -133,6 +133,42 @@ async def cancel_order(caller: Signed, exchange: Exchange) -> JSONResponse:
     cancel_id = wire.client_id_param(caller.params, "newClientOrderId")
     order = await exchange.cancel(caller.account_id, symbol, ref)
     return JSONResponse(render.canceled(order, cancel_id or wire.new_client_order_id()))
+
+
+@router.post("/orderList/oco")
+async def new_oco(caller: Signed, exchange: Exchange) -> JSONResponse:
+    """Place an OCO order list (a take-profit above and a stop-loss below, for a SELL)."""
+    request = wire.parse_new_oco(caller.params)
+    listed = await exchange.place_oco(caller.account_id, request)
+    return JSONResponse(render.new_order_list(listed.order_list, listed.legs, request.resp_type))
+
+
+@router.get("/orderList")
+async def get_order_list(caller: Signed, exchange: Exchange) -> JSONResponse:
+    """Look an order list up by ``orderListId`` or ``origClientOrderId`` (its list id)."""
+    list_id, client_id = wire.parse_list_ref(caller.params, "origClientOrderId")
+    listed = await exchange.order_list(caller.account_id, list_id, client_id)
+    return JSONResponse(render.order_list(listed.order_list, listed.legs))
+
+
+@router.delete("/orderList")
+async def cancel_order_list(caller: Signed, exchange: Exchange) -> JSONResponse:
+    """Cancel an order list by ``orderListId`` or ``listClientOrderId``."""
+    symbol = wire.required(caller.params, "symbol")
+    list_id, client_id = wire.parse_list_ref(caller.params, "listClientOrderId")
+    cancel_id = wire.client_id_param(caller.params, "newClientOrderId")
+    listed = await exchange.cancel_list(caller.account_id, symbol, list_id, client_id)
+    body = render.canceled_list(
+        listed.order_list, listed.legs, cancel_id or wire.new_client_order_id()
+    )
+    return JSONResponse(body)
+
+
+@router.get("/openOrderList")
+async def open_order_lists(caller: Signed, exchange: Exchange) -> JSONResponse:
+    """List the account's executing order lists."""
+    lists = await exchange.store.open_order_lists(caller.account_id)
+    return JSONResponse([render.order_list(head, legs) for head, legs in lists])
 
 
 @router.get("/openOrders")

@@ -5,6 +5,10 @@ the price (moved by the configured slippage); a limit order that crosses the pri
 once as a taker, one that does not rests with its cost locked, and later fills in full at its
 own price as a maker. Fees follow Binance without BNB: a buy pays commission in the base asset
 it receives, a sell in the quote asset it receives.
+
+Conditional orders (STOP_LOSS, TAKE_PROFIT and their _LIMIT forms) rest with their cost locked,
+not working, until the price reaches their stop price; then they are *activated*: the lock is
+given back and the order trades as a market order, or as a limit order at its own price.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class Placement:
     orig_qty: Decimal
     fill: Fill | None
     balances: tuple[Balance, ...]
+    working: bool = True
 
 
 def round8(value: Decimal) -> Decimal:
@@ -154,24 +159,61 @@ def lock(
     return _checked(replace(balance, free=balance.free - moved, locked=balance.locked + moved))
 
 
+def lock_price(order: Order) -> Decimal:
+    """Return the price a resting order's cost is locked at: its limit, else its stop price."""
+    return order.price if order.type.has_limit_price else order.stop_price
+
+
 def release(market: Market, wallet: Wallet, order: Order) -> tuple[Balance, ...]:
-    """Unlock what a resting order locked, when it is canceled."""
-    return lock(market, wallet, order.side, order.orig_qty, order.price, sign=-1)
+    """Unlock what a resting order locked, when it is canceled (or activated)."""
+    return lock(market, wallet, order.side, order.orig_qty, lock_price(order), sign=-1)
 
 
 def fill_resting(
-    market: Market, wallet: Wallet, order: Order, fees: Fees
+    market: Market, wallet: Wallet, order: Order, fees: Fees, *, from_locked: bool = True
 ) -> tuple[Fill, tuple[Balance, ...]]:
-    """Fill a resting limit order in full at its own price, as a maker."""
+    """Fill a resting limit order in full at its own price, as a maker (paid from its lock,
+    or from free balances when its lock was released first)."""
     fill = make_fill(market, order.side, order.orig_qty, order.price, fees.maker, maker=True)
-    return fill, settle(market, wallet, order.side, fill, from_locked=True)
+    return fill, settle(market, wallet, order.side, fill, from_locked=from_locked)
+
+
+def triggered(kind: OrderType, side: Side, stop: Decimal, price: Decimal) -> bool:
+    """Tell whether a conditional order fires at ``price``: a stop-loss sells when the price
+    falls to its stop and buys when it rises to it; a take-profit the other way round."""
+    falls = kind.is_stop_loss == (side is Side.SELL)
+    return price <= stop if falls else price >= stop
 
 
 def place(market: Market, order: NewOrder, last: Decimal, wallet: Wallet, fees: Fees) -> Placement:
     """Decide what a new order does at market price ``last``; raise a BinanceError if refused."""
     if order.type is OrderType.MARKET:
         return _place_market(market, order, last, wallet, fees)
+    if order.type.is_conditional:
+        return _place_conditional(market, order, last, wallet)
+    if order.type is OrderType.LIMIT_MAKER and crosses(order.side, order.price or ZERO, last):
+        _check_limit(market, order)
+        raise errors.would_take()
     return _place_limit(market, order, last, wallet, fees)
+
+
+def activate(market: Market, order: Order, last: Decimal, wallet: Wallet, fees: Fees) -> Placement:
+    """Decide what a conditional order does once triggered at ``last``, from a wallet whose
+    lock for it was already released: trade at the market, or work as a limit order.
+
+    A market buy that costs more than the account holds now expires.
+    """
+    if not order.type.has_limit_price:
+        price = slipped(market, order.side, last, fees.slippage_bps)
+        fill = make_fill(market, order.side, order.orig_qty, price, fees.taker, maker=False)
+        try:
+            balances = settle(market, wallet, order.side, fill)
+        except errors.BinanceError:
+            return Placement(OrderStatus.EXPIRED, ZERO, order.orig_qty, None, ())
+        return Placement(OrderStatus.FILLED, ZERO, order.orig_qty, fill, balances)
+    return _work_limit(
+        market, order.side, order.orig_qty, order.price, order.time_in_force, last, wallet, fees
+    )
 
 
 def _place_market(
@@ -188,20 +230,87 @@ def _place_market(
     return Placement(OrderStatus.FILLED, ZERO, qty, fill, balances)
 
 
-def _place_limit(
-    market: Market, order: NewOrder, last: Decimal, wallet: Wallet, fees: Fees
-) -> Placement:
+def _check_limit(market: Market, order: NewOrder) -> None:
     limit, qty = order.price or ZERO, order.quantity or ZERO
     check_price(market, limit)
     check_qty(market, qty)
     check_notional(market, qty * limit)
-    if crosses(order.side, limit, last):
-        taker = slipped(market, order.side, last, fees.slippage_bps)
-        price = min(taker, limit) if order.side is Side.BUY else max(taker, limit)
-        fill = make_fill(market, order.side, qty, price, fees.taker, maker=False)
-        balances = settle(market, wallet, order.side, fill)
+
+
+def _place_limit(
+    market: Market, order: NewOrder, last: Decimal, wallet: Wallet, fees: Fees
+) -> Placement:
+    _check_limit(market, order)
+    limit, qty = order.price or ZERO, order.quantity or ZERO
+    return _work_limit(market, order.side, qty, limit, order.time_in_force, last, wallet, fees)
+
+
+def _work_limit(  # noqa: PLR0917 - one limit order, as the engine sees it
+    market: Market,
+    side: Side,
+    qty: Decimal,
+    limit: Decimal,
+    tif: TimeInForce,
+    last: Decimal,
+    wallet: Wallet,
+    fees: Fees,
+) -> Placement:
+    if crosses(side, limit, last):
+        taker = slipped(market, side, last, fees.slippage_bps)
+        price = min(taker, limit) if side is Side.BUY else max(taker, limit)
+        fill = make_fill(market, side, qty, price, fees.taker, maker=False)
+        balances = settle(market, wallet, side, fill)
         return Placement(OrderStatus.FILLED, limit, qty, fill, balances)
-    if order.time_in_force is not TimeInForce.GTC:
+    if tif is not TimeInForce.GTC:
         return Placement(OrderStatus.EXPIRED, limit, qty, None, ())
-    balances = lock(market, wallet, order.side, qty, limit)
+    balances = lock(market, wallet, side, qty, limit)
     return Placement(OrderStatus.NEW, limit, qty, None, balances)
+
+
+def check_conditional(market: Market, order: NewOrder) -> Decimal:
+    """Check a conditional order's filters; return the price its cost is locked at."""
+    stop, qty = order.stop_price or ZERO, order.quantity or ZERO
+    check_price(market, stop)
+    limit = order.price if order.type.has_limit_price else None
+    if limit is not None:
+        check_price(market, limit)
+    check_qty(market, qty)
+    check_notional(market, qty * (limit or stop))
+    return limit or stop
+
+
+def _place_conditional(market: Market, order: NewOrder, last: Decimal, wallet: Wallet) -> Placement:
+    at = check_conditional(market, order)
+    qty, stop = order.quantity or ZERO, order.stop_price or ZERO
+    if triggered(order.type, order.side, stop, last):
+        raise errors.stop_would_trigger()
+    balances = lock(market, wallet, order.side, qty, at)
+    limit = order.price if order.type.has_limit_price and order.price else ZERO
+    return Placement(OrderStatus.NEW, limit, qty, None, balances, working=False)
+
+
+def new_order(
+    account_id: int, request: NewOrder, placed: Placement, now: int, list_id: int = -1
+) -> Order:
+    """Return the order a placement makes (its exchange id is the store's to give)."""
+    fill = placed.fill
+    return Order(
+        order_id=0,
+        account_id=account_id,
+        symbol=request.symbol,
+        client_order_id=request.client_order_id,
+        side=request.side,
+        type=request.type,
+        time_in_force=request.time_in_force,
+        price=placed.price,
+        orig_qty=placed.orig_qty,
+        orig_quote_qty=request.quote_qty or ZERO,
+        executed_qty=fill.qty if fill else ZERO,
+        cumm_quote_qty=fill.quote_qty if fill else ZERO,
+        status=placed.status,
+        created_ms=now,
+        updated_ms=now,
+        stop_price=request.stop_price or ZERO,
+        order_list_id=list_id,
+        working=placed.working,
+    )

@@ -15,6 +15,9 @@ words, so ccxt raises here what it raises against the real exchange:
 | -1013 LOT_SIZE / PRICE_FILTER (matched in the body) | InvalidOrder |
 | -1013 NOTIONAL | BadRequest (as against Binance) |
 | -2013 / -2011 unknown order | OrderNotFound |
+| -2010 stop would trigger / LIMIT_MAKER would take (exact messages) | OrderImmediatelyFillable |
+| -2010 OCO prices on the wrong side of the market | InvalidOrder |
+| -1158, -1165/-1166, -1168, -1196..-1199 (OCO leg types), -2018 | ExchangeError (no mapping) |
 | -1003, HTTP 429 | DDoSProtection (ccxt's class for any Binance 429) |
 | -1003, HTTP 418 (address banned) | DDoSProtection |
 | -1100 / -1102 / -1115 / -1116 / -1117 / -1128 | BadRequest |
@@ -149,3 +152,49 @@ def order_does_not_exist() -> BinanceError:
 def unknown_order() -> BinanceError:
     """Answer a cancel of an order that does not exist or is no longer open."""
     return BinanceError(-2011, "Unknown order sent.")
+
+
+def stop_would_trigger() -> BinanceError:
+    """Answer a conditional order whose stop price the market has already reached."""
+    return BinanceError(-2010, "Stop price would trigger immediately.")
+
+
+def would_take() -> BinanceError:
+    """Answer a LIMIT_MAKER order that would trade at once as a taker."""
+    return BinanceError(-2010, "Order would immediately match and take.")
+
+
+def oco_prices() -> BinanceError:
+    """Answer an OCO whose legs are not on their sides of the last price."""
+    return BinanceError(-2010, "The relationship of the prices for the orders is not correct.")
+
+
+def oco_type_rejected() -> BinanceError:
+    """Answer an OCO leg of a type an OCO cannot hold (MARKET, LIMIT, unknown)."""
+    return BinanceError(-1158, "Order type not supported in OCO.")
+
+
+def oco_both_limit() -> BinanceError:
+    """Answer an OCO of two LIMIT_MAKER legs."""
+    return BinanceError(-1168, "At least one OCO order must be contingent.")
+
+
+_OCO_SIDES = {
+    ("BUY", "limit"): (-1165, "A limit order in a buy OCO must be below."),
+    ("SELL", "limit"): (-1166, "A limit order in a sell OCO must be above."),
+    ("BUY", "stop loss"): (-1196, "A stop loss order in a buy OCO must be above."),
+    ("SELL", "stop loss"): (-1197, "A stop loss order in a sell OCO must be below."),
+    ("BUY", "take profit"): (-1198, "A take profit order in a buy OCO must be below."),
+    ("SELL", "take profit"): (-1199, "A take profit order in a sell OCO must be above."),
+}
+
+
+def oco_leg_misplaced(side: str, kind: str) -> BinanceError:
+    """Answer an OCO leg on the wrong side (``kind``: limit, stop loss or take profit)."""
+    code, msg = _OCO_SIDES[side, kind]
+    return BinanceError(code, msg)
+
+
+def order_list_does_not_exist() -> BinanceError:
+    """Answer a query for an order list the account does not have."""
+    return BinanceError(-2018, "Order list does not exist.")

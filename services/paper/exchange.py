@@ -2,6 +2,8 @@
 
 Each mutation reads the balances it changes inside one write transaction (see `Store.write`)
 and asks `domain` what happens; a refusal raises a `BinanceError` and rolls everything back.
+OCO order lists (`oco`) are placed, canceled and ended here too: when one leg works (fills,
+or triggers) or is canceled, the list's single lock is released and the other leg ends.
 """
 
 from __future__ import annotations
@@ -11,10 +13,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from services.paper import domain, errors
+from services.paper import domain, errors, order_lists
 from services.paper.markets import Market
 from services.paper.metrics import FILLS, ORDERS
-from services.paper.models import ZERO, Fill, NewOrder, Order, OrderRef, OrderStatus, Trade
+from services.paper.models import (
+    ZERO,
+    Fill,
+    ListStatus,
+    NewOco,
+    NewOrder,
+    Order,
+    OrderRef,
+    OrderStatus,
+    Trade,
+)
+from services.paper.order_lists import ListedOrders
 from services.paper.prices import PriceBoard
 from services.paper.store import Store
 from services.paper.transaction import Tx
@@ -34,27 +47,6 @@ class PlacedOrder:
 
     order: Order
     trades: tuple[Trade, ...]
-
-
-def _new_order(account_id: int, request: NewOrder, placed: domain.Placement, now: int) -> Order:
-    fill = placed.fill
-    return Order(
-        order_id=0,
-        account_id=account_id,
-        symbol=request.symbol,
-        client_order_id=request.client_order_id,
-        side=request.side,
-        type=request.type,
-        time_in_force=request.time_in_force,
-        price=placed.price,
-        orig_qty=placed.orig_qty,
-        orig_quote_qty=request.quote_qty or ZERO,
-        executed_qty=fill.qty if fill else ZERO,
-        cumm_quote_qty=fill.quote_qty if fill else ZERO,
-        status=placed.status,
-        created_ms=now,
-        updated_ms=now,
-    )
 
 
 def _trade(order: Order, fill: Fill, now: int) -> Trade:
@@ -124,7 +116,7 @@ class PaperExchange:
                 raise errors.duplicate_order()
             wallet = await tx.wallet(account_id, (market.base, market.quote))
             placed = domain.place(market, request, last, wallet, self.fees)
-            order = await tx.insert_order(_new_order(account_id, request, placed, now))
+            order = await tx.insert_order(domain.new_order(account_id, request, placed, now))
             trades: tuple[Trade, ...] = ()
             if placed.fill is not None:
                 trades = (await tx.insert_trade(_trade(order, placed.fill, now)),)
@@ -140,11 +132,41 @@ class PaperExchange:
             if order is None or order.status is not OrderStatus.NEW:
                 raise errors.unknown_order()
             wallet = await tx.wallet(account_id, (market.base, market.quote))
-            balances = domain.release(market, wallet, order)
+            wallet = await order_lists.unlock(tx, market, order, wallet, OrderStatus.CANCELED, now)
             canceled = replace(order, status=OrderStatus.CANCELED, updated_ms=now)
             await tx.update_order(canceled)
-            await tx.put_balances(account_id, balances)
+            await tx.put_balances(account_id, wallet.values())
         return canceled
+
+    async def place_oco(self, account_id: int, request: NewOco) -> ListedOrders:
+        """Place an OCO order list: both legs rest, its cost locked once."""
+        market = self.market(request.symbol)
+        now = self.clock()
+        last = self.prices.price(market.symbol, now)
+        async with self.store.write() as tx:
+            return await order_lists.place_oco(tx, market, account_id, request, last, now)
+
+    async def cancel_list(
+        self, account_id: int, symbol: str, list_id: int | None, client_id: str | None
+    ) -> ListedOrders:
+        """Cancel an executing order list: its open legs CANCELED, its lock released;
+        Binance's -2011 if there is no such list executing in ``symbol``."""
+        market = self.market(symbol)
+        now = self.clock()
+        async with self.store.write() as tx:
+            head = await tx.order_list(account_id, list_id, client_id)
+            if head is None or head.symbol != symbol or head.status is not ListStatus.EXECUTING:
+                raise errors.unknown_order()
+            return await order_lists.cancel_list(tx, market, head, now)
+
+    async def order_list(
+        self, account_id: int, list_id: int | None, client_id: str | None
+    ) -> ListedOrders:
+        """Return an account's order list; Binance's -2018 if there is none."""
+        found = await self.store.order_list(account_id, list_id, client_id)
+        if found is None:
+            raise errors.order_list_does_not_exist()
+        return ListedOrders(found[0], tuple(found[1]))
 
     async def order(self, account_id: int, symbol: str, ref: OrderRef) -> Order:
         """Return an account's order; Binance's -2013 if there is none."""
@@ -154,36 +176,56 @@ class PaperExchange:
             raise errors.order_does_not_exist()
         return order
 
+    def _due(self, order: Order, now: int) -> bool:
+        if order.symbol not in self.markets:
+            return False
+        price = self.prices.price(order.symbol, now)
+        if order.working:
+            return domain.crosses(order.side, order.price, price)
+        return domain.triggered(order.type, order.side, order.stop_price, price)
+
     async def match(self) -> int:
-        """Fill every resting order the current prices cross; return how many filled."""
+        """Fill every resting order the current prices cross and trigger every conditional
+        order they reach; return how many orders that changed."""
         now = self.clock()
-        crossing = [
-            order
-            for order in await self.store.resting_orders()
-            if order.symbol in self.markets
-            and domain.crosses(order.side, order.price, self.prices.price(order.symbol, now))
-        ]
-        if not crossing:
+        due = [order for order in await self.store.resting_orders() if self._due(order, now)]
+        if not due:
             return 0
         async with self.store.write() as tx:
-            results = [await self._fill_resting(tx, order.order_id, now) for order in crossing]
+            results = [await self._work(tx, order.order_id, now) for order in due]
         return sum(results)
 
-    async def _fill_resting(self, tx: Tx, order_id: int, now: int) -> bool:
+    async def _work(self, tx: Tx, order_id: int, now: int) -> bool:
+        """Fill a crossed resting order, or activate a triggered conditional one; a list's
+        other leg expires."""
         order = await tx.order_by_id(order_id)
         if order is None or order.status is not OrderStatus.NEW:
-            return False  # canceled since the matcher looked
+            return False  # canceled, or its list's other leg worked, since the matcher looked
         market = self.markets[order.symbol]
         wallet = await tx.wallet(order.account_id, (market.base, market.quote))
-        fill, balances = domain.fill_resting(market, wallet, order, self.fees)
+        wallet = await order_lists.unlock(tx, market, order, wallet, OrderStatus.EXPIRED, now)
+        if order.working:
+            fill, balances = domain.fill_resting(
+                market, wallet, order, self.fees, from_locked=False
+            )
+            placed = domain.Placement(
+                OrderStatus.FILLED, order.price, order.orig_qty, fill, balances
+            )
+        else:
+            last = self.prices.price(order.symbol, now)
+            placed = domain.activate(market, order, last, wallet, self.fees)
         done = replace(
             order,
-            status=OrderStatus.FILLED,
-            executed_qty=fill.qty,
-            cumm_quote_qty=fill.quote_qty,
+            status=placed.status,
+            executed_qty=placed.fill.qty if placed.fill else ZERO,
+            cumm_quote_qty=placed.fill.quote_qty if placed.fill else ZERO,
+            working=True,
             updated_ms=now,
         )
         await tx.update_order(done)
-        await tx.insert_trade(_trade(done, fill, now))
-        await tx.put_balances(order.account_id, balances)
+        if placed.fill is not None:
+            await tx.insert_trade(_trade(done, placed.fill, now))
+        await tx.put_balances(
+            order.account_id, order_lists.merged(wallet, placed.balances).values()
+        )
         return True

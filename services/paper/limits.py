@@ -35,6 +35,10 @@ WEIGHTS: dict[tuple[str, str], tuple[int, int]] = {
     ("GET", "/api/v3/allOrders"): (20, 20),
     ("GET", "/api/v3/account"): (20, 20),
     ("GET", "/api/v3/myTrades"): (20, 20),
+    ("POST", "/api/v3/orderList/oco"): (1, 1),
+    ("GET", "/api/v3/orderList"): (4, 4),
+    ("DELETE", "/api/v3/orderList"): (1, 1),
+    ("GET", "/api/v3/openOrderList"): (6, 6),
     # USDⓈ-M futures (Binance's futures weights; its limit is 2400 a minute)
     ("GET", "/fapi/v1/exchangeInfo"): (1, 1),
     ("GET", "/fapi/v1/premiumIndex"): (1, 10),

@@ -16,7 +16,15 @@ from types import MappingProxyType
 from services.paper.models import OrderType
 
 PRECISION = 8
-ORDER_TYPES = [OrderType.LIMIT.value, OrderType.MARKET.value]
+ORDER_TYPES = [
+    OrderType.LIMIT.value,
+    OrderType.LIMIT_MAKER.value,
+    OrderType.MARKET.value,
+    OrderType.STOP_LOSS.value,
+    OrderType.STOP_LOSS_LIMIT.value,
+    OrderType.TAKE_PROFIT.value,
+    OrderType.TAKE_PROFIT_LIMIT.value,
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +129,7 @@ def symbol_info(market: Market) -> dict[str, object]:
         "quoteCommissionPrecision": PRECISION,
         "orderTypes": ORDER_TYPES,
         "icebergAllowed": False,
-        "ocoAllowed": False,
+        "ocoAllowed": True,
         "otoAllowed": False,
         "quoteOrderQtyMarketAllowed": True,
         "allowTrailingStop": False,

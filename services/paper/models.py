@@ -21,6 +21,44 @@ class OrderType(StrEnum):
 
     MARKET = "MARKET"
     LIMIT = "LIMIT"
+    LIMIT_MAKER = "LIMIT_MAKER"
+    STOP_LOSS = "STOP_LOSS"
+    STOP_LOSS_LIMIT = "STOP_LOSS_LIMIT"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
+
+    @property
+    def is_conditional(self) -> bool:
+        """Tell whether the order waits for its stop price before it works."""
+        return self in _CONDITIONAL
+
+    @property
+    def is_stop_loss(self) -> bool:
+        """Tell whether it fires against the position (a sell when the price falls)."""
+        return self in {OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT}
+
+    @property
+    def has_limit_price(self) -> bool:
+        """Tell whether the order trades at its own ``price`` (not at the market)."""
+        return self in _PRICED
+
+
+_CONDITIONAL = frozenset(
+    {
+        OrderType.STOP_LOSS,
+        OrderType.STOP_LOSS_LIMIT,
+        OrderType.TAKE_PROFIT,
+        OrderType.TAKE_PROFIT_LIMIT,
+    }
+)
+_PRICED = frozenset(
+    {
+        OrderType.LIMIT,
+        OrderType.LIMIT_MAKER,
+        OrderType.STOP_LOSS_LIMIT,
+        OrderType.TAKE_PROFIT_LIMIT,
+    }
+)
 
 
 class TimeInForce(StrEnum):
@@ -70,6 +108,7 @@ class NewOrder:
     quote_qty: Decimal | None = None
     price: Decimal | None = None
     time_in_force: TimeInForce = TimeInForce.GTC
+    stop_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +125,11 @@ class Fill:
 
 @dataclass(frozen=True, slots=True)
 class Order:
-    """An order as stored; ``price`` is zero for market orders, as on Binance."""
+    """An order as stored; ``price`` is zero for market orders, as on Binance.
+
+    ``stop_price`` is zero unless the type is conditional; such an order is not ``working``
+    until the price reaches it. ``order_list_id`` is -1 unless the order is a leg of an OCO.
+    """
 
     order_id: int
     account_id: int
@@ -103,6 +146,53 @@ class Order:
     status: OrderStatus
     created_ms: int
     updated_ms: int
+    stop_price: Decimal = ZERO
+    order_list_id: int = -1
+    working: bool = True
+
+
+class ListStatus(StrEnum):
+    """Binance's ``listOrderStatus`` of an order list the paper exchange produces."""
+
+    EXECUTING = "EXECUTING"
+    ALL_DONE = "ALL_DONE"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderList:
+    """An OCO: two orders of one account and symbol, each cancelling the other."""
+
+    order_list_id: int
+    account_id: int
+    symbol: str
+    list_client_order_id: str
+    status: ListStatus
+    created_ms: int
+    updated_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class OcoLeg:
+    """One leg of a new OCO (``above…`` or ``below…`` parameters)."""
+
+    type: OrderType
+    client_order_id: str
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+
+
+@dataclass(frozen=True, slots=True)
+class NewOco:
+    """A validated ``POST /api/v3/orderList/oco``."""
+
+    symbol: str
+    side: Side
+    quantity: Decimal
+    list_client_order_id: str
+    above: OcoLeg
+    below: OcoLeg
+    resp_type: RespType = RespType.FULL
 
 
 @dataclass(frozen=True, slots=True)

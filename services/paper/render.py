@@ -12,16 +12,32 @@ from decimal import Decimal
 
 from services.paper.domain import Fees
 from services.paper.markets import fmt
-from services.paper.models import Balance, Order, RespType, Side, Trade
+from services.paper.models import (
+    Balance,
+    ListStatus,
+    Order,
+    OrderList,
+    RespType,
+    Side,
+    Trade,
+)
 
 Json = dict[str, object]
+
+
+def _working_time(order: Order) -> int:
+    return order.created_ms if order.working else -1
+
+
+def _stop(order: Order) -> Json:
+    return {"stopPrice": fmt(order.stop_price)} if order.type.is_conditional else {}
 
 
 def _common(order: Order) -> Json:
     return {
         "symbol": order.symbol,
         "orderId": order.order_id,
-        "orderListId": -1,
+        "orderListId": order.order_list_id,
         "clientOrderId": order.client_order_id,
         "price": fmt(order.price),
         "origQty": fmt(order.orig_qty),
@@ -51,13 +67,13 @@ def new_order(order: Order, trades: Sequence[Trade], resp_type: RespType) -> Jso
     ack: Json = {
         "symbol": order.symbol,
         "orderId": order.order_id,
-        "orderListId": -1,
+        "orderListId": order.order_list_id,
         "clientOrderId": order.client_order_id,
         "transactTime": order.created_ms,
     }
     if resp_type is RespType.ACK:
         return ack
-    result = {**_common(order), **ack, "workingTime": order.created_ms}
+    result = {**_common(order), **ack, **_stop(order), "workingTime": _working_time(order)}
     result["selfTradePreventionMode"] = "NONE"
     if resp_type is RespType.FULL:
         result["fills"] = [fill(trade) for trade in trades]
@@ -68,12 +84,12 @@ def order_status(order: Order) -> Json:
     """Render an order for ``GET /api/v3/order``, ``openOrders`` and ``allOrders``."""
     return {
         **_common(order),
-        "stopPrice": fmt(Decimal(0)),
         "icebergQty": fmt(Decimal(0)),
+        "stopPrice": fmt(order.stop_price),
         "time": order.created_ms,
         "updateTime": order.updated_ms,
-        "isWorking": True,
-        "workingTime": order.created_ms,
+        "isWorking": order.working,
+        "workingTime": _working_time(order),
         "selfTradePreventionMode": "NONE",
     }
 
@@ -82,11 +98,45 @@ def canceled(order: Order, cancel_client_id: str) -> Json:
     """Render ``DELETE /api/v3/order``: like Binance, ``clientOrderId`` names the cancel."""
     return {
         **_common(order),
+        **_stop(order),
         "origClientOrderId": order.client_order_id,
         "clientOrderId": cancel_client_id,
         "transactTime": order.updated_ms,
         "selfTradePreventionMode": "NONE",
     }
+
+
+def order_list(head: OrderList, legs: Sequence[Order]) -> Json:
+    """Render an order list without its orders' details (``GET /api/v3/orderList``)."""
+    executing = head.status is ListStatus.EXECUTING
+    return {
+        "orderListId": head.order_list_id,
+        "contingencyType": "OCO",
+        "listStatusType": "EXEC_STARTED" if executing else "ALL_DONE",
+        "listOrderStatus": head.status.value,
+        "listClientOrderId": head.list_client_order_id,
+        "transactionTime": head.updated_ms,
+        "symbol": head.symbol,
+        "orders": [
+            {"symbol": leg.symbol, "orderId": leg.order_id, "clientOrderId": leg.client_order_id}
+            for leg in legs
+        ],
+    }
+
+
+def new_order_list(head: OrderList, legs: Sequence[Order], resp_type: RespType) -> Json:
+    """Render the answer to ``POST /api/v3/orderList/oco``: the list and each leg's report."""
+    body = order_list(head, legs)
+    body["transactionTime"] = head.created_ms
+    body["orderReports"] = [new_order(leg, (), resp_type) for leg in legs]
+    return body
+
+
+def canceled_list(head: OrderList, legs: Sequence[Order], cancel_client_id: str) -> Json:
+    """Render ``DELETE /api/v3/orderList``: the list and each leg's cancel report."""
+    body = order_list(head, legs)
+    body["orderReports"] = [canceled(leg, cancel_client_id) for leg in legs]
+    return body
 
 
 def my_trade(trade: Trade) -> Json:

@@ -10,7 +10,9 @@ import aiosqlite
 
 from services.paper.models import (
     Balance,
+    ListStatus,
     Order,
+    OrderList,
     OrderRef,
     OrderStatus,
     OrderType,
@@ -23,7 +25,8 @@ Row = Sequence[Any]
 
 ORDER_COLUMNS = (
     "order_id, account_id, symbol, client_order_id, side, type, time_in_force, price, "
-    "orig_qty, orig_quote_qty, executed_qty, cumm_quote_qty, status, created_ms, updated_ms"
+    "orig_qty, orig_quote_qty, executed_qty, cumm_quote_qty, status, created_ms, updated_ms, "
+    "stop_price, order_list_id, working"
 )
 ORDER_SELECT = f"SELECT {ORDER_COLUMNS} FROM orders"  # noqa: S608 - constant column list
 TRADE_COLUMNS = (
@@ -31,6 +34,10 @@ TRADE_COLUMNS = (
     "commission_asset, is_maker, time_ms"
 )
 TRADE_SELECT = f"SELECT {TRADE_COLUMNS} FROM trades"  # noqa: S608 - constant column list
+LIST_COLUMNS = (
+    "order_list_id, account_id, symbol, list_client_order_id, status, created_ms, updated_ms"
+)
+LIST_SELECT = f"SELECT {LIST_COLUMNS} FROM order_lists"  # noqa: S608 - constant column list
 
 
 def _insert(table: str, columns: str) -> str:
@@ -41,6 +48,7 @@ def _insert(table: str, columns: str) -> str:
 
 ORDER_INSERT = _insert("orders", ORDER_COLUMNS)
 TRADE_INSERT = _insert("trades", TRADE_COLUMNS)
+LIST_INSERT = _insert("order_lists", LIST_COLUMNS)
 
 
 def balance(row: Row) -> Balance:
@@ -66,6 +74,9 @@ def order(row: Row) -> Order:
         status=OrderStatus(row[12]),
         created_ms=row[13],
         updated_ms=row[14],
+        stop_price=Decimal(row[15]),
+        order_list_id=row[16],
+        working=bool(row[17]),
     )
 
 
@@ -86,7 +97,52 @@ def order_values(o: Order) -> tuple[object, ...]:
         o.status.value,
         o.created_ms,
         o.updated_ms,
+        str(o.stop_price),
+        o.order_list_id,
+        int(o.working),
     )
+
+
+def order_list(row: Row) -> OrderList:
+    """Read a row selected with `LIST_COLUMNS`."""
+    return OrderList(
+        order_list_id=row[0],
+        account_id=row[1],
+        symbol=row[2],
+        list_client_order_id=row[3],
+        status=ListStatus(row[4]),
+        created_ms=row[5],
+        updated_ms=row[6],
+    )
+
+
+def order_list_values(o: OrderList) -> tuple[object, ...]:
+    """Return the columns of `LIST_COLUMNS` after ``order_list_id``, for an INSERT."""
+    return (
+        o.account_id,
+        o.symbol,
+        o.list_client_order_id,
+        o.status.value,
+        o.created_ms,
+        o.updated_ms,
+    )
+
+
+def list_query(
+    account_id: int, list_id: int | None, client_id: str | None
+) -> tuple[str, list[object]]:
+    """Return the query of an account's order list by exchange id and/or client id."""
+    where, args = "account_id = ?", list[object]([account_id])
+    if list_id is not None:
+        where += " AND order_list_id = ?"
+        args.append(list_id)
+    if client_id is not None:
+        where += " AND list_client_order_id = ?"
+        args.append(client_id)
+    return f"{LIST_SELECT} WHERE {where}", args
+
+
+LEGS_QUERY = f"{ORDER_SELECT} WHERE order_list_id = ? ORDER BY order_id"
 
 
 def trade(row: Row) -> Trade:

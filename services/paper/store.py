@@ -30,10 +30,10 @@ import aiosqlite
 
 from services.paper import rows
 from services.paper.futures.store import SCHEMA as FUTURES_SCHEMA
-from services.paper.models import Balance, Order, OrderRef, Trade
+from services.paper.models import Balance, Order, OrderList, OrderRef, Trade
 from services.paper.transaction import Tx
 
-SCHEMA_VERSION = 2  # 2: the futures tables
+SCHEMA_VERSION = 3  # 2: the futures tables; 3: stop orders and OCO lists
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     account_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -87,6 +87,34 @@ CREATE TABLE IF NOT EXISTS trades (
 CREATE INDEX IF NOT EXISTS trades_by_symbol ON trades (account_id, symbol, trade_id);
 CREATE TABLE IF NOT EXISTS pinned_prices (symbol TEXT PRIMARY KEY, price TEXT NOT NULL);
 """
+# Columns added to ``orders`` by version 3; a file of an older version gains them at start.
+_ORDER_COLUMNS_V3 = (
+    ("stop_price", "TEXT NOT NULL DEFAULT '0'"),
+    ("order_list_id", "INTEGER NOT NULL DEFAULT -1"),
+    ("working", "INTEGER NOT NULL DEFAULT 1"),
+)
+_SCHEMA_V3 = """
+CREATE INDEX IF NOT EXISTS orders_by_list ON orders (order_list_id) WHERE order_list_id >= 0;
+CREATE TABLE IF NOT EXISTS order_lists (
+    order_list_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL,
+    symbol TEXT NOT NULL,
+    list_client_order_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    UNIQUE (account_id, list_client_order_id)
+);
+"""
+
+
+def _migrate(writer: sqlite3.Connection) -> None:
+    """Bring the tables of an older file up to `SCHEMA_VERSION` (idempotent)."""
+    present = {row[1] for row in writer.execute("PRAGMA table_info(orders)")}
+    for name, declaration in _ORDER_COLUMNS_V3:
+        if name not in present:
+            writer.execute(f"ALTER TABLE orders ADD COLUMN {name} {declaration}")
+    writer.executescript(_SCHEMA_V3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +177,7 @@ class Store:
         await asyncio.to_thread(_create_private, path)
         writer = _connect_writer(path)
         writer.executescript(_SCHEMA)
+        _migrate(writer)
         writer.executescript(FUTURES_SCHEMA)
         writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return cls(await _connect(path), writer)
@@ -251,6 +280,31 @@ class Store:
             f"{rows.ORDER_SELECT} WHERE status = 'NEW' ORDER BY order_id"
         )
         return [rows.order(row) for row in found]
+
+    async def order_list(
+        self, account_id: int, list_id: int | None, client_id: str | None
+    ) -> tuple[OrderList, list[Order]] | None:
+        """Return an account's order list, by exchange id and/or client id, with its legs."""
+        query, args = rows.list_query(account_id, list_id, client_id)
+        found = list(await self._reader.execute_fetchall(query, args))
+        if not found:
+            return None
+        head = rows.order_list(found[0])
+        legs = await self._reader.execute_fetchall(rows.LEGS_QUERY, (head.order_list_id,))
+        return head, [rows.order(row) for row in legs]
+
+    async def open_order_lists(self, account_id: int) -> list[tuple[OrderList, list[Order]]]:
+        """Return an account's executing order lists with their legs, oldest first."""
+        query, args = rows.list_query(account_id, None, None)
+        found = await self._reader.execute_fetchall(
+            f"{query} AND status = 'EXECUTING' ORDER BY order_list_id", args
+        )
+        lists = []
+        for row in found:
+            head = rows.order_list(row)
+            legs = await self._reader.execute_fetchall(rows.LEGS_QUERY, (head.order_list_id,))
+            lists.append((head, [rows.order(leg) for leg in legs]))
+        return lists
 
     async def trades(self, account_id: int, query: TradeQuery) -> list[Trade]:
         """Return an account's trades in one symbol, oldest first, filtered like Binance."""

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from services.paper import errors, rows
 from services.paper.futures.store import ACCOUNT_TABLES, FuturesTx
-from services.paper.models import Balance, Order, OrderRef, Trade
+from services.paper.models import Balance, Order, OrderList, OrderRef, Trade
 
 
 class Tx:
@@ -39,7 +39,7 @@ class Tx:
 
     async def delete_account(self, account_id: int) -> bool:
         """Delete an account and everything it holds; False when there is no such account."""
-        for table in ("trades", "orders", "balances", *ACCOUNT_TABLES):
+        for table in ("trades", "orders", "order_lists", "balances", *ACCOUNT_TABLES):
             self._conn.execute(
                 f"DELETE FROM {table} WHERE account_id = ?",  # noqa: S608 - fixed names
                 (account_id,),
@@ -87,16 +87,53 @@ class Tx:
     async def update_order(self, order: Order) -> None:
         """Write an order's new status, executed amounts and update time."""
         self._conn.execute(
-            "UPDATE orders SET status = ?, executed_qty = ?, cumm_quote_qty = ?, updated_ms = ? "
-            "WHERE order_id = ?",
+            "UPDATE orders SET status = ?, executed_qty = ?, cumm_quote_qty = ?, updated_ms = ?, "
+            "working = ? WHERE order_id = ?",
             (
                 order.status.value,
                 str(order.executed_qty),
                 str(order.cumm_quote_qty),
                 order.updated_ms,
+                int(order.working),
                 order.order_id,
             ),
         )
+
+    async def list_client_id_taken(self, account_id: int, list_client_order_id: str) -> bool:
+        """Tell whether the account has ever used ``list_client_order_id`` for an order list."""
+        found = self._conn.execute(
+            "SELECT 1 FROM order_lists WHERE account_id = ? AND list_client_order_id = ?",
+            (account_id, list_client_order_id),
+        ).fetchone()
+        return found is not None
+
+    async def insert_order_list(self, order_list: OrderList) -> OrderList:
+        """Insert an order list and return it with its exchange id."""
+        try:
+            cursor = self._conn.execute(rows.LIST_INSERT, rows.order_list_values(order_list))
+        except sqlite3.IntegrityError:
+            raise errors.duplicate_order() from None
+        return replace(order_list, order_list_id=cursor.lastrowid or 0)
+
+    async def update_order_list(self, order_list: OrderList) -> None:
+        """Write an order list's new status and update time."""
+        self._conn.execute(
+            "UPDATE order_lists SET status = ?, updated_ms = ? WHERE order_list_id = ?",
+            (order_list.status.value, order_list.updated_ms, order_list.order_list_id),
+        )
+
+    async def order_list(
+        self, account_id: int, list_id: int | None, client_id: str | None
+    ) -> OrderList | None:
+        """Return an account's order list as this transaction sees it."""
+        query, args = rows.list_query(account_id, list_id, client_id)
+        found = self._conn.execute(query, args).fetchone()
+        return rows.order_list(found) if found else None
+
+    async def legs(self, order_list_id: int) -> list[Order]:
+        """Return the orders of an order list, by exchange id."""
+        found = self._conn.execute(rows.LEGS_QUERY, (order_list_id,)).fetchall()
+        return [rows.order(row) for row in found]
 
     async def insert_trade(self, trade: Trade) -> Trade:
         """Insert ``trade`` and return it with its exchange trade id."""

@@ -16,7 +16,9 @@ from typing import TypeVar
 
 from services.paper import errors
 from services.paper.models import (
+    NewOco,
     NewOrder,
+    OcoLeg,
     OrderRef,
     OrderType,
     RespType,
@@ -94,22 +96,37 @@ def _amounts(params: Params, kind: OrderType) -> tuple[Decimal | None, Decimal |
     quote_qty = decimal_param(params, "quoteOrderQty")
     if quantity is not None and quote_qty is not None:
         raise errors.invalid_combination()
-    if quantity is None and (quote_qty is None or kind is OrderType.LIMIT):
+    if quantity is None and (quote_qty is None or kind is not OrderType.MARKET):
         raise errors.mandatory("quantity")
     return quantity, quote_qty
 
 
-def _time_in_force(params: Params, kind: OrderType) -> TimeInForce:
-    if kind is OrderType.MARKET:
-        return TimeInForce.GTC
-    return _enum(TimeInForce, required(params, "timeInForce"), errors.invalid_time_in_force())
+_TIF_REQUIRED = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
 
 
-def _limit_price(params: Params, kind: OrderType) -> Decimal | None:
-    price = decimal_param(params, "price")
-    if kind is OrderType.LIMIT and price is None:
-        raise errors.mandatory("price")
-    return price if kind is OrderType.LIMIT else None
+def _time_in_force(params: Params, kind: OrderType, name: str = "timeInForce") -> TimeInForce:
+    if kind not in _TIF_REQUIRED:
+        return TimeInForce.GTC  # LIMIT_MAKER works until canceled; the others trade at once
+    return _enum(TimeInForce, required(params, name), errors.invalid_time_in_force())
+
+
+def _limit_price(params: Params, kind: OrderType, name: str = "price") -> Decimal | None:
+    price = decimal_param(params, name)
+    if kind.has_limit_price and price is None:
+        raise errors.mandatory(name)
+    return price if kind.has_limit_price else None
+
+
+def _stop_price(params: Params, kind: OrderType, name: str = "stopPrice") -> Decimal | None:
+    stop = decimal_param(params, name)
+    if kind.is_conditional and stop is None:
+        raise errors.mandatory(name)
+    return stop if kind.is_conditional else None
+
+
+def _resp_type(params: Params) -> RespType:
+    resp = params.get("newOrderRespType") or RespType.FULL.value
+    return _enum(RespType, resp, errors.illegal("newOrderRespType", "ACK|RESULT|FULL"))
 
 
 def parse_new_order(params: Params) -> NewOrder:
@@ -118,18 +135,58 @@ def parse_new_order(params: Params) -> NewOrder:
     side = _enum(Side, required(params, "side"), errors.invalid_side())
     kind = _enum(OrderType, required(params, "type"), errors.invalid_order_type())
     quantity, quote_qty = _amounts(params, kind)
-    resp = params.get("newOrderRespType") or RespType.FULL.value
     return NewOrder(
         symbol=symbol,
         side=side,
         type=kind,
         client_order_id=client_id_param(params, "newClientOrderId") or new_client_order_id(),
-        resp_type=_enum(RespType, resp, errors.illegal("newOrderRespType", "ACK|RESULT|FULL")),
+        resp_type=_resp_type(params),
         quantity=quantity,
         quote_qty=quote_qty,
         price=_limit_price(params, kind),
         time_in_force=_time_in_force(params, kind),
+        stop_price=_stop_price(params, kind),
     )
+
+
+def _oco_leg(params: Params, prefix: str) -> OcoLeg:
+    kind = _enum(OrderType, required(params, f"{prefix}Type"), errors.oco_type_rejected())
+    if not (kind.is_conditional or kind is OrderType.LIMIT_MAKER):
+        raise errors.oco_type_rejected()
+    return OcoLeg(
+        type=kind,
+        client_order_id=client_id_param(params, f"{prefix}ClientOrderId") or new_client_order_id(),
+        price=_limit_price(params, kind, f"{prefix}Price"),
+        stop_price=_stop_price(params, kind, f"{prefix}StopPrice"),
+        time_in_force=_time_in_force(params, kind, f"{prefix}TimeInForce"),
+    )
+
+
+def parse_new_oco(params: Params) -> NewOco:
+    """Validate the parameters of ``POST /api/v3/orderList/oco``."""
+    symbol = required(params, "symbol")
+    side = _enum(Side, required(params, "side"), errors.invalid_side())
+    quantity = decimal_param(params, "quantity")
+    if quantity is None:
+        raise errors.mandatory("quantity")
+    return NewOco(
+        symbol=symbol,
+        side=side,
+        quantity=quantity,
+        list_client_order_id=client_id_param(params, "listClientOrderId") or new_client_order_id(),
+        above=_oco_leg(params, "above"),
+        below=_oco_leg(params, "below"),
+        resp_type=_resp_type(params),
+    )
+
+
+def parse_list_ref(params: Params, client_id_name: str) -> tuple[int | None, str | None]:
+    """Read ``orderListId`` or the list's client id (named ``client_id_name``); one is needed."""
+    list_id = int_param(params, "orderListId")
+    client_id = client_id_param(params, client_id_name)
+    if list_id is None and client_id is None:
+        raise errors.mandatory("orderListId")
+    return list_id, client_id
 
 
 def parse_order_ref(params: Params) -> OrderRef:

@@ -39,7 +39,15 @@ def test_a_limit_order_is_read_with_its_price_and_time_in_force() -> None:
     [
         ({**MARKET, "symbol": ""}, -1102, "'symbol'"),
         ({**MARKET, "side": "HOLD"}, -1117, "Invalid side."),
-        ({**MARKET, "type": "STOP_LOSS"}, -1116, "Invalid orderType."),
+        ({**MARKET, "type": "TRAILING_STOP"}, -1116, "Invalid orderType."),
+        ({**MARKET, "type": "STOP_LOSS"}, -1102, "'stopPrice'"),
+        ({**LIMIT, "type": "STOP_LOSS_LIMIT", "stopPrice": "1", "price": ""}, -1102, "'price'"),
+        (
+            {**LIMIT, "type": "TAKE_PROFIT_LIMIT", "stopPrice": "1", "timeInForce": ""},
+            -1102,
+            "'timeInForce'",
+        ),
+        ({**LIMIT, "type": "LIMIT_MAKER", "price": ""}, -1102, "'price'"),
         ({**MARKET, "quantity": "1e3"}, -1100, "'quantity'"),
         ({**MARKET, "quantity": "-1"}, -1100, "'quantity'"),
         ({**MARKET, "quantity": ""}, -1102, "'quantity'"),
@@ -76,3 +84,80 @@ def test_a_starting_balance_is_read_as_asset_equals_amount() -> None:
     for bad in ("USDT", "US DT=1", "USDT=-1", "USDT=lots", "USDT=NaN"):
         with pytest.raises(ValueError, match=r"USDT|ASSET=AMOUNT"):
             accounts.parse_balance(bad)
+
+
+def test_a_stop_loss_limit_is_read_with_its_stop_and_limit_prices() -> None:
+    order = wire.parse_new_order(
+        {**LIMIT, "side": "SELL", "type": "STOP_LOSS_LIMIT", "stopPrice": "59000"}
+    )
+    assert (order.type, order.stop_price, order.price) == (
+        OrderType.STOP_LOSS_LIMIT,
+        Decimal(59000),
+        Decimal(50000),
+    )
+
+
+def test_a_market_stop_ignores_a_price_and_needs_no_time_in_force() -> None:
+    order = wire.parse_new_order({**MARKET, "type": "TAKE_PROFIT", "stopPrice": "61000"})
+    assert (order.price, order.stop_price, order.time_in_force) == (
+        None,
+        Decimal(61000),
+        TimeInForce.GTC,
+    )
+
+
+OCO = {
+    "symbol": "BTCUSDT",
+    "side": "SELL",
+    "quantity": "0.01",
+    "aboveType": "LIMIT_MAKER",
+    "abovePrice": "62000",
+    "belowType": "STOP_LOSS_LIMIT",
+    "belowStopPrice": "59000",
+    "belowPrice": "58900",
+    "belowTimeInForce": "GTC",
+    "listClientOrderId": "list-1",
+    "aboveClientOrderId": "tp-1",
+    "belowClientOrderId": "sl-1",
+}
+
+
+def test_an_oco_is_read_with_both_legs_and_its_client_ids() -> None:
+    oco = wire.parse_new_oco(OCO)
+    assert (oco.side, oco.quantity, oco.list_client_order_id) == (
+        Side.SELL,
+        Decimal("0.01"),
+        "list-1",
+    )
+    assert (oco.above.type, oco.above.price, oco.above.client_order_id) == (
+        OrderType.LIMIT_MAKER,
+        Decimal(62000),
+        "tp-1",
+    )
+    assert (oco.below.type, oco.below.stop_price, oco.below.price) == (
+        OrderType.STOP_LOSS_LIMIT,
+        Decimal(59000),
+        Decimal(58900),
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "words"),
+    [
+        ({**OCO, "quantity": ""}, -1102, "'quantity'"),
+        ({**OCO, "aboveType": "LIMIT"}, -1158, "Order type not supported in OCO."),
+        ({**OCO, "belowType": "MARKET"}, -1158, "Order type not supported in OCO."),
+        ({**OCO, "belowType": "NONSENSE"}, -1158, "Order type not supported in OCO."),
+        ({**OCO, "abovePrice": ""}, -1102, "'abovePrice'"),
+        ({**OCO, "belowStopPrice": ""}, -1102, "'belowStopPrice'"),
+        ({**OCO, "belowTimeInForce": ""}, -1102, "'belowTimeInForce'"),
+        ({**OCO, "listClientOrderId": "a b"}, -1100, "'listClientOrderId'"),
+    ],
+)
+def test_a_malformed_oco_is_refused_naming_what_is_wrong(
+    params: dict[str, str], code: int, words: str
+) -> None:
+    with pytest.raises(BinanceError) as refused:
+        wire.parse_new_oco(params)
+    assert refused.value.code == code
+    assert words in refused.value.msg
