@@ -152,7 +152,8 @@ def _check_trail(target: PriceTarget, entry_price: Decimal) -> None:
 
 def order_params(record: OrderRecord) -> dict[str, Any]:
     """Return the ccxt params beyond the client order id that ``record`` is sent with."""
-    params: dict[str, Any] = {"reduceOnly": True} if record.reduce_only else {}
+    contract = ":" in record.symbol  # spot has no reduce-only: a sell can only reduce there
+    params: dict[str, Any] = {"reduceOnly": True} if record.reduce_only and contract else {}
     trigger = format(record.trigger_price, "f") if record.trigger_price is not None else None
     if record.order_type is OrderType.TAKE_PROFIT:
         params["takeProfitPrice"] = trigger

@@ -18,10 +18,11 @@ import contextlib
 import dataclasses
 import logging
 from datetime import timedelta
+from decimal import Decimal
 
 from libs.common.errors import TemporaryError
 from libs.common.fsm import OPEN, UNRESOLVED, OrderState
-from libs.common.messages import OrderRole, PriceTarget
+from libs.common.messages import OrderRole
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.errors import OrderNotFoundError
 from services.executor.lookups import observe
@@ -66,10 +67,35 @@ class Protector:
         if (held.quantity > 0) != long or held.quantity == 0:
             log.info("the entry's position is closed already: nothing to protect")
             return await self._settle(entry, Protection.PLACED)
+        amount = min(entry.filled, abs(held.quantity))  # spot: the coins the fill left
+        children, failed = await self._children(entry, amount, session)
+        if len(children) == 2 and session.venue.protection.oco_method is not None:
+            failed |= not await self._place_oco(entry, children, session)
+        else:
+            for role, child in children:
+                failed |= not await self._place(entry, role, child, session)
+        return await self._settle(entry, Protection.FAILED if failed else Protection.PLACED)
+
+    async def _children(
+        self, entry: OrderRecord, amount: Decimal, session: ExchangeSession
+    ) -> tuple[list[tuple[OrderRole, OrderRecord]], bool]:
+        """Return the entry's protective records to place, and whether any was refused."""
+        rounding, native = session.rounding(entry.symbol), session.venue.protection.native
+        children: list[tuple[OrderRole, OrderRecord]] = []
         failed = False
         for role, target in targets(entry):
-            failed |= not await self._place(entry, role, target, session)
-        return await self._settle(entry, Protection.FAILED if failed else Protection.PLACED)
+            try:
+                child = plan(entry, role, target, rounding, native)
+            except InvalidExitError as exc:
+                await self._failed(entry, role, str(exc))
+                failed = True
+                continue
+            now = self._out.clock()
+            child = dataclasses.replace(
+                child, amount=rounding.amount(amount), created_at=now, updated_at=now, sent_at=now
+            )
+            children.append((role, child))
+        return children, failed
 
     async def give_up_if_due(self, entry: OrderRecord) -> bool:
         """Report an entry's protection failed once it has been owed too long."""
@@ -87,28 +113,42 @@ class Protector:
         return True
 
     async def _place(
-        self, entry: OrderRecord, role: OrderRole, target: PriceTarget, session: ExchangeSession
+        self, entry: OrderRecord, role: OrderRole, child: OrderRecord, session: ExchangeSession
     ) -> bool:
-        try:
-            child = plan(
-                entry, role, target, session.rounding(entry.symbol), session.venue.protection.native
-            )
-        except InvalidExitError as exc:
-            await self._failed(entry, role, str(exc))
-            return False
-        child = dataclasses.replace(
-            child, created_at=self._out.clock(), updated_at=self._out.clock()
-        )
         record, created = await self._orders.create(child)
         if created:
             record = await self._submit.drive(record, session)
         elif record.state in UNRESOLVED:
             record = await self._submit.look_up(record, session, resubmit=True)
+        return await self._outcome(entry, role, record, placed=created)
+
+    async def _place_oco(
+        self,
+        entry: OrderRecord,
+        children: list[tuple[OrderRole, OrderRecord]],
+        session: ExchangeSession,
+    ) -> bool:
+        """Place a take-profit and a stop-loss as one OCO list (spot), exactly once."""
+        (tp_role, tp_child), (sl_role, sl_child) = children
+        tp, tp_new = await self._orders.create(tp_child)
+        sl, sl_new = await self._orders.create(sl_child)
+        list_id = entry.client_order_id + "o"
+        if tp_new and sl_new:
+            tp, sl = await self._submit.drive_oco(tp, sl, list_id, session)
+        elif tp.state in UNRESOLVED or sl.state in UNRESOLVED:
+            tp, sl = await self._submit.look_up_oco(tp, sl, list_id, session)
+        placed = tp_new and sl_new
+        ok = await self._outcome(entry, tp_role, tp, placed=placed)
+        return await self._outcome(entry, sl_role, sl, placed=placed) and ok
+
+    async def _outcome(
+        self, entry: OrderRecord, role: OrderRole, record: OrderRecord, *, placed: bool
+    ) -> bool:
         if record.state in _REFUSED:
             reason = record.reason or "The exchange refused it."
             await self._failed(entry, role, reason)
             return False
-        if created:
+        if placed:
             PROTECTIVE_ORDERS.labels(role.value, "placed").inc()
         return True
 

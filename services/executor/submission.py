@@ -4,8 +4,11 @@ explains the rules). Used for the orders alerts ask for and for protective order
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from libs.common.fsm import OrderState
-from services.executor.adapters.exchange import ExchangeSession
+from services.executor.adapters.exchange import ExchangeSession, OcoRequest
+from services.executor.adapters.parse import ExchangeOrder
 from services.executor.errors import (
     CreationRefusedError,
     DuplicateClientOrderIdError,
@@ -77,3 +80,73 @@ class Submitter:
             )
         record = await self._orders.save(record.moved(OrderState.PENDING, now, sent_at=now))
         return await self.drive(record, session)
+
+    async def drive_oco(
+        self, take_profit: OrderRecord, stop: OrderRecord, list_id: str, session: ExchangeSession
+    ) -> tuple[OrderRecord, OrderRecord]:
+        """Submit two ``pending`` protective records as one OCO list; adopt both legs."""
+        request = OcoRequest(
+            symbol=stop.symbol,
+            amount=stop.amount or take_profit.amount or take_profit.filled,
+            take_profit=_price(take_profit.trigger_price),
+            stop=_price(stop.trigger_price),
+            stop_limit=stop.price,
+            list_id=list_id,
+            take_profit_id=take_profit.client_order_id,
+            stop_id=stop.client_order_id,
+        )
+        try:
+            legs = await session.create_oco(request)
+        except SubmissionUnconfirmedError:
+            now = self._out.clock()
+            for record in (take_profit, stop):
+                await self._orders.save(record.moved(OrderState.UNCERTAIN, now))
+            raise
+        except DuplicateClientOrderIdError:
+            return await self.look_up_oco(take_profit, stop, list_id, session)
+        except (OrderRejectedError, OrderFailedError) as exc:
+            return await self._out.conclude(take_profit, exc), await self._out.conclude(stop, exc)
+        by_id = {leg.client_order_id: leg for leg in legs}
+        return (
+            await self._adopt_leg(take_profit, by_id, session),
+            await self._adopt_leg(stop, by_id, session),
+        )
+
+    async def look_up_oco(
+        self, take_profit: OrderRecord, stop: OrderRecord, list_id: str, session: ExchangeSession
+    ) -> tuple[OrderRecord, OrderRecord]:
+        """Adopt the legs found by client order id; resubmit the list only once neither can
+        still arrive (a list is placed whole or not at all)."""
+        now = self._out.clock()
+        found = [await look_up(session, r, Via.REDELIVERY, now) for r in (take_profit, stop)]
+        if any(f is not None for f in found):
+            adopted = [
+                await self._out.adopt(r, f, session) if f is not None else r
+                for r, f in zip((take_profit, stop), found, strict=True)
+            ]
+            return adopted[0], adopted[1]
+        if not all(session.settled(r.sent_at, now) for r in (take_profit, stop)):
+            raise SubmissionUnconfirmedError(
+                "the exchange did not confirm the OCO list yet; it is looked up again before "
+                "any resubmission",
+                retry_after=min(1.0, session.settle_s),
+            )
+        again = [
+            await self._orders.save(r.moved(OrderState.PENDING, now, sent_at=now))
+            for r in (take_profit, stop)
+        ]
+        return await self.drive_oco(again[0], again[1], list_id, session)
+
+    async def _adopt_leg(
+        self, record: OrderRecord, legs: dict[str | None, ExchangeOrder], session: ExchangeSession
+    ) -> OrderRecord:
+        leg = legs.get(record.client_order_id)
+        if leg is None:  # not in the answer: the tracker looks it up by client order id
+            return record
+        return await self._out.adopt(record, leg, session)
+
+
+def _price(value: Decimal | None) -> Decimal:
+    if value is None:
+        raise RuntimeError("a protective order without its price")
+    return value

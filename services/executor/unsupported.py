@@ -6,8 +6,8 @@ stop-loss it asked for would be unprotected, and a spot order placed for an orde
 leverage would be a different trade than the trader meant. So such a `PlaceOrder` becomes
 ``OrderRejected`` (code ``unsupported_order``) and nothing reaches the exchange. What a venue's
 market can hold is data (`Venue.protection`): USDⓈ-M futures on Binance hold every kind of
-protective order; spot accounts hold none yet (Binance spot's OCO is not placed by Sparky yet).
-Pure.
+protective order, Binance spot a take-profit and a stop or stop-limit (an OCO), no trailing
+stop. Pure.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _cannot_hold(name: str, target: PriceTarget, account: TradingAccount) -> str
     market = account.market_type.value
     kind = "" if target.kind.value == "market" else f"{target.kind.value} "
     return (
-        f"A {kind}{name} cannot be held on {account.exchange_id} {market} accounts yet, and an "
-        "entry without it would be unprotected; the order was not placed. Use a futures "
-        f"account, or remove the {name} from the alert or the trade settings."
+        f"A {kind}{name} cannot be held on {account.exchange_id} {market} accounts, and an "
+        "entry without it would be unprotected; the order was not placed. Use another kind, "
+        f"a futures account, or remove the {name} from the alert or the trade settings."
     )

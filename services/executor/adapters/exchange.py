@@ -73,6 +73,41 @@ class CcxtRounding:
         return Decimal(self._client.price_to_precision(self._symbol, str(value)))
 
 
+@dataclass(frozen=True, slots=True)
+class OcoRequest:
+    """A take-profit and a stop-loss selling ``amount`` of a spot position, as one list."""
+
+    symbol: str
+    amount: Decimal
+    take_profit: Decimal
+    stop: Decimal
+    stop_limit: Decimal | None
+    list_id: str
+    take_profit_id: str
+    stop_id: str
+
+    def params(self, market_id: str, rounding: CcxtRounding) -> dict[str, str]:
+        """Return Binance's ``orderList/oco`` parameters (amounts and prices as exact text)."""
+        params = {
+            "symbol": market_id,
+            "side": "SELL",
+            "quantity": format(rounding.amount(self.amount), "f"),
+            "aboveType": "LIMIT_MAKER",
+            "abovePrice": format(self.take_profit, "f"),
+            "aboveClientOrderId": self.take_profit_id,
+            "belowStopPrice": format(self.stop, "f"),
+            "belowClientOrderId": self.stop_id,
+            "listClientOrderId": self.list_id,
+        }
+        if self.stop_limit is None:
+            return params | {"belowType": "STOP_LOSS"}
+        return params | {
+            "belowType": "STOP_LOSS_LIMIT",
+            "belowPrice": format(self.stop_limit, "f"),
+            "belowTimeInForce": "GTC",
+        }
+
+
 class ExchangeSession:
     """Translated, timed calls on one account's ccxt client."""
 
@@ -180,6 +215,30 @@ class ExchangeSession:
                     f"the exchange did not answer within {self.call_bound_s:.0f} s"
                 ) from exc
         return parse_order(raw)
+
+    async def create_oco(self, oco: OcoRequest) -> list[ExchangeOrder]:
+        """Place a take-profit and a stop-loss sell as one list; return its two orders.
+
+        Bounded and translated like `create` (a network trouble raises
+        `SubmissionUnconfirmedError`: look the legs up before any resubmission).
+        """
+        method = self.venue.protection.oco_method
+        if method is None:
+            raise RuntimeError(f"{self.venue.exchange_id} places no OCO list")
+        market = self.client.market(oco.symbol)
+        params = oco.params(market["id"], self.rounding(oco.symbol))
+        with self._expiring():
+            try:
+                async with asyncio.timeout(self.call_bound_s):
+                    raw = await self.call(
+                        "create_oco", getattr(self.client, method), params, creating=True
+                    )
+            except TimeoutError as exc:
+                raise SubmissionUnconfirmedError(
+                    f"the exchange did not answer within {self.call_bound_s:.0f} s"
+                ) from exc
+        reports = raw.get("orderReports") or []
+        return [parse_order(self.client.parse_order(r, market)) for r in reports]
 
     @contextlib.contextmanager
     def _expiring(self) -> Iterator[None]:

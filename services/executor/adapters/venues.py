@@ -45,6 +45,9 @@ class Protection:
     conditional_params: dict[str, Any] = field(default_factory=dict)
     conditional_id_param: str | None = None
     """The ``fetch_order`` param that finds a conditional order by our client id."""
+    oco_method: str | None = None
+    """The ccxt method placing a take-profit and a stop-loss as one list (one-cancels-the-
+    other), where the venue's market has one (Binance spot: ``orderList/oco``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +140,12 @@ VENUES: Final[dict[str, Venue]] = {
         # myTrades 20, exchangeInfo 20, ticker/price 2 / 4); every answer reports the IP's use.
         weight=WeightRule(6000, 60.0, per_cost=5.0, used_header="x-mbx-used-weight-"),
         paper_urls={"public": "/api/v3", "private": "/api/v3"},
+        # A take-profit (limit maker) and a stop (stop-loss, or stop-loss-limit) as one OCO
+        # sell: the coins are locked once for both, and one filling expires the other.
+        protection=Protection(
+            native=frozenset({ExitKind.MARKET, ExitKind.LIMIT}),
+            oco_method="privatePostOrderListOco",
+        ),
         paper_options={
             "fetchCurrencies": False,
             "fetchMargins": False,

@@ -21,14 +21,13 @@ from tests.helpers.paper import PaperExchangeProcess
 from tests.integration.executor.orders import exchange_orders, paper_tenant
 
 T = "tenant-unsupported"
-PERCENT = {"value": "2", "unit": "percent"}
+TRAIL = {"value": "2", "unit": "percent", "kind": "trailing"}
 
 
 @pytest.mark.parametrize(
     "parts",
     [
-        {"take_profit": PERCENT},  # on spot: not held yet
-        {"stop_loss": PERCENT},
+        {"stop_loss": TRAIL},  # Binance spot holds no trailing stop
         {"leverage": "5"},
         {"margin_mode": "isolated"},
     ],

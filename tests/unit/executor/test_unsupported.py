@@ -26,8 +26,7 @@ def account(market: MarketType, exchange: str = "binance") -> TradingAccount:
 @pytest.mark.parametrize(
     ("parts", "words"),
     [
-        ({"take_profit": PERCENT}, "A take-profit cannot be held on binance spot accounts"),
-        ({"stop_loss": PERCENT}, "A stop-loss cannot be held on binance spot accounts"),
+        ({"stop_loss": TRAIL}, "A trailing stop-loss cannot be held on binance spot accounts"),
         ({"leverage": "3"}, "account 'main' trades spot"),
         ({"margin_mode": "cross"}, "account 'main' trades spot"),
     ],
@@ -41,9 +40,12 @@ def test_exits_leverage_and_margin_mode_are_refused_on_spot(
     assert "the order was not placed" in reason
 
 
-def test_a_plain_order_and_1x_leverage_are_placed() -> None:
+def test_a_plain_order_1x_leverage_and_an_oco_are_placed_on_spot() -> None:
     spot = account(MarketType.SPOT)
     assert unsupported_reason(market_order("t"), spot) is None
+    protected = market_order("t", take_profit=PERCENT, stop_loss=PERCENT)
+    assert unsupported_reason(protected, spot) is None
+    assert unsupported_reason(protected, account(MarketType.SPOT, "okx")) is not None
     assert unsupported_reason(market_order("t", leverage="1"), spot) is None
 
 
