@@ -23,8 +23,10 @@ import dataclasses
 
 from libs.common.errors import TemporaryError
 from libs.common.fsm import UNRESOLVED, OrderState
-from libs.common.messages import PlaceOrder
+from libs.common.messages import PlaceOrder, Side, SizingRule
+from libs.common.records import MarketType
 from services.executor import drift
+from services.executor.adapters.exchange import ExchangeSession
 from services.executor.contract_setup import ContractSetup
 from services.executor.domain import SizedOrder
 from services.executor.errors import OrderFailedError, OrderRejectedError, SizingRefusedError
@@ -38,6 +40,14 @@ from services.executor.unsupported import CODE as UNSUPPORTED
 from services.executor.unsupported import unsupported_reason
 
 Refusal = OrderRejectedError | OrderFailedError
+
+
+def closes_all(command: PlaceOrder) -> bool:
+    """Whether the order closes the whole strategy position (nothing left to protect)."""
+    sizing = command.sizing
+    return (sizing.rule is SizingRule.PERCENT_POSITION and sizing.value >= 100) or (
+        sizing.rule is SizingRule.TARGET_POSITION and sizing.value <= 0
+    )
 
 
 class LegNotReadyError(TemporaryError):
@@ -79,6 +89,7 @@ class Executor:
             await self._check_earlier_leg(command)
             async with self._sessions.lease(account) as session:
                 await self._setup.prepare(command, account, session)
+                await self._free_locked_coins(command, account, session)
                 sized = await size(command, session, self._orders.position)
                 record, created = await self._orders.create(self._pending(command, sized))
                 if not created:
@@ -107,6 +118,23 @@ class Executor:
             f"The close of the position did not fill{why}, so the reverse's new position was "
             "not opened: Sparky never holds both at once.",
         )
+
+    async def _free_locked_coins(
+        self, command: PlaceOrder, account: TradingAccount, session: ExchangeSession
+    ) -> None:
+        """Spot: a sell needs the coins a take-profit/stop-loss list of the strategy locks.
+        Cancel those first; when the sell leaves coins held, say they are now unprotected."""
+        protector = self._out.protector
+        if protector is None or account.market_type is not MarketType.SPOT:
+            return
+        if command.side is not Side.SELL or command.leg > 0:
+            return
+        open_ = await self._orders.open_in(command.tenant_id, command.account_label, command.symbol)
+        locking = [r for r in open_ if r.protective]
+        for record in locking:
+            await protector.cancel(record, session, reason="its coins are needed for a sell")
+        if locking and not closes_all(command):
+            await protector.unprotected(locking, command.intent_id)
 
     def _pending(self, command: PlaceOrder, sized: SizedOrder) -> OrderRecord:
         """Return the record of an order about to be sent, as sizing made it."""

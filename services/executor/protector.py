@@ -76,6 +76,24 @@ class Protector:
                 failed |= not await self._place(entry, role, child, session)
         return await self._settle(entry, Protection.FAILED if failed else Protection.PLACED)
 
+    async def unprotected(self, canceled: list[OrderRecord], intent_id: str) -> None:
+        """Tell the trader that protective orders were canceled for a partial sell: what the
+        strategy still holds after it is not protected by them."""
+        for parent_id in sorted(
+            {r.parent_client_order_id for r in canceled if r.parent_client_order_id}
+        ):
+            entry = await self._orders.get(parent_id)
+            if entry is None:
+                continue
+            for role in sorted({r.role for r in canceled if r.parent_client_order_id == parent_id}):
+                await self._failed(
+                    entry,
+                    role,
+                    f"The {words(role)} was canceled to free the coins a later sell (alert "
+                    f"{intent_id}) needed; what the strategy still holds after that sell is not "
+                    "protected by it. Send a new entry with its exits to protect it again.",
+                )
+
     async def _children(
         self, entry: OrderRecord, amount: Decimal, session: ExchangeSession
     ) -> tuple[list[tuple[OrderRole, OrderRecord]], bool]:

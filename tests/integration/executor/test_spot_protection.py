@@ -11,7 +11,14 @@ import httpx
 import pytest
 from nats.js import JetStreamContext
 
-from libs.common.messages import Event, OrderCanceled, OrderFilled, OrderRole, OrderSubmitted
+from libs.common.messages import (
+    Event,
+    OrderCanceled,
+    OrderFilled,
+    OrderRole,
+    OrderSubmitted,
+    ProtectionFailed,
+)
 from libs.common.topology import Topology
 from tests.helpers.executor import kinds, market_order, publish_order, wait_for_events
 from tests.helpers.paper import PaperExchangeProcess
@@ -74,3 +81,34 @@ async def test_a_buys_exits_rest_as_one_oco_and_the_stop_expires_the_take_profit
     await wait_for_events(js, topology, T, stopped)
     free, locked = (await paper.balances(account.account_id)).get("BTC", (Decimal(0), Decimal(0)))
     assert (free, locked) == (Decimal("0.000009"), 0)  # the dust below a lot, nothing locked
+
+
+async def test_a_sell_frees_the_coins_its_oco_locks_and_a_partial_one_says_what_is_unprotected(
+    http: httpx.AsyncClient, js: JetStreamContext, topology: Topology, paper: PaperExchangeProcess
+) -> None:
+    await paper_tenant(http, js, topology, paper, T)
+    await paper.set_prices({"BTCUSDT": "60000"})
+    entry = market_order(
+        T,
+        sizing={"rule": "base", "value": "0.002"},
+        take_profit={"value": "2", "unit": "percent"},
+        stop_loss={"value": "1", "unit": "percent"},
+    )
+    await publish_order(js, topology, entry)
+    await wait_for_events(js, topology, T, lambda es: kinds(es).count("order.submitted") == 3)
+    half = market_order(
+        T, side="sell", sizing={"rule": "percent_position", "value": "50"}, leverage=None
+    )
+    await publish_order(js, topology, half)
+
+    def sold(es: Sequence[Event]) -> bool:
+        return any(
+            isinstance(e, OrderFilled) and e.client_order_id == half.client_order_id for e in es
+        )
+
+    events = await wait_for_events(js, topology, T, sold)
+    assert set(roles(events, OrderCanceled)) == {OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS}
+    failed = [e for e in events if isinstance(e, ProtectionFailed)]
+    assert {e.protection for e in failed} == {OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS}
+    assert all("is not protected by it" in e.reason for e in failed)
+    assert all(e.client_order_id == entry.client_order_id for e in failed)
