@@ -52,11 +52,10 @@ class Protector:
                 record = await self.protect(record, session)
             except TemporaryError as exc:
                 log.info("protective orders not placed yet (%s); the tracker retries", exc)
-        holds_exits = bool(session.venue.protection.native)  # else none can be open there
-        if holds_exits and (
-            record.state is OrderState.FILLED
-            or (record.state is OrderState.CANCELED and record.filled > 0)
-        ):
+        filled = record.state is OrderState.FILLED or (
+            record.state is OrderState.CANCELED and record.filled > 0
+        )
+        if filled and _may_end_protection(record, session):
             await self._after_fill(record, session)
         return record
 
@@ -211,3 +210,13 @@ class Protector:
         if found is None:
             return record
         return await self._out.adopt(record, found, session)
+
+
+def _may_end_protection(record: OrderRecord, session: ExchangeSession) -> bool:
+    """Whether a fill of ``record`` may leave protective orders pointless: a protective order,
+    or one that reduces a position (reduce-only; a spot sell) on a market that holds them.
+    Other fills (a spot buy, most of the order path) cost no look at protective orders."""
+    if not session.venue.protection.native:
+        return False
+    spot_sell = ":" not in record.symbol and record.side.value == "sell"
+    return record.protective or record.reduce_only or spot_sell
