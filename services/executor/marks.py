@@ -10,8 +10,6 @@ A failing account only misses its own round.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -28,6 +26,7 @@ from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.metering import routine
 from services.executor.models import TradingAccount
 from services.executor.outcomes import Outcomes
+from services.executor.periodic import Periodic
 from services.executor.sessions import Sessions
 
 log = logging.getLogger(__name__)
@@ -48,30 +47,15 @@ class Marks:
         self._sessions = sessions
         self._out = outcomes
         self._partitions = tuple(partitions)
-        self._interval_s = interval_s
         self._last_mark: dict[tuple[str, str, str], Decimal] = {}
         self._funding_since: dict[tuple[str, str, str], datetime] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("executor-marks", self.run_once, interval_s)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="executor-marks")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("marking positions failed")
-            await asyncio.sleep(self._interval_s)
+        await self._loop.stop()
 
     async def run_once(self) -> int:
         """Mark every held futures position once; return how many were marked."""

@@ -12,7 +12,6 @@ Its requests wait behind orders' for the weight budget.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from services.executor.lookups import Via, look_up, observe
 from services.executor.metrics import OPEN_ORDERS
 from services.executor.models import OrderRecord, Protection
 from services.executor.outcomes import Outcomes
+from services.executor.periodic import Periodic
 from services.executor.sessions import Sessions
 
 log = logging.getLogger(__name__)
@@ -98,20 +98,15 @@ class Tracker:
         self._sessions = sessions
         self._out = outcomes
         self._partitions = tuple(partitions)
-        self._interval_s = interval_s
         self._slots = asyncio.Semaphore(concurrency)
         self._schedule = PollSchedule(backoff or PollBackoff(), interval_s)
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("executor-tracker", self.run_once, interval_s)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="executor-tracker")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
     async def run_once(self) -> int:
         """Check the tracked orders that are due; return how many were checked."""
@@ -121,14 +116,6 @@ class Tracker:
         with routine():
             await asyncio.gather(*(self._guarded(r) for r in due))
         return len(due)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("order tracking round failed")
-            await asyncio.sleep(self._interval_s)
 
     async def _guarded(self, record: OrderRecord) -> None:
         async with self._slots:
