@@ -80,7 +80,7 @@ async def test_a_buys_exits_rest_as_one_oco_and_the_stop_expires_the_take_profit
 
     await wait_for_events(js, topology, T, stopped)
     free, locked = (await paper.balances(account.account_id)).get("BTC", (Decimal(0), Decimal(0)))
-    assert (free, locked) == (Decimal("0.000009"), 0)  # the dust below a lot, nothing locked
+    assert (free, locked) == (Decimal("0.000009"), Decimal(0))  # dust below a lot, none locked
 
 
 async def test_a_sell_frees_the_coins_its_oco_locks_and_a_partial_one_says_what_is_unprotected(
