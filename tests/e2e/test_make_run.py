@@ -141,17 +141,21 @@ def vault_started_here(printed: Printed) -> bool:
     return line.endswith("(started here)")
 
 
-async def btc_position(command: list[str]) -> Decimal:
+async def btc_position(command: list[str], symbol: str = "BTC/USDT") -> Decimal:
     positions = (await execute(command))["positions"]
-    return sum((Decimal(p["quantity"]) for p in positions if p["base"] == "BTC"), Decimal(0))
+    return sum((Decimal(p["quantity"]) for p in positions if p["symbol"] == symbol), Decimal(0))
 
 
 async def wait_for_position(
-    command: list[str], logs: Path, below: Decimal = Decimal("Infinity"), timeout_s: float = 60.0
+    command: list[str],
+    logs: Path,
+    below: Decimal = Decimal("Infinity"),
+    timeout_s: float = 60.0,
+    symbol: str = "BTC/USDT",
 ) -> Decimal:
     """Wait until the BTC position is neither flat nor ``below``'s old value; return it."""
     deadline = asyncio.get_running_loop().time() + timeout_s
-    while (quantity := await btc_position(command)) in {Decimal(0), below}:
+    while (quantity := await btc_position(command, symbol)) in {Decimal(0), below}:
         assert asyncio.get_running_loop().time() < deadline, f"no position:\n{log_tails(logs)}"
         await asyncio.sleep(0.3)
     return quantity
@@ -199,7 +203,7 @@ async def test_make_run_demo_alert_opens_a_position_and_ctrl_c_stops_everything(
     try:
         async with make_run(env) as (proc, printed):
             assert vault_started_here(printed)
-            alert, positions = printed.commands()
+            alert, positions, perpetual = printed.commands()
             assert "/webhooks/tv/whk_" in printed.value("webhook URL")
             assert printed.value("API key").startswith("spk_")
             assert "intent_id" in await execute(alert)
@@ -207,6 +211,10 @@ async def test_make_run_demo_alert_opens_a_position_and_ctrl_c_stops_everything(
             # holds, and what a close would sell.
             held = await wait_for_position(positions, tmp_path / "logs")
             assert held == Decimal("0.000999") == await paper_btc(env, tmp_path, namespace)
+            # The perpetual with its exits, on the demo's futures account.
+            assert "intent_id" in await execute(perpetual)
+            long = await wait_for_position(positions, tmp_path / "logs", symbol="BTC/USDT:USDT")
+            assert long == Decimal("0.01")
             code, alive = await interrupt(proc)
         assert (code, alive) == (0, [])
 
