@@ -32,6 +32,19 @@ class SettingsInvalidError(PermanentError):
         self.errors = errors
 
 
+class TenantMismatchError(Exception):
+    """An intent claiming another tenant than its subject's: never decided, dead-lettered.
+
+    Only ingress publishes on INTENTS, always on the intent's own tenant's subject; anything
+    else is a forgery or a bug, and deciding it would trade (or reject) in another tenant's name.
+    """
+
+    def __init__(self, claimed: str, subject_tenant: str) -> None:
+        super().__init__(f"an intent of tenant {claimed!r} on tenant {subject_tenant!r}'s subject")
+        self.claimed = claimed
+        self.subject_tenant = subject_tenant
+
+
 @contextmanager
 def database_errors() -> Iterator[None]:
     """Turn a lost, unreachable or full database into `UnavailableError` (wait for it)."""

@@ -6,6 +6,9 @@ per intent, even when it is delivered again: a redelivery (the process died afte
 before, while or after publishing) finds the kept decision and republishes exactly it, with the
 same message ids and ``Nats-Msg-Id`` (the client order id), which JetStream drops within ORDERS'
 5-minute duplicate window (and the executor places a client order id once in any case).
+
+An intent whose tenant is not its subject's is never decided: it raises `TenantMismatchError`,
+so the consumer dead-letters it, and ``on_failure`` publishes nothing in either tenant's name.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import datetime
 from nats.aio.msg import Msg
 
 from libs.common.auth import Lookup
-from libs.common.consumer import Outcome
+from libs.common.consumer import Outcome, tenant_from_subject
 from libs.common.logs import log_context
 from libs.common.messages import OrderIntent, RejectReason
 from libs.common.messages.types import utcnow
@@ -26,6 +29,7 @@ from libs.common.records import TenantRecord
 from services.router.accounts import AccountDirectory
 from services.router.decisions import QuotaLimits
 from services.router.domain import decide
+from services.router.errors import TenantMismatchError
 from services.router.kept import Commit, Kept, commit_of, rejection
 from services.router.metrics import DECISION_SECONDS, DECISIONS, INTENT_AGE
 from services.router.publisher import Publisher
@@ -40,6 +44,16 @@ _FAILED = {
     Outcome.POISON: "of an internal error",
     Outcome.MAX_DELIVERIES: "of an internal error",
 }
+
+
+def decode(msg: Msg) -> OrderIntent:
+    """Return the message's intent; raise `TenantMismatchError` if it claims another tenant
+    than its subject's (a `pydantic.ValidationError` if it is no intent)."""
+    intent = OrderIntent.model_validate_json(msg.data)
+    subject_tenant = tenant_from_subject(msg.subject)
+    if intent.tenant_id != subject_tenant:
+        raise TenantMismatchError(intent.tenant_id, subject_tenant)
+    return intent
 
 
 class IntentHandler:
@@ -64,7 +78,7 @@ class IntentHandler:
 
     async def handle(self, msg: Msg) -> None:
         """Decide one intent and publish the result (raises to have it retried)."""
-        intent = OrderIntent.model_validate_json(msg.data)
+        intent = decode(msg)
         with log_context(tenant_id=intent.tenant_id, intent_id=intent.intent_id):
             await self.route(intent)
 
@@ -113,7 +127,14 @@ class IntentHandler:
     async def on_failure(self, msg: Msg, outcome: Outcome, exc: BaseException | None) -> None:
         """Publish an intent's kept decision, or tell the trader it could not be processed."""
         try:
-            intent = OrderIntent.model_validate_json(msg.data)
+            intent = decode(msg)
+        except TenantMismatchError as foreign:
+            DECISIONS.labels("refused", "tenant_mismatch").inc()
+            log.warning(
+                "an intent claiming another tenant than its subject's was dead-lettered",
+                extra={"subject_tenant": foreign.subject_tenant, "claimed": foreign.claimed},
+            )
+            return
         except ValueError:
             log.warning("an unreadable intent was given up", extra={"outcome": outcome.value})
             return

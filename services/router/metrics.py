@@ -7,7 +7,8 @@ from prometheus_client import Counter, Histogram
 DECISIONS = Counter(
     "sparky_router_decisions_total",
     "Intents decided: outcome placed, rejected (by reason code), republished (a kept "
-    "decision published again on a redelivery) or failed",
+    "decision published again on a redelivery), failed, or refused (tenant_mismatch: an "
+    "intent claiming another tenant than its subject's, dead-lettered undecided)",
     ["outcome", "reason"],
 )
 DECISION_SECONDS = Histogram(

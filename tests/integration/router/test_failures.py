@@ -178,3 +178,47 @@ async def test_a_given_up_intent_is_told_what_the_orders_stream_holds_of_it(
     assert "no order was placed" in told[lost.intent_id]
     (order,) = await bus.orders(1)
     assert order.intent_id == stored.intent_id
+
+
+def _refused_for_tenant_mismatch() -> float:
+    labels = {"outcome": "refused", "reason": "tenant_mismatch"}
+    return REGISTRY.get_sample_value("sparky_router_decisions_total", labels) or 0.0
+
+
+async def test_an_intent_claiming_another_tenant_than_its_subject_is_dead_lettered_undecided(
+    start_router: Starter,
+    bus: Bus,
+    js: JetStreamContext,
+    topology: Topology,
+    redis_client: aioredis.Redis,
+) -> None:
+    for tenant in ("tenant-a", "tenant-b"):
+        await bus.put_tenant(factories.tenant_record(tenant))
+        await bus.put_account(account(tenant))
+    refused_before = _refused_for_tenant_mismatch()
+    await start_router()
+    forged = intent("tenant-b")  # published on tenant A's subject, as a forger in A's pod would
+    await js.publish(
+        topology.intent_subject("tenant-a"),
+        forged.to_json(),
+        stream=topology.intents_stream,
+        headers={"Nats-Msg-Id": forged.dedup_key},
+    )
+    follower = intent("tenant-a")
+    await bus.publish(follower)
+
+    (order,) = await bus.orders(1)  # the follower's only: no order for tenant B
+    assert order.intent_id == follower.intent_id
+    for _ in range(100):
+        if (await js.stream_info(topology.deadletter_stream)).state.messages == 1:
+            break
+        await asyncio.sleep(0.05)
+    dead = await js.get_msg(topology.deadletter_stream, 1)
+    assert dead.data == forged.to_json()
+    headers = dead.headers or {}
+    assert headers["Sparky-Original-Subject"] == topology.intent_subject("tenant-a")
+    assert headers["Sparky-Outcome"] == Outcome.POISON.value
+    assert headers["Sparky-Error"].startswith("TenantMismatchError: an intent of tenant 'tenant-b'")
+    assert await bus.rejections(0, timeout_s=0.3) == []  # in neither tenant's name
+    assert await redis_client.keys(f"{topology.namespace}:{{tenant-b}}:*") == []  # not counted
+    assert _refused_for_tenant_mismatch() == refused_before + 1
