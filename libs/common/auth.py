@@ -2,7 +2,9 @@
 
 Keys arrive as ``Authorization: Bearer <key>`` (or ``X-API-Key``) and are looked up by their
 SHA-256 in in-memory copies of the ``api-keys`` and ``tenants`` buckets, so a check makes no
-network call and a revoked key stops working as soon as the watch delivers the change.
+network call and a revoked key stops working as soon as the watch delivers the change. A copy
+that has been out of touch with NATS for longer than its staleness bound may be missing a
+revocation: then every key is refused with 503 (and ``Retry-After``) until it is back in touch.
 
 Wire it once per app: ``app.state.authenticator = ApiKeyAuthenticator(api_keys, tenants)``,
 then declare ``tenant: CurrentTenant`` on a route.
@@ -22,6 +24,12 @@ from libs.common.records import ApiKeyRecord, TenantRecord, secret_digest
 
 T_co = TypeVar("T_co", covariant=True)
 
+OUT_OF_TOUCH = (
+    "Sparky cannot confirm your credentials right now (this server has lost touch with its "
+    "key store, so it may not know of a recent revocation); try again shortly."
+)
+OUT_OF_TOUCH_RETRY_AFTER_S = 5
+
 
 class Lookup(Protocol[T_co]):
     """Anything with ``get(key)`` and a ``ready`` flag: a `KVMirror`, or a dict in unit tests."""
@@ -30,6 +38,13 @@ class Lookup(Protocol[T_co]):
     def ready(self) -> bool: ...
 
     def get(self, key: str) -> T_co | None: ...
+
+
+class WatchedLookup(Lookup[T_co], Protocol[T_co]):
+    """A `Lookup` that also knows whether it is current: a `KVMirror`'s ``in_touch``."""
+
+    @property
+    def in_touch(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +61,8 @@ class ApiKeyAuthenticator:
 
     def __init__(
         self,
-        api_keys: Lookup[ApiKeyRecord],
-        tenants: Lookup[TenantRecord],
+        api_keys: WatchedLookup[ApiKeyRecord],
+        tenants: WatchedLookup[TenantRecord],
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -56,9 +71,17 @@ class ApiKeyAuthenticator:
         self._clock = clock
 
     def authenticate(self, api_key: str | None) -> AuthenticatedTenant:
-        """Return the caller, or raise 401 (no or unknown key), 403 (suspended) or 503."""
+        """Return the caller, or raise 401 (no or unknown key), 403 (suspended) or 503 (the
+        copies are not loaded yet, or out of touch for longer than their staleness bound).
+        """
         if not (self._api_keys.ready and self._tenants.ready):
             raise _error(status.HTTP_503_SERVICE_UNAVAILABLE, "Starting up; try again shortly.")
+        if not (self._api_keys.in_touch and self._tenants.in_touch):
+            raise HTTPException(
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail=OUT_OF_TOUCH,
+                headers={"Retry-After": str(OUT_OF_TOUCH_RETRY_AFTER_S)},
+            )
         if not api_key:
             raise _unauthorized("An API key is required: send 'Authorization: Bearer <key>'.")
         record = self._api_keys.get(secret_digest(api_key))

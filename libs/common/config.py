@@ -47,6 +47,13 @@ class ServiceSettings(BaseSettings):
     partitions: int = Field(default=16, ge=1, le=4096)
     nats_url: str = "nats://127.0.0.1:4222"
     nats_replicas: int = Field(default=1, ge=1, le=5)
+    kv_staleness_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long the in-memory copies of the KV buckets (API keys, webhook tokens, "
+        "tenants) may go without word from NATS before credentials are refused with 503.",
+    )
     intents_duplicate_window_s: float = Field(default=60.0, gt=0)
     events_max_age_days: int = Field(default=0, ge=0, description="0 keeps events forever.")
     http_host: str = "127.0.0.1"

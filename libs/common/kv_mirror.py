@@ -4,6 +4,13 @@ Hot paths (the webhook, API-key checks) read the copy: no network call per reque
 delivers every put and delete within milliseconds; after a reconnect or a watch failure the
 mirror re-reads the whole bucket and swaps it in at once, so a key deleted while we were away
 disappears too.
+
+A copy is only as good as its watch: a replica cut off from NATS would otherwise go on
+accepting keys revoked since. So the mirror records when it was last *in touch* (an update
+applied, a full re-read swapped in, or a successful liveness check of its watch's consumer,
+made every second or so while the bucket is quiet) and `in_touch` turns false once that is
+longer ago than ``staleness_s``; authentication then refuses (503) rather than trust the copy.
+It comes back by itself with the next re-read after the connection returns.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 
 log = logging.getLogger(__name__)
+
+DEFAULT_STALENESS_S = 30.0
 
 T = TypeVar("T")
 Decoder = Callable[[bytes], T]
@@ -40,16 +49,26 @@ class KVMirror(Generic[T]):
         *,
         resync_check_s: float = 1.0,
         retry_s: float = 0.5,
+        staleness_s: float = DEFAULT_STALENESS_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if staleness_s <= 0:
+            raise ValueError("staleness_s must be positive")
         self._nc = nc
         self._kv = kv
         self._decode = decode
-        self._resync_check_s = resync_check_s
+        # Check the watch often enough that a quiet bucket never reads as stale.
+        self._resync_check_s = min(resync_check_s, staleness_s / 4)
         self._retry_s = retry_s
         self._data: dict[str, T] = {}
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._clock = clock
+        self.staleness_s = staleness_s
         self.last_update_monotonic = 0.0
+        """When the copy last changed (readers rebuild their indexes when it moves)."""
+        self.last_contact_monotonic = 0.0
+        """When the copy was last known current: an update, a re-read or a liveness check."""
 
     @property
     def bucket(self) -> str:
@@ -59,6 +78,15 @@ class KVMirror(Generic[T]):
     def ready(self) -> bool:
         """Whether the initial copy of the bucket has been loaded."""
         return self._ready.is_set()
+
+    @property
+    def in_touch(self) -> bool:
+        """Whether the copy is loaded and was known current within ``staleness_s``."""
+        return self.ready and self.out_of_touch_s() <= self.staleness_s
+
+    def out_of_touch_s(self) -> float:
+        """Return the seconds since the copy was last known current."""
+        return self._clock() - self.last_contact_monotonic
 
     def get(self, key: str) -> T | None:
         return self._data.get(key)
@@ -134,15 +162,22 @@ class KVMirror(Generic[T]):
         except Exception:  # noqa: BLE001 - any failure means the watch is gone
             log.warning("KV watch lost; re-reading the bucket", extra={"bucket": self.bucket})
             return False
+        self._touch()
         return True
 
     def _swap_in(self, fresh: dict[str, T]) -> None:
         self._data = fresh
         self.last_update_monotonic = time.monotonic()
+        self._touch()
         self._ready.set()
+
+    def _touch(self) -> None:
+        self.last_contact_monotonic = self._clock()
 
     def _apply(self, target: dict[str, T], key: str, value: bytes | None, op: str | None) -> None:
         self.last_update_monotonic = time.monotonic()
+        if target is self._data:  # an update to a copy still being re-read is not yet current
+            self._touch()
         if op in (KV_DEL, KV_PURGE) or value is None:
             target.pop(key, None)
             return

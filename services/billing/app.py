@@ -137,11 +137,18 @@ async def _authenticator(
 ) -> ApiKeyAuthenticator:
     """Start in-memory copies of the api-keys and tenants buckets; stop them on exit."""
     js = nc.jetstream()
+    bound = ctx.settings.kv_staleness_s
     keys = KVMirror(
-        nc, await js.key_value(topology.api_keys_bucket), ApiKeyRecord.model_validate_json
+        nc,
+        await js.key_value(topology.api_keys_bucket),
+        ApiKeyRecord.model_validate_json,
+        staleness_s=bound,
     )
     tenants = KVMirror(
-        nc, await js.key_value(topology.tenants_bucket), TenantRecord.model_validate_json
+        nc,
+        await js.key_value(topology.tenants_bucket),
+        TenantRecord.model_validate_json,
+        staleness_s=bound,
     )
     for mirror in (keys, tenants):
         stack.push_async_callback(mirror.stop)

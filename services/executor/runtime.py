@@ -108,7 +108,8 @@ class Runtime:
     async def _mirror(
         self, nc: Client, js: JetStreamContext, bucket: str, decode: Callable[[bytes], T]
     ) -> KVMirror[T]:
-        mirror = KVMirror(nc, await js.key_value(bucket), decode)
+        kv = await js.key_value(bucket)
+        mirror = KVMirror(nc, kv, decode, staleness_s=self.settings.kv_staleness_s)
         await mirror.start()
         self._mirrors.append(mirror)
         return mirror

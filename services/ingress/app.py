@@ -135,8 +135,9 @@ class _Runtime:
         await ensure_topology(js, self.topology)
         tokens_kv = await js.key_value(self.topology.webhook_tokens_bucket)
         tenants_kv = await js.key_value(self.topology.tenants_bucket)
-        tokens = KVMirror(nc, tokens_kv, WebhookTokenRecord.model_validate_json)
-        tenants = KVMirror(nc, tenants_kv, TenantRecord.model_validate_json)
+        bound = self.settings.kv_staleness_s
+        tokens = KVMirror(nc, tokens_kv, WebhookTokenRecord.model_validate_json, staleness_s=bound)
+        tenants = KVMirror(nc, tenants_kv, TenantRecord.model_validate_json, staleness_s=bound)
         self.mirrors = (tokens, tenants)
         for mirror in self.mirrors:
             try:

@@ -1,7 +1,8 @@
 """The webhook's decisions, without I/O: who is calling, may they, and what gets stored.
 
 - `WebhookGate`: the token's SHA-256 looked up in the in-memory copies of the
-  ``webhook-tokens`` and ``tenants`` buckets (no network call per alert).
+  ``webhook-tokens`` and ``tenants`` buckets (no network call per alert); a copy out of touch
+  with NATS beyond its staleness bound may miss a revocation, so the gate then refuses (503).
 - `check_source`, `check_passphrase`: the optional IP allowlist and second factor.
 - `dedup_key`: ``Nats-Msg-Id``, so JetStream drops a resend atomically.
 - `build_intent`, `accepted_event`: the messages ingress publishes.
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from libs.common.auth import Lookup
+from libs.common.auth import WatchedLookup
 from libs.common.ids import new_id
 from libs.common.messages import Alert, IntentAccepted, OrderIntent, envelope_from
 from libs.common.records import (
@@ -32,6 +33,10 @@ from services.ingress.parsing import ParsedBody
 
 # Anything else cannot be a token Sparky issued: refuse it without a lookup.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_OUT_OF_TOUCH = (
+    "Sparky cannot confirm this webhook URL right now (this server has lost touch with its "
+    "key store, so it may not know of a recent change); the alert was not stored, retry shortly."
+)
 _UNKNOWN = "This webhook URL is not valid: copy it again from your Sparky dashboard."
 
 
@@ -46,16 +51,22 @@ class Webhook:
 class WebhookGate:
     """Decide whether a webhook URL may deliver alerts now."""
 
-    def __init__(self, tokens: Lookup[WebhookTokenRecord], tenants: Lookup[TenantRecord]) -> None:
+    def __init__(
+        self, tokens: WatchedLookup[WebhookTokenRecord], tenants: WatchedLookup[TenantRecord]
+    ) -> None:
         self._tokens = tokens
         self._tenants = tenants
 
     def authenticate(self, token: str, now: datetime) -> Webhook:
-        """Return the webhook, or raise 503 (loading), 401 (unknown, replaced) or 403."""
+        """Return the webhook, or raise 503 (loading, out of touch), 401 (unknown, replaced)
+        or 403.
+        """
         if not (self._tokens.ready and self._tenants.ready):
             raise UnavailableError(
                 "Sparky is starting up and cannot check webhooks yet; retry shortly."
             )
+        if not (self._tokens.in_touch and self._tenants.in_touch):
+            raise UnavailableError(_OUT_OF_TOUCH)
         record = self._tokens.get(secret_digest(token)) if _TOKEN_SHAPE.fullmatch(token) else None
         if record is None:
             raise UnauthorizedError(_UNKNOWN)

@@ -17,7 +17,7 @@ from nats.js import JetStreamContext
 
 from libs.common.auth import ApiKeyAuthenticator
 from libs.common.jetstream import ensure_topology
-from libs.common.kv_mirror import KVMirror
+from libs.common.kv_mirror import DEFAULT_STALENESS_S, KVMirror
 from libs.common.publishing import JetStreamPublisher
 from libs.common.records import ApiKeyRecord, TenantRecord
 from libs.common.service import bootstrap, mount_ops, postgres_check
@@ -32,14 +32,24 @@ from services.ledger.reads import Reads
 
 @asynccontextmanager
 async def authenticator(
-    nc: Client, js: JetStreamContext, topology: Topology
+    nc: Client,
+    js: JetStreamContext,
+    topology: Topology,
+    *,
+    staleness_s: float = DEFAULT_STALENESS_S,
 ) -> AsyncIterator[ApiKeyAuthenticator]:
     """Yield an API-key authenticator over live copies of the api-keys and tenants buckets."""
     keys = KVMirror(
-        nc, await js.key_value(topology.api_keys_bucket), ApiKeyRecord.model_validate_json
+        nc,
+        await js.key_value(topology.api_keys_bucket),
+        ApiKeyRecord.model_validate_json,
+        staleness_s=staleness_s,
     )
     tenants = KVMirror(
-        nc, await js.key_value(topology.tenants_bucket), TenantRecord.model_validate_json
+        nc,
+        await js.key_value(topology.tenants_bucket),
+        TenantRecord.model_validate_json,
+        staleness_s=staleness_s,
     )
     try:
         await keys.start()
@@ -102,7 +112,9 @@ async def running(app: FastAPI, settings: LedgerSettings) -> AsyncIterator[None]
         app.state.engine, app.state.nc = engine, nc
         app.state.reads = Reads(engine, settings.reader_role)
         app.state.canceller = await canceller(nc, js, topology)
-        app.state.authenticator = await stack.enter_async_context(authenticator(nc, js, topology))
+        app.state.authenticator = await stack.enter_async_context(
+            authenticator(nc, js, topology, staleness_s=settings.kv_staleness_s)
+        )
         if settings.projector_enabled:
             projector = Projector(settings, engine, nc, topology)
             await stack.enter_async_context(background(projector.run(), "ledger-projector"))

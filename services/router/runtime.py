@@ -6,6 +6,7 @@ replica index) without HTTP.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -135,16 +136,13 @@ class RouterRuntime:
     async def _start_mirrors(self, js: JetStreamContext) -> Mirrors:
         nc, topo, replicas = self.broker.connection, self.topology, self.topology.replicas
         versions = await ensure_bucket(js, settings_bucket(topo.namespace), replicas)
+        mirror = functools.partial(KVMirror, nc, staleness_s=self.settings.kv_staleness_s)
         self.notifier = SettingsNotifier(versions)
         mirrors = Mirrors(
-            KVMirror(nc, await js.key_value(topo.tenants_bucket), TenantRecord.model_validate_json),
-            KVMirror(
-                nc, await js.key_value(topo.api_keys_bucket), ApiKeyRecord.model_validate_json
-            ),
-            KVMirror(
-                nc, await js.key_value(topo.accounts_bucket), AccountRecord.model_validate_json
-            ),
-            KVMirror(nc, versions, decode_version),
+            mirror(await js.key_value(topo.tenants_bucket), TenantRecord.model_validate_json),
+            mirror(await js.key_value(topo.api_keys_bucket), ApiKeyRecord.model_validate_json),
+            mirror(await js.key_value(topo.accounts_bucket), AccountRecord.model_validate_json),
+            mirror(versions, decode_version),
         )
         await mirrors.start()
         return mirrors

@@ -10,10 +10,12 @@ T = TypeVar("T")
 
 @dataclass
 class DictLookup(Generic[T]):
-    """What `libs.common.auth.Lookup` asks of a mirror: ``get`` and ``ready``."""
+    """What `libs.common.auth.WatchedLookup` asks of a mirror: ``get``, ``ready`` and
+    ``in_touch``."""
 
     data: dict[str, T] = field(default_factory=dict)
     ready: bool = True
+    in_touch: bool = True
 
     def get(self, key: str) -> T | None:
         return self.data.get(key)

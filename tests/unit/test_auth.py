@@ -77,6 +77,16 @@ async def test_revoked_or_expired_key_is_401(world: World) -> None:
     assert (await world.client.get("/me", headers={"X-API-Key": KEY})).status_code == 200
 
 
+async def test_a_valid_key_is_503_while_a_copy_is_out_of_touch_with_nats(world: World) -> None:
+    world.tenants.in_touch = False
+    resp = await world.client.get("/me", headers={"X-API-Key": KEY})
+    assert resp.status_code == 503
+    assert "cannot confirm your credentials right now" in resp.json()["detail"]
+    assert int(resp.headers["retry-after"]) > 0
+    world.tenants.in_touch = True
+    assert (await world.client.get("/me", headers={"X-API-Key": KEY})).status_code == 200
+
+
 async def test_suspended_tenant_is_403(world: World) -> None:
     tenant = world.tenants.data[world.tenant_id]
     world.tenants.data[world.tenant_id] = tenant.model_copy(

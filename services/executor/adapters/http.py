@@ -4,6 +4,13 @@ ccxt gives each client its own aiohttp session and builds a TLS context for it o
 (about 20 ms of CPU reading the CA bundle, on the event loop): with a client per tenant
 account that is a stall per new tenant and a socket pool per tenant. Requests are signed per
 client, so sharing the connections shares nothing secret.
+
+A shared session would also share its cookie jar: a cookie an exchange sets on one tenant's
+request would ride along with every other tenant's. So the session keeps no cookies at all
+(`aiohttp.DummyCookieJar`): every venue's REST API that Sparky uses authenticates each
+request by its signed headers or query, never by a cookie, so dropping them loses nothing,
+and no venue's state can cross accounts. A venue that ever needs cookies should get a jar of
+its own per client (ccxt passes none per request), not a shared one.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import certifi
 
 
 class SharedHttp:
-    """Lazily built, process-wide HTTP plumbing for ccxt clients."""
+    """Lazily built, process-wide HTTP plumbing for ccxt clients: one pool, no cookies."""
 
     def __init__(self, *, connection_limit: int = 256) -> None:
         self._limit = connection_limit
@@ -34,7 +41,9 @@ class SharedHttp:
             connector = aiohttp.TCPConnector(
                 ssl=self.ssl_context(), limit=self._limit, enable_cleanup_closed=True
             )
-            self._session = aiohttp.ClientSession(connector=connector)
+            self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._session
 
     def attach(self, client: ccxt.Exchange) -> None:

@@ -72,6 +72,14 @@ def test_while_the_copies_load_every_call_gets_503(world: World) -> None:
         world.gate.authenticate(TOKEN, NOW)
 
 
+def test_while_a_copy_is_out_of_touch_with_nats_every_call_gets_503(world: World) -> None:
+    world.tokens.in_touch = False
+
+    with pytest.raises(UnavailableError, match="cannot confirm this webhook URL") as refused:
+        world.gate.authenticate(TOKEN, NOW)
+    assert refused.value.headers["Retry-After"] == "1"
+
+
 @pytest.mark.parametrize("token", ["whk_unknown_unknown_unknown", "short", "x" * 500, "a b c"])
 def test_an_unknown_or_malformed_token_is_401(world: World, token: str) -> None:
     with pytest.raises(UnauthorizedError, match="not valid"):
