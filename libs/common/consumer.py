@@ -27,6 +27,8 @@ What happens to a message, decided here once:
   ``give_up_after_s`` (``on_failure`` with ``GAVE_UP``, then ack); a batch consumer never
   gives up (a projection must not skip an event). Time spent on `UnavailableError`
   (Postgres, NATS, Redis or Vault away) does not count: such a message waits for the server;
+- it raises `MalformedMessageError` (unreadable, or another tenant's on this tenant's subject)
+  → dead-lettered at once (``POISON``): no retry can ever handle it;
 - it raises anything else → retried ``unexpected_attempts`` times (a failed batch is first
   split into its messages, so one bad event does not hold the others), then the one
   dead-letter rule: ``on_failure`` (``POISON``), a copy to the dead-letter subject, and ack;
@@ -59,7 +61,7 @@ from nats.js.errors import APIError, NotFoundError
 from opentelemetry import propagate, trace
 from prometheus_client import Counter, Gauge, Histogram
 
-from libs.common.errors import TemporaryError, UnavailableError
+from libs.common.errors import MalformedMessageError, TemporaryError, UnavailableError
 from libs.common.jetstream import consumer_config
 from libs.common.publishing import KEY_HEADER
 from libs.common.pull import Puller
@@ -271,6 +273,9 @@ class PartitionedConsumer:
                     return await self.fail(msg, Outcome.GAVE_UP, exc)
                 delay = exc.retry_after if exc.retry_after is not None else policy.backoff(attempt)
                 log.warning("temporary failure, retrying in %.1f s: %s", delay, exc.message)
+            except MalformedMessageError as exc:
+                log.warning("malformed message dead-lettered: %s", exc)
+                return await self.fail(msg, Outcome.POISON, exc)
             except Exception as exc:  # a bug or a poison message: bounded retries
                 RETRIES.labels(self.spec.service, "unexpected").inc()
                 unexpected += 1

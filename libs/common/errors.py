@@ -33,6 +33,12 @@ class UnavailableError(TemporaryError):
     """
 
 
+class MalformedMessageError(SparkyError):
+    """A message that no retry can ever handle: unreadable, or not what its subject says (a
+    tenant's subject carrying another tenant's message). The consumption layer dead-letters it
+    at once instead of retrying it as a possible bug."""
+
+
 class PermanentError(SparkyError):
     """A failure that will not go away by retrying; `code` is machine-readable, `message` is not."""
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from libs.common.consumer import Outcome, tenant_from_subject
 from libs.common.db import database_unavailable
-from libs.common.errors import UnavailableError
+from libs.common.errors import MalformedMessageError, UnavailableError
 from libs.common.logs import log_context
 from libs.common.messages import CancelOrders, PlaceOrder, decode_command
 from services.executor.cancels import Canceler
@@ -30,7 +30,7 @@ def unavailable(exc: BaseException) -> bool:
     return database_unavailable(exc) or isinstance(exc, nats.errors.Error | FastStreamException)
 
 
-class BadCommandError(Exception):
+class BadCommandError(MalformedMessageError):
     """A message on ORDERS that is not a command of the subject's tenant."""
 
 

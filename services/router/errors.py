@@ -9,7 +9,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from libs.common.db import database_unavailable
-from libs.common.errors import PermanentError, UnavailableError
+from libs.common.errors import MalformedMessageError, PermanentError, UnavailableError
 
 
 class VersionConflictError(PermanentError):
@@ -32,7 +32,14 @@ class SettingsInvalidError(PermanentError):
         self.errors = errors
 
 
-class TenantMismatchError(Exception):
+class UnreadableIntentError(MalformedMessageError):
+    """A message on INTENTS that is no `OrderIntent`: dead-lettered, never decided."""
+
+    def __init__(self, field_errors: int) -> None:
+        super().__init__(f"not an OrderIntent: {field_errors} field errors")
+
+
+class TenantMismatchError(MalformedMessageError):
     """An intent claiming another tenant than its subject's: never decided, dead-lettered.
 
     Only ingress publishes on INTENTS, always on the intent's own tenant's subject; anything

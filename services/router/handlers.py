@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from nats.aio.msg import Msg
+from pydantic import ValidationError
 
 from libs.common.auth import Lookup
 from libs.common.consumer import Outcome, tenant_from_subject
@@ -29,7 +30,7 @@ from libs.common.records import TenantRecord
 from services.router.accounts import AccountDirectory
 from services.router.decisions import QuotaLimits
 from services.router.domain import decide
-from services.router.errors import TenantMismatchError
+from services.router.errors import TenantMismatchError, UnreadableIntentError
 from services.router.kept import Commit, Kept, commit_of, rejection
 from services.router.metrics import DECISION_SECONDS, DECISIONS, INTENT_AGE
 from services.router.publisher import Publisher
@@ -48,8 +49,12 @@ _FAILED = {
 
 def decode(msg: Msg) -> OrderIntent:
     """Return the message's intent; raise `TenantMismatchError` if it claims another tenant
-    than its subject's (a `pydantic.ValidationError` if it is no intent)."""
-    intent = OrderIntent.model_validate_json(msg.data)
+    than its subject's, `UnreadableIntentError` if it is no intent (both dead-lettered at
+    once by the consumer)."""
+    try:
+        intent = OrderIntent.model_validate_json(msg.data)
+    except ValidationError as exc:
+        raise UnreadableIntentError(exc.error_count()) from None
     subject_tenant = tenant_from_subject(msg.subject)
     if intent.tenant_id != subject_tenant:
         raise TenantMismatchError(intent.tenant_id, subject_tenant)
@@ -135,7 +140,7 @@ class IntentHandler:
                 extra={"subject_tenant": foreign.subject_tenant, "claimed": foreign.claimed},
             )
             return
-        except ValueError:
+        except UnreadableIntentError:
             log.warning("an unreadable intent was given up", extra={"outcome": outcome.value})
             return
         with log_context(tenant_id=intent.tenant_id, intent_id=intent.intent_id):

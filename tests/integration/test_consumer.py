@@ -23,7 +23,7 @@ from libs.common.consumer import (
     PartitionedConsumer,
     tenant_from_subject,
 )
-from libs.common.errors import TemporaryError
+from libs.common.errors import MalformedMessageError, TemporaryError
 from libs.common.jetstream import consumer_config
 from libs.common.publishing import KEY_HEADER
 from libs.common.topology import Topology
@@ -204,6 +204,27 @@ async def test_a_poison_message_is_dead_lettered_and_the_tenant_continues(
     assert dead.headers is not None
     assert dead.headers["Sparky-Outcome"] == "poison"
     assert "KeyError" in dead.headers["Sparky-Error"]
+
+
+async def test_a_malformed_message_is_dead_lettered_at_once_without_retries(
+    harness: Harness, js: JetStreamContext
+) -> None:
+    attempts: list[int] = []
+
+    async def forged_on_zero(tenant: str, n: int) -> None:
+        if n == 0:
+            attempts.append(n)
+            raise MalformedMessageError("another tenant's message on this tenant's subject")
+
+    await harness.publish("t", 0)
+    await harness.publish("t", 1)
+    await harness.start(forged_on_zero).start()
+    await until(lambda: harness.recorder.seen["t"] == [1])
+    assert attempts == [0]  # never retried: no retry can make it right
+    assert harness.recorder.failures == [("t:0", Outcome.POISON)]
+    dead = await js.get_msg(harness.topology.deadletter_stream, 1)
+    assert dead.headers is not None
+    assert "MalformedMessageError" in dead.headers["Sparky-Error"]
 
 
 async def _crash_holding(harness: Harness, durable: str, n: int) -> None:
