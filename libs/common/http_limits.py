@@ -121,14 +121,19 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             else:
                 self._unsupported_upgrade_warning()
             return
-        except httptools.HttpParserError:
-            self.logger.warning("Invalid HTTP request received.")
-            self.send_400_response("Invalid HTTP request received.")
+        except httptools.HttpParserError as exc:
+            self.refuse_unreadable(exc)
             return
         if self._phase is _Phase.HEADERS and self._bytes > self.limits.max_header_bytes:
             self._refuse(431, _HEADERS_TOO_LARGE)
         elif self._phase is not _Phase.IDLE and self._deadline is None:
             self._arm()
+
+    def refuse_unreadable(self, exc: httptools.HttpParserError) -> None:
+        """Answer a request the parser cannot read (a control character in a header, a raw
+        non-ASCII byte in the URL); a service whose clients expect another shape overrides it."""
+        self.logger.warning("Invalid HTTP request received.")
+        self.send_400_response("Invalid HTTP request received.")
 
     # Parser callbacks
     def on_message_begin(self) -> None:

@@ -82,16 +82,17 @@ def serve(
     *,
     access_log: bool = True,
     limit_concurrency: int | None = None,
+    protocol: type[GuardedHttpToolsProtocol] = GuardedHttpToolsProtocol,
 ) -> None:
     """Run ``app`` with uvicorn until SIGINT or SIGTERM, then shut down gracefully.
 
     ``limit_concurrency`` makes uvicorn answer 503 beyond that many connections and requests
     in flight, instead of queueing where the app cannot see the overload. Requests are read
-    under the deadlines and size limits of the settings (`read_limits`).
+    under the deadlines and size limits of the settings (`read_limits`), by ``protocol``.
     """
     uvicorn.run(
         app,
-        http=GuardedHttpToolsProtocol.with_limits(read_limits(settings)),
+        http=protocol.with_limits(read_limits(settings)),
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,

@@ -1,6 +1,10 @@
 """How Stripe's events move a tenant's plan and payment standing. Pure: no I/O.
 
 - A paid, active or trialing subscription gives the plan its price maps to.
+- A completed checkout gives the plan it sold only once paid (``payment_status`` ``paid`` or
+  ``no_payment_required``): one paid by an asynchronous method (``unpaid``, a bank debit)
+  waits for ``checkout.session.async_payment_succeeded``; ``async_payment_failed`` leaves the
+  tenant as it was.
 - A failed payment (``invoice.payment_failed``, or a subscription ``past_due``/``unpaid``)
   starts a grace period, counted from when Stripe saw the failure; the tenant keeps its plan.
 - Once the grace period ends, the fallback plan's limits apply (`PaymentState.LAPSED`);
@@ -22,10 +26,13 @@ from services.billing.stripe_payloads import CheckoutSession, Invoice, StripeEve
 ACTIVE = frozenset({"active", "trialing"})
 DELINQUENT = frozenset({"past_due", "unpaid"})
 ENDED = frozenset({"canceled", "incomplete_expired", "paused"})
+PAID_CHECKOUT = frozenset({"paid", "no_payment_required"})
+CHECKOUT_PAYMENT_FAILED = "checkout.session.async_payment_failed"
 TENANT_METADATA_KEY = "tenant_id"
 PLAN_METADATA_KEY = "plan"
 
 Update = dict[str, Any]
+Outcome = tuple[Update | None, str]  # None: leave the tenant exactly as it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +56,7 @@ class TenantHint:
 def tenant_hint(event: StripeEvent) -> TenantHint:
     """Return what ``event`` says about whose it is."""
     obj = event.data.object
-    if event.type == "checkout.session.completed":
+    if event.type.startswith("checkout.session."):
         session = CheckoutSession.model_validate(obj)
         tenant = session.client_reference_id or session.metadata.get(TENANT_METADATA_KEY)
         return TenantHint(tenant, session.customer)
@@ -68,6 +75,8 @@ def apply_event(
     if tenant.stripe_event_at is not None and at < tenant.stripe_event_at:
         return tenant, "stale: a newer event was already applied"
     update, note = _HANDLERS[event.type](tenant, event.data.object, rules, at)
+    if update is None:
+        return tenant, note
     changed = tenant.model_copy(update={**update, "stripe_event_at": at, "updated_at": now})
     if grace_over(changed, now):
         changed = changed.model_copy(update={"payment_state": PaymentState.LAPSED})
@@ -91,18 +100,41 @@ def _failed(tenant: Tenant, at: datetime, grace: timedelta) -> Update:
     return {"payment_state": PaymentState.GRACE, "grace_ends_at": at + grace}
 
 
-def _checkout(
-    tenant: Tenant, obj: dict[str, object], rules: StripeRules, at: datetime
-) -> tuple[Update, str]:
-    session = CheckoutSession.model_validate(obj)
-    update: Update = {
+def _linked(tenant: Tenant, session: CheckoutSession) -> Update:
+    return {
         "stripe_customer_id": session.customer or tenant.stripe_customer_id,
         "stripe_subscription_id": session.subscription or tenant.stripe_subscription_id,
     }
+
+
+def _checkout(tenant: Tenant, obj: dict[str, object], rules: StripeRules, at: datetime) -> Outcome:
+    session = CheckoutSession.model_validate(obj)
+    update = _linked(tenant, session)
     plan = session.metadata.get(PLAN_METADATA_KEY)
     if plan not in rules.plans:
         return update, "customer linked; the plan follows the subscription"
+    if session.payment_status not in PAID_CHECKOUT:
+        status = session.payment_status or "not stated"
+        return update, f"checkout completed, payment {status}: plan {plan} waits for the payment"
     return {**update, "plan": plan, **_paid()}, f"checkout completed: plan {plan}"
+
+
+def _checkout_paid(
+    tenant: Tenant, obj: dict[str, object], rules: StripeRules, at: datetime
+) -> Outcome:
+    session = CheckoutSession.model_validate(obj)
+    update = _linked(tenant, session)
+    plan = session.metadata.get(PLAN_METADATA_KEY)
+    if plan not in rules.plans:
+        return update, "checkout paid; the plan follows the subscription"
+    return {**update, "plan": plan, **_paid()}, f"checkout paid: plan {plan}"
+
+
+def _checkout_failed(
+    tenant: Tenant, obj: dict[str, object], rules: StripeRules, at: datetime
+) -> Outcome:
+    plan = CheckoutSession.model_validate(obj).metadata.get(PLAN_METADATA_KEY)
+    return None, f"checkout payment failed: plan {plan} not given; tenant unchanged"
 
 
 def _subscription(
@@ -145,9 +177,11 @@ def _invoice_failed(
     return _failed(tenant, at, rules.grace), "payment failed: grace period"
 
 
-_Handler = Callable[[Tenant, dict[str, object], StripeRules, datetime], tuple[Update, str]]
+_Handler = Callable[[Tenant, dict[str, object], StripeRules, datetime], Outcome]
 _HANDLERS: dict[str, _Handler] = {
     "checkout.session.completed": _checkout,
+    "checkout.session.async_payment_succeeded": _checkout_paid,
+    CHECKOUT_PAYMENT_FAILED: _checkout_failed,
     "customer.subscription.created": _subscription,
     "customer.subscription.updated": _subscription,
     "customer.subscription.deleted": _deleted,

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.billing.adapters.stripe_client import StripeGateway, verify_event
 from services.billing.context import Context
-from services.billing.domain import HANDLED_TYPES, StripeRules, TenantHint, apply_event, tenant_hint
+from services.billing.domain import (
+    CHECKOUT_PAYMENT_FAILED,
+    HANDLED_TYPES,
+    StripeRules,
+    TenantHint,
+    apply_event,
+    tenant_hint,
+)
 from services.billing.errors import (
     ConflictError,
     InvalidRequestError,
@@ -93,6 +100,10 @@ class Payments:
                 return Receipt(outcome="ignored: no such tenant")
             plans = await self._ctx.plans(conn)
             changed, note = apply_event(tenant, event, self._rules(frozenset(plans)), now)
+            if changed is tenant:  # stale, or a checkout payment that failed
+                await event_store.settle(conn, event.id, tenant.tenant_id, note)
+                _log_unchanged(event, tenant.tenant_id, note)
+                return Receipt(outcome=note)
             if await _customer_taken(conn, changed):
                 note = f"ignored: customer {changed.stripe_customer_id} is another tenant's"
                 await event_store.settle(conn, event.id, tenant.tenant_id, note)
@@ -152,6 +163,14 @@ class Payments:
         if tenant is None or tenant.deleted:
             raise ConflictError(f"There is no tenant {tenant_id}.")
         return tenant
+
+
+def _log_unchanged(event: StripeEvent, tenant_id: str, note: str) -> None:
+    extra = {"tenant_id": tenant_id, "stripe_event_id": event.id, "outcome": note}
+    if event.type == CHECKOUT_PAYMENT_FAILED:
+        log.warning("stripe checkout payment failed; tenant left as it was", extra=extra)
+    else:
+        log.info("stripe event changed nothing", extra=extra)
 
 
 async def _customer_taken(conn: AsyncConnection, tenant: Tenant) -> bool:

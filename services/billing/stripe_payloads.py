@@ -27,10 +27,13 @@ class StripeModel(BaseModel):
 
 
 class CheckoutSession(StripeModel):
+    """A checkout session; ``payment_status`` is ``paid``, ``unpaid`` or ``no_payment_required``."""
+
     id: str
     customer: StripeId = None
     subscription: StripeId = None
     client_reference_id: str | None = None
+    payment_status: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
 
 

@@ -7,6 +7,7 @@ from libs.common.service import serve
 from services.paper import cli
 from services.paper.app import create_app
 from services.paper.config import PaperSettings
+from services.paper.protocol import BinanceHttpProtocol
 
 
 def main() -> None:
@@ -14,7 +15,12 @@ def main() -> None:
     if cli.main() != "serve":
         return
     settings = load_settings(PaperSettings)
-    serve(create_app(settings), settings, access_log=settings.access_log)
+    serve(
+        create_app(settings),
+        settings,
+        access_log=settings.access_log,
+        protocol=BinanceHttpProtocol,
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from services.paper.faults import BEFORE_HANDLING, FaultKind, Faults, RequestSco
 from services.paper.store import Credentials
 
 API_KEY_HEADER = "X-MBX-APIKEY"
-_KEY_FORMAT = re.compile(r"^[A-Za-z0-9]{1,128}$")
+_KEY_FORMAT = re.compile(r"[A-Za-z0-9]{1,128}")  # fullmatch: no "\n" slips past a "$"
 
 
 class InjectedServerError(Exception):
@@ -56,7 +56,7 @@ def faults_of(request: Request) -> Faults:
 async def account_hint(request: Request) -> int | None:
     """Return the account of the request's API key, if any (to match scoped faults)."""
     api_key = request.headers.get(API_KEY_HEADER)
-    if not api_key:
+    if not api_key or not _KEY_FORMAT.fullmatch(api_key):
         return None
     found = await keys_of(request).lookup(api_key)
     return found.account_id if found else None
@@ -87,7 +87,7 @@ async def fault_gate(request: Request) -> None:
 
 async def _credentials(request: Request) -> Credentials:
     api_key = request.headers.get(API_KEY_HEADER, "")
-    if not _KEY_FORMAT.match(api_key):
+    if not _KEY_FORMAT.fullmatch(api_key):
         raise errors.api_key_format_invalid()
     credentials = await keys_of(request).lookup(api_key)
     if credentials is None or credentials.disabled:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from urllib.parse import parse_qsl, unquote
 
 from services.paper import errors
@@ -17,6 +18,8 @@ from services.paper.wire import Params, int_param
 
 DEFAULT_RECV_WINDOW_MS = 5000
 FUTURE_TOLERANCE_MS = 1000
+# What `sign` produces: 64 hex digits (either case, as Binance accepts).
+_SIGNATURE_FORMAT = re.compile(r"[0-9A-Fa-f]{64}")
 
 
 def split_signature(query: str, body: str) -> tuple[str, str | None]:
@@ -39,8 +42,19 @@ def sign(payload: str, secret: str) -> str:
     return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
 
 
+def well_formed(signature: str) -> bool:
+    """Tell whether ``signature`` could be a signature at all: 64 hex digits, nothing else."""
+    return _SIGNATURE_FORMAT.fullmatch(signature) is not None
+
+
 def verify(payload: str, signature: str, secret: str) -> bool:
-    """Tell, in constant time, whether ``signature`` signs ``payload`` with ``secret``."""
+    """Tell, in constant time, whether ``signature`` signs ``payload`` with ``secret``.
+
+    Any string may come in (a non-ASCII one would make ``compare_digest`` raise); one that is
+    not 64 hex digits is simply not valid.
+    """
+    if not well_formed(signature):
+        return False
     return hmac.compare_digest(sign(payload, secret), signature.lower())
 
 

@@ -181,6 +181,86 @@ async def test_an_event_for_an_unknown_customer_is_acknowledged_and_ignored(
     assert answer.json()["outcome"] == "ignored: no such tenant"
 
 
+def checkout_session(tenant_id: str, payment_status: str) -> dict[str, Any]:
+    return {
+        "id": "cs_test_7",
+        "object": "checkout.session",
+        "customer": "cus_7",
+        "subscription": "sub_7",
+        "client_reference_id": tenant_id,
+        "payment_status": payment_status,
+        "metadata": {"tenant_id": tenant_id, "plan": "pro"},
+    }
+
+
+async def _outcomes(pg_schema: PgSchema, tenant_id: str) -> list[tuple[str, str]]:
+    conn = await asyncpg.connect(pg_schema.url)
+    try:
+        rows = await conn.fetch(
+            f'SELECT type, outcome FROM "{pg_schema.name}".stripe_events '
+            "WHERE tenant_id = $1 ORDER BY created_at, received_at",
+            tenant_id,
+        )
+    finally:
+        await conn.close()
+    return [(r["type"], r["outcome"]) for r in rows]
+
+
+async def _tenant(billing: Billing, tenant_id: str) -> dict[str, Any]:
+    answer = await billing.http.get(f"/api/v1/tenants/{tenant_id}", headers=OPERATOR)
+    tenant: dict[str, Any] = answer.json()
+    return tenant
+
+
+async def test_an_unpaid_checkout_gives_the_plan_only_when_its_payment_succeeds(
+    billing: Billing, buckets: Buckets, pg_schema: PgSchema
+) -> None:
+    tenant_id = (await billing.create_tenant())["tenant"]["tenant_id"]
+    started = datetime.now(UTC) - timedelta(minutes=1)
+    unpaid = checkout_session(tenant_id, "unpaid")
+    completed = stripe_event("checkout.session.completed", unpaid, created=started)
+    answer = await deliver(billing, completed)
+    assert answer.json()["outcome"] == (
+        "checkout completed, payment unpaid: plan pro waits for the payment"
+    )
+    waiting = await _tenant(billing, tenant_id)
+    assert (waiting["plan"], _plan(buckets, tenant_id)) == ("free", "free")
+
+    paid = checkout_session(tenant_id, "paid")
+    await deliver(billing, stripe_event("checkout.session.async_payment_succeeded", paid))
+    await eventually(lambda: _plan(buckets, tenant_id) == "pro")
+    assert (await _tenant(billing, tenant_id))["payment_state"] == "ok"
+    assert await _outcomes(pg_schema, tenant_id) == [
+        ("checkout.session.completed", answer.json()["outcome"]),
+        ("checkout.session.async_payment_succeeded", "checkout paid: plan pro"),
+    ]
+
+
+async def test_a_failed_async_checkout_payment_leaves_the_tenant_as_it_was(
+    billing: Billing, buckets: Buckets, pg_schema: PgSchema, caplog: pytest.LogCaptureFixture
+) -> None:
+    tenant_id = (await billing.create_tenant())["tenant"]["tenant_id"]
+    started = datetime.now(UTC) - timedelta(minutes=1)
+    unpaid = checkout_session(tenant_id, "unpaid")
+    await deliver(billing, stripe_event("checkout.session.completed", unpaid, created=started))
+    before = await _tenant(billing, tenant_id)
+
+    failed = stripe_event("checkout.session.async_payment_failed", unpaid)
+    answer = await deliver(billing, failed)
+    note = "checkout payment failed: plan pro not given; tenant unchanged"
+    assert (answer.status_code, answer.json()["outcome"]) == (200, note)
+    assert await _tenant(billing, tenant_id) == before
+    assert (before["plan"], _plan(buckets, tenant_id)) == ("free", "free")
+    assert (await _outcomes(pg_schema, tenant_id))[-1] == (
+        "checkout.session.async_payment_failed",
+        note,
+    )
+    payments = [r for r in caplog.records if r.name == "services.billing.payments"]
+    warned = [r for r in payments if r.levelname == "WARNING"]
+    assert [getattr(r, "tenant_id", None) for r in warned] == [tenant_id]
+    assert "payment failed" in warned[0].getMessage()
+
+
 @pytest.fixture
 async def fake_stripe() -> AsyncIterator[tuple[FakeStripe, str]]:
     fake = FakeStripe()
@@ -228,6 +308,7 @@ async def test_checkout_and_portal_go_through_the_configured_stripe_address(
         "customer": "cus_42",
         "subscription": "sub_42",
         "client_reference_id": tenant_id,
+        "payment_status": "paid",
         "metadata": {"tenant_id": tenant_id, "plan": "pro"},
     }
     await deliver(billing, stripe_event("checkout.session.completed", completed))

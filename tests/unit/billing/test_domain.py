@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from services.billing.domain import StripeRules, apply_event, lapse, tenant_hint
 from services.billing.plans import Lifecycle, PaymentState, Tenant
 from services.billing.stripe_payloads import StripeEvent
@@ -132,6 +134,7 @@ def test_checkout_links_the_customer_and_sets_the_bought_plan() -> None:
         "id": "cs_1",
         "customer": {"id": "cus_9"},
         "subscription": "sub_9",
+        "payment_status": "paid",
         "metadata": {"plan": "basic"},
     }
     changed, _ = apply_event(tenant(), event("checkout.session.completed", session), RULES, T)
@@ -140,6 +143,68 @@ def test_checkout_links_the_customer_and_sets_the_bought_plan() -> None:
         "cus_9",
         "sub_9",
     )
+
+
+def checkout(payment_status: str | None, plan: str = "basic") -> dict[str, Any]:
+    session: dict[str, Any] = {
+        "id": "cs_1",
+        "customer": "cus_9",
+        "subscription": "sub_9",
+        "client_reference_id": "T1",
+        "metadata": {"plan": plan},
+    }
+    return session | ({"payment_status": payment_status} if payment_status else {})
+
+
+def test_a_checkout_that_needs_no_payment_sets_the_bought_plan() -> None:
+    e = event("checkout.session.completed", checkout("no_payment_required"))
+    changed, note = apply_event(tenant(), e, RULES, T)
+    assert (changed.plan, changed.payment_state) == ("basic", PaymentState.OK)
+    assert note == "checkout completed: plan basic"
+
+
+@pytest.mark.parametrize("payment_status", ["unpaid", "processing", None])
+def test_an_unpaid_checkout_links_the_customer_but_gives_no_plan(
+    payment_status: str | None,
+) -> None:
+    lapsed = tenant(payment_state=PaymentState.LAPSED)
+    e = event("checkout.session.completed", checkout(payment_status))
+    changed, note = apply_event(lapsed, e, RULES, T)
+    assert (changed.plan, changed.payment_state) == ("free", PaymentState.LAPSED)
+    assert (changed.stripe_customer_id, changed.stripe_subscription_id) == ("cus_9", "sub_9")
+    assert "plan basic waits for the payment" in note
+
+
+def test_the_async_payment_of_a_checkout_succeeding_gives_the_plan() -> None:
+    waiting, _ = apply_event(
+        tenant(), event("checkout.session.completed", checkout("unpaid")), RULES, T
+    )
+    later = T + timedelta(days=2)
+    paid = event("checkout.session.async_payment_succeeded", checkout("paid"), later)
+    changed, note = apply_event(waiting, paid, RULES, later)
+    assert (changed.plan, changed.payment_state, changed.stripe_event_at) == (
+        "basic",
+        PaymentState.OK,
+        later,
+    )
+    assert note == "checkout paid: plan basic"
+
+
+def test_the_async_payment_of_a_checkout_failing_leaves_the_tenant_as_it_was() -> None:
+    waiting, _ = apply_event(
+        tenant(), event("checkout.session.completed", checkout("unpaid")), RULES, T
+    )
+    later = T + timedelta(days=2)
+    failed = event("checkout.session.async_payment_failed", checkout("unpaid"), later)
+    same, note = apply_event(waiting, failed, RULES, later)
+    assert same is waiting
+    assert note == "checkout payment failed: plan basic not given; tenant unchanged"
+
+
+def test_an_async_checkout_event_names_its_tenant_by_the_session() -> None:
+    for kind in ("async_payment_succeeded", "async_payment_failed"):
+        hint = tenant_hint(event(f"checkout.session.{kind}", checkout("paid")))
+        assert (hint.tenant_id, hint.customer_id) == ("T1", "cus_9")
 
 
 def test_an_event_names_its_tenant_by_our_id_or_by_stripes_customer() -> None:

@@ -70,3 +70,21 @@ def test_a_request_outside_its_window_is_refused(params: dict[str, str], code: i
 )
 def test_a_request_inside_its_window_passes(params: dict[str, str]) -> None:
     signing.check_timestamp(params, NOW, 60_000)
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "é" * 64,  # non-ASCII: hmac.compare_digest would raise on it
+        "\ufffd",  # what a %FF decodes to
+        "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b7é",
+        "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b7",  # one digit short
+        "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b711",  # one too many
+        "z" * 64,  # not hex
+        "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71\n",
+        "",
+    ],
+)
+def test_a_malformed_signature_is_not_valid_and_never_raises(signature: str) -> None:
+    assert not signing.well_formed(signature)
+    assert not signing.verify(f"{QUERY}&{BODY}", signature, SECRET)
