@@ -4,7 +4,9 @@ The ASGI instrumentation records the raw request path (`http.target`, `url.path`
 for ingress that path is `/webhooks/tv/<token>`. Two hooks keep the token out of traces:
 `RedactingSpanProcessor.on_start` cleans what a span starts with, and the server request
 hook that `instrument_fastapi` installs cleans it again after the instrumentation re-sets
-the same raw attributes right after starting the span.
+the same raw attributes right after starting the span. What is recorded later (attributes,
+exception events with raw ccxt or SQL text, the status) is redacted at export: the OTLP
+exporter is wrapped in `libs.common.span_export.RedactingExporter`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.util.types import Attributes, AttributeValue
 
 from libs.common.redaction import redact
+from libs.common.span_export import RedactingExporter
 
 _EXCLUDED_URLS = "healthz,readyz,metrics"
 _TRACES_PATH = "/v1/traces"
@@ -94,7 +97,7 @@ def build_tracer_provider(
     provider.add_span_processor(RedactingSpanProcessor())
     if otlp_endpoint:
         exporter = OTLPSpanExporter(endpoint=_traces_url(otlp_endpoint))
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        provider.add_span_processor(BatchSpanProcessor(RedactingExporter(exporter)))
     for processor in extra_processors:
         provider.add_span_processor(processor)
     return provider
