@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from libs.common.config import ServiceSettings, load_settings
+from libs.common.config import Environment, ServiceSettings, load_settings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.errors import ConfigurationError
 
@@ -58,6 +58,11 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
     retry_max_s: float = Field(default=10.0, gt=0)
     # Vault: the trading path reads with a read-only identity; the API writes with another.
     vault_url: str = "http://127.0.0.1:8200"
+    vault_ca_cert: str | None = Field(
+        default=None,
+        description="A PEM bundle of the CA(s) that sign Vault's TLS certificate (a private "
+        "CA); unset: the system's trusted CAs.",
+    )
     vault_mount: str = Field(default="secret", pattern=r"^[A-Za-z0-9_-]+$")
     vault_prefix: str = Field(default="sparky", pattern=r"^[A-Za-z0-9_/-]*$")
     vault_auth: VaultAuth = VaultAuth.APPROLE
@@ -132,6 +137,16 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
         description="How often futures positions are marked (position.marked) and their "
         "funding payments read (funding.paid).",
     )
+
+    @model_validator(mode="after")
+    def _vault_over_tls_in_production(self) -> ExecutorSettings:
+        """Exchange keys travel between Vault and the executor: never in clear in production."""
+        if self.environment is Environment.PROD and not self.vault_url.startswith("https://"):
+            raise ConfigurationError(
+                f"vault_url must be https:// in production (exchange keys travel on it), not "
+                f"{self.vault_url.split('://', 1)[0]}://"
+            )
+        return self
 
     @model_validator(mode="after")
     def _replica_exists(self) -> ExecutorSettings:

@@ -64,7 +64,10 @@ def vault_clients(settings: ExecutorSettings) -> tuple[VaultKeys, VaultKeys]:
         token=settings.vault_token,
         kubernetes_role=settings.vault_kubernetes_role,
     )
-    reader = VaultKeys(settings.vault_url, location, read, timeout_s=settings.vault_timeout_s)
+    verify: str | bool = settings.vault_ca_cert or True
+    reader = VaultKeys(
+        settings.vault_url, location, read, timeout_s=settings.vault_timeout_s, verify=verify
+    )
     if settings.vault_write_auth is None:
         return reader, reader
     write = make_login(
@@ -75,5 +78,7 @@ def vault_clients(settings: ExecutorSettings) -> tuple[VaultKeys, VaultKeys]:
         token=settings.vault_write_token,
         kubernetes_role=settings.vault_write_kubernetes_role,
     )
-    writer = VaultKeys(settings.vault_url, location, write, timeout_s=settings.vault_timeout_s)
+    writer = VaultKeys(
+        settings.vault_url, location, write, timeout_s=settings.vault_timeout_s, verify=verify
+    )
     return reader, writer

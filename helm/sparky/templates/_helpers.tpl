@@ -154,6 +154,9 @@ router executor ledger billing
 
 {{- define "sparky.serviceEnv.executor" -}}
 {{- $v := .root.Values.vault -}}
+{{- if and (eq .root.Values.config.environment "prod") (not (hasPrefix "https://" $v.url)) }}
+{{- fail "vault.url must be https:// when config.environment is prod: exchange keys travel on it" }}
+{{- end -}}
 {{ include "sparky.databaseEnv" . }}
 - name: SPARKY_EXECUTOR_REPLICA_COUNT
   value: {{ .root.Values.services.executor.replicas | quote }}
@@ -163,6 +166,10 @@ router executor ledger billing
       fieldPath: metadata.name
 - name: SPARKY_EXECUTOR_VAULT_URL
   value: {{ $v.url | quote }}
+{{- if $v.caConfigMap }}
+- name: SPARKY_EXECUTOR_VAULT_CA_CERT
+  value: {{ printf "/etc/sparky/vault-ca/%s" $v.caKey | quote }}
+{{- end }}
 - name: SPARKY_EXECUTOR_VAULT_MOUNT
   value: {{ $v.mount | quote }}
 - name: SPARKY_EXECUTOR_VAULT_PREFIX

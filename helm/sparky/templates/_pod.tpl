@@ -69,10 +69,20 @@ spec:
         - name: data
           mountPath: /data
         {{- end }}
+        {{- if and (eq .name "executor") $root.Values.vault.caConfigMap }}
+        - name: vault-ca
+          mountPath: /etc/sparky/vault-ca
+          readOnly: true
+        {{- end }}
   volumes:
     - name: tmp
       emptyDir:
         sizeLimit: 64Mi
+    {{- if and (eq .name "executor") $root.Values.vault.caConfigMap }}
+    - name: vault-ca
+      configMap:
+        name: {{ $root.Values.vault.caConfigMap }}
+    {{- end }}
     {{- if eq .name "paper" }}
     - name: data
       {{- if $svc.persistence.existingClaim }}

@@ -79,9 +79,16 @@ class VaultKeys:
     """Read, write and delete account keys in Vault."""
 
     def __init__(
-        self, url: str, location: VaultLocation, login: Login, *, timeout_s: float = 3.0
+        self,
+        url: str,
+        location: VaultLocation,
+        login: Login,
+        *,
+        timeout_s: float = 3.0,
+        verify: str | bool = True,
     ) -> None:
-        self._client = hvac.Client(url=url, timeout=timeout_s)
+        """``verify``: a CA bundle's path for Vault's certificate, or True (trusted CAs)."""
+        self._client = hvac.Client(url=url, timeout=timeout_s, verify=verify)
         self._location = location
         self._login = login
         self._lock = threading.Lock()

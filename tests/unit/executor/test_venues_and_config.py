@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from libs.common.config import Environment
 from libs.common.errors import ConfigurationError
 from libs.common.messages import AccountMode
 from services.executor.adapters.clients import ClientSettings, client_config, new_client
@@ -57,3 +58,10 @@ def test_a_pod_name_without_an_ordinal_or_beyond_the_count_is_refused() -> None:
         ExecutorSettings(replica_index_from_hostname="executor")
     with pytest.raises(ConfigurationError, match="does not exist"):
         ExecutorSettings(replica_count=2, replica_index_from_hostname="executor-2")
+
+
+def test_production_refuses_a_vault_url_in_clear() -> None:
+    with pytest.raises(ConfigurationError, match="vault_url must be https:// in production"):
+        ExecutorSettings(environment=Environment.PROD, vault_url="http://vault:8200")
+    ok = ExecutorSettings(environment=Environment.PROD, vault_url="https://vault:8200")
+    assert ok.vault_url == "https://vault:8200"

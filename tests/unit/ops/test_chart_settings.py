@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.ops.chart import DATABASE_SERVICES, PRODUCTION, SERVICES, Doc, container, env_of
+from tests.unit.ops.chart import (
+    DATABASE_SERVICES,
+    PRODUCTION,
+    SERVICES,
+    Doc,
+    container,
+    env_of,
+    workload,
+)
 from tests.unit.ops.chart import render as render_chart
 from tests.unit.ops.settings import fake_secret, load, unknown_variables
 
@@ -66,6 +74,23 @@ def test_executor_logs_in_to_vault_with_kubernetes_auth_as_two_identities(
     assert values["vault_write_auth"] == "kubernetes"
     assert values["vault_write_kubernetes_role"] == "sparky-executor-api"
     assert values["paper_exchange_url"] == "http://sparky-paper:8000"
+
+
+def test_vault_is_reached_over_tls_with_the_ca_the_values_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    docs = render_chart(sets={"vault.caConfigMap": "vault-ca"})
+    executor = container(docs, "executor")
+    settings = load(monkeypatch, "executor", _environment(executor))
+    assert settings.model_dump()["vault_url"].startswith("https://")
+    assert settings.model_dump()["vault_ca_cert"] == "/etc/sparky/vault-ca/ca.crt"
+    mounts = {m["name"]: m["mountPath"] for m in executor["volumeMounts"]}
+    assert mounts["vault-ca"] == "/etc/sparky/vault-ca"
+    pod = workload(docs, "executor")["spec"]["template"]["spec"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "vault-ca"]
+    assert volume["configMap"] == {"name": "vault-ca"}
+    plain = container(render_chart(), "executor")
+    assert "SPARKY_EXECUTOR_VAULT_CA_CERT" not in env_of(plain)
 
 
 @pytest.mark.parametrize("render", list(RENDERS))

@@ -23,6 +23,8 @@ from tests.unit.ops.chart import PRODUCTION, helm, render_error, template_args
         ({"monitoring.prometheusRule.thresholds.webhookAckP99Seconds": "5"}, "webhookAckP99"),
         ({"networkPolicy.internet.cidr": "everywhere"}, "networkPolicy.internet.cidr"),
         ({"ingress.host": "Not A Host"}, "ingress.host"),
+        ({"vault.url": "http://vault:8200"}, "vault.url must be https://"),
+        ({"vault.caConfigMap": "Not A Name"}, "vault.caConfigMap"),
     ],
 )
 def test_a_wrong_value_fails_the_install_naming_the_value(
