@@ -184,6 +184,13 @@ def _values(obj: Any, *, with_id: bool) -> tuple[object, ...]:
     return values if with_id else values[1:]
 
 
+def _where(*conditions: tuple[str, object | None]) -> tuple[str, list[object]]:
+    """Return ``(sql, args)`` ANDing each ``(clause, value)`` whose value is not None;
+    a clause holds one ``?`` (``"symbol = ?"``, ``"trade_id >= ?"``)."""
+    given = [(clause, value) for clause, value in conditions if value is not None]
+    return " AND ".join(clause for clause, _ in given), [value for _, value in given]
+
+
 class FuturesTx:
     """The futures side of one transaction on the writer connection."""
 
@@ -298,26 +305,21 @@ class FuturesTx:
         self, account_id: int, symbol: str, order_id: int | None, client_id: str | None
     ) -> FuturesOrder | None:
         """Return an order by exchange id or client id (both must match when both given)."""
-        where = "account_id = ? AND symbol = ?"
-        args: list[object] = [account_id, symbol]
-        if order_id is not None:
-            where += " AND order_id = ?"
-            args.append(order_id)
-        if client_id is not None:
-            where += " AND client_order_id = ?"
-            args.append(client_id)
+        where, args = _where(
+            ("account_id = ?", account_id),
+            ("symbol = ?", symbol),
+            ("order_id = ?", order_id),
+            ("client_order_id = ?", client_id),
+        )
         return self._one(FuturesOrder, "futures_orders", where, args)
 
     def open_orders(self, account_id: int | None, symbol: str | None = None) -> list[FuturesOrder]:
         """Return resting orders, of one account (and symbol) or of all."""
-        where = "status = ?"
-        args: list[object] = [FuturesStatus.NEW.value]
-        if account_id is not None:
-            where += " AND account_id = ?"
-            args.append(account_id)
-        if symbol is not None:
-            where += " AND symbol = ?"
-            args.append(symbol)
+        where, args = _where(
+            ("status = ?", FuturesStatus.NEW.value),
+            ("account_id = ?", account_id),
+            ("symbol = ?", symbol),
+        )
         return self._all(FuturesOrder, "futures_orders", where + " ORDER BY order_id", args)
 
     # algo orders
@@ -341,26 +343,20 @@ class FuturesTx:
 
     def algo(self, account_id: int, algo_id: int | None, client_id: str | None) -> AlgoOrder | None:
         """Return an account's algo order by id or client algo id."""
-        where = "account_id = ?"
-        args: list[object] = [account_id]
-        if algo_id is not None:
-            where += " AND algo_id = ?"
-            args.append(algo_id)
-        if client_id is not None:
-            where += " AND client_algo_id = ?"
-            args.append(client_id)
+        where, args = _where(
+            ("account_id = ?", account_id),
+            ("algo_id = ?", algo_id),
+            ("client_algo_id = ?", client_id),
+        )
         return self._one(AlgoOrder, "algo_orders", where, args)
 
     def open_algos(self, account_id: int | None, symbol: str | None = None) -> list[AlgoOrder]:
         """Return algo orders waiting for their trigger."""
-        where = "status = ?"
-        args: list[object] = [AlgoStatus.NEW.value]
-        if account_id is not None:
-            where += " AND account_id = ?"
-            args.append(account_id)
-        if symbol is not None:
-            where += " AND symbol = ?"
-            args.append(symbol)
+        where, args = _where(
+            ("status = ?", AlgoStatus.NEW.value),
+            ("account_id = ?", account_id),
+            ("symbol = ?", symbol),
+        )
         return self._all(AlgoOrder, "algo_orders", where + " ORDER BY algo_id", args)
 
     # trades and income
@@ -376,14 +372,12 @@ class FuturesTx:
         self, account_id: int, symbol: str, order_id: int | None, from_id: int | None, limit: int
     ) -> list[FuturesTrade]:
         """Return an account's trades in a symbol, oldest first (the newest ``limit``)."""
-        where = "account_id = ? AND symbol = ?"
-        args: list[object] = [account_id, symbol]
-        if order_id is not None:
-            where += " AND order_id = ?"
-            args.append(order_id)
-        if from_id is not None:
-            where += " AND trade_id >= ?"
-            args.append(from_id)
+        where, args = _where(
+            ("account_id = ?", account_id),
+            ("symbol = ?", symbol),
+            ("order_id = ?", order_id),
+            ("trade_id >= ?", from_id),
+        )
         found = self._all(
             FuturesTrade,
             "futures_trades",
@@ -408,17 +402,13 @@ class FuturesTx:
         limit: int,
     ) -> list[Income]:
         """Return an account's income rows, oldest first, filtered like Binance."""
-        where = "account_id = ?"
-        args: list[object] = [account_id]
-        for clause, value in (
+        where, args = _where(
+            ("account_id = ?", account_id),
             ("symbol = ?", symbol),
             ("income_type = ?", income_type.value if income_type else None),
             ("time_ms >= ?", window[0]),
             ("time_ms <= ?", window[1]),
-        ):
-            if value is not None:
-                where += f" AND {clause}"
-                args.append(value)
+        )
         found = self._all(
             Income, "futures_income", f"{where} ORDER BY tran_id DESC LIMIT ?", [*args, limit]
         )
