@@ -17,6 +17,11 @@ from libs.common.messages import Fill, Side
 ZERO = Decimal(0)
 
 
+def is_contract(symbol: str) -> bool:
+    """Whether a ccxt unified symbol names a contract (``BTC/USDT:USDT``), which may be short."""
+    return ":" in symbol
+
+
 def base_of(symbol: str) -> str:
     """Return the base currency of a ccxt unified symbol (``BTC/USDT:USDT`` → ``BTC``)."""
     pair = symbol.split(":", 1)[0]

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from libs.common.fsm import OrderState
 from libs.common.messages import DriftSource
-from libs.common.positions import base_of
+from libs.common.positions import base_of, is_contract
 from services.executor.domain import plain
 from services.executor.models import OrderRecord
 
@@ -130,11 +130,6 @@ _HEAL_HINT = (
     " Sparky placed the order the alert asked for; set position_drift to heal in your trade "
     "settings to have orders sized to TradingView's position instead."
 )
-
-
-def is_contract(symbol: str) -> bool:
-    """Whether a ccxt unified symbol names a contract (``BTC/USDT:USDT``), which may be short."""
-    return ":" in symbol
 
 
 def _expected(record: OrderRecord) -> Decimal | None:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from libs.common.errors import SparkyError
 from libs.common.ids import new_id
 from libs.common.messages import FundingPaid, PositionMarked
+from libs.common.positions import is_contract
 from libs.common.records import MarketType
 from services.executor.adapters import contracts
 from services.executor.adapters.contracts import VenuePosition
@@ -62,7 +63,7 @@ class Marks:
         held = await self._out.orders.positions_held(self._partitions)
         by_account: dict[tuple[str, str], list[str]] = defaultdict(list)
         for tenant_id, label, symbol in held:
-            if ":" in symbol:
+            if is_contract(symbol):
                 by_account[(tenant_id, label)].append(symbol)
         marked = 0
         with routine():

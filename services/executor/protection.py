@@ -14,11 +14,13 @@ Each protective order is a record of its own whose client order id is the entry'
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from libs.common.fsm import OrderState
 from libs.common.messages import ExitKind, OrderRole, OrderType, PriceTarget, PriceUnit, Side
+from libs.common.positions import is_contract
 from services.executor.domain import HUNDRED, Rounding, plain
 from services.executor.models import OrderRecord
 
@@ -64,8 +66,15 @@ def plan(
     target: PriceTarget,
     rounding: Rounding,
     native: frozenset[ExitKind],
+    *,
+    amount: Decimal | None = None,
+    now: datetime | None = None,
 ) -> OrderRecord:
-    """Return the pending record of one protective order, or raise `InvalidExitError`."""
+    """Return the pending record of one protective order, or raise `InvalidExitError`.
+
+    ``amount``: what it closes (the entry's filled amount by default); ``now``: when it is
+    recorded and about to be sent (the entry's last change by default).
+    """
     entry_price = entry.average_price
     if entry_price is None or entry.filled <= 0:
         raise InvalidExitError(f"The entry has no fill price to place the {words(role)} from.")
@@ -82,12 +91,14 @@ def plan(
         side=Side.SELL if long else Side.BUY,
         order_type=order_type,
         state=OrderState.PENDING,
-        amount=rounding.amount(entry.filled),
+        amount=rounding.amount(entry.filled if amount is None else amount),
         price=price,
         exchange_order_id=None,
         filled=Decimal(0),
         reported_trades=(),
-        sent_at=entry.updated_at,
+        created_at=now or entry.updated_at,
+        updated_at=now or entry.updated_at,
+        sent_at=now or entry.updated_at,
         reason=None,
         reason_code=None,
         failure_reported=False,
@@ -152,7 +163,8 @@ def _check_trail(target: PriceTarget, entry_price: Decimal) -> None:
 
 def order_params(record: OrderRecord) -> dict[str, Any]:
     """Return the ccxt params beyond the client order id that ``record`` is sent with."""
-    contract = ":" in record.symbol  # spot has no reduce-only: a sell can only reduce there
+    # Spot has no reduce-only: a sell can only reduce there.
+    contract = is_contract(record.symbol)
     params: dict[str, Any] = {"reduceOnly": True} if record.reduce_only and contract else {}
     trigger = format(record.trigger_price, "f") if record.trigger_price is not None else None
     if record.order_type is OrderType.TAKE_PROFIT:

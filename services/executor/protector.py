@@ -23,6 +23,7 @@ from decimal import Decimal
 from libs.common.errors import TemporaryError
 from libs.common.fsm import OPEN, UNRESOLVED, OrderState
 from libs.common.messages import OrderRole
+from libs.common.positions import is_contract
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.errors import OrderNotFoundError
 from services.executor.lookups import observe
@@ -102,15 +103,13 @@ class Protector:
         failed = False
         for role, target in targets(entry):
             try:
-                child = plan(entry, role, target, rounding, native)
+                child = plan(
+                    entry, role, target, rounding, native, amount=amount, now=self._out.clock()
+                )
             except InvalidExitError as exc:
                 await self._failed(entry, role, str(exc))
                 failed = True
                 continue
-            now = self._out.clock()
-            child = dataclasses.replace(
-                child, amount=rounding.amount(amount), created_at=now, updated_at=now, sent_at=now
-            )
             children.append((role, child))
         return children, failed
 
@@ -218,5 +217,5 @@ def _may_end_protection(record: OrderRecord, session: ExchangeSession) -> bool:
     Other fills (a spot buy, most of the order path) cost no look at protective orders."""
     if not session.venue.protection.native:
         return False
-    spot_sell = ":" not in record.symbol and record.side.value == "sell"
+    spot_sell = not is_contract(record.symbol) and record.side.value == "sell"
     return record.protective or record.reduce_only or spot_sell
