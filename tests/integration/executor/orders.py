@@ -24,14 +24,20 @@ async def paper_tenant(
     *,
     balances: dict[str, str] | None = None,
     label: str = "main",
+    futures_wallet: str | None = None,
 ) -> PaperAccount:
-    """Seed a tenant, open a paper account for it, and add it to the executor as ``label``."""
+    """Seed a tenant, open a paper account for it, and add it to the executor as ``label``
+    (a futures account, with that USDT futures wallet, when ``futures_wallet`` is given)."""
     key = await seed_tenant(js, topology, tenant_id, api=http, max_exchange_accounts=None)
-    account = await paper.create_account(balances or {"USDT": "10000"})
+    if futures_wallet is None:
+        account = await paper.create_account(balances or {"USDT": "10000"})
+    else:
+        account = await paper.create_account(balances or {}, futures_wallet=futures_wallet)
     body = {
         "label": label,
         "exchange_id": "binance",
         "mode": "paper",
+        "market_type": "spot" if futures_wallet is None else "futures",
         "api_key": account.api_key,
         "secret": account.secret,
     }

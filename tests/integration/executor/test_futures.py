@@ -35,10 +35,10 @@ from tests.helpers.executor import (
     kinds,
     market_order,
     publish_order,
-    seed_tenant,
     wait_for_events,
 )
 from tests.helpers.paper import PaperAccount, PaperExchangeProcess
+from tests.integration.executor.orders import paper_tenant
 
 T = "tenant-futures"
 PERP = "BTC/USDT:USDT"
@@ -62,22 +62,7 @@ async def futures_tenant(
     http: httpx.AsyncClient, js: JetStreamContext, topology: Topology, paper: PaperExchangeProcess
 ) -> PaperAccount:
     """A tenant with a paper futures account labelled ``perps`` holding 10,000 USDT."""
-    key = await seed_tenant(js, topology, T, api=http, max_exchange_accounts=None)
-    account = await paper.create_account({}, futures_wallet="10000")
-    body = {
-        "label": "perps",
-        "exchange_id": "binance",
-        "mode": "paper",
-        "market_type": "futures",
-        "api_key": account.api_key,
-        "secret": account.secret,
-    }
-    added = await http.post(
-        "/api/v1/exchange-accounts", json=body, headers={"Authorization": f"Bearer {key}"}
-    )
-    assert added.status_code == 201, added.text
-    assert added.json()["status"] == "valid", added.text
-    return account
+    return await paper_tenant(http, js, topology, paper, T, label="perps", futures_wallet="10000")
 
 
 def order(side: str, amount: str | None = None, **overrides: Any) -> Any:
