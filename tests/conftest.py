@@ -9,8 +9,11 @@ Helpers live in ``tests/helpers``; factories in ``tests/factories.py``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import nats
@@ -34,13 +37,44 @@ from tests.helpers.vault import VaultServer, vault_dev_server
 _TIERS = ("unit", "integration", "e2e")
 
 
+ASYNC_TEST_DEADLINE_S = 240.0
+"""An async test still running after this long is cancelled and fails on its own.
+
+pytest-timeout's signal can land inside asyncio's scheduler and wedge the loop (the test then
+hangs until CI's deadline), so async tests get a deadline of asyncio's own; pytest-timeout
+(300 s, thread method: stacks of every thread, then the run ends) stays as the last resort
+for sync tests and for teardowns that hang.
+"""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test by its folder, so ``-m unit`` selects what a reader expects."""
+    """Mark every test by its folder, so ``-m unit`` selects what a reader expects; give every
+    async test its deadline.
+    """
     for item in items:
         parts = Path(str(item.fspath)).parts
         for tier in _TIERS:
             if tier in parts and not item.get_closest_marker(tier):
                 item.add_marker(getattr(pytest.mark, tier))
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
+            item.obj = _with_deadline(item.obj)
+
+
+def _with_deadline(
+    test: Callable[..., Coroutine[Any, Any, None]],
+) -> Callable[..., Coroutine[Any, Any, None]]:
+    @functools.wraps(test)
+    async def run(*args: Any, **kwargs: Any) -> None:
+        deadline = asyncio.timeout(ASYNC_TEST_DEADLINE_S)
+        try:
+            async with deadline:
+                await test(*args, **kwargs)
+        except TimeoutError:
+            if deadline.expired():
+                pytest.fail(f"still running after {ASYNC_TEST_DEADLINE_S:.0f} s: cancelled")
+            raise
+
+    return run
 
 
 @pytest.fixture(scope="session")

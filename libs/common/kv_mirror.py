@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 from nats.aio.client import Client
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
+
+from libs.common.kv_watch import BucketWatch
 
 log = logging.getLogger(__name__)
 
@@ -127,26 +128,21 @@ class KVMirror(Generic[T]):
 
     async def _watch_once(self) -> None:
         reconnects = self._nc.stats["reconnects"]
-        watcher = await self._kv.watchall()
+        watch = await BucketWatch.open(self._kv)
         try:
             fresh: dict[str, T] | None = {}
             while True:
-                try:
-                    entry = await watcher.updates(timeout=self._resync_check_s)  # type: ignore[no-untyped-call]
-                except NatsTimeoutError:
-                    if not await self._watch_alive(watcher, reconnects):
-                        return  # start over with a full re-read
-                    continue
-                if entry is None:  # end of the initial values
-                    if fresh is not None:
-                        self._swap_in(fresh)
-                        fresh = None
-                    continue
-                target = fresh if fresh is not None else self._data
-                self._apply(target, entry.key, entry.value, entry.operation)
+                entry = await watch.read(self._resync_check_s)
+                if entry is not None:
+                    target = fresh if fresh is not None else self._data
+                    self._apply(target, entry.key, entry.value, entry.operation)
+                if fresh is not None and watch.initial_done:
+                    self._swap_in(fresh)
+                    fresh = None
+                elif entry is None and not await self._watch_alive(watch.watcher, reconnects):
+                    return  # start over with a full re-read
         finally:
-            with contextlib.suppress(Exception):
-                await watcher.stop()  # type: ignore[no-untyped-call]
+            await watch.close()
 
     async def _watch_alive(self, watcher: KeyValue.KeyWatcher, reconnects: int) -> bool:
         """Whether the watch still exists: after a reconnect, a server restart or an operator's

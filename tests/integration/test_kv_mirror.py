@@ -51,6 +51,29 @@ async def test_existing_values_are_loaded_before_start_returns(
     assert all(mirror.get(r.tenant_id) == r for r in records)
 
 
+async def test_an_early_end_of_initial_values_marker_does_not_make_it_ready_too_soon(
+    bucket: KeyValue, mirror: KVMirror[TenantRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nats-py may queue its "no more initial values" marker before the values themselves
+    (seen under load: the server answered the consumer's pending count before it flushed the
+    values); the copy must still hold every value once ``start`` returns.
+    """
+    records = [factories.tenant_record() for _ in range(20)]
+    for record in records:
+        await bucket.put(record.tenant_id, record.model_dump_json().encode())
+    watch = KeyValue.watch
+
+    async def marker_first(self: KeyValue, keys: str, **kwargs: object) -> KeyValue.KeyWatcher:
+        watcher = await watch(self, keys, **kwargs)
+        watcher._updates._queue.appendleft(None)  # type: ignore[attr-defined]  # noqa: SLF001
+        return watcher
+
+    monkeypatch.setattr(KeyValue, "watch", marker_first)
+    await mirror.start()
+    assert len(mirror) == 20
+    assert all(mirror.get(r.tenant_id) == r for r in records)
+
+
 async def test_an_empty_bucket_is_ready_at_once(mirror: KVMirror[TenantRecord]) -> None:
     await mirror.start(timeout_s=2)
     assert mirror.ready

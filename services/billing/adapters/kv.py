@@ -19,6 +19,7 @@ from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 from pydantic import BaseModel
 
 from libs.common.jetstream import ensure_bucket
+from libs.common.kv_watch import BucketWatch
 from libs.common.topology import Topology
 from services.billing.errors import PublishError
 
@@ -113,14 +114,19 @@ class KvStore:
 
     @staticmethod
     async def _read_all(kv: KeyValue) -> dict[str, KvEntry]:
-        watcher = await kv.watchall()
+        watch = await BucketWatch.open(kv)
         entries: dict[str, KvEntry] = {}
         try:
-            while (entry := await watcher.updates(timeout=5.0)) is not None:  # type: ignore[no-untyped-call]
+            while not watch.initial_done:
+                entry = await watch.read(5.0)
+                if entry is None:
+                    if watch.initial_done:
+                        break
+                    raise TimeoutError
                 deleted = entry.operation in (KV_DEL, KV_PURGE)
                 entries[entry.key] = KvEntry(entry.revision or 0, None if deleted else entry.value)
         finally:
-            await watcher.stop()  # type: ignore[no-untyped-call]
+            await watch.close()
         return entries
 
     async def write_if(self, change: KvChange, revision: int) -> bool:
