@@ -129,7 +129,7 @@ async def bench(args: argparse.Namespace, urls: ServerUrls, vault: VaultServer) 
     # running_stack with no services of its own: its exit removes the namespace's streams,
     # buckets, schemas and Redis keys once our stack (with its extra settings and the
     # services' own pool sizes, not the tests' small ones) has stopped.
-    async with running_stack(urls, vault, namespace, args.workdir, services=()):
+    async with running_stack(urls, vault, namespace, args.workdir, services=(), nats_users=False):
         stack = Stack(cfg)
         try:
             started = time.perf_counter()

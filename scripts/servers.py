@@ -9,7 +9,9 @@ service migrates its own schema when it starts.
 
 from __future__ import annotations
 
+import json
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,8 @@ import asyncpg
 import nats
 
 from libs.common.jetstream import ensure_topology
+from libs.common.nats_access import ADMIN, server_config
+from libs.common.nats_access import SERVICES as NATS_USERS
 from libs.common.topology import Topology
 from scripts.devstack import Infra
 from scripts.infra import (
@@ -45,6 +49,7 @@ class Servers:
     urls: dict[str, str] = field(default_factory=dict)
     started: list[LocalServer] = field(default_factory=list)
     vault_token: str = ""
+    nats_passwords: dict[str, str] | None = None
 
     def infra(self) -> Infra:
         return Infra(
@@ -53,6 +58,7 @@ class Servers:
             redis_url=self.urls["Redis"],
             vault_url=self.urls["Vault"],
             vault_token=self.vault_token,
+            nats_passwords=self.nats_passwords,
         )
 
     def start(self, server: LocalServer) -> None:
@@ -75,20 +81,42 @@ class Servers:
             server.stop()
 
 
-def bring_up(urls: Mapping[str, str], vault_token: str, servers: Servers) -> None:
+def bring_up(
+    urls: Mapping[str, str], vault_token: str, servers: Servers, namespace: str = "sparky"
+) -> None:
     """Find or start each server, filling ``servers`` as it goes."""
-    servers.urls["NATS"] = _nats(urls["NATS"], servers)
+    servers.urls["NATS"] = _nats(urls["NATS"], servers, namespace)
     servers.urls["Postgres"] = _postgres(urls["Postgres"], servers)
     servers.urls["Redis"] = _redis(urls["Redis"], servers)
     servers.urls["Vault"], servers.vault_token = _vault(urls["Vault"], vault_token, servers)
 
 
-def _nats(url: str, servers: Servers) -> str:
+def _nats(url: str, servers: Servers, namespace: str) -> str:
+    """A NATS that answers is used as it is (with users or without: each service presents its
+    own anyway); one started here has the users and permissions of `libs.common.nats_access`.
+    """
     if answers(*host_port(url, NATS_PORT)):
         return url
-    server = LocalNats(local_port(url, NATS_PORT), servers.data_dir)
+    passwords = nats_passwords(servers.data_dir)
+    authorization = server_config(Topology(namespace=namespace), passwords)
+    server = LocalNats(local_port(url, NATS_PORT), servers.data_dir, authorization)
     servers.start(server)
+    servers.nats_passwords = passwords
     return with_netloc(url, server.port)
+
+
+def nats_passwords(data_dir: Path) -> dict[str, str]:
+    """Return the NATS users' passwords of this data folder, made the first time."""
+    path = data_dir / "nats-passwords.json"
+    if path.exists():
+        known: dict[str, str] = json.loads(path.read_text())
+        if set(known) == {ADMIN, *NATS_USERS}:
+            return known
+    passwords = {user: secrets.token_urlsafe(24) for user in (ADMIN, *NATS_USERS)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(passwords))
+    path.chmod(0o600)
+    return passwords
 
 
 def _redis(url: str, servers: Servers) -> str:
@@ -153,10 +181,13 @@ async def ensure_database(url: str) -> bool:
         await conn.close()
 
 
-async def ensure_nats_topology(url: str, namespace: str) -> None:
-    """Create the namespace's streams and buckets (services do too; this fails early)."""
+async def ensure_nats_topology(url: str, namespace: str, admin_password: str | None = None) -> None:
+    """Create or update the namespace's streams and buckets as NATS's ``admin`` (services only
+    create what is missing; this fails early).
+    """
+    credentials = {"user": ADMIN, "password": admin_password} if admin_password else {}
     try:
-        nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0)
+        nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0, **credentials)
     except (OSError, nats.errors.Error) as exc:
         raise SystemExit(f"NATS at {url} accepts connections but not ours: {exc!r}") from exc
     try:

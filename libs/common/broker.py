@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
@@ -13,8 +14,10 @@ from faststream.nats.prometheus.provider import (
     BatchNatsMetricsSettingsProvider,
     NatsMetricsSettingsProvider,
 )
+from faststream.nats.security import NatsUserPassword
 from faststream.prometheus import ConsumeAttrs
 from faststream.prometheus.middleware import PrometheusMiddleware
+from faststream.security import BaseSecurity
 from nats.aio.msg import Msg
 from nats.js.api import PubAck
 from opentelemetry import trace
@@ -23,6 +26,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from libs.common.config import ServiceSettings
 from libs.common.messages.base import Message
+from libs.common.nats_access import connect_options
 from libs.common.publishing import (
     JetStreamPublisher,
     message_headers,
@@ -72,6 +76,15 @@ def _metrics_provider(msg: Msg | Sequence[Msg] | None) -> _Provider | _BatchProv
     return None  # KV and object-store watches: not counted
 
 
+def _security(options: dict[str, Any]) -> BaseSecurity | None:
+    tls: ssl.SSLContext | None = options.get("tls")
+    if "user" in options:
+        return NatsUserPassword(options["user"], options["password"], ssl_context=tls)
+    if tls is not None:
+        return BaseSecurity(ssl_context=tls)
+    return None
+
+
 def make_broker(
     settings: ServiceSettings,
     service: str,
@@ -82,9 +95,12 @@ def make_broker(
     """Return a broker for ``service``: OpenTelemetry spans and Prometheus metrics on every
     message, W3C ``traceparent`` carried in the NATS headers, reconnecting forever.
     """
+    options = connect_options(settings, service)
     broker = NatsBroker(
         settings.nats_url,
-        name=f"sparky-{service}",
+        name=options["name"],
+        inbox_prefix=options["inbox_prefix"],
+        security=_security(options),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         connect_timeout=5,

@@ -46,6 +46,13 @@ class ServiceSettings(BaseSettings):
     )
     partitions: int = Field(default=16, ge=1, le=4096)
     nats_url: str = "nats://127.0.0.1:4222"
+    nats_user: str | None = Field(
+        default=None, description="This service's NATS user (libs.common.nats_access)."
+    )
+    nats_password: SecretStr | None = None
+    nats_ca_file: str | None = Field(
+        default=None, description="CA bundle of the NATS server's TLS certificate (tls:// URLs)."
+    )
     nats_replicas: int = Field(default=1, ge=1, le=5)
     kv_staleness_s: float = Field(
         default=30.0,
@@ -89,6 +96,17 @@ class ServiceSettings(BaseSettings):
         """Read the service prefix first, then the shared ``SPARKY_`` prefix."""
         shared = EnvSettingsSource(settings_cls, env_prefix=SHARED_ENV_PREFIX)
         return (init_settings, env_settings, shared, dotenv_settings, file_secret_settings)
+
+    @model_validator(mode="after")
+    def _one_nats_identity(self) -> ServiceSettings:
+        # nats-py prefers credentials in the URL to the user option: with both, the service
+        # would not connect as itself.
+        if self.nats_user is not None and "@" in self.nats_url.partition("://")[2]:
+            raise ConfigurationError(
+                "SPARKY_NATS_URL carries credentials while SPARKY_NATS_USER is set: "
+                "drop them from the URL (each service connects as its own user)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> ServiceSettings:

@@ -1,19 +1,25 @@
 """Create or update the deployment's streams and KV buckets, idempotently.
 
-Every service calls `ensure_topology` at start-up, so whichever starts first creates the
-streams and the others find them; a changed setting (retention, duplicate window) is applied
-with an update instead of failing.
+Every service calls `ensure_topology(manage=False)` at start-up, so whichever starts first
+creates a missing stream (NATS wiped) and the others find it; a changed setting (retention,
+duplicate window) is applied with an update by the setup (`make run`, an operator as the NATS
+``admin`` user: `python -m libs.common.jetstream`), which services may not do.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import sys
 
+import nats
 from nats.js import JetStreamContext, api
 from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
+from libs.common.config import ServiceSettings
+from libs.common.nats_access import connect_options
 from libs.common.topology import StreamSpec, Topology
 
 log = logging.getLogger(__name__)
@@ -39,13 +45,26 @@ def stream_config(spec: StreamSpec, replicas: int = 1) -> api.StreamConfig:
     )
 
 
-async def ensure_stream(js: JetStreamContext, config: api.StreamConfig) -> api.StreamInfo:
-    """Create the stream, or update it in place when it exists with another configuration."""
+async def ensure_stream(
+    js: JetStreamContext, config: api.StreamConfig, *, manage: bool = True
+) -> api.StreamInfo | None:
+    """Create the stream, or update it in place when it exists with another configuration.
+
+    A service (``manage=False``) may only create a missing stream: on NATS with permissions
+    it may not change one (`libs.common.nats_access`), so a differing configuration is left
+    for the ``admin`` user's setup and logged.
+    """
     try:
         return await js.add_stream(config)
     except BadRequestError as exc:
         if exc.err_code != STREAM_NAME_IN_USE:
             raise
+    if not manage:
+        log.warning(
+            "stream exists with another configuration; the topology setup updates it",
+            extra={"stream": config.name},
+        )
+        return None
     log.info("updating stream configuration", extra={"stream": config.name})
     return await js.update_stream(config)
 
@@ -69,10 +88,12 @@ async def ensure_bucket(js: JetStreamContext, bucket: str, replicas: int = 1) ->
         return await js.key_value(bucket)
 
 
-async def ensure_topology(js: JetStreamContext, topology: Topology) -> None:
-    """Create or update every stream and KV bucket of ``topology``."""
+async def ensure_topology(js: JetStreamContext, topology: Topology, *, manage: bool = True) -> None:
+    """Create or update (``manage``: the setup's, not a service's) every stream and KV bucket
+    of ``topology``.
+    """
     for spec in topology.streams():
-        await ensure_stream(js, stream_config(spec, topology.replicas))
+        await ensure_stream(js, stream_config(spec, topology.replicas), manage=manage)
     for bucket in topology.buckets():
         await ensure_bucket(js, bucket, topology.replicas)
 
@@ -110,3 +131,16 @@ def consumer_config(
         max_ack_pending=max_ack_pending,
         replay_policy=api.ReplayPolicy.INSTANT,
     )
+
+
+async def _setup(namespace: str) -> None:
+    settings = ServiceSettings(namespace=namespace)
+    nc = await nats.connect(settings.nats_url, **connect_options(settings, "admin"))
+    try:
+        await ensure_topology(nc.jetstream(), Topology.from_settings(settings))
+    finally:
+        await nc.close()
+
+
+if __name__ == "__main__":  # python -m libs.common.jetstream [namespace]: apply the topology
+    asyncio.run(_setup(sys.argv[1] if len(sys.argv) > 1 else ServiceSettings().namespace))

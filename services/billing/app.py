@@ -116,7 +116,7 @@ def _lifespan(
             await _check_plans(ctx)
             stack.push_async_callback(broker.stop)
             nc = await broker.connect()
-            await ensure_topology(nc.jetstream(), topology)
+            await ensure_topology(nc.jetstream(), topology, manage=False)
             await ctx.kv.open(nc)
             await reconcile(ctx)  # a wiped or stale NATS is repaired before anyone reads
             app.state.authenticator = await _authenticator(stack, nc, topology, ctx)

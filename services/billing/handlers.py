@@ -72,7 +72,9 @@ class UsageConsumer:
             filter_subject=self._topology.events_filter,
             handler=handler,
             deadletter_subject=self._deadletter_subject,
-            before_bind=lambda: ensure_topology(js, self._topology),  # a wiped NATS lost it
+            before_bind=lambda: ensure_topology(
+                js, self._topology, manage=False
+            ),  # a wiped NATS lost it
             policy=ConsumerPolicy(
                 ack_wait_s=30.0,
                 batch_size=batch_size,

@@ -89,7 +89,7 @@ class Runtime:
         await self.broker.connect()
         state = self.broker.config.connection_state
         js, nc = state.stream, state.connection
-        await ensure_topology(js, self.topology)
+        await ensure_topology(js, self.topology, manage=False)
         api_keys = await self._mirror(nc, js, self.topology.api_keys_bucket, _api_key)
         tenants = await self._mirror(nc, js, self.topology.tenants_bucket, _tenant)
         self.authenticator = ApiKeyAuthenticator(api_keys, tenants)

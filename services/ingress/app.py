@@ -132,7 +132,7 @@ class _Runtime:
         self, nc: Client
     ) -> tuple[KVMirror[WebhookTokenRecord], KVMirror[TenantRecord]]:
         js = nc.jetstream()
-        await ensure_topology(js, self.topology)
+        await ensure_topology(js, self.topology, manage=False)
         tokens_kv = await js.key_value(self.topology.webhook_tokens_bucket)
         tenants_kv = await js.key_value(self.topology.tenants_bucket)
         bound = self.settings.kv_staleness_s

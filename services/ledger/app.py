@@ -18,6 +18,7 @@ from nats.js import JetStreamContext
 from libs.common.auth import ApiKeyAuthenticator
 from libs.common.jetstream import ensure_topology
 from libs.common.kv_mirror import DEFAULT_STALENESS_S, KVMirror
+from libs.common.nats_access import connect_options
 from libs.common.publishing import JetStreamPublisher
 from libs.common.records import ApiKeyRecord, TenantRecord
 from libs.common.service import bootstrap, mount_ops, postgres_check
@@ -82,7 +83,7 @@ async def canceller(nc: Client, js: JetStreamContext, topology: Topology) -> Can
 async def _nats(settings: LedgerSettings) -> Client:
     return await nats.connect(
         settings.nats_url,
-        name="sparky-ledger",
+        **connect_options(settings, SERVICE),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         connect_timeout=5,
@@ -108,7 +109,7 @@ async def running(app: FastAPI, settings: LedgerSettings) -> AsyncIterator[None]
         nc = await _nats(settings)
         stack.push_async_callback(_close, nc)
         js = nc.jetstream()
-        await ensure_topology(js, topology)
+        await ensure_topology(js, topology, manage=False)
         app.state.engine, app.state.nc = engine, nc
         app.state.reads = Reads(engine, settings.reader_role)
         app.state.canceller = await canceller(nc, js, topology)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import nats
 from nats.js.errors import NotFoundError
 
+from libs.common.nats_access import connect_options
 from libs.common.topology import Topology
 from services.ledger.config import LedgerSettings
 from services.ledger.database import engine_for, migrate
@@ -37,7 +38,9 @@ async def rebuild(settings: LedgerSettings, *, lock_timeout_s: float = 0.0) -> R
     started = time.perf_counter()
     await migrate(settings)
     engine = engine_for(settings)
-    nc = await nats.connect(settings.nats_url, name="sparky-ledger-rebuild", connect_timeout=5)
+    nc = await nats.connect(
+        settings.nats_url, **connect_options(settings, "ledger"), connect_timeout=5
+    )
     try:
         js = nc.jetstream()
         topology = Topology.from_settings(settings)

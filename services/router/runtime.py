@@ -116,7 +116,7 @@ class RouterRuntime:
             await upgrade(MIGRATIONS, s.database_url, s.schema_name, attributes=roles)
         await self.broker.connect()
         js: JetStreamContext = self.broker.config.connection_state.stream
-        await ensure_topology(js, self.topology)
+        await ensure_topology(js, self.topology, manage=False)
         self.mirrors = await self._start_mirrors(js)
         self.cache = SettingsCache(
             self.store, self.mirrors.versions, ttl_s=self.settings.settings_cache_ttl_s

@@ -96,7 +96,12 @@ async def test_alerts_are_refused_with_503_while_nats_is_down_and_none_accepted_
         urls = ServerUrls(nats=nats_server.url, redis=server_urls.redis, postgres=postgres.url)
         async with (
             running_stack(
-                urls, vault, namespace, tmp_path / "stack", extra_env=GIVING_UP_FAST
+                urls,
+                vault,
+                namespace,
+                tmp_path / "stack",
+                extra_env=GIVING_UP_FAST,
+                nats_users=False,  # this NATS is the test's own, to stop and start
             ) as stack,
             # Keep-alive shorter than uvicorn's 5 s: with both at 5 s, a connection idle through
             # the outage (resends are 5 s apart) can be reused just as the server closes it, a

@@ -311,7 +311,7 @@ async def wait_settled(
         books = await read_books(client, cfg, traders)
         return all(len(b.ledger_trades) >= len(b.fills) for b in books.values())
 
-    nc = await nats.connect(cfg.infra.nats_url, connect_timeout=5)
+    nc = await nats.connect(cfg.infra.admin_nats_url, connect_timeout=5)
     try:
         js, topology = nc.jetstream(), Topology(namespace=cfg.namespace)
         await _eventually(lambda: _consumers_idle(js, topology), deadline, 1.0)

@@ -31,12 +31,26 @@ def free_ports(n: int) -> list[int]:
 
 
 class PrivateNats:
-    """A nats-server with JetStream of the test's own (never the shared one), to kill."""
+    """A nats-server with JetStream of the test's own (never the shared one), to kill; with
+    ``authorization`` (`libs.common.nats_access.server_config`) only its users get in.
+    """
 
-    def __init__(self, store: Path) -> None:
+    def __init__(self, store: Path, authorization: str | None = None) -> None:
         self.port = free_port()
         self.store = store
+        self.authorization = authorization
         self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.store.with_name(f"{self.store.name}.log")
+
+    def refusals(self) -> list[str]:
+        """The server's log lines of refused publishes and subscriptions (with users only)."""
+        if not self.log_path.exists():
+            return []
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [line for line in lines if "Permissions Violation" in line]
 
     @property
     def url(self) -> str:
@@ -50,6 +64,10 @@ class PrivateNats:
         """Start the server (again, on the same port and store) and wait for it to listen."""
         binary = Path(sys.executable).parent / "nats-server"
         args = [str(binary), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)]
+        if self.authorization is not None:
+            config = self.store.with_name(f"{self.store.name}-authorization.conf")
+            config.write_text(self.authorization)
+            args += ["-c", str(config), "-l", str(self.log_path)]
         self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

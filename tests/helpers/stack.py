@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
+import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,10 +13,13 @@ from pathlib import Path
 import asyncpg
 import redis.asyncio as aioredis
 
+from libs.common.nats_access import ADMIN, server_config
+from libs.common.nats_access import SERVICES as NATS_USERS
 from libs.common.topology import Topology
 from scripts.devstack import DEFAULT_PORTS, SERVICES, Infra, Stack, StackConfig
+from scripts.servers import ensure_nats_topology
 from tests.helpers.namespaces import drop_namespace_streams, drop_schema
-from tests.helpers.ports import free_ports
+from tests.helpers.ports import PrivateNats, free_ports
 from tests.helpers.servers import ServerUrls
 from tests.helpers.vault import VaultServer
 
@@ -30,6 +36,8 @@ def stack_config(
     namespace: str,
     data_dir: Path,
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    nats_passwords: Mapping[str, str] | None = None,
 ) -> StackConfig:
     """Return a stack configuration isolated in ``namespace``; ``extra_env`` adds settings per
     service (``{"executor": {"CLIENT_POOL_SIZE": "1100"}}``) over the small test pools.
@@ -41,6 +49,7 @@ def stack_config(
         redis_url=urls.redis,
         vault_url=vault.url,
         vault_token=vault.root_token,
+        nats_passwords=nats_passwords,
     )
     return StackConfig(
         infra=infra,
@@ -82,6 +91,14 @@ async def _drop_keys(redis_url: str, namespace: str) -> None:
         await client.aclose()
 
 
+def _no_refusals(server: PrivateNats) -> None:
+    """Fail the stack if NATS refused any service anything: the permissions of
+    `libs.common.nats_access` must grant what the services do.
+    """
+    refused = server.refusals()
+    assert not refused, "NATS refused a service:\n" + "\n".join(refused[:20])
+
+
 @asynccontextmanager
 async def running_stack(
     urls: ServerUrls,
@@ -91,15 +108,35 @@ async def running_stack(
     services: tuple[str, ...] = SERVICES,
     *,
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
+    nats_users: bool = True,
 ) -> AsyncIterator[Stack]:
-    """Start ``services`` as processes; stop them and remove everything they made afterwards."""
-    stack = Stack(stack_config(urls, vault, namespace, data_dir, extra_env), services)
-    try:
-        stack.launch()  # all at once: about half the start-up time of one after another
-        await asyncio.to_thread(stack.wait_ready)
-        yield stack
-    finally:
-        await asyncio.to_thread(stack.stop)
-        await drop_namespace_streams(urls.nats, Topology(namespace=namespace))
-        await _drop_schemas(urls.postgres, f"{namespace}_")
-        await _drop_keys(urls.redis, namespace)
+    """Start ``services`` as processes; stop them and remove everything they made afterwards.
+
+    With ``nats_users`` (the default) the stack gets a NATS of its own with the users and
+    permissions of `libs.common.nats_access`, each service connecting as itself, as in
+    production; without, it uses ``urls.nats`` as it is (a test that stops its own NATS).
+    """
+    with contextlib.ExitStack() as resources:
+        passwords = None
+        if nats_users:
+            await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+            passwords = {user: secrets.token_urlsafe(18) for user in (ADMIN, *NATS_USERS)}
+            authorization = server_config(Topology(namespace=namespace), passwords)
+            private = PrivateNats(data_dir / "nats", authorization)
+            await asyncio.to_thread(private.start)
+            resources.callback(_no_refusals, private)
+            resources.callback(private.stop)
+            urls = dataclasses.replace(urls, nats=private.url)
+        cfg = stack_config(urls, vault, namespace, data_dir, extra_env, nats_passwords=passwords)
+        await ensure_nats_topology(cfg.infra.admin_nats_url, namespace)
+        stack = Stack(cfg, services)
+        try:
+            stack.launch()  # all at once: about half the start-up time of one after another
+            await asyncio.to_thread(stack.wait_ready)
+            yield stack
+        finally:
+            await asyncio.to_thread(stack.stop)
+            if not nats_users:
+                await drop_namespace_streams(urls.nats, Topology(namespace=namespace))
+            await _drop_schemas(urls.postgres, f"{namespace}_")
+            await _drop_keys(urls.redis, namespace)

@@ -77,3 +77,9 @@ def test_account_keys_are_valid_kv_keys_whatever_the_label() -> None:
     assert key.startswith("tenant-a.")
     assert all(c.isalnum() or c in "-_.=" for c in key)
     assert account_key("tenant-a", "x") != account_key("tenant-b", "x")
+
+
+def test_a_nats_user_and_credentials_in_the_url_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match="credentials"):
+        ServiceSettings(nats_url="nats://shared:pw@nats:4222", nats_user="router")
+    assert ServiceSettings(nats_url="tls://nats:4222", nats_user="router").nats_user == "router"

@@ -219,9 +219,24 @@ router executor ledger billing
   value: /data/paper.sqlite3
 {{- end -}}
 
+{{/* The service's own NATS user (libs/common/nats_access.py): the paper exchange has none. */}}
+{{- define "sparky.natsUserEnv" -}}
+{{- $users := .root.Values.nats.users -}}
+{{- if and $users.enabled (has .name (list "ingress" "router" "executor" "ledger" "billing")) }}
+- name: SPARKY_NATS_USER
+  value: {{ .name | quote }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_NATS_PASSWORD" "ref" (dict "name" $users.secretName "key" .name)) }}
+{{- if $users.caConfigMap }}
+- name: SPARKY_NATS_CA_FILE
+  value: /etc/sparky/nats-ca/{{ $users.caKey }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{- define "sparky.env" -}}
 {{- $svc := index .root.Values.services .name -}}
 {{ include "sparky.sharedEnv" .root }}
+{{- include "sparky.natsUserEnv" . }}
 {{ include (printf "sparky.serviceEnv.%s" .name) . }}
 {{- range $var, $value := $svc.env }}
 - name: {{ $var }}

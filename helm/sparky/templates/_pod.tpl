@@ -74,6 +74,11 @@ spec:
           mountPath: /etc/sparky/vault-ca
           readOnly: true
         {{- end }}
+        {{- if and (ne .name "paper") $root.Values.nats.users.enabled $root.Values.nats.users.caConfigMap }}
+        - name: nats-ca
+          mountPath: /etc/sparky/nats-ca
+          readOnly: true
+        {{- end }}
   volumes:
     - name: tmp
       emptyDir:
@@ -82,6 +87,11 @@ spec:
     - name: vault-ca
       configMap:
         name: {{ $root.Values.vault.caConfigMap }}
+    {{- end }}
+    {{- if and (ne .name "paper") $root.Values.nats.users.enabled $root.Values.nats.users.caConfigMap }}
+    - name: nats-ca
+      configMap:
+        name: {{ $root.Values.nats.users.caConfigMap }}
     {{- end }}
     {{- if eq .name "paper" }}
     - name: data

@@ -1,0 +1,219 @@
+"""NATS itself refuses what `libs.common.nats_access` does not grant: a real nats-server with
+the generated users and permissions, each service's identity trying what it must not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import nats
+import nats.errors
+import pytest
+from nats.aio.client import Client
+
+from libs.common.config import ServiceSettings
+from libs.common.jetstream import ensure_topology
+from libs.common.kv_mirror import KVMirror
+from libs.common.nats_access import (
+    ADMIN,
+    SERVICES,
+    connect_options,
+    router_settings_bucket,
+    server_config,
+)
+from libs.common.topology import Topology
+from tests.helpers.ports import PrivateNats
+
+TOPOLOGY = Topology(namespace="acl", partitions=4)
+PASSWORDS = {user: f"{user}-password-for-tests" for user in (ADMIN, *SERVICES)}
+TENANT = "t_acl_1"
+REFUSAL_WAIT_S = 1.0
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateNats]:
+    store = tmp_path_factory.mktemp("nats-access") / "store"
+    private = PrivateNats(Path(store), server_config(TOPOLOGY, PASSWORDS))
+    private.start()
+    asyncio.run(_create_topology(private))
+    yield private
+    private.stop()
+
+
+class Session:
+    """One identity's connection, with the server's refusals it was sent."""
+
+    def __init__(self) -> None:
+        self.nc: Client | None = None
+        self.errors: list[str] = []
+
+    @property
+    def client(self) -> Client:
+        assert self.nc is not None
+        return self.nc
+
+    async def refused(self, subject: str) -> bool:
+        """Whether the server refused this identity ``subject`` (waits a little for word)."""
+        deadline = asyncio.get_running_loop().time() + REFUSAL_WAIT_S
+        while asyncio.get_running_loop().time() < deadline:
+            if any("permissions violation" in e and subject.lower() in e for e in self.errors):
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+
+@contextlib.asynccontextmanager
+async def connected(server: PrivateNats, user: str) -> AsyncIterator[Session]:
+    session = Session()
+
+    async def on_error(exc: Exception) -> None:
+        session.errors.append(str(exc).lower())
+
+    settings = ServiceSettings(nats_user=user, nats_password=PASSWORDS[user])  # type: ignore[arg-type]
+    session.nc = await nats.connect(
+        server.url,
+        error_cb=on_error,
+        allow_reconnect=False,
+        **connect_options(settings, user),
+    )
+    try:
+        yield session
+    finally:
+        await session.nc.close()
+
+
+async def _create_topology(server: PrivateNats) -> None:
+    async with connected(server, ADMIN) as admin:
+        await ensure_topology(admin.client.jetstream(), TOPOLOGY)
+
+
+async def _publish(session: Session, subject: str) -> bool:
+    """Publish to a stream as ``session``; return whether JetStream stored it."""
+    try:
+        await session.client.jetstream(timeout=REFUSAL_WAIT_S).publish(subject, b"{}")
+    except nats.errors.Error:
+        return False
+    return True
+
+
+FORBIDDEN_PUBLISHES = [
+    ("ingress", TOPOLOGY.order_subject(TENANT)),  # skipping the router
+    ("ingress", TOPOLOGY.event_subject(TENANT, "order.filled")),
+    ("router", TOPOLOGY.intent_subject(TENANT)),
+    ("router", TOPOLOGY.event_subject(TENANT, "order.filled")),
+    ("executor", TOPOLOGY.order_subject(TENANT)),
+    ("executor", TOPOLOGY.intent_subject(TENANT)),
+    ("executor", TOPOLOGY.event_subject(TENANT, "intent.rejected")),
+    ("ledger", TOPOLOGY.intent_subject(TENANT)),
+    ("ledger", TOPOLOGY.event_subject(TENANT, "order.filled")),
+    ("billing", TOPOLOGY.order_subject(TENANT)),
+    ("billing", TOPOLOGY.intent_subject(TENANT)),
+]
+
+
+@pytest.mark.parametrize(("user", "subject"), FORBIDDEN_PUBLISHES)
+async def test_a_publish_outside_the_contracts_is_refused_by_the_server(
+    server: PrivateNats, user: str, subject: str
+) -> None:
+    async with connected(server, user) as session:
+        assert not await _publish(session, subject)
+        assert await session.refused(subject)
+
+
+FORBIDDEN_KV_WRITES = [
+    ("ingress", TOPOLOGY.api_keys_bucket),  # minting keys
+    ("ingress", TOPOLOGY.tenants_bucket),  # lifting limits, un-suspending
+    ("ingress", TOPOLOGY.webhook_tokens_bucket),
+    ("router", TOPOLOGY.api_keys_bucket),
+    ("router", TOPOLOGY.tenants_bucket),
+    ("executor", TOPOLOGY.tenants_bucket),
+    ("ledger", TOPOLOGY.accounts_bucket),
+    ("billing", TOPOLOGY.accounts_bucket),
+]
+
+
+@pytest.mark.parametrize(("user", "bucket"), FORBIDDEN_KV_WRITES)
+async def test_a_kv_write_outside_the_contracts_is_refused_by_the_server(
+    server: PrivateNats, user: str, bucket: str
+) -> None:
+    async with connected(server, user) as session:
+        assert not await _publish(session, f"$KV.{bucket}.{TENANT}")
+        assert await session.refused(f"$KV.{bucket}.{TENANT}")
+    async with connected(server, ADMIN) as admin:
+        kv = await admin.client.jetstream().key_value(bucket)
+        assert (await kv.status()).values == 0
+
+
+@pytest.mark.parametrize("user", SERVICES)
+async def test_no_service_may_delete_or_purge_a_stream(server: PrivateNats, user: str) -> None:
+    async with connected(server, user) as session:
+        js = session.client.jetstream(timeout=REFUSAL_WAIT_S)
+        with pytest.raises(nats.errors.Error):
+            await js.delete_stream(TOPOLOGY.orders_stream)
+        with pytest.raises(nats.errors.Error):
+            await js.purge_stream(TOPOLOGY.intents_stream)
+        assert await session.refused(f"$JS.API.STREAM.DELETE.{TOPOLOGY.orders_stream}")
+
+
+async def test_no_service_may_listen_to_another_ones_replies_or_to_orders(
+    server: PrivateNats,
+) -> None:
+    async with connected(server, "ingress") as session:
+        await session.client.subscribe("_INBOX_executor.>")
+        await session.client.subscribe(TOPOLOGY.order_subject(TENANT))
+        await session.client.flush()
+        assert await session.refused("_INBOX_executor.>")
+        assert await session.refused(TOPOLOGY.order_subject(TENANT))
+
+
+async def test_an_unknown_user_or_a_wrong_password_cannot_connect(server: PrivateNats) -> None:
+    for options in ({}, {"user": "ingress", "password": "wrong"}):
+        with pytest.raises((nats.errors.Error, OSError)):
+            await nats.connect(
+                server.url, allow_reconnect=False, max_reconnect_attempts=0, **options
+            )
+
+
+ALLOWED = [
+    ("ingress", TOPOLOGY.intent_subject(TENANT)),
+    ("ingress", TOPOLOGY.event_subject(TENANT, "intent.accepted")),
+    ("router", TOPOLOGY.order_subject(TENANT)),
+    ("router", TOPOLOGY.event_subject(TENANT, "intent.rejected")),
+    ("executor", TOPOLOGY.event_subject(TENANT, "order.filled")),
+    ("executor", f"$KV.{TOPOLOGY.accounts_bucket}.{TENANT}"),
+    ("ledger", TOPOLOGY.order_subject(TENANT)),  # cancels; the executor checks who signed
+    ("billing", f"$KV.{TOPOLOGY.api_keys_bucket}.{TENANT}"),
+    ("billing", f"$KV.{TOPOLOGY.tenants_bucket}.{TENANT}"),
+]
+
+
+@pytest.mark.parametrize(("user", "subject"), ALLOWED)
+async def test_what_the_contracts_grant_goes_through(
+    server: PrivateNats, user: str, subject: str
+) -> None:
+    async with connected(server, user) as session:
+        assert await _publish(session, subject)
+        assert not session.errors
+
+
+async def test_a_reader_mirrors_its_buckets_and_the_router_keeps_its_own(
+    server: PrivateNats,
+) -> None:
+    async with connected(server, "ingress") as ingress, connected(server, "router") as router:
+        js = ingress.client.jetstream()
+        mirror = KVMirror(ingress.client, await js.key_value(TOPOLOGY.tenants_bucket), bytes)
+        try:
+            await mirror.start(timeout_s=5)
+            await asyncio.sleep(1.5)  # one liveness check of the watch's consumer
+            assert mirror.in_touch
+        finally:
+            await mirror.stop()
+        settings = await router.client.jetstream().create_key_value(
+            bucket=router_settings_bucket(TOPOLOGY.namespace)
+        )
+        await settings.put(TENANT, b"v1")
+        assert not ingress.errors
+        assert not router.errors
