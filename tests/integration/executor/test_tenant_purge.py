@@ -145,21 +145,24 @@ class Traces:
 
     def vault(self, tenant_id: str, labels: set[str]) -> set[str]:
         """Labels with any trace in Vault: a readable version or metadata (versions kept)."""
-        kv = self._vault.secrets.kv.v2
         found = set()
         for label in labels:
             path = f"{VAULT_PREFIX}/{self._topology.namespace}/tenants/{tenant_id}/accounts/"
             path += label.encode().hex()
-            for read in (
-                lambda p=path: kv.read_secret_version(path=p, raise_on_deleted_version=False),
-                lambda p=path: kv.read_secret_metadata(path=p),
-            ):
-                try:
-                    read()
-                except hvac.exceptions.InvalidPath:  # 404
-                    continue
+            if self._answers(path, metadata=False) or self._answers(path, metadata=True):
                 found.add(label)
         return found
+
+    def _answers(self, path: str, *, metadata: bool) -> bool:
+        kv = self._vault.secrets.kv.v2
+        try:
+            if metadata:
+                kv.read_secret_metadata(path=path)
+            else:
+                kv.read_secret_version(path=path, raise_on_deleted_version=False)
+        except hvac.exceptions.InvalidPath:  # 404
+            return False
+        return True
 
     async def everywhere(self, tenant_id: str, labels: set[str]) -> dict[str, set[str]]:
         return {
