@@ -37,6 +37,7 @@ from libs.common.messages import (
     Side,
     Sizing,
     SizingRule,
+    TenantDeleted,
 )
 from libs.common.messages.base import Message
 from libs.common.records import (
@@ -217,7 +218,13 @@ def every_event(tenant_id: str = "tenant-a") -> list[Message]:
             funding_id="8812",
             paid_at=T0,
         ),
+        tenant_deleted(tenant_id),
     ]
+
+
+def tenant_deleted(tenant_id: str = "tenant-a", deleted_at: datetime = T0) -> TenantDeleted:
+    """Billing's announcement that ``tenant_id`` was deleted."""
+    return TenantDeleted.of(tenant_id, deleted_at)
 
 
 def plan_limits(**overrides: Any) -> PlanLimits:

@@ -7,6 +7,7 @@ safe in NATS subjects, KV keys and URLs.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import StringConstraints
@@ -23,6 +24,14 @@ TenantId = Annotated[str, StringConstraints(pattern=TENANT_ID_PATTERN)]
 def new_id() -> str:
     """Return a new ULID as its canonical 26-character string."""
     return str(ULID())
+
+
+def stable_ulid(at: datetime, key: str) -> str:
+    """Return a ULID that is the same every time for ``at`` and ``key``: its time is ``at``,
+    its rest a hash of ``key`` (a message published again is the same message)."""
+    millis = int(at.timestamp() * 1000).to_bytes(6, "big")
+    digest = hashlib.blake2b(key.encode(), digest_size=10).digest()
+    return str(ULID.from_bytes(millis + digest))
 
 
 def partition(tenant_id: str, partitions: int) -> int:

@@ -137,6 +137,10 @@ class Topology:
     def events_filter(self) -> str:
         return f"{self.namespace}.events.>"
 
+    def kind_filter(self, kind: str) -> str:
+        """Return the subject filter of every tenant's events of ``kind``."""
+        return f"{self.namespace}.events.*.{kind}"
+
     def tenant_events_filter(self, tenant_id: str) -> str:
         return f"{self.namespace}.events.{tenant_id}.>"
 

@@ -13,6 +13,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.ids import new_id
+from services.billing import deletions
 from services.billing.adapters.kv import Bucket, KvChange
 from services.billing.config import DeletedTenantData
 from services.billing.context import Context, api_key_change, token_change
@@ -138,7 +139,9 @@ class Accounts:
         return tenant_view(tenant, plans, self._ctx.settings.fallback_plan)
 
     async def delete(self, tenant_id: str) -> None:
-        """Delete a tenant: its webhooks, keys and record leave the buckets within 2 s."""
+        """Delete a tenant: its webhooks, keys and record leave the buckets within 2 s, then
+        ``tenant.deleted`` tells the executor to purge its exchange accounts and their keys
+        (owed from the commit on: `services.billing.deletions`)."""
         now = self._ctx.now()
         async with self._ctx.engine.begin() as conn:
             tenant = await store.get_tenant(conn, tenant_id, for_update=True)
@@ -152,7 +155,9 @@ class Accounts:
                 tenant = tenant.model_copy(update={"name": ""})
                 await _purge(conn, tenant_id)
             await store.save_tenant(conn, tenant)
+            await store.owe_deletion_notice(conn, tenant_id)
         await self._ctx.publish(_deletions(tenant_id, tokens, keys))
+        await deletions.announce(self._ctx, tenant_id, now)
 
 
 async def _forget(tenant_id: str, conn: AsyncConnection) -> None:

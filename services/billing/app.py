@@ -32,6 +32,7 @@ from libs.common.service import mount_ops, nats_check, postgres_check
 from libs.common.telemetry import build_tracer_provider
 from libs.common.topology import Topology
 from services.billing.accounts import Accounts
+from services.billing.adapters.events import EventPublisher
 from services.billing.adapters.kv import KvStore
 from services.billing.adapters.stripe_client import StripeGateway
 from services.billing.api import operator, stripe_webhook, tenant
@@ -65,10 +66,16 @@ def create_app(
     engine = make_engine(
         settings.database_url, settings.database_schema, pool_size=settings.database_pool_size
     )
-    ctx = Context(settings, engine, KvStore(topology, timeout_s=settings.kv_timeout_s), clock)
+    broker = make_broker(settings, SERVICE, tracer_provider=provider)
+    ctx = Context(
+        settings,
+        engine,
+        KvStore(topology, timeout_s=settings.kv_timeout_s),
+        EventPublisher(broker, topology, timeout_s=settings.kv_timeout_s),
+        clock,
+    )
     gateway = _gateway(settings)
     usage = Usage(ctx)
-    broker = make_broker(settings, SERVICE, tracer_provider=provider)
     consumer = UsageConsumer(usage, topology)
     app = FastAPI(
         title="Sparky billing",

@@ -1,4 +1,4 @@
-"""What billing's use cases share: settings, Postgres, the KV buckets and the clock."""
+"""What billing's use cases share: settings, Postgres, the KV buckets, events and the clock."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.common.records import PlanLimits
+from services.billing.adapters.events import EventPublisher
 from services.billing.adapters.kv import Bucket, KvChange, KvStore
 from services.billing.config import BillingSettings
 from services.billing.credentials import (
@@ -35,6 +36,7 @@ class Context:
     settings: BillingSettings
     engine: AsyncEngine
     kv: KvStore
+    events: EventPublisher
     clock: Callable[[], datetime]
 
     def now(self) -> datetime:

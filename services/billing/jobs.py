@@ -1,5 +1,6 @@
-"""Periodic work: lapse tenants past their grace period, retire rotated-away secrets, and
-reconcile the KV buckets with Postgres. Each step is a method tests call with their clock.
+"""Periodic work: lapse tenants past their grace period, retire rotated-away secrets, announce
+owed tenant deletions, and reconcile the KV buckets with Postgres. Each step is a method tests
+call with their clock.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import logging
 import time
 from collections.abc import Awaitable
 
+from services.billing import deletions
 from services.billing.adapters.kv import Bucket, KvChange
 from services.billing.context import Context
 from services.billing.domain import lapse
@@ -61,6 +63,10 @@ class Maintenance:
                 )
         return len(tokens) + len(keys)
 
+    async def announce_deletions(self) -> int:
+        """Publish every ``tenant.deleted`` still owed (a crash or outage after the deletion)."""
+        return await deletions.announce_owed(self._ctx)
+
     async def reconcile(self) -> ReconcileReport:
         """Make the buckets match Postgres."""
         return await reconcile(self._ctx)
@@ -73,6 +79,7 @@ class Maintenance:
             await asyncio.sleep(settings.maintenance_interval_s)
             await self._guarded(self.lapse_expired_grace())
             await self._guarded(self.retire_expired_secrets())
+            await self._guarded(self.announce_deletions())
             if time.monotonic() >= next_reconcile:
                 await self._guarded(self.reconcile())
                 next_reconcile = time.monotonic() + settings.reconcile_interval_s

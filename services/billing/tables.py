@@ -57,7 +57,13 @@ tenants = Table(
     _at("created_at", nullable=False),
     _at("updated_at", nullable=False),
     _at("deleted_at"),
+    _at("deletion_announced_at"),  # migration 0003: NULL while tenant.deleted is owed
     Index("tenants_in_grace", "grace_ends_at", postgresql_where=text("payment_state = 'grace'")),
+    Index(
+        "tenants_deletion_owed",
+        "tenant_id",
+        postgresql_where=text("lifecycle = 'deleted' AND deletion_announced_at IS NULL"),
+    ),
 )
 
 webhooks = Table(

@@ -4,7 +4,7 @@ the ``accounts`` bucket. Every change drops the cached keys and the pooled clien
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -174,6 +174,22 @@ class AccountService:
                 raise NotFoundError("unknown_account", f"You have no account labelled '{label}'.")
             await self._vault.delete(tenant_id, label)
         await self._announce(tenant_id, label, partial(self._bucket.delete, tenant_id, label))
+
+    async def purge_tenant(self, tenant_id: str, also: Iterable[str] = ()) -> list[str]:
+        """Delete every account of a deleted tenant: rows, strategy positions, every version
+        and the metadata of its keys in Vault, and the router's copies (with those of ``also``,
+        labels only the bucket still knows). Return the labels whose rows it deleted; a second
+        call finds nothing to delete and changes nothing.
+        """
+        async with self._store.as_tenant(tenant_id) as conn:
+            await self._store.lock_tenant(conn, tenant_id)
+            labels = [account.label for account in await self._store.visible(conn)]
+            for label in labels:
+                await self._store.delete(conn, tenant_id, label)
+                await self._vault.delete(tenant_id, label)  # before the commit: a retry redoes
+        for label in sorted({*labels, *also}):
+            await self._announce(tenant_id, label, partial(self._bucket.delete, tenant_id, label))
+        return labels
 
     async def _locked(self, conn: AsyncConnection, tenant_id: str, label: str) -> Account:
         account = await self._store.get(tenant_id, label, conn, for_update=True)

@@ -74,3 +74,13 @@ CONTRACT_SETTINGS = Counter(
     "Position mode, margin mode and leverage set on futures accounts before an order, by what",
     ["setting"],
 )
+TENANT_PURGES = Counter(
+    "sparky_executor_tenant_purges_total",
+    "tenant.deleted events handled, by outcome (purged: accounts deleted; nothing: none left, "
+    "a repeat; refused: the tenants bucket still shows the tenant; malformed)",
+    ["outcome"],
+)
+ACCOUNTS_PURGED = Counter(
+    "sparky_executor_accounts_purged_total",
+    "Exchange accounts (row, Vault keys, bucket entry) deleted because their tenant was deleted",
+)

@@ -41,6 +41,7 @@ from services.executor.handlers import OrderHandler
 from services.executor.marks import Marks
 from services.executor.outcomes import Outcomes
 from services.executor.protector import Protector
+from services.executor.purge import TenantPurger
 from services.executor.sessions import Sessions
 from services.executor.store import AccountStore, OrderStore, connect_as
 from services.executor.submission import Submitter
@@ -74,6 +75,7 @@ class Runtime:
     tracker: Tracker = field(init=False)
     marks: Marks = field(init=False)
     consumer: PartitionedConsumer | None = None
+    purger: TenantPurger | None = None
     _mirrors: list[KVMirror[Any]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -97,6 +99,8 @@ class Runtime:
         await self._resync(bucket)
         accounts = await self._mirror(nc, js, self.topology.accounts_bucket, _account)
         self._build(bucket, accounts)
+        mirrors = (tenants, accounts)
+        self.purger = TenantPurger(js, self.topology, self.accounts, mirrors, self.clock)
         self._spawn(self._every(s.accounts_resync_s, lambda: self._resync(bucket)))
         self._spawn(self._every(s.credentials_ttl_s / 2, self._evict))
         self.tracker.start()
@@ -104,6 +108,7 @@ class Runtime:
         if s.consumer_enabled:
             self.consumer = PartitionedConsumer(js, self._consumer_spec())
             await self.consumer.start()
+            await self.purger.start()
 
     async def _mirror(
         self, nc: Client, js: JetStreamContext, bucket: str, decode: Callable[[bytes], T]
@@ -197,6 +202,8 @@ class Runtime:
         """Stop consuming (letting handled orders finish), then close everything."""
         if self.consumer is not None:
             await self.consumer.stop()
+            if self.purger is not None:
+                await self.purger.stop()
         await self.tracker.stop()
         await self.marks.stop()
         for task in self._tasks:

@@ -18,6 +18,7 @@ from libs.common.messages import (
     OrderFilled,
     PositionDrift,
     PositionMarked,
+    TenantDeleted,
 )
 from libs.common.messages.events import Fill, OrderEvent
 from services.ledger import orders
@@ -158,6 +159,8 @@ class _Fold:
             self._mark(event)
         elif isinstance(event, FundingPaid):
             self._funding(event)
+        elif isinstance(event, TenantDeleted):
+            return  # the tenant's history stays: billing's retention decides about it
         else:
             self._order_event(item, event)
 

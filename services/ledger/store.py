@@ -24,6 +24,7 @@ from libs.common.messages import (
     OrderFilled,
     PositionDrift,
     PositionMarked,
+    TenantDeleted,
 )
 from services.ledger.bulk import Table
 from services.ledger.projection import Changes, State, fold, funding_rows, trade_rows
@@ -194,8 +195,8 @@ async def _load_state(conn: AsyncConnection, events: Sequence[Sequenced]) -> Sta
         if isinstance(event, IntentAccepted | IntentRejected):
             intents.add((event.tenant_id, event.intent_id))
             continue
-        if isinstance(event, PositionMarked | FundingPaid):
-            continue  # written without reading: newest mark by the database, funding by id
+        if isinstance(event, PositionMarked | FundingPaid | TenantDeleted):
+            continue  # written without reading (newest mark, funding by id), or not at all
         orders.add((event.tenant_id, event.client_order_id))
         if isinstance(event, OrderFilled | PositionDrift):
             positions.add((event.tenant_id, event.account_label, event.symbol))

@@ -42,6 +42,7 @@ from libs.common.messages.events import (
     PositionDrift,
     PositionMarked,
     ProtectionFailed,
+    TenantDeleted,
     decode_event,
 )
 
@@ -84,6 +85,7 @@ __all__ = [
     "Side",
     "Sizing",
     "SizingRule",
+    "TenantDeleted",
     "decode_command",
     "decode_event",
     "envelope_from",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Final, Literal
 
 from pydantic import Field, TypeAdapter
 
-from libs.common.ids import Ulid
+from libs.common.ids import Ulid, stable_ulid
 from libs.common.messages.base import Message
 from libs.common.messages.enums import (
     Action,
@@ -197,6 +198,29 @@ class FundingPaid(Message):
     paid_at: UtcDatetime
 
 
+class TenantDeleted(Message):
+    """Billing deleted the tenant (an operator's decision, never a lapsed payment): whoever
+    holds the tenant's data purges it. Published once the tenant's row says so, again until
+    the publish is acknowledged, so it may arrive more than once: handling it is idempotent.
+    ``correlation_id`` and ``causation_id`` are the message's own id (nothing caused it)."""
+
+    kind: Literal["tenant.deleted"] = "tenant.deleted"
+    deleted_at: UtcDatetime
+
+    @classmethod
+    def of(cls, tenant_id: str, deleted_at: datetime) -> TenantDeleted:
+        """Return the announcement of ``tenant_id``'s deletion at ``deleted_at``; the same
+        deletion announced again is the same message (one id: JetStream drops the repeat)."""
+        own = stable_ulid(deleted_at, f"tenant.deleted:{tenant_id}:{deleted_at.isoformat()}")
+        return cls(
+            message_id=own,
+            tenant_id=tenant_id,
+            correlation_id=own,
+            causation_id=own,
+            deleted_at=deleted_at,
+        )
+
+
 Event = Annotated[
     IntentAccepted
     | IntentRejected
@@ -209,7 +233,8 @@ Event = Annotated[
     | PositionDrift
     | ProtectionFailed
     | PositionMarked
-    | FundingPaid,
+    | FundingPaid
+    | TenantDeleted,
     Field(discriminator="kind"),
 ]
 
@@ -226,6 +251,7 @@ EVENT_TYPES: Final = (
     ProtectionFailed,
     PositionMarked,
     FundingPaid,
+    TenantDeleted,
 )
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

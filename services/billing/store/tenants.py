@@ -113,3 +113,36 @@ async def load_plans(conn: AsyncConnection) -> dict[str, PlanLimits]:
 async def delete_tenant_row(conn: AsyncConnection, tenant_id: str) -> None:
     """Remove a tenant row (undoing a creation; its credentials must be gone first)."""
     await conn.execute(delete(tenants).where(tenants.c.tenant_id == tenant_id))
+
+
+async def owe_deletion_notice(conn: AsyncConnection, tenant_id: str) -> None:
+    """Record that ``tenant.deleted`` is owed for the tenant (in its deletion's transaction)."""
+    await conn.execute(
+        update(tenants).where(tenants.c.tenant_id == tenant_id).values(deletion_announced_at=None)
+    )
+
+
+async def deletion_notices_owed(
+    conn: AsyncConnection, limit: int
+) -> list[tuple[str, datetime | None]]:
+    """Return (tenant id, deleted at) of deleted tenants whose ``tenant.deleted`` is owed."""
+    query = (
+        select(tenants.c.tenant_id, tenants.c.deleted_at)
+        .where(tenants.c.lifecycle == Lifecycle.DELETED.value)
+        .where(tenants.c.deletion_announced_at.is_(None))
+        .order_by(tenants.c.tenant_id)
+        .limit(limit)
+    )
+    return [(row.tenant_id, row.deleted_at) for row in await conn.execute(query)]
+
+
+async def deletion_announced(
+    conn: AsyncConnection, tenant_id: str, deleted_at: datetime | None, now: datetime
+) -> None:
+    """Record that the deletion at ``deleted_at`` was announced (not a later one)."""
+    await conn.execute(
+        update(tenants)
+        .where(tenants.c.tenant_id == tenant_id)
+        .where(tenants.c.deleted_at.is_not_distinct_from(deleted_at))
+        .values(deletion_announced_at=now)
+    )
