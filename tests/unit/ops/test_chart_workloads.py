@@ -106,8 +106,9 @@ def test_the_accounts_api_runs_the_executors_image_and_database_credentials() ->
     expected = f"registry.example.com/sparky-executor@{digest}"
     assert container(docs, "accounts")["image"] == container(docs, "executor")["image"] == expected
     production = render([PRODUCTION])
-    accounts, executor = env_of(container(production, "accounts")), env_of(
-        container(production, "executor")
+    accounts, executor = (
+        env_of(container(production, "accounts")),
+        env_of(container(production, "executor")),
     )
     assert accounts["SPARKY_DATABASE_URL"] == executor["SPARKY_DATABASE_URL"]
     assert workload(production, "accounts")["spec"]["replicas"] == 2
