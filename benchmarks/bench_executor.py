@@ -210,6 +210,7 @@ async def bench(
     await ensure_topology(js, topology)
     executor = ExecutorProcess(
         {
+            "role": "all",  # the accounts API too: tenants' accounts are added through it
             "namespace": namespace,
             "nats_url": NATS_URL,
             "database_url": DATABASE_URL,

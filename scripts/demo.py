@@ -2,8 +2,9 @@
 
 Billing's operator API makes the tenant, its webhook and its API key (shown once, so they are
 kept in ``<data>/demo-<namespace>.json``, mode 0600); the paper exchange's admin API makes an
-account with 10,000 USDT; the executor's ``/api/v1/exchange-accounts`` stores that account's
-keys for the tenant as its paper account ``main``. A later run reuses what still works and
+account with 10,000 USDT; the exchange-accounts API (``/api/v1/exchange-accounts``, the
+executor's accounts role) stores that account's keys for the tenant as its paper account
+``main``. A later run reuses what still works and
 replaces only what does not (a wiped database, a deleted paper exchange file).
 """
 
@@ -159,21 +160,22 @@ class _Apis:
         """Give the tenant its paper account ``label`` with the current keys (valid)."""
         auth = self.tenant_auth(demo)
         accounts = "/api/v1/exchange-accounts"
-        await self.wait_ok("executor", accounts, auth)
-        found = await self.http.get(f"{self.cfg.url('executor')}{accounts}/{label}", headers=auth)
+        await self.wait_ok("accounts", accounts, auth)
+        found = await self.http.get(f"{self.cfg.url('accounts')}{accounts}/{label}", headers=auth)
         keys = {"api_key": demo.paper_api_key, "secret": demo.paper_secret}
         if found.status_code == 404:
             body = {"label": label, "exchange_id": "binance", "mode": "paper", **keys}
             body["market_type"] = market_type
-            account = await self.call("POST", "executor", accounts, json=body, headers=auth)
+            account = await self.call("POST", "accounts", accounts, json=body, headers=auth)
         elif new_keys or found.json().get("status") != "valid":
             path = f"{accounts}/{label}"
-            account = await self.call("PATCH", "executor", path, json=keys, headers=auth)
+            account = await self.call("PATCH", "accounts", path, json=keys, headers=auth)
         else:
             return
         if account.get("status") != "valid":
             raise RuntimeError(
-                f"the executor could not use the demo paper account ({account.get('status')}): "
+                f"the accounts API could not validate the demo paper account "
+                f"({account.get('status')}): "
                 f"{account.get('status_message')}"
             )
 

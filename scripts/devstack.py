@@ -2,7 +2,8 @@
 
 `service_env` decides every service's environment from one `StackConfig` (where NATS,
 Postgres, Redis and Vault are, which namespace, which ports); `ServiceProcess` runs
-``python -m services.<name>`` with it, waits for ``/readyz``, and stops it with SIGTERM (or
+``python -m services.<name>`` with it (``accounts``, the exchange-accounts API, runs the
+executor's code in its accounts role), waits for ``/readyz``, and stops it with SIGTERM (or
 kills it with SIGKILL, for crash tests). Nothing here starts the infrastructure itself: `make
 run` does that (`scripts.run`, `scripts.infra`), the tests use the machine's servers.
 
@@ -27,7 +28,7 @@ from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 # Start order: the exchange and the account system first, the consumers last.
-SERVICES = ("paper", "billing", "ingress", "router", "executor", "ledger")
+SERVICES = ("paper", "billing", "accounts", "ingress", "router", "executor", "ledger")
 DEFAULT_PORTS: Mapping[str, int] = {
     "billing": 8101,
     "ingress": 8102,
@@ -35,7 +36,12 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "executor": 8104,
     "ledger": 8105,
     "paper": 8106,
+    "accounts": 8107,
 }
+# Processes that run another service's code in a role of their own, as in production: the
+# exchange-accounts API is the executor's code (`SPARKY_EXECUTOR_ROLE=accounts`).
+PROGRAMS: Mapping[str, str] = {"accounts": "executor"}
+ROLES: Mapping[str, str] = {"executor": "trading", "accounts": "accounts"}
 DEV_OPERATOR_TOKEN = "sop_development-only-operator-token"  # noqa: S105 - billing's dev default
 DEV_PAPER_ADMIN_TOKEN = "sop_paper-dev-admin-token-change-me"  # noqa: S105 - the paper one's
 
@@ -97,17 +103,24 @@ def _shared_env(cfg: StackConfig) -> dict[str, str]:
     }
 
 
+def program(service: str) -> str:
+    """Return the service whose code ``service`` runs (``services.<program>``)."""
+    return PROGRAMS.get(service, service)
+
+
 def _own_env(service: str, cfg: StackConfig) -> dict[str, str]:
-    prefix = f"SPARKY_{service.upper()}_"
-    own = {"HTTP_PORT": str(cfg.ports[service]), "DATABASE_SCHEMA": cfg.schema(service)}
+    code = program(service)
+    prefix = f"SPARKY_{code.upper()}_"
+    own = {"HTTP_PORT": str(cfg.ports[service]), "DATABASE_SCHEMA": cfg.schema(code)}
     if service == "billing":
         own |= {"OPERATOR_TOKEN": cfg.operator_token, "PUBLIC_BASE_URL": cfg.url("ingress")}
     elif service == "ingress":
         own |= {"RATE_LIMIT_KEY_PREFIX": f"{cfg.namespace}:ingress:"}
     elif service == "router":
         own |= {"REDIS_PREFIX": f"{cfg.namespace}:router:"}
-    elif service == "executor":
+    elif code == "executor":
         own |= {
+            "ROLE": ROLES[service],
             "VAULT_URL": cfg.infra.vault_url,
             "VAULT_AUTH": "token",
             "VAULT_TOKEN": cfg.infra.vault_token,
@@ -168,7 +181,7 @@ class ServiceProcess:
             self.service, self.cfg
         )
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.service}"],
+            [sys.executable, "-m", f"services.{program(self.service)}"],
             cwd=ROOT,
             env=env,
             stdout=self._log,

@@ -1,7 +1,7 @@
 # Vault policy of the executor's exchange-accounts API (role "sparky-executor-api"): store and
 # replace an account's keys, read them back to validate them against the exchange, and delete
-# them with the account, or with every account of a tenant billing deleted (the executor's
-# executor-tenants consumer, on tenant.deleted, logs in with this identity too). No list:
+# them with the account, or with every account of a tenant billing deleted (the accounts
+# process's executor-tenants consumer, on tenant.deleted). No list:
 # nobody can enumerate tenants' accounts; a purge deletes the paths of the rows it finds.
 #
 # Same layout and defaults as sparky-executor.hcl.

@@ -1,4 +1,6 @@
-"""``python -m services.executor``: the API, the ORDERS consumer and the order tracker."""
+"""``python -m services.executor``: the process ``SPARKY_EXECUTOR_ROLE`` names: ``trading``
+(default: the ORDERS consumer and the order tracker) or ``accounts`` (the exchange-accounts API).
+"""
 
 from libs.common.service import serve
 from services.executor.app import create_app
@@ -6,7 +8,7 @@ from services.executor.config import executor_settings
 
 
 def main() -> None:
-    """Run the executor until SIGTERM."""
+    """Run the executor in its role until SIGTERM."""
     settings = executor_settings()
     serve(create_app(settings), settings)
 

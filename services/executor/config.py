@@ -24,11 +24,32 @@ class VaultAuth(StrEnum):
     TOKEN = "token"  # noqa: S105 - the name of a login method, not a secret
 
 
+class ExecutorRole(StrEnum):
+    """What one executor process does; each role logs in to Vault as its own identity."""
+
+    TRADING = "trading"  # the ORDERS consumer, tracker and marks; Vault: read only; no accounts API
+    ACCOUNTS = "accounts"  # the exchange-accounts API only; Vault: the write identity
+    ALL = "all"  # both in one process, each with its own identity: tests, never deployed
+
+    @property
+    def trades(self) -> bool:
+        return self is not ExecutorRole.ACCOUNTS
+
+    @property
+    def serves_accounts(self) -> bool:
+        return self is not ExecutorRole.TRADING
+
+
 class ExecutorSettings(ServiceSettings, DatabaseSettings):
     """Everything the executor reads from its environment."""
 
     model_config = SettingsConfigDict(env_prefix="SPARKY_EXECUTOR_", extra="ignore", frozen=True)
 
+    role: ExecutorRole = Field(
+        default=ExecutorRole.TRADING,
+        description="trading (consumes ORDERS, reads keys) or accounts (the exchange-accounts "
+        "API, writes keys): two Deployments with two Vault identities.",
+    )
     http_port: int = Field(default=8104, ge=0, le=65535)
     database_schema: str = Field(default=SERVICE, pattern=SCHEMA_PATTERN)
     api_role: str = Field(
@@ -56,7 +77,8 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
     )
     retry_initial_s: float = Field(default=0.2, gt=0)
     retry_max_s: float = Field(default=10.0, gt=0)
-    # Vault: the trading path reads with a read-only identity; the API writes with another.
+    # Vault: the trading role reads with a read-only identity (vault_*); the accounts role
+    # writes with another (vault_write_*, or vault_* when vault_write_auth is unset).
     vault_url: str = "http://127.0.0.1:8200"
     vault_ca_cert: str | None = Field(
         default=None,
@@ -73,7 +95,8 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
     vault_kubernetes_mount: str = "kubernetes"
     vault_kubernetes_jwt_path: str = "/var/run/secrets/kubernetes.io/serviceaccount/token"
     vault_write_auth: VaultAuth | None = Field(
-        default=None, description="Unset: the API writes with the trading path's identity."
+        default=None,
+        description="The accounts role's identity; unset: the accounts role logs in as vault_*.",
     )
     vault_write_role_id: str | None = None
     vault_write_secret_id: SecretStr | None = None

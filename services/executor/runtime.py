@@ -1,4 +1,8 @@
-"""Everything the executor runs, built from its settings, started and stopped in order."""
+"""Everything an executor process runs, built from its settings, started and stopped in order.
+
+Both roles share the accounts, the keys cache and the exchange clients; only the trading role
+builds the order path (ORDERS consumer, tracker, marks), only the accounts role serves the API.
+"""
 
 from __future__ import annotations
 
@@ -70,17 +74,17 @@ class Runtime:
     cache: CredentialCache = field(init=False)
     orders: OrderStore = field(init=False)
     pool: ClientPool = field(init=False)
-    executor: Executor = field(init=False)
-    handler: OrderHandler = field(init=False)
-    tracker: Tracker = field(init=False)
-    marks: Marks = field(init=False)
+    # The trading role's parts (None in the accounts role).
+    handler: OrderHandler | None = None
+    tracker: Tracker | None = None
+    marks: Marks | None = None
     consumer: PartitionedConsumer | None = None
     purger: TenantPurger | None = None
     _mirrors: list[KVMirror[Any]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
-        """Migrate, connect, build the parts, then start consuming and tracking."""
+        """Migrate, connect, build the parts, then (trading role) start consuming and tracking."""
         s = self.settings
         self.topology = Topology.from_settings(s)
         self.engine = make_engine(s.database_url, s.schema_name, pool_size=s.database_pool_size)
@@ -98,16 +102,20 @@ class Runtime:
         bucket = AccountBucket(await js.key_value(self.topology.accounts_bucket))
         await self._resync(bucket)
         accounts = await self._mirror(nc, js, self.topology.accounts_bucket, _account)
-        self._build(bucket, accounts)
-        mirrors = (tenants, accounts)
-        self.purger = TenantPurger(js, self.topology, self.accounts, mirrors, self.clock)
+        store = self._build(bucket)
         self._spawn(self._every(s.accounts_resync_s, lambda: self._resync(bucket)))
         self._spawn(self._every(s.credentials_ttl_s / 2, self._evict))
-        self.tracker.start()
-        self.marks.start()
-        if s.consumer_enabled:
-            self.consumer = PartitionedConsumer(js, self._consumer_spec())
-            await self.consumer.start()
+        if s.role.trades:
+            handler, self.tracker, self.marks = self._build_trading(store, accounts)
+            self.tracker.start()
+            self.marks.start()
+            if s.consumer_enabled:
+                self.consumer = PartitionedConsumer(js, self._consumer_spec(handler))
+                await self.consumer.start()
+        if s.role.serves_accounts and s.consumer_enabled:
+            # Purging destroys keys in Vault: the write identity's work, so the accounts role's.
+            mirrors = (tenants, accounts)
+            self.purger = TenantPurger(js, self.topology, self.accounts, mirrors, self.clock)
             await self.purger.start()
 
     async def _mirror(
@@ -119,7 +127,8 @@ class Runtime:
         self._mirrors.append(mirror)
         return mirror
 
-    def _build(self, bucket: AccountBucket, mirror: KVMirror[AccountRecord]) -> None:
+    def _build(self, bucket: AccountBucket) -> AccountStore:
+        """Build what both roles use: Vault, keys cache, exchange clients, the accounts."""
         s = self.settings
         self.vault, writer = vault_clients(s)
         self.cache = CredentialCache(self.vault.read, s.credentials_ttl_s)
@@ -144,6 +153,13 @@ class Runtime:
             clock=self.clock,
         )
         self.orders = OrderStore(self.engine)
+        return store
+
+    def _build_trading(
+        self, store: AccountStore, mirror: KVMirror[AccountRecord]
+    ) -> tuple[OrderHandler, Tracker, Marks]:
+        """Build the order path: handler of ORDERS, order tracker, futures marks."""
+        s = self.settings
         outcomes = Outcomes(
             self.orders,
             Emitter(self.broker, self.topology),
@@ -155,14 +171,14 @@ class Runtime:
         submitter = Submitter(outcomes)
         protector = Protector(outcomes, submitter, give_up_s=s.protection_give_up_s)
         outcomes.protector = protector
-        self.executor = Executor(sessions, outcomes, submitter)
+        executor = Executor(sessions, outcomes, submitter)
         self.handler = OrderHandler(
-            self.executor,
-            FailureReporter(self.executor, sessions, outcomes),
+            executor,
+            FailureReporter(executor, sessions, outcomes),
             Canceler(sessions, outcomes, protector),
         )
-        self.marks = Marks(sessions, outcomes, self.partitions, interval_s=s.marks_interval_s)
-        self.tracker = Tracker(
+        marks = Marks(sessions, outcomes, self.partitions, interval_s=s.marks_interval_s)
+        tracker = Tracker(
             sessions,
             outcomes,
             self.partitions,
@@ -172,21 +188,22 @@ class Runtime:
                 s.tracker_young_s, s.tracker_age_fraction, s.tracker_max_interval_s
             ),
         )
+        return self.handler, tracker, marks
 
     @property
     def partitions(self) -> tuple[int, ...]:
         s = self.settings
         return owned_partitions(s.effective_replica_index, s.replica_count, s.partitions)
 
-    def _consumer_spec(self) -> ConsumerSpec:
+    def _consumer_spec(self, handler: OrderHandler) -> ConsumerSpec:
         s = self.settings
         return ConsumerSpec(
             service=SERVICE,
             stream=self.topology.orders_stream,
             filter_of=self.topology.orders_filter,
             partitions=self.partitions,
-            handler=self.handler.handle,
-            on_failure=self.handler.on_failure,
+            handler=handler.handle,
+            on_failure=handler.on_failure,
             deadletter_subject=self.topology.deadletter_subject("orders"),
             policy=ConsumerPolicy(
                 ack_wait_s=s.consumer_ack_wait_s,
@@ -202,10 +219,12 @@ class Runtime:
         """Stop consuming (letting handled orders finish), then close everything."""
         if self.consumer is not None:
             await self.consumer.stop()
-            if self.purger is not None:
-                await self.purger.stop()
-        await self.tracker.stop()
-        await self.marks.stop()
+        if self.purger is not None:
+            await self.purger.stop()
+        if self.tracker is not None:
+            await self.tracker.stop()
+        if self.marks is not None:
+            await self.marks.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,5 +1,5 @@
-"""Build the Vault clients the settings describe: a read-only identity for trading, and the
-API's identity that may write (the same one unless configured apart).
+"""Build the Vault clients of a process's role: the trading role logs in only with the
+read-only identity, the accounts role only with the identity that may write.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from services.executor.adapters.vault import (
     kubernetes_login,
     token_login,
 )
-from services.executor.config import ExecutorSettings, VaultAuth
+from services.executor.config import ExecutorRole, ExecutorSettings, VaultAuth
 
 
 def _unconfigured(what: str) -> Login:
@@ -53,10 +53,8 @@ def make_login(
     return token_login(found) if found else _unconfigured("token")
 
 
-def vault_clients(settings: ExecutorSettings) -> tuple[VaultKeys, VaultKeys]:
-    """Return (reader, writer) Vault clients for this deployment's namespace."""
-    location = VaultLocation(settings.vault_mount, settings.vault_prefix, settings.namespace)
-    read = make_login(
+def _reader(settings: ExecutorSettings) -> Login:
+    return make_login(
         settings,
         settings.vault_auth,
         role_id=settings.vault_role_id,
@@ -64,13 +62,12 @@ def vault_clients(settings: ExecutorSettings) -> tuple[VaultKeys, VaultKeys]:
         token=settings.vault_token,
         kubernetes_role=settings.vault_kubernetes_role,
     )
-    verify: str | bool = settings.vault_ca_cert or True
-    reader = VaultKeys(
-        settings.vault_url, location, read, timeout_s=settings.vault_timeout_s, verify=verify
-    )
+
+
+def _writer(settings: ExecutorSettings) -> Login:
     if settings.vault_write_auth is None:
-        return reader, reader
-    write = make_login(
+        return _reader(settings)
+    return make_login(
         settings,
         settings.vault_write_auth,
         role_id=settings.vault_write_role_id,
@@ -78,7 +75,26 @@ def vault_clients(settings: ExecutorSettings) -> tuple[VaultKeys, VaultKeys]:
         token=settings.vault_write_token,
         kubernetes_role=settings.vault_write_kubernetes_role,
     )
-    writer = VaultKeys(
-        settings.vault_url, location, write, timeout_s=settings.vault_timeout_s, verify=verify
-    )
-    return reader, writer
+
+
+def vault_clients(settings: ExecutorSettings) -> tuple[VaultKeys, VaultKeys]:
+    """Return (reader, writer) Vault clients of this process's role, for its namespace.
+
+    The trading role has only the read identity (its "writer" is the reader: Vault refuses its
+    writes); the accounts role only the write identity, which also reads to validate keys.
+    """
+    location = VaultLocation(settings.vault_mount, settings.vault_prefix, settings.namespace)
+    verify: str | bool = settings.vault_ca_cert or True
+
+    def client(login: Login) -> VaultKeys:
+        return VaultKeys(
+            settings.vault_url, location, login, timeout_s=settings.vault_timeout_s, verify=verify
+        )
+
+    if settings.role is ExecutorRole.ACCOUNTS:
+        writer = client(_writer(settings))
+        return writer, writer
+    reader = client(_reader(settings))
+    if settings.role is ExecutorRole.TRADING or settings.vault_write_auth is None:
+        return reader, reader
+    return reader, client(_writer(settings))

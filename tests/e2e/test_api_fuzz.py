@@ -169,7 +169,7 @@ async def test_billing_keeps_its_contract_for_a_tenant(world: World) -> None:
     await fuzz(world, "billing", world.caller.api_key, options=("--include-tag=tenant",))
 
 
-@pytest.mark.parametrize("service", ["router", "executor", "ledger"])
+@pytest.mark.parametrize("service", ["router", "accounts", "ledger"])
 async def test_a_tenant_api_keeps_its_contract(world: World, service: str) -> None:
     await fuzz(world, service, world.caller.api_key)
 

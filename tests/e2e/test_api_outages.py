@@ -19,7 +19,7 @@ from tests.helpers.servers import ServerUrls
 from tests.helpers.stack import running_stack
 from tests.helpers.vault import VaultServer
 
-SERVICES = ("paper", "billing", "executor")
+SERVICES = ("paper", "billing", "accounts")  # the exchange-accounts API: the executor's code
 BACK_WITHIN_S = 60.0
 
 Call = Callable[[], Awaitable[httpx.Response]]
@@ -41,7 +41,7 @@ async def test_executor_and_billing_answer_503_with_retry_after_while_postgres_i
             )
             assert created.status_code == 201, created.text
             tenant = {"Authorization": f"Bearer {created.json()['api_key']['key']}"}
-            accounts = f"{cfg.url('executor')}/api/v1/exchange-accounts"
+            accounts = f"{cfg.url('accounts')}/api/v1/exchange-accounts"
             new_account = {
                 "label": "during-outage",
                 "exchange_id": "binance",
@@ -57,7 +57,7 @@ async def test_executor_and_billing_answer_503_with_retry_after_while_postgres_i
                 "billing tenant": lambda: client.get(
                     f"{cfg.url('billing')}/api/v1/account", headers=tenant
                 ),
-                "executor": lambda: client.get(accounts, headers=tenant),
+                "accounts": lambda: client.get(accounts, headers=tenant),
             }
             await pipeline.wait_until(
                 lambda: _all_answer(reads, 200), 15, "the tenant's key known everywhere"
@@ -68,7 +68,7 @@ async def test_executor_and_billing_answer_503_with_retry_after_while_postgres_i
                 "billing change": lambda: client.post(
                     f"{cfg.url('billing')}/api/v1/api-keys", json={"label": "x"}, headers=tenant
                 ),
-                "executor change": lambda: client.post(accounts, json=new_account, headers=tenant),
+                "accounts change": lambda: client.post(accounts, json=new_account, headers=tenant),
             }
             away = {name: await call() for name, call in (reads | changes).items()}
 

@@ -36,7 +36,7 @@ async def test_the_examples_of_the_issue_are_refused_with_4xx(stack: Stack) -> N
     operator = {"Authorization": f"Bearer {cfg.operator_token}"}
     async with api_client() as client:
         trader = await pipeline.provision(client, cfg, "hostile-examples")
-        billing, router, executor = cfg.url("billing"), cfg.url("router"), cfg.url("executor")
+        billing, router, accounts = cfg.url("billing"), cfg.url("router"), cfg.url("accounts")
         answers = {
             "billing ?after=NUL": await client.get(
                 f"{billing}/api/v1/tenants?after=%00", headers=operator
@@ -44,8 +44,8 @@ async def test_the_examples_of_the_issue_are_refused_with_4xx(stack: Stack) -> N
             "router label a NUL b": await client.get(
                 f"{router}/api/v1/settings/accounts/a%00b", headers=trader.auth
             ),
-            "executor label a NUL b": await client.get(
-                f"{executor}/api/v1/exchange-accounts/a%00b", headers=trader.auth
+            "accounts label a NUL b": await client.get(
+                f"{accounts}/api/v1/exchange-accounts/a%00b", headers=trader.auth
             ),
             "billing api-key label a NUL b": await client.post(
                 f"{billing}/api/v1/api-keys", json={"label": "a\u0000b"}, headers=trader.auth

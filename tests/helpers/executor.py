@@ -50,13 +50,31 @@ class VaultIdentities:
     writer: AppRole
 
 
-def setup_approles(url: str, root_token: str, suffix: str = "test") -> VaultIdentities:
-    """Create the two policies and AppRoles the executor logs in with."""
+def deployed_policies(namespace: str) -> tuple[str, str]:
+    """Return deploy/vault's (read, write) policies, for ``namespace`` instead of the chart's
+    default one, as docs/deploy.md tells an operator of another namespace to copy them.
+    """
+    policies = []
+    for name in ("sparky-executor", "sparky-executor-api"):
+        text = (REPO_ROOT / "deploy" / "vault" / f"{name}.hcl").read_text()
+        default = f"/{VAULT_PREFIX}/sparky/tenants/"
+        assert default in text, f"{name}.hcl no longer names {default}"
+        policies.append(text.replace(default, f"/{VAULT_PREFIX}/{namespace}/tenants/"))
+    return policies[0], policies[1]
+
+
+def setup_approles(
+    url: str,
+    root_token: str,
+    suffix: str = "test",
+    policies: tuple[str, str] = (READ_POLICY, WRITE_POLICY),
+) -> VaultIdentities:
+    """Create the two policies (read, write) and AppRoles the executor logs in with."""
     root = hvac.Client(url=url, token=root_token)
     if "approle/" not in root.sys.list_auth_methods():
         root.sys.enable_auth_method("approle")
     roles = {}
-    for name, policy in (("read", READ_POLICY), ("write", WRITE_POLICY)):
+    for name, policy in zip(("read", "write"), policies, strict=True):
         role = f"executor-{name}-{suffix}"
         root.sys.create_or_update_policy(name=role, policy=policy)
         root.auth.approle.create_or_update_approle(role, token_policies=[role])

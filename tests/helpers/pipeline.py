@@ -134,11 +134,11 @@ async def equip(
         account_label=label,
     )
     await wait_until(
-        lambda: _api_key_works(client, cfg, trader), 10, f"{name}'s API key at the executor"
+        lambda: _api_key_works(client, cfg, trader), 10, f"{name}'s API key at the accounts API"
     )
     _ok(
         await client.post(
-            f"{cfg.url('executor')}/api/v1/exchange-accounts",
+            f"{cfg.url('accounts')}/api/v1/exchange-accounts",
             json={
                 "label": label,
                 "exchange_id": "binance",
@@ -154,7 +154,7 @@ async def equip(
 
 
 async def _api_key_works(client: httpx.AsyncClient, cfg: StackConfig, trader: Trader) -> bool:
-    resp = await client.get(f"{cfg.url('executor')}/api/v1/exchange-accounts", headers=trader.auth)
+    resp = await client.get(f"{cfg.url('accounts')}/api/v1/exchange-accounts", headers=trader.auth)
     return resp.status_code == 200
 
 
@@ -400,7 +400,7 @@ async def add_futures_account(
     )
     added = _ok(
         await client.post(
-            f"{cfg.url('executor')}/api/v1/exchange-accounts",
+            f"{cfg.url('accounts')}/api/v1/exchange-accounts",
             json={
                 "label": label,
                 "exchange_id": "binance",

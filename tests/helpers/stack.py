@@ -23,7 +23,8 @@ from tests.helpers.ports import PrivateNats, free_ports
 from tests.helpers.servers import ServerUrls
 from tests.helpers.vault import VaultServer
 
-DATABASE_SERVICES = ("billing", "router", "executor", "ledger")
+# Processes with a database pool (accounts: the executor's code in its accounts role).
+DATABASE_SERVICES = ("billing", "router", "executor", "accounts", "ledger")
 
 
 # Small pools: several stacks (and the rest of the suite) share one Postgres of 100 connections.

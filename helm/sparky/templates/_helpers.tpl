@@ -40,14 +40,26 @@ app.kubernetes.io/component: {{ .name }}
 
 {{/* The services this release runs, in a fixed order. */}}
 {{- define "sparky.enabledServices" -}}
-{{- $names := list "ingress" "router" "executor" "ledger" "billing" -}}
+{{- $names := list "ingress" "router" "executor" "accounts" "ledger" "billing" -}}
 {{- if .Values.services.paper.enabled -}}{{- $names = append $names "paper" -}}{{- end -}}
 {{- join " " $names -}}
 {{- end -}}
 
-{{/* The services the ingress controller may reach. */}}
+{{/* The services the ingress controller may reach: not the executor (trading), which serves
+no tenant API; the exchange-accounts API (accounts) does. */}}
 {{- define "sparky.publicServices" -}}
-ingress router executor ledger billing
+ingress router accounts ledger billing
+{{- end -}}
+
+{{/* The services that hold a Vault identity, and so a mounted ServiceAccount token. */}}
+{{- define "sparky.vaultServices" -}}
+executor accounts
+{{- end -}}
+
+{{/* The code a component runs (services.<program>, image <repository>-<program>): accounts,
+the exchange-accounts API, is the executor's code in its accounts role. */}}
+{{- define "sparky.program" -}}
+{{- if eq .name "accounts" -}}executor{{- else -}}{{ .name }}{{- end -}}
 {{- end -}}
 
 {{/* The services that own a Postgres schema, each migrated by its own Job. */}}
@@ -56,9 +68,10 @@ router executor ledger billing
 {{- end -}}
 
 {{- define "sparky.image" -}}
-{{- $svc := index .root.Values.services .name -}}
+{{- $program := include "sparky.program" . -}}
+{{- $svc := index .root.Values.services $program -}}
 {{- $own := $svc.image | default dict -}}
-{{- $repository := printf "%s-%s" (default .root.Values.image.repository $own.repository) .name -}}
+{{- $repository := printf "%s-%s" (default .root.Values.image.repository $own.repository) $program -}}
 {{- if $own.repository -}}{{- $repository = $own.repository -}}{{- end -}}
 {{- if $own.digest -}}
 {{- printf "%s@%s" $repository $own.digest -}}
@@ -152,18 +165,13 @@ router executor ledger billing
   value: "true"
 {{- end -}}
 
-{{- define "sparky.serviceEnv.executor" -}}
+{{/* Vault for one identity: (dict "root" $ "identity" "read"|"write"). The trading pods get
+only the read role, the accounts pods only the write role: each ServiceAccount is bound to one. */}}
+{{- define "sparky.vaultEnv" -}}
 {{- $v := .root.Values.vault -}}
 {{- if and (eq .root.Values.config.environment "prod") (not (hasPrefix "https://" $v.url)) }}
 {{- fail "vault.url must be https:// when config.environment is prod: exchange keys travel on it" }}
 {{- end -}}
-{{ include "sparky.databaseEnv" . }}
-- name: SPARKY_EXECUTOR_REPLICA_COUNT
-  value: {{ .root.Values.services.executor.replicas | quote }}
-- name: SPARKY_EXECUTOR_REPLICA_INDEX_FROM_HOSTNAME
-  valueFrom:
-    fieldRef:
-      fieldPath: metadata.name
 - name: SPARKY_EXECUTOR_VAULT_URL
   value: {{ $v.url | quote }}
 {{- if $v.caConfigMap }}
@@ -174,13 +182,14 @@ router executor ledger billing
   value: {{ $v.mount | quote }}
 - name: SPARKY_EXECUTOR_VAULT_PREFIX
   value: {{ $v.prefix | quote }}
-- name: SPARKY_EXECUTOR_VAULT_AUTH
-  value: kubernetes
 - name: SPARKY_EXECUTOR_VAULT_KUBERNETES_MOUNT
   value: {{ $v.kubernetesMount | quote }}
+{{- if eq .identity "read" }}
+- name: SPARKY_EXECUTOR_VAULT_AUTH
+  value: kubernetes
 - name: SPARKY_EXECUTOR_VAULT_KUBERNETES_ROLE
   value: {{ $v.readRole | quote }}
-{{- if $v.writeRole }}
+{{- else }}
 - name: SPARKY_EXECUTOR_VAULT_WRITE_AUTH
   value: kubernetes
 - name: SPARKY_EXECUTOR_VAULT_WRITE_KUBERNETES_ROLE
@@ -190,6 +199,30 @@ router executor ledger billing
 - name: SPARKY_EXECUTOR_PAPER_EXCHANGE_URL
   value: {{ printf "http://%s:8000" (include "sparky.componentName" (dict "root" .root "name" "paper")) | quote }}
 {{- end }}
+{{- end -}}
+
+{{/* The executor, trading: the ORDERS consumer and the tracker; Vault read only; no tenant API. */}}
+{{- define "sparky.serviceEnv.executor" -}}
+{{ include "sparky.databaseEnv" . }}
+- name: SPARKY_EXECUTOR_ROLE
+  value: trading
+- name: SPARKY_EXECUTOR_REPLICA_COUNT
+  value: {{ .root.Values.services.executor.replicas | quote }}
+- name: SPARKY_EXECUTOR_REPLICA_INDEX_FROM_HOSTNAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{ include "sparky.vaultEnv" (dict "root" .root "identity" "read") }}
+{{- end -}}
+
+{{/* The exchange-accounts API: the executor's code in its accounts role, Vault write. */}}
+{{- define "sparky.serviceEnv.accounts" -}}
+{{ include "sparky.databaseEnv" (dict "root" .root "name" "executor") }}
+- name: SPARKY_EXECUTOR_ROLE
+  value: accounts
+- name: SPARKY_EXECUTOR_EXCHANGE_WEIGHT_SHARE
+  value: {{ .root.Values.services.accounts.exchangeWeightShare | quote }}
+{{ include "sparky.vaultEnv" (dict "root" .root "identity" "write") }}
 {{- end -}}
 
 {{- define "sparky.serviceEnv.ledger" -}}

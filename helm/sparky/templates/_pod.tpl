@@ -7,6 +7,7 @@ the endpoint is gone from every load balancer before the server stops accepting.
 {{- $root := .root -}}
 {{- $svc := index $root.Values.services .name -}}
 {{- $p := $root.Values.probes -}}
+{{- $vault := has .name (include "sparky.vaultServices" $root | splitList " ") -}}
 metadata:
   labels:
     {{- include "sparky.labels" . | nindent 4 }}
@@ -16,8 +17,9 @@ metadata:
   {{- end }}
 spec:
   serviceAccountName: {{ include "sparky.componentName" . }}
-  # Only executors log in to Vault with their ServiceAccount token.
-  automountServiceAccountToken: {{ eq .name "executor" }}
+  # Only executor (read role) and accounts (write role) pods log in to Vault with their
+  # ServiceAccount token.
+  automountServiceAccountToken: {{ $vault }}
   {{- with $root.Values.imagePullSecrets }}
   imagePullSecrets:
     {{- toYaml . | nindent 4 }}
@@ -32,7 +34,7 @@ spec:
     - name: {{ .name }}
       image: {{ include "sparky.image" . | quote }}
       imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-      command: ["python", "-m", "services.{{ .name }}"]
+      command: ["python", "-m", "services.{{ include "sparky.program" . }}"]
       env:
         {{- include "sparky.env" . | nindent 8 }}
       ports:
@@ -69,7 +71,7 @@ spec:
         - name: data
           mountPath: /data
         {{- end }}
-        {{- if and (eq .name "executor") $root.Values.vault.caConfigMap }}
+        {{- if and $vault $root.Values.vault.caConfigMap }}
         - name: vault-ca
           mountPath: /etc/sparky/vault-ca
           readOnly: true
@@ -83,7 +85,7 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: 64Mi
-    {{- if and (eq .name "executor") $root.Values.vault.caConfigMap }}
+    {{- if and $vault $root.Values.vault.caConfigMap }}
     - name: vault-ca
       configMap:
         name: {{ $root.Values.vault.caConfigMap }}

@@ -22,6 +22,9 @@ from tests.helpers.servers import ServerUrls
 from tests.helpers.vault import VaultServer
 
 FAST: dict[str, Any] = {
+    # Both roles in one process, each with its own Vault identity: tests add accounts through
+    # the API and trade them in one app (test_roles.py holds the roles apart).
+    "role": "all",
     "environment": "test",
     "log_json": True,
     "consumer_ack_wait_s": 5.0,

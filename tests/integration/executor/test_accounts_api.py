@@ -1,4 +1,6 @@
-"""The exchange-accounts API: keys go to Vault only, never come back, and are checked."""
+"""The exchange-accounts API (the executor's accounts process): keys go to Vault only, never
+come back, and are checked.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +13,19 @@ from sqlalchemy import text
 
 from libs.common.records import AccountRecord, AccountStatus, account_key
 from libs.common.topology import Topology
+from services.executor.config import ExecutorRole, ExecutorSettings
 from services.executor.runtime import Runtime
 from tests.helpers.executor import VAULT_PREFIX, seed_tenant
 from tests.helpers.paper import PaperExchangeProcess
 from tests.helpers.vault import VaultServer
 
 T = "tenant-accounts"
+
+
+@pytest.fixture
+def settings(settings: ExecutorSettings) -> ExecutorSettings:
+    """The accounts process, as deployed: the API and its Vault write identity, no trading."""
+    return settings.model_copy(update={"role": ExecutorRole.ACCOUNTS})
 
 
 def bearer(key: str) -> dict[str, str]:

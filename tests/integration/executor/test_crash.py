@@ -45,6 +45,7 @@ def executor_process(
     tmp_path: Path,
 ) -> Iterator[ExecutorProcess]:
     settings: dict[str, Any] = {
+        "role": "all",  # the test adds its account through this process's API
         "environment": "test",
         "namespace": namespace,
         "nats_url": server_urls.nats,

@@ -22,10 +22,20 @@ REPO = Path(__file__).resolve().parents[3]
 CHART = REPO / "helm" / "sparky"
 PRODUCTION = CHART / "values-production.yaml"
 SERVICES = ("ingress", "router", "executor", "ledger", "billing", "paper")
+# Every workload the chart runs: the services, and the exchange-accounts API (accounts), which is
+# the executor's code (image, module, settings) in its accounts role.
+COMPONENTS = (*SERVICES, "accounts")
+PROGRAMS = {"accounts": "executor"}
 DATABASE_SERVICES = ("router", "executor", "ledger", "billing")
-PUBLIC_SERVICES = ("ingress", "router", "executor", "ledger", "billing")
+# Reached by the ingress controller: not the executor (trading), which serves no tenant API.
+PUBLIC_SERVICES = ("ingress", "router", "accounts", "ledger", "billing")
 
 Doc = dict[str, Any]
+
+
+def program(component: str) -> str:
+    """Return the service whose code ``component`` runs (``services.<program>``)."""
+    return PROGRAMS.get(component, component)
 
 
 def tool(name: str) -> Path:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import pytest
 
 from libs.common.config import ServiceSettings
+from tests.unit.ops.chart import program
 
 # Variables a service's container reads outside its settings class: billing's operator CLI
 # (`sparky`, services/billing/cli.py) finds billing's API through SPARKY_BILLING_URL.
@@ -27,8 +28,10 @@ _FAKE_SECRETS = (
 
 
 def settings_class(service: str) -> type[ServiceSettings]:
-    """Return the settings class ``services.<service>.config`` defines."""
-    module = importlib.import_module(f"services.{service}.config")
+    """Return the settings class ``services.<service>.config`` defines (for a component that
+    runs another service's code, that service's: accounts reads the executor's settings).
+    """
+    module = importlib.import_module(f"services.{program(service)}.config")
     found = [
         cls
         for _, cls in inspect.getmembers(module, inspect.isclass)
@@ -51,7 +54,7 @@ def fake_secret(variable: str) -> str:
 def unknown_variables(service: str, names: set[str]) -> set[str]:
     """Return the SPARKY_* variables that no settings field of ``service`` reads."""
     fields = set(settings_class(service).model_fields)
-    own = f"SPARKY_{service.upper()}_"
+    own = f"SPARKY_{program(service).upper()}_"
     unknown = set()
     for name in names - CLI_VARIABLES.get(service, set()):
         field = name.removeprefix(own) if name.startswith(own) else name.removeprefix("SPARKY_")

@@ -10,19 +10,29 @@ import pytest
 from fastapi import APIRouter
 from starlette.routing import Route
 
-from tests.unit.ops.chart import PRODUCTION, PUBLIC_SERVICES, REPO, Doc, find, one, render
+from tests.unit.ops.chart import (
+    PRODUCTION,
+    PUBLIC_SERVICES,
+    REPO,
+    Doc,
+    find,
+    one,
+    program,
+    render,
+)
 
 # Served by billing to operators only (the `sparky` CLI): internal unless exposeOperatorApi.
 OPERATOR_PREFIXES = ("/api/v1/tenants", "/api/v1/plans")
 
 
 def _routers(service: str) -> Iterator[APIRouter]:
-    """Yield the APIRouters defined by ``services.<service>``'s api module or package."""
-    package = REPO / "services" / service
-    names = [f"services.{service}.api"]
+    """Yield the APIRouters defined by ``services.<program>``'s api module or package."""
+    code = program(service)
+    package = REPO / "services" / code
+    names = [f"services.{code}.api"]
     if (package / "api").is_dir():
         names += [
-            f"services.{service}.api.{m.name}" for m in pkgutil.iter_modules([str(package / "api")])
+            f"services.{code}.api.{m.name}" for m in pkgutil.iter_modules([str(package / "api")])
         ]
     for name in names:
         module = importlib.import_module(name)
@@ -106,22 +116,35 @@ def test_only_ingress_and_the_api_services_accept_the_ingress_controller() -> No
     (expression,) = spec["podSelector"]["matchExpressions"]
     assert expression["key"] == "app.kubernetes.io/component"
     assert sorted(expression["values"]) == sorted(PUBLIC_SERVICES)
+    assert "executor" not in expression["values"]  # trading pods serve no tenant API
     (peer,) = spec["ingress"][0]["from"]
     assert peer["namespaceSelector"] == {
         "matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}
     }
 
 
-def test_only_executors_reach_vault_and_the_internet() -> None:
+def _components(selector: Doc) -> set[str] | None:
+    """The components a pod selector picks (None: any component of the release)."""
+    one_component = selector.get("matchLabels", {}).get("app.kubernetes.io/component")
+    if one_component:
+        return {one_component}
+    for expression in selector.get("matchExpressions", []):
+        if expression["key"] == "app.kubernetes.io/component":
+            assert expression["operator"] == "In"
+            return set(expression["values"])
+    return None
+
+
+def test_only_executors_and_the_accounts_api_reach_vault_and_the_internet() -> None:
     docs = render()
     egress = [p for p in find(docs, "NetworkPolicy") if "Egress" in p["spec"]["policyTypes"]]
     for policy in egress:
         rules = policy["spec"].get("egress", [])
         reaches_vault = any({"port": 8200, "protocol": "TCP"} in r["ports"] for r in rules)
         reaches_internet = any("ipBlock" in peer for r in rules for peer in r.get("to", []))
-        selected = policy["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/component")
+        selected = _components(policy["spec"]["podSelector"])
         if reaches_vault or reaches_internet:
-            assert selected == "executor", policy["metadata"]["name"]
+            assert selected == {"executor", "accounts"}, policy["metadata"]["name"]
     internet = _policy(docs, "executor-egress")
     block = next(
         p["ipBlock"] for r in internet["egress"] for p in r.get("to", []) if "ipBlock" in p
@@ -140,9 +163,9 @@ def test_every_pod_reaches_dns_nats_postgres_and_redis(port: int) -> None:
     assert any(p["port"] == port for rule in spec["egress"] for p in rule["ports"])
 
 
-def test_only_executors_reach_the_paper_exchange() -> None:
+def test_only_executors_and_the_accounts_api_reach_the_paper_exchange() -> None:
     spec = _policy(render(), "paper-from-executor")
     (rule,) = spec["ingress"]
     (peer,) = rule["from"]
-    assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "executor"
+    assert _components(peer["podSelector"]) == {"executor", "accounts"}
     assert not find(render([PRODUCTION]), "NetworkPolicy", "sparky-paper-from-executor")

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.unit.ops.chart import (
+    COMPONENTS,
     DATABASE_SERVICES,
     PRODUCTION,
-    SERVICES,
     Doc,
     container,
     env_of,
+    program,
     workload,
 )
 from tests.unit.ops.chart import render as render_chart
@@ -24,7 +25,7 @@ RENDERS = {"default": (), "production": (PRODUCTION,)}
 
 
 def _services(values: tuple[Path, ...]) -> list[str]:
-    return [s for s in SERVICES if s != "paper" or not values]
+    return [s for s in COMPONENTS if s != "paper" or not values]
 
 
 def _environment(spec: Doc) -> dict[str, str]:
@@ -59,20 +60,36 @@ def test_every_service_starts_with_the_chart_environment_in_production_mode(
         assert settings.environment == "prod"
         assert (settings.http_host, settings.http_port) == ("0.0.0.0", 8000)  # noqa: S104
         assert settings.namespace == "sparky"
-        if service in DATABASE_SERVICES:
-            assert getattr(settings, "database_schema", None) == service
+        if program(service) in DATABASE_SERVICES:
+            assert getattr(settings, "database_schema", None) == program(service)
 
 
-def test_executor_logs_in_to_vault_with_kubernetes_auth_as_two_identities(
+def test_the_executors_trade_with_the_read_role_and_know_no_write_identity(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     docs = render_chart()
-    settings = load(monkeypatch, "executor", _environment(container(docs, "executor")))
-    values = settings.model_dump()
+    env = _environment(container(docs, "executor"))
+    assert not [name for name in env if "_VAULT_WRITE_" in name]
+    values = load(monkeypatch, "executor", env).model_dump()
+    assert values["role"] == "trading"
     assert values["vault_auth"] == "kubernetes"
     assert values["vault_kubernetes_role"] == "sparky-executor"
+    assert values["vault_write_auth"] is None
+    assert values["paper_exchange_url"] == "http://sparky-paper:8000"
+
+
+def test_the_accounts_api_logs_in_with_the_write_role_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    docs = render_chart()
+    env = _environment(container(docs, "accounts"))
+    assert "SPARKY_EXECUTOR_VAULT_KUBERNETES_ROLE" not in env  # not the read role's name
+    assert "SPARKY_EXECUTOR_REPLICA_COUNT" not in env  # owns no partition
+    values = load(monkeypatch, "accounts", env).model_dump()
+    assert values["role"] == "accounts"
     assert values["vault_write_auth"] == "kubernetes"
     assert values["vault_write_kubernetes_role"] == "sparky-executor-api"
+    assert values["exchange_weight_share"] == 0.05
     assert values["paper_exchange_url"] == "http://sparky-paper:8000"
 
 
@@ -80,17 +97,18 @@ def test_vault_is_reached_over_tls_with_the_ca_the_values_name(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     docs = render_chart(sets={"vault.caConfigMap": "vault-ca"})
-    executor = container(docs, "executor")
-    settings = load(monkeypatch, "executor", _environment(executor))
-    assert settings.model_dump()["vault_url"].startswith("https://")
-    assert settings.model_dump()["vault_ca_cert"] == "/etc/sparky/vault-ca/ca.crt"
-    mounts = {m["name"]: m["mountPath"] for m in executor["volumeMounts"]}
-    assert mounts["vault-ca"] == "/etc/sparky/vault-ca"
-    pod = workload(docs, "executor")["spec"]["template"]["spec"]
-    (volume,) = [v for v in pod["volumes"] if v["name"] == "vault-ca"]
-    assert volume["configMap"] == {"name": "vault-ca"}
-    plain = container(render_chart(), "executor")
-    assert "SPARKY_EXECUTOR_VAULT_CA_CERT" not in env_of(plain)
+    for service in ("executor", "accounts"):
+        spec = container(docs, service)
+        settings = load(monkeypatch, service, _environment(spec))
+        assert settings.model_dump()["vault_url"].startswith("https://")
+        assert settings.model_dump()["vault_ca_cert"] == "/etc/sparky/vault-ca/ca.crt"
+        mounts = {m["name"]: m["mountPath"] for m in spec["volumeMounts"]}
+        assert mounts["vault-ca"] == "/etc/sparky/vault-ca"
+        pod = workload(docs, service)["spec"]["template"]["spec"]
+        (volume,) = [v for v in pod["volumes"] if v["name"] == "vault-ca"]
+        assert volume["configMap"] == {"name": "vault-ca"}
+        plain = container(render_chart(), service)
+        assert "SPARKY_EXECUTOR_VAULT_CA_CERT" not in env_of(plain)
 
 
 @pytest.mark.parametrize("render", list(RENDERS))

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.ops.chart import (
+    COMPONENTS,
     DATABASE_SERVICES,
     PRODUCTION,
-    SERVICES,
     container,
     env_of,
     find,
     one,
     pod_specs,
+    program,
     render,
     workload,
 )
@@ -20,10 +21,10 @@ from tests.unit.ops.chart import (
 
 def test_every_service_runs_its_own_image_and_module() -> None:
     docs = render()
-    for service in SERVICES:
+    for service in COMPONENTS:
         spec = container(docs, service)
-        assert spec["image"] == f"registry.example.com/sparky-{service}:0.1.0"
-        assert spec["command"] == ["python", "-m", f"services.{service}"]
+        assert spec["image"] == f"registry.example.com/sparky-{program(service)}:0.1.0"
+        assert spec["command"] == ["python", "-m", f"services.{program(service)}"]
         assert spec["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
 
 
@@ -49,7 +50,7 @@ def test_router_and_executor_are_statefulsets_that_know_their_share_of_partition
 
 def test_other_services_are_deployments_and_ingress_is_autoscaled() -> None:
     docs = render()
-    for service in ("ingress", "ledger", "billing", "paper"):
+    for service in ("ingress", "accounts", "ledger", "billing", "paper"):
         assert workload(docs, service)["kind"] == "Deployment"
     assert "replicas" not in workload(docs, "ingress")["spec"]  # the HPA owns it
     hpa = one(docs, "HorizontalPodAutoscaler", "sparky-ingress")
@@ -83,20 +84,39 @@ def test_every_pod_runs_unprivileged_with_a_read_only_root() -> None:
             assert c["resources"]["limits"], name
 
 
-def test_only_executors_get_a_service_account_token() -> None:
+def test_only_the_two_vault_identities_get_a_service_account_token_each_its_own() -> None:
     docs = render()
     mounted = {name for name, spec in pod_specs(docs) if spec.get("automountServiceAccountToken")}
-    assert mounted == {"sparky-executor"}
-    account = one(docs, "ServiceAccount", "sparky-executor")
-    assert account["metadata"]["annotations"]["vault.hashicorp.com/role"] == "sparky-executor"
-    assert account["metadata"]["annotations"]["sparky.dev/vault-write-role"] == (
-        "sparky-executor-api"
+    assert mounted == {"sparky-executor", "sparky-accounts"}
+    for name, spec in pod_specs(docs):
+        if not name.endswith("-migrate"):  # a Job: the namespace's default account, no token
+            assert spec["serviceAccountName"] == name, name  # never another workload's account
+    roles = {}
+    for name in mounted:
+        annotations = one(docs, "ServiceAccount", name)["metadata"]["annotations"]
+        assert annotations["vault.hashicorp.com/auth-path"] == "auth/kubernetes"
+        roles[name] = annotations["vault.hashicorp.com/role"]
+        assert "sparky.dev/vault-write-role" not in annotations  # one identity per account
+    assert roles == {"sparky-executor": "sparky-executor", "sparky-accounts": "sparky-executor-api"}
+
+
+def test_the_accounts_api_runs_the_executors_image_and_database_credentials() -> None:
+    digest = "sha256:" + "b" * 64
+    docs = render(sets={"services.executor.image.digest": digest})
+    expected = f"registry.example.com/sparky-executor@{digest}"
+    assert container(docs, "accounts")["image"] == container(docs, "executor")["image"] == expected
+    production = render([PRODUCTION])
+    accounts, executor = (
+        env_of(container(production, "accounts")),
+        env_of(container(production, "executor")),
     )
+    assert accounts["SPARKY_DATABASE_URL"] == executor["SPARKY_DATABASE_URL"]
+    assert workload(production, "accounts")["spec"]["replicas"] == 2
 
 
 def test_probes_ask_healthz_for_liveness_and_readyz_for_readiness() -> None:
     docs = render()
-    for service in SERVICES:
+    for service in COMPONENTS:
         spec = container(docs, service)
         assert spec["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert spec["startupProbe"]["httpGet"]["path"] == "/healthz"
@@ -129,7 +149,7 @@ def test_each_schema_is_migrated_by_a_hook_job_before_install_and_upgrade() -> N
 def test_every_enabled_service_has_a_disruption_budget() -> None:
     docs = render()
     budgets = {d["metadata"]["name"] for d in find(docs, "PodDisruptionBudget")}
-    assert budgets == {f"sparky-{s}" for s in SERVICES if s != "paper"}
+    assert budgets == {f"sparky-{s}" for s in COMPONENTS if s != "paper"}
 
 
 def test_production_example_runs_without_the_paper_exchange() -> None:

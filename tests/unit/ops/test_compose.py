@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.unit.ops.chart import REPO, SERVICES, container, env_of, render
+from tests.unit.ops.chart import COMPONENTS, REPO, container, env_of, program, render
 from tests.unit.ops.settings import load, unknown_variables
 
 INFRASTRUCTURE = ("nats", "postgres", "redis", "vault")
@@ -34,24 +34,24 @@ def _env(service: str) -> dict[str, str]:
 
 def test_compose_runs_the_infrastructure_and_every_service_from_the_dockerfile() -> None:
     services = _compose()["services"]
-    assert set(services) == {*INFRASTRUCTURE, *SERVICES}
+    assert set(services) == {*INFRASTRUCTURE, *COMPONENTS}
     assert "-js" in services["nats"]["command"]
     assert "-dev" in services["vault"]["command"]
-    for service in SERVICES:
+    for service in COMPONENTS:
         spec = services[service]
-        assert spec["build"] == {"context": ".", "args": {"SERVICE": service}}
-        assert spec["command"] == ["python", "-m", f"services.{service}"]
+        assert spec["build"] == {"context": ".", "args": {"SERVICE": program(service)}}
+        assert spec["command"] == ["python", "-m", f"services.{program(service)}"]
         assert spec["read_only"] is True
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", COMPONENTS)
 def test_compose_sets_the_variables_the_chart_sets(service: str) -> None:
     chart = set(env_of(container(render(), service))) - CLUSTER_ONLY
     assert chart - set(_env(service)) == set()
     assert not unknown_variables(service, set(_env(service)))
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", COMPONENTS)
 def test_every_service_starts_with_the_compose_environment(
     service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -66,4 +66,7 @@ def test_services_wait_for_healthy_infrastructure() -> None:
         assert services[name]["healthcheck"]["test"]
     for service in ("ingress", "router", "ledger", "billing"):
         assert services[service]["depends_on"]["nats"] == {"condition": "service_healthy"}
-    assert services["executor"]["depends_on"]["vault"] == {"condition": "service_healthy"}
+    for service in ("executor", "accounts"):
+        assert services[service]["depends_on"]["vault"] == {"condition": "service_healthy"}
+    roles = {s: _env(s)["SPARKY_EXECUTOR_ROLE"] for s in ("executor", "accounts")}
+    assert roles == {"executor": "trading", "accounts": "accounts"}

@@ -14,7 +14,7 @@ import yaml
 
 from services.billing.cli import app as cli_app
 from services.executor.adapters.vault import VaultLocation
-from tests.unit.ops.chart import CHART, REPO, helm
+from tests.unit.ops.chart import CHART, REPO, helm, render
 
 POLICIES = REPO / "deploy" / "vault"
 BAO = REPO / ".venv" / "bin" / "bao"
@@ -71,13 +71,29 @@ def test_accounts_api_may_write_read_and_delete_keys_but_never_list() -> None:
     assert not any("list" in caps for caps in policy.values())
 
 
-def test_deploy_guide_binds_the_roles_the_chart_logs_in_with() -> None:
+def _bindings(guide: str) -> dict[str, str]:
+    """Return role -> ServiceAccount of the guide's ``vault write auth/kubernetes/role/…``."""
+    pattern = r"auth/kubernetes/role/(\S+) \\\n\s+bound_service_account_names=(\S+) "
+    return dict(re.findall(pattern, guide))
+
+
+def test_deploy_guide_binds_each_role_the_chart_logs_in_with_to_its_own_account() -> None:
     values = yaml.safe_load((CHART / "values.yaml").read_text())["vault"]
     guide = (REPO / "docs" / "deploy.md").read_text()
     for role in (values["readRole"], values["writeRole"]):
         assert f"vault policy write {role} deploy/vault/{role}.hcl" in guide
-        assert f"auth/kubernetes/role/{role}" in guide
-    assert "bound_service_account_names=sparky-executor " in guide
+    bindings = _bindings(guide)
+    assert bindings == {
+        values["readRole"]: "sparky-executor",  # the trading StatefulSet
+        values["writeRole"]: "sparky-accounts",  # the exchange-accounts API
+    }
+    annotated = {
+        doc["metadata"]["annotations"]["vault.hashicorp.com/role"]: doc["metadata"]["name"]
+        for doc in render()
+        if doc["kind"] == "ServiceAccount"
+        and "vault.hashicorp.com/role" in doc["metadata"].get("annotations", {})
+    }
+    assert annotated == bindings
 
 
 def _notes(tmp_path: Path) -> str:
@@ -102,6 +118,8 @@ def test_notes_show_how_to_create_the_first_tenant_with_commands_that_exist(
     assert "kubectl -n sparky exec -it deploy/sparky-billing --" in notes
     assert 'sparky tenant create "Acme Trading" --plan pro' in notes
     assert "https://sparky.example.com/webhooks/tv/<token>" in notes
+    assert "sparky-executor (policy deploy/vault/sparky-executor.hcl, read)" in notes
+    assert "-> ServiceAccount sparky-accounts" in notes
     # Typer builds a click-like command tree (its own vendored click): walk it by name.
     command: Any = typer.main.get_command(cli_app)
     for group, sub in (("tenant", "create"), ("tenant", "list"), ("plan", "list"),

@@ -38,3 +38,15 @@ def test_executor_keeps_keys_under_one_prefix_it_adds_the_namespace_to(tmp_path:
     env = service_env("executor", cfg)
     assert env["SPARKY_EXECUTOR_VAULT_PREFIX"] == "sparky"
     assert env["SPARKY_NAMESPACE"] == "demo"
+
+
+def test_the_exchange_accounts_api_runs_as_its_own_executor_process(tmp_path: Path) -> None:
+    cfg = StackConfig(infra=Infra(vault_token="t"), namespace="demo", data_dir=tmp_path)
+    trading, accounts = service_env("executor", cfg), service_env("accounts", cfg)
+    assert (trading["SPARKY_EXECUTOR_ROLE"], accounts["SPARKY_EXECUTOR_ROLE"]) == (
+        "trading",
+        "accounts",
+    )
+    assert accounts["SPARKY_EXECUTOR_DATABASE_SCHEMA"] == trading["SPARKY_EXECUTOR_DATABASE_SCHEMA"]
+    assert accounts["SPARKY_EXECUTOR_HTTP_PORT"] != trading["SPARKY_EXECUTOR_HTTP_PORT"]
+    assert not [name for name in accounts if name.startswith("SPARKY_ACCOUNTS_")]
