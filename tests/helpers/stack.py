@@ -15,6 +15,7 @@ from scripts.devstack import DEFAULT_PORTS, SERVICES, Infra, Stack, StackConfig
 from tests.helpers.namespaces import drop_namespace_streams, drop_schema
 from tests.helpers.ports import free_ports
 from tests.helpers.servers import ServerUrls
+from tests.helpers.signing import LEDGER_KEY, ROUTER_KEY
 from tests.helpers.vault import VaultServer
 
 DATABASE_SERVICES = ("billing", "router", "executor", "ledger")
@@ -48,6 +49,8 @@ def stack_config(
         data_dir=data_dir,
         ports=ports,
         schema_prefix=f"{namespace}_",
+        router_order_key=ROUTER_KEY,
+        ledger_order_key=LEDGER_KEY,
         extra_env=_with_small_pools(extra_env or {}),
     )
 
