@@ -150,6 +150,7 @@ router executor ledger billing
   value: {{ .root.Values.services.router.replicas | quote }}
 - name: SPARKY_ROUTER_REPLICA_INDEX_FROM_HOSTNAME
   value: "true"
+{{ include "sparky.secretVar" (dict "var" "SPARKY_ORDER_SIGNING_KEY" "ref" .root.Values.orderSigning.routerKeySecret) }}
 {{- end -}}
 
 {{- define "sparky.serviceEnv.executor" -}}
@@ -186,6 +187,9 @@ router executor ledger billing
 - name: SPARKY_EXECUTOR_VAULT_WRITE_KUBERNETES_ROLE
   value: {{ $v.writeRole | quote }}
 {{- end }}
+{{- $keys := .root.Values.orderSigning }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_EXECUTOR_ORDER_VERIFY_KEY_ROUTER" "ref" (default $keys.routerKeySecret $keys.routerVerifyKeySecret)) }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_EXECUTOR_ORDER_VERIFY_KEY_LEDGER" "ref" (default $keys.ledgerKeySecret $keys.ledgerVerifyKeySecret)) }}
 {{- if .root.Values.services.paper.enabled }}
 - name: SPARKY_EXECUTOR_PAPER_EXCHANGE_URL
   value: {{ printf "http://%s:8000" (include "sparky.componentName" (dict "root" .root "name" "paper")) | quote }}
@@ -194,6 +198,7 @@ router executor ledger billing
 
 {{- define "sparky.serviceEnv.ledger" -}}
 {{ include "sparky.databaseEnv" . }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_ORDER_SIGNING_KEY" "ref" .root.Values.orderSigning.ledgerKeySecret) }}
 {{- end -}}
 
 {{- define "sparky.serviceEnv.billing" -}}

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from libs.common.ids import new_id
 from libs.common.messages import AccountMode, CancelOrders, OrderCanceled, PlaceOrder
 from libs.common.messages.events import OrderEvent
-from libs.common.signing import CommandSigner, Issuer
+from libs.common.signing import SIGNATURE_HEADER, CommandSigner, Issuer
 from libs.common.topology import Topology
 from tests import factories
 from tests.helpers.executor import (
@@ -42,18 +42,20 @@ def refused(reason: str) -> float:
     return REGISTRY.get_sample_value(REFUSED, {"reason": reason}) or 0.0
 
 
-async def dead_letters(js: JetStreamContext, topology: Topology, count: int) -> list[str]:
-    """Wait for ``count`` dead letters of ORDERS; return their errors, in order."""
+async def dead_letters(
+    js: JetStreamContext, topology: Topology, count: int
+) -> list[dict[str, str]]:
+    """Wait for ``count`` dead letters of ORDERS; return their headers, in order."""
     async with asyncio.timeout(20):
         while (await js.stream_info(topology.deadletter_stream)).state.messages < count:  # noqa: ASYNC110 - another task
             await asyncio.sleep(0.05)
-    errors = []
+    found = []
     for seq in range(1, count + 1):
         dead = await js.get_msg(topology.deadletter_stream, seq)
         assert dead.subject == topology.deadletter_subject("orders")
         assert dead.headers is not None
-        errors.append(dead.headers["Sparky-Error"])
-    return errors
+        found.append(dead.headers)
+    return found
 
 
 def client_order_ids(events: Sequence[object]) -> set[str]:
@@ -76,11 +78,14 @@ async def test_forged_orders_are_refused_dead_lettered_and_never_reach_the_excha
     genuine = market_order(T)
     await publish_order(js, topology, genuine)  # signed by the router: placed
 
-    errors = await dead_letters(js, topology, 5)
+    dead = await dead_letters(js, topology, 5)
+    errors = [headers["Sparky-Error"] for headers in dead]
     assert "not signed" in errors[0]
     assert all("signature is not router's for its subject" in e for e in errors[1:4])
     assert "ledger may not sign a 'place' command" in errors[4]
     assert all(e.startswith("UntrustedCommandError") for e in errors)
+    assert SIGNATURE_HEADER not in dead[0]
+    assert dead[4][SIGNATURE_HEADER].startswith("ledger:")  # kept, so it stays refused
     assert refused("missing") - before["missing"] == 1
     assert refused("bad_signature") - before["bad_signature"] == 3
     assert refused("not_permitted") - before["not_permitted"] == 1
