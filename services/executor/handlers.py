@@ -39,8 +39,9 @@ class BadCommandError(MalformedMessageError):
 
 def decode(msg: Msg, gate: CommandGate) -> PlaceOrder | CancelOrders:
     """Return the message's command once its signature and its issuer's right to it are
-    checked (the signature first, before the bytes are parsed), or raise `UntrustedCommandError` or
-    `BadCommandError`: malformed either way, dead-lettered and never carried out.
+    checked (the signature first, before the bytes are parsed), or raise
+    `UntrustedCommandError` or `BadCommandError`: malformed either way, dead-lettered and never
+    carried out.
     """
     issuer = gate.issuer_of(msg)
     try:
