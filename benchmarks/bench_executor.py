@@ -41,11 +41,13 @@ from libs.common.topology import Topology
 from tests.helpers.executor import (
     ExecutorProcess,
     market_order,
+    publish_order,
     seed_tenant,
     setup_approles,
     vault_settings,
 )
 from tests.helpers.paper import PaperExchangeProcess, paper_exchange
+from tests.helpers.signing import verify_key_settings
 from tests.helpers.vault import vault_dev_server
 
 NATS_URL = os.environ.get("SPARKY_NATS_URL", "nats://127.0.0.1:4222")
@@ -162,14 +164,7 @@ async def run_phase(
         received = datetime.now(UTC)
         command = market_order(tenants[i % len(tenants)], received_at=received)
         phase.sent[command.client_order_id] = received
-        task = asyncio.create_task(
-            js.publish(
-                topology.order_subject(command.tenant_id),
-                command.to_json(),
-                stream=topology.orders_stream,
-                headers={"Nats-Msg-Id": command.message_id},
-            )
-        )
+        task = asyncio.create_task(publish_order(js, topology, command))
         pending.add(task)
         task.add_done_callback(pending.discard)
     deadline = time.perf_counter() + 120
@@ -220,6 +215,7 @@ async def bench(
             "log_level": "WARNING",
             "tracker_interval_s": 1.0,
             **vault_env,
+            **verify_key_settings(),
         },
         Path(args.workdir, "executor.log"),
     )

@@ -8,8 +8,10 @@ kills it with SIGKILL, for crash tests). Nothing here starts the infrastructure 
 run` does that (`scripts.run`, `scripts.infra`), the tests use the machine's servers.
 
 The development tokens below are the services' own development defaults (billing's
-``DEV_OPERATOR_TOKEN``, the paper exchange's ``DEV_ADMIN_TOKEN``), repeated here so that
-starting a stack imports no service code; ``tests/unit/scripts`` checks that they agree.
+``DEV_OPERATOR_TOKEN``, the paper exchange's ``DEV_ADMIN_TOKEN``, the order signing keys of
+``libs.common.signing``), repeated here so that starting a stack imports no service code;
+``tests/unit/scripts`` checks that they agree. The order signing keys are handed to their
+issuers (the router, the ledger) and to the executor that verifies them.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ PROGRAMS: Mapping[str, str] = {"accounts": "executor"}
 ROLES: Mapping[str, str] = {"executor": "trading", "accounts": "accounts"}
 DEV_OPERATOR_TOKEN = "sop_development-only-operator-token"  # noqa: S105 - billing's dev default
 DEV_PAPER_ADMIN_TOKEN = "sop_paper-dev-admin-token-change-me"  # noqa: S105 - the paper one's
+DEV_ROUTER_ORDER_KEY = "development-only-router-order-signing-key"
+DEV_LEDGER_ORDER_KEY = "development-only-ledger-order-signing-key"
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ class StackConfig:
     schema_prefix: str = ""  # tests: "<namespace>_", so schemas never collide
     operator_token: str = DEV_OPERATOR_TOKEN
     paper_admin_token: str = DEV_PAPER_ADMIN_TOKEN
+    router_order_key: str = DEV_ROUTER_ORDER_KEY
+    ledger_order_key: str = DEV_LEDGER_ORDER_KEY
     extra_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
@@ -117,10 +123,17 @@ def _own_env(service: str, cfg: StackConfig) -> dict[str, str]:
     elif service == "ingress":
         own |= {"RATE_LIMIT_KEY_PREFIX": f"{cfg.namespace}:ingress:"}
     elif service == "router":
-        own |= {"REDIS_PREFIX": f"{cfg.namespace}:router:"}
+        own |= {
+            "REDIS_PREFIX": f"{cfg.namespace}:router:",
+            "ORDER_SIGNING_KEY": cfg.router_order_key,
+        }
+    elif service == "ledger":
+        own |= {"ORDER_SIGNING_KEY": cfg.ledger_order_key}
     elif code == "executor":
         own |= {
             "ROLE": ROLES[service],
+            "ORDER_VERIFY_KEY_ROUTER": cfg.router_order_key,
+            "ORDER_VERIFY_KEY_LEDGER": cfg.ledger_order_key,
             "VAULT_URL": cfg.infra.vault_url,
             "VAULT_AUTH": "token",
             "VAULT_TOKEN": cfg.infra.vault_token,

@@ -33,6 +33,7 @@ from libs.common.publishing import (
     metric_subject,
     producer_span,
 )
+from libs.common.signing import CommandSigner
 
 if TYPE_CHECKING:
     from faststream.message.message import StreamMessage
@@ -147,6 +148,7 @@ async def publish_message(
     stream: str,
     msg_id: str | None = None,
     timeout_s: float = DEFAULT_PUBLISH_TIMEOUT_S,
+    signer: CommandSigner | None = None,
 ) -> PubAck:
     """Publish ``message`` to JetStream and return the PubAck once it is stored.
 
@@ -155,9 +157,13 @@ async def publish_message(
     ``duplicate``. The message must land in ``stream`` (``Nats-Expected-Stream``). Raises
     `TimeoutError`, `libs.common.publishing.PubAckError` or another ``nats.errors.Error``
     when it may not be stored. Goes through `JetStreamPublisher`, not faststream's publisher
-    (see `libs.common.publishing`): counted in ``sparky_published_messages_total``.
+    (see `libs.common.publishing`): counted in ``sparky_published_messages_total``. A command
+    on ORDERS goes with its issuer's ``signer`` (`libs.common.signing`).
     """
     publisher = await jetstream_publisher(broker)
     with producer_span(_owner(broker)[1], subject):
+        payload = message.to_json()
         headers = message_headers(message, msg_id or message.message_id, stream)
-        return await publisher.request(subject, message.to_json(), headers, timeout_s)
+        if signer is not None:
+            headers |= signer.header(subject, payload)
+        return await publisher.request(subject, payload, headers, timeout_s)

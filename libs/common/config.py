@@ -108,11 +108,19 @@ class ServiceSettings(BaseSettings):
             )
         return self
 
+    def secrets_unused(self) -> frozenset[str]:
+        """Secret settings this process does not use (a service's role without them): their
+        development defaults are no danger in production."""
+        return frozenset()
+
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> ServiceSettings:
         if self.environment is not Environment.PROD:
             return self
+        unused = self.secrets_unused()
         for name, field in type(self).model_fields.items():
+            if name in unused:
+                continue
             value, default = getattr(self, name), field.default
             if (
                 isinstance(value, SecretStr)

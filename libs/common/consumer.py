@@ -66,6 +66,7 @@ from libs.common.jetstream import consumer_config
 from libs.common.publishing import KEY_HEADER
 from libs.common.pull import Puller
 from libs.common.redaction import redact
+from libs.common.signing import SIGNATURE_HEADER
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
@@ -172,7 +173,8 @@ async def dead_letter(
     """Copy ``msg`` to the dead-letter ``subject``: the one rule every consumer follows.
 
     The copy is deduplicated by its stream and sequence, and says where it came from, why it
-    was set aside and the error (redacted, capped).
+    was set aside and the error (redacted, capped). A command keeps its signature, so that one
+    replayed to its original subject is carried out (and a forgery stays refused).
     """
     meta = msg.metadata
     error = redact(f"{type(exc).__name__}: {exc}" if exc else outcome.value)[:500]
@@ -184,6 +186,8 @@ async def dead_letter(
         "Sparky-Outcome": outcome.value,
         "Sparky-Error": error,
     }
+    if msg.headers and (signature := msg.headers.get(SIGNATURE_HEADER)):
+        headers[SIGNATURE_HEADER] = signature
     await js.publish(subject, msg.data, headers=headers)
     log.error(
         "message dead-lettered",

@@ -5,12 +5,20 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import Environment, ServiceSettings, load_settings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.errors import ConfigurationError
+from libs.common.signing import (
+    DEV_LEDGER_ORDER_KEY,
+    DEV_ORDER_KEYS,
+    DEV_ROUTER_ORDER_KEY,
+    Issuer,
+    check_keys,
+    keys_of,
+)
 
 SERVICE = "executor"
 _ORDINAL = re.compile(r"-(\d+)$")
@@ -160,6 +168,56 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
         description="How often futures positions are marked (position.marked) and their "
         "funding payments read (funding.paid).",
     )
+
+    # Who may command the executor (libs.common.signing); a key per issuer, never logged.
+    order_verify_key_router: SecretStr = Field(
+        default=SecretStr(DEV_ROUTER_ORDER_KEY),
+        description="The router's order signing key (it may sign PlaceOrder and CancelOrders); "
+        "during a rotation the new and the old key, separated by a comma.",
+    )
+    order_verify_key_ledger: SecretStr = Field(
+        default=SecretStr(DEV_LEDGER_ORDER_KEY),
+        description="The ledger's order signing key (it may sign CancelOrders only); during a "
+        "rotation the new and the old key, separated by a comma.",
+    )
+
+    @field_validator("order_verify_key_router", "order_verify_key_ledger")
+    @classmethod
+    def _long_keys(cls, value: SecretStr) -> SecretStr:
+        return check_keys(value)
+
+    @model_validator(mode="after")
+    def _order_keys_apart(self) -> ExecutorSettings:
+        """A key the ledger holds must never verify the router's commands (it could place
+        orders), and no development key verifies anything in production."""
+        router, ledger = (set(keys_of(key)) for key in self.order_keys.values())
+        if router & ledger:
+            raise ConfigurationError(
+                "order_verify_key_router and order_verify_key_ledger share a key: the ledger "
+                "could then sign orders; give each issuer its own key"
+            )
+        if (
+            self.environment is Environment.PROD
+            and self.role.trades
+            and (router | ledger) & DEV_ORDER_KEYS
+        ):
+            raise ConfigurationError(
+                "an order verifying key is a development default; set real keys in production"
+            )
+        return self
+
+    def secrets_unused(self) -> frozenset[str]:
+        if self.role.trades:
+            return frozenset()
+        return frozenset({"order_verify_key_router", "order_verify_key_ledger"})
+
+    @property
+    def order_keys(self) -> dict[Issuer, SecretStr]:
+        """Each issuer's verifying key(s)."""
+        return {
+            Issuer.ROUTER: self.order_verify_key_router,
+            Issuer.LEDGER: self.order_verify_key_ledger,
+        }
 
     @model_validator(mode="after")
     def _vault_over_tls_in_production(self) -> ExecutorSettings:

@@ -1,5 +1,5 @@
-"""The ORDERS subscriber: parse a `PlaceOrder` or a `CancelOrders`, carry it out; report what the
-consumer gives up."""
+"""The ORDERS subscriber: check a command's signature, parse the `PlaceOrder` or `CancelOrders`,
+carry it out; report what the consumer gives up."""
 
 from __future__ import annotations
 
@@ -15,9 +15,12 @@ from libs.common.db import database_unavailable
 from libs.common.errors import MalformedMessageError, UnavailableError
 from libs.common.logs import log_context
 from libs.common.messages import CancelOrders, PlaceOrder, decode_command
+from libs.common.signing import UntrustedCommandError
 from services.executor.cancels import Canceler
 from services.executor.execution import Executor
 from services.executor.failures import FailureReporter, reason_for
+from services.executor.metrics import REFUSED_COMMANDS
+from services.executor.signatures import CommandGate
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +37,18 @@ class BadCommandError(MalformedMessageError):
     """A message on ORDERS that is not a command of the subject's tenant."""
 
 
-def decode(msg: Msg) -> PlaceOrder | CancelOrders:
-    """Return the message's command, or raise `BadCommandError`."""
+def decode(msg: Msg, gate: CommandGate) -> PlaceOrder | CancelOrders:
+    """Return the message's command once its signature and its issuer's right to it are
+    checked (the signature first, before the bytes are parsed), or raise
+    `UntrustedCommandError` or `BadCommandError`: malformed either way, dead-lettered and never
+    carried out.
+    """
+    issuer = gate.issuer_of(msg)
     try:
         command = decode_command(msg.data)
     except ValidationError as exc:
         raise BadCommandError(f"not an order command: {exc.error_count()} field errors") from None
+    gate.permit(issuer, command.kind)
     if command.tenant_id != tenant_from_subject(msg.subject):
         raise BadCommandError("the PlaceOrder's tenant is not its subject's")
     return command
@@ -48,14 +57,26 @@ def decode(msg: Msg) -> PlaceOrder | CancelOrders:
 class OrderHandler:
     """Thin glue between the partitioned consumer and the executor."""
 
-    def __init__(self, executor: Executor, reporter: FailureReporter, canceler: Canceler) -> None:
+    def __init__(
+        self, gate: CommandGate, executor: Executor, reporter: FailureReporter, canceler: Canceler
+    ) -> None:
+        self._gate = gate
         self._executor = executor
         self._reporter = reporter
         self._canceler = canceler
 
     async def handle(self, msg: Msg) -> None:
         """Carry the command out; temporary trouble propagates, so the consumer retries."""
-        command = decode(msg)
+        try:
+            command = decode(msg, self._gate)
+        except UntrustedCommandError as refused:
+            REFUSED_COMMANDS.labels(refused.reason).inc()
+            log.warning(
+                "command on ORDERS refused: %s",
+                refused,
+                extra={"tenant_id": tenant_from_subject(msg.subject), "reason": refused.reason},
+            )
+            raise
         if isinstance(command, CancelOrders):
             await self._cancel(command)
             return
@@ -88,9 +109,9 @@ class OrderHandler:
     async def on_failure(self, msg: Msg, outcome: Outcome, exc: BaseException | None) -> None:
         """Report an order the consumer gave up on, after looking it up on the exchange."""
         try:
-            command = decode(msg)
-        except BadCommandError as bad:
-            log.warning("unreadable message on ORDERS dead-lettered: %s", bad)
+            command = decode(msg, self._gate)
+        except (BadCommandError, UntrustedCommandError) as bad:
+            log.warning("unreadable or unsigned message on ORDERS dead-lettered: %s", bad)
             return
         if isinstance(command, CancelOrders):
             log.error("giving up on a cancel (%s)", outcome.value)

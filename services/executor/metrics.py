@@ -25,6 +25,13 @@ CREDENTIAL_CACHE = Counter(
     "Credential look-ups and background reads (hit, miss, refreshed, stale, unavailable)",
     ["result"],
 )
+REFUSED_COMMANDS = Counter(
+    "sparky_executor_refused_commands_total",
+    "Commands on ORDERS refused and dead-lettered, never carried out, by reason: missing, "
+    "unknown_issuer or bad_signature (a forgery, a key out of step), not_permitted (an issuer "
+    "signing a kind it may not)",
+    ["reason"],
+)
 OPEN_ORDERS = Gauge("sparky_executor_open_orders", "Open orders the tracker follows")
 VAULT_ERRORS = Counter("sparky_executor_vault_errors_total", "Failed calls to Vault")
 CLIENTS = Gauge("sparky_executor_exchange_clients", "ccxt clients in the pool")

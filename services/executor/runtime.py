@@ -29,6 +29,7 @@ from libs.common.ids import owned_partitions
 from libs.common.jetstream import ensure_topology
 from libs.common.kv_mirror import KVMirror
 from libs.common.records import AccountRecord, ApiKeyRecord, TenantRecord
+from libs.common.signing import CommandVerifier
 from libs.common.topology import Topology
 from services.executor.accounts import AccountService
 from services.executor.adapters.account_bucket import AccountBucket
@@ -47,6 +48,7 @@ from services.executor.outcomes import Outcomes
 from services.executor.protector import Protector
 from services.executor.purge import TenantPurger
 from services.executor.sessions import Sessions
+from services.executor.signatures import MAY_SIGN, CommandGate
 from services.executor.store import AccountStore, OrderStore, connect_as
 from services.executor.submission import Submitter
 from services.executor.tracker import PollBackoff, Tracker
@@ -173,6 +175,7 @@ class Runtime:
         outcomes.protector = protector
         executor = Executor(sessions, outcomes, submitter)
         self.handler = OrderHandler(
+            CommandGate(CommandVerifier(s.order_keys), MAY_SIGN),
             executor,
             FailureReporter(executor, sessions, outcomes),
             Canceler(sessions, outcomes, protector),

@@ -14,6 +14,7 @@ import nats
 from fastapi import FastAPI
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from pydantic import SecretStr
 
 from libs.common.auth import ApiKeyAuthenticator
 from libs.common.jetstream import ensure_topology
@@ -22,6 +23,7 @@ from libs.common.nats_access import connect_options
 from libs.common.publishing import JetStreamPublisher
 from libs.common.records import ApiKeyRecord, TenantRecord
 from libs.common.service import bootstrap, mount_ops, postgres_check
+from libs.common.signing import CommandSigner, Issuer
 from libs.common.topology import Topology
 from services.ledger import api
 from services.ledger.cancels import Canceller
@@ -73,11 +75,15 @@ async def background(work: Coroutine[Any, Any, None], name: str) -> AsyncIterato
             await task
 
 
-async def canceller(nc: Client, js: JetStreamContext, topology: Topology) -> Canceller:
-    """Return the API's `Canceller`: publishes on ORDERS, reads accounts from their bucket."""
+async def canceller(
+    nc: Client, js: JetStreamContext, topology: Topology, signing_key: SecretStr
+) -> Canceller:
+    """Return the API's `Canceller`: publishes cancels signed with the ledger's key on ORDERS,
+    reads accounts from their bucket."""
     publisher = JetStreamPublisher(nc, SERVICE)
     await publisher.start()
-    return Canceller(publisher, await js.key_value(topology.accounts_bucket), topology)
+    accounts = await js.key_value(topology.accounts_bucket)
+    return Canceller(publisher, accounts, topology, CommandSigner(Issuer.LEDGER, signing_key))
 
 
 async def _nats(settings: LedgerSettings) -> Client:
@@ -112,7 +118,7 @@ async def running(app: FastAPI, settings: LedgerSettings) -> AsyncIterator[None]
         await ensure_topology(js, topology, manage=False)
         app.state.engine, app.state.nc = engine, nc
         app.state.reads = Reads(engine, settings.reader_role)
-        app.state.canceller = await canceller(nc, js, topology)
+        app.state.canceller = await canceller(nc, js, topology, settings.order_signing_key)
         app.state.authenticator = await stack.enter_async_context(
             authenticator(nc, js, topology, staleness_s=settings.kv_staleness_s)
         )

@@ -1,9 +1,10 @@
 """Cancel an open order from the API: a `CancelOrders` command on the tenant's ORDERS subject.
 
-The ledger only asks; the executor cancels on the exchange and reports ``order.canceled`` (or
-a rejection), which the projector folds into the order's trail like any other event. The
-account's mode (live, testnet, paper) is not on the order's events: it is read from the
-``accounts`` bucket the executor keeps.
+The ledger only asks, signing the command with its own key, which the executor accepts for
+cancels only (`libs.common.signing`): a compromised ledger can cancel, never place. The executor
+cancels on the exchange and reports ``order.canceled`` (or a rejection), which the projector
+folds into the order's trail like any other event. The account's mode (live, testnet,
+paper) is not on the order's events: it is read from the ``accounts`` bucket the executor keeps.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from libs.common.messages import CancelOrders
 from libs.common.messages.types import utcnow
 from libs.common.publishing import JetStreamPublisher, PubAckError, message_headers
 from libs.common.records import AccountRecord, account_key
+from libs.common.signing import CommandSigner
 from libs.common.topology import Topology
 from services.ledger.reads import OrderOnFile
 
@@ -56,12 +58,14 @@ class Canceller:
         publisher: JetStreamPublisher,
         accounts: KeyValue,
         topology: Topology,
+        signer: CommandSigner,
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._publisher = publisher
         self._accounts = accounts
         self._topology = topology
+        self._signer = signer
         self._clock = clock
 
     async def cancel(self, tenant_id: str, order: OrderOnFile) -> CancelOrders:
@@ -108,8 +112,10 @@ class Canceller:
     async def _publish(self, command: CancelOrders) -> None:
         subject = self._topology.order_subject(command.tenant_id)
         stream = self._topology.orders_stream
+        payload = command.to_json()
         headers = message_headers(command, command.message_id, stream)
+        headers |= self._signer.header(subject, payload)
         try:
-            await self._publisher.request(subject, command.to_json(), headers, PUBLISH_TIMEOUT_S)
+            await self._publisher.request(subject, payload, headers, PUBLISH_TIMEOUT_S)
         except _NATS_ERRORS as exc:
             raise UnavailableError(f"could not publish to {stream}: {type(exc).__name__}") from exc

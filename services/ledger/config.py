@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import ServiceSettings, load_settings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
+from libs.common.signing import DEV_LEDGER_ORDER_KEY, check_keys
 
 SERVICE = "ledger"
 CONSUMER = "ledger"
@@ -39,6 +40,17 @@ class LedgerSettings(ServiceSettings, DatabaseSettings):
     ack_wait_s: float = Field(default=60.0, ge=5)
     retry_backoff_s: float = Field(default=1.0, gt=0, le=60)
     lock_poll_s: float = Field(default=2.0, gt=0, le=60)
+    order_signing_key: SecretStr = Field(
+        default=SecretStr(DEV_LEDGER_ORDER_KEY),
+        description="Signs the CancelOrders of DELETE /api/v1/orders/{id} "
+        "(SPARKY_ORDER_SIGNING_KEY; the executor's order_verify_key_ledger, which may sign "
+        "cancels only); refused as default in prod.",
+    )
+
+    @field_validator("order_signing_key")
+    @classmethod
+    def _one_long_key(cls, value: SecretStr) -> SecretStr:
+        return check_keys(value, several=False)
 
     @property
     def schema_name(self) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import socket
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import ServiceSettings, load_settings
 from libs.common.consumer import ConsumerPolicy
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.errors import ConfigurationError
+from libs.common.signing import DEV_ROUTER_ORDER_KEY, check_keys
 
 SERVICE = "router"
 READER_ROLE = "sparky_router_reader"
@@ -58,6 +59,17 @@ class RouterSettings(ServiceSettings, DatabaseSettings):
     give_up_after_s: float = Field(default=120.0, gt=0)
     max_concurrency: int = Field(default=64, ge=1, le=1024)
     batch_size: int = Field(default=100, ge=1, le=1000)
+    order_signing_key: SecretStr = Field(
+        default=SecretStr(DEV_ROUTER_ORDER_KEY),
+        description="Signs the router's PlaceOrder and CancelOrders commands "
+        "(SPARKY_ORDER_SIGNING_KEY; the executor's order_verify_key_router); refused as "
+        "default in prod.",
+    )
+
+    @field_validator("order_signing_key")
+    @classmethod
+    def _one_long_key(cls, value: SecretStr) -> SecretStr:
+        return check_keys(value, several=False)
 
     @property
     def schema_name(self) -> str:

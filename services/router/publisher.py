@@ -6,7 +6,8 @@ Message ids make a republish harmless: an order's ``Nats-Msg-Id`` is its client 
 ``<intent id>:cancel``, a rejection's ``<intent id>:rejected``; JetStream drops a second copy
 within the stream's window. A republished decision also carries the message ids it was kept
 with, so even a copy that gets past that window is the same message (and the executor places a
-client order id once).
+client order id once). Commands are signed with the router's key (`libs.common.signing`): the
+executor carries out no command on ORDERS without its issuer's signature.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from libs.common.messages import (
     decode_command,
 )
 from libs.common.messages.base import Message, envelope_from
+from libs.common.signing import CommandSigner
 from libs.common.topology import Topology
 from services.router.decisions import CancelSpec, OrderSpec
 from services.router.kept import Kept
@@ -45,9 +47,10 @@ def client_order_id(intent_id: str, leg: int) -> str:
 class Publisher:
     """Send orders and rejections; tell from the stream which legs of an intent went out."""
 
-    def __init__(self, broker: NatsBroker, topology: Topology) -> None:
+    def __init__(self, broker: NatsBroker, topology: Topology, signer: CommandSigner) -> None:
         self._broker = broker
         self._topology = topology
+        self._signer = signer
 
     async def publish(self, intent: OrderIntent, kept: Kept) -> None:
         """Publish a kept decision: its orders in leg order, its cancel, or its rejection."""
@@ -77,7 +80,7 @@ class Publisher:
                 received_at=intent.received_at,
                 **dict(spec),
             )
-            await self._send(subject, order, self._topology.orders_stream, order.client_order_id)
+            await self._command(subject, order, order.client_order_id)
 
     async def cancel(
         self, intent: OrderIntent, spec: CancelSpec, now: datetime, message_id: str
@@ -92,9 +95,7 @@ class Publisher:
             **dict(spec),
         )
         subject = self._topology.order_subject(intent.tenant_id)
-        await self._send(
-            subject, command, self._topology.orders_stream, f"{intent.intent_id}:cancel"
-        )
+        await self._command(subject, command, f"{intent.intent_id}:cancel")
 
     async def published_legs(self, intent: OrderIntent) -> int | None:
         """Return how many of the intent's orders ORDERS holds, or None when NATS cannot say.
@@ -156,9 +157,21 @@ class Publisher:
             subject, event, self._topology.events_stream, f"{intent.intent_id}:rejected"
         )
 
-    async def _send(self, subject: str, message: Message, stream: str, msg_id: str) -> None:
+    async def _command(self, subject: str, command: PlaceOrder | CancelOrders, msg_id: str) -> None:
+        await self._send(subject, command, self._topology.orders_stream, msg_id, self._signer)
+
+    async def _send(
+        self,
+        subject: str,
+        message: Message,
+        stream: str,
+        msg_id: str,
+        signer: CommandSigner | None = None,
+    ) -> None:
         try:
-            await publish_message(self._broker, subject, message, stream=stream, msg_id=msg_id)
+            await publish_message(
+                self._broker, subject, message, stream=stream, msg_id=msg_id, signer=signer
+            )
         except (nats.errors.Error, FastStreamException, TimeoutError, OSError) as exc:
             raise UnavailableError(f"could not publish to {stream}: {type(exc).__name__}") from exc
 

@@ -26,6 +26,7 @@ from libs.common.jetstream import ensure_bucket, ensure_topology
 from libs.common.kv_mirror import KVMirror
 from libs.common.messages.types import utcnow
 from libs.common.records import AccountRecord, ApiKeyRecord, TenantRecord
+from libs.common.signing import CommandSigner, Issuer
 from libs.common.topology import Topology
 from services.router.accounts import AccountDirectory
 from services.router.config import SERVICE, RouterSettings
@@ -126,7 +127,11 @@ class RouterRuntime:
             cache=self.cache,
             tenants=self.mirrors.tenants,
             accounts=AccountDirectory(self.mirrors.accounts),
-            publisher=Publisher(self.broker, self.topology),
+            publisher=Publisher(
+                self.broker,
+                self.topology,
+                CommandSigner(Issuer.ROUTER, self.settings.order_signing_key),
+            ),
             clock=self.clock,
         )
         if self.settings.consume:

@@ -22,10 +22,12 @@ from nats.js import JetStreamContext
 
 from libs.common.messages import CancelOrders, Event, PlaceOrder, decode_event
 from libs.common.records import secret_digest
+from libs.common.signing import CommandSigner
 from libs.common.topology import Topology
 from tests import factories
 from tests.helpers.paper import REPO_ROOT
 from tests.helpers.ports import free_port
+from tests.helpers.signing import ROUTER_SIGNER
 
 VAULT_PREFIX = "sparky"
 READ_POLICY = f'path "secret/data/{VAULT_PREFIX}/*" {{ capabilities = ["read"] }}'
@@ -159,14 +161,19 @@ async def publish_order(
     topology: Topology,
     command: PlaceOrder | CancelOrders,
     msg_id: str | None = None,
+    *,
+    signer: CommandSigner | None = ROUTER_SIGNER,
+    subject: str | None = None,
 ) -> None:
-    """Publish ``command`` to ORDERS (a distinct ``msg_id`` makes a second delivery)."""
-    await js.publish(
-        topology.order_subject(command.tenant_id),
-        command.to_json(),
-        stream=topology.orders_stream,
-        headers={"Nats-Msg-Id": msg_id or command.message_id},
-    )
+    """Publish ``command`` to ORDERS as the router does (a distinct ``msg_id`` makes a second
+    delivery): signed by ``signer`` (None: unsigned) on its tenant's subject, or ``subject``.
+    """
+    subject = subject or topology.order_subject(command.tenant_id)
+    payload = command.to_json()
+    headers = {"Nats-Msg-Id": msg_id or command.message_id}
+    if signer is not None:
+        headers |= signer.header(subject, payload)
+    await js.publish(subject, payload, stream=topology.orders_stream, headers=headers)
 
 
 async def stored_events(

@@ -37,9 +37,11 @@ from libs.common.records import (
     account_key,
     secret_digest,
 )
+from libs.common.signing import Issuer
 from libs.common.topology import Topology
 from services.router.trade_settings import TradeSettingsLayer
 from tests import factories
+from tests.helpers.signing import signed_by
 
 # A Wednesday, 12:00 UTC.
 NOON = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
@@ -159,7 +161,7 @@ class Bus:
     ) -> list[PlaceOrder]:
         """Return the first ``count`` orders (of one tenant, or all) in stream order."""
         subject = f"{self.topology.namespace}.orders.*.{tenant}"
-        payloads = await self.read(subject, count, timeout_s)
+        payloads = await self.read(subject, count, timeout_s, signed=True)
         return [PlaceOrder.model_validate_json(p) for p in payloads]
 
     async def commands(
@@ -167,7 +169,8 @@ class Bus:
     ) -> list[PlaceOrder | CancelOrders]:
         """Return the first ``count`` commands of ORDERS (orders and cancels) in stream order."""
         subject = f"{self.topology.namespace}.orders.*.{tenant}"
-        return [decode_command(p) for p in await self.read(subject, count, timeout_s)]
+        payloads = await self.read(subject, count, timeout_s, signed=True)
+        return [decode_command(p) for p in payloads]
 
     async def rejections(
         self, count: int, tenant: str = "*", timeout_s: float = 20
@@ -177,8 +180,11 @@ class Bus:
         payloads = await self.read(subject, count, timeout_s)
         return [IntentRejected.model_validate_json(p) for p in payloads]
 
-    async def read(self, subject: str, count: int, timeout_s: float) -> list[bytes]:
-        """Read ``count`` messages of ``subject`` from the start, then check none follows."""
+    async def read(
+        self, subject: str, count: int, timeout_s: float, *, signed: bool = False
+    ) -> list[bytes]:
+        """Read ``count`` messages of ``subject`` from the start, then check none follows (and,
+        when ``signed``, that the router signed each with its key)."""
         sub = await self.js.subscribe(
             subject, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
         )
@@ -186,7 +192,9 @@ class Bus:
         try:
             async with asyncio.timeout(timeout_s):
                 while len(payloads) < count:
-                    payloads.append((await sub.next_msg(timeout=timeout_s)).data)
+                    msg = await sub.next_msg(timeout=timeout_s)
+                    assert not signed or signed_by(msg) is Issuer.ROUTER
+                    payloads.append(msg.data)
             with contextlib.suppress(NatsTimeoutError, TimeoutError):
                 payloads.append((await sub.next_msg(timeout=0.3)).data)
         finally:

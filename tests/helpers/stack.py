@@ -21,6 +21,7 @@ from scripts.servers import ensure_nats_topology
 from tests.helpers.namespaces import drop_namespace_streams, drop_schema
 from tests.helpers.ports import PrivateNats, free_ports
 from tests.helpers.servers import ServerUrls
+from tests.helpers.signing import LEDGER_KEY, ROUTER_KEY
 from tests.helpers.vault import VaultServer
 
 # Processes with a database pool (accounts: the executor's code in its accounts role).
@@ -58,6 +59,8 @@ def stack_config(
         data_dir=data_dir,
         ports=ports,
         schema_prefix=f"{namespace}_",
+        router_order_key=ROUTER_KEY,
+        ledger_order_key=LEDGER_KEY,
         extra_env=_with_small_pools(extra_env or {}),
     )
 

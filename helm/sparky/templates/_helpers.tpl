@@ -163,6 +163,7 @@ router executor ledger billing
   value: {{ .root.Values.services.router.replicas | quote }}
 - name: SPARKY_ROUTER_REPLICA_INDEX_FROM_HOSTNAME
   value: "true"
+{{ include "sparky.secretVar" (dict "var" "SPARKY_ORDER_SIGNING_KEY" "ref" .root.Values.orderSigning.routerKeySecret) }}
 {{- end -}}
 
 {{/* Vault for one identity: (dict "root" $ "identity" "read"|"write"). The trading pods get
@@ -213,9 +214,13 @@ only the read role, the accounts pods only the write role: each ServiceAccount i
     fieldRef:
       fieldPath: metadata.name
 {{ include "sparky.vaultEnv" (dict "root" .root "identity" "read") }}
+{{- $keys := .root.Values.orderSigning }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_EXECUTOR_ORDER_VERIFY_KEY_ROUTER" "ref" (default $keys.routerKeySecret $keys.routerVerifyKeySecret)) }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_EXECUTOR_ORDER_VERIFY_KEY_LEDGER" "ref" (default $keys.ledgerKeySecret $keys.ledgerVerifyKeySecret)) }}
 {{- end -}}
 
-{{/* The exchange-accounts API: the executor's code in its accounts role, Vault write. */}}
+{{/* The exchange-accounts API: the executor's code in its accounts role, Vault write; no
+order keys (it verifies no commands). */}}
 {{- define "sparky.serviceEnv.accounts" -}}
 {{ include "sparky.databaseEnv" (dict "root" .root "name" "executor") }}
 - name: SPARKY_EXECUTOR_ROLE
@@ -227,6 +232,7 @@ only the read role, the accounts pods only the write role: each ServiceAccount i
 
 {{- define "sparky.serviceEnv.ledger" -}}
 {{ include "sparky.databaseEnv" . }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_ORDER_SIGNING_KEY" "ref" .root.Values.orderSigning.ledgerKeySecret) }}
 {{- end -}}
 
 {{- define "sparky.serviceEnv.billing" -}}

@@ -19,6 +19,7 @@ from tests.helpers.executor import VaultIdentities, setup_approles, vault_settin
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.paper import PaperExchangeProcess, paper_exchange
 from tests.helpers.servers import ServerUrls
+from tests.helpers.signing import verify_key_settings
 from tests.helpers.vault import VaultServer
 
 FAST: dict[str, Any] = {
@@ -67,6 +68,7 @@ def make_settings(
         "database_schema": pg_schema.name,
         "paper_exchange_url": paper_url,
         **vault_settings(identities),
+        **verify_key_settings(),
         **FAST,
     }
     return executor_settings(**(fields | overrides))

@@ -28,6 +28,7 @@ from tests.helpers.executor import (
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.paper import PaperExchangeProcess
 from tests.helpers.servers import ServerUrls
+from tests.helpers.signing import verify_key_settings
 from tests.integration.executor.orders import exchange_orders
 
 T = "tenant-crash"
@@ -56,6 +57,7 @@ def executor_process(
         "exchange_timeout_ms": 60_000,  # the first process waits on the held answer
         "tracker_interval_s": 0.2,
         **vault_settings(vault_identities),
+        **verify_key_settings(),
     }
     process = ExecutorProcess(settings, tmp_path / "executor.log")
     yield process

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.config import Environment
@@ -23,6 +24,7 @@ from services.ledger.projector import Projector
 from services.ledger.reads import Reads
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.servers import ServerUrls
+from tests.helpers.signing import LEDGER_KEY
 
 
 @pytest.fixture
@@ -39,6 +41,7 @@ def settings(server_urls: ServerUrls, topology: Topology, pg_schema: PgSchema) -
         lock_poll_s=0.1,
         retry_backoff_s=0.2,
         log_json=False,
+        order_signing_key=SecretStr(LEDGER_KEY),
     )
 
 
@@ -80,7 +83,7 @@ async def client(
     app = FastAPI()
     api.install(app)
     app.state.reads = Reads(engine, settings.reader_role)
-    app.state.canceller = await canceller(nc, js, topology)
+    app.state.canceller = await canceller(nc, js, topology, settings.order_signing_key)
     async with authenticator(nc, js, topology) as auth:
         app.state.authenticator = auth
         transport = httpx.ASGITransport(app=app)

@@ -12,9 +12,11 @@ from nats.js import JetStreamContext, api
 from libs.common.messages import AccountMode, CancelOrders, OrderRole, Side, decode_command
 from libs.common.publishing import KEY_HEADER
 from libs.common.records import AccountRecord, MarketType, account_key
+from libs.common.signing import Issuer
 from libs.common.topology import Topology
 from services.ledger.projector import Projector
 from tests.helpers.ledger import T0, Order, fill, publish
+from tests.helpers.signing import signed_by
 from tests.integration.ledger.futures import PERP, Protection
 from tests.integration.ledger.support import Headers, applied_through, key_for
 
@@ -81,6 +83,7 @@ async def commands(
             for msg in msgs:
                 command = decode_command(msg.data)
                 assert isinstance(command, CancelOrders)
+                assert signed_by(msg) is Issuer.LEDGER  # with the ledger's own key
                 found.append((command, dict(msg.headers or {})))
     finally:
         await sub.unsubscribe()

@@ -23,6 +23,7 @@ from services.router.settings_cache import settings_bucket
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.router import Bus
 from tests.helpers.servers import ServerUrls
+from tests.helpers.signing import ROUTER_KEY
 from tests.integration.router.harness import (
     API_KEY,
     FAST,
@@ -50,6 +51,7 @@ def router_settings(
             "database_url": pg_schema.url,
             "database_schema": pg_schema.name,
             "database_pool_size": 4,
+            "order_signing_key": ROUTER_KEY,
         }
         return RouterSettings(**(fields | overrides))
 

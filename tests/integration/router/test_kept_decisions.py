@@ -13,6 +13,7 @@ from redis.asyncio.connection import Connection
 from libs.common.errors import UnavailableError
 from libs.common.messages import RejectReason
 from libs.common.records import TenantStatus
+from libs.common.signing import CommandSigner, Issuer
 from libs.common.topology import Topology
 from services.router.accounts import AccountDirectory
 from services.router.handlers import IntentHandler
@@ -103,7 +104,11 @@ def _counting_handler(router: RouterRuntime, redis: aioredis.Redis) -> IntentHan
         cache=router.cache,
         tenants=router.mirrors.tenants,
         accounts=AccountDirectory(router.mirrors.accounts),
-        publisher=Publisher(router.broker, router.topology),
+        publisher=Publisher(
+            router.broker,
+            router.topology,
+            CommandSigner(Issuer.ROUTER, router.settings.order_signing_key),
+        ),
     )
 
 

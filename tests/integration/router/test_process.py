@@ -32,6 +32,7 @@ def _env(settings: RouterSettings, port: int, **own: str) -> dict[str, str]:
             "SPARKY_ROUTER_REDIS_PREFIX": settings.key_prefix,
             "SPARKY_ROUTER_DATABASE_URL": settings.database_url,
             "SPARKY_ROUTER_DATABASE_SCHEMA": settings.schema_name,
+            "SPARKY_ORDER_SIGNING_KEY": settings.order_signing_key.get_secret_value(),
         }
         | {f"SPARKY_ROUTER_{key.upper()}": value for key, value in own.items()}
     )

@@ -24,6 +24,9 @@ _FAKE_SECRETS = (
     ("REDIS_URL", "redis://:pw@redis.example:6379/0"),
     ("STRIPE_API_KEY", "sk_test_" + "s" * 24),
     ("WEBHOOK_SECRET", "whsec_" + "w" * 24),
+    ("VERIFY_KEY_ROUTER", "router-" + "r" * 40),
+    ("VERIFY_KEY_LEDGER", "ledger-" + "l" * 40),
+    ("ORDER_SIGNING_KEY", "issuer-" + "i" * 40),
 )
 
 

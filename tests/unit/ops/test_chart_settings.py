@@ -14,13 +14,14 @@ from tests.unit.ops.chart import (
     Doc,
     container,
     env_of,
+    pod_specs,
     program,
     workload,
 )
 from tests.unit.ops.chart import render as render_chart
 from tests.unit.ops.settings import fake_secret, load, unknown_variables
 
-SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|API_KEY|DATABASE_URL")
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|API_KEY|DATABASE_URL|_KEY_|SIGNING_KEY")
 RENDERS = {"default": (), "production": (PRODUCTION,)}
 
 
@@ -122,6 +123,40 @@ def test_secrets_come_only_from_secret_references(render: str) -> None:
             for name, entry in env_of(spec).items():
                 if SECRET_NAME.search(name):
                     assert "secretKeyRef" in entry.get("valueFrom", {}), (doc, name)
+
+
+def test_order_signing_keys_reach_their_issuer_and_the_executor_only() -> None:
+    docs = render_chart()
+    router = {"name": "sparky-order-signing", "key": "router"}
+    ledger = {"name": "sparky-order-signing", "key": "ledger"}
+    holders = {}
+    for name, pod in pod_specs(docs):
+        for spec in pod["containers"] + pod.get("initContainers", []):
+            refs = [
+                e["valueFrom"]["secretKeyRef"]
+                for e in spec.get("env", [])
+                if "secretKeyRef" in e.get("valueFrom", {})
+            ]
+            holders[name] = [r for r in refs if r in (router, ledger)]
+    assert {n: r for n, r in holders.items() if r} == {
+        "sparky-router": [router],
+        "sparky-ledger": [ledger],
+        "sparky-executor": [router, ledger],
+    }
+    executor = env_of(container(docs, "executor"))
+    assert (
+        executor["SPARKY_EXECUTOR_ORDER_VERIFY_KEY_LEDGER"]["valueFrom"]["secretKeyRef"] == ledger
+    )
+    rotating = render_chart(
+        sets={
+            "orderSigning.ledgerVerifyKeySecret.name": "rotation",
+            "orderSigning.ledgerVerifyKeySecret.key": "ledger-new-and-old",
+        }
+    )
+    verify = env_of(container(rotating, "executor"))["SPARKY_EXECUTOR_ORDER_VERIFY_KEY_LEDGER"]
+    assert verify["valueFrom"]["secretKeyRef"] == {"name": "rotation", "key": "ledger-new-and-old"}
+    issuer = env_of(container(rotating, "ledger"))["SPARKY_ORDER_SIGNING_KEY"]
+    assert issuer["valueFrom"]["secretKeyRef"] == ledger
 
 
 def test_a_service_can_use_its_own_database_credentials() -> None:

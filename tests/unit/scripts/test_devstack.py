@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from libs.common import signing
 from scripts.devstack import (
+    DEV_LEDGER_ORDER_KEY,
     DEV_OPERATOR_TOKEN,
     DEV_PAPER_ADMIN_TOKEN,
+    DEV_ROUTER_ORDER_KEY,
     Infra,
     StackConfig,
     service_env,
 )
 from services.billing.config import DEV_OPERATOR_TOKEN as BILLING_DEFAULT
 from services.billing.config import BillingSettings
+from services.executor.config import ExecutorSettings
+from services.ledger.config import LedgerSettings
 from services.paper.config import DEV_ADMIN_TOKEN as PAPER_DEFAULT
 from services.paper.config import PaperSettings
+from services.router.config import RouterSettings
 
 
 def test_operator_token_is_billings_development_default() -> None:
@@ -31,6 +37,34 @@ def test_services_are_given_the_stacks_tokens(tmp_path: Path) -> None:
     cfg = StackConfig(infra=Infra(), data_dir=tmp_path)
     assert service_env("billing", cfg)["SPARKY_BILLING_OPERATOR_TOKEN"] == DEV_OPERATOR_TOKEN
     assert service_env("paper", cfg)["SPARKY_PAPER_ADMIN_TOKEN"] == DEV_PAPER_ADMIN_TOKEN
+
+
+def test_order_signing_keys_are_the_services_development_defaults() -> None:
+    assert DEV_ROUTER_ORDER_KEY == signing.DEV_ROUTER_ORDER_KEY
+    assert DEV_LEDGER_ORDER_KEY == signing.DEV_LEDGER_ORDER_KEY
+    assert RouterSettings().order_signing_key.get_secret_value() == DEV_ROUTER_ORDER_KEY
+    assert LedgerSettings().order_signing_key.get_secret_value() == DEV_LEDGER_ORDER_KEY
+    executor = ExecutorSettings()
+    assert executor.order_verify_key_router.get_secret_value() == DEV_ROUTER_ORDER_KEY
+    assert executor.order_verify_key_ledger.get_secret_value() == DEV_LEDGER_ORDER_KEY
+
+
+def test_each_issuers_key_goes_to_it_and_to_the_executor_only(tmp_path: Path) -> None:
+    router_key, ledger_key = "r" * 40, "l" * 40
+    cfg = StackConfig(
+        infra=Infra(), data_dir=tmp_path, router_order_key=router_key, ledger_order_key=ledger_key
+    )
+    envs = {name: service_env(name, cfg) for name in ("billing", "ingress", "paper")}
+    assert not any(
+        router_key in v or ledger_key in v for env in envs.values() for v in env.values()
+    )
+    assert service_env("router", cfg)["SPARKY_ROUTER_ORDER_SIGNING_KEY"] == router_key
+    assert service_env("ledger", cfg)["SPARKY_LEDGER_ORDER_SIGNING_KEY"] == ledger_key
+    verifying = service_env("executor", cfg)
+    assert verifying["SPARKY_EXECUTOR_ORDER_VERIFY_KEY_ROUTER"] == router_key
+    assert verifying["SPARKY_EXECUTOR_ORDER_VERIFY_KEY_LEDGER"] == ledger_key
+    assert ledger_key not in service_env("router", cfg).values()
+    assert router_key not in service_env("ledger", cfg).values()
 
 
 def test_executor_keeps_keys_under_one_prefix_it_adds_the_namespace_to(tmp_path: Path) -> None:
