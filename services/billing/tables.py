@@ -1,6 +1,7 @@
 """Billing's tables, declared without a schema: the engine's search_path picks it.
 
-Secrets are stored only as SHA-256 digests, plus the first 8 characters for listings.
+Secrets are stored only as SHA-256 digests, plus the first 8 characters for listings;
+webhook passphrases (chosen by people, so guessable) as salted scrypt hashes.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ webhooks = Table(
     Column("tenant_id", String(64), ForeignKey("tenants.tenant_id"), nullable=False),
     Column("label", String(64), nullable=False),
     Column("allowed_ips", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
-    Column("passphrase_sha256", String(64)),
+    Column("passphrase_hash", String(200)),  # migration 0003: was passphrase_sha256
     _at("created_at", nullable=False),
     _at("revoked_at"),
     Index(
