@@ -19,6 +19,7 @@ from services.billing.app import MIGRATIONS, create_app
 from services.billing.config import BillingSettings
 from tests.helpers.billing import Clock
 from tests.helpers.namespaces import PgSchema
+from tests.integration.billing.conftest import Billing
 
 PASSPHRASE = "correct horse battery"
 LEGACY = hashlib.sha256(PASSPHRASE.encode()).hexdigest()
@@ -89,3 +90,15 @@ async def test_an_unsalted_digest_is_wrapped_and_the_bucket_record_replaced_at_s
     assert LEGACY not in stored
     assert verify_passphrase(PASSPHRASE, stored)
     assert not verify_passphrase(LEGACY, stored)
+
+
+async def test_a_record_without_passphrase_is_written_as_the_release_before_can_read_it(
+    billing: Billing, js: JetStreamContext, topology: Topology
+) -> None:
+    created = await billing.create_tenant()
+    kv = await js.key_value(topology.webhook_tokens_bucket)
+
+    value = (await kv.get(secret_digest(created["webhook"]["token"]))).value or b""
+
+    assert b"passphrase" not in value  # a reader that forbids unknown fields still reads it
+    assert WebhookTokenRecord.model_validate_json(value).passphrase_hash is None
