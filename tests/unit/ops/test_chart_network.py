@@ -13,7 +13,7 @@ from starlette.routing import Route
 from tests.unit.ops.chart import PRODUCTION, PUBLIC_SERVICES, REPO, Doc, find, one, render
 
 # Served by billing to operators only (the `sparky` CLI): internal unless exposeOperatorApi.
-OPERATOR_PREFIXES = ("/api/v1/tenants", "/api/v1/plans")
+OPERATOR_PREFIXES = ("/api/v1/tenants", "/api/v1/plans", "/api/v1/operators", "/api/v1/audit")
 
 
 def _routers(service: str) -> Iterator[APIRouter]:
