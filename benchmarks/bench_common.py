@@ -18,7 +18,10 @@ from libs.common.config import ServiceSettings, load_settings
 from libs.common.ids import new_id, partition
 from libs.common.jetstream import delete_topology, ensure_topology
 from libs.common.messages import OrderIntent, decode_event
+from libs.common.passphrases import hash_passphrase, verify_passphrase
 from libs.common.topology import Topology
+from services.ingress.domain import Webhook
+from services.ingress.passphrases import PassphraseCheck
 from tests import factories
 
 
@@ -40,6 +43,22 @@ def cpu_benchmarks() -> None:
     rate("JSON -> OrderIntent", lambda: OrderIntent.model_validate_json(payload), 20_000)
     filled = factories.every_event()[3].to_json()
     rate("JSON -> OrderFilled via decode_event", lambda: decode_event(filled), 20_000)
+    passphrase_benchmarks()
+
+
+def passphrase_benchmarks() -> None:
+    """One slow check (a first alert, a wrong guess) and one remembered success."""
+    stored = hash_passphrase("correct horse battery")
+    rate("passphrase: scrypt check (n=2^14, r=8)", lambda: verify_passphrase("x", stored), 20)
+    record = factories.webhook_record(new_id(), passphrase_hash=stored)
+    hook = Webhook(record, factories.tenant_record(record.tenant_id))
+    check = PassphraseCheck()
+    asyncio.run(check.verify(hook, "correct horse battery"))
+    rate(
+        "passphrase: remembered success",
+        lambda: check.pending(hook, "correct horse battery"),
+        50_000,
+    )
 
 
 def percentile(values: list[float], q: float) -> float:

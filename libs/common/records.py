@@ -10,12 +10,17 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from libs.common.ids import TenantId, Ulid
 from libs.common.messages.enums import AccountMode
 from libs.common.messages.types import FrozenModel, Label, UtcDatetime
+from libs.common.passphrases import checked_form
+
+PassphraseHash = Annotated[str, Field(max_length=200), AfterValidator(checked_form)]
+"""A salted scrypt hash of a webhook passphrase (`libs.common.passphrases`)."""
 
 
 def secret_digest(secret: str) -> str:
@@ -71,7 +76,15 @@ class WebhookTokenRecord(FrozenModel):
     label: Label
     status: CredentialStatus = CredentialStatus.ACTIVE
     allowed_ips: tuple[str, ...] = Field(default=(), description="CIDRs; empty allows any.")
-    passphrase_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    passphrase_hash: PassphraseHash | None = Field(
+        default=None, description="If set, alerts must carry the passphrase it was made from."
+    )
+    passphrase_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="Deprecated: the unsalted digest a billing before migration 0003 published; "
+        "read only while a rollout replaces it with `passphrase_hash`.",
+    )
     expires_at: UtcDatetime | None = Field(
         default=None, description="Set on the old token while a rotation's grace period runs."
     )

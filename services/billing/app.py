@@ -35,7 +35,7 @@ from services.billing.accounts import Accounts
 from services.billing.adapters.events import EventPublisher
 from services.billing.adapters.kv import KvStore
 from services.billing.adapters.stripe_client import StripeGateway
-from services.billing.api import operator, stripe_webhook, tenant
+from services.billing.api import operator, operators, stripe_webhook, tenant
 from services.billing.api.deps import Services, install_error_answers
 from services.billing.api_keys import ApiKeys
 from services.billing.config import BillingSettings
@@ -44,6 +44,7 @@ from services.billing.counting import Usage
 from services.billing.errors import InvalidRequestError
 from services.billing.handlers import UsageConsumer
 from services.billing.jobs import Maintenance
+from services.billing.operator_access import AuditLog, Operators
 from services.billing.payments import Payments
 from services.billing.sync import reconcile
 from services.billing.webhooks import Webhooks
@@ -87,10 +88,11 @@ def create_app(
         api_keys=ApiKeys(ctx),
         payments=Payments(ctx, gateway),
         usage=usage,
-        operator_token=settings.operator_token,
+        operators=Operators(ctx, settings.operator_token),
+        audit=AuditLog(ctx),
     )
     app.state.maintenance = Maintenance(ctx)
-    for router in (operator.router, tenant.router, stripe_webhook.router):
+    for router in (operator.router, operators.router, tenant.router, stripe_webhook.router):
         app.include_router(router)
     install_error_answers(app)
     mount_ops(app, {"nats": nats_check(broker), "postgres": postgres_check(engine)}, provider)

@@ -1,7 +1,8 @@
 """``sparky``: the operator's command line, a client of billing's HTTP API.
 
 Settings come from the environment: ``SPARKY_BILLING_URL`` (default http://127.0.0.1:8101)
-and ``SPARKY_OPERATOR_TOKEN`` (never a command-line argument: it would show in ``ps``).
+and ``SPARKY_OPERATOR_TOKEN``, your own operator token (never a command-line argument: it
+would show in ``ps``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Annotated
 import typer
 
 from services.billing.cli_client import DEFAULT_URL, BillingApi
+from services.billing.cli_operators import audit_app, operator_app
 from services.billing.cli_secrets import key_app, token_app, usage_app
 from services.billing.cli_tenants import plan_app, tenant_app
 
@@ -22,6 +24,8 @@ for sub, name in (
     (token_app, "token"),
     (key_app, "apikey"),
     (usage_app, "usage"),
+    (operator_app, "operator"),
+    (audit_app, "audit"),
 ):
     app.add_typer(sub, name=name, no_args_is_help=True)
 

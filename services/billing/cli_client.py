@@ -10,6 +10,8 @@ from typing import Annotated, Any, NoReturn
 import httpx
 import typer
 
+from libs.common.ids import new_id
+
 DEFAULT_URL = "http://127.0.0.1:8101"
 TIMEOUT_S = 15.0
 
@@ -42,8 +44,9 @@ class BillingApi:
     ) -> Json:
         """Send one request; print the error and exit non-zero if it fails."""
         if not self.token:
-            fail("Set SPARKY_OPERATOR_TOKEN to the operator token (sop_…).", code=2)
-        headers = {"Authorization": f"Bearer {self.token}"}
+            fail("Set SPARKY_OPERATOR_TOKEN to your operator token (sop_…).", code=2)
+        request_id = new_id()  # the audit log's entry for this call carries it
+        headers = {"Authorization": f"Bearer {self.token}", "X-Request-ID": request_id}
         try:
             response = httpx.request(
                 method,
@@ -56,7 +59,7 @@ class BillingApi:
         except httpx.HTTPError as exc:
             fail(f"Cannot reach billing at {self.url}: {type(exc).__name__}.", code=2)
         if response.status_code >= 400:
-            fail(f"{response.status_code}: {_detail(response)}")
+            fail(f"{response.status_code}: {_detail(response)} (request {request_id})")
         return response.json() if response.content else None
 
     def show(self, answer: Json, lines: list[tuple[str, object]]) -> None:

@@ -5,6 +5,7 @@ Pure: no I/O. A secret exists in clear only in the response that creates it.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import secrets
 from datetime import datetime
@@ -12,7 +13,8 @@ from enum import StrEnum
 
 from libs.common.ids import TenantId, Ulid
 from libs.common.messages.types import FrozenModel, Label, UtcDatetime
-from libs.common.records import ApiKeyRecord, WebhookTokenRecord, secret_digest
+from libs.common.passphrases import hash_passphrase
+from libs.common.records import ApiKeyRecord, WebhookTokenRecord
 from libs.common.redaction import API_KEY_PREFIX, WEBHOOK_TOKEN_PREFIX
 from services.billing.errors import InvalidRequestError
 
@@ -38,13 +40,16 @@ def shown_prefix(secret: str) -> str:
     return secret[:SHOWN_PREFIX]
 
 
-def passphrase_digest(passphrase: str | None) -> str | None:
-    """Return the SHA-256 ingress compares an alert's passphrase with, or None."""
+async def passphrase_hash(passphrase: str | None) -> str | None:
+    """Return the salted slow hash ingress checks an alert's passphrase against, or None.
+
+    Hashed in a thread: one hash takes tens of milliseconds, which the event loop must not wait.
+    """
     if passphrase is None:
         return None
     if len(passphrase) < MIN_PASSPHRASE:
         raise InvalidRequestError(f"A passphrase needs at least {MIN_PASSPHRASE} characters.")
-    return secret_digest(passphrase)
+    return await asyncio.to_thread(hash_passphrase, passphrase)
 
 
 def webhook_url(public_base_url: str, token: str) -> str:
@@ -108,7 +113,7 @@ class Webhook(FrozenModel):
     tenant_id: TenantId
     label: Label
     allowed_ips: tuple[str, ...] = ()
-    passphrase_sha256: str | None = None
+    passphrase_hash: str | None = None
     created_at: UtcDatetime
     revoked_at: UtcDatetime | None = None
 
@@ -164,7 +169,7 @@ def token_record(webhook: Webhook, token: WebhookToken) -> WebhookTokenRecord:
         webhook_id=webhook.webhook_id,
         label=webhook.label,
         allowed_ips=webhook.allowed_ips,
-        passphrase_sha256=webhook.passphrase_sha256,
+        passphrase_hash=webhook.passphrase_hash,
         expires_at=token.expires_at,
     )
 

@@ -24,7 +24,7 @@ from services.billing.credentials import (
     WebhookToken,
     new_api_key,
     new_webhook_token,
-    passphrase_digest,
+    passphrase_hash,
     shown_prefix,
 )
 from services.billing.errors import LimitReachedError, NothingCreatedError, PublishError
@@ -46,7 +46,7 @@ async def add_webhook(
         tenant_id=tenant_id,
         label=spec.label,
         allowed_ips=tuple(spec.allowed_ips),
-        passphrase_sha256=passphrase_digest(passphrase),
+        passphrase_hash=await passphrase_hash(passphrase),
         created_at=now,
     )
     await store.insert_webhook(conn, webhook)

@@ -23,3 +23,7 @@ USAGE_EVENTS = Counter(
     "Events the usage consumer handled, by outcome.",
     ["outcome"],
 )
+AUDIT_FAILURES = Counter(
+    "sparky_billing_audit_failures_total",
+    "Operator actions done but not recorded in the audit log (Postgres refused the entry).",
+)

@@ -1,6 +1,7 @@
 """Billing's tables, declared without a schema: the engine's search_path picks it.
 
-Secrets are stored only as SHA-256 digests, plus the first 8 characters for listings.
+Secrets are stored only as SHA-256 digests, plus the first 8 characters for listings;
+webhook passphrases (chosen by people, so guessable) as salted scrypt hashes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -73,7 +75,7 @@ webhooks = Table(
     Column("tenant_id", String(64), ForeignKey("tenants.tenant_id"), nullable=False),
     Column("label", String(64), nullable=False),
     Column("allowed_ips", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
-    Column("passphrase_sha256", String(64)),
+    Column("passphrase_hash", String(200)),  # migration 0003: was passphrase_sha256
     _at("created_at", nullable=False),
     _at("revoked_at"),
     Index(
@@ -145,4 +147,37 @@ usage_filled_orders = Table(
     metadata,
     Column("tenant_id", String(64), primary_key=True),
     Column("client_order_id", String(36), primary_key=True),
+)
+
+operators = Table(  # migration 0004; the bootstrap operator's token is the configured one
+    "operators",
+    metadata,
+    Column("operator_id", String(26), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("digest", String(64), unique=True),  # SHA-256 of the token; NULL for bootstrap
+    Column("prefix", String(8)),
+    Column("created_by", String(64)),
+    _at("created_at", nullable=False),
+    Column("revoked_by", String(64)),
+    _at("revoked_at"),
+    Index("operators_live_name", "name", unique=True, postgresql_where=text("revoked_at IS NULL")),
+)
+
+operator_audit = Table(  # append-only: a trigger refuses UPDATE, DELETE and TRUNCATE
+    "operator_audit",
+    metadata,
+    Column("audit_id", BigInteger, Identity(always=True), primary_key=True),
+    _at("at", nullable=False),
+    Column("operator_id", String(26), nullable=False),
+    Column("operator", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("tenant_id", String(64)),
+    Column("target", String(64)),
+    Column("request_id", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Index("operator_audit_by_operator", "operator", "audit_id"),
+    Index("operator_audit_by_tenant", "tenant_id", "audit_id"),
+    Index("operator_audit_by_time", "at"),
 )

@@ -18,7 +18,7 @@ def webhook_view(webhook: Webhook, tokens: list[WebhookToken], now: datetime) ->
         webhook_id=webhook.webhook_id,
         label=webhook.label,
         allowed_ips=list(webhook.allowed_ips),
-        has_passphrase=webhook.passphrase_sha256 is not None,
+        has_passphrase=webhook.passphrase_hash is not None,
         state=state,
         created_at=webhook.created_at,
         revoked_at=webhook.revoked_at,

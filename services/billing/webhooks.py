@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.billing.context import Context, token_change
-from services.billing.credentials import Webhook, WebhookToken, passphrase_digest, webhook_url
+from services.billing.credentials import Webhook, WebhookToken, passphrase_hash, webhook_url
 from services.billing.errors import NotFoundError
 from services.billing.issuing import (
     add_token,
@@ -83,8 +83,10 @@ class Webhooks:
     ) -> WebhookView:
         """Change a webhook's label, allowlist or passphrase; its tokens stay the same."""
         now = self._ctx.now()
+        update = await _changes(change)  # hashed before the row is locked: it takes a while
         async with self._ctx.engine.begin() as conn:
-            webhook = _changed(await self._locked_webhook(conn, tenant_id, webhook_id), change)
+            webhook = await self._locked_webhook(conn, tenant_id, webhook_id)
+            webhook = webhook.model_copy(update=update)
             await store.save_webhook(conn, webhook)
             tokens = await store.tokens_of(conn, [webhook_id], now)
         await self._ctx.publish([token_change(webhook, t, now) for t in tokens])
@@ -125,7 +127,7 @@ class Webhooks:
         await self._ctx.publish([token_change(webhook, t, now) for t in ended])
 
 
-def _changed(webhook: Webhook, change: WebhookChange) -> Webhook:
+async def _changes(change: WebhookChange) -> dict[str, object]:
     update: dict[str, object] = {}
     if change.label is not None:
         update["label"] = change.label
@@ -133,5 +135,5 @@ def _changed(webhook: Webhook, change: WebhookChange) -> Webhook:
         update["allowed_ips"] = tuple(change.allowed_ips)
     if "passphrase" in change.model_fields_set:
         secret = change.passphrase.get_secret_value() if change.passphrase else None
-        update["passphrase_sha256"] = passphrase_digest(secret)
-    return webhook.model_copy(update=update)
+        update["passphrase_hash"] = await passphrase_hash(secret)
+    return update

@@ -3,7 +3,7 @@
 - `WebhookGate`: the token's SHA-256 looked up in the in-memory copies of the
   ``webhook-tokens`` and ``tenants`` buckets (no network call per alert); a copy out of touch
   with NATS beyond its staleness bound may miss a revocation, so the gate then refuses (503).
-- `check_source`, `check_passphrase`: the optional IP allowlist and second factor.
+- `check_source`: the optional IP allowlist (the passphrase: `services.ingress.passphrases`).
 - `dedup_key`: ``Nats-Msg-Id``, so JetStream drops a resend atomically.
 - `build_intent`, `accepted_event`: the messages ingress publishes.
 """
@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,18 +92,6 @@ def check_source(webhook: Webhook, address: str | None) -> None:
         raise ForbiddenError(
             f"This webhook does not accept alerts from {where} (its IP allowlist)."
         )
-
-
-def check_passphrase(webhook: Webhook, given: str | None) -> None:
-    """Raise 401 when the webhook has a passphrase and the alert lacks it or has another."""
-    expected = webhook.record.passphrase_sha256
-    if expected is None:
-        return
-    if given is None:
-        raise UnauthorizedError("This webhook needs its passphrase in the alert message.")
-    digest = hashlib.sha256(given.encode("utf-8")).hexdigest()
-    if not hmac.compare_digest(digest, expected):
-        raise UnauthorizedError("The passphrase in the alert message is wrong.")
 
 
 def dedup_key(webhook_id: str, sender_id: str | None, body: bytes) -> str:

@@ -2,6 +2,8 @@
 
 Authenticate (memory only) → allowlist → read the body → parse → passphrase → validate →
 rate limit (Redis) → store (JetStream). Each step either passes or raises a `WebhookError`.
+A passphrase not checked lately costs a slow hash: the rate limit comes before it then, so
+guessing is bounded by the tenant's plan (`services.ingress.passphrases`).
 """
 
 from __future__ import annotations
@@ -12,15 +14,10 @@ from datetime import datetime
 from opentelemetry import trace
 
 from libs.common.logs import log_context
-from services.ingress.domain import (
-    Webhook,
-    WebhookGate,
-    build_intent,
-    check_passphrase,
-    check_source,
-)
+from services.ingress.domain import Webhook, WebhookGate, build_intent, check_source
 from services.ingress.normalise import to_alert
 from services.ingress.parsing import parse_body
+from services.ingress.passphrases import PassphraseCheck
 from services.ingress.publisher import IntentPublisher, Stored
 from services.ingress.ratelimit import RateLimiter
 
@@ -35,11 +32,13 @@ class WebhookHandler:
         publisher: IntentPublisher,
         *,
         clock: Callable[[], datetime],
+        passphrases: PassphraseCheck | None = None,
     ) -> None:
         self._gate = gate
         self._limiter = limiter
         self._publisher = publisher
         self._clock = clock
+        self._passphrases = passphrases or PassphraseCheck()
 
     def authenticate(self, token: str, address: str | None) -> Webhook:
         """Return the webhook the URL names, if it may deliver alerts from ``address``."""
@@ -52,9 +51,13 @@ class WebhookHandler:
         """Store the alert ``body`` as an intent of ``webhook``'s tenant."""
         received_at = self._clock()
         parsed = parse_body(body)
-        check_passphrase(webhook, parsed.passphrase)
+        slow = self._passphrases.pending(webhook, parsed.passphrase)
+        if slow is not None:  # counted before the slow hash, so a guess costs a rate slot
+            await self._limiter.check(webhook.tenant)
+            await self._passphrases.verify(webhook, slow)
         alert = to_alert(parsed.fields)
-        await self._limiter.check(webhook.tenant)
+        if slow is None:
+            await self._limiter.check(webhook.tenant)
         intent = build_intent(
             webhook, alert, parsed, body, source_ip=address, received_at=received_at
         )

@@ -45,7 +45,9 @@ class KvChange:
 
     @classmethod
     def put(cls, bucket: Bucket, key: str, record: BaseModel) -> KvChange:
-        return cls(bucket, key, record.model_dump_json().encode())
+        # Fields at their default are left out: a reader of the release before, whose records
+        # forbid unknown fields, still reads a record unless it uses a field new to it.
+        return cls(bucket, key, record.model_dump_json(exclude_defaults=True).encode())
 
     @classmethod
     def delete(cls, bucket: Bucket, key: str) -> KvChange:

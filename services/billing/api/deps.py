@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import SecretStr
 
 from libs.common import api
 from libs.common.auth import api_key_from
-from libs.common.db import install_outage_answers
-from libs.common.errors import SparkyError
+from libs.common.db import database_unavailable, install_outage_answers
+from libs.common.errors import SparkyError, TemporaryError
 from libs.common.ids import TenantId, Ulid
 from services.billing.accounts import Accounts
 from services.billing.api_keys import ApiKeys
@@ -30,6 +29,8 @@ from services.billing.errors import (
     PublishError,
     SignatureError,
 )
+from services.billing.operator_access import AuditLog, Operators
+from services.billing.operators import Operator
 from services.billing.payments import Payments
 from services.billing.webhooks import Webhooks
 
@@ -48,7 +49,8 @@ class Services:
     api_keys: ApiKeys
     payments: Payments
     usage: Usage
-    operator_token: SecretStr
+    operators: Operators
+    audit: AuditLog
 
 
 def services(request: Request) -> Services:
@@ -57,19 +59,23 @@ def services(request: Request) -> Services:
     return found
 
 
-def require_operator(request: Request) -> None:
-    """FastAPI dependency: refuse anything but the operator token (tenant API keys too)."""
-    presented = api_key_from(request) or ""
-    expected = services(request).operator_token.get_secret_value()
-    if not hmac.compare_digest(presented.encode(), expected.encode()):
+async def require_operator(request: Request) -> Operator:
+    """FastAPI dependency: the operator whose own live token the request carries (401 for
+    anything else: a revoked token, a tenant API key, none).
+    """
+    operator = await services(request).operators.authenticate(api_key_from(request) or "")
+    if operator is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="This needs the operator token: send 'Authorization: Bearer sop_…'.",
+            detail="This needs an operator token of yours: send 'Authorization: Bearer sop_…'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    request.state.operator = operator  # for the audit log (`api.audited`)
+    return operator
 
 
 ServicesDep = Annotated[Services, Depends(services)]
+CurrentOperator = Annotated[Operator, Depends(require_operator)]
 
 _STATUS: dict[type[SparkyError], int] = {
     NotFoundError: status.HTTP_404_NOT_FOUND,
@@ -96,6 +102,18 @@ async def _answer(request: Request, exc: Exception) -> Response:
         {"Retry-After": str(RETRY_AFTER_S)} if code == status.HTTP_503_SERVICE_UNAVAILABLE else {}
     )
     return api.error_response(code, detail, headers=headers)
+
+
+def status_of(exc: Exception) -> int:
+    """Return the status an exception a route raised is answered with."""
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    if isinstance(exc, RequestValidationError):
+        return status.HTTP_422_UNPROCESSABLE_CONTENT
+    if database_unavailable(exc) or isinstance(exc, TemporaryError):
+        return status.HTTP_503_SERVICE_UNAVAILABLE
+    found = (code for kind, code in _STATUS.items() if isinstance(exc, kind))
+    return next(found, status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 def _message(exc: Exception) -> str:

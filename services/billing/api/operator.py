@@ -1,15 +1,18 @@
-"""Operator routes: every tenant, its plan, webhooks, keys and usage. Operator token only."""
+"""Operator routes: every tenant, its plan, webhooks, keys and usage. Operator tokens only;
+every action lands in the audit log (`api.audited`).
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from libs.common.api import answers
 from libs.common.ids import TenantId
 from libs.common.messages.types import Iso8601
+from services.billing.api.audited import AuditedRoute, note_target
 from services.billing.api.deps import (
     ApiKeyId,
     ServicesDep,
@@ -41,6 +44,7 @@ router = APIRouter(
     tags=["operator"],
     dependencies=[Depends(require_operator)],
     responses=answers(401, 503),
+    route_class=AuditedRoute,
 )
 # A tenant's routes: unknown (404), deleted (409); a plan or allowlist that cannot be used (422).
 ONE = answers(404, 409, 422)
@@ -53,9 +57,11 @@ TENANT = "/tenants/{tenant_id}"
 
 
 @router.post("/tenants", status_code=status.HTTP_201_CREATED, responses=answers(409, 422))
-async def create_tenant(spec: TenantSpec, s: ServicesDep) -> TenantCreated:
+async def create_tenant(spec: TenantSpec, s: ServicesDep, request: Request) -> TenantCreated:
     """Create a tenant; the answer holds its webhook URL and API key, shown this once."""
-    return await s.accounts.create(spec)
+    created = await s.accounts.create(spec)
+    note_target(request, tenant_id=created.tenant.tenant_id)
+    return created
 
 
 @router.get("/tenants")
@@ -118,9 +124,11 @@ async def list_webhooks(tenant_id: TenantIdPath, s: ServicesDep) -> list[Webhook
 
 @router.post(TENANT + "/webhooks", status_code=status.HTTP_201_CREATED, responses=ADD)
 async def create_webhook(
-    tenant_id: TenantIdPath, spec: WebhookSpec, s: ServicesDep
+    tenant_id: TenantIdPath, spec: WebhookSpec, s: ServicesDep, request: Request
 ) -> WebhookCreated:
-    return await s.webhooks.create_webhook(tenant_id, spec)
+    created = await s.webhooks.create_webhook(tenant_id, spec)
+    note_target(request, target=created.webhook.webhook_id)
+    return created
 
 
 @router.patch(TENANT + "/webhooks/{webhook_id}", responses=ONE)
@@ -156,9 +164,11 @@ async def list_api_keys(tenant_id: TenantIdPath, s: ServicesDep) -> list[ApiKeyV
 
 @router.post(TENANT + "/api-keys", status_code=status.HTTP_201_CREATED, responses=ADD)
 async def create_api_key(
-    tenant_id: TenantIdPath, spec: ApiKeySpec, s: ServicesDep
+    tenant_id: TenantIdPath, spec: ApiKeySpec, s: ServicesDep, request: Request
 ) -> ApiKeyCreated:
-    return await s.api_keys.create_api_key(tenant_id, spec)
+    created = await s.api_keys.create_api_key(tenant_id, spec)
+    note_target(request, target=created.api_key.key_id)
+    return created
 
 
 @router.post(

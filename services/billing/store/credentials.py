@@ -81,7 +81,7 @@ async def count_live_webhooks(conn: AsyncConnection, tenant_id: str) -> int:
 
 async def save_webhook(conn: AsyncConnection, webhook: Webhook) -> None:
     """Write a webhook's label, allowlist, passphrase and revocation."""
-    values = webhook.model_dump(include={"label", "allowed_ips", "passphrase_sha256", "revoked_at"})
+    values = webhook.model_dump(include={"label", "allowed_ips", "passphrase_hash", "revoked_at"})
     query = update(webhooks).where(webhooks.c.webhook_id == webhook.webhook_id)
     try:
         await conn.execute(query.values(**values))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 
@@ -150,3 +151,28 @@ def _status(buckets: Buckets, tenant_id: str) -> TenantStatus | None:
 def _plan(buckets: Buckets, tenant_id: str) -> str | None:
     record = buckets.tenants.get(tenant_id)
     return record.plan if record else None
+
+
+async def test_an_operator_added_with_the_cli_acts_with_their_own_token_and_is_audited(
+    billing_url: str,
+) -> None:
+    added = await sparky(billing_url, "operator", "create", "ada")
+    assert added.exit_code == 0, added.output
+    token = field(added.output, "token")
+    assert token.startswith("sop_")
+
+    created = await sparky(billing_url, "tenant", "create", "Ada", token=token)
+    listed = await sparky(billing_url, "operator", "list", token=token)
+    tenant_id = field(created.output, "tenant_id")
+    log = await sparky(billing_url, "--json", "audit", "list", "--tenant", tenant_id, token=token)
+    revoked = await sparky(billing_url, "operator", "revoke", "ada")
+    refused = await sparky(billing_url, "tenant", "list", token=token)
+
+    assert (created.exit_code, listed.exit_code, log.exit_code) == (0, 0, 0)
+    assert token not in listed.output
+    assert [(e["operator"], e["action"]) for e in json.loads(log.output)["entries"]] == [
+        ("ada", "create_tenant")
+    ]
+    assert revoked.exit_code == 0, revoked.output
+    assert refused.exit_code == 1
+    assert "401" in refused.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from libs.common.passphrases import parse_stored, verify_passphrase
 from libs.common.records import secret_digest
 from tests.helpers.billing import eventually
 from tests.integration.billing.conftest import Billing, Buckets
@@ -62,7 +63,11 @@ async def test_the_allowlist_and_passphrase_reach_the_bucket(
     await eventually(lambda: _allowed(buckets, digest) == ("2001:db8::/32",))
     record = buckets.tokens.get(digest)
     assert record is not None
-    assert record.passphrase_sha256 == secret_digest("correct horse")
+    assert record.passphrase_hash is not None
+    assert record.passphrase_sha256 is None
+    assert parse_stored(record.passphrase_hash).scheme == "scrypt"  # salted, slow, never SHA-256
+    assert verify_passphrase("correct horse", record.passphrase_hash)
+    assert not verify_passphrase("correct horse ", record.passphrase_hash)
 
 
 def _allowed(buckets: Buckets, digest: str) -> tuple[str, ...] | None:

@@ -9,6 +9,7 @@ import httpx
 from nats.js import JetStreamContext
 
 from libs.common.messages import IntentAccepted, OrderIntent, decode_event
+from libs.common.passphrases import hash_passphrase, wrap_sha256
 from libs.common.records import CredentialStatus, TenantStatus
 from libs.common.topology import Topology
 from tests import factories
@@ -159,8 +160,7 @@ async def test_a_body_over_the_limit_is_413_even_a_megabyte(
 async def test_a_passphrase_is_a_second_factor_and_is_never_stored(
     client: httpx.AsyncClient, js: JetStreamContext, topology: Topology
 ) -> None:
-    digest = hashlib.sha256(b"correct horse battery").hexdigest()
-    hook = await add_hook(js, topology, passphrase_sha256=digest)
+    hook = await add_hook(js, topology, passphrase_hash=hash_passphrase("correct horse battery"))
     await until_known(client, hook)
 
     missing = await client.post(hook.path, content=alert_body())
@@ -176,6 +176,39 @@ async def test_a_passphrase_is_a_second_factor_and_is_never_stored(
         "qty": "0.01",
         "passphrase": "[REDACTED]",
     }
+
+
+async def test_a_passphrase_stored_before_salting_works_once_wrapped(
+    client: httpx.AsyncClient, js: JetStreamContext, topology: Topology
+) -> None:
+    legacy = hashlib.sha256(b"correct horse battery").hexdigest()
+    hook = await add_hook(js, topology, passphrase_hash=wrap_sha256(legacy))
+    await until_known(client, hook)
+
+    wrong = await client.post(hook.path, content=alert_body(passphrase=legacy))
+    right = await client.post(hook.path, content=alert_body(passphrase="correct horse battery"))
+    again = await client.post(
+        hook.path, content=alert_body(passphrase="correct horse battery", id="2")
+    )
+
+    assert (wrong.status_code, right.status_code, again.status_code) == (401, 202, 202)
+
+
+async def test_guessing_a_passphrase_is_rate_limited_before_any_slow_hash(
+    client: httpx.AsyncClient, js: JetStreamContext, topology: Topology
+) -> None:
+    tenant = factories.tenant_record(limits=factories.plan_limits(max_alerts_per_hour=10))
+    hook = await add_hook(
+        js, topology, tenant=tenant, passphrase_hash=hash_passphrase("correct horse battery")
+    )
+    await until_known(client, hook)
+
+    codes = [
+        (await client.post(hook.path, content=alert_body(passphrase=f"guess {i}"))).status_code
+        for i in range(6)
+    ]
+
+    assert codes == [401] * 5 + [429]  # the burst of 5, then refused without hashing
 
 
 async def test_metrics_count_answers_by_outcome(

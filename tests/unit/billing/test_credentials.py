@@ -12,7 +12,7 @@ from services.billing.credentials import (
     new_api_key,
     new_webhook_token,
     normalise_allowlist,
-    passphrase_digest,
+    passphrase_hash,
     shown_prefix,
     state_of,
 )
@@ -71,11 +71,11 @@ def test_an_allowlist_has_a_size_limit() -> None:
         normalise_allowlist([f"10.0.0.{i}" for i in range(51)])
 
 
-def test_a_short_passphrase_is_refused_and_none_means_none() -> None:
-    assert passphrase_digest(None) is None
-    assert passphrase_digest("long enough") is not None
+async def test_a_short_passphrase_is_refused_and_none_means_none() -> None:
+    assert await passphrase_hash(None) is None
+    assert await passphrase_hash("long enough") is not None
     with pytest.raises(InvalidRequestError, match="at least 8"):
-        passphrase_digest("short")
+        await passphrase_hash("short")
 
 
 def test_a_credential_state_follows_revocation_and_expiry() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,7 +22,6 @@ from services.ingress.domain import (
     WebhookGate,
     accepted_event,
     build_intent,
-    check_passphrase,
     check_source,
     dedup_key,
 )
@@ -120,21 +118,6 @@ def test_an_allowlisted_webhook_refuses_other_addresses(world: World) -> None:
     check_source(hook, "52.89.214.238")
     with pytest.raises(ForbiddenError, match=r"203\.0\.113\.9"):
         check_source(hook, "203.0.113.9")
-
-
-def test_a_passphrase_protected_webhook_needs_the_right_passphrase(world: World) -> None:
-    digest = hashlib.sha256(b"correct horse").hexdigest()
-    hook = Webhook(world.record.model_copy(update={"passphrase_sha256": digest}), world.tenant)
-
-    check_passphrase(hook, "correct horse")
-    with pytest.raises(UnauthorizedError, match="needs its passphrase"):
-        check_passphrase(hook, None)
-    with pytest.raises(UnauthorizedError, match="wrong"):
-        check_passphrase(hook, "correct horse ")
-
-
-def test_a_webhook_without_passphrase_ignores_one_sent_anyway(world: World) -> None:
-    check_passphrase(Webhook(world.record, world.tenant), "anything")
 
 
 def test_the_dedup_key_is_scoped_to_the_webhook() -> None:

@@ -22,7 +22,7 @@ from tests.unit.ops.chart import (
 )
 
 # Served by billing to operators only (the `sparky` CLI): internal unless exposeOperatorApi.
-OPERATOR_PREFIXES = ("/api/v1/tenants", "/api/v1/plans")
+OPERATOR_PREFIXES = ("/api/v1/tenants", "/api/v1/plans", "/api/v1/operators", "/api/v1/audit")
 
 
 def _routers(service: str) -> Iterator[APIRouter]:
