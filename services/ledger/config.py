@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import ServiceSettings, load_settings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
+from libs.common.db_roles import with_prefixed_roles
 
 SERVICE = "ledger"
 CONSUMER = "ledger"
@@ -19,14 +22,14 @@ class LedgerSettings(ServiceSettings, DatabaseSettings):
     model_config = SettingsConfigDict(env_prefix="SPARKY_LEDGER_", extra="ignore", frozen=True)
 
     reader_role: str = Field(
-        default="sparky_ledger_reader",
         pattern=ROLE_PATTERN,
-        description="Role the read API switches to: no BYPASSRLS, SELECT only, one tenant.",
+        description="Role the read API switches to: no BYPASSRLS, SELECT only, one tenant; "
+        "unset: <prefix>_ledger_reader.",
     )
     writer_role: str = Field(
-        default="sparky_ledger_writer",
         pattern=ROLE_PATTERN,
-        description="Role the projector switches to: writes every tenant's rows by policy.",
+        description="Role the projector switches to: writes every tenant's rows by policy; "
+        "unset: <prefix>_ledger_writer.",
     )
     projector_enabled: bool = Field(
         default=True, description="Run the projector in this process (false on API-only pods)."
@@ -39,6 +42,11 @@ class LedgerSettings(ServiceSettings, DatabaseSettings):
     ack_wait_s: float = Field(default=60.0, ge=5)
     retry_backoff_s: float = Field(default=1.0, gt=0, le=60)
     lock_poll_s: float = Field(default=2.0, gt=0, le=60)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prefixed_roles(cls, data: Any) -> Any:
+        return with_prefixed_roles(data, SERVICE)
 
     @property
     def schema_name(self) -> str:

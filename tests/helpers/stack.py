@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 
 from libs.common.topology import Topology
 from scripts.devstack import DEFAULT_PORTS, SERVICES, Infra, Stack, StackConfig
+from tests.helpers.db_logins import drop_roles_of
 from tests.helpers.namespaces import drop_namespace_streams, drop_schema
 from tests.helpers.ports import free_ports
 from tests.helpers.servers import ServerUrls
@@ -68,6 +69,7 @@ async def _drop_schemas(postgres_url: str, prefix: str) -> None:
         )
         for row in rows:
             await drop_schema(conn, row["nspname"])
+        await drop_roles_of(conn, prefix.removesuffix("_"))
     finally:
         await conn.close()
 

@@ -20,7 +20,7 @@ from libs.common.fsm import OrderState
 from services.executor.config import executor_settings
 from services.executor.models import OrderRecord
 from services.executor.runtime import MIGRATIONS
-from services.executor.store import OrderStore, connect_as
+from services.executor.store import OrderStore
 from tests import factories
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.pipeline import wait_until

@@ -22,7 +22,7 @@ from libs.common.db import make_engine, upgrade
 from libs.common.topology import Topology
 from services.executor.config import ExecutorSettings, executor_settings
 from services.executor.runtime import MIGRATIONS, Runtime
-from services.executor.store import AccountStore, connect_as
+from services.executor.store import AccountStore
 from tests.helpers.executor import seed_tenant
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.rls import column, forced_rls, run_each
