@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.common.db import database_unavailable, make_engine, upgrade
+from libs.common.db import connect_as, database_unavailable, make_engine, upgrade
 from libs.common.fsm import OrderState
 from services.executor.config import executor_settings
 from services.executor.models import OrderRecord

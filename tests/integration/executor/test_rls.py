@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.common.db import make_engine, upgrade
+from libs.common.db import connect_as, make_engine, upgrade
 from libs.common.topology import Topology
 from services.executor.config import ExecutorSettings, executor_settings
 from services.executor.runtime import MIGRATIONS, Runtime
