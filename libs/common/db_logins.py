@@ -22,10 +22,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -87,9 +89,7 @@ def scram_verifier(password: str, *, salt: bytes | None = None) -> str:
     def b64(raw: bytes) -> str:
         return base64.b64encode(raw).decode()
 
-    return (
-        f"SCRAM-SHA-256${_SCRAM_ITERATIONS}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
-    )
+    return f"SCRAM-SHA-256${_SCRAM_ITERATIONS}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
 
 
 def _clause(attributes: dict[str, bool]) -> str:
@@ -102,12 +102,13 @@ async def _ensure_role(conn: asyncpg.Connection, name: str, attributes: dict[str
     CREATEROLE could not run the statement).
     """
     columns = ", ".join(attributes)
-    found = await conn.fetchrow(f"SELECT {columns} FROM pg_roles WHERE rolname = $1", name)
+    # The columns are _KEYWORDS' own names, never input.
+    query = f"SELECT {columns} FROM pg_roles WHERE rolname = $1"  # noqa: S608
+    found = await conn.fetchrow(query, name)
     if found is None:
-        try:
+        # Created meanwhile by another provisioner, with the same attributes: fine.
+        with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
             await conn.execute(f'CREATE ROLE "{name}" {_clause(attributes)}')
-        except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
-            pass  # created meanwhile by another provisioner, with the same attributes
         return
     wrong = {column: on for column, on in attributes.items() if found[column] != on}
     if wrong:
@@ -175,8 +176,10 @@ async def _main(args: argparse.Namespace) -> None:
         )
     finally:
         await conn.close()
-    print(f"migration login {logins.migration}, runtime login {logins.runtime} (NOINHERIT)")
-    print(f"roles: {', '.join(logins.roles)}")
+    sys.stdout.write(
+        f"migration login {logins.migration}, runtime login {logins.runtime} (NOINHERIT)\n"
+        f"roles: {', '.join(logins.roles)}\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -77,4 +77,3 @@ def role_attributes(prefix: str, service: str, **overrides: str) -> dict[str, st
     names = {f"{kind}_role": role_name(prefix, service, kind) for kind in SERVICE_ROLES[service]}
     names |= {key: check_schema(value) for key, value in overrides.items() if value}
     return names
-

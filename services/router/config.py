@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import socket
-
 from typing import Any
 
 from pydantic import Field, model_validator

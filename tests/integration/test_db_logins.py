@@ -77,8 +77,12 @@ async def test_the_runtime_login_cannot_turn_row_level_security_off(
 ) -> None:
     conn = await _runtime(production, as_kind=as_kind)
     try:
-        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="must be owner|permission denied"):
-            await conn.execute(f"ALTER TABLE {_schema(production, 'router')}.trade_settings {change}")
+        with pytest.raises(
+            asyncpg.InsufficientPrivilegeError, match=r"must be owner|permission denied"
+        ):
+            await conn.execute(
+                f"ALTER TABLE {_schema(production, 'router')}.trade_settings {change}"
+            )
     finally:
         await conn.close()
     admin = await asyncpg.connect(server_urls.postgres)
@@ -227,7 +231,7 @@ async def test_the_executor_and_ledger_stores_work_through_the_runtime_login(
 async def test_passwords_are_sent_as_scram_verifiers_postgres_accepts(
     production: Deployment, server_urls: ServerUrls
 ) -> None:
-    password = "correct horse battery staple"  # noqa: S105 - a test's own
+    password = "correct horse battery staple"
     admin = await asyncpg.connect(server_urls.postgres)
     try:
         await provision(admin, production.logins, runtime_password=password)

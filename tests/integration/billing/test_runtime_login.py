@@ -13,10 +13,10 @@ from asgi_lifespan import LifespanManager
 from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
 
+from libs.common.db import upgrade
 from libs.common.db_roles import role_attributes
 from services.billing.app import MIGRATIONS, create_app
 from services.billing.config import BillingSettings
-from libs.common.db import upgrade
 from tests.helpers.billing import Clock
 from tests.helpers.db_logins import Deployment, deployment
 from tests.helpers.servers import ServerUrls
@@ -24,9 +24,9 @@ from tests.integration.billing.conftest import OPERATOR
 
 
 @pytest.fixture
-async def logins(server_urls: ServerUrls, billing_settings: BillingSettings) -> AsyncIterator[
-    Deployment
-]:
+async def logins(
+    server_urls: ServerUrls, billing_settings: BillingSettings
+) -> AsyncIterator[Deployment]:
     # Named after the test's namespace: the settings' roles are <namespace>_billing_writer.
     async with deployment(server_urls.postgres, billing_settings.namespace) as found:
         yield found

@@ -123,7 +123,10 @@ def test_each_schema_is_migrated_by_a_hook_job_before_install_and_upgrade() -> N
             f"services/{service}/migrations",
             "$(SPARKY_MIGRATION_DATABASE_URL)",
             service,
-            *(f"{kind}_role={role_name('sparky', service, kind)}" for kind in SERVICE_ROLES[service]),
+            *(
+                f"{kind}_role={role_name('sparky', service, kind)}"
+                for kind in SERVICE_ROLES[service]
+            ),
         ]
         assert env_of(migrate)["SPARKY_MIGRATION_DATABASE_URL"]["valueFrom"] == {
             "secretKeyRef": {"name": "sparky-postgres-migrations", "key": "url"}
