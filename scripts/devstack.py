@@ -56,6 +56,8 @@ class Infra:
 
     nats_url: str = "nats://127.0.0.1:4222"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/sparky"
+    # The login that owns the schemas and migrates them; empty: database_url (the tests').
+    migration_database_url: str = ""
     redis_url: str = "redis://127.0.0.1:6379/0"
     vault_url: str = "http://127.0.0.1:8200"
     vault_token: str = ""
@@ -98,7 +100,8 @@ class StackConfig:
 
 def _shared_env(cfg: StackConfig) -> dict[str, str]:
     infra = cfg.infra
-    return {
+    migration = {"SPARKY_MIGRATION_DATABASE_URL": infra.migration_database_url}
+    return (migration if infra.migration_database_url else {}) | {
         "SPARKY_ENVIRONMENT": "dev",
         "SPARKY_NAMESPACE": cfg.namespace,
         "SPARKY_NATS_URL": infra.nats_url,

@@ -2,8 +2,10 @@
 
 1. NATS (JetStream), Postgres, Redis and Vault: taken from their URLs when something answers
    there, else started here from pip-installed binaries (`scripts.servers`).
-2. The database (created if missing) and the NATS streams and buckets; every service
-   migrates its own schema when it starts.
+2. The database (created if missing), the deployment's two logins and its roles
+   (`libs.common.db_logins`: a migration login that owns the schemas, a runtime login that
+   owns nothing), and the NATS streams and buckets; every service migrates its own schema
+   when it starts, with the migration login, then works as the runtime login.
 3. Every service and the paper exchange, as `scripts.devstack.Stack` starts them for the
    end-to-end tests, each ready before the next.
 4. A demo tenant with a paper account (`scripts.demo`), and how to use it: its webhook URL,
@@ -27,7 +29,7 @@ import signal
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 
@@ -38,7 +40,13 @@ from scripts.demo import DemoTenant, ensure_demo, webhook_url
 from scripts.devstack import DEFAULT_PORTS, ROOT, Infra, Stack, StackConfig
 from scripts.infra import answers
 from scripts.leftovers import forget, remember, stop_leftovers
-from scripts.servers import Servers, bring_up, ensure_database, ensure_nats_topology
+from scripts.servers import (
+    Servers,
+    bring_up,
+    ensure_database,
+    ensure_logins,
+    ensure_nats_topology,
+)
 
 DEMO_ALERT = {"action": "buy", "ticker": "BINANCE:BTCUSDT", "qty": "0.001", "strategy": "demo"}
 
@@ -162,6 +170,10 @@ def start_everything(rc: RunConfig, servers: Servers) -> tuple[Stack, StackConfi
     infra = servers.infra()
     if asyncio.run(ensure_database(infra.database_url)):
         print(f"run: created the database of {infra.database_url}")
+    # The services run as a runtime login that owns nothing; each migrates its schema at
+    # start-up with the migration login (the chart's Jobs do that step in a cluster).
+    runtime, migration = asyncio.run(ensure_logins(infra.database_url, rc.namespace))
+    infra = replace(infra, database_url=runtime, migration_database_url=migration)
     admin = (infra.nats_passwords or {}).get(ADMIN)
     asyncio.run(ensure_nats_topology(infra.nats_url, rc.namespace, admin))
     cfg = StackConfig(infra=infra, namespace=rc.namespace, data_dir=rc.data_dir, ports=rc.ports)

@@ -15,11 +15,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 import nats
 
+from libs.common.db_logins import Logins, provision
+from libs.common.db_roles import role_prefix
 from libs.common.jetstream import ensure_topology
 from libs.common.nats_access import ADMIN, server_config
 from libs.common.nats_access import SERVICES as NATS_USERS
@@ -179,6 +181,34 @@ async def ensure_database(url: str) -> bool:
         return True
     finally:
         await conn.close()
+
+
+async def ensure_logins(admin_url: str, namespace: str) -> tuple[str, str]:
+    """Create (or correct) the runtime and migration logins of ``namespace``'s deployment and
+    its roles, as ``admin_url``'s user; return the runtime and the migration login's URLs.
+
+    Passwords are new at every run: the URLs live only in this run's processes.
+    """
+    logins = Logins.of(role_prefix(namespace))
+    passwords = {login: secrets.token_urlsafe(24) for login in (logins.runtime, logins.migration)}
+    conn = await asyncpg.connect(urlunsplit(urlsplit(admin_url)._replace(scheme="postgresql")))
+    try:
+        await provision(
+            conn,
+            logins,
+            migration_password=passwords[logins.migration],
+            runtime_password=passwords[logins.runtime],
+        )
+    finally:
+        await conn.close()
+    urls = {login: _url_as(admin_url, login, password) for login, password in passwords.items()}
+    return urls[logins.runtime], urls[logins.migration]
+
+
+def _url_as(url: str, login: str, password: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{login}:{quote(password, safe='')}@{host}"))
 
 
 async def ensure_nats_topology(url: str, namespace: str, admin_password: str | None = None) -> None:

@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 
 from libs.common.jetstream import ensure_topology
 from libs.common.topology import Topology
+from tests.helpers.db_logins import drop_roles_of
 from tests.helpers.namespaces import (
     PgSchema,
     drop_namespace_streams,
@@ -132,13 +133,17 @@ async def js(
 
 @pytest.fixture
 async def pg_schema(server_urls: ServerUrls, namespace: str) -> AsyncIterator[PgSchema]:
-    """A Postgres schema of the test's own, dropped with everything in it afterwards."""
+    """A Postgres schema of the test's own, dropped with everything in it (and the roles
+    named after it) afterwards.
+    """
     conn = await asyncpg.connect(server_urls.postgres)
     try:
         await conn.execute(f'CREATE SCHEMA "{namespace}"')
         yield PgSchema(url=server_urls.postgres, name=namespace)
     finally:
         await drop_schema(conn, namespace)
+        # Services configured with the test's namespace made roles prefixed by it.
+        await drop_roles_of(conn, namespace)
         await conn.close()
 
 

@@ -16,12 +16,14 @@ import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
@@ -32,6 +34,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from libs.common.api import unavailable
+from libs.common.errors import ConfigurationError
 
 SCHEMA_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 # SQLSTATE classes of a server that is away or full, not of a bad statement: connection
@@ -85,11 +88,44 @@ def install_outage_answers(app: FastAPI) -> None:
 
 
 class DatabaseSettings(BaseModel):
-    """Mix into a service's settings: ``class XSettings(ServiceSettings, DatabaseSettings)``."""
+    """Mix into a service's settings: ``class XSettings(ServiceSettings, DatabaseSettings)``.
+
+    Two logins (`libs.common.db_roles`): ``database_url`` is the runtime login the service
+    works with, ``migration_database_url`` the one that owns the schema and migrates it.
+    """
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/sparky"
+    migration_database_url: str = Field(
+        default="",
+        description="The login that owns the schema and runs the migrations; unset: "
+        "database_url (development only: refused when the environment is prod).",
+    )
+    migrate_on_start: bool = Field(
+        default=True,
+        description="Migrate the schema at start-up with the migration login (development); "
+        "the chart runs a migration Job instead and turns this off.",
+    )
+    db_role_prefix: str = Field(
+        default="",
+        pattern=r"^([a-z_][a-z0-9_]{0,39})?$",
+        description="Prefix of this deployment's Postgres roles; unset: the namespace.",
+    )
     database_schema: str = Field(default="", pattern=r"^([a-z_][a-z0-9_]{0,62})?$")
     database_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @property
+    def migration_url(self) -> str:
+        """The migration login's URL: the runtime one stands in outside production only."""
+        if self.migration_database_url:
+            return self.migration_database_url
+        # Mixed into ServiceSettings, which has the environment; compared by value so that
+        # this module needs no import of the settings base.
+        if str(getattr(self, "environment", "dev")) == "prod":
+            raise ConfigurationError(
+                "migration_database_url is not set: in production the migrations run with "
+                "their own login (SPARKY_MIGRATION_DATABASE_URL), never the service's"
+            )
+        return self.database_url
 
 
 def asyncpg_url(url: str) -> str:
@@ -178,12 +214,48 @@ async def upgrade(
     await asyncio.to_thread(upgrade_sync, script_location, url, schema, revision, attributes)
 
 
+async def migrate_at_start(
+    settings: DatabaseSettings,
+    script_location: Path,
+    schema: str,
+    attributes: Mapping[str, str] | None = None,
+) -> None:
+    """Migrate ``schema`` with the migration login when ``settings.migrate_on_start`` (the
+    development default: `make run`, the tests); deployed, a migration Job has done it.
+    """
+    if settings.migrate_on_start:
+        await upgrade(script_location, settings.migration_url, schema, attributes=attributes)
+
+
+def connect_as(engine: AsyncEngine, role: str) -> None:
+    """Make every new connection of ``engine`` act as ``role`` (a session-wide ``SET ROLE``).
+
+    Once per connection, not per transaction: an order's writes are single statements run
+    without a transaction, and switching roles in each would add round trips to every order.
+    A request's ``SET LOCAL`` of another role lasts until its transaction ends, then this one
+    is back. The runtime login is ``NOINHERIT``: without this it could touch no table at all.
+    """
+    statement = f'SET ROLE "{check_schema(role)}"'
+
+    def set_role(dbapi_connection: Any, _record: Any) -> None:
+        # On the driver's connection: outside any transaction, so a rollback cannot undo it.
+        dbapi_connection.run_async(lambda driver: driver.execute(statement))
+
+    event.listen(engine.sync_engine, "connect", set_role)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """``python -m libs.common.db MIGRATIONS_DIR URL SCHEMA``: the migration Job's command."""
+    """``python -m libs.common.db MIGRATIONS_DIR URL SCHEMA [NAME=VALUE …]``: the migration
+    Job's command; ``NAME=VALUE`` pairs reach the migrations as attributes (the roles they
+    grant to: ``reader_role=sparky_router_reader``).
+    """
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3:
-        raise SystemExit("usage: python -m libs.common.db MIGRATIONS_DIR DATABASE_URL SCHEMA")
-    upgrade_sync(Path(args[0]), args[1], args[2])
+    if len(args) < 3 or not all("=" in arg for arg in args[3:]):
+        raise SystemExit(
+            "usage: python -m libs.common.db MIGRATIONS_DIR DATABASE_URL SCHEMA [NAME=VALUE ...]"
+        )
+    attributes = dict(arg.split("=", 1) for arg in args[3:])
+    upgrade_sync(Path(args[0]), args[1], args[2], attributes=attributes)
 
 
 if __name__ == "__main__":

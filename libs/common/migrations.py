@@ -26,6 +26,10 @@ def ensure_role_sql(role: str) -> str:
     """Return the statement a migration runs to make sure ``role`` exists (``NOLOGIN``, no
     ``BYPASSRLS``), the migrating user is a member, and it may use the current schema.
 
+    Where `libs.common.db_logins` made the deployment's roles and logins beforehand (deployed,
+    `make run`), only the schema grant remains to do, and the migration login needs no
+    ``CREATEROLE``; a superuser migrating (tests, compose) creates what is missing.
+
     Roles are cluster-wide and several schemas may migrate at once (replicas, tests): creating
     the role or the membership twice fails on the catalogue's unique index, and the loser's
     duplicate is harmless, so it is ignored.

@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from libs.common.auth import ApiKeyAuthenticator
 from libs.common.broker import make_broker
-from libs.common.db import make_engine, upgrade
+from libs.common.db import connect_as, make_engine, migrate_at_start
 from libs.common.errors import ConfigurationError
 from libs.common.jetstream import ensure_topology
 from libs.common.kv_mirror import KVMirror
@@ -67,6 +67,7 @@ def create_app(
     engine = make_engine(
         settings.database_url, settings.database_schema, pool_size=settings.database_pool_size
     )
+    connect_as(engine, settings.writer_role)
     broker = make_broker(settings, SERVICE, tracer_provider=provider)
     ctx = Context(
         settings,
@@ -121,7 +122,8 @@ def _lifespan(
             stack.push_async_callback(ctx.engine.dispose)
             if gateway is not None:
                 stack.push_async_callback(gateway.close)
-            await upgrade(MIGRATIONS, settings.database_url, settings.database_schema)
+            roles = {"writer_role": settings.writer_role}
+            await migrate_at_start(settings, MIGRATIONS, settings.database_schema, roles)
             await _check_plans(ctx)
             stack.push_async_callback(broker.stop)
             nc = await broker.connect()

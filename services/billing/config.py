@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import ServiceSettings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
+from libs.common.db_roles import with_prefixed_roles
 from libs.common.redaction import OPERATOR_TOKEN_PREFIX
 
 # A development default: ServiceSettings refuses it when SPARKY_ENVIRONMENT=prod.
@@ -29,6 +31,11 @@ class BillingSettings(ServiceSettings, DatabaseSettings):
 
     http_port: int = Field(default=8101, ge=0, le=65535)
     database_schema: str = Field(default="billing", pattern=SCHEMA_PATTERN)
+    writer_role: str = Field(
+        pattern=SCHEMA_PATTERN,
+        description="Role every connection switches to: reads and writes billing's tables, "
+        "owns none of them; unset: <prefix>_billing_writer.",
+    )
     operator_token: SecretStr = SecretStr(DEV_OPERATOR_TOKEN)
     public_base_url: str = Field(
         default="http://127.0.0.1:8102",
@@ -60,6 +67,11 @@ class BillingSettings(ServiceSettings, DatabaseSettings):
     stripe_success_url: str = "http://127.0.0.1:8101/billing/checkout/done"
     stripe_cancel_url: str = "http://127.0.0.1:8101/billing/checkout/canceled"
     stripe_portal_return_url: str = "http://127.0.0.1:8101/billing/portal/done"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prefixed_roles(cls, data: Any) -> Any:
+        return with_prefixed_roles(data, "billing")
 
     @field_validator("operator_token")
     @classmethod

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import Environment, ServiceSettings, load_settings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
+from libs.common.db_roles import with_prefixed_roles
 from libs.common.errors import ConfigurationError
 from libs.common.signing import (
     DEV_LEDGER_ORDER_KEY,
@@ -61,14 +63,14 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
     http_port: int = Field(default=8104, ge=0, le=65535)
     database_schema: str = Field(default=SERVICE, pattern=SCHEMA_PATTERN)
     api_role: str = Field(
-        default="sparky_executor_api",
         pattern=SCHEMA_PATTERN,
-        description="Role the accounts API switches to: no BYPASSRLS, one tenant's accounts.",
+        description="Role the accounts API switches to: no BYPASSRLS, one tenant's accounts; "
+        "unset: <prefix>_executor_api.",
     )
     writer_role: str = Field(
-        default="sparky_executor_writer",
         pattern=SCHEMA_PATTERN,
-        description="Role of the order path: every order, every account read-only, by policy.",
+        description="Role of the order path: every order, every account read-only, by policy; "
+        "unset: <prefix>_executor_writer.",
     )
     # Partitions: replica i of N owns p % N == i.
     replica_index: int = Field(default=0, ge=0)
@@ -218,6 +220,11 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
             Issuer.ROUTER: self.order_verify_key_router,
             Issuer.LEDGER: self.order_verify_key_ledger,
         }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prefixed_roles(cls, data: Any) -> Any:
+        return with_prefixed_roles(data, SERVICE)
 
     @model_validator(mode="after")
     def _vault_over_tls_in_production(self) -> ExecutorSettings:

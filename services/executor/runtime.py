@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.common.auth import ApiKeyAuthenticator
 from libs.common.broker import make_broker
 from libs.common.consumer import ConsumerPolicy, ConsumerSpec, PartitionedConsumer
-from libs.common.db import make_engine, upgrade
+from libs.common.db import connect_as, make_engine, migrate_at_start
 from libs.common.ids import owned_partitions
 from libs.common.jetstream import ensure_topology
 from libs.common.kv_mirror import KVMirror
@@ -49,7 +49,7 @@ from services.executor.protector import Protector
 from services.executor.purge import TenantPurger
 from services.executor.sessions import Sessions
 from services.executor.signatures import MAY_SIGN, CommandGate
-from services.executor.store import AccountStore, OrderStore, connect_as
+from services.executor.store import AccountStore, OrderStore
 from services.executor.submission import Submitter
 from services.executor.tracker import PollBackoff, Tracker
 from services.executor.validation import Validator
@@ -91,7 +91,7 @@ class Runtime:
         self.topology = Topology.from_settings(s)
         self.engine = make_engine(s.database_url, s.schema_name, pool_size=s.database_pool_size)
         roles = {"api_role": s.api_role, "writer_role": s.writer_role}
-        await upgrade(MIGRATIONS, s.database_url, s.schema_name, attributes=roles)
+        await migrate_at_start(s, MIGRATIONS, s.schema_name, attributes=roles)
         connect_as(self.engine, s.writer_role)
         self.broker = make_broker(s, SERVICE, tracer_provider=self.tracer_provider)
         await self.broker.connect()

@@ -22,7 +22,6 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from libs.common.db import check_schema
 from libs.common.fsm import OrderState
 from libs.common.messages import AccountMode, OrderRole, OrderType, Side
 from libs.common.records import AccountStatus, MarketType
@@ -128,23 +127,6 @@ def _json_value(value: object) -> str:
 _AS_TENANT = sa.text(
     "SELECT set_config('role', :role, true), set_config('sparky.tenant_id', :tenant, true)"
 )
-
-
-def connect_as(engine: AsyncEngine, role: str) -> None:
-    """Make every new connection of ``engine`` act as ``role`` (a session-wide ``SET ROLE``).
-
-    Once per connection, not per transaction: an order's writes are single statements run
-    without a transaction, and switching roles in each would add round trips to every order.
-    A request's ``SET LOCAL`` of another role lasts until its transaction ends, then this one
-    is back.
-    """
-    statement = f'SET ROLE "{check_schema(role)}"'
-
-    def set_role(dbapi_connection: Any, _record: Any) -> None:
-        # On the driver's connection: outside any transaction, so a rollback cannot undo it.
-        dbapi_connection.run_async(lambda driver: driver.execute(statement))
-
-    sa.event.listen(engine.sync_engine, "connect", set_role)
 
 
 class AccountStore:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import ServiceSettings, load_settings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
+from libs.common.db_roles import with_prefixed_roles
 from libs.common.signing import DEV_LEDGER_ORDER_KEY, check_keys
 
 SERVICE = "ledger"
@@ -20,14 +23,14 @@ class LedgerSettings(ServiceSettings, DatabaseSettings):
     model_config = SettingsConfigDict(env_prefix="SPARKY_LEDGER_", extra="ignore", frozen=True)
 
     reader_role: str = Field(
-        default="sparky_ledger_reader",
         pattern=ROLE_PATTERN,
-        description="Role the read API switches to: no BYPASSRLS, SELECT only, one tenant.",
+        description="Role the read API switches to: no BYPASSRLS, SELECT only, one tenant; "
+        "unset: <prefix>_ledger_reader.",
     )
     writer_role: str = Field(
-        default="sparky_ledger_writer",
         pattern=ROLE_PATTERN,
-        description="Role the projector switches to: writes every tenant's rows by policy.",
+        description="Role the projector switches to: writes every tenant's rows by policy; "
+        "unset: <prefix>_ledger_writer.",
     )
     projector_enabled: bool = Field(
         default=True, description="Run the projector in this process (false on API-only pods)."
@@ -51,6 +54,11 @@ class LedgerSettings(ServiceSettings, DatabaseSettings):
     @classmethod
     def _one_long_key(cls, value: SecretStr) -> SecretStr:
         return check_keys(value, several=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prefixed_roles(cls, data: Any) -> Any:
+        return with_prefixed_roles(data, SERVICE)
 
     @property
     def schema_name(self) -> str:

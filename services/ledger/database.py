@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.common.db import make_engine, upgrade, upgrade_sync
+from libs.common.db import make_engine, migrate_at_start, upgrade, upgrade_sync
 from services.ledger.config import LedgerSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -18,14 +18,21 @@ def migrate_sync(url: str, schema: str, *, reader_role: str, writer_role: str) -
     upgrade_sync(MIGRATIONS, url, schema, attributes=roles)
 
 
-async def migrate(settings: LedgerSettings) -> None:
-    """`migrate_sync` with the settings' URL, schema and roles, off the event loop."""
+async def migrate(settings: LedgerSettings, *, always: bool = False) -> None:
+    """Migrate the settings' schema with the migration login, granting to the settings'
+    roles: at start-up when ``migrate_on_start`` says so, or ``always`` (a rebuild).
+    """
     roles = {"reader_role": settings.reader_role, "writer_role": settings.writer_role}
-    await upgrade(MIGRATIONS, settings.database_url, settings.schema_name, attributes=roles)
+    if always:
+        await upgrade(MIGRATIONS, settings.migration_url, settings.schema_name, attributes=roles)
+    else:
+        await migrate_at_start(settings, MIGRATIONS, settings.schema_name, attributes=roles)
 
 
-def engine_for(settings: LedgerSettings) -> AsyncEngine:
-    """Return an engine whose connections resolve the ledger's tables in its schema."""
+def engine_for(settings: LedgerSettings, *, url: str | None = None) -> AsyncEngine:
+    """Return an engine whose connections resolve the ledger's tables in its schema, as the
+    runtime login (or the login of ``url``).
+    """
     return make_engine(
-        settings.database_url, settings.schema_name, pool_size=settings.database_pool_size
+        url or settings.database_url, settings.schema_name, pool_size=settings.database_pool_size
     )

@@ -97,7 +97,9 @@ class Projector:
             try:
                 if reset:
                     await store.truncate_projections(conn)
-                self.position = await store.last_applied_seq(conn, self._stream)
+                self.position = await store.last_applied_seq(
+                    conn, self._stream, role=self._settings.writer_role
+                )
                 await position(self._js, self._topology, self._settings, self.position + 1)
                 async with Puller.of(
                     self._js, self._stream, CONSUMER, expires_s=EXPIRES_S, service=SERVICE

@@ -36,8 +36,10 @@ class RebuildReport:
 async def rebuild(settings: LedgerSettings, *, lock_timeout_s: float = 0.0) -> RebuildReport:
     """Rebuild the projections of ``settings``' schema from the stream's first event."""
     started = time.perf_counter()
-    await migrate(settings)
-    engine = engine_for(settings)
+    await migrate(settings, always=True)
+    # As the migration login: emptying the projections is the tables' owner's right, not
+    # the runtime login's (whose writer role only changes rows).
+    engine = engine_for(settings, url=settings.migration_url)
     nc = await nats.connect(
         settings.nats_url, **connect_options(settings, "ledger"), connect_timeout=5
     )

@@ -256,9 +256,12 @@ async def record_poison(conn: AsyncConnection, poison: Poison, *, role: str, str
         await conn.execute(text(_SAVE_PROGRESS), _progress(stream, poison.seq, None))
 
 
-async def last_applied_seq(conn: AsyncConnection, stream: str) -> int:
-    """Return the last stream sequence the projections include (0 before the first)."""
+async def last_applied_seq(conn: AsyncConnection, stream: str, *, role: str) -> int:
+    """Return the last stream sequence the projections include (0 before the first), read as
+    ``role`` (the runtime login itself holds no right on the tables).
+    """
     async with conn.begin():
+        await conn.execute(_AS_ROLE, {"role": role})
         result = await conn.execute(
             text("SELECT last_seq FROM projector_state WHERE stream = :stream"), {"stream": stream}
         )

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import re
 import socket
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import ServiceSettings, load_settings
 from libs.common.consumer import ConsumerPolicy
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
+from libs.common.db_roles import with_prefixed_roles
 from libs.common.errors import ConfigurationError
 from libs.common.signing import DEV_ROUTER_ORDER_KEY, check_keys
 
 SERVICE = "router"
+# The roles of the default prefix (namespace ``sparky``); settings name the prefixed ones.
 READER_ROLE = "sparky_router_reader"
 WRITER_ROLE = "sparky_router_writer"
 _ORDINAL = re.compile(r"-(\d+)$")
@@ -32,14 +35,14 @@ class RouterSettings(ServiceSettings, DatabaseSettings):
         description="Take the replica index from the hostname's trailing -N (StatefulSet pod).",
     )
     reader_role: str = Field(
-        default=READER_ROLE,
         pattern=SCHEMA_PATTERN,
-        description="Role settings reads switch to: no BYPASSRLS, SELECT only, one tenant.",
+        description="Role settings reads switch to: no BYPASSRLS, SELECT only, one tenant; "
+        "unset: <prefix>_router_reader.",
     )
     writer_role: str = Field(
-        default=WRITER_ROLE,
         pattern=SCHEMA_PATTERN,
-        description="Role settings changes switch to: no BYPASSRLS, one tenant.",
+        description="Role settings changes switch to: no BYPASSRLS, one tenant; unset: "
+        "<prefix>_router_writer.",
     )
     consume: bool = Field(default=True, description="Run the consumers (false: API only).")
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -70,6 +73,11 @@ class RouterSettings(ServiceSettings, DatabaseSettings):
     @classmethod
     def _one_long_key(cls, value: SecretStr) -> SecretStr:
         return check_keys(value, several=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prefixed_roles(cls, data: Any) -> Any:
+        return with_prefixed_roles(data, SERVICE)
 
     @property
     def schema_name(self) -> str:

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from libs.common.auth import ApiKeyAuthenticator
 from libs.common.broker import make_broker
 from libs.common.consumer import ConsumerPolicy, ConsumerSpec, PartitionedConsumer
-from libs.common.db import make_engine, upgrade
+from libs.common.db import make_engine, migrate_at_start
 from libs.common.ids import owned_partitions
 from libs.common.jetstream import ensure_bucket, ensure_topology
 from libs.common.kv_mirror import KVMirror
@@ -114,7 +114,7 @@ class RouterRuntime:
         if migrate:
             s = self.settings
             roles = {"reader_role": s.reader_role, "writer_role": s.writer_role}
-            await upgrade(MIGRATIONS, s.database_url, s.schema_name, attributes=roles)
+            await migrate_at_start(s, MIGRATIONS, s.schema_name, attributes=roles)
         await self.broker.connect()
         js: JetStreamContext = self.broker.config.connection_state.stream
         await ensure_topology(js, self.topology, manage=False)

@@ -18,6 +18,7 @@ from libs.common.nats_access import SERVICES as NATS_USERS
 from libs.common.topology import Topology
 from scripts.devstack import DEFAULT_PORTS, SERVICES, Infra, Stack, StackConfig
 from scripts.servers import ensure_nats_topology
+from tests.helpers.db_logins import drop_roles_of
 from tests.helpers.namespaces import drop_namespace_streams, drop_schema
 from tests.helpers.ports import PrivateNats, free_ports
 from tests.helpers.servers import ServerUrls
@@ -81,6 +82,7 @@ async def _drop_schemas(postgres_url: str, prefix: str) -> None:
         )
         for row in rows:
             await drop_schema(conn, row["nspname"])
+        await drop_roles_of(conn, prefix.removesuffix("_"))
     finally:
         await conn.close()
 

@@ -12,7 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.common.db import database_unavailable, make_engine, upgrade
+from libs.common.db import database_unavailable, main, make_engine, upgrade
+from services.router.runtime import MIGRATIONS as ROUTER_MIGRATIONS
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.private_postgres import PrivatePostgres, private_postgres
 
@@ -34,6 +35,22 @@ async def test_migrations_create_tables_and_version_in_the_schema(pg_schema: PgS
         await conn.close()
     assert [t["table_name"] for t in tables] == ["alembic_version", "widgets"]
     assert version == "0001"
+
+
+async def test_the_migration_command_grants_to_the_roles_it_is_given(pg_schema: PgSchema) -> None:
+    reader, writer = f"{pg_schema.name}_router_reader", f"{pg_schema.name}_router_writer"
+    args = [str(ROUTER_MIGRATIONS), pg_schema.url, pg_schema.name]
+    await asyncio.to_thread(main, [*args, f"reader_role={reader}", f"writer_role={writer}"])
+    conn = await asyncpg.connect(pg_schema.url)
+    try:
+        table = f"{pg_schema.name}.trade_settings"
+        rights = [
+            await conn.fetchval("SELECT has_table_privilege($1, $2, $3)", role, table, right)
+            for role, right in ((reader, "SELECT"), (reader, "UPDATE"), (writer, "UPDATE"))
+        ]
+    finally:
+        await conn.close()
+    assert rights == [True, False, True]
 
 
 async def test_replicas_migrating_at_once_do_not_collide(pg_schema: PgSchema) -> None:

@@ -104,6 +104,30 @@ router executor ledger billing
 {{- toYaml (default .root.Values.postgres.urlSecret $svc.databaseUrlSecret) -}}
 {{- end -}}
 
+{{/* The migration login's URL: only the migration Jobs get it. */}}
+{{- define "sparky.databaseMigrationUrlSecret" -}}
+{{- $svc := index .root.Values.services .name -}}
+{{- toYaml (default .root.Values.postgres.migrationUrlSecret $svc.databaseMigrationUrlSecret) -}}
+{{- end -}}
+
+{{/* The roles each database service switches to, by kind (libs/common/db_roles.py SERVICE_ROLES). */}}
+{{- define "sparky.roleKinds" -}}
+{{- $kinds := dict "router" (list "reader" "writer") "executor" (list "api" "writer") "ledger" (list "reader" "writer") "billing" (list "writer") -}}
+{{- join " " (index $kinds .name) -}}
+{{- end -}}
+
+{{/* A service's role names as YAML {kind: name}: databaseRoles, else <prefix>_<service>_<kind>. */}}
+{{- define "sparky.databaseRoles" -}}
+{{- $svc := index .root.Values.services .name -}}
+{{- $prefix := default (replace "-" "_" .root.Values.config.namespace) .root.Values.postgres.rolePrefix -}}
+{{- $own := $svc.databaseRoles | default dict -}}
+{{- $roles := dict -}}
+{{- range $kind := splitList " " (include "sparky.roleKinds" .) -}}
+{{- $_ := set $roles $kind (default (printf "%s_%s_%s" $prefix $.name $kind) (index $own $kind)) -}}
+{{- end -}}
+{{- toYaml $roles -}}
+{{- end -}}
+
 {{/* Settings shared by every service (libs/common/config.py ServiceSettings). */}}
 {{- define "sparky.sharedEnv" -}}
 {{- $c := .Values.config -}}
@@ -138,11 +162,19 @@ router executor ledger billing
 {{- end }}
 {{- end -}}
 
+{{/* The runtime login and the roles; no migration at start-up: the Jobs migrate, with the
+migration login the pods never see. */}}
 {{- define "sparky.databaseEnv" -}}
 {{- $prefix := printf "SPARKY_%s_" (upper .name) -}}
 {{ include "sparky.secretVar" (dict "var" "SPARKY_DATABASE_URL" "ref" (include "sparky.databaseUrlSecret" . | fromYaml)) }}
 - name: {{ $prefix }}DATABASE_SCHEMA
   value: {{ .name | quote }}
+- name: SPARKY_MIGRATE_ON_START
+  value: "false"
+{{- range $kind, $role := include "sparky.databaseRoles" . | fromYaml }}
+- name: {{ $prefix }}{{ upper $kind }}_ROLE
+  value: {{ $role | quote }}
+{{- end }}
 {{- end -}}
 
 {{- define "sparky.redisEnv" -}}

@@ -15,12 +15,12 @@ from prometheus_client import REGISTRY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.common.db import database_unavailable, make_engine, upgrade
+from libs.common.db import connect_as, database_unavailable, make_engine, upgrade
 from libs.common.fsm import OrderState
 from services.executor.config import executor_settings
 from services.executor.models import OrderRecord
 from services.executor.runtime import MIGRATIONS
-from services.executor.store import OrderStore, connect_as
+from services.executor.store import OrderStore
 from tests import factories
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.pipeline import wait_until

@@ -18,11 +18,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.common.db import make_engine, upgrade
+from libs.common.db import connect_as, make_engine, upgrade
 from libs.common.topology import Topology
 from services.executor.config import ExecutorSettings, executor_settings
 from services.executor.runtime import MIGRATIONS, Runtime
-from services.executor.store import AccountStore, connect_as
+from services.executor.store import AccountStore
 from tests.helpers.executor import seed_tenant
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.rls import column, forced_rls, run_each

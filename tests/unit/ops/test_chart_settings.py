@@ -161,12 +161,16 @@ def test_order_signing_keys_reach_their_issuer_and_the_executor_only() -> None:
 
 def test_a_service_can_use_its_own_database_credentials() -> None:
     docs = render_chart(sets={"services.ledger.databaseUrlSecret.name": "ledger-db",
-                              "services.ledger.databaseUrlSecret.key": "dsn"})  # fmt: skip
+                              "services.ledger.databaseUrlSecret.key": "dsn",
+                              "services.ledger.databaseMigrationUrlSecret.name": "ledger-owner",
+                              "services.ledger.databaseMigrationUrlSecret.key": "dsn"})  # fmt: skip
     url = env_of(container(docs, "ledger"))["SPARKY_DATABASE_URL"]
     assert url["valueFrom"]["secretKeyRef"] == {"name": "ledger-db", "key": "dsn"}
     job = next(d for d in docs if d["metadata"]["name"] == "sparky-ledger-migrate")
     (migrate,) = job["spec"]["template"]["spec"]["containers"]
-    assert env_of(migrate)["SPARKY_DATABASE_URL"] == url
+    owner = env_of(migrate)["SPARKY_MIGRATION_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+    assert owner == {"name": "ledger-owner", "key": "dsn"}
+    assert "SPARKY_DATABASE_URL" not in env_of(migrate)  # the Job needs no runtime login
     router_url = env_of(container(docs, "router"))["SPARKY_DATABASE_URL"]
     assert router_url["valueFrom"]["secretKeyRef"] == {"name": "sparky-postgres", "key": "url"}
 

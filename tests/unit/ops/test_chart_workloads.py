@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from libs.common.db_roles import SERVICE_ROLES, role_name
 from tests.unit.ops.chart import (
     COMPONENTS,
     DATABASE_SERVICES,
@@ -140,10 +141,41 @@ def test_each_schema_is_migrated_by_a_hook_job_before_install_and_upgrade() -> N
             "-m",
             "libs.common.db",
             f"services/{service}/migrations",
-            "$(SPARKY_DATABASE_URL)",
+            "$(SPARKY_MIGRATION_DATABASE_URL)",
             service,
+            *(
+                f"{kind}_role={role_name('sparky', service, kind)}"
+                for kind in SERVICE_ROLES[service]
+            ),
         ]
+        assert env_of(migrate)["SPARKY_MIGRATION_DATABASE_URL"]["valueFrom"] == {
+            "secretKeyRef": {"name": "sparky-postgres-migrations", "key": "url"}
+        }
         assert spec["restartPolicy"] == "Never"
+
+
+def test_services_run_as_the_runtime_login_with_the_roles_the_jobs_granted_to() -> None:
+    sets = {
+        "postgres.rolePrefix": "staging",
+        "services.router.databaseRoles.reader": "custom_reader",
+    }
+    docs = render(sets=sets)
+    for service in DATABASE_SERVICES:
+        env = env_of(container(docs, service))
+        job = one(docs, "Job", f"sparky-{service}-migrate")
+        (migrate,) = job["spec"]["template"]["spec"]["containers"]
+        granted = dict(arg.split("=", 1) for arg in migrate["command"][6:])
+        used = {
+            f"{kind}_role": env[f"SPARKY_{service.upper()}_{kind.upper()}_ROLE"]["value"]
+            for kind in SERVICE_ROLES[service]
+        }
+        assert used == granted
+        assert env["SPARKY_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "sparky-postgres"
+        assert "SPARKY_MIGRATION_DATABASE_URL" not in env  # the pods never see the owner's login
+        assert env["SPARKY_MIGRATE_ON_START"]["value"] == "false"
+    router = env_of(container(docs, "router"))
+    assert router["SPARKY_ROUTER_READER_ROLE"]["value"] == "custom_reader"
+    assert router["SPARKY_ROUTER_WRITER_ROLE"]["value"] == "staging_router_writer"
 
 
 def test_every_enabled_service_has_a_disruption_budget() -> None:

@@ -11,9 +11,10 @@ policy lets it:
 
 The API role (the exchange-accounts API) may read and change accounts, one tenant at a time;
 it has no right on ``orders``. The writer may read accounts and read, insert and update
-orders. Roles are cluster-wide and shared by every schema (tests create many): they are
-created only when missing, NOLOGIN and without BYPASSRLS, and the migrating user becomes a
-member so the service can switch to them.
+orders. Roles are cluster-wide: their names carry the deployment's prefix (attributes from the
+settings, `libs.common.db_roles`). They are created only when missing, NOLOGIN and without
+BYPASSRLS (normally beforehand, by `libs.common.db_logins`, which also makes the runtime
+login a member so the service can switch to them).
 """
 
 from alembic import context, op

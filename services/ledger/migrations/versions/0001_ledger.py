@@ -7,9 +7,10 @@ nothing unless a policy lets it:
   ``set_config('sparky.tenant_id', …, true)`` in the current transaction;
 - ``projector_writes`` (the writer role only): every row, for the projector.
 
-Roles are cluster-wide and shared by every schema (tests create many): they are created only
-when missing, NOLOGIN and without BYPASSRLS; the migrating user becomes a member so the
-service can ``SET LOCAL ROLE`` to them.
+Roles are cluster-wide: their names carry the deployment's prefix (attributes from the
+settings, `libs.common.db_roles`). They are created only when missing, NOLOGIN and without
+BYPASSRLS (normally beforehand, by `libs.common.db_logins`, which also makes the runtime
+login a member so the service can switch to them).
 """
 
 import sqlalchemy as sa

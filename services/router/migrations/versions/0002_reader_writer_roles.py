@@ -7,8 +7,10 @@ both NOLOGIN and without BYPASSRLS, and both subject to the one tenant policy:
 - the reader (reads, including the router's settings cache): ``SELECT`` only;
 - the writer (the API's changes): changes layers and appends history, one tenant at a time.
 
-Roles are cluster-wide and shared by every schema (tests create many): they are created only
-when missing, and the migrating user becomes a member so the service can switch to them.
+Roles are cluster-wide: their names carry the deployment's prefix (attributes from the
+settings, `libs.common.db_roles`). They are created only when missing, NOLOGIN and without
+BYPASSRLS (normally beforehand, by `libs.common.db_logins`, which also makes the runtime
+login a member so the service can switch to them).
 """
 
 from alembic import context, op
