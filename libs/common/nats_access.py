@@ -38,7 +38,7 @@ ADMIN = "admin"
 CHART_NAMESPACE = "nsplaceholder"
 """The namespace of the Helm chart's copy (files/nats-authorization.conf); the chart puts the
 deployment's own in its place."""
-SERVICES = ("ingress", "router", "executor", "ledger", "billing")
+SERVICES = ("ingress", "router", "executor", "accounts", "ledger", "billing")
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,17 @@ def table(t: Topology) -> dict[str, Access]:
             read=(*credentials, t.accounts_bucket),
             write=(router_settings_bucket(ns),),
         ),
-        "executor": Access(
-            publish=tuple(
-                f"{events}.{kind}.>" for kind in ("order", "position", "protection", "funding")
+        "executor": Access(  # trading: ORDERS in, order events out
+            publish=(
+                *(f"{events}.{kind}.>" for kind in ("order", "position", "protection", "funding")),
+                f"{events}.intent.rejected",  # a cancel that finds nothing open
             ),
             consume=(t.orders_stream,),
+            read=credentials,
+            write=(t.accounts_bucket,),
+        ),
+        "accounts": Access(  # the executor's exchange-accounts API and tenant purges
+            consume=(t.events_stream,),
             read=credentials,
             write=(t.accounts_bucket,),
         ),
@@ -90,6 +96,7 @@ def table(t: Topology) -> dict[str, Access]:
             read=(*credentials, t.accounts_bucket),
         ),
         "billing": Access(
+            publish=(f"{events}.tenant.deleted",),
             consume=(t.events_stream,),
             write=(t.tenants_bucket, t.api_keys_bucket, t.webhook_tokens_bucket),
         ),
@@ -156,7 +163,8 @@ def connect_options(settings: ServiceSettings, service: str) -> dict[str, Any]:
     """Return the `nats.connect` options of ``service``: its own user (when configured), its own
     reply inbox (`libs.common.nats_access`) and TLS with the configured CA.
     """
-    options: dict[str, Any] = {"name": f"sparky-{service}", "inbox_prefix": inbox_prefix(service)}
+    user = settings.nats_user or service
+    options: dict[str, Any] = {"name": f"sparky-{service}", "inbox_prefix": inbox_prefix(user)}
     if settings.nats_user is not None:
         options["user"] = settings.nats_user
         password = settings.nats_password

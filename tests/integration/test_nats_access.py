@@ -106,7 +106,9 @@ FORBIDDEN_PUBLISHES = [
     ("router", TOPOLOGY.event_subject(TENANT, "order.filled")),
     ("executor", TOPOLOGY.order_subject(TENANT)),
     ("executor", TOPOLOGY.intent_subject(TENANT)),
-    ("executor", TOPOLOGY.event_subject(TENANT, "intent.rejected")),
+    ("executor", TOPOLOGY.event_subject(TENANT, "intent.accepted")),
+    ("accounts", TOPOLOGY.order_subject(TENANT)),  # the internet-facing accounts API
+    ("accounts", TOPOLOGY.event_subject(TENANT, "tenant.deleted")),
     ("ledger", TOPOLOGY.intent_subject(TENANT)),
     ("ledger", TOPOLOGY.event_subject(TENANT, "order.filled")),
     ("billing", TOPOLOGY.order_subject(TENANT)),
@@ -130,6 +132,7 @@ FORBIDDEN_KV_WRITES = [
     ("router", TOPOLOGY.api_keys_bucket),
     ("router", TOPOLOGY.tenants_bucket),
     ("executor", TOPOLOGY.tenants_bucket),
+    ("accounts", TOPOLOGY.api_keys_bucket),
     ("ledger", TOPOLOGY.accounts_bucket),
     ("billing", TOPOLOGY.accounts_bucket),
 ]
@@ -184,7 +187,9 @@ ALLOWED = [
     ("router", TOPOLOGY.event_subject(TENANT, "intent.rejected")),
     ("executor", TOPOLOGY.event_subject(TENANT, "order.filled")),
     ("executor", f"$KV.{TOPOLOGY.accounts_bucket}.{TENANT}"),
+    ("accounts", f"$KV.{TOPOLOGY.accounts_bucket}.{TENANT}"),
     ("ledger", TOPOLOGY.order_subject(TENANT)),  # cancels; the executor checks who signed
+    ("billing", TOPOLOGY.event_subject(TENANT, "tenant.deleted")),
     ("billing", f"$KV.{TOPOLOGY.api_keys_bucket}.{TENANT}"),
     ("billing", f"$KV.{TOPOLOGY.tenants_bucket}.{TENANT}"),
 ]

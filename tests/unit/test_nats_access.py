@@ -36,7 +36,7 @@ def test_only_ingress_publishes_intents_and_only_billing_writes_credentials() ->
     assert publishers_of("prod.orders.>") == {"router", "ledger"}
     for bucket in (T.tenants_bucket, T.api_keys_bucket, T.webhook_tokens_bucket):
         assert publishers_of(f"$KV.{bucket}.>") == {"billing"}
-    assert publishers_of(f"$KV.{T.accounts_bucket}.>") == {"executor"}
+    assert publishers_of(f"$KV.{T.accounts_bucket}.>") == {"executor", "accounts"}
     assert publishers_of("prod.events.*.order.>") == {"executor"}
 
 

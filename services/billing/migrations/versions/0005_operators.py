@@ -12,8 +12,8 @@ from alembic import op
 
 from libs.common.ids import new_id
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 
 _APPEND_ONLY = """
 CREATE FUNCTION operator_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -16,8 +16,8 @@ from alembic import op
 
 from libs.common.passphrases import wrap_sha256
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 
 webhooks = sa.table(
     "webhooks",

@@ -11,8 +11,8 @@ from alembic import context, op
 from libs.common.db import check_schema
 from libs.common.migrations import ensure_role_sql
 
-revision = "0003"
-down_revision = "0002"
+revision = "0006"
+down_revision = "0005"
 
 WRITER_DEFAULT = "sparky_billing_writer"
 TABLES = (
@@ -25,7 +25,9 @@ TABLES = (
     "usage_counters",
     "usage_processed",
     "usage_filled_orders",
+    "operators",
 )
+APPEND_ONLY = ("operator_audit",)  # its trigger refuses UPDATE and DELETE to every role anyway
 
 
 def _writer() -> str:
@@ -38,9 +40,11 @@ def upgrade() -> None:
     op.execute(ensure_role_sql(writer))
     for table in TABLES:
         op.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO "{writer}"')
+    for table in APPEND_ONLY:
+        op.execute(f'GRANT SELECT, INSERT ON {table} TO "{writer}"')
 
 
 def downgrade() -> None:
     writer = _writer()
-    for table in TABLES:
+    for table in (*TABLES, *APPEND_ONLY):
         op.execute(f'REVOKE ALL ON {table} FROM "{writer}"')
