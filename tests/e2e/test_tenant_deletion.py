@@ -42,7 +42,7 @@ class Leftovers:
             await conn.close()
 
     async def bucket(self, tenant_id: str, labels: set[str]) -> set[str]:
-        nc = await nats.connect(self._cfg.infra.nats_url)
+        nc = await nats.connect(self._cfg.infra.admin_nats_url)
         try:
             kv = await nc.jetstream().key_value(Topology(self._cfg.namespace).accounts_bucket)
             found = set()
@@ -89,7 +89,7 @@ async def test_a_deleted_trader_leaves_no_exchange_account_or_key_behind(
         spare = {"label": "spare", "exchange_id": "binance", "mode": "paper"}
         spare |= {"api_key": ann.paper_api_key, "secret": ann.paper_secret}
         added = await client.post(
-            f"{cfg.url('executor')}/api/v1/exchange-accounts", json=spare, headers=ann.auth
+            f"{cfg.url('accounts')}/api/v1/exchange-accounts", json=spare, headers=ann.auth
         )
         assert added.status_code == 201, added.text
         assert await leftovers.of(ann.tenant_id, both) == (both, both, both)

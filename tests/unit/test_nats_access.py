@@ -16,7 +16,9 @@ from libs.common.nats_access import (
 )
 from libs.common.topology import Topology
 
-CHART_COPY = Path(__file__).resolve().parents[2] / "helm/sparky/files/nats-authorization.conf"
+ROOT = Path(__file__).resolve().parents[2]
+CHART_COPY = ROOT / "helm/sparky/files/nats-authorization.conf"
+COMPOSE_COPY = ROOT / "deploy/compose/nats-authorization.conf"
 T = Topology(namespace="prod", partitions=4)
 
 
@@ -28,6 +30,13 @@ def test_the_chart_carries_the_configuration_the_table_renders() -> None:
     assert CHART_COPY.read_text() == server_config(Topology(namespace=CHART_NAMESPACE)), (
         "run: python -m libs.common.nats_access --namespace nsplaceholder "
         "> helm/sparky/files/nats-authorization.conf"
+    )
+
+
+def test_docker_compose_carries_the_configuration_of_its_namespace() -> None:
+    assert COMPOSE_COPY.read_text() == server_config(Topology(namespace="sparky")), (
+        "run: python -m libs.common.nats_access --namespace sparky "
+        "> deploy/compose/nats-authorization.conf"
     )
 
 

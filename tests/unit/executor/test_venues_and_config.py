@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from libs.common.config import Environment
@@ -11,6 +13,7 @@ from services.executor.adapters.clients import ClientSettings, client_config, ne
 from services.executor.adapters.venues import VENUES, supported_exchanges, venue_for
 from services.executor.config import ExecutorSettings
 from services.executor.credentials import Credentials
+from tests.helpers.signing import verify_key_settings
 
 KEYS = Credentials(api_key="k" * 16, secret="s" * 16, passphrase="p" * 8)
 CLIENTS = ClientSettings(paper_url="http://paper:8106/", timeout_ms=1234)
@@ -61,7 +64,8 @@ def test_a_pod_name_without_an_ordinal_or_beyond_the_count_is_refused() -> None:
 
 
 def test_production_refuses_a_vault_url_in_clear() -> None:
+    keys: dict[str, Any] = verify_key_settings()  # production keys, so only the URL is wrong
     with pytest.raises(ConfigurationError, match="vault_url must be https:// in production"):
-        ExecutorSettings(environment=Environment.PROD, vault_url="http://vault:8200")
-    ok = ExecutorSettings(environment=Environment.PROD, vault_url="https://vault:8200")
+        ExecutorSettings(environment=Environment.PROD, vault_url="http://vault:8200", **keys)
+    ok = ExecutorSettings(environment=Environment.PROD, vault_url="https://vault:8200", **keys)
     assert ok.vault_url == "https://vault:8200"
