@@ -15,11 +15,12 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
 
+from libs.common.api import answers
 from libs.common.ids import new_id
-from services.billing.api.deps import services, status_of
+from services.billing.api.deps import require_operator, services, status_of
 from services.billing.operators import AuditEntry, Operator, Outcome
 
 AUDITED_READS = frozenset({"list_webhooks", "list_api_keys", "list_operators", "read_audit"})
@@ -85,3 +86,14 @@ async def _append(request: Request, action: str, request_id: str, status: int) -
         outcome=Outcome.of(status),
     )
     await services(request).audit.append(entry)
+
+
+def operator_router() -> APIRouter:
+    """Routes of the operator API: an operator's token required, every action audited."""
+    return APIRouter(
+        prefix="/api/v1",
+        tags=["operator"],
+        dependencies=[Depends(require_operator)],
+        responses=answers(401, 503),
+        route_class=AuditedRoute,
+    )

@@ -7,18 +7,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from libs.common.api import answers
 from libs.common.ids import TenantId
 from libs.common.messages.types import Iso8601
-from services.billing.api.audited import AuditedRoute, note_target
+from services.billing.api.audited import note_target, operator_router
 from services.billing.api.deps import (
     ApiKeyId,
     ServicesDep,
     TenantIdPath,
     WebhookId,
-    require_operator,
 )
 from services.billing.schemas import (
     AT_ONCE,
@@ -39,13 +38,7 @@ from services.billing.schemas import (
 )
 from services.billing.usage import Period, UsageRow
 
-router = APIRouter(
-    prefix="/api/v1",
-    tags=["operator"],
-    dependencies=[Depends(require_operator)],
-    responses=answers(401, 503),
-    route_class=AuditedRoute,
-)
+router = operator_router()
 # A tenant's routes: unknown (404), deleted (409); a plan or allowlist that cannot be used (422).
 ONE = answers(404, 409, 422)
 # Adding a webhook or an API key: also the plan's limit (403).

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import Path, Query, Request, status
 
 from libs.common.api import answers
 from libs.common.ids import TenantId
 from libs.common.messages.types import Iso8601, UtcDatetime
-from services.billing.api.audited import AuditedRoute, note_target
-from services.billing.api.deps import CurrentOperator, ServicesDep, require_operator
+from services.billing.api.audited import note_target, operator_router
+from services.billing.api.deps import CurrentOperator, ServicesDep
 from services.billing.operator_schemas import (
     NAME_PATTERN,
     AuditPage,
@@ -24,13 +24,7 @@ from services.billing.operator_schemas import (
 )
 from services.billing.operators import AuditQuery
 
-router = APIRouter(
-    prefix="/api/v1",
-    tags=["operator"],
-    dependencies=[Depends(require_operator)],
-    responses=answers(401, 503),
-    route_class=AuditedRoute,
-)
+router = operator_router()
 NamePath = Annotated[str, Path(pattern=NAME_PATTERN, description="The operator's name.")]
 Since = Annotated[
     UtcDatetime | None,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,6 +30,7 @@ from tests.helpers.billing import (
     eventually,
 )
 from tests.helpers.namespaces import PgSchema
+from tests.helpers.ports import PrivateNats
 from tests.helpers.servers import ServerUrls
 
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
@@ -135,3 +137,26 @@ async def buckets(nc: Client, js: JetStreamContext, topology: Topology) -> Async
     yield mirrors
     for mirror in (mirrors.tenants, mirrors.tokens, mirrors.api_keys):
         await mirror.stop()
+
+
+@pytest.fixture
+def private_nats(tmp_path: Path) -> Iterator[PrivateNats]:
+    """A NATS of the test's own, to stop while billing runs."""
+    server = PrivateNats(tmp_path / "js")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def billing_on_private_nats(
+    billing_settings: BillingSettings, private_nats: PrivateNats, clock: Clock
+) -> AsyncIterator[Billing]:
+    settings = billing_settings.model_copy(
+        update={"nats_url": private_nats.url, "kv_timeout_s": 0.5}
+    )
+    app = create_app(settings, clock=clock, tracer_provider=TracerProvider())
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://billing") as http:
+            yield Billing(app, http)

@@ -4,21 +4,14 @@ deletion whose announcement could not be published stays owed and is published l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
-from pathlib import Path
 
-import httpx
 import nats
-import pytest
-from asgi_lifespan import LifespanManager
-from opentelemetry.sdk.trace import TracerProvider
 
 from libs.common.messages import TenantDeleted
 from libs.common.topology import Topology
-from services.billing.app import create_app
 from services.billing.config import BillingSettings
-from tests.helpers.billing import Clock, until
+from tests.helpers.billing import until
 from tests.helpers.executor import stored_events
 from tests.helpers.ports import PrivateNats
 from tests.integration.billing.conftest import OPERATOR, Billing
@@ -47,28 +40,6 @@ async def test_deleting_a_tenant_announces_it_once_on_its_events_subject(
     assert event.deleted_at == datetime.fromisoformat(shown["deleted_at"])
     assert await billing.jobs.announce_deletions() == 0  # nothing owed: not published again
     assert len(await deletions_on(url, topology, tenant_id)) == 1
-
-
-@pytest.fixture
-def private_nats(tmp_path: Path) -> Iterator[PrivateNats]:
-    server = PrivateNats(tmp_path / "js")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def billing_on_private_nats(
-    billing_settings: BillingSettings, private_nats: PrivateNats, clock: Clock
-) -> AsyncIterator[Billing]:
-    settings = billing_settings.model_copy(
-        update={"nats_url": private_nats.url, "kv_timeout_s": 0.5}
-    )
-    app = create_app(settings, clock=clock, tracer_provider=TracerProvider())
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://billing") as http:
-            yield Billing(app, http)
 
 
 async def test_a_deletion_made_while_nats_is_down_is_announced_once_nats_is_back(

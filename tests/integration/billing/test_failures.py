@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
-import httpx
 import nats
-import pytest
-from asgi_lifespan import LifespanManager
-from opentelemetry.sdk.trace import TracerProvider
 
 from libs.common.records import TenantRecord, TenantStatus
 from libs.common.topology import Topology
-from services.billing.app import create_app
-from services.billing.config import BillingSettings
-from tests.helpers.billing import Clock, until
+from tests.helpers.billing import until
 from tests.helpers.ports import PrivateNats
 from tests.integration.billing.conftest import OPERATOR, Billing
-
-
-@pytest.fixture
-def private_nats(tmp_path: Path) -> Iterator[PrivateNats]:
-    server = PrivateNats(tmp_path / "js")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def billing_on_private_nats(
-    billing_settings: BillingSettings, private_nats: PrivateNats, clock: Clock
-) -> AsyncIterator[Billing]:
-    settings = billing_settings.model_copy(
-        update={"nats_url": private_nats.url, "kv_timeout_s": 0.5}
-    )
-    app = create_app(settings, clock=clock, tracer_provider=TracerProvider())
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://billing") as http:
-            yield Billing(app, http)
 
 
 async def bucket_keys(url: str, bucket: str) -> list[str]:
