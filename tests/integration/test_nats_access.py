@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -222,3 +224,54 @@ async def test_a_reader_mirrors_its_buckets_and_the_router_keeps_its_own(
         await settings.put(TENANT, b"v1")
         assert not ingress.errors
         assert not router.errors
+
+
+def _certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for 127.0.0.1 signed by it (openssl): CA, cert, key."""
+    ca_key, ca, key, csr, cert = (
+        folder / n for n in ("ca.key", "ca.pem", "s.key", "s.csr", "s.pem")
+    )
+    ext = folder / "san.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+    for command in (
+        f"req -x509 -newkey rsa:2048 -nodes -keyout {ca_key} -out {ca} -days 1 -subj /CN=test-ca",
+        f"req -newkey rsa:2048 -nodes -keyout {key} -out {csr} -subj /CN=127.0.0.1",
+        f"x509 -req -in {csr} -CA {ca} -CAkey {ca_key} -CAcreateserial -out {cert} -days 1 "
+        f"-extfile {ext}",
+    ):
+        subprocess.run(["openssl", *command.split()], check=True, capture_output=True)
+    return ca, cert, key
+
+
+async def test_a_service_reaches_nats_over_tls_with_the_ca_it_is_given(tmp_path: Path) -> None:
+    ca, cert, key = _certificates(tmp_path)
+    tls = f'tls {{\n  cert_file: "{cert}"\n  key_file: "{key}"\n}}\n'
+    server = PrivateNats(tmp_path / "store", server_config(TOPOLOGY, PASSWORDS) + tls)
+    await asyncio.to_thread(server.start)
+    try:
+        url = f"tls://127.0.0.1:{server.port}"
+        settings = ServiceSettings(
+            nats_url=url,
+            nats_user="ingress",
+            nats_password=PASSWORDS["ingress"],  # type: ignore[arg-type]
+            nats_ca_file=str(ca),
+        )
+        nc = await nats.connect(url, allow_reconnect=False, **connect_options(settings, "ingress"))
+        try:
+            assert nc.is_connected
+            assert nc.connected_url is not None
+            assert nc.connected_url.scheme == "tls"
+        finally:
+            await nc.close()
+        without_ca = ServiceSettings(nats_user="ingress", nats_password=PASSWORDS["ingress"])  # type: ignore[arg-type]
+        with pytest.raises((nats.errors.Error, OSError, ssl.SSLError)):
+            await nats.connect(
+                url,
+                allow_reconnect=False,
+                max_reconnect_attempts=0,
+                connect_timeout=3,
+                tls=ssl.create_default_context(),  # the system's CAs do not know this one
+                **{k: v for k, v in connect_options(without_ca, "ingress").items() if k != "tls"},
+            )
+    finally:
+        await asyncio.to_thread(server.stop)
