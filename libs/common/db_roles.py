@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, model_validator
 
 from libs.common.db import check_schema
 
@@ -70,6 +72,19 @@ def with_prefixed_roles(data: Any, service: str) -> Any:
         if not filled.get(f"{kind}_role"):
             filled[f"{kind}_role"] = role_name(prefix, service, kind)
     return filled
+
+
+class PrefixedRoles(BaseModel):
+    """Mix into a service's settings, naming the service in ``ROLE_SERVICE``: its unset
+    ``<kind>_role`` settings get the deployment's prefixed names (`with_prefixed_roles`).
+    """
+
+    ROLE_SERVICE: ClassVar[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prefixed_roles(cls, data: Any) -> Any:
+        return with_prefixed_roles(data, cls.ROLE_SERVICE)
 
 
 def role_attributes(prefix: str, service: str, **overrides: str) -> dict[str, str]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import ServiceSettings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
-from libs.common.db_roles import with_prefixed_roles
+from libs.common.db_roles import PrefixedRoles
 from libs.common.redaction import OPERATOR_TOKEN_PREFIX
 
 # A development default: ServiceSettings refuses it when SPARKY_ENVIRONMENT=prod.
@@ -24,10 +23,11 @@ class DeletedTenantData(StrEnum):
     PURGE = "purge"
 
 
-class BillingSettings(ServiceSettings, DatabaseSettings):
+class BillingSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     """Everything billing reads from its environment."""
 
     model_config = SettingsConfigDict(env_prefix="SPARKY_BILLING_", extra="ignore", frozen=True)
+    ROLE_SERVICE = "billing"
 
     http_port: int = Field(default=8101, ge=0, le=65535)
     database_schema: str = Field(default="billing", pattern=SCHEMA_PATTERN)
@@ -67,11 +67,6 @@ class BillingSettings(ServiceSettings, DatabaseSettings):
     stripe_success_url: str = "http://127.0.0.1:8101/billing/checkout/done"
     stripe_cancel_url: str = "http://127.0.0.1:8101/billing/checkout/canceled"
     stripe_portal_return_url: str = "http://127.0.0.1:8101/billing/portal/done"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _prefixed_roles(cls, data: Any) -> Any:
-        return with_prefixed_roles(data, "billing")
 
     @field_validator("operator_token")
     @classmethod

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import Environment, ServiceSettings, load_settings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
-from libs.common.db_roles import with_prefixed_roles
+from libs.common.db_roles import PrefixedRoles
 from libs.common.errors import ConfigurationError
 from libs.common.signing import (
     DEV_LEDGER_ORDER_KEY,
@@ -50,10 +49,11 @@ class ExecutorRole(StrEnum):
         return self is not ExecutorRole.TRADING
 
 
-class ExecutorSettings(ServiceSettings, DatabaseSettings):
+class ExecutorSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     """Everything the executor reads from its environment."""
 
     model_config = SettingsConfigDict(env_prefix="SPARKY_EXECUTOR_", extra="ignore", frozen=True)
+    ROLE_SERVICE = SERVICE
 
     role: ExecutorRole = Field(
         default=ExecutorRole.TRADING,
@@ -220,11 +220,6 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings):
             Issuer.ROUTER: self.order_verify_key_router,
             Issuer.LEDGER: self.order_verify_key_ledger,
         }
-
-    @model_validator(mode="before")
-    @classmethod
-    def _prefixed_roles(cls, data: Any) -> Any:
-        return with_prefixed_roles(data, SERVICE)
 
     @model_validator(mode="after")
     def _vault_over_tls_in_production(self) -> ExecutorSettings:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import ServiceSettings, load_settings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
-from libs.common.db_roles import with_prefixed_roles
+from libs.common.db_roles import PrefixedRoles
 from libs.common.signing import DEV_LEDGER_ORDER_KEY, check_keys
 
 SERVICE = "ledger"
@@ -17,10 +15,11 @@ CONSUMER = "ledger"
 ROLE_PATTERN = SCHEMA_PATTERN
 
 
-class LedgerSettings(ServiceSettings, DatabaseSettings):
+class LedgerSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     """Where the ledger reads events from, where it keeps its projections, how it batches."""
 
     model_config = SettingsConfigDict(env_prefix="SPARKY_LEDGER_", extra="ignore", frozen=True)
+    ROLE_SERVICE = SERVICE
 
     reader_role: str = Field(
         pattern=ROLE_PATTERN,
@@ -54,11 +53,6 @@ class LedgerSettings(ServiceSettings, DatabaseSettings):
     @classmethod
     def _one_long_key(cls, value: SecretStr) -> SecretStr:
         return check_keys(value, several=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _prefixed_roles(cls, data: Any) -> Any:
-        return with_prefixed_roles(data, SERVICE)
 
     @property
     def schema_name(self) -> str:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 import socket
-from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import ServiceSettings, load_settings
 from libs.common.consumer import ConsumerPolicy
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
-from libs.common.db_roles import with_prefixed_roles
+from libs.common.db_roles import PrefixedRoles
 from libs.common.errors import ConfigurationError
 from libs.common.signing import DEV_ROUTER_ORDER_KEY, check_keys
 
@@ -23,10 +22,11 @@ WRITER_ROLE = "sparky_router_writer"
 _ORDINAL = re.compile(r"-(\d+)$")
 
 
-class RouterSettings(ServiceSettings, DatabaseSettings):
+class RouterSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     """Which partitions this replica owns, where its state lives, how it consumes."""
 
     model_config = SettingsConfigDict(env_prefix="SPARKY_ROUTER_", extra="ignore", frozen=True)
+    ROLE_SERVICE = SERVICE
 
     replica_index: int = Field(default=0, ge=0)
     replica_count: int = Field(default=1, ge=1)
@@ -73,11 +73,6 @@ class RouterSettings(ServiceSettings, DatabaseSettings):
     @classmethod
     def _one_long_key(cls, value: SecretStr) -> SecretStr:
         return check_keys(value, several=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _prefixed_roles(cls, data: Any) -> Any:
-        return with_prefixed_roles(data, SERVICE)
 
     @property
     def schema_name(self) -> str:
