@@ -23,8 +23,8 @@ import nats
 from libs.common.db_logins import Logins, provision
 from libs.common.db_roles import role_prefix
 from libs.common.jetstream import ensure_topology
-from libs.common.nats_access import ADMIN, server_config
-from libs.common.nats_access import SERVICES as NATS_USERS
+from libs.common.nats_access import ADMIN, new_passwords, server_config
+from libs.common.nats_access import USERS as NATS_USERS
 from libs.common.topology import Topology
 from scripts.devstack import Infra
 from scripts.infra import (
@@ -112,9 +112,9 @@ def nats_passwords(data_dir: Path) -> dict[str, str]:
     path = data_dir / "nats-passwords.json"
     if path.exists():
         known: dict[str, str] = json.loads(path.read_text())
-        if set(known) == {ADMIN, *NATS_USERS}:
+        if set(known) == set(NATS_USERS):
             return known
-    passwords = {user: secrets.token_urlsafe(24) for user in (ADMIN, *NATS_USERS)}
+    passwords = new_passwords()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(passwords))
     path.chmod(0o600)

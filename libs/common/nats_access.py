@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import ssl
 import sys
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ CHART_NAMESPACE = "nsplaceholder"
 """The namespace of the Helm chart's copy (files/nats-authorization.conf); the chart puts the
 deployment's own in its place."""
 SERVICES = ("ingress", "router", "executor", "accounts", "ledger", "billing")
+USERS = (ADMIN, *SERVICES)
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,11 @@ def connect_options(settings: ServiceSettings, service: str) -> dict[str, Any]:
     return options
 
 
+def new_passwords() -> dict[str, str]:
+    """Return a fresh random password for every user (a local NATS of `make run` or a test)."""
+    return {user: secrets.token_urlsafe(24) for user in USERS}
+
+
 def password_variable(user: str) -> str:
     """The environment variable holding ``user``'s password in the rendered configuration."""
     return f"SPARKY_NATS_PASSWORD_{user.upper()}"
@@ -203,7 +210,7 @@ def server_config(t: Topology, passwords: Mapping[str, str] | None = None) -> st
     """
     text = json.dumps(authorization(t, passwords), indent=2)
     if passwords is None:
-        for user in (ADMIN, *SERVICES):
+        for user in USERS:
             variable = password_variable(user)
             text = text.replace(f'"${variable}"', f"${variable}")
     return f"authorization {text}\n"
@@ -225,12 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     topology = Topology(namespace=args.namespace)
     passwords = None
     if args.passwords_from_env:
-        missing = [u for u in (ADMIN, *SERVICES) if password_variable(u) not in os.environ]
+        missing = [u for u in USERS if password_variable(u) not in os.environ]
         if missing:
             names = ", ".join(password_variable(u) for u in missing)
             sys.stderr.write(f"missing: {names}\n")
             return 2
-        passwords = {u: os.environ[password_variable(u)] for u in (ADMIN, *SERVICES)}
+        passwords = {u: os.environ[password_variable(u)] for u in USERS}
     sys.stdout.write(server_config(topology, passwords))
     return 0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,8 +12,7 @@ from pathlib import Path
 import asyncpg
 import redis.asyncio as aioredis
 
-from libs.common.nats_access import ADMIN, server_config
-from libs.common.nats_access import SERVICES as NATS_USERS
+from libs.common.nats_access import new_passwords, server_config
 from libs.common.topology import Topology
 from scripts.devstack import DEFAULT_PORTS, SERVICES, Infra, Stack, StackConfig
 from scripts.servers import ensure_nats_topology
@@ -126,7 +124,7 @@ async def running_stack(
         passwords = None
         if nats_users:
             await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
-            passwords = {user: secrets.token_urlsafe(18) for user in (ADMIN, *NATS_USERS)}
+            passwords = new_passwords()
             authorization = server_config(Topology(namespace=namespace), passwords)
             private = PrivateNats(data_dir / "nats", authorization)
             await asyncio.to_thread(private.start)

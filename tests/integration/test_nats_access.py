@@ -22,6 +22,7 @@ from libs.common.kv_mirror import KVMirror
 from libs.common.nats_access import (
     ADMIN,
     SERVICES,
+    USERS,
     connect_options,
     router_settings_bucket,
     server_config,
@@ -30,7 +31,7 @@ from libs.common.topology import Topology
 from tests.helpers.ports import PrivateNats
 
 TOPOLOGY = Topology(namespace="acl", partitions=4)
-PASSWORDS = {user: f"{user}-password-for-tests" for user in (ADMIN, *SERVICES)}
+PASSWORDS = {user: f"{user}-password-for-tests" for user in USERS}
 TENANT = "t_acl_1"
 REFUSAL_WAIT_S = 1.0
 

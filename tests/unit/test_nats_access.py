@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from libs.common.nats_access import (
-    ADMIN,
     CHART_NAMESPACE,
     SERVICES,
+    USERS,
     authorization,
     permissions,
     server_config,
@@ -64,6 +64,6 @@ def test_each_service_hears_only_its_own_replies() -> None:
 def test_passwords_stay_variables_unless_given() -> None:
     text = server_config(T)
     assert "$SPARKY_NATS_PASSWORD_INGRESS," in text
-    users = authorization(T, {u: f"pw-{u}" for u in (ADMIN, *SERVICES)})["users"]
+    users = authorization(T, {u: f"pw-{u}" for u in USERS})["users"]
     assert isinstance(users, list)
-    assert {u["password"] for u in users} == {f"pw-{u}" for u in (ADMIN, *SERVICES)}
+    assert {u["password"] for u in users} == {f"pw-{u}" for u in USERS}
