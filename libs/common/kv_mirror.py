@@ -139,23 +139,16 @@ class KVMirror(Generic[T]):
                 if fresh is not None and watch.initial_done:
                     self._swap_in(fresh)
                     fresh = None
-                elif entry is None and not await self._watch_alive(watch.watcher, reconnects):
+                elif entry is None and not await self._watch_alive(watch, reconnects):
                     return  # start over with a full re-read
         finally:
             await watch.close()
 
-    async def _watch_alive(self, watcher: KeyValue.KeyWatcher, reconnects: int) -> bool:
-        """Whether the watch still exists: after a reconnect, a server restart or an operator's
-        cleanup, the server may have dropped our ephemeral consumer without telling us.
-        """
+    async def _watch_alive(self, watch: BucketWatch, reconnects: int) -> bool:
+        """Whether the watch is still current: no reconnect since it began, its consumer alive."""
         if self._nc.stats["reconnects"] != reconnects:
             return False
-        subscription = watcher._sub  # noqa: SLF001 - nats-py keeps it private
-        try:
-            if subscription is None:
-                return False
-            await subscription.consumer_info()
-        except Exception:  # noqa: BLE001 - any failure means the watch is gone
+        if not await watch.alive():
             log.warning("KV watch lost; re-reading the bucket", extra={"bucket": self.bucket})
             return False
         self._touch()

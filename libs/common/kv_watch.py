@@ -36,10 +36,6 @@ class BucketWatch:
     async def open(cls, kv: KeyValue) -> BucketWatch:
         return cls(kv, await kv.watchall())
 
-    @property
-    def watcher(self) -> KeyValue.KeyWatcher:
-        return self._watcher
-
     async def read(self, timeout_s: float) -> KeyValue.Entry | None:
         """Return the next put or delete, or None when none came within ``timeout_s`` (or the
         bucket turned out to hold nothing: ``initial_done`` tells).
@@ -60,6 +56,19 @@ class BucketWatch:
             if entry.delta == 0:
                 self.initial_done = True
             return entry
+
+    async def alive(self) -> bool:
+        """Whether the server still has the watch's consumer: after a reconnect, a server
+        restart or an operator's clean-up it may have dropped it without telling us.
+        """
+        subscription = self._watcher._sub  # noqa: SLF001 - nats-py keeps it private
+        if subscription is None:
+            return False
+        try:
+            await subscription.consumer_info()
+        except Exception:  # noqa: BLE001 - any failure means the watch is gone
+            return False
+        return True
 
     async def _bucket_is_empty(self) -> bool:
         return (await self._kv.status()).values == 0
