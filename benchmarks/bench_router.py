@@ -36,7 +36,6 @@ from libs.common.messages import OrderIntent
 from libs.common.records import account_key
 from services.router.config import RouterSettings
 from services.router.runtime import MIGRATIONS, RouterRuntime
-from services.router.settings_cache import settings_bucket
 from services.router.tables import trade_settings
 from tests import factories
 from tests.helpers.router import account, intent
@@ -167,7 +166,7 @@ async def cleanup(runtime: RouterRuntime, namespace: str) -> None:
     js = nc.jetstream()
     await delete_topology(js, runtime.topology)
     with contextlib.suppress(NotFoundError):
-        await js.delete_key_value(settings_bucket(namespace))
+        await js.delete_key_value(runtime.topology.router_settings_bucket)
     await nc.close()
     client = aioredis.Redis.from_url(runtime.settings.redis_url)
     keys = [k async for k in client.scan_iter(match=f"{namespace}:*", count=1000)]

@@ -57,11 +57,6 @@ class Access:
     """KV buckets it writes (and reads)."""
 
 
-def router_settings_bucket(namespace: str) -> str:
-    """The router's own bucket of settings versions (``services.router.settings_cache``)."""
-    return f"{namespace}_router-settings"
-
-
 def table(t: Topology) -> dict[str, Access]:
     """Return every service's `Access` in deployment ``t``: the one table."""
     ns = t.namespace
@@ -76,7 +71,7 @@ def table(t: Topology) -> dict[str, Access]:
             publish=(f"{ns}.orders.>", f"{events}.intent.rejected"),
             consume=(t.intents_stream, t.events_stream, t.orders_stream),
             read=(*credentials, t.accounts_bucket),
-            write=(router_settings_bucket(ns),),
+            write=(t.router_settings_bucket,),
         ),
         "executor": Access(  # trading: ORDERS in, order events out
             publish=(

@@ -170,6 +170,11 @@ class Topology:
     def accounts_bucket(self) -> str:
         return f"{self.namespace}_accounts"
 
+    @property
+    def router_settings_bucket(self) -> str:
+        """The router's own bucket of settings versions (it creates it; not in `buckets`)."""
+        return f"{self.namespace}_router-settings"
+
     def buckets(self) -> tuple[str, ...]:
         return (
             self.tenants_bucket,

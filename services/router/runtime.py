@@ -38,7 +38,6 @@ from services.router.settings_cache import (
     SettingsCache,
     SettingsNotifier,
     decode_version,
-    settings_bucket,
 )
 from services.router.store import SettingsStore
 
@@ -140,7 +139,7 @@ class RouterRuntime:
 
     async def _start_mirrors(self, js: JetStreamContext) -> Mirrors:
         nc, topo, replicas = self.broker.connection, self.topology, self.topology.replicas
-        versions = await ensure_bucket(js, settings_bucket(topo.namespace), replicas)
+        versions = await ensure_bucket(js, topo.router_settings_bucket, replicas)
         mirror = functools.partial(KVMirror, nc, staleness_s=self.settings.kv_staleness_s)
         self.notifier = SettingsNotifier(versions)
         mirrors = Mirrors(

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from nats.js.kv import KeyValue
 
 from libs.common.auth import Lookup
-from libs.common.nats_access import router_settings_bucket
 from services.router.domain import TenantSettings
 from services.router.metrics import SETTINGS_LOADS
 from services.router.store import SettingsStore
@@ -27,11 +26,6 @@ from services.router.store import SettingsStore
 log = logging.getLogger(__name__)
 
 NOTIFY_ATTEMPTS = 5
-
-
-def settings_bucket(namespace: str) -> str:
-    """Return the name of the router's settings-version bucket."""
-    return router_settings_bucket(namespace)
 
 
 def decode_version(value: bytes) -> str:

@@ -24,7 +24,6 @@ from libs.common.nats_access import (
     SERVICES,
     USERS,
     connect_options,
-    router_settings_bucket,
     server_config,
 )
 from libs.common.topology import Topology
@@ -220,7 +219,7 @@ async def test_a_reader_mirrors_its_buckets_and_the_router_keeps_its_own(
         finally:
             await mirror.stop()
         settings = await router.client.jetstream().create_key_value(
-            bucket=router_settings_bucket(TOPOLOGY.namespace)
+            bucket=TOPOLOGY.router_settings_bucket
         )
         await settings.put(TENANT, b"v1")
         assert not ingress.errors

@@ -19,7 +19,6 @@ from libs.common.topology import Topology
 from services.router.app import create_app
 from services.router.config import RouterSettings
 from services.router.runtime import RouterRuntime
-from services.router.settings_cache import settings_bucket
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.router import Bus
 from tests.helpers.servers import ServerUrls
@@ -82,7 +81,7 @@ async def start_router(
     for runtime in started:
         await runtime.stop()
     with suppress(NotFoundError):
-        await js.delete_key_value(settings_bucket(topology.namespace))
+        await js.delete_key_value(topology.router_settings_bucket)
 
 
 @pytest.fixture
