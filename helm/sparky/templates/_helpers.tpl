@@ -292,6 +292,8 @@ order keys (it verifies no commands). */}}
 {{ include "sparky.secretVar" (dict "var" "SPARKY_PAPER_ADMIN_TOKEN" "ref" .root.Values.services.paper.adminTokenSecret) }}
 - name: SPARKY_PAPER_STATE_PATH
   value: /data/paper.sqlite3
+- name: SPARKY_PAPER_PRICE_SOURCE
+  value: {{ .root.Values.services.paper.priceSource | quote }}
 {{- end -}}
 
 {{/* The service's own NATS user (libs/common/nats_access.py): the paper exchange has none. */}}
