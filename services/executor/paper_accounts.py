@@ -47,7 +47,8 @@ class PaperAccounts:
         await self._accounts.check_room(tenant, new.label)
         futures = new.market_type is MarketType.FUTURES
         wallet = new.balances.get("USDT", Decimal(0)) if futures else None
-        name = f"{tenant.tenant_id}/{new.label}"  # for the operator, on the paper exchange
+        # For the operator, on the paper exchange (whose labels hold up to 100 characters).
+        name = f"{tenant.tenant_id}/{new.label}"[:100]
         opened = await self._admin.open(name, new.balances, wallet)
         credentials = opened.credentials
         REDACTION_HOLDS.hold(credentials.secrets())
@@ -59,7 +60,7 @@ class PaperAccounts:
                 account = await self._accounts.add(tenant, spec)
             except ChangeSavedError:
                 raise  # committed: the account exists, keep it open
-            except BaseException:
+            except Exception:
                 await self._admin.close(opened.account_id)
                 raise
             return await self._accounts.validate_new(account, credentials)

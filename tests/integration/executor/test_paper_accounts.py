@@ -21,7 +21,7 @@ from libs.common.topology import Topology
 from services.executor.app import create_app
 from services.executor.config import ExecutorRole, ExecutorSettings
 from tests.helpers.executor import VAULT_PREFIX, seed_tenant
-from tests.helpers.paper import PaperExchangeProcess, ccxt_config
+from tests.helpers.paper import PaperExchangeProcess, ccxt_config, futures_ccxt_config
 from tests.helpers.ports import free_port
 from tests.helpers.vault import VaultServer
 
@@ -107,6 +107,29 @@ async def test_chosen_balances_a_taken_label_and_the_plan_limit(
     third = await http.post(PAPER, json={"label": "c"}, headers=bearer(key))
     assert third.status_code == 403
     assert "Your plan allows 2 exchange accounts" in third.json()["error"]
+
+
+async def test_a_futures_paper_account_gets_its_usdt_as_the_futures_wallet(
+    *,
+    http: httpx.AsyncClient,
+    js: JetStreamContext,
+    topology: Topology,
+    paper: PaperExchangeProcess,
+    vault: VaultServer,
+) -> None:
+    key = await seed_tenant(js, topology, T, api=http)
+    body = {"label": "perps", "market_type": "futures", "balances": {"USDT": "5000"}}
+    opened = await http.post(PAPER, json=body, headers=bearer(key))
+    assert opened.status_code == 201, opened.text
+    assert (opened.json()["market_type"], opened.json()["status"]) == ("futures", "valid")
+    keys = _stored_keys(vault, topology, "perps")
+    config = futures_ccxt_config(paper.base_url, keys["api_key"], keys["secret"])
+    exchange = ccxt_async.binanceusdm(config)
+    try:
+        wallet = (await exchange.fetch_balance())["USDT"]["total"]
+    finally:
+        await exchange.close()
+    assert Decimal(str(wallet)) == Decimal(5000)
 
 
 @pytest.mark.parametrize(
