@@ -1,6 +1,6 @@
 """The web app speaks to billing, router, ledger and accounts as the signed-in tenant.
 
-One `httpx.AsyncClient` per app (`install`); a `TenantApi` per request carries the tenant's own
+The app's one `httpx.AsyncClient` (``app.state.http``); a `TenantApi` per request carries the tenant's own
 API key (``Authorization: Bearer spk_…``), so a page can reach nothing another key could not.
 A refusal becomes `ApiError` with the service's sentence; a service that cannot be reached (or
 answers 5xx) becomes `ServiceUnavailable`, which the app shows as a 503 page.
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Protocol
 
 import httpx
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 
 from services.web.session import SignedIn, signed_in
 
@@ -136,8 +136,10 @@ class TenantApi:
     async def patch(self, service: Service, path: str, *, json: Any = None) -> Any:
         return _json_or_none(await self.request("PATCH", service, path, json=json))
 
-    async def delete(self, service: Service, path: str) -> None:
-        await self.request("DELETE", service, path)
+    async def delete(
+        self, service: Service, path: str, *, headers: Mapping[str, str] | None = None
+    ) -> None:
+        await self.request("DELETE", service, path, headers=headers)
 
     @asynccontextmanager
     async def stream(
@@ -180,22 +182,10 @@ def service_urls(settings: Any) -> dict[str, str]:
     return {name: str(getattr(settings, f"{name}_url")) for name in SERVICES}
 
 
-def install(app: FastAPI, client: httpx.AsyncClient | None = None) -> None:
-    """Give ``app`` its shared HTTP client (closed with `close`)."""
-    app.state.tenant_http = client or httpx.AsyncClient(timeout=TIMEOUT)
-
-
-async def close(app: FastAPI) -> None:
-    """Close the shared HTTP client."""
-    client: httpx.AsyncClient | None = getattr(app.state, "tenant_http", None)
-    if client is not None:
-        await client.aclose()
-
-
 async def tenant_api(request: Request, me: Annotated[SignedIn, Depends(signed_in)]) -> TenantApi:
     """The signed-in tenant's `TenantApi`."""
     keys: TenantKeys = request.app.state.tenant_keys
-    client: httpx.AsyncClient = request.app.state.tenant_http
+    client: httpx.AsyncClient = request.app.state.http
     return TenantApi(client, service_urls(request.app.state.settings), await keys.api_key(me))
 
 
