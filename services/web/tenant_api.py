@@ -1,9 +1,10 @@
 """The web app speaks to billing, router, ledger and accounts as the signed-in tenant.
 
-The app's one `httpx.AsyncClient` (``app.state.http``); a `TenantApi` per request carries the tenant's own
-API key (``Authorization: Bearer spk_…``), so a page can reach nothing another key could not.
+The app's one `httpx.AsyncClient` (``app.state.http``); a `TenantApi` per request carries the
+tenant's own API key (``Authorization: Bearer spk_…``), so a page reaches nothing another key
+could not.
 A refusal becomes `ApiError` with the service's sentence; a service that cannot be reached (or
-answers 5xx) becomes `ServiceUnavailable`, which the app shows as a 503 page.
+answers 5xx) becomes `ServiceUnavailableError`, which the app shows as a 503 page.
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import Depends, Request
 
 from services.web.session import SignedIn, signed_in
+from services.web.tenant_keys import tenant_api_key
 
 Service = Literal["billing", "router", "ledger", "accounts"]
 SERVICES: tuple[Service, ...] = ("billing", "router", "ledger", "accounts")
-TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 STREAM_TIMEOUT = httpx.Timeout(None, connect=3.0)
 
 
@@ -43,19 +44,13 @@ class ApiError(Exception):
 
 
 @dataclass
-class ServiceUnavailable(Exception):
+class ServiceUnavailableError(Exception):
     """A service is down, starting up or failing: the page says so, never a traceback."""
 
     service: str
 
     def __str__(self) -> str:
         return f"The {self.service} service is temporarily unavailable."
-
-
-class TenantKeys(Protocol):
-    """Where the signed-in user's tenant API key comes from (webcore's store)."""
-
-    async def api_key(self, me: SignedIn) -> str: ...
 
 
 def _error_of(response: httpx.Response) -> ApiError:
@@ -104,12 +99,11 @@ class TenantApi:
                 params=clean,
                 json=json,
                 headers={**self._headers, **(headers or {})},
-                timeout=TIMEOUT,
             )
         except httpx.HTTPError as exc:
-            raise ServiceUnavailable(service) from exc
+            raise ServiceUnavailableError(service) from exc
         if response.status_code >= 500:
-            raise ServiceUnavailable(service)
+            raise ServiceUnavailableError(service)
         if response.status_code >= 400:
             raise _error_of(response)
         return response
@@ -161,10 +155,10 @@ class TenantApi:
         try:
             response = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
-            raise ServiceUnavailable(service) from exc
+            raise ServiceUnavailableError(service) from exc
         try:
             if response.status_code >= 500:
-                raise ServiceUnavailable(service)
+                raise ServiceUnavailableError(service)
             if response.status_code >= 400:
                 await response.aread()
                 raise _error_of(response)
@@ -184,9 +178,9 @@ def service_urls(settings: Any) -> dict[str, str]:
 
 async def tenant_api(request: Request, me: Annotated[SignedIn, Depends(signed_in)]) -> TenantApi:
     """The signed-in tenant's `TenantApi`."""
-    keys: TenantKeys = request.app.state.tenant_keys
     client: httpx.AsyncClient = request.app.state.http
-    return TenantApi(client, service_urls(request.app.state.settings), await keys.api_key(me))
+    key = await tenant_api_key(request, me)
+    return TenantApi(client, service_urls(request.app.state.settings), key)
 
 
 Api = Annotated[TenantApi, Depends(tenant_api)]

@@ -6,4 +6,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from services.web.pages import (
+    account,
+    alerts,
+    onboarding,
+    positions,
+    strategies,
+    trade_settings,
+    webhooks,
+)
+
+ROUTERS: list[APIRouter] = [
+    onboarding.router,
+    alerts.router,
+    positions.router,
+    strategies.router,
+    trade_settings.router,
+    account.router,
+    webhooks.router,
+]

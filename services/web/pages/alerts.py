@@ -20,7 +20,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from services.web.pages.common import render, templates_of
 from services.web.sse import EventReader, frame
-from services.web.tenant_api import Api, ApiError, Me, ServiceUnavailable, TenantApi
+from services.web.tenant_api import Api, ApiError, Me, ServiceUnavailableError, TenantApi
 
 router = APIRouter()
 STATUSES = (
@@ -83,7 +83,9 @@ async def feed(request: Request, me: Me, api: Api) -> Response:
         "stream_query": {k: v for k, v in filters.items() if v},
         "error": error,
     }
-    return await render(request, "alerts/feed.html", context, me=me, status_code=400 if error else 200)
+    return await render(
+        request, "alerts/feed.html", context, me=me, status_code=400 if error else 200
+    )
 
 
 def _row(request: Request, alert: dict[str, Any], *, replace: bool) -> str:
@@ -121,7 +123,7 @@ async def _rows(
                     continue
                 shown.add(alert["intent_id"])
                 yield frame("alert", _row(request, alert, replace=known), event.id)
-    except (ApiError, ServiceUnavailable):
+    except (ApiError, ServiceUnavailableError):
         yield frame("unavailable", "Live updates paused: the feed is temporarily unavailable.")
 
 

@@ -17,9 +17,10 @@ from jinja2 import Environment
 
 from services.web import rendering
 from services.web.session import SignedIn
-from services.web.tenant_api import ApiError, ServiceUnavailable
+from services.web.tenant_api import ApiError, ServiceUnavailableError
 
 UNAVAILABLE = 503
+DASH = "\u2013"  # what a table shows for a value not known
 
 
 def templates_of(request: Request) -> Jinja2Templates:
@@ -49,7 +50,7 @@ def back(path: str, notice: str | None = None, **params: str) -> RedirectRespons
 
 def refused_status(error: ApiError) -> int:
     """The status a page answers with when a service refused its form: the service's 4xx."""
-    return error.status if 400 <= error.status < 500 else 400  # noqa: PLR2004
+    return error.status if 400 <= error.status < 500 else 400
 
 
 async def form_of(request: Request) -> dict[str, str]:
@@ -60,7 +61,7 @@ async def form_of(request: Request) -> dict[str, str]:
 
 async def service_down(request: Request, exc: Exception) -> Response:
     """The page shown when a service is down: what happened in words, never a traceback."""
-    assert isinstance(exc, ServiceUnavailable)  # noqa: S101 - registered for this class only
+    assert isinstance(exc, ServiceUnavailableError)  # noqa: S101 - registered for this class only
     context = {"message": str(exc), "status": UNAVAILABLE}
     if request.headers.get("HX-Request"):
         return Response(str(exc), status_code=UNAVAILABLE, media_type="text/plain")
@@ -78,18 +79,19 @@ async def api_refused(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Answer a service's outage or refusal on any page in words."""
-    app.add_exception_handler(ServiceUnavailable, service_down)
+    """Answer a service's outage or refusal on any page in words; add the pages' filters."""
+    app.add_exception_handler(ServiceUnavailableError, service_down)
     app.add_exception_handler(ApiError, api_refused)
+    install_filters(app.state.templates.env)
 
 
 # Filters for the templates.
 
 
 def money(value: object, places: int = 8) -> str:
-    """A decimal (sent as text) without exponent or trailing zeros; '–' when absent."""
+    """A decimal (sent as text) without exponent or trailing zeros; a dash when absent."""
     if value is None or value == "":
-        return "–"
+        return DASH
     try:
         number = Decimal(str(value))
     except InvalidOperation:
@@ -99,9 +101,9 @@ def money(value: object, places: int = 8) -> str:
 
 
 def when(value: object) -> str:
-    """An ISO time as 'YYYY-MM-DD HH:MM:SS UTC'; '–' when absent."""
+    """An ISO time as 'YYYY-MM-DD HH:MM:SS UTC'; a dash when absent."""
     if not value:
-        return "–"
+        return DASH
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:

@@ -44,7 +44,9 @@ async def read_layer(api: TenantApi, path: str) -> Layer:
     return Layer(dict(stored.get("settings") or {}), int(stored["version"]))
 
 
-async def write_layer(api: TenantApi, path: str, settings: dict[str, Any], version: int | None) -> None:
+async def write_layer(
+    api: TenantApi, path: str, settings: dict[str, Any], version: int | None
+) -> None:
     """Replace the layer, if it is still at ``version``."""
     headers = {"If-Match": str(version)} if version is not None else None
     await api.put("router", path, json=settings, headers=headers)

@@ -35,7 +35,7 @@ async def strategies(request: Request, me: Me, api: Api) -> Response:
     return await _page(request, me, api)
 
 
-def _with(name: str, pause: bool) -> Any:
+def _with(name: str, *, pause: bool) -> Any:
     def change(settings: dict[str, Any]) -> dict[str, Any]:
         paused = [s for s in settings.get("paused_strategies") or [] if s != name]
         settings["paused_strategies"] = [*paused, name] if pause else paused
@@ -52,7 +52,7 @@ async def pause(request: Request, me: Me, api: Api, _: Checked) -> Response:
     if not name or len(name) > MAX_NAME:
         return await _page(request, me, api, "Choose a strategy to pause or resume.", 400)
     try:
-        await change_layer(api, layer_path(), _with(name, pause_it))
+        await change_layer(api, layer_path(), _with(name, pause=pause_it))
     except ApiError as exc:
         return await _page(request, me, api, exc.message, refused_status(exc))
     return back("/strategies", f"Strategy {name} {'paused' if pause_it else 'resumed'}.")

@@ -40,6 +40,7 @@ async def _page(
     request: Request,
     me: SignedIn,
     api: TenantApi,
+    *,
     errors: dict[str, str] | None = None,
     status: int = 200,
     drafts: dict[str, str] | None = None,
@@ -53,8 +54,11 @@ async def _page(
     tenant = next((x for x in layers if x["scope"] == "tenant"), None)
     context = {
         "layers": [
-            x | {"key": _key(x["account_label"] or "", x["symbol"] or ""),
-                 "document": json.dumps(x["settings"], indent=2)}
+            x
+            | {
+                "key": _key(x["account_label"] or "", x["symbol"] or ""),
+                "document": json.dumps(x["settings"], indent=2),
+            }
             for x in layers
         ],
         "has_tenant": tenant is not None,
@@ -75,15 +79,21 @@ async def trade_settings(request: Request, me: Me, api: Api) -> Response:
     return await _page(request, me, api)
 
 
+class DocumentError(ValueError):
+    """The posted settings are not a JSON object; the message says why."""
+
+
 def _document(text: str) -> dict[str, Any]:
     if len(text) > MAX_DOCUMENT:
         raise ValueError("The settings are too long (20,000 characters at most).")
     try:
         value = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
-        raise ValueError(f"The settings are not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+        raise ValueError(
+            f"The settings are not valid JSON: {exc.msg} (line {exc.lineno})."
+        ) from None
     if not isinstance(value, dict):
-        raise ValueError('The settings are a JSON object: {"field": value, …}.')
+        raise DocumentError('The settings are a JSON object: {"field": value, …}.')
     return value
 
 
@@ -94,16 +104,25 @@ async def save_layer(request: Request, me: Me, api: Api, _: Checked) -> Response
     account, symbol = form.get("account", ""), form.get("symbol", "")
     key, text = form.get("form_key") or _key(account, symbol), form.get("settings", "")
     if symbol and not account:
-        return await _page(request, me, api, {key: "Choose the account of this symbol."}, 400)
+        return await _page(
+            request, me, api, errors={key: "Choose the account of this symbol."}, status=400
+        )
     try:
         settings = _document(text)
         version = form.get("version") or None
         headers = {"If-Match": version} if version and version.isdigit() else None
         await api.put("router", layer_path(account, symbol), json=settings, headers=headers)
     except ValueError as exc:
-        return await _page(request, me, api, {key: str(exc)}, 400, {key: text})
+        return await _page(request, me, api, errors={key: str(exc)}, status=400, drafts={key: text})
     except ApiError as exc:
-        return await _page(request, me, api, {key: exc.message}, refused_status(exc), {key: text})
+        return await _page(
+            request,
+            me,
+            api,
+            errors={key: exc.message},
+            status=refused_status(exc),
+            drafts={key: text},
+        )
     return back(PAGE, "Settings saved.")
 
 
@@ -118,7 +137,7 @@ async def delete_layer(request: Request, me: Me, api: Api, _: Checked) -> Respon
         await api.delete("router", layer_path(account, symbol), headers=headers)
     except ApiError as exc:
         errors = {_key(account, symbol): exc.message}
-        return await _page(request, me, api, errors, refused_status(exc))
+        return await _page(request, me, api, errors=errors, status=refused_status(exc))
     return back(PAGE, "Layer removed.")
 
 
@@ -134,5 +153,9 @@ async def kill_switch(request: Request, me: Me, api: Api, _: Checked) -> Respons
     try:
         await change_layer(api, layer_path(), change)
     except ApiError as exc:
-        return await _page(request, me, api, {"kill-switch": exc.message}, refused_status(exc))
-    return back(PAGE, "Trading is on." if enabled else "Trading is stopped: no order will be placed.")
+        return await _page(
+            request, me, api, errors={"kill-switch": exc.message}, status=refused_status(exc)
+        )
+    return back(
+        PAGE, "Trading is on." if enabled else "Trading is stopped: no order will be placed."
+    )
