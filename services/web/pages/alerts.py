@@ -36,6 +36,7 @@ STATUSES = (
 )
 FILTERS = ("status", "symbol", "strategy", "since", "until")
 PAGE_SIZE = 50
+MAX_EVENT_ID = 19  # digits: the ledger's seq is a bigint
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _LOCAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
 
@@ -104,6 +105,7 @@ def _matches(alert: dict[str, Any], filters: dict[str, str]) -> bool:
 async def _rows(
     request: Request, api: TenantApi, filters: dict[str, str], after: str | None
 ) -> AsyncIterator[str]:
+    """Rendered rows for every change of the tenant's alerts the ledger streams."""
     headers = {"Last-Event-ID": after} if after else None
     yield ": connected\n\n"
     try:
@@ -131,7 +133,8 @@ async def _rows(
 async def stream(request: Request, me: Me, api: Api) -> StreamingResponse:
     """Rendered rows of the tenant's alerts as they change (text/event-stream)."""
     del me
-    after = request.headers.get("Last-Event-ID") or request.query_params.get("after")
+    sent = request.headers.get("Last-Event-ID") or request.query_params.get("after") or ""
+    after = sent if sent.isdigit() and len(sent) <= MAX_EVENT_ID else None
     return StreamingResponse(
         _rows(request, api, filters_of(request), after),
         media_type="text/event-stream",
