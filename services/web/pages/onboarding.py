@@ -74,6 +74,10 @@ async def _page(
     options, options_error = options_of(values or request.query_params)
     as_json, as_text = alert_templates(options)
     venue = request.query_params.get("venue", "")
+    if errors and "paper" in errors:  # show the refused form again, its sentence beside it
+        venue = "paper"
+    elif errors and "keys" in errors:
+        venue = str((values or {}).get("venue", "")) or "binance"
     context = {
         "accounts": accounts,
         "venue": venue if venue in {"paper", *dict(exchanges.VENUES)} else "",
@@ -119,7 +123,8 @@ async def exchange_keys(request: Request, me: Me, api: Api, _: Checked) -> Respo
         outcome = await exchanges.add_keys(api, form, me)
     except (ApiError, exchanges.RefusedHere) as exc:
         status = refused_status(exc) if isinstance(exc, ApiError) else 400
-        return await _page(request, me, api, errors={"keys": exchanges.refusal(exc)}, status=status)
+        errors = {"keys": exchanges.refusal(exc)}
+        return await _page(request, me, api, errors=errors, status=status, values=form)
     return back(PAGE, outcome.sentence)
 
 
