@@ -5,6 +5,7 @@ say, a form without its CSRF token changes nothing, and one trader sees nothing 
 from __future__ import annotations
 
 import re
+import socket
 from html import unescape
 
 import httpx
@@ -12,7 +13,14 @@ import pytest
 
 from scripts.devstack import Stack
 from tests.helpers.e2e_alerts import settled_trail
-from tests.helpers.web_pages import Signed, Web, csrf_of, post_form
+from tests.helpers.web_pages import (
+    Signed,
+    Web,
+    csrf_of,
+    post_form,
+    running_web,
+    web_settings_for,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -267,3 +275,20 @@ async def test_a_second_trader_sees_none_of_the_first_ones_data(
     assert other.status_code == 404
     still = await ann.browser.get("/onboarding")
     assert ann_token in still.text
+
+
+async def test_a_service_that_is_down_gives_a_503_page_in_words(ann: Signed, stack: Stack) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"  # bound, never listening
+        settings = web_settings_for(stack.cfg, ledger_url=dead)
+        async with (
+            running_web(settings) as (_app, url),
+            httpx.AsyncClient(base_url=url, cookies=ann.browser.cookies) as browser,
+        ):  # the same database: ann's session opens this app too
+            response = await browser.get("/positions")
+            working = await browser.get("/account")
+    assert response.status_code == 503
+    assert "The ledger service is temporarily unavailable." in response.text
+    assert "Traceback" not in response.text
+    assert working.status_code == 200
