@@ -1,70 +1,137 @@
-"""The signed-in pages' stack: every service as a process, the web app in-process in front of
-it, and two traders (ann, ben) signed in, once per module.
+"""The web app in-process against its own schema, a real billing served on a port (with NATS
+and its own schema), and a real SMTP server.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
+import asyncpg
 import httpx
 import pytest
-import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from nats.js import JetStreamContext
+from opentelemetry.sdk.trace import TracerProvider
 
-from scripts.devstack import Stack
-from tests.helpers import pipeline
-from tests.helpers.namespaces import new_namespace
+from libs.common.config import load_settings
+from libs.common.topology import Topology
+from services.billing.app import create_app as create_billing
+from services.billing.config import DEV_SIGNUP_TOKEN, BillingSettings
+from services.web.app import create_app
+from services.web.config import WebSettings
+from tests.helpers.billing import OPERATOR_TOKEN, Clock, served
+from tests.helpers.namespaces import PgSchema, drop_schema
 from tests.helpers.servers import ServerUrls
-from tests.helpers.stack import running_stack
-from tests.helpers.vault import VaultServer
-from tests.helpers.web_pages import Signed, Web, running_web, signed_in_browser, web_settings_for
+from tests.helpers.web import Browser, SmtpServer
 
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stack(
-    server_urls: ServerUrls, vault: VaultServer, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    """Every service as a process, in a namespace of the module's own."""
-    async with running_stack(
-        server_urls, vault, new_namespace(), tmp_path_factory.mktemp("stack")
-    ) as running:
-        yield running
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def web(stack: Stack) -> AsyncIterator[Web]:
-    async with running_web(web_settings_for(stack.cfg)) as (app, url):
-        yield Web(app, url)
-
-
-async def _first_webhook(client: httpx.AsyncClient, stack: Stack, trader: pipeline.Trader) -> str:
-    found = await client.get(f"{stack.cfg.url('billing')}/api/v1/webhooks", headers=trader.auth)
-    found.raise_for_status()
-    webhook_id: str = found.json()[0]["webhook_id"]
-    return webhook_id
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def traders(stack: Stack, web: Web) -> AsyncIterator[tuple[Signed, Signed]]:
-    """Ann and Ben, each with a paper account ``main``, signed in to the web app."""
-    async with httpx.AsyncClient(timeout=30) as client:
-        ann, ben = await asyncio.gather(
-            pipeline.provision(client, stack.cfg, "ann"),
-            pipeline.provision(client, stack.cfg, "ben"),
-        )
-        hooks = [await _first_webhook(client, stack, t) for t in (ann, ben)]
-    async with (
-        signed_in_browser(web.app, web.url, ann, hooks[0]) as ann_browser,
-        signed_in_browser(web.app, web.url, ben, hooks[1]) as ben_browser,
-    ):
-        yield Signed(ann, hooks[0], ann_browser), Signed(ben, hooks[1], ben_browser)
+PUBLIC_URL = "http://web.test"
+WebFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
 
 
 @pytest.fixture
-def ann(traders: tuple[Signed, Signed]) -> Signed:
-    return traders[0]
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def ben(traders: tuple[Signed, Signed]) -> Signed:
-    return traders[1]
+async def billing_url(
+    server_urls: ServerUrls, topology: Topology, pg_schema: PgSchema, js: JetStreamContext
+) -> AsyncIterator[str]:
+    settings = load_settings(
+        BillingSettings,
+        environment="test",
+        nats_url=server_urls.nats,
+        namespace=topology.namespace,
+        database_url=pg_schema.url,
+        database_schema=pg_schema.name,
+        database_pool_size=4,
+        operator_token=OPERATOR_TOKEN,
+        signup_token=DEV_SIGNUP_TOKEN,
+        public_base_url="https://hooks.sparky.test",
+        maintenance_interval_s=3600,
+        reconcile_interval_s=3600,
+    )
+    app = create_billing(settings, tracer_provider=TracerProvider())
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30), served(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def web_schema(server_urls: ServerUrls, namespace: str) -> AsyncIterator[str]:
+    name = f"{namespace}web"
+    yield name
+    conn = await asyncpg.connect(server_urls.postgres)
+    try:
+        await drop_schema(conn, name)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def web_settings(
+    server_urls: ServerUrls,
+    topology: Topology,
+    web_schema: str,
+    billing_url: str,
+    smtp: SmtpServer,
+) -> WebSettings:
+    return load_settings(
+        WebSettings,
+        environment="test",
+        namespace=topology.namespace,
+        database_url=server_urls.postgres,
+        database_schema=web_schema,
+        database_pool_size=4,
+        public_url=PUBLIC_URL,
+        billing_url=billing_url,
+        smtp_port=smtp.port,
+    )
+
+
+@pytest.fixture
+def web_factory(web_settings: WebSettings, clock: Clock) -> WebFactory:
+    """Start a web app with the test's settings, changed by keyword arguments."""
+
+    @asynccontextmanager
+    async def start(**changes: Any) -> AsyncIterator[FastAPI]:
+        settings = web_settings.model_copy(update=changes)
+        app = create_app(settings, clock=clock, tracer_provider=TracerProvider())
+        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
+            yield app
+
+    return start
+
+
+@pytest.fixture
+async def web(web_factory: WebFactory) -> AsyncIterator[FastAPI]:
+    async with web_factory() as app:
+        yield app
+
+
+def browser_of(app: FastAPI) -> AbstractAsyncContextManager[Browser]:
+    """A new browser (its own cookies) on ``app``."""
+
+    @asynccontextmanager
+    async def open_browser() -> AsyncIterator[Browser]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:
+            yield Browser(http)
+
+    return open_browser()
+
+
+@pytest.fixture
+async def browser(web: FastAPI) -> AsyncIterator[Browser]:
+    async with browser_of(web) as opened:
+        yield opened
