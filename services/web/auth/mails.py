@@ -7,14 +7,14 @@ from urllib.parse import quote
 from services.web.mail import Mail
 
 
-def verification(to: str, public_url: str, token: str) -> Mail:
+def verification(to: str, public_url: str, token: str, hours: float) -> Mail:
     """The link that proves ``to`` is the trader's."""
     link = f"{public_url}/verify?token={quote(token)}"
     return Mail(
         to=to,
         subject="Confirm your email for Sparky",
         body=f"Welcome to Sparky.\n\nOpen this link to confirm your email address:\n\n{link}\n\n"
-        "It works once, for 48 hours. If you did not sign up, ignore this mail.\n",
+        f"It works once, for {hours:g} hours. If you did not sign up, ignore this mail.\n",
     )
 
 
@@ -30,13 +30,13 @@ def already_registered(to: str, public_url: str) -> Mail:
     )
 
 
-def password_reset(to: str, public_url: str, token: str) -> Mail:
+def password_reset(to: str, public_url: str, token: str, minutes: float) -> Mail:
     """The link that lets the trader choose a new password."""
     link = f"{public_url}/password/reset?token={quote(token)}"
     return Mail(
         to=to,
         subject="Reset your Sparky password",
         body=f"Open this link to choose a new password:\n\n{link}\n\n"
-        "It works once, for 60 minutes, and signs you out everywhere. If you did not ask for "
-        "it, ignore this mail: your password stays as it is.\n",
+        f"It works once, for {minutes:g} minutes, and signs you out everywhere. If you did not "
+        "ask for it, ignore this mail: your password stays as it is.\n",
     )

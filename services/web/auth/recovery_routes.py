@@ -48,7 +48,9 @@ async def _mail_reset_link(app: Starlette, email: str) -> None:
         return
     ttl = timedelta(minutes=config.reset_token_minutes)
     token = await store.issue_token(user.user_id, Purpose.RESET, ttl)
-    await send_mail(app, mails.password_reset(user.email, config.public_url, token))
+    await send_mail(
+        app, mails.password_reset(user.email, config.public_url, token, config.reset_token_minutes)
+    )
 
 
 @router.get("/password/reset")

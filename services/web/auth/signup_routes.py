@@ -108,7 +108,9 @@ async def send_verification(app: Starlette, user_id: str, email: str) -> None:
     store: Users = app.state.users
     ttl = timedelta(hours=config.verify_token_hours)
     token = await store.issue_token(user_id, Purpose.VERIFY, ttl)
-    await send_mail(app, mails.verification(email, config.public_url, token))
+    await send_mail(
+        app, mails.verification(email, config.public_url, token, config.verify_token_hours)
+    )
 
 
 async def send_mail(app: Starlette, mail: Mail) -> None:
