@@ -18,8 +18,10 @@ from jinja2 import Environment
 from services.web import rendering
 from services.web.session import SignedIn
 from services.web.tenant_api import ApiError, ServiceUnavailableError
+from services.web.tenant_keys import MissingApiKeyError
 
 UNAVAILABLE = 503
+CONFLICT = 409
 DASH = "\u2013"  # what a table shows for a value not known
 
 
@@ -78,10 +80,20 @@ async def api_refused(request: Request, exc: Exception) -> Response:
     return await render(request, "error.html", context, status_code=status)
 
 
+async def no_api_key(request: Request, exc: Exception) -> Response:
+    """A user whose sign-up left no tenant API key: nothing can be called for them yet."""
+    assert isinstance(exc, MissingApiKeyError)  # noqa: S101 - registered for this class only
+    message = "Your sign-up is not finished: sign out and sign in again to finish it."
+    return await render(
+        request, "error.html", {"message": message, "status": CONFLICT}, status_code=CONFLICT
+    )
+
+
 def install(app: FastAPI) -> None:
     """Answer a service's outage or refusal on any page in words; add the pages' filters."""
     app.add_exception_handler(ServiceUnavailableError, service_down)
     app.add_exception_handler(ApiError, api_refused)
+    app.add_exception_handler(MissingApiKeyError, no_api_key)
     install_filters(app.state.templates.env)
 
 
