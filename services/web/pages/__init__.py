@@ -9,9 +9,11 @@ from fastapi import APIRouter
 from services.web.pages import (
     account,
     alerts,
+    api_keys,
     onboarding,
     positions,
     strategies,
+    subscription,
     trade_settings,
     webhooks,
 )
@@ -23,5 +25,7 @@ ROUTERS: list[APIRouter] = [
     strategies.router,
     trade_settings.router,
     account.router,
+    api_keys.router,
     webhooks.router,
+    subscription.router,
 ]
