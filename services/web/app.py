@@ -32,6 +32,7 @@ from services.web.database import Database
 from services.web.headers import SecurityHeaders
 from services.web.mail import Mailer
 from services.web.pages import ROUTERS
+from services.web.pages.common import install as install_pages
 from services.web.rendering import make_templates, render
 from services.web.session import CsrfRefusedError, EmailNotVerifiedError, NotSignedInError
 
@@ -85,6 +86,7 @@ def create_app(
     for router in _routers():
         app.include_router(router)
     _install_answers(app)
+    install_pages(app)
     install_outage_answers(app)
     mount_ops(app, {"postgres": postgres_check(engine)}, provider)
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)

@@ -6,4 +6,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from services.web.pages import (
+    account,
+    alerts,
+    api_keys,
+    onboarding,
+    positions,
+    strategies,
+    subscription,
+    trade_settings,
+    webhooks,
+)
+
+ROUTERS: list[APIRouter] = [
+    onboarding.router,
+    alerts.router,
+    positions.router,
+    strategies.router,
+    trade_settings.router,
+    account.router,
+    api_keys.router,
+    webhooks.router,
+    subscription.router,
+]
