@@ -54,7 +54,7 @@ DEV_LEDGER_ORDER_KEY = "development-only-ledger-order-signing-key"
 # Billing's sign-up credential, which the web app presents (the two services' dev defaults).
 DEV_SIGNUP_TOKEN = "ssu_development-only-signup-token"  # noqa: S105
 # The web app's key for what it keeps encrypted (tenant API keys, webhook tokens, TOTP secrets).
-DEV_WEB_DATA_KEY = "ZGV2ZWxvcG1lbnQtb25seS13ZWItZGF0YS1rZXkhISE="
+DEV_WEB_DATA_KEY = "development-only-web-data-key-not-a-secret"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from tests.unit.ops.chart import (
 
 # Served by billing to operators only (the `sparky` CLI): internal unless exposeOperatorApi.
 OPERATOR_PREFIXES = ("/api/v1/tenants", "/api/v1/plans", "/api/v1/operators", "/api/v1/audit")
+# Billing's sign-up API: for the web app only, inside the cluster, never through the Ingress.
+SIGNUPS = "/api/v1/signups"
 
 
 def _routers(service: str) -> Iterator[APIRouter]:
@@ -69,7 +71,7 @@ def test_every_public_route_of_every_service_is_reachable_through_the_ingress() 
     paths = _ingress_paths(render())
     for service in PUBLIC_SERVICES:
         for route in _paths(service):
-            if route.startswith(OPERATOR_PREFIXES):
+            if route.startswith((*OPERATOR_PREFIXES, SIGNUPS)):
                 continue
             owners = {svc for p, (kind, svc) in paths.items() if _matches(p, kind, route)}
             assert owners == {service}, (
@@ -86,6 +88,7 @@ def test_operator_api_stays_internal_unless_asked() -> None:
     assert not set(_ingress_paths(render())) & set(OPERATOR_PREFIXES)
     exposed = _ingress_paths(render(sets={"ingress.exposeOperatorApi": "true"}))
     assert {exposed[p][1] for p in OPERATOR_PREFIXES} == {"billing"}
+    assert not any(_matches(p, kind, SIGNUPS) for p, (kind, _) in exposed.items())
 
 
 def test_the_ingress_serves_tls_only_for_its_host() -> None:

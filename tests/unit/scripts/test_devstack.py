@@ -10,6 +10,8 @@ from scripts.devstack import (
     DEV_OPERATOR_TOKEN,
     DEV_PAPER_ADMIN_TOKEN,
     DEV_ROUTER_ORDER_KEY,
+    DEV_SIGNUP_TOKEN,
+    DEV_WEB_DATA_KEY,
     Infra,
     StackConfig,
     service_env,
@@ -21,6 +23,7 @@ from services.ledger.config import LedgerSettings
 from services.paper.config import DEV_ADMIN_TOKEN as PAPER_DEFAULT
 from services.paper.config import PaperSettings
 from services.router.config import RouterSettings
+from services.web.config import WebSettings
 
 
 def test_operator_token_is_billings_development_default() -> None:
@@ -31,6 +34,14 @@ def test_operator_token_is_billings_development_default() -> None:
 def test_paper_admin_token_is_the_paper_exchanges_development_default() -> None:
     assert DEV_PAPER_ADMIN_TOKEN == PAPER_DEFAULT
     assert PaperSettings().admin_token.get_secret_value() == DEV_PAPER_ADMIN_TOKEN
+
+
+def test_signup_token_and_data_key_are_billings_and_the_web_apps_development_defaults() -> None:
+    web = WebSettings()
+    assert BillingSettings().signup_token is not None
+    assert BillingSettings().signup_token.get_secret_value() == DEV_SIGNUP_TOKEN
+    assert web.signup_token.get_secret_value() == DEV_SIGNUP_TOKEN
+    assert web.data_key.get_secret_value() == DEV_WEB_DATA_KEY
 
 
 def test_services_are_given_the_stacks_tokens(tmp_path: Path) -> None:
