@@ -12,11 +12,11 @@ from playwright.async_api import Browser, async_playwright
 
 from scripts.devstack import SERVICES, Stack
 from scripts.mailbox import Mailbox
+from tests.helpers.browser import CHROMIUM
 from tests.helpers.namespaces import new_namespace
 from tests.helpers.servers import ServerUrls
 from tests.helpers.stack import running_stack
 from tests.helpers.vault import VaultServer
-from tests.helpers.web import CHROMIUM
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page
 
 from scripts.mailbox import Mailbox
-from tests.helpers.web import (
+from tests.helpers.browser import (
     Trader,
     filled_like_tradingview,
     form_post,
