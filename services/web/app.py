@@ -22,7 +22,10 @@ from libs.common.db import connect_as, install_outage_answers, make_engine, migr
 from libs.common.messages.types import utcnow
 from libs.common.service import mount_ops, postgres_check
 from libs.common.telemetry import build_tracer_provider
+from services.web.auth.provisioning import Provisioner
 from services.web.auth.sessions import Sessions
+from services.web.auth.throttle import Throttle
+from services.web.auth.users import Users
 from services.web.config import SERVICE, WebSettings
 from services.web.crypto import DataBox, Signer
 from services.web.database import Database
@@ -69,6 +72,15 @@ def create_app(
         idle=timedelta(hours=settings.session_idle_hours),
     )
     state.mailer = Mailer(settings)
+    state.users = Users(db, clock)
+    state.throttle = Throttle(
+        db,
+        clock,
+        window=timedelta(minutes=settings.throttle_window_minutes),
+        per_account=settings.throttle_per_account,
+        per_address=settings.throttle_per_address,
+    )
+    state.provisioner = Provisioner(settings, db, state.users, state.data_box, clock)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in _routers():
         app.include_router(router)

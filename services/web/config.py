@@ -12,6 +12,7 @@ from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.db_roles import PrefixedRoles
 from libs.common.errors import ConfigurationError
 from libs.common.redaction import SIGNUP_TOKEN_PREFIX
+from services.web.auth.addresses import parse_networks
 
 SERVICE = "web"
 # Development defaults: ServiceSettings refuses them when SPARKY_ENVIRONMENT=prod.
@@ -95,6 +96,11 @@ class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     throttle_per_address: int = Field(
         default=20, ge=1, description="Failed sign-ins per client address in the window."
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or CIDRs of the proxies in front of the app (JSON list): "
+        "behind them the client's address is read from X-Forwarded-For.",
+    )
 
     @field_validator(
         "public_url",
@@ -108,6 +114,12 @@ class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # raises ValueError with the bad value
+        return value
 
     @field_validator("signup_token")
     @classmethod

@@ -85,3 +85,8 @@ async def forget_webhook_token(request: Request, user: SignedIn, webhook_id: str
                 webhook_tokens_kept.c.webhook_id == webhook_id,
             )
         )
+
+
+def totp_context(user_id: str) -> str:
+    """The associated data a user's sealed TOTP secret is bound to."""
+    return f"totp:{user_id}"
