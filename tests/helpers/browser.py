@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -20,6 +18,7 @@ from playwright.async_api import BrowserContext, Page
 
 from scripts.mailbox import Mailbox
 from scripts.web_demo import csrf_token
+from tests.helpers.e2e_alerts import render, timenow
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -36,7 +35,6 @@ _TRADINGVIEW = {
     "interval": "60",
     "close": "50000",
 }
-_PLACEHOLDER = re.compile(r"\{\{([a-z_.]+)\}\}")
 
 
 @dataclass
@@ -57,16 +55,9 @@ def new_email(who: str) -> str:
     return f"{who}-{secrets.token_hex(4)}@traders.example.com"
 
 
-def filled_like_tradingview(template: str, now: datetime | None = None) -> str:
-    """Return ``template`` with its placeholders replaced as TradingView replaces them."""
-    values = _TRADINGVIEW | {"timenow": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")}
-
-    def one(match: re.Match[str]) -> str:
-        name = match.group(1)
-        assert name in values, f"the template uses {{{{{name}}}}}, which the test cannot fill"
-        return values[name]
-
-    return _PLACEHOLDER.sub(one, template)
+def filled_like_tradingview(template: str) -> str:
+    """Return ``template`` (copied from a page) as TradingView sends it, placeholders filled."""
+    return render(template, _TRADINGVIEW | {"timenow": timenow()})
 
 
 async def sign_up(page: Page, base: str, mailbox: Mailbox, email: str, password: str) -> None:
