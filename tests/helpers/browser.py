@@ -71,6 +71,8 @@ async def sign_up(page: Page, base: str, mailbox: Mailbox, email: str, password:
     mail = await asyncio.to_thread(mailbox.wait_for, email)
     link = next(u for u in mail.links() if "/verify" in u)
     await page.goto(link)
+    if "/login" in page.url:  # verified, then asked to sign in
+        await sign_in(page, base, email, password)
 
 
 async def sign_in(page: Page, base: str, email: str, password: str) -> None:
