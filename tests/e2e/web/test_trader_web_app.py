@@ -51,7 +51,6 @@ PAGES = (
     "/account/webhooks",
     "/account/subscription",
 )
-_ROTATE_ACTION = re.compile(r'action="(/account/webhooks/([^/"]+)/rotate)"')
 
 
 async def _trader(browser: Browser, web_url: str, mailbox: Mailbox, who: str) -> Trader:
@@ -171,27 +170,26 @@ async def test_a_rotated_webhooks_old_url_answers_401(
     page = first.page
     await page.goto(f"{web_url}/account/webhooks")
     await screenshot(page, "webhooks")
-    found = _ROTATE_ACTION.search(await page.content())
-    assert found, "the webhooks page has no rotate form"
-    seen["webhook_id"] = found.group(2)
-    form = page.locator(f'form[action="{found.group(1)}"]')
-    grace = form.locator("input[name=grace_seconds]")
-    if await grace.count():
-        await grace.fill("0")  # end the old token now
+    hook = page.locator("section.webhook[data-webhook-id]").first
+    seen["webhook_id"] = await hook.get_attribute("data-webhook-id")
+    rotate = hook.locator("form.rotate-form")
+    await rotate.locator("select[name=grace_seconds]").select_option("0")  # old URL ends now
     async with page.expect_navigation():
-        await form.locator("[type=submit]").click()
+        await rotate.locator("[type=submit]").click()
+    new = await page.locator("input#new-webhook-url").input_value()
     old = seen["webhook_url"]
+    assert new != old
+    assert "/webhooks/tv/whk_" in new
 
     async def old_refused() -> bool:
         return (await post_alert(old, "{}")).status_code == 401
 
     await _wait_until(old_refused, "ingress to refuse the rotated-out token", PROPAGATION_S)
-    await page.goto(f"{web_url}/onboarding")
-    new = await page.locator("input#webhook-url").input_value()
-    assert new != old
     await _wait_until(lambda: _known_to_ingress(new), "ingress to know the new token", 15)
     sent = await post_alert(new, filled_like_tradingview(seen["template"]))
     assert sent.status_code == 202
+    await page.goto(f"{web_url}/onboarding")
+    assert await page.locator("input#webhook-url").input_value() == new  # kept, shown again
     seen["new_webhook_url"] = new
 
 
@@ -232,9 +230,10 @@ async def test_forms_without_the_sessions_csrf_token_and_other_tenants_things_ar
         borrowed = {"csrf_token": stolen.group(1)}
         assert (await bob.post("/logout", data=borrowed)).status_code == 403  # not bob's
         assert (await bob.get("/alerts")).status_code == 200  # still signed in
-        rotate = f"/account/webhooks/{seen['webhook_id']}/rotate"
-        answer = await form_post(bob, rotate, {"grace_seconds": "0"}, csrf_from="/account/webhooks")
-        assert answer.status_code in (403, 404), answer.status_code
+        alices_hook = {"webhook_id": seen["webhook_id"], "grace_seconds": "0"}
+        for action in ("/account/webhooks/rotate", "/account/webhooks/revoke"):
+            answer = await form_post(bob, action, alices_hook, csrf_from="/account/webhooks")
+            assert answer.status_code in (403, 404), (action, answer.status_code)
     assert await _known_to_ingress(seen["new_webhook_url"])  # alice's webhook untouched
 
 
