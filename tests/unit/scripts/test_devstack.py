@@ -38,8 +38,9 @@ def test_paper_admin_token_is_the_paper_exchanges_development_default() -> None:
 
 def test_signup_token_and_data_key_are_billings_and_the_web_apps_development_defaults() -> None:
     web = WebSettings()
-    assert BillingSettings().signup_token is not None
-    assert BillingSettings().signup_token.get_secret_value() == DEV_SIGNUP_TOKEN
+    billing = BillingSettings().signup_token
+    assert billing is not None
+    assert billing.get_secret_value() == DEV_SIGNUP_TOKEN
     assert web.signup_token.get_secret_value() == DEV_SIGNUP_TOKEN
     assert web.data_key.get_secret_value() == DEV_WEB_DATA_KEY
 
