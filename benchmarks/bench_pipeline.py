@@ -47,7 +47,7 @@ from benchmarks.pipeline.tenants import provision_many
 from benchmarks.pipeline.verdicts import STAGES, exactly_once, kill_text
 from scripts.devstack import Stack, StackConfig
 from tests.helpers.servers import ServerUrls, urls_from_env
-from tests.helpers.stack import running_stack, stack_config
+from tests.helpers.stack import PIPELINE, running_stack, stack_config
 from tests.helpers.vault import VaultServer, vault_dev_server
 
 QUICK = {"tenants": 50, "rate": 50.0, "seconds": 10.0, "burst": 500}
@@ -130,7 +130,7 @@ async def bench(args: argparse.Namespace, urls: ServerUrls, vault: VaultServer) 
     # buckets, schemas and Redis keys once our stack (with its extra settings and the
     # services' own pool sizes, not the tests' small ones) has stopped.
     async with running_stack(urls, vault, namespace, args.workdir, services=(), nats_users=False):
-        stack = Stack(cfg)
+        stack = Stack(cfg, PIPELINE)  # the web app has no part in the pipeline
         try:
             started = time.perf_counter()
             await asyncio.to_thread(stack.start)

@@ -30,7 +30,7 @@ from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 # Start order: the exchange and the account system first, the consumers last.
-SERVICES = ("paper", "billing", "accounts", "ingress", "router", "executor", "ledger")
+SERVICES = ("paper", "billing", "accounts", "ingress", "router", "executor", "ledger", "web")
 DEFAULT_PORTS: Mapping[str, int] = {
     "billing": 8101,
     "ingress": 8102,
@@ -39,15 +39,22 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "ledger": 8105,
     "paper": 8106,
     "accounts": 8107,
+    "web": 8108,
 }
 # Processes that run another service's code in a role of their own, as in production: the
 # exchange-accounts API is the executor's code (`SPARKY_EXECUTOR_ROLE=accounts`).
 PROGRAMS: Mapping[str, str] = {"accounts": "executor"}
 ROLES: Mapping[str, str] = {"executor": "trading", "accounts": "accounts"}
+# The services the web app calls as the signed-in tenant (SPARKY_WEB_<NAME>_URL).
+WEB_CALLS = ("billing", "router", "ledger", "accounts", "ingress")
 DEV_OPERATOR_TOKEN = "sop_development-only-operator-token"  # noqa: S105 - billing's dev default
 DEV_PAPER_ADMIN_TOKEN = "sop_paper-dev-admin-token-change-me"  # noqa: S105 - the paper one's
 DEV_ROUTER_ORDER_KEY = "development-only-router-order-signing-key"
 DEV_LEDGER_ORDER_KEY = "development-only-ledger-order-signing-key"
+# Billing's sign-up credential, which the web app presents (the two services' dev defaults).
+DEV_SIGNUP_TOKEN = "ssu_development-only-signup-token"  # noqa: S105
+# The web app's key for what it keeps encrypted (tenant API keys, webhook tokens, TOTP secrets).
+DEV_WEB_DATA_KEY = "development-only-web-data-key-not-a-secret"
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ class StackConfig:
     paper_admin_token: str = DEV_PAPER_ADMIN_TOKEN
     router_order_key: str = DEV_ROUTER_ORDER_KEY
     ledger_order_key: str = DEV_LEDGER_ORDER_KEY
+    signup_token: str = DEV_SIGNUP_TOKEN
+    web_data_key: str = DEV_WEB_DATA_KEY
+    smtp_port: int = 0  # the local mailbox (`scripts.mailbox`) the web app sends through
     extra_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
@@ -122,7 +132,11 @@ def _own_env(service: str, cfg: StackConfig) -> dict[str, str]:
     prefix = f"SPARKY_{code.upper()}_"
     own = {"HTTP_PORT": str(cfg.ports[service]), "DATABASE_SCHEMA": cfg.schema(code)}
     if service == "billing":
-        own |= {"OPERATOR_TOKEN": cfg.operator_token, "PUBLIC_BASE_URL": cfg.url("ingress")}
+        own |= {
+            "OPERATOR_TOKEN": cfg.operator_token,
+            "SIGNUP_TOKEN": cfg.signup_token,
+            "PUBLIC_BASE_URL": cfg.url("ingress"),
+        }
     elif service == "ingress":
         own |= {"RATE_LIMIT_KEY_PREFIX": f"{cfg.namespace}:ingress:"}
     elif service == "router":
@@ -150,8 +164,36 @@ def _own_env(service: str, cfg: StackConfig) -> dict[str, str]:
             "STATE_PATH": str(cfg.data_dir / f"paper-{cfg.namespace}.sqlite3"),
             "ADMIN_TOKEN": cfg.paper_admin_token,
         }
+    elif service == "web":
+        own |= _web_env(cfg)
     own |= dict(cfg.extra_env.get(service, {}))
     return {prefix + key: value for key, value in own.items()}
+
+
+def _web_env(cfg: StackConfig) -> dict[str, str]:
+    """The web app: the APIs it calls as the signed-in tenant, billing's sign-up credential,
+    its data key, and the local mailbox as its SMTP server (plain: it is on loopback)."""
+    apis = {f"{name.upper()}_URL": cfg.url(name) for name in WEB_CALLS}
+    return (
+        apis
+        | {
+            "PUBLIC_URL": cfg.url("web"),
+            "WEBHOOK_BASE_URL": cfg.url("ingress"),
+            "SIGNUP_TOKEN": cfg.signup_token,
+            "DATA_KEY": cfg.web_data_key,
+            "COOKIE_SECURE": "false",
+        }
+        | (_mailbox_env(cfg) if cfg.smtp_port else {})
+    )
+
+
+def _mailbox_env(cfg: StackConfig) -> dict[str, str]:
+    return {
+        "SMTP_HOST": cfg.host,
+        "SMTP_PORT": str(cfg.smtp_port),
+        "SMTP_SECURITY": "none",
+        "MAIL_FROM": "Sparky <sparky@localhost>",
+    }
 
 
 def _nats_user_env(service: str, cfg: StackConfig) -> dict[str, str]:

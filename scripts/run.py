@@ -10,6 +10,9 @@
    end-to-end tests, each ready before the next.
 4. A demo tenant with a paper account (`scripts.demo`), and how to use it: its webhook URL,
    its API key, a ``curl`` that sends an alert and one that shows the position.
+5. The web app's URL and a demo login, signed up through the web app's own pages and verified
+   through the mail it sent to the local mailbox (`scripts.web_demo`, `scripts.mailbox`: every
+   message the web app sends is kept as ``<data>/mail/<n>.eml``).
 
 Everything it keeps is under one folder (``.devstack/``, or ``SPARKY_DEVSTACK_DIR``); a second
 run reuses it. Ctrl-C (or SIGTERM) stops the services, then the servers started here, and
@@ -40,6 +43,7 @@ from scripts.demo import DemoTenant, ensure_demo, webhook_url
 from scripts.devstack import DEFAULT_PORTS, ROOT, Infra, Stack, StackConfig
 from scripts.infra import answers
 from scripts.leftovers import forget, remember, stop_leftovers
+from scripts.mailbox import Mailbox
 from scripts.servers import (
     Servers,
     bring_up,
@@ -47,6 +51,7 @@ from scripts.servers import (
     ensure_logins,
     ensure_nats_topology,
 )
+from scripts.web_demo import WebLogin, ensure_web_demo
 
 DEMO_ALERT = {"action": "buy", "ticker": "BINANCE:BTCUSDT", "qty": "0.001", "strategy": "demo"}
 
@@ -109,7 +114,23 @@ def curl_commands(cfg: StackConfig, demo: DemoTenant) -> tuple[str, str]:
     return alert, positions
 
 
-def banner(cfg: StackConfig, servers: Servers, demo: DemoTenant) -> str:
+def web_lines(cfg: StackConfig, mailbox: Mailbox, login: WebLogin) -> list[str]:
+    """The banner's part about the web app: where it is, a login, where its mail goes."""
+    return [
+        "",
+        "The trader's web app (sign in, then open a paper account in the onboarding page):",
+        f"  web app      {cfg.url('web')}",
+        f"  demo login   {login.email}",
+        f"  password     {login.password}",
+        f"  mail         every message it sends is in {mailbox.folder}/<n>.eml",
+        f"               (SMTP 127.0.0.1:{mailbox.port}; list: python -m scripts.mailbox "
+        f"{mailbox.folder})",
+    ]
+
+
+def banner(
+    cfg: StackConfig, servers: Servers, demo: DemoTenant, web: list[str] | None = None
+) -> str:
     """Return what the trader-to-be reads once everything runs."""
     alert, positions = curl_commands(cfg, demo)
     lines = [
@@ -118,6 +139,7 @@ def banner(cfg: StackConfig, servers: Servers, demo: DemoTenant) -> str:
     ]
     lines += [f"  {kind:<9} {url} ({servers.origin(kind)})" for kind, url in servers.urls.items()]
     lines += [f"  {name:<9} {cfg.url(name)}" for name in cfg.ports]
+    lines += web or []
     lines += [
         "",
         f"Demo tenant {demo.tenant_id}, with a paper account 'main' (opened with 10,000 USDT)",
@@ -161,7 +183,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def start_everything(rc: RunConfig, servers: Servers) -> tuple[Stack, StackConfig]:
+def start_everything(
+    rc: RunConfig, servers: Servers, mailbox: Mailbox
+) -> tuple[Stack, StackConfig]:
     """Steps 1 to 3: the stack is returned unstarted, for the caller to stop whatever happens."""
     try:
         bring_up(rc.urls, rc.vault_token, servers, rc.namespace)
@@ -176,7 +200,13 @@ def start_everything(rc: RunConfig, servers: Servers) -> tuple[Stack, StackConfi
     infra = replace(infra, database_url=runtime, migration_database_url=migration)
     admin = (infra.nats_passwords or {}).get(ADMIN)
     asyncio.run(ensure_nats_topology(infra.nats_url, rc.namespace, admin))
-    cfg = StackConfig(infra=infra, namespace=rc.namespace, data_dir=rc.data_dir, ports=rc.ports)
+    cfg = StackConfig(
+        infra=infra,
+        namespace=rc.namespace,
+        data_dir=rc.data_dir,
+        ports=rc.ports,
+        smtp_port=mailbox.port,
+    )
     return Stack(cfg, new_session=True), cfg
 
 
@@ -192,15 +222,18 @@ def main() -> int:
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     servers = Servers(data_dir=rc.data_dir)
+    mailbox = Mailbox(rc.data_dir / "mail")
     stack: Stack | None = None
     try:
-        stack, cfg = start_everything(rc, servers)
+        mailbox.start()
+        stack, cfg = start_everything(rc, servers, mailbox)
         print(f"run: starting {', '.join(stack.processes)} (logs in {rc.data_dir / 'logs'})")
         stack.launch()
         remember(rc.data_dir, [*(p.pid for p in stack.processes.values()), *servers.pids()])
         stack.wait_ready()
         demo = asyncio.run(ensure_demo(cfg))
-        print(banner(cfg, servers, demo), flush=True)
+        login = asyncio.run(ensure_web_demo(cfg, mailbox))
+        print(banner(cfg, servers, demo, web_lines(cfg, mailbox, login)), flush=True)
         return watch(stack, servers)
     except KeyboardInterrupt:
         return 0
@@ -214,6 +247,7 @@ def main() -> int:
         if stack is not None:
             stack.stop()
         servers.stop()
+        mailbox.stop()
         forget(rc.data_dir)
         print("run: stopped", flush=True)
 

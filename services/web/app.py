@@ -31,6 +31,7 @@ from services.web.crypto import DataBox, Signer
 from services.web.database import Database
 from services.web.headers import SecurityHeaders
 from services.web.mail import Mailer
+from services.web.metrics import RequestMetrics
 from services.web.pages import ROUTERS
 from services.web.pages.common import install as install_pages
 from services.web.rendering import make_templates, render
@@ -90,6 +91,7 @@ def create_app(
     install_outage_answers(app)
     mount_ops(app, {"postgres": postgres_check(engine)}, provider)
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
+    app.add_middleware(RequestMetrics)  # outermost: counts every answer, refusals included
     return app
 
 

@@ -4,8 +4,9 @@
 Redis, in the test's own namespace, database (created by it), data folder and ports; nothing
 answers at its Vault URL, so it starts and initialises an OpenBao of its own. The printed alert
 command must place an order at the paper exchange and the printed position command must show
-the ledger's position; SIGINT must leave no process it started. A second run must reuse the
-same demo tenant (its secrets were shown once) and the same vault (unsealed again).
+the ledger's position; the printed web app login must sign in (made through the web app's
+sign-up and the mail it sent); SIGINT must leave no process it started. A second run must reuse
+the same demo tenant (its secrets were shown once), web login and vault (unsealed again).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from libs.common.topology import Topology
 from scripts.devstack import DEFAULT_PORTS, DEV_PAPER_ADMIN_TOKEN
 from scripts.leftovers import stop_leftovers
 from scripts.private_files import read_private_json
+from scripts.web_demo import WebLogin, signed_in
 from tests.helpers.namespaces import drop_namespace_streams
 from tests.helpers.paper import REPO_ROOT
 from tests.helpers.ports import free_port, free_ports
@@ -182,6 +184,13 @@ async def paper_btc(env: dict[str, str], data_dir: Path, namespace: str) -> Deci
     return sum((Decimal(b["free"]) for b in view["balances"] if b["asset"] == "BTC"), Decimal(0))
 
 
+async def web_login_works(printed: Printed) -> bool:
+    """Whether the printed demo login signs in to the printed web app."""
+    login = WebLogin(email=printed.value("demo login"), password=printed.value("password"))
+    async with httpx.AsyncClient(timeout=10) as client:
+        return await signed_in(client, printed.value("web app"), login)
+
+
 async def cleanup(urls: ServerUrls, namespace: str) -> None:
     await drop_namespace_streams(urls.nats, Topology(namespace=namespace))
     conn = await asyncpg.connect(urls.postgres)
@@ -206,6 +215,9 @@ async def test_make_run_demo_alert_opens_a_position_and_ctrl_c_stops_everything(
             alert, positions, perpetual = printed.commands()
             assert "/webhooks/tv/whk_" in printed.value("webhook URL")
             assert printed.value("API key").startswith("spk_")
+            # The web app's demo trader was signed up and verified through its pages and mail.
+            assert await web_login_works(printed)
+            assert list((tmp_path / "mail").glob("*.eml"))
             assert "intent_id" in await execute(alert)
             # 0.001 BTC bought, less the 0.1 % fee the exchange takes in BTC: what the wallet
             # holds, and what a close would sell.
@@ -221,6 +233,8 @@ async def test_make_run_demo_alert_opens_a_position_and_ctrl_c_stops_everything(
         async with make_run(env) as (proc, again):
             assert again.value("API key") == printed.value("API key")
             assert again.value("webhook URL") == printed.value("webhook URL")
+            assert again.value("demo login") == printed.value("demo login")
+            assert await web_login_works(again)
             assert vault_started_here(again)
             assert await btc_position(again.commands()[1]) == Decimal("0.000999")
             # Placing an order reads the account's keys from the reopened, unsealed vault.

@@ -24,7 +24,10 @@ from tests.helpers.signing import LEDGER_KEY, ROUTER_KEY
 from tests.helpers.vault import VaultServer
 
 # Processes with a database pool (accounts: the executor's code in its accounts role).
-DATABASE_SERVICES = ("billing", "router", "executor", "accounts", "ledger")
+DATABASE_SERVICES = ("billing", "router", "executor", "accounts", "ledger", "web")
+# What the pipeline's tests start: everything but the web app, which only tests/e2e/web needs
+# (those pass `SERVICES`, the whole stack as `make run` starts it).
+PIPELINE = tuple(name for name in SERVICES if name != "web")
 
 
 # Small pools: several stacks (and the rest of the suite) share one Postgres of 100 connections.
@@ -39,6 +42,7 @@ def stack_config(
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
     *,
     nats_passwords: Mapping[str, str] | None = None,
+    smtp_port: int = 0,
 ) -> StackConfig:
     """Return a stack configuration isolated in ``namespace``; ``extra_env`` adds settings per
     service (``{"executor": {"CLIENT_POOL_SIZE": "1100"}}``) over the small test pools.
@@ -61,6 +65,7 @@ def stack_config(
         router_order_key=ROUTER_KEY,
         ledger_order_key=LEDGER_KEY,
         extra_env=_with_small_pools(extra_env or {}),
+        smtp_port=smtp_port,
     )
 
 
@@ -109,12 +114,15 @@ async def running_stack(
     vault: VaultServer,
     namespace: str,
     data_dir: Path,
-    services: tuple[str, ...] = SERVICES,
+    services: tuple[str, ...] = PIPELINE,
     *,
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
     nats_users: bool = True,
+    smtp_port: int = 0,
 ) -> AsyncIterator[Stack]:
     """Start ``services`` as processes; stop them and remove everything they made afterwards.
+
+    ``smtp_port``: where the web app sends its mail (a `scripts.mailbox.Mailbox` of the test's).
 
     With ``nats_users`` (the default) the stack gets a NATS of its own with the users and
     permissions of `libs.common.nats_access`, each service connecting as itself, as in
@@ -131,7 +139,15 @@ async def running_stack(
             resources.callback(_no_refusals, private)
             resources.callback(private.stop)
             urls = dataclasses.replace(urls, nats=private.url)
-        cfg = stack_config(urls, vault, namespace, data_dir, extra_env, nats_passwords=passwords)
+        cfg = stack_config(
+            urls,
+            vault,
+            namespace,
+            data_dir,
+            extra_env,
+            nats_passwords=passwords,
+            smtp_port=smtp_port,
+        )
         await ensure_nats_topology(cfg.infra.admin_nats_url, namespace)
         stack = Stack(cfg, services)
         try:

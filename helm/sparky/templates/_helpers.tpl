@@ -40,15 +40,21 @@ app.kubernetes.io/component: {{ .name }}
 
 {{/* The services this release runs, in a fixed order. */}}
 {{- define "sparky.enabledServices" -}}
-{{- $names := list "ingress" "router" "executor" "accounts" "ledger" "billing" -}}
+{{- $names := list "ingress" "router" "executor" "accounts" "ledger" "billing" "web" -}}
 {{- if .Values.services.paper.enabled -}}{{- $names = append $names "paper" -}}{{- end -}}
 {{- join " " $names -}}
 {{- end -}}
 
 {{/* The services the ingress controller may reach: not the executor (trading), which serves
-no tenant API; the exchange-accounts API (accounts) does. */}}
+no tenant API; the exchange-accounts API (accounts) does; the web app on a host of its own. */}}
 {{- define "sparky.publicServices" -}}
-ingress router accounts ledger billing
+ingress router accounts ledger billing web
+{{- end -}}
+
+{{/* The APIs the web app calls as the signed-in tenant (SPARKY_WEB_<NAME>_URL), and the only
+pods it may reach besides Postgres, DNS and its SMTP server. */}}
+{{- define "sparky.webCalls" -}}
+billing router ledger accounts ingress
 {{- end -}}
 
 {{/* The services that hold a Vault identity, and so a mounted ServiceAccount token. */}}
@@ -64,7 +70,7 @@ the exchange-accounts API, is the executor's code in its accounts role. */}}
 
 {{/* The services that own a Postgres schema, each migrated by its own Job. */}}
 {{- define "sparky.databaseServices" -}}
-router executor ledger billing
+router executor ledger billing web
 {{- end -}}
 
 {{- define "sparky.image" -}}
@@ -112,7 +118,7 @@ router executor ledger billing
 
 {{/* The roles each database service switches to, by kind (libs/common/db_roles.py SERVICE_ROLES). */}}
 {{- define "sparky.roleKinds" -}}
-{{- $kinds := dict "router" (list "reader" "writer") "executor" (list "api" "writer") "ledger" (list "reader" "writer") "billing" (list "writer") -}}
+{{- $kinds := dict "router" (list "reader" "writer") "executor" (list "api" "writer") "ledger" (list "reader" "writer") "billing" (list "writer") "web" (list "writer") -}}
 {{- join " " (index $kinds .name) -}}
 {{- end -}}
 
@@ -280,11 +286,46 @@ order keys (it verifies no commands). */}}
   value: "http://127.0.0.1:8000"
 - name: SPARKY_BILLING_PUBLIC_BASE_URL
   value: {{ default (printf "https://%s" .root.Values.ingress.host) $b.publicBaseUrl | quote }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_BILLING_SIGNUP_TOKEN" "ref" .root.Values.services.web.signupTokenSecret) }}
 {{- with $b.stripe.apiKeySecret }}
 {{ include "sparky.secretVar" (dict "var" "SPARKY_BILLING_STRIPE_API_KEY" "ref" .) }}
 {{- end }}
 {{- with $b.stripe.webhookSecretSecret }}
 {{ include "sparky.secretVar" (dict "var" "SPARKY_BILLING_STRIPE_WEBHOOK_SECRET" "ref" .) }}
+{{- end }}
+{{- end -}}
+
+{{/* The web app: the tenant APIs by their Services, billing's sign-up credential, its data
+key, SMTP; no NATS, no Redis, no Vault. */}}
+{{- define "sparky.serviceEnv.web" -}}
+{{- $w := .root.Values.services.web -}}
+{{ include "sparky.databaseEnv" . }}
+{{- range $name := splitList " " (include "sparky.webCalls" .root) }}
+- name: SPARKY_WEB_{{ upper $name }}_URL
+  value: {{ printf "http://%s:8000" (include "sparky.componentName" (dict "root" $.root "name" $name)) | quote }}
+{{- end }}
+- name: SPARKY_WEB_PUBLIC_URL
+  value: {{ printf "https://%s" $w.ingress.host | quote }}
+- name: SPARKY_WEB_WEBHOOK_BASE_URL
+  value: {{ default (printf "https://%s" .root.Values.ingress.host) .root.Values.services.billing.publicBaseUrl | quote }}
+- name: SPARKY_WEB_COOKIE_SECURE
+  value: "true"
+{{ include "sparky.secretVar" (dict "var" "SPARKY_WEB_SIGNUP_TOKEN" "ref" $w.signupTokenSecret) }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_WEB_DATA_KEY" "ref" $w.dataKeySecret) }}
+- name: SPARKY_WEB_SMTP_HOST
+  value: {{ required "services.web.smtp.host is required" $w.smtp.host | quote }}
+- name: SPARKY_WEB_SMTP_PORT
+  value: {{ $w.smtp.port | quote }}
+- name: SPARKY_WEB_SMTP_SECURITY
+  value: {{ $w.smtp.security | quote }}
+- name: SPARKY_WEB_MAIL_FROM
+  value: {{ $w.smtp.mailFrom | quote }}
+{{- with $w.smtp.username }}
+- name: SPARKY_WEB_SMTP_USERNAME
+  value: {{ . | quote }}
+{{- end }}
+{{- with $w.smtp.passwordSecret }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_WEB_SMTP_PASSWORD" "ref" .) }}
 {{- end }}
 {{- end -}}
 

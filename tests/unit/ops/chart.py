@@ -21,14 +21,16 @@ import yaml
 REPO = Path(__file__).resolve().parents[3]
 CHART = REPO / "helm" / "sparky"
 PRODUCTION = CHART / "values-production.yaml"
-SERVICES = ("ingress", "router", "executor", "ledger", "billing", "paper")
+SERVICES = ("ingress", "router", "executor", "ledger", "billing", "paper", "web")
 # Every workload the chart runs: the services, and the exchange-accounts API (accounts), which is
 # the executor's code (image, module, settings) in its accounts role.
 COMPONENTS = (*SERVICES, "accounts")
 PROGRAMS = {"accounts": "executor"}
-DATABASE_SERVICES = ("router", "executor", "ledger", "billing")
-# Reached by the ingress controller: not the executor (trading), which serves no tenant API.
+DATABASE_SERVICES = ("router", "executor", "ledger", "billing", "web")
+# Behind the API host's Ingress: not the executor (trading), which serves no tenant API.
 PUBLIC_SERVICES = ("ingress", "router", "accounts", "ledger", "billing")
+# The web app has an Ingress (and host) of its own; these are the APIs it calls as the trader.
+WEB_CALLS = ("billing", "router", "ledger", "accounts", "ingress")
 
 Doc = dict[str, Any]
 

@@ -19,6 +19,8 @@ CLI_VARIABLES = {"billing": {"SPARKY_BILLING_URL"}}
 _FAKE_SECRETS = (
     ("DATABASE_URL", "postgresql://sparky:pw@postgres.example:5432/sparky"),
     ("OPERATOR_TOKEN", "sop_" + "o" * 40),
+    ("SIGNUP_TOKEN", "ssu_" + "u" * 40),
+    ("DATA_KEY", "k" * 44),
     ("ADMIN_TOKEN", "sop_" + "a" * 40),
     ("NATS_URL", "nats://sparky:pw@nats.example:4222"),
     ("REDIS_URL", "redis://:pw@redis.example:6379/0"),

@@ -14,6 +14,7 @@ from tests.unit.ops.chart import (
     PRODUCTION,
     PUBLIC_SERVICES,
     REPO,
+    WEB_CALLS,
     Doc,
     find,
     one,
@@ -23,6 +24,8 @@ from tests.unit.ops.chart import (
 
 # Served by billing to operators only (the `sparky` CLI): internal unless exposeOperatorApi.
 OPERATOR_PREFIXES = ("/api/v1/tenants", "/api/v1/plans", "/api/v1/operators", "/api/v1/audit")
+# Billing's sign-up API: for the web app only, inside the cluster, never through the Ingress.
+SIGNUPS = "/api/v1/signups"
 
 
 def _routers(service: str) -> Iterator[APIRouter]:
@@ -48,8 +51,8 @@ def _paths(service: str) -> set[str]:
     return paths
 
 
-def _ingress_paths(docs: list[Doc]) -> dict[str, tuple[str, str]]:
-    (ingress,) = find(docs, "Ingress")
+def _ingress_paths(docs: list[Doc], name: str = "sparky") -> dict[str, tuple[str, str]]:
+    ingress = one(docs, "Ingress", name)
     (rule,) = ingress["spec"]["rules"]
     return {
         p["path"]: (p["pathType"], p["backend"]["service"]["name"].removeprefix("sparky-"))
@@ -68,7 +71,7 @@ def test_every_public_route_of_every_service_is_reachable_through_the_ingress() 
     paths = _ingress_paths(render())
     for service in PUBLIC_SERVICES:
         for route in _paths(service):
-            if route.startswith(OPERATOR_PREFIXES):
+            if route.startswith((*OPERATOR_PREFIXES, SIGNUPS)):
                 continue
             owners = {svc for p, (kind, svc) in paths.items() if _matches(p, kind, route)}
             assert owners == {service}, (
@@ -85,10 +88,11 @@ def test_operator_api_stays_internal_unless_asked() -> None:
     assert not set(_ingress_paths(render())) & set(OPERATOR_PREFIXES)
     exposed = _ingress_paths(render(sets={"ingress.exposeOperatorApi": "true"}))
     assert {exposed[p][1] for p in OPERATOR_PREFIXES} == {"billing"}
+    assert not any(_matches(p, kind, SIGNUPS) for p, (kind, _) in exposed.items())
 
 
 def test_the_ingress_serves_tls_only_for_its_host() -> None:
-    (ingress,) = find(render([PRODUCTION]), "Ingress")
+    ingress = one(render([PRODUCTION]), "Ingress", "sparky")
     assert ingress["spec"]["tls"] == [
         {"hosts": ["hooks.sparky.example.com"], "secretName": "sparky-hooks-tls"}
     ]
@@ -111,11 +115,24 @@ def test_every_pod_is_denied_by_default() -> None:
     assert "egress" not in spec
 
 
+def test_the_web_app_has_a_host_of_its_own_all_of_whose_paths_are_its() -> None:
+    docs = render([PRODUCTION])
+    web = one(docs, "Ingress", "sparky-web")
+    assert web["spec"]["tls"] == [
+        {"hosts": ["app.sparky.example.com"], "secretName": "sparky-app-tls"}
+    ]
+    assert _ingress_paths(docs, "sparky-web") == {"/": ("Prefix", "web")}
+    assert web["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
+    # Its session cookie never reaches the webhook/API host, nor the API paths the web host.
+    assert "web" not in {svc for _, svc in _ingress_paths(docs).values()}
+    assert not find(render(sets={"ingress.enabled": "false"}), "Ingress")
+
+
 def test_only_ingress_and_the_api_services_accept_the_ingress_controller() -> None:
     spec = _policy(render(), "from-ingress-controller")
     (expression,) = spec["podSelector"]["matchExpressions"]
     assert expression["key"] == "app.kubernetes.io/component"
-    assert sorted(expression["values"]) == sorted(PUBLIC_SERVICES)
+    assert sorted(expression["values"]) == sorted([*PUBLIC_SERVICES, "web"])
     assert "executor" not in expression["values"]  # trading pods serve no tenant API
     (peer,) = spec["ingress"][0]["from"]
     assert peer["namespaceSelector"] == {
@@ -129,10 +146,9 @@ def _components(selector: Doc) -> set[str] | None:
     if one_component:
         return {one_component}
     for expression in selector.get("matchExpressions", []):
-        if expression["key"] == "app.kubernetes.io/component":
-            assert expression["operator"] == "In"
+        if expression["key"] == "app.kubernetes.io/component" and expression["operator"] == "In":
             return set(expression["values"])
-    return None
+    return None  # NotIn: any component but those (`_egress_to` reads it)
 
 
 def test_only_executors_and_the_accounts_api_reach_vault_and_the_internet() -> None:
@@ -154,13 +170,63 @@ def test_only_executors_and_the_accounts_api_reach_vault_and_the_internet() -> N
 
 
 @pytest.mark.parametrize("port", [53, 4222, 5432, 6379])
-def test_every_pod_reaches_dns_nats_postgres_and_redis(port: int) -> None:
+def test_every_pod_but_the_web_app_reaches_dns_nats_postgres_and_redis(port: int) -> None:
     spec = _policy(render(), "egress-infrastructure")
     assert spec["podSelector"]["matchLabels"] == {
         "app.kubernetes.io/name": "sparky",
         "app.kubernetes.io/instance": "sparky",
     }
+    assert spec["podSelector"]["matchExpressions"] == [
+        {"key": "app.kubernetes.io/component", "operator": "NotIn", "values": ["web"]}
+    ]
     assert any(p["port"] == port for rule in spec["egress"] for p in rule["ports"])
+
+
+def _egress_to(docs: list[Doc], component: str) -> list[Doc]:
+    """Every egress rule of every policy that selects ``component``'s pods."""
+    rules = []
+    for policy in find(docs, "NetworkPolicy"):
+        spec = policy["spec"]
+        selector = spec["podSelector"]
+        picked = _components(selector)
+        excluded = any(
+            e["operator"] == "NotIn" and component in e["values"]
+            for e in selector.get("matchExpressions", [])
+        )
+        if (
+            "Egress" in spec["policyTypes"]
+            and not excluded
+            and (picked is None or component in picked)
+        ):
+            rules += spec.get("egress", [])
+    return rules
+
+
+def test_the_web_app_reaches_dns_postgres_smtp_and_the_apis_it_calls_only() -> None:
+    rules = _egress_to(render([PRODUCTION]), "web")
+    ports = {p["port"] for rule in rules for p in rule["ports"]}
+    # No NATS, Redis, Vault or internet; 4318: the traces collector (extraEgress, every pod).
+    assert ports == {53, 5432, 587, 4318, "http"}
+    (to_pods,) = [r for r in rules if r["ports"] == [{"port": "http", "protocol": "TCP"}]]
+    (peer,) = to_pods["to"]
+    assert _components(peer["podSelector"]) == set(WEB_CALLS)
+
+
+def test_the_apis_the_web_app_calls_accept_it_and_only_the_ingress_controller_reaches_it() -> None:
+    docs = render()
+    spec = _policy(docs, "apis-from-web")
+    assert _components(spec["podSelector"]) == set(WEB_CALLS)
+    (rule,) = spec["ingress"]
+    (peer,) = rule["from"]
+    assert _components(peer["podSelector"]) == {"web"}
+    admitting_web = {
+        p["metadata"]["name"]
+        for p in find(docs, "NetworkPolicy")
+        if "Ingress" in p["spec"]["policyTypes"]
+        and p["spec"].get("ingress")
+        and (_components(p["spec"]["podSelector"]) or {"web"}) >= {"web"}
+    }
+    assert admitting_web == {"sparky-from-ingress-controller", "sparky-from-prometheus"}
 
 
 def test_only_executors_and_the_accounts_api_reach_the_paper_exchange() -> None:

@@ -51,7 +51,7 @@ def test_router_and_executor_are_statefulsets_that_know_their_share_of_partition
 
 def test_other_services_are_deployments_and_ingress_is_autoscaled() -> None:
     docs = render()
-    for service in ("ingress", "accounts", "ledger", "billing", "paper"):
+    for service in ("ingress", "accounts", "ledger", "billing", "paper", "web"):
         assert workload(docs, service)["kind"] == "Deployment"
     assert "replicas" not in workload(docs, "ingress")["spec"]  # the HPA owns it
     hpa = one(docs, "HorizontalPodAutoscaler", "sparky-ingress")

@@ -10,7 +10,7 @@ import yaml
 from tests.unit.ops.chart import COMPONENTS, REPO, container, env_of, program, render
 from tests.unit.ops.settings import load, unknown_variables
 
-INFRASTRUCTURE = ("nats", "postgres", "redis", "vault")
+INFRASTRUCTURE = ("nats", "postgres", "redis", "vault", "mail")
 # What only a cluster sets: the chart's Kubernetes auth and the pod's own name.
 CLUSTER_ONLY = {
     "SPARKY_EXECUTOR_REPLICA_INDEX_FROM_HOSTNAME",
@@ -68,5 +68,6 @@ def test_services_wait_for_healthy_infrastructure() -> None:
         assert services[service]["depends_on"]["nats"] == {"condition": "service_healthy"}
     for service in ("executor", "accounts"):
         assert services[service]["depends_on"]["vault"] == {"condition": "service_healthy"}
+    assert services["web"]["depends_on"]["mail"] == {"condition": "service_healthy"}
     roles = {s: _env(s)["SPARKY_EXECUTOR_ROLE"] for s in ("executor", "accounts")}
     assert roles == {"executor": "trading", "accounts": "accounts"}

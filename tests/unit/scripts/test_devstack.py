@@ -10,6 +10,8 @@ from scripts.devstack import (
     DEV_OPERATOR_TOKEN,
     DEV_PAPER_ADMIN_TOKEN,
     DEV_ROUTER_ORDER_KEY,
+    DEV_SIGNUP_TOKEN,
+    DEV_WEB_DATA_KEY,
     Infra,
     StackConfig,
     service_env,
@@ -21,6 +23,7 @@ from services.ledger.config import LedgerSettings
 from services.paper.config import DEV_ADMIN_TOKEN as PAPER_DEFAULT
 from services.paper.config import PaperSettings
 from services.router.config import RouterSettings
+from services.web.config import WebSettings
 
 
 def test_operator_token_is_billings_development_default() -> None:
@@ -31,6 +34,15 @@ def test_operator_token_is_billings_development_default() -> None:
 def test_paper_admin_token_is_the_paper_exchanges_development_default() -> None:
     assert DEV_PAPER_ADMIN_TOKEN == PAPER_DEFAULT
     assert PaperSettings().admin_token.get_secret_value() == DEV_PAPER_ADMIN_TOKEN
+
+
+def test_signup_token_and_data_key_are_billings_and_the_web_apps_development_defaults() -> None:
+    web = WebSettings()
+    billing = BillingSettings().signup_token
+    assert billing is not None
+    assert billing.get_secret_value() == DEV_SIGNUP_TOKEN
+    assert web.signup_token.get_secret_value() == DEV_SIGNUP_TOKEN
+    assert web.data_key.get_secret_value() == DEV_WEB_DATA_KEY
 
 
 def test_services_are_given_the_stacks_tokens(tmp_path: Path) -> None:
@@ -84,3 +96,27 @@ def test_the_exchange_accounts_api_runs_as_its_own_executor_process(tmp_path: Pa
     assert accounts["SPARKY_EXECUTOR_DATABASE_SCHEMA"] == trading["SPARKY_EXECUTOR_DATABASE_SCHEMA"]
     assert accounts["SPARKY_EXECUTOR_HTTP_PORT"] != trading["SPARKY_EXECUTOR_HTTP_PORT"]
     assert not [name for name in accounts if name.startswith("SPARKY_ACCOUNTS_")]
+
+
+def test_the_web_app_gets_billings_signup_token_its_apis_and_the_mailbox(tmp_path: Path) -> None:
+    cfg = StackConfig(
+        infra=Infra(nats_passwords={"billing": "b", "admin": "a"}),
+        data_dir=tmp_path,
+        signup_token="ssu_" + "s" * 30,
+        smtp_port=2525,
+    )
+    web, billing = service_env("web", cfg), service_env("billing", cfg)
+    assert (
+        web["SPARKY_WEB_SIGNUP_TOKEN"] == billing["SPARKY_BILLING_SIGNUP_TOKEN"] == cfg.signup_token
+    )
+    assert web["SPARKY_WEB_WEBHOOK_BASE_URL"] == cfg.url("ingress")
+    assert web["SPARKY_WEB_PUBLIC_URL"] == cfg.url("web") == "http://127.0.0.1:8108"
+    for name in ("billing", "router", "ledger", "accounts", "ingress"):
+        assert web[f"SPARKY_WEB_{name.upper()}_URL"] == cfg.url(name)
+    assert (web["SPARKY_WEB_SMTP_HOST"], web["SPARKY_WEB_SMTP_PORT"]) == ("127.0.0.1", "2525")
+    assert web["SPARKY_WEB_DATABASE_SCHEMA"] == "web"
+    assert "SPARKY_NATS_USER" not in web  # it calls the APIs only
+    assert cfg.signup_token not in service_env("router", cfg).values()
+    accounts = service_env("accounts", cfg)
+    assert accounts["SPARKY_EXECUTOR_PAPER_ADMIN_TOKEN"] == cfg.paper_admin_token
+    assert "SPARKY_EXECUTOR_PAPER_ADMIN_TOKEN" not in service_env("executor", cfg)
