@@ -1,4 +1,5 @@
-"""The read API: positions, trades (paged, or CSV), one alert's order trail, daily PnL.
+"""The read API: positions, trades (paged, or CSV), one alert's order trail, daily PnL (the
+alert feed, strategies and PnL per day: `services.ledger.feed_api`).
 
 Every route needs a tenant API key and answers for that tenant only (RLS, see `reads`).
 """
@@ -17,6 +18,7 @@ from libs.common.auth import CurrentTenant
 from libs.common.db import install_outage_answers
 from libs.common.ids import ULID_PATTERN
 from libs.common.messages.types import Iso8601, Text
+from services.ledger import feed_api
 from services.ledger.cancels import Canceller, CannotCancelError
 from services.ledger.cursor import Cursor
 from services.ledger.errors import BadRequestError
@@ -223,6 +225,7 @@ def install(app: FastAPI) -> None:
     asked with 422, an unreachable database with 503).
     """
     app.include_router(router)
+    app.include_router(feed_api.router)
     api.install_error_answers(app)
     install_outage_answers(app)
     app.add_exception_handler(BadRequestError, _bad_request)
