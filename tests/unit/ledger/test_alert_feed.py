@@ -35,7 +35,7 @@ def test_an_alert_is_received_then_placed_then_partly_filled_then_filled() -> No
     seen = [alert_of(order, steps[:n]).feed_status for n in range(1, len(steps) + 1)]
     assert seen == ["received", "placed", "partially_filled", "filled"]
     row = alert_of(order, steps)
-    assert (row.strategy, row.filled_amount, alerts.average_price(row)) == ("Trend", 1, 106)
+    assert (row.strategy, row.filled_amount, alerts.average_price(row)) == ("Trend", D(1), D(106))
     assert row.outcome == "Filled on binance: buy 1 BTC/USDT at 106 on average."
     assert row.reason is None
 
@@ -99,7 +99,7 @@ def test_a_closing_alert_realizes_pnl_under_its_strategy() -> None:
     assert changes.intents[(TENANT, sell.intent_id)].realized_pnl == 30
     assert changes.intents[(TENANT, sell.intent_id)].pnl_currency == "USDT"
     trend = [(d.strategy, d.realized_pnl, d.fills) for d in changes.strategy_daily]
-    assert trend == [("Trend", 0, 1), ("Trend", 30, 1)]
+    assert trend == [("Trend", D(0), 1), ("Trend", D(30), 1)]
 
 
 def test_a_protective_order_moves_pnl_but_not_the_alerts_status() -> None:
@@ -112,4 +112,4 @@ def test_a_protective_order_moves_pnl_but_not_the_alerts_status() -> None:
     protective = stop.filled(fill("t2", "90", "1", fee="0"))
     protective = protective.model_copy(update={"role": OrderRole.STOP_LOSS})
     row = fold_all([protective], state).intents[(TENANT, entry.intent_id)]
-    assert (row.feed_status, row.filled_amount, row.realized_pnl) == ("filled", 1, -10)
+    assert (row.feed_status, row.filled_amount, row.realized_pnl) == ("filled", D(1), D(-10))
