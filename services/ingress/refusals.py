@@ -100,8 +100,8 @@ class RefusalReporter:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # before flushing: a report made meanwhile wakes us again
             wait = await self._flush(due_only=True)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
 
