@@ -156,7 +156,6 @@ def every_event(tenant_id: str = "tenant-a") -> list[Message]:
             received_at=T0,
             strategy="Trend follower",
         ),
-        alert_refused(tenant_id),
         IntentRejected(
             **envelope(tenant_id, intent_id),
             intent_id=intent_id,
@@ -223,6 +222,7 @@ def every_event(tenant_id: str = "tenant-a") -> list[Message]:
             paid_at=T0,
         ),
         tenant_deleted(tenant_id),
+        alert_refused(tenant_id),
     ]
 
 
