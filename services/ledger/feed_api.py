@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from typing import Annotated
@@ -115,6 +116,7 @@ async def _events(
     request: Request, feed: Feed, signals: AlertSignals | None, tenant_id: str, last: int
 ) -> AsyncIterator[str]:
     yield ": stream open\n\n"  # the client sees the answer at once
+    quiet_since = time.monotonic()
     with _watching(signals, tenant_id) as changed:
         while not await request.is_disconnected():
             changed.clear()  # before reading: a change committed meanwhile wakes us again
@@ -122,10 +124,14 @@ async def _events(
             for alert in batch:
                 last = alert.seq
                 yield f"id: {alert.seq}\nevent: alert\ndata: {alert.model_dump_json()}\n\n"
+            if batch:
+                quiet_since = time.monotonic()
             if len(batch) == STREAM_BATCH:
                 continue
-            if not await _wait(changed, signals):
-                yield ": keepalive\n\n"
+            if time.monotonic() - quiet_since >= KEEPALIVE_S:
+                yield ": keepalive\n\n"  # proxies and browsers keep an idle stream open
+                quiet_since = time.monotonic()
+            await _wait(changed, signals, KEEPALIVE_S - (time.monotonic() - quiet_since))
 
 
 @contextlib.contextmanager
@@ -137,15 +143,14 @@ def _watching(signals: AlertSignals | None, tenant_id: str) -> Iterator[asyncio.
         yield changed
 
 
-async def _wait(changed: asyncio.Event, signals: AlertSignals | None) -> bool:
-    """Wait for a change or the keepalive; poll when nothing notifies. True: look again."""
+async def _wait(changed: asyncio.Event, signals: AlertSignals | None, keepalive_s: float) -> None:
+    """Wait for a change, the next keepalive, or (nothing notifying) the next poll."""
     listening = signals is not None and signals.listening
-    timeout = KEEPALIVE_S if listening else (signals.fallback_s if signals else 1.0)
-    try:
-        await asyncio.wait_for(changed.wait(), timeout)
-    except TimeoutError:
-        return not listening  # polling: look again; listening: time for a keepalive
-    return True
+    poll_s = signals.fallback_s if signals is not None else 1.0
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(
+            changed.wait(), keepalive_s if listening else min(poll_s, keepalive_s)
+        )
 
 
 @router.get("/alerts/{intent_id}", responses=api.answers(404))

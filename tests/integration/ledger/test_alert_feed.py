@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.messages import Event, RefusalReason, Side
 from libs.common.topology import Topology
-from services.ledger import api
+from services.ledger import api, feed_api
 from services.ledger.app import authenticator
 from services.ledger.config import LedgerSettings
 from services.ledger.projector import Projector
@@ -299,3 +299,32 @@ async def test_the_stream_pushes_a_change_within_a_second_and_resumes_after_the_
     ]
     assert got[0][0] > seq
     assert got[1][0] > got[0][0]
+
+
+async def test_an_idle_stream_sends_keepalive_comments(
+    client: httpx.AsyncClient,
+    live: str,
+    js: JetStreamContext,
+    topology: Topology,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(feed_api, "KEEPALIVE_S", 0.3)
+    headers = await key_for(client, js, topology, "tenant-a")
+    async with (
+        httpx.AsyncClient(base_url=live, timeout=10) as http,
+        http.stream(
+            "GET", "/api/v1/alerts/stream", params={"after": "0"}, headers=headers
+        ) as stream,
+    ):
+        lines = stream.aiter_lines()
+        assert await anext(lines) == ": stream open"
+        comments = [line async for line in _until(lines, ": keepalive")]
+    assert comments[-1] == ": keepalive"
+
+
+async def _until(lines: AsyncIterator[str], wanted: str) -> AsyncIterator[str]:
+    async with asyncio.timeout(5):
+        async for line in lines:
+            yield line
+            if line == wanted:
+                return
