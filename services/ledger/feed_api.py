@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from fastapi.responses import StreamingResponse
 
 from libs.common import api
-from libs.common.auth import CurrentTenant
+from libs.common.auth import CurrentTenant, current_tenant
 from libs.common.ids import ULID_PATTERN
 from libs.common.messages.types import Iso8601, Text
 from services.ledger.cursor import Cursor
@@ -34,6 +34,7 @@ from services.ledger.signals import AlertSignals
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=api.answers(401, 403, 503))
 KEEPALIVE_S = 15.0
+RECHECK_S = 5.0  # a revoked key's stream ends within this
 STREAM_BATCH = 200
 EVENT_STREAM = {
     "content": {"text/event-stream": {"schema": {"type": "string"}}},
@@ -115,23 +116,40 @@ async def alert_stream(
 async def _events(
     request: Request, feed: Feed, signals: AlertSignals | None, tenant_id: str, last: int
 ) -> AsyncIterator[str]:
+    """Send each change after ``last``; read again when woken (or, nothing notifying, every
+    poll); keep alive when quiet; end once the key no longer authenticates."""
     yield ": stream open\n\n"  # the client sees the answer at once
-    quiet_since = time.monotonic()
+    quiet_since, look = time.monotonic(), True
     with _watching(signals, tenant_id) as changed:
-        while not await request.is_disconnected():
-            changed.clear()  # before reading: a change committed meanwhile wakes us again
-            batch = await feed.changes(tenant_id, last, STREAM_BATCH)
-            for alert in batch:
-                last = alert.seq
-                yield f"id: {alert.seq}\nevent: alert\ndata: {alert.model_dump_json()}\n\n"
-            if batch:
-                quiet_since = time.monotonic()
-            if len(batch) == STREAM_BATCH:
-                continue
+        while _still_allowed(request) and not await request.is_disconnected():
+            if look or changed.is_set() or not _listening(signals):
+                changed.clear()  # before reading: a change committed meanwhile wakes us again
+                batch = await feed.changes(tenant_id, last, STREAM_BATCH)
+                for alert in batch:
+                    last = alert.seq
+                    yield f"id: {alert.seq}\nevent: alert\ndata: {alert.model_dump_json()}\n\n"
+                if batch:
+                    quiet_since = time.monotonic()
+                look = len(batch) == STREAM_BATCH
+                if look:
+                    continue
             if time.monotonic() - quiet_since >= KEEPALIVE_S:
                 yield ": keepalive\n\n"  # proxies and browsers keep an idle stream open
                 quiet_since = time.monotonic()
             await _wait(changed, signals, KEEPALIVE_S - (time.monotonic() - quiet_since))
+
+
+def _still_allowed(request: Request) -> bool:
+    """Whether the stream's API key still authenticates (revoked, suspended: the stream ends)."""
+    try:
+        current_tenant(request)
+    except HTTPException:
+        return False
+    return True
+
+
+def _listening(signals: AlertSignals | None) -> bool:
+    return signals is not None and signals.listening
 
 
 @contextlib.contextmanager
@@ -144,13 +162,12 @@ def _watching(signals: AlertSignals | None, tenant_id: str) -> Iterator[asyncio.
 
 
 async def _wait(changed: asyncio.Event, signals: AlertSignals | None, keepalive_s: float) -> None:
-    """Wait for a change, the next keepalive, or (nothing notifying) the next poll."""
-    listening = signals is not None and signals.listening
+    """Wait for a change, the next keepalive or key check, or (nothing notifying) the next
+    poll."""
     poll_s = signals.fallback_s if signals is not None else 1.0
+    timeout = min(RECHECK_S if _listening(signals) else poll_s, keepalive_s)
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(
-            changed.wait(), keepalive_s if listening else min(poll_s, keepalive_s)
-        )
+        await asyncio.wait_for(changed.wait(), max(timeout, 0.0))
 
 
 @router.get("/alerts/{intent_id}", responses=api.answers(404))

@@ -18,6 +18,7 @@ from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.messages import Event, RefusalReason, Side
+from libs.common.records import secret_digest
 from libs.common.topology import Topology
 from services.ledger import api, feed_api
 from services.ledger.app import authenticator
@@ -328,3 +329,25 @@ async def _until(lines: AsyncIterator[str], wanted: str) -> AsyncIterator[str]:
             yield line
             if line == wanted:
                 return
+
+
+async def test_a_stream_ends_once_its_key_is_revoked(
+    client: httpx.AsyncClient,
+    live: str,
+    js: JetStreamContext,
+    topology: Topology,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(feed_api, "RECHECK_S", 0.2)
+    headers = await key_for(client, js, topology, "tenant-a")
+    keys = await js.key_value(topology.api_keys_bucket)
+    async with (
+        httpx.AsyncClient(base_url=live, timeout=10) as http,
+        http.stream("GET", "/api/v1/alerts/stream", headers=headers) as stream,
+    ):
+        lines = stream.aiter_lines()
+        assert await anext(lines) == ": stream open"
+        await keys.delete(secret_digest(headers["Authorization"].removeprefix("Bearer ")))
+        async with asyncio.timeout(5):
+            rest = [line async for line in lines]  # ends: the server closed the stream
+    assert all(line == "" or line.startswith(":") for line in rest)
