@@ -143,6 +143,8 @@ def _own_env(service: str, cfg: StackConfig) -> dict[str, str]:
             "VAULT_PREFIX": "sparky",  # the executor adds the namespace below it
             "PAPER_EXCHANGE_URL": cfg.url("paper"),
         }
+        if service == "accounts":  # tenants open paper accounts themselves through it
+            own |= {"PAPER_ADMIN_TOKEN": cfg.paper_admin_token}
     elif service == "paper":
         own |= {
             "STATE_PATH": str(cfg.data_dir / f"paper-{cfg.namespace}.sqlite3"),

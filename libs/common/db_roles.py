@@ -31,6 +31,7 @@ SERVICE_ROLES: Mapping[str, tuple[str, ...]] = {
     "executor": ("api", "writer"),
     "ledger": ("reader", "writer"),
     "billing": ("writer",),
+    "web": ("writer",),
 }
 DEFAULT_NAMESPACE = "sparky"
 _PREFIX_RE = re.compile(ROLE_PREFIX_PATTERN)

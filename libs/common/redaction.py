@@ -15,6 +15,7 @@ from typing import Any
 API_KEY_PREFIX = "spk_"
 WEBHOOK_TOKEN_PREFIX = "whk_"  # noqa: S105 - a public prefix, not a secret
 OPERATOR_TOKEN_PREFIX = "sop_"  # noqa: S105 - a public prefix, not a secret
+SIGNUP_TOKEN_PREFIX = "ssu_"  # noqa: S105 - a public prefix, not a secret
 REDACTED = "[REDACTED]"
 MIN_SECRET_LENGTH = 8
 """Shorter literals are not registered: redacting every "admin" or "12345" shreds logs."""
@@ -34,10 +35,14 @@ _SENSITIVE_WORDS = (
 )
 _SENSITIVE_KEY = re.compile("|".join(map(re.escape, _SENSITIVE_WORDS)), re.IGNORECASE)
 
+_ISSUED_PREFIXES = (
+    API_KEY_PREFIX,
+    WEBHOOK_TOKEN_PREFIX,
+    OPERATOR_TOKEN_PREFIX,
+    SIGNUP_TOKEN_PREFIX,
+)
 _ISSUED_SECRET = re.compile(
-    "(?:"
-    + "|".join(map(re.escape, (API_KEY_PREFIX, WEBHOOK_TOKEN_PREFIX, OPERATOR_TOKEN_PREFIX)))
-    + ")[A-Za-z0-9_-]{16,}"
+    "(?:" + "|".join(map(re.escape, _ISSUED_PREFIXES)) + ")[A-Za-z0-9_-]{16,}"
 )
 # A route template (`/webhooks/tv/{token}`, span names, http.route) is not a secret.
 _WEBHOOK_PATH = re.compile(r"(/webhooks/tv/)(?!\{\w+\}(?:[/?#\s\"']|$))[^/?#\s\"']+")

@@ -66,7 +66,7 @@ class Accounts:
             )
         changes = [self._ctx.tenant_change(tenant, plans), api_key_change(key, now)]
         changes += [token_change(hook[0], hook[1], now)] if hook else []
-        await publish_new(self._ctx, changes, partial(_forget, tenant.tenant_id))
+        await publish_new(self._ctx, changes, partial(forget_created, tenant.tenant_id))
         return TenantCreated(
             tenant=tenant_view(tenant, plans, self._ctx.settings.fallback_plan),
             webhook=self._webhook_created(hook, now),
@@ -160,7 +160,7 @@ class Accounts:
         await deletions.announce(self._ctx, tenant_id, now)
 
 
-async def _forget(tenant_id: str, conn: AsyncConnection) -> None:
+async def forget_created(tenant_id: str, conn: AsyncConnection) -> None:
     """Undo a tenant's creation: remove its rows as if it never existed."""
     await credential_store.purge(conn, tenant_id)
     await store.delete_tenant_row(conn, tenant_id)

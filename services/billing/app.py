@@ -35,7 +35,7 @@ from services.billing.accounts import Accounts
 from services.billing.adapters.events import EventPublisher
 from services.billing.adapters.kv import KvStore
 from services.billing.adapters.stripe_client import StripeGateway
-from services.billing.api import operator, operators, stripe_webhook, tenant
+from services.billing.api import operator, operators, signup, stripe_webhook, tenant
 from services.billing.api.deps import Services, install_error_answers
 from services.billing.api_keys import ApiKeys
 from services.billing.config import BillingSettings
@@ -46,6 +46,7 @@ from services.billing.handlers import UsageConsumer
 from services.billing.jobs import Maintenance
 from services.billing.operator_access import AuditLog, Operators
 from services.billing.payments import Payments
+from services.billing.signups import Signups
 from services.billing.sync import reconcile
 from services.billing.webhooks import Webhooks
 
@@ -83,17 +84,25 @@ def create_app(
         title="Sparky billing",
         lifespan=_lifespan(ctx, topology, broker, gateway, consumer),
     )
+    webhooks, api_keys = Webhooks(ctx), ApiKeys(ctx)
     app.state.services = Services(
         accounts=Accounts(ctx),
-        webhooks=Webhooks(ctx),
-        api_keys=ApiKeys(ctx),
+        webhooks=webhooks,
+        api_keys=api_keys,
         payments=Payments(ctx, gateway),
         usage=usage,
         operators=Operators(ctx, settings.operator_token),
         audit=AuditLog(ctx),
+        signups=Signups(ctx, api_keys, webhooks),
     )
     app.state.maintenance = Maintenance(ctx)
-    for router in (operator.router, operators.router, tenant.router, stripe_webhook.router):
+    for router in (
+        operator.router,
+        operators.router,
+        tenant.router,
+        signup.router,
+        stripe_webhook.router,
+    ):
         app.include_router(router)
     install_error_answers(app)
     mount_ops(app, {"nats": nats_check(broker), "postgres": postgres_check(engine)}, provider)

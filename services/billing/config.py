@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from libs.common.config import ServiceSettings
+from libs.common.config import Environment, ServiceSettings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.db_roles import PrefixedRoles
-from libs.common.redaction import OPERATOR_TOKEN_PREFIX
+from libs.common.errors import ConfigurationError
+from libs.common.redaction import OPERATOR_TOKEN_PREFIX, SIGNUP_TOKEN_PREFIX
 
 # A development default: ServiceSettings refuses it when SPARKY_ENVIRONMENT=prod.
 DEV_OPERATOR_TOKEN = "sop_development-only-operator-token"  # noqa: S105
+DEV_SIGNUP_TOKEN = "ssu_development-only-signup-token"  # noqa: S105
 
 
 class DeletedTenantData(StrEnum):
@@ -37,6 +39,12 @@ class BillingSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
         "owns none of them; unset: <prefix>_billing_writer.",
     )
     operator_token: SecretStr = SecretStr(DEV_OPERATOR_TOKEN)
+    signup_token: SecretStr | None = Field(
+        default=None,
+        description="The web app's credential for POST /api/v1/signups and nothing else "
+        "(prefix ssu_); unset: a development token outside prod, sign-up closed in prod.",
+    )
+    signup_plan: str = Field(default="free", description="The plan a signed-up tenant starts on.")
     public_base_url: str = Field(
         default="http://127.0.0.1:8102",
         description="Where TradingView reaches ingress; webhook URLs are built on it.",
@@ -79,10 +87,37 @@ class BillingSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
             )
         return value
 
+    @field_validator("signup_token")
+    @classmethod
+    def _signup_token_is_recognisable(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if not secret.startswith(SIGNUP_TOKEN_PREFIX) or len(secret) < 24:
+            raise ValueError(
+                f"the sign-up token must start with {SIGNUP_TOKEN_PREFIX!r} and be at least "
+                "24 characters long, so that logs can recognise and hide it"
+            )
+        return value
+
     @field_validator("public_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _signup_token_in_development(self) -> BillingSettings:
+        # Sign-up works out of the box in development; production opens it only with a token
+        # of its own, and a development token given explicitly is refused there.
+        if self.environment is Environment.PROD:
+            token = self.signup_token
+            if token is not None and token.get_secret_value() == DEV_SIGNUP_TOKEN:
+                raise ConfigurationError(
+                    "signup_token still has its development value; set a real secret in production"
+                )
+        elif self.signup_token is None:
+            object.__setattr__(self, "signup_token", SecretStr(DEV_SIGNUP_TOKEN))
+        return self
 
     @property
     def payment_grace_s(self) -> float:

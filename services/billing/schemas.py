@@ -202,3 +202,35 @@ class PlanView(Answer):
 
 class Link(Answer):
     url: str
+
+
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+SIGNUP_REF_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class SignupSpec(Request):
+    """A trader signing up through the web app."""
+
+    name: Annotated[Text, Field(min_length=1, max_length=200)]
+    email: Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)]
+    signup_ref: Annotated[str, Field(pattern=SIGNUP_REF_PATTERN)] | None = Field(
+        default=None,
+        description="The web app's id of the sign-up (its user row); the same reference sent "
+        "again finds the same tenant and issues it a new key and webhook token.",
+    )
+
+
+class SignupWebhook(Answer):
+    """The first webhook, with its token and URL, shown this once."""
+
+    id: str
+    token: str
+    url: str
+
+
+class SignupCreated(Answer):
+    """The signed-up tenant, its ``web`` API key and first webhook, shown this once."""
+
+    tenant_id: str
+    api_key: str
+    webhook: SignupWebhook

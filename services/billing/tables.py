@@ -60,6 +60,7 @@ tenants = Table(
     _at("updated_at", nullable=False),
     _at("deleted_at"),
     _at("deletion_announced_at"),  # migration 0003: NULL while tenant.deleted is owed
+    Column("signup_ref", String(64), unique=True),  # migration 0007: the web app's sign-up
     Index("tenants_in_grace", "grace_ends_at", postgresql_where=text("payment_state = 'grace'")),
     Index(
         "tenants_deletion_owed",

@@ -96,6 +96,17 @@ class AccountService:
         await self._announce(tenant.tenant_id, new.label, partial(self._bucket.put, account))
         return account
 
+    async def check_room(self, tenant: TenantRecord, label: str) -> None:
+        """Refuse what `add` would refuse for its label or the plan's account limit, before
+        anything is opened elsewhere for the account (`add` checks again, under the lock).
+        """
+        async with self._store.as_tenant(tenant.tenant_id) as conn:
+            if await self._store.get(tenant.tenant_id, label, conn) is not None:
+                raise ConflictError(
+                    "label_taken", f"You already have an account labelled '{label}'."
+                )
+            _check_limit(tenant, await self._store.count(conn))
+
     async def get(self, tenant_id: str, label: str) -> Account:
         async with self._store.as_tenant(tenant_id) as conn:
             account = await self._store.get(tenant_id, label, conn)

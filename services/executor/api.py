@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response, status
@@ -13,15 +14,20 @@ from libs.common.auth import CurrentTenant
 from libs.common.db import install_outage_answers
 from libs.common.errors import PermanentError
 from services.executor.accounts import AccountService, ChangeSavedError, NewAccount, PlanLimitError
+from services.executor.adapters.paper_admin import PaperExchangeUnavailableError
 from services.executor.credentials import REDACTION_HOLDS
 from services.executor.errors import NotFoundError
+from services.executor.paper_accounts import NewPaperAccount, PaperAccounts, PaperNotOfferedError
 from services.executor.schemas import (
     LABEL_PATTERN,
     AccountList,
     AccountView,
     KeysUpdateBody,
     NewAccountBody,
+    NewPaperAccountBody,
 )
+
+_log = logging.getLogger(__name__)
 
 # Every route: no valid key (401), a suspended account (403), starting up or an outage (503).
 router = APIRouter(
@@ -41,6 +47,14 @@ def _service(request: Request) -> AccountService:
 Service = Annotated[AccountService, Depends(_service)]
 
 
+def _paper(request: Request) -> PaperAccounts:
+    paper: PaperAccounts = request.app.state.paper_accounts
+    return paper
+
+
+Paper = Annotated[PaperAccounts, Depends(_paper)]
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, responses=api.answers(403, 409))
 async def add_account(body: NewAccountBody, tenant: CurrentTenant, service: Service) -> AccountView:
     """Add an exchange account; its keys go to the vault and are never shown again."""
@@ -54,6 +68,18 @@ async def add_account(body: NewAccountBody, tenant: CurrentTenant, service: Serv
     finally:
         REDACTION_HOLDS.release(credentials.secrets())
     return AccountView.of(account)
+
+
+@router.post("/paper", status_code=status.HTTP_201_CREATED, responses=api.answers(403, 409))
+async def open_paper_account(
+    body: NewPaperAccountBody, tenant: CurrentTenant, paper: Paper
+) -> AccountView:
+    """Open a paper account on Sparky's paper exchange (Binance's API, simulated money), with
+    its starting balances; Sparky keeps its keys. 409 if the label is taken, 403 beyond your
+    plan's accounts, 503 if the paper exchange cannot be reached.
+    """
+    new = NewPaperAccount(body.label, body.market_type, dict(body.balances))
+    return AccountView.of(await paper.open(tenant.tenant, new))
 
 
 @router.get("")
@@ -111,6 +137,16 @@ async def _permanent(request: Request, exc: Exception) -> Response:
     return api.error_response(_status_of(exc), exc.message, code=exc.code)
 
 
+async def _paper_unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PaperExchangeUnavailableError)  # noqa: S101 - registered for it
+    _log.warning("paper account not opened", extra={"reason": exc.message})
+    if isinstance(exc, PaperNotOfferedError):
+        return api.unavailable(exc.message)
+    return api.unavailable(
+        "The paper exchange cannot open an account now; nothing was created. Try again in a minute."
+    )
+
+
 async def _saved(request: Request, exc: Exception) -> Response:
     return api.unavailable(
         "The change is saved, but not yet known everywhere: it will be within a minute. "
@@ -124,3 +160,4 @@ def install_error_handlers(app: FastAPI) -> None:
     install_outage_answers(app)
     app.add_exception_handler(PermanentError, _permanent)
     app.add_exception_handler(ChangeSavedError, _saved)
+    app.add_exception_handler(PaperExchangeUnavailableError, _paper_unavailable)

@@ -48,6 +48,7 @@ def create_app(
         if settings.role.serves_accounts:
             app.state.authenticator = runtime.authenticator
             app.state.accounts = runtime.accounts
+            app.state.paper_accounts = runtime.paper_accounts
         checks.update(
             nats=nats_check(runtime.broker),
             postgres=postgres_check(runtime.engine),

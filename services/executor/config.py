@@ -116,6 +116,12 @@ class ExecutorSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     credentials_ttl_s: float = Field(default=300.0, gt=0)
     # Exchanges.
     paper_exchange_url: str = "http://127.0.0.1:8106"
+    paper_admin_token: SecretStr | None = Field(
+        default=None,
+        description="The paper exchange's admin bearer token (accounts role): with it, tenants "
+        "open paper accounts themselves (POST /api/v1/exchange-accounts/paper); unset: they "
+        "cannot.",
+    )
     exchange_timeout_ms: int = Field(default=10_000, ge=100)
     client_pool_size: int = Field(default=256, ge=1)
     markets_ttl_s: float = Field(default=3600.0, gt=0)

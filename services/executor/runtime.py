@@ -35,6 +35,7 @@ from services.executor.accounts import AccountService
 from services.executor.adapters.account_bucket import AccountBucket
 from services.executor.adapters.budget import BudgetSettings
 from services.executor.adapters.clients import ClientPool, ClientSettings
+from services.executor.adapters.paper_admin import PaperAdmin
 from services.executor.adapters.vault import VaultKeys
 from services.executor.cancels import Canceler
 from services.executor.config import SERVICE, ExecutorSettings
@@ -45,6 +46,7 @@ from services.executor.failures import FailureReporter
 from services.executor.handlers import OrderHandler
 from services.executor.marks import Marks
 from services.executor.outcomes import Outcomes
+from services.executor.paper_accounts import PaperAccounts
 from services.executor.protector import Protector
 from services.executor.purge import TenantPurger
 from services.executor.sessions import Sessions
@@ -72,6 +74,7 @@ class Runtime:
     topology: Topology = field(init=False)
     authenticator: ApiKeyAuthenticator = field(init=False)
     accounts: AccountService = field(init=False)
+    paper_accounts: PaperAccounts = field(init=False)
     vault: VaultKeys = field(init=False)
     cache: CredentialCache = field(init=False)
     orders: OrderStore = field(init=False)
@@ -154,6 +157,11 @@ class Runtime:
             validator=Validator(self.pool),
             clock=self.clock,
         )
+        admin = None
+        if s.role.serves_accounts and s.paper_admin_token is not None:
+            token = s.paper_admin_token.get_secret_value()
+            admin = PaperAdmin(s.paper_exchange_url, token, s.exchange_timeout_ms / 1000)
+        self.paper_accounts = PaperAccounts(self.accounts, admin)
         self.orders = OrderStore(self.engine)
         return store
 

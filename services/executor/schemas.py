@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from libs.common.messages import AccountMode
-from libs.common.messages.types import SecretText
+from libs.common.messages.types import AsciiNumber, SecretText
 from libs.common.records import AccountStatus, MarketType
 from services.executor.credentials import Credentials
 from services.executor.models import Account
@@ -59,6 +60,33 @@ class NewAccountBody(AccountKeys):
     market_type: MarketType = MarketType.SPOT
     validate_keys: bool = Field(
         default=True, alias="validate", description="Check the keys with the exchange now."
+    )
+
+
+PAPER_ASSET_PATTERN = r"^[A-Z0-9]{1,20}$"
+PAPER_MAX_ASSETS = 10
+PAPER_MAX_AMOUNT = Decimal(1_000_000)
+PAPER_DEFAULT_BALANCES = {"USDT": Decimal(10_000)}
+PaperAsset = Annotated[str, StringConstraints(pattern=PAPER_ASSET_PATTERN)]
+PaperAmount = Annotated[
+    Decimal,
+    AsciiNumber,
+    Field(ge=0, le=PAPER_MAX_AMOUNT, max_digits=16, decimal_places=8, allow_inf_nan=False),
+]
+
+
+class NewPaperAccountBody(_Body):
+    """Open a paper account: Sparky opens it on its paper exchange and keeps its keys."""
+
+    label: str = Field(pattern=LABEL_PATTERN, description="Any text up to 64 characters, no '/'.")
+    market_type: MarketType = MarketType.SPOT
+    balances: dict[PaperAsset, PaperAmount] = Field(
+        default_factory=lambda: dict(PAPER_DEFAULT_BALANCES),
+        min_length=1,
+        max_length=PAPER_MAX_ASSETS,
+        description="Starting balances by asset (upper case, e.g. USDT), each at most "
+        "1,000,000 with up to 8 decimals; default 10,000 USDT. A futures account's wallet is "
+        "its USDT.",
     )
 
 

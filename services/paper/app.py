@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
+from ccxt.async_support import exchanges as ccxt_exchanges
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
@@ -30,6 +31,7 @@ from services.paper.futures import markets as futures_markets
 from services.paper.futures.domain import FuturesFees
 from services.paper.futures.engine import FuturesExchange, FuturesSettings
 from services.paper.limits import WeightCounter, WeightLimitMiddleware, WeightLimits
+from services.paper.live_prices import CCXT_PREFIX, TickerFeed, TickerPoller, new_client
 from services.paper.markets import Market
 from services.paper.matcher import run_funding, run_matcher
 from services.paper.order_route import plain_order_route
@@ -46,6 +48,21 @@ def _feed(settings: PaperSettings) -> PriceFeed:
     return RandomWalkFeed(settings.price_seed, settings.price_bucket_ms, settings.price_volatility)
 
 
+def _ticker_poller(settings: PaperSettings) -> TickerPoller | None:
+    """The poller of ``ccxt:<id>`` (None: synthetic prices)."""
+    if not settings.price_source.startswith(CCXT_PREFIX):
+        return None
+    exchange_id = settings.price_source.removeprefix(CCXT_PREFIX)
+    if exchange_id not in ccxt_exchanges:
+        raise ConfigurationError(
+            f"SPARKY_PAPER_PRICE_SOURCE names {exchange_id!r}, which ccxt does not know"
+        )
+    client = new_client(exchange_id, settings.price_source_url)
+    feed = TickerFeed(_feed(settings))
+    listed = markets.index(markets.CATALOGUE)
+    return TickerPoller(client, feed, listed, settings.price_source_interval_s)
+
+
 def _configured_prices(settings: PaperSettings, listed: Mapping[str, Market]) -> dict[str, Decimal]:
     for symbol, price in settings.prices.items():
         if symbol not in listed:
@@ -59,10 +76,14 @@ def _configured_prices(settings: PaperSettings, listed: Mapping[str, Market]) ->
     return settings.prices
 
 
-async def build_exchange(settings: PaperSettings, store: Store, clock: Clock) -> PaperExchange:
-    """Assemble the exchange over an open store, with the prices pinned before a restart."""
+async def build_exchange(
+    settings: PaperSettings, store: Store, clock: Clock, feed: PriceFeed | None = None
+) -> PaperExchange:
+    """Assemble the exchange over an open store, with the prices pinned before a restart;
+    ``feed`` replaces the configured synthetic feed (a venue's tickers).
+    """
     listed = markets.index(markets.CATALOGUE)
-    board = PriceBoard(listed, _feed(settings), _configured_prices(settings, listed))
+    board = PriceBoard(listed, feed or _feed(settings), _configured_prices(settings, listed))
     pinned = await store.pinned_prices()
     board.pin({s: Decimal(p) for s, p in pinned.items() if s in listed})
     fees = Fees(settings.taker_fee, settings.maker_fee, settings.slippage_bps)
@@ -95,10 +116,17 @@ def _lifespan(settings: PaperSettings, clock: Clock) -> Lifespan:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await Store.open(settings.state_path)
         app.state.store = store
-        app.state.exchange = await build_exchange(settings, store, clock)
+        poller = _ticker_poller(settings)
+        feed = None
+        if poller is not None:
+            # Venue prices from the first request on (the synthetic walk if it cannot answer).
+            await poller.refresh()
+            feed = poller.feed
+        app.state.exchange = await build_exchange(settings, store, clock, feed)
         app.state.futures = build_futures(settings, app.state.exchange)
         app.state.keys = KeyRing(store, clock)
         background = [
+            *([asyncio.create_task(poller.run())] if poller is not None else []),
             asyncio.create_task(
                 run_matcher(app.state.exchange, app.state.futures, settings.match_interval_s)
             ),
@@ -112,6 +140,8 @@ def _lifespan(settings: PaperSettings, clock: Clock) -> Lifespan:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if poller is not None:
+                await poller.close()
             await store.close()
 
     return lifespan

@@ -35,6 +35,22 @@ class PaperSettings(ServiceSettings):
         default=SecretStr(DEV_ADMIN_TOKEN),
         description="Bearer token of the /admin API (refused as default in prod).",
     )
+    price_source: str = Field(
+        default="synthetic",
+        pattern=r"^(synthetic|ccxt:[a-z][a-z0-9_]{0,31})$",
+        description="synthetic (price_feed: the random walk or fixed) or ccxt:<exchange id> "
+        "(e.g. ccxt:binance): prices follow that venue's public tickers, read through ccxt; a "
+        "market it does not list follows price_feed.",
+    )
+    price_source_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s]+$",
+        description="Replaces the root of the venue's public REST API (Binance: "
+        "https://api.binance.com/api/v3), e.g. another paper exchange in tests.",
+    )
+    price_source_interval_s: float = Field(
+        default=2.0, ge=0.1, le=3600, description="How often the venue's tickers are read."
+    )
     price_feed: PriceFeedKind = PriceFeedKind.RANDOM_WALK
     price_seed: str = Field(default="sparky", description="Seed of the random walk.")
     price_bucket_ms: int = Field(default=1000, ge=1, description="How long a price holds.")

@@ -3,12 +3,13 @@
 `decide` turns one intent into the orders to place (or a cancel), or a rejection whose message
 a trader understands; `effective_settings` merges the trade-settings layers it uses. Checks run
 in a fixed order, and the first that fails names the reason: tenant, alert quota, kill switch,
-account, signal age, symbol, direction and sizing, exits; then, for orders that add to a
-position only, the plan's account limit and live trading, leverage (spot: none; futures: within
-the plan's and the trader's caps), trading window, size caps, open positions; last the order
-quota. Exits are always allowed: a lapsed or downgraded plan never traps a trader in a
-position. A ``cancel`` only needs a known tenant, its account and its symbol: it only reduces
-risk, so a suspended tenant, the kill switch, the quotas and the plan never stop it.
+paused strategy, account, signal age, symbol, direction and sizing, exits; then, for orders
+that add to a position only, the plan's account limit and live trading, leverage (spot: none;
+futures: within the plan's and the trader's caps), trading window, size caps, open positions;
+last the order quota. Exits are always allowed: a lapsed or downgraded plan never traps a
+trader in a position. A ``cancel`` only needs a known tenant, its account and its symbol: it
+only reduces risk, so a suspended tenant, the kill switch, a paused strategy, the quotas and
+the plan never stop it.
 """
 
 from __future__ import annotations
@@ -198,6 +199,7 @@ def _orders(
     alert, limits = intent.alert, tenant.limits
     tenant_wide = effective_settings(settings)
     _check_enabled(tenant_wide)
+    _check_strategy(alert.strategy, tenant_wide)
     label = alert.account or tenant_wide.default_account
     account = checks.account_for(label, accounts, alert.instrument)
     eff = effective_settings(settings, account.label, alert.instrument.symbol.upper())
@@ -254,6 +256,15 @@ def _check_enabled(settings: EffectiveSettings) -> None:
             RejectReason.KILL_SWITCH,
             f"Trading is switched off {_SCOPE_WORDS[settings.disabled_by]} (kill switch in "
             "your trade settings).",
+        )
+
+
+def _check_strategy(strategy: str | None, settings: EffectiveSettings) -> None:
+    if strategy is not None and strategy in settings.paused_strategies:
+        raise refuse(
+            RejectReason.STRATEGY_PAUSED,
+            f"Strategy {strategy} is paused (paused_strategies in your trade settings); no "
+            "order was placed. Resume it to trade it again.",
         )
 
 

@@ -15,10 +15,11 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from libs.common.messages import DriftPolicy, MarginMode, QuantityType
-from libs.common.messages.types import AsciiNumber, FrozenModel, Label, PositiveAmount
+from libs.common.messages.types import AsciiNumber, FrozenModel, Label, PositiveAmount, Text
 
 SYMBOL_PATTERN = r"^[A-Za-z0-9._:/!-]{1,64}$"
 MAX_LIST = 500
+MAX_PAUSED = 100
 DEFAULT_MAX_SIGNAL_AGE_S = 120
 
 
@@ -69,6 +70,8 @@ UtcTime = Annotated[time, AfterValidator(_naive)]
 Symbol = Annotated[str, Field(pattern=SYMBOL_PATTERN), AfterValidator(str.upper)]
 Percent = Annotated[Decimal, AsciiNumber, Field(allow_inf_nan=False, gt=0, le=1000)]
 Leverage = Annotated[Decimal, AsciiNumber, Field(allow_inf_nan=False, ge=1, le=200)]
+# As long as an alert's ``strategy`` may be, so that every strategy can be paused.
+StrategyName = Annotated[Text, Field(min_length=1, max_length=500)]
 
 
 class TradingWindow(FrozenModel):
@@ -138,6 +141,13 @@ class TradeSettingsLayer(FrozenModel):
         description="When TradingView's position of the strategy (position_size) differs "
         "from Sparky's: report it (default), or heal it by sizing orders to reach it.",
     )
+    paused_strategies: tuple[StrategyName, ...] | None = Field(
+        default=None,
+        max_length=MAX_PAUSED,
+        description="Tenant layer only. Alerts whose strategy is one of these (exact name) "
+        "place no order, entries and exits alike (a cancel still goes through), like the "
+        "kill switch for one strategy.",
+    )
 
     @field_validator("allowed_symbols")
     @classmethod
@@ -164,6 +174,8 @@ class TradeSettingsLayer(FrozenModel):
             errors.append("max_open_positions applies to an account, not to one symbol")
         if scope is not Scope.TENANT and self.max_orders_per_day is not None:
             errors.append("max_orders_per_day counts all your orders: set it tenant-wide")
+        if scope is not Scope.TENANT and self.paused_strategies is not None:
+            errors.append("paused_strategies can only be set on the tenant-wide settings")
         return errors
 
 
@@ -192,3 +204,4 @@ class EffectiveSettings(FrozenModel):
     max_orders_per_day: int | None = None
     max_signal_age_s: int = DEFAULT_MAX_SIGNAL_AGE_S
     position_drift: DriftPolicy = DriftPolicy.REPORT
+    paused_strategies: tuple[str, ...] = ()

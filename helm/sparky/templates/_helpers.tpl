@@ -260,6 +260,10 @@ order keys (it verifies no commands). */}}
 - name: SPARKY_EXECUTOR_EXCHANGE_WEIGHT_SHARE
   value: {{ .root.Values.services.accounts.exchangeWeightShare | quote }}
 {{ include "sparky.vaultEnv" (dict "root" .root "identity" "write") }}
+{{- if .root.Values.services.paper.enabled }}
+{{- /* Tenants open paper accounts themselves (POST /api/v1/exchange-accounts/paper). */}}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_EXECUTOR_PAPER_ADMIN_TOKEN" "ref" .root.Values.services.paper.adminTokenSecret) }}
+{{- end }}
 {{- end -}}
 
 {{- define "sparky.serviceEnv.ledger" -}}
@@ -288,6 +292,8 @@ order keys (it verifies no commands). */}}
 {{ include "sparky.secretVar" (dict "var" "SPARKY_PAPER_ADMIN_TOKEN" "ref" .root.Values.services.paper.adminTokenSecret) }}
 - name: SPARKY_PAPER_STATE_PATH
   value: /data/paper.sqlite3
+- name: SPARKY_PAPER_PRICE_SOURCE
+  value: {{ .root.Values.services.paper.priceSource | quote }}
 {{- end -}}
 
 {{/* The service's own NATS user (libs/common/nats_access.py): the paper exchange has none. */}}

@@ -141,6 +141,7 @@ class RejectReason(StrEnum):
     TENANT_INACTIVE = "tenant_inactive"
     LIVE_TRADING_NOT_ALLOWED = "live_trading_not_allowed"
     KILL_SWITCH = "kill_switch"
+    STRATEGY_PAUSED = "strategy_paused"
     UNKNOWN_ACCOUNT = "unknown_account"
     ACCOUNT_LIMIT = "account_limit"
     SYMBOL_NOT_ALLOWED = "symbol_not_allowed"

@@ -32,6 +32,7 @@ from services.billing.errors import (
 from services.billing.operator_access import AuditLog, Operators
 from services.billing.operators import Operator
 from services.billing.payments import Payments
+from services.billing.signups import Signups
 from services.billing.webhooks import Webhooks
 
 RETRY_AFTER_S = 5
@@ -51,6 +52,7 @@ class Services:
     usage: Usage
     operators: Operators
     audit: AuditLog
+    signups: Signups
 
 
 def services(request: Request) -> Services:

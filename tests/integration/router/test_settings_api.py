@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from libs.common.ids import new_id, partition
+from libs.common.messages import RejectReason
 from libs.common.topology import Topology
 from tests import factories
 from tests.helpers.router import Bus, account, intent
@@ -141,3 +143,48 @@ async def test_a_settings_change_applies_to_the_next_intent_on_both_replicas(
     assert {(o.tenant_id, o.sizing.value) for o in changed} == {
         (tenant, Decimal("0.07")) for tenant in tenants
     }
+
+
+async def test_a_paused_strategy_is_refused_by_name_and_trades_again_once_resumed(
+    open_api: ApiOpener, bus: Bus
+) -> None:
+    await _tenant_with_key(bus)
+    opened = await open_api()
+    api = opened.client
+    paused = await api.put("/api/v1/settings/tenant", json={"paused_strategies": ["Breakout"]})
+    assert paused.status_code == 200, paused.text
+    shown = (await api.get("/api/v1/settings/tenant")).json()
+    assert shown["settings"]["paused_strategies"] == ["Breakout"]
+    mirror = opened.runtime.mirrors
+    assert mirror is not None
+    await _until(lambda: mirror.versions.get(TENANT) == str(paused.json()["id"]))
+    await bus.publish(intent(TENANT, strategy="Breakout"))
+    (rejected,) = await bus.rejections(1)
+    assert rejected.reason is RejectReason.STRATEGY_PAUSED
+    assert "Strategy Breakout is paused" in rejected.message
+    resumed = await api.put("/api/v1/settings/tenant", json={"paused_strategies": []})
+    assert resumed.status_code == 200, resumed.text
+    await _until(lambda: mirror.versions.get(TENANT) == str(resumed.json()["id"]))
+    await bus.publish(intent(TENANT, strategy="Breakout"))
+    (order,) = await bus.orders(1)
+    assert order.tenant_id == TENANT
+
+
+async def test_paused_strategies_must_be_printable_names_set_tenant_wide(
+    open_api: ApiOpener, bus: Bus
+) -> None:
+    await _tenant_with_key(bus)
+    api = (await open_api()).client
+    bad = await api.put("/api/v1/settings/tenant", json={"paused_strategies": ["a\u0007b"]})
+    assert bad.status_code == 422
+    assert "paused_strategies" in bad.json()["error"]
+    misplaced = await api.put("/api/v1/settings/accounts/main", json={"paused_strategies": ["a"]})
+    assert misplaced.status_code == 422
+    assert "tenant-wide" in misplaced.json()["error"]
+
+
+async def _until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout_s, "the change did not reach the mirror"
+        await asyncio.sleep(0.01)

@@ -7,7 +7,7 @@ from pydantic import SecretStr, ValidationError
 
 from libs.common.config import load_settings
 from libs.common.errors import ConfigurationError
-from services.billing.config import BillingSettings
+from services.billing.config import DEV_SIGNUP_TOKEN, BillingSettings
 
 REAL = SecretStr("sop_a-real-operator-token-from-vault")
 
@@ -40,3 +40,21 @@ def test_defaults_fit_a_local_run() -> None:
     settings = load_settings(BillingSettings)
     assert (settings.http_port, settings.database_schema) == (8101, "billing")
     assert settings.public_base_url == "http://127.0.0.1:8102"
+
+
+def test_sign_up_is_open_in_development_and_closed_in_production_without_a_token() -> None:
+    assert load_settings(BillingSettings).signup_token == SecretStr(DEV_SIGNUP_TOKEN)
+    prod = load_settings(BillingSettings, environment="prod", operator_token=REAL)
+    assert prod.signup_token is None
+    with pytest.raises((ConfigurationError, ValidationError), match="signup_token"):
+        load_settings(
+            BillingSettings,
+            environment="prod",
+            operator_token=REAL,
+            signup_token=SecretStr(DEV_SIGNUP_TOKEN),
+        )
+
+
+def test_a_sign_up_token_must_be_recognisable_as_one() -> None:
+    with pytest.raises(ValidationError, match="must start with 'ssu_'"):
+        load_settings(BillingSettings, signup_token=SecretStr("sop_looks-like-an-operator-one"))

@@ -1,0 +1,1 @@
+"""Sign-up, sign-in and recovery: sessions, passwords, mail links, TOTP, throttling."""

@@ -1,0 +1,137 @@
+"""The web app in-process against its own schema, a real billing served on a port (with NATS
+and its own schema), and a real SMTP server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from nats.js import JetStreamContext
+from opentelemetry.sdk.trace import TracerProvider
+
+from libs.common.config import load_settings
+from libs.common.topology import Topology
+from services.billing.app import create_app as create_billing
+from services.billing.config import DEV_SIGNUP_TOKEN, BillingSettings
+from services.web.app import create_app
+from services.web.config import WebSettings
+from tests.helpers.billing import OPERATOR_TOKEN, Clock, served
+from tests.helpers.namespaces import PgSchema, drop_schema
+from tests.helpers.servers import ServerUrls
+from tests.helpers.web import Browser, SmtpServer
+
+PUBLIC_URL = "http://web.test"
+WebFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def billing_url(
+    server_urls: ServerUrls, topology: Topology, pg_schema: PgSchema, js: JetStreamContext
+) -> AsyncIterator[str]:
+    settings = load_settings(
+        BillingSettings,
+        environment="test",
+        nats_url=server_urls.nats,
+        namespace=topology.namespace,
+        database_url=pg_schema.url,
+        database_schema=pg_schema.name,
+        database_pool_size=4,
+        operator_token=OPERATOR_TOKEN,
+        signup_token=DEV_SIGNUP_TOKEN,
+        public_base_url="https://hooks.sparky.test",
+        maintenance_interval_s=3600,
+        reconcile_interval_s=3600,
+    )
+    app = create_billing(settings, tracer_provider=TracerProvider())
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30), served(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def web_schema(server_urls: ServerUrls, namespace: str) -> AsyncIterator[str]:
+    name = f"{namespace}web"
+    yield name
+    conn = await asyncpg.connect(server_urls.postgres)
+    try:
+        await drop_schema(conn, name)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def web_settings(
+    server_urls: ServerUrls,
+    topology: Topology,
+    web_schema: str,
+    billing_url: str,
+    smtp: SmtpServer,
+) -> WebSettings:
+    return load_settings(
+        WebSettings,
+        environment="test",
+        namespace=topology.namespace,
+        database_url=server_urls.postgres,
+        database_schema=web_schema,
+        database_pool_size=4,
+        public_url=PUBLIC_URL,
+        billing_url=billing_url,
+        smtp_port=smtp.port,
+    )
+
+
+@pytest.fixture
+def web_factory(web_settings: WebSettings, clock: Clock) -> WebFactory:
+    """Start a web app with the test's settings, changed by keyword arguments."""
+
+    @asynccontextmanager
+    async def start(**changes: Any) -> AsyncIterator[FastAPI]:
+        settings = web_settings.model_copy(update=changes)
+        app = create_app(settings, clock=clock, tracer_provider=TracerProvider())
+        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
+            yield app
+
+    return start
+
+
+@pytest.fixture
+async def web(web_factory: WebFactory) -> AsyncIterator[FastAPI]:
+    async with web_factory() as app:
+        yield app
+
+
+def browser_of(app: FastAPI) -> AbstractAsyncContextManager[Browser]:
+    """A new browser (its own cookies) on ``app``."""
+
+    @asynccontextmanager
+    async def open_browser() -> AsyncIterator[Browser]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:
+            yield Browser(http)
+
+    return open_browser()
+
+
+@pytest.fixture
+async def browser(web: FastAPI) -> AsyncIterator[Browser]:
+    async with browser_of(web) as opened:
+        yield opened
