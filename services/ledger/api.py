@@ -18,11 +18,11 @@ from libs.common.auth import CurrentTenant
 from libs.common.db import install_outage_answers
 from libs.common.ids import ULID_PATTERN
 from libs.common.messages.types import Iso8601, Text
-from services.ledger import feed_api
 from services.ledger.cancels import Canceller, CannotCancelError
 from services.ledger.cursor import Cursor
 from services.ledger.errors import BadRequestError
 from services.ledger.export import csv_chunks
+from services.ledger.feed_api import router as feed_router
 from services.ledger.reads import PnlFilters, Reads, TradeFilters
 from services.ledger.schemas import (
     CancelRequestedOut,
@@ -225,7 +225,7 @@ def install(app: FastAPI) -> None:
     asked with 422, an unreachable database with 503).
     """
     app.include_router(router)
-    app.include_router(feed_api.router)
+    app.include_router(feed_router)
     api.install_error_answers(app)
     install_outage_answers(app)
     app.add_exception_handler(BadRequestError, _bad_request)
