@@ -1,7 +1,7 @@
 """Every metric a Grafana panel or an alert rule uses is served by a running service.
 
-The services run as real processes (the same way `make run` starts them); their /metrics are
-scraped and every name the dashboards and the PrometheusRule reference must be among them, so
+Every service runs as a real process (the same way `make run` starts them, the web app too);
+their /metrics are scraped and every name the dashboards and the PrometheusRule reference must be among them, so
 no panel stays empty and no alert stays silent because of a typo or a renamed metric.
 """
 
@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from scripts.metric_names import EXTERNAL, referenced_metrics
 from tests.helpers.servers import ServerUrls
-from tests.helpers.stack import running_stack
+from tests.helpers.stack import SERVICES, running_stack
 from tests.helpers.vault import VaultServer
 
 SUFFIXES = {
@@ -43,7 +43,7 @@ async def test_every_dashboard_and_alert_metric_is_served(
     assert len(referenced) > 10  # the dashboards and rules were found and parsed
     served: set[str] = set()
     async with (
-        running_stack(server_urls, vault, namespace, tmp_path) as stack,
+        running_stack(server_urls, vault, namespace, tmp_path, SERVICES) as stack,
         httpx.AsyncClient(timeout=5) as client,
     ):
         for proc in stack.processes.values():
