@@ -14,7 +14,7 @@ from tests.helpers.web import Browser, mail_to
 from tests.integration.web.conftest import WebFactory, browser_of
 from tests.integration.web.test_auth_flow import EMAIL, PASSWORD, sign_up, signed_up_and_verified
 
-SERIES = {
+SERIES: dict[str, tuple[str, list[tuple[str, ...]]]] = {
     "signups": ("sparky_web_signups_total", [("created",), ("refused",), ("failed",)]),
     "logins": (
         "sparky_web_logins_total",
