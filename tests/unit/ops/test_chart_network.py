@@ -234,4 +234,9 @@ def test_only_executors_and_the_accounts_api_reach_the_paper_exchange() -> None:
     (rule,) = spec["ingress"]
     (peer,) = rule["from"]
     assert _components(peer["podSelector"]) == {"executor", "accounts"}
-    assert not find(render([PRODUCTION]), "NetworkPolicy", "sparky-paper-from-executor")
+    production = render([PRODUCTION])
+    assert find(production, "NetworkPolicy", "sparky-paper-from-executor")
+    # In production its prices follow Binance's public tickers: the paper pod reaches the
+    # internet, and no other pod through that policy.
+    source = _policy(production, "paper-price-source")
+    assert _components(source["podSelector"]) == {"paper"}

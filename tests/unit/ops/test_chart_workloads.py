@@ -184,11 +184,17 @@ def test_every_enabled_service_has_a_disruption_budget() -> None:
     assert budgets == {f"sparky-{s}" for s in COMPONENTS if s != "paper"}
 
 
-def test_production_example_runs_without_the_paper_exchange() -> None:
+def test_production_example_offers_paper_accounts_at_the_real_markets_prices() -> None:
     docs = render([PRODUCTION])
-    names = {d["metadata"]["name"] for d in docs}
-    assert not any("paper" in name for name in names)
-    assert "SPARKY_EXECUTOR_PAPER_EXCHANGE_URL" not in env_of(container(docs, "executor"))
+    paper = env_of(container(docs, "paper"))
+    assert paper["SPARKY_PAPER_PRICE_SOURCE"]["value"] == "ccxt:binance"
+    assert "SPARKY_EXECUTOR_PAPER_EXCHANGE_URL" in env_of(container(docs, "executor"))
+    assert "SPARKY_EXECUTOR_PAPER_ADMIN_TOKEN" in env_of(container(docs, "accounts"))
+    volumes = workload(docs, "paper")["spec"]["template"]["spec"]["volumes"]
+    claims = [
+        v["persistentVolumeClaim"]["claimName"] for v in volumes if "persistentVolumeClaim" in v
+    ]
+    assert claims == ["sparky-paper-state"]
     assert container(docs, "router")["image"] == (
         "registry.example.com/trading/sparky-router:0.1.0"
     )

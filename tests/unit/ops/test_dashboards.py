@@ -29,7 +29,7 @@ def test_an_overview_and_one_dashboard_per_service_ship_as_sidecar_configmaps() 
         assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
         assert json.loads(config_map["data"][f"sparky-{name}.json"]) == board
     production = {m["metadata"]["name"] for m in find(render([PRODUCTION]), "ConfigMap")}
-    assert "sparky-dashboard-paper" not in production  # no paper exchange, no empty dashboard
+    assert "sparky-dashboard-paper" in production  # paper accounts in production too
 
 
 def test_the_overview_shows_alerts_in_orders_out_rejections_latency_and_lag() -> None:
