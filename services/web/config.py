@@ -96,6 +96,15 @@ class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     throttle_per_address: int = Field(
         default=20, ge=1, description="Failed sign-ins per client address in the window."
     )
+    resend_window_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
+    resend_per_user: int = Field(
+        default=3, ge=1, description="Verification links a user may ask for again in the window."
+    )
+    resend_per_address: int = Field(
+        default=10,
+        ge=1,
+        description="Verification links resent to one client address in the window.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses or CIDRs of the proxies in front of the app (JSON list): "

@@ -11,17 +11,20 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from services.web.config import SmtpSecurity, WebSettings
+from services.web.metrics import EMAILS
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Mail:
-    """One message: to whom, its subject and its plain-text body."""
+    """One message: to whom, its subject, its plain-text body and its kind (the label it is
+    counted under: ``verify``, ``reset`` or ``notice``)."""
 
     to: str
     subject: str
     body: str
+    kind: str
 
 
 class MailError(Exception):
@@ -35,13 +38,16 @@ class Mailer:
         self._settings = settings
 
     async def send(self, mail: Mail) -> None:
-        """Send ``mail``; raise `MailError` when the server cannot take it."""
+        """Send ``mail``; raise `MailError` when the server cannot take it. Either way it is
+        counted (``sparky_web_emails_total{kind, outcome}``)."""
         message = self._message(mail)
         try:
             await asyncio.to_thread(self._send_sync, message)
         except (OSError, smtplib.SMTPException) as exc:
+            EMAILS.labels(mail.kind, "failed").inc()
             log.warning("mail not sent: %s", type(exc).__name__)
             raise MailError("the mail server did not take the message") from exc
+        EMAILS.labels(mail.kind, "sent").inc()
 
     def _message(self, mail: Mail) -> EmailMessage:
         message = EmailMessage()

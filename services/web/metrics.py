@@ -21,11 +21,14 @@ REQUEST_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 SIGNUPS = Counter("sparky_web_signups", "Sign-up forms handled", ["outcome"])
-"""outcome: created | refused | failed"""
+"""outcome: created (billing made the tenant) | refused (the form was refused, or the address
+has an account) | failed (billing could not make the tenant; sign-in retries)"""
 LOGINS = Counter("sparky_web_logins", "Sign-in attempts", ["outcome"])
-"""outcome: success | failure | throttled | totp_required"""
+"""outcome: success | failure (wrong password or code, or the account could not be finished) |
+throttled | totp_required (the password was right, the code is asked for)"""
 EMAILS = Counter("sparky_web_emails", "Mail handed to the SMTP server", ["kind", "outcome"])
-"""kind: verify | reset; outcome: sent | failed"""
+"""kind: verify | reset | notice (an address that has an account was signed up with again);
+outcome: sent | failed"""
 
 
 def route_of(scope: Scope) -> str:

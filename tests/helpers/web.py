@@ -1,84 +1,39 @@
-"""Test helpers for the web app: a real SMTP server that keeps what it receives, and a
-browser-like client that carries cookies and the page's CSRF token into its forms.
+"""Test helpers for the web app: reading what it mailed to the local SMTP server
+(`scripts.mailbox`, the one `make run` and the browser tests use), and a browser-like client
+that carries cookies and the page's CSRF token into its forms.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email
 import re
-import time
-from dataclasses import dataclass, field
-from email.message import Message
 from typing import Any
 
 import httpx
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.helpers.ports import free_port
+from scripts.mailbox import Mail, Mailbox
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_LINK = re.compile(r"(https?://\S+)")
 
 
-@dataclass
-class Inbox:
-    """What the SMTP server received, in order."""
-
-    messages: list[Message] = field(default_factory=list)
-
-    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
-        content = envelope.content
-        raw = content if isinstance(content, bytes) else str(content).encode()
-        self.messages.append(email.message_from_bytes(raw))
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[Message]:
-        """The messages sent to ``address``."""
-        return [m for m in self.messages if m["To"] == address]
-
-    async def wait_for(self, address: str, subject: str, timeout_s: float = 10.0) -> Message:
-        """Return the latest message to ``address`` whose subject contains ``subject``."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            found = [m for m in self.to(address) if subject in str(m["Subject"])]
-            if found:
-                return found[-1]
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no mail {subject!r} to {address} within {timeout_s} s")
-            await asyncio.sleep(0.02)
+async def mail_to(box: Mailbox, address: str, subject: str, timeout_s: float = 10.0) -> Mail:
+    """Return the latest message to ``address`` whose subject contains ``subject``, waiting
+    for it (in a thread: the app under test runs on this event loop)."""
+    return await asyncio.to_thread(box.wait_for, address, subject, timeout_s)
 
 
-def body_of(message: Message) -> str:
-    """The plain-text body of ``message``."""
-    payload = message.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode()
+def mails_to(box: Mailbox, address: str) -> list[Mail]:
+    """Every message to ``address`` so far, oldest first."""
+    return [m for m in box.messages() if m.to.lower() == address.lower()]
 
 
-def link_in(message: Message, path: str) -> str:
-    """The path and query of the link to ``path`` in ``message``."""
-    for link in _LINK.findall(body_of(message)):
+def link_in(mail: Mail, path: str) -> str:
+    """The path and query of the link to ``path`` in ``mail``."""
+    for link in mail.links():
         url = httpx.URL(link)
         if url.path == path:
             return f"{url.path}?{url.query.decode()}"
     raise AssertionError(f"no link to {path} in the mail")
-
-
-class SmtpServer:
-    """aiosmtpd on a free loopback port, in its own thread."""
-
-    def __init__(self) -> None:
-        self.inbox = Inbox()
-        self.port = free_port()
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-
-    def start(self) -> None:
-        self._controller.start()
-
-    def stop(self) -> None:
-        self._controller.stop()
 
 
 class Browser:

@@ -54,6 +54,12 @@ def throttle(request: Request) -> Throttle:
     return found
 
 
+def resend_throttle(request: Request) -> Throttle:
+    """The throttle of "send the verification link again"."""
+    found: Throttle = request.app.state.resend_throttle
+    return found
+
+
 def provisioner(request: Request) -> Provisioner:
     """Billing's sign-up, for users without a tenant yet."""
     found: Provisioner = request.app.state.provisioner

@@ -31,6 +31,7 @@ from services.web.auth.deps import (
 from services.web.auth.passwords import check_password, hash_password, needs_rehash
 from services.web.auth.provisioning import ProvisioningError
 from services.web.auth.users import User, email_key
+from services.web.metrics import LOGINS
 from services.web.rendering import render
 from services.web.session import current_session, data_box, verify_csrf
 from services.web.tenant_keys import totp_context
@@ -64,12 +65,14 @@ async def login(
     key, address = email_key(email), address_of(request)
     context: dict[str, object] = {"email": email.strip(), "next": safe_next(next)}
     if await throttle(request).blocked(key, address):
+        LOGINS.labels("throttled").inc()
         return await render(
             request, "auth/login.html", {**context, "error": THROTTLED}, status_code=429
         )
     user = await users(request).find(email)
     if not await check_password(user.password_hash if user else None, password) or user is None:
-        await throttle(request).failed(key, address)
+        await throttle(request).record(key, address)
+        LOGINS.labels("failure").inc()
         return await render(
             request, "auth/login.html", {**context, "error": WRONG}, status_code=400
         )
@@ -77,7 +80,8 @@ async def login(
         problem = await _second_factor(request, user, totp_code)
         if problem:
             if totp_code:
-                await throttle(request).failed(key, address)
+                await throttle(request).record(key, address)
+            LOGINS.labels("failure" if totp_code else "totp_required").inc()
             context |= {"error": problem, "totp_required": True}
             return await render(request, "auth/login.html", context, status_code=400)
     if needs_rehash(user.password_hash):
@@ -85,12 +89,14 @@ async def login(
     try:
         await provisioner(request).provision(http(request), user)
     except ProvisioningError:
+        LOGINS.labels("failure").inc()
         message = "We could not finish setting up your account just now. Try again in a minute."
         return await render(
             request, "auth/login.html", {**context, "error": message}, status_code=503
         )
     token = await sessions(request).open(user.user_id)
     await throttle(request).succeeded(key)
+    LOGINS.labels("success").inc()
     response = redirect(safe_next(next))
     with_session_cookie(request, response, token)
     return response

@@ -15,6 +15,7 @@ def verification(to: str, public_url: str, token: str, hours: float) -> Mail:
         subject="Confirm your email for Sparky",
         body=f"Welcome to Sparky.\n\nOpen this link to confirm your email address:\n\n{link}\n\n"
         f"It works once, for {hours:g} hours. If you did not sign up, ignore this mail.\n",
+        kind="verify",
     )
 
 
@@ -27,6 +28,7 @@ def already_registered(to: str, public_url: str) -> Mail:
         "which already has one.\n\n"
         f"To sign in: {public_url}/login\nForgot your password? {public_url}/password/forgot\n\n"
         "If it was not you, nothing has changed and you can ignore this mail.\n",
+        kind="notice",
     )
 
 
@@ -39,4 +41,5 @@ def password_reset(to: str, public_url: str, token: str, minutes: float) -> Mail
         body=f"Open this link to choose a new password:\n\n{link}\n\n"
         f"It works once, for {minutes:g} minutes, and signs you out everywhere. If you did not "
         "ask for it, ignore this mail: your password stays as it is.\n",
+        kind="reset",
     )

@@ -22,7 +22,9 @@ from services.web.auth.deps import (
     EMAIL_RE,
     EmailField,
     PasswordField,
+    address_of,
     redirect,
+    resend_throttle,
     settings,
     users,
 )
@@ -31,6 +33,7 @@ from services.web.auth.provisioning import Provisioner, ProvisioningError
 from services.web.auth.users import EmailTakenError, Purpose, Users
 from services.web.config import WebSettings
 from services.web.mail import Mail, Mailer, MailError
+from services.web.metrics import SIGNUPS
 from services.web.rendering import render
 from services.web.session import current_session, verify_csrf
 
@@ -57,6 +60,7 @@ async def signup(
     problem = None if EMAIL_RE.fullmatch(email) else "Enter a valid email address."
     problem = problem or password_problem(password, email)
     if problem:
+        SIGNUPS.labels("refused").inc()
         context = {"error": problem, "email": email, "name": name}
         return await render(request, "auth/signup.html", context, status_code=400)
     app: Starlette = request.app
@@ -68,6 +72,7 @@ async def signup(
                 user_id, email, name or email.partition("@")[0], await hash_password(password)
             )
         except EmailTakenError:  # signed up meanwhile by someone else: like a taken address
+            SIGNUPS.labels("refused").inc()
             background.add_task(
                 send_mail, app, mails.already_registered(email, settings(request).public_url)
             )
@@ -78,6 +83,7 @@ async def signup(
     ):
         background.add_task(finish_signup, app, found.user_id)  # a sign-up sent again
     else:
+        SIGNUPS.labels("refused").inc()
         background.add_task(
             send_mail, app, mails.already_registered(found.email, settings(request).public_url)
         )
@@ -97,7 +103,10 @@ async def finish_signup(app: Starlette, user_id: str) -> None:
     try:
         await provisioner.provision(state.http, user)
     except ProvisioningError:
+        SIGNUPS.labels("failed").inc()
         log.warning("sign-up left without a tenant; sign-in will retry")
+    else:
+        SIGNUPS.labels("created").inc()
     if not user.verified:
         await send_verification(app, user_id, user.email)
 
@@ -143,6 +152,16 @@ async def resend(request: Request) -> Response:
         return redirect("/login")
     if session.verified:
         return redirect("/")
+    limiter, address = resend_throttle(request), address_of(request)
+    if await limiter.blocked(session.user_id, address):
+        minutes = settings(request).resend_window_minutes
+        error = (
+            "You have asked for new links several times already. Open the newest one we sent "
+            f"(check your spam folder too), or ask again in {minutes:g} minutes."
+        )
+        context = {"email": session.email, "error": error}
+        return await render(request, "auth/verify_pending.html", context, status_code=429)
+    await limiter.record(session.user_id, address)
     await send_verification(request.app, session.user_id, session.email)
     notice = "We sent a new link; the earlier ones no longer work."
     return await render(

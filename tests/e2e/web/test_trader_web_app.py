@@ -4,9 +4,10 @@ Sign up → the verification mail from the local SMTP server → verify → open
 copy the webhook URL and the TradingView template from the page → POST it as TradingView
 would → the feed shows the alert filled, pushed without a reload → position and PnL on the
 positions page → rotate the webhook → the old URL answers 401. A second trader sees none of
-the first one's data; forms without their session's CSRF token and requests for another
-tenant's things are refused; sign-in is throttled. The screenshots the README shows are taken
-here (docs/screenshots/*.png).
+the first one's data, through the pages or, with an API key made on the API keys page, through
+the ledger, billing, router and accounts APIs; forms without their session's CSRF token and
+requests for another tenant's things are refused; sign-in is throttled. The screenshots the
+README shows are taken here (docs/screenshots/*.png), the feed at a phone's width too.
 
 The tests run in order and share the two traders (module fixtures): each step starts where the
 one before left the trader, as a person would go on.
@@ -22,8 +23,9 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, ViewportSize
 
+from scripts.devstack import Stack
 from scripts.mailbox import Mailbox
 from tests.helpers.browser import (
     Trader,
@@ -37,6 +39,8 @@ from tests.helpers.browser import (
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
+SYMBOL = "BINANCE:BTCUSDT"  # the onboarding page's template trades this by default
+PHONE: ViewportSize = {"width": 390, "height": 844}
 FILLED_WITHIN_S = 20.0  # "within seconds": the paper exchange fills a market order at once
 PROPAGATION_S = 15.0  # a rotated token reaches ingress through its KV copy
 PAGES = (
@@ -129,11 +133,15 @@ async def test_paper_account_webhook_and_template_give_a_filled_alert_pushed_liv
     url = await webhook.input_value()
     template = await page.locator("textarea#alert-template-json").input_value()
     assert "/webhooks/tv/whk_" in url
+    assert SYMBOL in template
     await screenshot(page, "onboarding-webhook")
     await _wait_until(lambda: _known_to_ingress(url), "ingress to know the webhook", 15)
 
-    await page.goto(f"{web_url}/alerts")
+    # The symbol's feed, empty so far (ingress may list the probes above as refused, with no
+    # symbol, at any moment): its "No alerts yet" must go when the first row is pushed.
+    await page.goto(f"{web_url}/alerts?symbol={SYMBOL}")
     await page.evaluate("window.sparkyNotReloaded = true")  # gone if the page reloads
+    assert await page.locator("#no-alerts").is_visible()
     sent = await post_alert(url, filled_like_tradingview(template))
     assert sent.status_code == 202, sent.text
     intent = sent.json()["intent_id"]
@@ -141,10 +149,27 @@ async def test_paper_account_webhook_and_template_give_a_filled_alert_pushed_liv
     await row.wait_for(timeout=FILLED_WITHIN_S * 1000)
     assert await page.evaluate("window.sparkyNotReloaded === true")  # pushed, not reloaded
     assert "filled" in (await row.inner_text()).lower()
+    assert await page.locator("#no-alerts").is_hidden()  # the empty state left with the row
+    await page.goto(f"{web_url}/alerts")
     await screenshot(page, "alerts")
+    await _phone_screenshot(page, f"{web_url}/alerts", "alerts-phone")
     await page.goto(f"{web_url}/alerts/{intent}")
     await screenshot(page, "alert-trail")
     seen |= {"intent_id": intent, "webhook_url": url, "template": template}
+
+
+async def _phone_screenshot(page: Page, url: str, name: str) -> None:
+    """Take ``url`` as a phone shows it (390 px wide): nothing may need sideways scrolling."""
+    desktop = page.viewport_size
+    await page.set_viewport_size(PHONE)
+    try:
+        await page.goto(url)
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{url} is {width} px wide on a phone"
+        await screenshot(page, name)
+    finally:
+        if desktop is not None:
+            await page.set_viewport_size(desktop)
 
 
 async def test_the_position_and_its_pnl_are_on_the_positions_page(
@@ -235,6 +260,93 @@ async def test_forms_without_the_sessions_csrf_token_and_other_tenants_things_ar
             answer = await form_post(bob, action, alices_hook, csrf_from="/account/webhooks")
             assert answer.status_code in (403, 404), (action, answer.status_code)
     assert await _known_to_ingress(seen["new_webhook_url"])  # alice's webhook untouched
+
+
+async def test_a_second_traders_api_key_reaches_none_of_the_first_ones_data(
+    first: Trader, second: Trader, web_url: str, web_stack: Stack, seen: dict[str, Any]
+) -> None:
+    page = second.page
+    await page.goto(f"{web_url}/account/api-keys")
+    await page.fill("form#new-api-key input[name=label]", "my script")
+    async with page.expect_navigation():
+        await page.locator("form#new-api-key [type=submit]").click()
+    key = await page.locator("input#shown-key").input_value()
+    assert key.startswith("spk_")
+    await page.goto(f"{web_url}/account/api-keys")
+    assert await page.locator("input#shown-key").count() == 0  # shown once
+    assert key not in await page.content()
+    own_intent = await _second_traders_own_alert(page, web_url)
+    firsts = (seen["intent_id"], first.email, seen["webhook_id"], seen["new_webhook_url"])
+    intent = seen["intent_id"]
+    url = web_stack.cfg.url
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(headers=headers, timeout=15) as api:
+        bodies = []
+        for service, path, status in (
+            ("ledger", "/api/v1/strategies", 200),  # its own alert's, if any
+            ("ledger", f"/api/v1/alerts/{intent}", 404),
+            ("ledger", f"/api/v1/orders/{intent}", 404),
+            ("accounts", "/api/v1/exchange-accounts/paper", 404),  # the first trader's label
+        ):
+            answer = await api.get(url(service) + path)
+            assert answer.status_code == status, (service, path, answer.status_code)
+            if status == 200:  # a 404 repeats the id asked for
+                bodies.append(answer.text)
+        alerts = await api.get(url("ledger") + "/api/v1/alerts")
+        listed = {a["intent_id"] for a in alerts.json()["alerts"]}
+        assert own_intent in listed  # its own (and the refused probes of its webhook) only
+        bodies.append(alerts.text)
+        empty = (
+            ("ledger", "/api/v1/positions", "positions"),
+            ("ledger", "/api/v1/trades", "trades"),
+            ("router", "/api/v1/settings", "layers"),
+            ("accounts", "/api/v1/exchange-accounts", "accounts"),
+        )
+        for service, path, field in empty:
+            answer = await api.get(url(service) + path)
+            assert answer.status_code == 200, (service, path, answer.status_code)
+            assert answer.json()[field] == [], (service, path)
+            bodies.append(answer.text)
+        hooks = await api.get(url("billing") + "/api/v1/webhooks")
+        assert hooks.status_code == 200
+        assert seen["webhook_id"] not in {h["webhook_id"] for h in hooks.json()}
+        change = {"label": "taken over"}
+        stolen = await api.patch(
+            url("billing") + f"/api/v1/webhooks/{seen['webhook_id']}", json=change
+        )
+        assert stolen.status_code == 404
+        bodies += [hooks.text, await _streamed_until(api, url("ledger"), own_intent)]
+    for body in bodies:
+        for secret in firsts:
+            assert secret not in body
+
+
+async def _second_traders_own_alert(page: Page, web_url: str) -> str:
+    """The second trader sends an alert to their own webhook (no exchange account: the router
+    rejects it); return its intent id."""
+    await page.goto(f"{web_url}/onboarding")
+    hook = await page.locator("input#webhook-url").input_value()
+    template = await page.locator("textarea#alert-template-json").input_value()
+    await _wait_until(lambda: _known_to_ingress(hook), "ingress to know the webhook", 15)
+    sent = await post_alert(hook, filled_like_tradingview(template))
+    assert sent.status_code == 202, sent.text
+    intent: str = sent.json()["intent_id"]
+    return intent
+
+
+async def _streamed_until(api: httpx.AsyncClient, ledger: str, intent: str) -> str:
+    """The ledger's stream of the key's tenant from its first change (``after=0``), read until
+    the change of ``intent`` arrives; return everything it sent by then."""
+    seen_text = []
+    params = {"after": "0"}
+    async with asyncio.timeout(FILLED_WITHIN_S):
+        async with api.stream("GET", ledger + "/api/v1/alerts/stream", params=params) as stream:
+            assert stream.status_code == 200
+            async for line in stream.aiter_lines():
+                seen_text.append(line)
+                if line.startswith("data:") and intent in line:
+                    break
+    return "\n".join(seen_text)
 
 
 async def test_sign_in_is_throttled_after_repeated_failures(first: Trader, web_url: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -18,6 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from libs.common.config import load_settings
 from libs.common.topology import Topology
+from scripts.mailbox import Mailbox
 from services.billing.app import create_app as create_billing
 from services.billing.config import DEV_SIGNUP_TOKEN, BillingSettings
 from services.web.app import create_app
@@ -25,18 +27,19 @@ from services.web.config import WebSettings
 from tests.helpers.billing import OPERATOR_TOKEN, Clock, served
 from tests.helpers.namespaces import PgSchema, drop_schema
 from tests.helpers.servers import ServerUrls
-from tests.helpers.web import Browser, SmtpServer
+from tests.helpers.web import Browser
 
 PUBLIC_URL = "http://web.test"
 WebFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
+    """The local SMTP server the web app mails through; each message a file in tmp_path."""
+    box = Mailbox(tmp_path / "mail")
+    box.start()
+    yield box
+    box.stop()
 
 
 @pytest.fixture
@@ -84,7 +87,7 @@ def web_settings(
     topology: Topology,
     web_schema: str,
     billing_url: str,
-    smtp: SmtpServer,
+    mailbox: Mailbox,
 ) -> WebSettings:
     return load_settings(
         WebSettings,
@@ -95,7 +98,7 @@ def web_settings(
         database_pool_size=4,
         public_url=PUBLIC_URL,
         billing_url=billing_url,
-        smtp_port=smtp.port,
+        smtp_port=mailbox.port,
     )
 
 

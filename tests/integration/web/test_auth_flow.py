@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI, Request
 
+from scripts.mailbox import Mailbox
 from services.web.session import SignedIn
 from services.web.tenant_keys import kept_webhook_token, tenant_api_key
-from tests.helpers.web import Browser, SmtpServer, link_in
+from tests.helpers.web import Browser, link_in, mail_to
 from tests.integration.web.conftest import browser_of
 
 EMAIL, PASSWORD = "ada@example.com", "correct horse battery"
@@ -19,18 +20,18 @@ async def sign_up(browser: Browser, email: str = EMAIL, password: str = PASSWORD
     assert "Check your inbox" in answer.text
 
 
-async def signed_up_and_verified(browser: Browser, smtp: SmtpServer, email: str = EMAIL) -> None:
+async def signed_up_and_verified(browser: Browser, mailbox: Mailbox, email: str = EMAIL) -> None:
     await sign_up(browser, email)
-    mail = await smtp.inbox.wait_for(email, "Confirm your email")
+    mail = await mail_to(mailbox, email, "Confirm your email")
     verified = await browser.get(link_in(mail, "/verify"))
     assert verified.status_code == 303
 
 
 async def test_a_trader_signs_up_confirms_and_signs_in_with_a_tenant_of_their_own(
-    web: FastAPI, browser: Browser, smtp: SmtpServer, billing_url: str
+    web: FastAPI, browser: Browser, mailbox: Mailbox, billing_url: str
 ) -> None:
     await sign_up(browser)
-    mail = await smtp.inbox.wait_for(EMAIL, "Confirm your email")
+    mail = await mail_to(mailbox, EMAIL, "Confirm your email")
     signed_in = await browser.sign_in(EMAIL, PASSWORD)
     assert signed_in.status_code == 303
     pending = await browser.get("/security")
@@ -56,18 +57,18 @@ async def test_a_trader_signs_up_confirms_and_signs_in_with_a_tenant_of_their_ow
 
 
 async def test_a_used_verification_link_does_not_work_again(
-    browser: Browser, smtp: SmtpServer
+    browser: Browser, mailbox: Mailbox
 ) -> None:
     await sign_up(browser)
-    link = link_in(await smtp.inbox.wait_for(EMAIL, "Confirm your email"), "/verify")
+    link = link_in(await mail_to(mailbox, EMAIL, "Confirm your email"), "/verify")
     assert (await browser.get(link)).status_code == 303
     again = await browser.get(link)
     assert again.status_code == 400
     assert "expired or was used already" in again.text
 
 
-async def test_signing_out_ends_the_session(browser: Browser, smtp: SmtpServer) -> None:
-    await signed_up_and_verified(browser, smtp)
+async def test_signing_out_ends_the_session(browser: Browser, mailbox: Mailbox) -> None:
+    await signed_up_and_verified(browser, mailbox)
     await browser.sign_in(EMAIL, PASSWORD)
     cookie = browser.http.cookies["sparky_session"]
     await browser.get("/security")
@@ -80,9 +81,9 @@ async def test_signing_out_ends_the_session(browser: Browser, smtp: SmtpServer) 
 
 
 async def test_signing_out_everywhere_ends_every_session(
-    web: FastAPI, browser: Browser, smtp: SmtpServer
+    web: FastAPI, browser: Browser, mailbox: Mailbox
 ) -> None:
-    await signed_up_and_verified(browser, smtp)
+    await signed_up_and_verified(browser, mailbox)
     async with browser_of(web) as phone:
         await phone.sign_in(EMAIL, PASSWORD)
         assert (await phone.get("/security")).status_code == 200

@@ -10,10 +10,11 @@ from datetime import timedelta
 import pyotp
 from fastapi import FastAPI
 
+from scripts.mailbox import Mailbox
 from services.web.headers import CSP
 from tests.helpers.billing import Clock
 from tests.helpers.ports import free_port
-from tests.helpers.web import Browser, SmtpServer, link_in
+from tests.helpers.web import Browser, link_in, mail_to, mails_to
 from tests.integration.web.conftest import WebFactory, browser_of
 from tests.integration.web.test_auth_flow import (
     EMAIL,
@@ -26,7 +27,7 @@ WRONG = "That email and password do not match an account."
 
 
 async def test_posts_without_this_browsers_csrf_token_are_refused(
-    web: FastAPI, browser: Browser, smtp: SmtpServer
+    web: FastAPI, browser: Browser, mailbox: Mailbox
 ) -> None:
     await browser.get("/login")
     bare = await browser.http.post("/login", data={"email": EMAIL, "password": PASSWORD})
@@ -36,7 +37,7 @@ async def test_posts_without_this_browsers_csrf_token_are_refused(
         await attacker.get("/login")  # a token valid for the attacker's own cookie only
         browser.csrf = attacker.csrf
     assert (await browser.post("/login", email=EMAIL, password=PASSWORD)).status_code == 403
-    await signed_up_and_verified(browser, smtp)
+    await signed_up_and_verified(browser, mailbox)
     await browser.sign_in(EMAIL, PASSWORD)
     pre_login_token = browser.csrf
     assert (await browser.post("/logout")).status_code == 403  # the pre-sign-in token
@@ -47,9 +48,9 @@ async def test_posts_without_this_browsers_csrf_token_are_refused(
 
 
 async def test_an_unknown_email_and_a_wrong_password_get_the_same_answer_in_similar_time(
-    browser: Browser, smtp: SmtpServer
+    browser: Browser, mailbox: Mailbox
 ) -> None:
-    await signed_up_and_verified(browser, smtp)
+    await signed_up_and_verified(browser, mailbox)
 
     async def timed(email: str) -> tuple[float, str]:
         started = time.perf_counter()
@@ -66,9 +67,9 @@ async def test_an_unknown_email_and_a_wrong_password_get_the_same_answer_in_simi
 
 
 async def test_sign_up_answers_alike_for_a_taken_email_and_tells_its_owner(
-    browser: Browser, smtp: SmtpServer
+    browser: Browser, mailbox: Mailbox
 ) -> None:
-    await signed_up_and_verified(browser, smtp)
+    await signed_up_and_verified(browser, mailbox)
     again = await browser.submit(
         "/signup", "/signup", email=EMAIL, password="another long password", name="Eve"
     )
@@ -79,16 +80,16 @@ async def test_sign_up_answers_alike_for_a_taken_email_and_tells_its_owner(
     assert _without_csrf(again.text.replace(EMAIL, "X")) == _without_csrf(
         fresh.text.replace("new@example.com", "X")
     )
-    await smtp.inbox.wait_for(EMAIL, "Someone tried to sign up")
-    assert len([m for m in smtp.inbox.to(EMAIL) if "Confirm" in str(m["Subject"])]) == 1
+    await mail_to(mailbox, EMAIL, "Someone tried to sign up")
+    assert len([m for m in mails_to(mailbox, EMAIL) if "Confirm" in m.subject]) == 1
 
 
 async def test_failed_sign_ins_are_throttled_per_account_then_per_address(
-    web_factory: WebFactory, smtp: SmtpServer
+    web_factory: WebFactory, mailbox: Mailbox
 ) -> None:
     limits = {"throttle_per_account": 3, "throttle_per_address": 5}
     async with web_factory(**limits) as app, browser_of(app) as browser:
-        await signed_up_and_verified(browser, smtp)
+        await signed_up_and_verified(browser, mailbox)
         for _ in range(3):
             assert (await browser.sign_in(EMAIL, "wrong password!")).status_code == 400
         refused = await browser.sign_in(EMAIL, PASSWORD)  # even the right one, for now
@@ -101,10 +102,10 @@ async def test_failed_sign_ins_are_throttled_per_account_then_per_address(
 
 
 async def test_failures_older_than_the_window_no_longer_count(
-    web_factory: WebFactory, smtp: SmtpServer, clock: Clock
+    web_factory: WebFactory, mailbox: Mailbox, clock: Clock
 ) -> None:
     async with web_factory(throttle_per_account=2) as app, browser_of(app) as browser:
-        await signed_up_and_verified(browser, smtp)
+        await signed_up_and_verified(browser, mailbox)
         for _ in range(2):
             await browser.sign_in(EMAIL, "wrong password!")
         assert (await browser.sign_in(EMAIL, PASSWORD)).status_code == 429
@@ -131,9 +132,9 @@ async def test_pages_carry_the_security_headers(web_factory: WebFactory) -> None
 
 
 async def test_a_password_reset_link_works_once_and_signs_out_everywhere(
-    web: FastAPI, browser: Browser, smtp: SmtpServer
+    web: FastAPI, browser: Browser, mailbox: Mailbox
 ) -> None:
-    await signed_up_and_verified(browser, smtp)
+    await signed_up_and_verified(browser, mailbox)
     await browser.sign_in(EMAIL, PASSWORD)
     async with browser_of(web) as other:
         asked = await other.submit("/password/forgot", "/password/forgot", email=EMAIL)
@@ -143,7 +144,7 @@ async def test_a_password_reset_link_works_once_and_signs_out_everywhere(
         assert _without_csrf(asked.text.replace(EMAIL, "X")) == _without_csrf(
             unknown.text.replace("ghost@example.com", "X")
         )
-        link = link_in(await smtp.inbox.wait_for(EMAIL, "Reset your"), "/password/reset")
+        link = link_in(await mail_to(mailbox, EMAIL, "Reset your"), "/password/reset")
         await other.get(link)
         short = await other.post("/password/reset", token=link.split("token=")[1], password="short")
         assert short.status_code == 400
@@ -157,13 +158,13 @@ async def test_a_password_reset_link_works_once_and_signs_out_everywhere(
     assert (await browser.get("/security")).status_code == 303  # signed out
     assert (await browser.sign_in(EMAIL, PASSWORD)).status_code == 400
     assert (await browser.sign_in(EMAIL, "a brand new password")).status_code == 303
-    assert not smtp.inbox.to("ghost@example.com")
+    assert not mails_to(mailbox, "ghost@example.com")
 
 
 async def test_two_factor_sign_in_once_confirmed_asks_for_a_fresh_code(
-    browser: Browser, smtp: SmtpServer, clock: Clock
+    browser: Browser, mailbox: Mailbox, clock: Clock
 ) -> None:
-    await signed_up_and_verified(browser, smtp)
+    await signed_up_and_verified(browser, mailbox)
     await browser.sign_in(EMAIL, PASSWORD)
     await browser.get("/security")
     enrolling = await browser.post("/security/totp/start")
@@ -186,12 +187,12 @@ async def test_two_factor_sign_in_once_confirmed_asks_for_a_fresh_code(
 
 
 async def test_a_sign_up_billing_could_not_finish_is_finished_at_sign_in(
-    web_factory: WebFactory, smtp: SmtpServer
+    web_factory: WebFactory, mailbox: Mailbox
 ) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"  # billing down
     async with web_factory(billing_url=nowhere) as app, browser_of(app) as browser:
         await sign_up(browser)
-        mail = await smtp.inbox.wait_for(EMAIL, "Confirm your email")
+        mail = await mail_to(mailbox, EMAIL, "Confirm your email")
         await browser.get(link_in(mail, "/verify"))
         refused = await browser.sign_in(EMAIL, PASSWORD)
         assert refused.status_code == 503
