@@ -24,7 +24,7 @@ from libs.common.service import mount_ops, postgres_check
 from libs.common.telemetry import build_tracer_provider
 from services.web.auth.provisioning import Provisioner
 from services.web.auth.sessions import Sessions
-from services.web.auth.throttle import RESEND_KINDS, Throttle
+from services.web.auth.throttle import RESEND_KINDS, SIGNUP_KINDS, Throttle
 from services.web.auth.users import Users
 from services.web.config import SERVICE, WebSettings
 from services.web.crypto import DataBox, Signer
@@ -89,6 +89,14 @@ def create_app(
         per_account=settings.resend_per_user,
         per_address=settings.resend_per_address,
         kinds=RESEND_KINDS,
+    )
+    state.signup_throttle = Throttle(
+        db,
+        clock,
+        window=timedelta(minutes=settings.resend_window_minutes),
+        per_account=settings.signup_per_email,
+        per_address=settings.signup_per_address,
+        kinds=SIGNUP_KINDS,
     )
     state.provisioner = Provisioner(settings, db, state.users, state.data_box, clock)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -105,6 +105,14 @@ class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
         ge=1,
         description="Verification links resent to one client address in the window.",
     )
+    signup_per_email: int = Field(
+        default=3,
+        ge=1,
+        description="Sign-up forms sent for one email in the resend window (each may mail it).",
+    )
+    signup_per_address: int = Field(
+        default=20, ge=1, description="Sign-up forms sent from one client address in the window."
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses or CIDRs of the proxies in front of the app (JSON list): "

@@ -60,6 +60,12 @@ def resend_throttle(request: Request) -> Throttle:
     return found
 
 
+def signup_throttle(request: Request) -> Throttle:
+    """Sign-up forms per email and per client address (each may send a mail)."""
+    found: Throttle = request.app.state.signup_throttle
+    return found
+
+
 def provisioner(request: Request) -> Provisioner:
     """Billing's sign-up, for users without a tenant yet."""
     found: Provisioner = request.app.state.provisioner

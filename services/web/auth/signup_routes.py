@@ -3,7 +3,9 @@
 Every sign-up is answered the same way, "check your inbox", whether the email is new, taken or
 half-way through signing up, and after the same work (one argon2 operation): billing's call and
 the mails happen after the answer, so neither the words nor the timing say which emails exist.
-The owner of a taken address gets a mail saying someone tried.
+The owner of a taken address gets a mail saying someone tried. The form is throttled per email
+and per client address (every form may mail the address), whatever the email's state, so the
+throttle says nothing about which emails exist either.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from services.web.auth.deps import (
     redirect,
     resend_throttle,
     settings,
+    signup_throttle,
     users,
 )
 from services.web.auth.passwords import check_password, hash_password, password_problem
@@ -63,6 +66,18 @@ async def signup(
         SIGNUPS.labels("refused").inc()
         context = {"error": problem, "email": email, "name": name}
         return await render(request, "auth/signup.html", context, status_code=400)
+    limiter, address = signup_throttle(request), address_of(request)
+    if await limiter.blocked(email.casefold(), address):
+        SIGNUPS.labels("refused").inc()
+        minutes = settings(request).resend_window_minutes
+        error = (
+            "This address, or this network, has sent the sign-up form several times already. "
+            f"Check your inbox (and spam folder) for our mail, or try again in {minutes:g} "
+            "minutes."
+        )
+        context = {"error": error, "email": email, "name": name}
+        return await render(request, "auth/signup.html", context, status_code=429)
+    await limiter.record(email.casefold(), address)
     app: Starlette = request.app
     store, found = users(request), await users(request).find(email)
     if found is None:

@@ -4,8 +4,10 @@ action is refused until the window moves.
 Sign-in counts its failures per account (the email, known or not: counting an unknown email
 like a known one keeps the throttle from telling which exist) and per address. Resending the
 verification link counts every resend per user and per address (`RESEND_KINDS`), so a
-signed-in session cannot make the app mail an inbox without end. The keys are SHA-256
-digests: the table holds no address and no email.
+signed-in session cannot make the app mail an inbox without end. Sign-up counts every form per
+email and per address (`SIGNUP_KINDS`): each form may mail the address (the link again, or
+"someone tried to sign up"), so nobody can flood an inbox through the sign-up form. The keys
+are SHA-256 digests: the table holds no address and no email.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from services.web.tables import login_attempts
 
 ACCOUNT, ADDRESS = "account", "address"
 RESEND_KINDS = ("rs_user", "rs_addr")  # the kind column holds 8 characters
+SIGNUP_KINDS = ("su_mail", "su_addr")
 
 
 class Throttle:
