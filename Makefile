@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install lock lint format test test-unit test-integration test-e2e \
 	bench bench-ingress bench-pipeline \
-	chart-check k8s-manifests run clean
+	chart-check k8s-manifests run clean screenshots
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -68,6 +68,9 @@ bench-pipeline: $(STAMP) ## Whole pipeline under open-model load: latency, burst
 .PHONY: bench-feed
 bench-feed: $(STAMP) ## The alert feed: GET /api/v1/alerts p50/p95 with 100,000 alerts (about 1 min)
 	$(BIN)/python -m benchmarks.bench_feed
+
+screenshots: $(STAMP) ## Re-take docs/screenshots (the README's) with the browser test
+	SPARKY_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/e2e/web
 
 chart-check: $(STAMP) ## Helm lint/render, kubernetes-validate 1.29-1.31, promtool, deploy/ diff, hadolint, metrics
 	bash scripts/chart_check.sh

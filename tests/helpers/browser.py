@@ -1,15 +1,19 @@
 """What the web app's browser tests do again and again: sign a trader up through the pages, read
 the mail, fill a TradingView template as TradingView would, and ask with a session's cookie.
 
-The pages and ids are the contract's (/work/notes/contract18.md, "Web pages and the ids the
-browser test uses"); the browser is Debian's Chromium, driven by Playwright by its path.
+The pages and ids are the ones docs/web.md names; the browser is Debian's Chromium, driven by
+Playwright by its path. Screenshots go to ``SPARKY_SCREENSHOTS_DIR`` when it is set (`make
+screenshots` sets docs/screenshots, which the README shows), else to a temporary directory: a
+test run leaves the committed pictures alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +25,9 @@ from scripts.web_demo import csrf_token
 from tests.helpers.e2e_alerts import render, timenow
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = Path(
+    os.environ.get("SPARKY_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "sparky-screenshots"
+)
 # What TradingView puts in place of the placeholders of docs/alerts.md's templates.
 _TRADINGVIEW = {
     "strategy.order.action": "buy",
@@ -84,7 +90,7 @@ async def sign_in(page: Page, base: str, email: str, password: str) -> None:
 
 
 async def screenshot(page: Page, name: str) -> None:
-    """Keep a picture of the page in docs/screenshots (the README shows them)."""
+    """Keep a picture of the page in ``SCREENSHOTS``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
