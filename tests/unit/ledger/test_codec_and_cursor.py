@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from libs.common.messages import Event
 from libs.common.topology import Topology
 from services.ledger.codec import decode
 from services.ledger.cursor import Cursor
@@ -101,8 +102,11 @@ def test_csv_rows_carry_exact_decimals_without_exponent() -> None:
 
 
 def test_kill_switch_and_billing_notices_decode_rather_than_poison() -> None:
-    for seq, event in enumerate(
-        (factories.kill_switch_changed(), factories.payment_failed(), factories.grace_ending())
-    ):
+    notices: list[Event] = [
+        factories.kill_switch_changed(),
+        factories.payment_failed(),
+        factories.grace_ending(),
+    ]
+    for seq, event in enumerate(notices):
         subject = TOPOLOGY.event_subject(event.tenant_id, event.kind)
         assert decode(seq, subject, event.to_json(), TOPOLOGY) == Sequenced(seq, event)
