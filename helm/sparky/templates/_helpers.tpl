@@ -340,7 +340,7 @@ key, SMTP; no NATS, no Redis, no Vault. */}}
 {{/* The service's own NATS user (libs/common/nats_access.py): the paper exchange has none. */}}
 {{- define "sparky.natsUserEnv" -}}
 {{- $users := .root.Values.nats.users -}}
-{{- if and $users.enabled (has .name (list "ingress" "router" "executor" "accounts" "ledger" "billing")) }}
+{{- if and $users.enabled (has .name (list "ingress" "router" "executor" "accounts" "ledger" "billing" "notifier")) }}
 - name: SPARKY_NATS_USER
   value: {{ .name | quote }}
 {{ include "sparky.secretVar" (dict "var" "SPARKY_NATS_PASSWORD" "ref" (dict "name" $users.secretName "key" .name)) }}
