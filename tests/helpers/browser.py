@@ -91,7 +91,7 @@ async def sign_in(page: Page, base: str, email: str, password: str) -> None:
 
 async def screenshot(page: Page, name: str) -> None:
     """Keep a picture of the page in ``SCREENSHOTS``."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(SCREENSHOTS.mkdir, parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
