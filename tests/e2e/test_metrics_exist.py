@@ -1,8 +1,9 @@
 """Every metric a Grafana panel or an alert rule uses is served by a running service.
 
 Every service runs as a real process (the same way `make run` starts them, the web app too);
-their /metrics are scraped and every name the dashboards and the PrometheusRule reference must be among them, so
-no panel stays empty and no alert stays silent because of a typo or a renamed metric.
+their /metrics are scraped and every name the dashboards and the PrometheusRule reference must
+be among them, so no panel stays empty and no alert stays silent because of a typo or a
+renamed metric.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from scripts.devstack import SERVICES
 from scripts.metric_names import EXTERNAL, referenced_metrics
 from tests.helpers.servers import ServerUrls
-from tests.helpers.stack import SERVICES, running_stack
+from tests.helpers.stack import running_stack
 from tests.helpers.vault import VaultServer
 
 SUFFIXES = {
