@@ -65,6 +65,10 @@ bench-ingress: $(STAMP) ## Ingress under open-model load: accepted/s, p50/p99/p9
 bench-pipeline: $(STAMP) ## Whole pipeline under open-model load: latency, bursts, CPU per service (ARGS=--quick, --sweep, --realistic, --kill…: docs/benchmarks.md)
 	$(BIN)/python -m benchmarks.bench_pipeline $(ARGS)
 
+.PHONY: bench-feed
+bench-feed: $(STAMP) ## The alert feed: GET /api/v1/alerts p50/p95 with 100,000 alerts (about 1 min)
+	$(BIN)/python -m benchmarks.bench_feed
+
 chart-check: $(STAMP) ## Helm lint/render, kubernetes-validate 1.29-1.31, promtool, deploy/ diff, hadolint, metrics
 	bash scripts/chart_check.sh
 

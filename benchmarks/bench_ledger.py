@@ -124,6 +124,7 @@ class Ready(dict[str, object]):
     """A dict that satisfies the authenticator's lookup protocol."""
 
     ready = True
+    in_touch = True
 
 
 def trade_rows(tenant: str, n: int) -> list[tuple[object, ...]]:

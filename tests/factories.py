@@ -11,6 +11,7 @@ from libs.common.messages import (
     AccountMode,
     Action,
     Alert,
+    AlertRefused,
     DriftSource,
     Fill,
     FundingPaid,
@@ -33,6 +34,7 @@ from libs.common.messages import (
     PriceUnit,
     ProtectionFailed,
     QuantityType,
+    RefusalReason,
     RejectReason,
     Side,
     Sizing,
@@ -152,6 +154,7 @@ def every_event(tenant_id: str = "tenant-a") -> list[Message]:
             action=Action.SELL,
             symbol="BINANCE:ETHUSDT",
             received_at=T0,
+            strategy="Trend follower",
         ),
         IntentRejected(
             **envelope(tenant_id, intent_id),
@@ -219,7 +222,27 @@ def every_event(tenant_id: str = "tenant-a") -> list[Message]:
             paid_at=T0,
         ),
         tenant_deleted(tenant_id),
+        alert_refused(tenant_id),
     ]
+
+
+def alert_refused(tenant_id: str = "tenant-a", **overrides: Any) -> AlertRefused:
+    """A refusal of one of ``tenant_id``'s webhooks, as ingress reports it."""
+    own = new_id()
+    fields: dict[str, Any] = {
+        "message_id": own,
+        "tenant_id": tenant_id,
+        "correlation_id": own,
+        "causation_id": own,
+        "occurred_at": T0,
+        "webhook_id": new_id(),
+        "reason": RefusalReason.PASSPHRASE,
+        "status": 401,
+        "message": "The passphrase is wrong.",
+        "count": 3,
+        "first_refused_at": T0,
+    }
+    return AlertRefused(**(fields | overrides))
 
 
 def tenant_deleted(tenant_id: str = "tenant-a", deleted_at: datetime = T0) -> TenantDeleted:

@@ -64,7 +64,7 @@ def table(t: Topology) -> dict[str, Access]:
     credentials = (t.tenants_bucket, t.api_keys_bucket)
     return {
         "ingress": Access(
-            publish=(f"{ns}.intents.>", f"{events}.intent.accepted"),
+            publish=(f"{ns}.intents.>", f"{events}.intent.accepted", f"{events}.alert.refused"),
             read=(t.tenants_bucket, t.webhook_tokens_bucket),
         ),
         "router": Access(

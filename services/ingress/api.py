@@ -33,6 +33,7 @@ from services.ingress.errors import (
 from services.ingress.handlers import WebhookHandler
 from services.ingress.metrics import IN_FLIGHT, count_answer
 from services.ingress.network import client_address
+from services.ingress.refusals import RefusalReporter
 
 WEBHOOK_PATH = "/webhooks/tv/{token}"
 _OVERLOADED = "Sparky is overloaded and did not store this alert; TradingView will resend it."
@@ -96,6 +97,7 @@ async def receive_alert(request: Request) -> Response:
         response, outcome = await _answer(request.path_params["token"], request)
     except WebhookError as refused:
         response, outcome = _refusal(refused)
+        _report(request, refused)
     count_answer(outcome, time.perf_counter() - started)
     trace.get_current_span().set_attribute("sparky.outcome", outcome)
     return response
@@ -111,15 +113,18 @@ async def _answer(token: str, request: Request) -> tuple[Response, str]:
     address = client_address(peer, forwarded, settings.trusted_proxy_hops)
     webhook = handler.authenticate(token, address)
     slots: WebhookSlots = state.webhook_slots
-    with slots.hold(webhook.record.webhook_id) as held:
-        if not held:
-            raise WebhookBusyError(_BUSY)
-        body = await read_body(request, settings.body_limit_bytes)
-        admission: Admission = state.admission
-        with admission.admit() as admitted:
-            if not admitted:
-                raise UnavailableError(_OVERLOADED)
-            stored = await handler.accept(webhook, body, address)
+    try:
+        with slots.hold(webhook.record.webhook_id) as held:
+            if not held:
+                raise WebhookBusyError(_BUSY)
+            body = await read_body(request, settings.body_limit_bytes)
+            admission: Admission = state.admission
+            with admission.admit() as admitted:
+                if not admitted:
+                    raise UnavailableError(_OVERLOADED)
+                stored = await handler.accept(webhook, body, address)
+    except WebhookError as refused:
+        raise refused.of(webhook.record) from None
     if stored.duplicate:
         return JSONResponse({"duplicate": True}, 200), "duplicate"
     return JSONResponse({"intent_id": stored.intent_id}, 202), "accepted"
@@ -129,6 +134,15 @@ async def _answer(token: str, request: Request) -> tuple[Response, str]:
 # resolution and validation (about 25 µs a request) would buy nothing.
 router = APIRouter()
 router.add_route(WEBHOOK_PATH, receive_alert, methods=["POST"], include_in_schema=False)
+
+
+def _report(request: Request, refused: WebhookError) -> None:
+    """Tell the tenant's feed of a refusal of one of its webhooks (never of an unknown URL,
+    nor an outage: those say nothing about the trader's alerts)."""
+    reporter: RefusalReporter | None = getattr(request.app.state, "refusals", None)
+    if reporter is None or refused.webhook is None or refused.refusal is None:
+        return
+    reporter.report(refused.webhook, refused.refusal, refused.status, refused.message)
 
 
 def _refusal(refused: WebhookError) -> tuple[Response, str]:

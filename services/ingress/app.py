@@ -29,6 +29,7 @@ from libs.common.kv_mirror import KVMirror
 from libs.common.logs import configure_logging
 from libs.common.messages.types import utcnow
 from libs.common.ops import ops_router
+from libs.common.publishing import JetStreamPublisher
 from libs.common.records import TenantRecord, WebhookTokenRecord
 from libs.common.service import nats_check
 from libs.common.telemetry import setup_tracing
@@ -37,9 +38,11 @@ from services.ingress.api import Admission, WebhookSlots, router
 from services.ingress.config import IngressSettings
 from services.ingress.domain import WebhookGate
 from services.ingress.handlers import WebhookHandler
+from services.ingress.metrics import REFUSALS_DROPPED
 from services.ingress.openapi import ingress_openapi
 from services.ingress.publisher import IntentPublisher
 from services.ingress.ratelimit import RateLimiter, RatePolicy
+from services.ingress.refusals import RefusalReporter
 from services.ingress.tracing import trace_requests
 
 SERVICE = "ingress"
@@ -78,6 +81,11 @@ def create_app(
     record = tracer_provider is not None or settings.effective_trace_sample_ratio > 0
     trace_requests(app, provider, record=record)
     return app
+
+
+def _refusal_refused(label: str, reason: str) -> None:
+    REFUSALS_DROPPED.inc()
+    log.warning("AlertRefused not stored: %s", reason, extra={"tenant_id": label})
 
 
 def _bootstrap(settings: IngressSettings) -> TracerProvider:
@@ -120,9 +128,12 @@ class _Runtime:
             tokens, tenants = await self._start_mirrors(nc)
             publisher = self._publisher(nc)
             await publisher.start()
+            app.state.refusals = await self._refusals(nc)
             app.state.webhooks = self._handler(publisher, tokens, tenants, redis)
             yield
         finally:
+            if getattr(app.state, "refusals", None) is not None:
+                await app.state.refusals.stop()
             for mirror in self.mirrors or ():
                 await mirror.stop()
             await redis.aclose()
@@ -168,6 +179,13 @@ class _Runtime:
             timeout_s=self.settings.publish_timeout_s,
             tracer=self.tracer,
         )
+
+    async def _refusals(self, nc: Client) -> RefusalReporter:
+        publisher = JetStreamPublisher(nc, SERVICE, on_refused=_refusal_refused)
+        await publisher.start()
+        reporter = RefusalReporter(publisher, self.topology, clock=self.clock)
+        await reporter.start()
+        return reporter
 
     def _handler(
         self,

@@ -18,7 +18,13 @@ from datetime import datetime
 
 from libs.common.auth import WatchedLookup
 from libs.common.ids import new_id
-from libs.common.messages import Alert, IntentAccepted, OrderIntent, envelope_from
+from libs.common.messages import (
+    Alert,
+    IntentAccepted,
+    OrderIntent,
+    RefusalReason,
+    envelope_from,
+)
 from libs.common.records import (
     CredentialStatus,
     TenantRecord,
@@ -70,19 +76,28 @@ class WebhookGate:
         if record is None:
             raise UnauthorizedError(_UNKNOWN)
         if not record.usable_at(now):
-            raise _unusable(record)
+            raise _unusable(record).of(record)
         tenant = self._tenants.get(record.tenant_id)
         if tenant is None:
             raise UnauthorizedError(_UNKNOWN)
         if not tenant.active:
-            raise ForbiddenError("Your Sparky account is suspended: alerts are not traded.")
+            raise ForbiddenError(
+                "Your Sparky account is suspended: alerts are not traded.",
+                refusal=RefusalReason.SUSPENDED,
+            ).of(record)
         return Webhook(record, tenant)
 
 
 def _unusable(record: WebhookTokenRecord) -> UnauthorizedError | ForbiddenError:
     if record.status is CredentialStatus.ACTIVE:  # only its rotation's grace period is over
-        return UnauthorizedError("This webhook URL was replaced by a new one: use the new URL.")
-    return ForbiddenError("This webhook is disabled: enable it in your Sparky dashboard.")
+        return UnauthorizedError(
+            "This webhook URL was replaced by a new one: use the new URL.",
+            refusal=RefusalReason.URL_REPLACED,
+        )
+    return ForbiddenError(
+        "This webhook is disabled: enable it in your Sparky dashboard.",
+        refusal=RefusalReason.WEBHOOK_DISABLED,
+    )
 
 
 def check_source(webhook: Webhook, address: str | None) -> None:
@@ -90,8 +105,9 @@ def check_source(webhook: Webhook, address: str | None) -> None:
     if not address_allowed(address, webhook.record.allowed_ips):
         where = address or "an address Sparky could not determine"
         raise ForbiddenError(
-            f"This webhook does not accept alerts from {where} (its IP allowlist)."
-        )
+            f"This webhook does not accept alerts from {where} (its IP allowlist).",
+            refusal=RefusalReason.IP_NOT_ALLOWED,
+        ).of(webhook.record)
 
 
 def dedup_key(webhook_id: str, sender_id: str | None, body: bytes) -> str:
@@ -149,4 +165,5 @@ def accepted_event(intent: OrderIntent, now: datetime) -> IntentAccepted:
         action=intent.alert.action,
         symbol=intent.alert.instrument.raw,
         received_at=intent.received_at,
+        strategy=intent.alert.strategy,
     )

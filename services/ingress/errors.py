@@ -9,6 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from libs.common.messages import RefusalReason
+from libs.common.records import WebhookTokenRecord
+
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
@@ -19,15 +22,35 @@ class FieldError:
 
 
 class WebhookError(Exception):
-    """The alert was not stored; ``status`` and ``message`` say why."""
+    """The alert was not stored; ``status`` and ``message`` say why.
+
+    ``refusal`` names the refusal in the trader's feed (`AlertRefused`), None for what is
+    not the trader's to see (an outage); ``webhook`` is set once the token is known to be
+    one of a tenant's webhooks: only then is the refusal reported.
+    """
 
     status = 500
     outcome = "error"
+    refusal: RefusalReason | None = None
 
-    def __init__(self, message: str, *, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        refusal: RefusalReason | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.headers: Mapping[str, str] = MappingProxyType(dict(headers or {}))
+        if refusal is not None:
+            self.refusal = refusal
+        self.webhook: WebhookTokenRecord | None = None
+
+    def of(self, webhook: WebhookTokenRecord) -> WebhookError:
+        """Return this error, known to be about ``webhook``."""
+        self.webhook = webhook
+        return self
 
     def body(self) -> dict[str, object]:
         """Return the JSON body of the answer (the common error shape of `libs.common.api`)."""
@@ -39,6 +62,7 @@ class InvalidAlertError(WebhookError):
 
     status = 400
     outcome = "invalid"
+    refusal = RefusalReason.INVALID_ALERT
 
     def __init__(self, errors: Sequence[FieldError], message: str | None = None) -> None:
         count = len(errors)
@@ -62,6 +86,7 @@ class UnauthorizedError(WebhookError):
 
     status = 401
     outcome = "unauthorized"
+    refusal = RefusalReason.PASSPHRASE  # once the token is known, only a passphrase is left
 
 
 class ForbiddenError(WebhookError):
@@ -76,6 +101,7 @@ class TooLargeError(WebhookError):
 
     status = 413
     outcome = "too_large"
+    refusal = RefusalReason.TOO_LARGE
 
 
 class RateLimitedError(WebhookError):
@@ -83,6 +109,7 @@ class RateLimitedError(WebhookError):
 
     status = 429
     outcome = "rate_limited"
+    refusal = RefusalReason.RATE_LIMITED
 
     def __init__(self, message: str, retry_after_s: float) -> None:
         self.retry_after_s = max(1, math.ceil(retry_after_s))

@@ -45,6 +45,14 @@ ACCEPTED_EVENT_FAILURES = Counter(
     "sparky_ingress_accepted_event_failures",
     "IntentAccepted events that could not be published after the intent was stored.",
 )
+REFUSALS_REPORTED = Counter(
+    "sparky_ingress_refusals_reported",
+    "AlertRefused events published (each may fold several refusals of one webhook).",
+)
+REFUSALS_DROPPED = Counter(
+    "sparky_ingress_refusals_dropped",
+    "Refusals of known webhooks not reported to the feed (queue full, NATS refused).",
+)
 
 # Every series exported from the start, so that rate() sees the first one; looked up once
 # here rather than through labels() on every request.

@@ -1,4 +1,5 @@
-"""The read API: positions, trades (paged, or CSV), one alert's order trail, daily PnL.
+"""The read API: positions, trades (paged, or CSV), one alert's order trail, daily PnL (the
+alert feed, strategies and PnL per day: `services.ledger.feed_api`).
 
 Every route needs a tenant API key and answers for that tenant only (RLS, see `reads`).
 """
@@ -21,6 +22,7 @@ from services.ledger.cancels import Canceller, CannotCancelError
 from services.ledger.cursor import Cursor
 from services.ledger.errors import BadRequestError
 from services.ledger.export import csv_chunks
+from services.ledger.feed_api import router as feed_router
 from services.ledger.reads import PnlFilters, Reads, TradeFilters
 from services.ledger.schemas import (
     CancelRequestedOut,
@@ -223,6 +225,7 @@ def install(app: FastAPI) -> None:
     asked with 422, an unreachable database with 503).
     """
     app.include_router(router)
+    app.include_router(feed_router)
     api.install_error_answers(app)
     install_outage_answers(app)
     app.add_exception_handler(BadRequestError, _bad_request)

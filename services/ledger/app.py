@@ -31,6 +31,7 @@ from services.ledger.config import SERVICE, LedgerSettings, ledger_settings
 from services.ledger.database import engine_for, migrate
 from services.ledger.projector import Projector
 from services.ledger.reads import Reads
+from services.ledger.signals import AlertSignals
 
 
 @asynccontextmanager
@@ -122,6 +123,9 @@ async def running(app: FastAPI, settings: LedgerSettings) -> AsyncIterator[None]
         app.state.authenticator = await stack.enter_async_context(
             authenticator(nc, js, topology, staleness_s=settings.kv_staleness_s)
         )
+        signals = AlertSignals(engine, settings.schema_name)
+        app.state.alert_signals = signals
+        await stack.enter_async_context(background(signals.run(), "ledger-alert-signals"))
         if settings.projector_enabled:
             projector = Projector(settings, engine, nc, topology)
             await stack.enter_async_context(background(projector.run(), "ledger-projector"))

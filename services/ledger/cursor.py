@@ -1,4 +1,5 @@
-"""Opaque page cursors for the trades list: the (time, id) of the last trade of a page.
+"""Opaque page cursors for the trades list and the alert feed: the (time, id) of the last row
+of a page.
 
 Pages are read newest first with ``(filled_at, id) < cursor``: a key, not an offset, so trades
 recorded while a trader pages through neither shift nor repeat what they see.

@@ -17,5 +17,5 @@ class InvalidCursorError(BadRequestError):
     def __init__(self) -> None:
         super().__init__(
             "This page cursor is not valid: use the next_cursor of a previous page as is, "
-            "or leave it out to start from the newest trades."
+            "or leave it out to start from the newest."
         )

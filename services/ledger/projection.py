@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from libs.common.messages import (
+    AlertRefused,
     FundingPaid,
     IntentAccepted,
     IntentRejected,
@@ -21,7 +22,7 @@ from libs.common.messages import (
     TenantDeleted,
 )
 from libs.common.messages.events import Fill, OrderEvent
-from services.ledger import orders
+from services.ledger import alerts, orders
 from services.ledger.domain import (
     EXACT,
     UNKNOWN_CURRENCY,
@@ -44,6 +45,7 @@ from services.ledger.rows import (
     PositionKey,
     PositionRow,
     Sequenced,
+    StrategyDelta,
     TradeRow,
 )
 
@@ -121,6 +123,7 @@ class Changes:
     positions: dict[PositionKey, PositionRow] = field(default_factory=dict)
     order_events: list[OrderEventRow] = field(default_factory=list)
     daily: list[DailyDelta] = field(default_factory=list)
+    strategy_daily: list[StrategyDelta] = field(default_factory=list)
     marks: dict[PositionKey, MarkRow] = field(default_factory=dict)
 
 
@@ -152,9 +155,11 @@ class _Fold:
     def apply(self, item: Sequenced) -> None:
         event = item.event
         if isinstance(event, IntentAccepted):
-            self._intent(_accepted(self.state.intents.get(_intent_key(event)), event))
+            self._intent(alerts.accepted(self.state.intents.get(_intent_key(event)), event))
         elif isinstance(event, IntentRejected):
-            self._intent(_rejected(self.state.intents.get(_intent_key(event)), event))
+            self._intent(alerts.rejected(self.state.intents.get(_intent_key(event)), event))
+        elif isinstance(event, AlertRefused):
+            self._intent(alerts.refused(event))
         elif isinstance(event, PositionMarked):
             self._mark(event)
         elif isinstance(event, FundingPaid):
@@ -203,8 +208,11 @@ class _Fold:
         self.changes.order_events.append(
             orders.history_row(item.seq, event, after.status, len(new_fills), note)
         )
+        # The order's alert: a cancel asked through the API is another intent, not the alert.
+        alert_key = (event.tenant_id, after.intent_id)
+        self._intent(alerts.ordered(self.state.intents.get(alert_key), after, event, new_fills))
         for fill in new_fills:
-            self._position(event, fill)
+            self._position(event, fill, alert_key)
         if isinstance(event, PositionDrift) and event.written_off:
             self._write_off(event)
 
@@ -215,7 +223,7 @@ class _Fold:
             if trade_uid(event.message_id, index) in self.new_trades
         ]
 
-    def _position(self, event: OrderEvent, fill: Fill) -> None:
+    def _position(self, event: OrderEvent, fill: Fill, alert_key: IntentKey) -> None:
         key = (event.tenant_id, event.account_label, event.symbol)
         row = self.state.positions.get(key) or _flat(event)
         trade = Trade(
@@ -232,6 +240,13 @@ class _Fold:
         self.changes.daily.append(
             DailyDelta(*key[:2], day, quote, outcome.realized_delta, outcome.quote_fee, volume, 1)
         )
+        alert = alerts.realized(self.state.intents[alert_key], outcome.realized_delta, quote)
+        self._intent(alert)
+        self.changes.strategy_daily.append(
+            StrategyDelta(
+                event.tenant_id, alert.strategy or "", day, quote, outcome.realized_delta, 1
+            )
+        )
         if fill.fee and trade.fee_key != quote:
             self.changes.daily.append(
                 DailyDelta(*key[:2], day, trade.fee_key, ZERO, fill.fee, ZERO, 0)
@@ -247,31 +262,6 @@ class _Fold:
 
 def _intent_key(event: IntentAccepted | IntentRejected) -> IntentKey:
     return (event.tenant_id, event.intent_id)
-
-
-def _accepted(row: IntentRow | None, event: IntentAccepted) -> IntentRow:
-    base = row or IntentRow(event.tenant_id, event.intent_id, "accepted", event.occurred_at)
-    return replace(
-        base,
-        webhook_id=event.webhook_id,
-        action=event.action.value,
-        symbol=event.symbol,
-        received_at=event.received_at,
-        accepted_at=event.occurred_at,
-        updated_at=max(base.updated_at, event.occurred_at),
-    )
-
-
-def _rejected(row: IntentRow | None, event: IntentRejected) -> IntentRow:
-    base = row or IntentRow(event.tenant_id, event.intent_id, "rejected", event.occurred_at)
-    return replace(
-        base,
-        status="rejected",
-        reject_reason=event.reason.value,
-        reject_message=event.message,
-        rejected_at=event.occurred_at,
-        updated_at=max(base.updated_at, event.occurred_at),
-    )
 
 
 def _mark_row(event: PositionMarked) -> MarkRow:

@@ -56,7 +56,17 @@ DAILY = table(
 INTENTS = table(
     "intents",
     *_texts("intent_id", "status", "action", "symbol", "reject_reason", "reject_message"),
-    *_times("received_at", "accepted_at", "rejected_at"),
+    *_texts("webhook_id", "strategy", "feed_status", "outcome", "reason", "pnl_currency"),
+    *_numbers("filled_amount", "filled_notional", "realized_pnl"),
+    *_times("received_at", "accepted_at", "rejected_at", "updated_at"),
+    column("seq", BigInteger),
+)
+STRATEGY_DAILY = table(
+    "strategy_daily",
+    *_texts("strategy", "currency"),
+    column("day", Date),
+    *_numbers("realized_pnl"),
+    column("fills", Integer),
 )
 ORDERS = table(
     "orders",

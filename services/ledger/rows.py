@@ -36,9 +36,14 @@ class Poison:
 
 @dataclass(frozen=True, slots=True)
 class IntentRow:
+    """One alert: what the router made of it (``status``) and, for the trader's feed, where
+    it is now (``feed_status``, ``outcome`` in words, ``reason`` code), its fills and the PnL
+    they realized. A refusal at the webhook is a row too (``refused``, keyed by its event id).
+    """
+
     tenant_id: str
     intent_id: str
-    status: str  # accepted | rejected
+    status: str  # accepted | rejected | refused
     updated_at: datetime
     webhook_id: str | None = None
     action: str | None = None
@@ -48,6 +53,14 @@ class IntentRow:
     reject_reason: str | None = None
     reject_message: str | None = None
     rejected_at: datetime | None = None
+    strategy: str | None = None
+    feed_status: str = "received"
+    outcome: str | None = None
+    reason: str | None = None
+    filled_amount: Decimal = Decimal(0)
+    filled_notional: Decimal = Decimal(0)
+    realized_pnl: Decimal = Decimal(0)
+    pnl_currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +155,18 @@ class DailyDelta:
     volume: Decimal
     fills: int
     funding: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyDelta:
+    """What one fill adds to a strategy's day (``strategy`` "" for alerts without one)."""
+
+    tenant_id: str
+    strategy: str
+    day: date
+    currency: str
+    realized_pnl: Decimal
+    fills: int
 
 
 @dataclass(frozen=True, slots=True)

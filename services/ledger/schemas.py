@@ -146,7 +146,7 @@ class CancelRequestedOut(Out):
 
 
 class IntentOut(Out):
-    status: Literal["accepted", "rejected"]
+    status: Literal["accepted", "rejected", "refused"]
     symbol: str | None
     action: str | None
     received_at: datetime | None

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.messages import (
+    AlertRefused,
     FundingPaid,
     IntentAccepted,
     IntentRejected,
@@ -39,6 +40,7 @@ from services.ledger.tables import (
     POISON,
     POSITIONS,
     PROCESSED,
+    STRATEGY_DAILY,
     TRADES,
     intent_from,
     order_from,
@@ -63,6 +65,7 @@ def cannot_apply(exc: BaseException) -> bool:
 
 PROJECTION_TABLES = (
     "intents",
+    "strategy_daily",
     "orders",
     "order_events",
     "trades",
@@ -94,6 +97,21 @@ _DAILY_ADD = (
     "volume = d.volume + EXCLUDED.volume, fills = d.fills + EXCLUDED.fills, "
     "funding = d.funding + EXCLUDED.funding"
 )
+_STRATEGY_ADD = (
+    f"INSERT INTO strategy_daily AS d ({', '.join(STRATEGY_DAILY.names)}) "  # noqa: S608
+    "SELECT tenant_id, strategy, day, currency, sum(realized_pnl), sum(fills) "
+    f"FROM ({STRATEGY_DAILY.rows_select('strategies')}) "
+    f"AS u({', '.join(STRATEGY_DAILY.names)}) GROUP BY tenant_id, strategy, day, currency "
+    "ON CONFLICT (tenant_id, strategy, day, currency) DO UPDATE SET "
+    "realized_pnl = d.realized_pnl + EXCLUDED.realized_pnl, fills = d.fills + EXCLUDED.fills"
+)
+# Every change of an alert takes the next number of the feed's sequence (a new row takes it
+# by default): a stream resumes after the last number it sent.
+_INTENTS_UPSERT = INTENTS.upsert_sql("intents") + ", seq = nextval('intents_seq')"
+# The read API listens on this channel (per schema) and wakes the streams of these tenants.
+ALERTS_CHANNEL = "sparky_alerts."
+_NOTIFY = text("SELECT pg_notify(:prefix || current_schema(), :tenants)")
+_MAX_NOTIFY = 7000  # bytes; Postgres takes 8000: beyond, "*" wakes every stream
 # A mark older than the one kept (polls may arrive out of order) changes nothing.
 _MARKS_NEWEST = MARKS.insert_sql(
     "ON CONFLICT (tenant_id, account_label, symbol) DO UPDATE SET "
@@ -140,7 +158,15 @@ async def apply_batch(conn: AsyncConnection, batch: Batch, *, role: str, stream:
         new_funding = await _insert_funding(conn, fresh)
         changes = fold(fresh, new_trades, await _load_state(conn, fresh), new_funding)
         await _write(conn, changes, _progress(stream, batch.last_seq, batch.last_occurred_at))
+        if changes.intents:
+            await conn.execute(_NOTIFY, {"prefix": ALERTS_CHANNEL, "tenants": _tenants(changes)})
     return Outcome(tuple(fresh), len(batch.events) - len(fresh), batch.poison)
+
+
+def _tenants(changes: Changes) -> str:
+    """Return the tenants whose alerts changed, as the notification's payload."""
+    tenants = ",".join(sorted({tenant for tenant, _ in changes.intents}))
+    return tenants if len(tenants) <= _MAX_NOTIFY else "*"
 
 
 def _progress(stream: str, seq: int, at: datetime | None) -> dict[str, object]:
@@ -195,16 +221,19 @@ async def _load_state(conn: AsyncConnection, events: Sequence[Sequenced]) -> Sta
         if isinstance(event, IntentAccepted | IntentRejected):
             intents.add((event.tenant_id, event.intent_id))
             continue
-        if isinstance(event, PositionMarked | FundingPaid | TenantDeleted):
-            continue  # written without reading (newest mark, funding by id), or not at all
+        if isinstance(event, PositionMarked | FundingPaid | TenantDeleted | AlertRefused):
+            continue  # written without reading (newest mark, funding by id, a refusal)
         orders.add((event.tenant_id, event.client_order_id))
+        intents.add((event.tenant_id, event.intent_id))
         if isinstance(event, OrderFilled | PositionDrift):
             positions.add((event.tenant_id, event.account_label, event.symbol))
     state = State()
-    for row in await _select(conn, INTENTS, intents):
-        state.intents[(row["tenant_id"], row["intent_id"])] = intent_from(row)
     for row in await _select(conn, ORDERS, orders):
         state.orders[(row["tenant_id"], row["client_order_id"])] = order_from(row)
+    # An order's alert is the intent that placed it (a cancel through the API is another).
+    intents |= {(order.tenant_id, order.intent_id) for order in state.orders.values()}
+    for row in await _select(conn, INTENTS, intents):
+        state.intents[(row["tenant_id"], row["intent_id"])] = intent_from(row)
     for row in await _select(conn, POSITIONS, positions):
         loaded = position_from(row)
         state.positions[loaded.key] = loaded
@@ -227,7 +256,7 @@ async def _write(conn: AsyncConnection, changes: Changes, progress: dict[str, ob
     writes: list[str] = []
     params: dict[str, object] = dict(progress)
     if changes.intents:
-        writes.append(INTENTS.upsert_sql("intents"))
+        writes.append(_INTENTS_UPSERT)
         params |= INTENTS.params(changes.intents.values(), "intents")
     if changes.orders:
         writes.append(ORDERS.upsert_sql("orders"))
@@ -241,6 +270,9 @@ async def _write(conn: AsyncConnection, changes: Changes, progress: dict[str, ob
     if changes.daily:
         writes.append(_DAILY_ADD)
         params |= DAILY.params(changes.daily, "daily")
+    if changes.strategy_daily:
+        writes.append(_STRATEGY_ADD)
+        params |= STRATEGY_DAILY.params(changes.strategy_daily, "strategies")
     if changes.marks:
         writes.append(_MARKS_NEWEST)
         params |= MARKS.params(changes.marks.values(), "marks")

@@ -21,6 +21,7 @@ from services.ledger.rows import (
     Poison,
     PositionRow,
     Sequenced,
+    StrategyDelta,
     TradeRow,
 )
 
@@ -69,7 +70,24 @@ POISON: Table[Poison] = Table(
 )
 
 INTENTS: Table[IntentRow] = Table(
-    "intents", _columns(IntentRow), ("tenant_id", "intent_id"), _attributes(IntentRow)
+    "intents",
+    _columns(IntentRow, frozenset({"filled_amount", "filled_notional", "realized_pnl"})),
+    ("tenant_id", "intent_id"),
+    _attributes(IntentRow),
+)
+
+STRATEGY_DAILY: Table[StrategyDelta] = Table(
+    "strategy_daily",
+    (
+        ("tenant_id", TEXT),
+        ("strategy", TEXT),
+        ("day", "date"),
+        ("currency", TEXT),
+        ("realized_pnl", NUM),
+        ("fills", "integer"),
+    ),
+    ("tenant_id", "strategy", "day", "currency"),
+    _attributes(StrategyDelta),
 )
 
 _ORDER_NUMERIC = frozenset(

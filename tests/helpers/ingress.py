@@ -165,13 +165,19 @@ async def stored(js: JetStreamContext, stream: str) -> list[RawStreamMsg]:
 
 
 async def stored_eventually(
-    js: JetStreamContext, stream: str, count: int, timeout_s: float = 5
+    js: JetStreamContext, stream: str, count: int, timeout_s: float = 5, *, kind: str = ""
 ) -> list[RawStreamMsg]:
-    """Return the messages of ``stream`` once it holds ``count`` of them (``IntentAccepted``
-    is sent after the answer's PubAck and lands a moment later); fail after ``timeout_s``.
+    """Return the messages of ``stream`` (whose subject ends with ``.<kind>``, when given)
+    once it holds ``count`` of them (``IntentAccepted`` is sent after the answer's PubAck and
+    lands a moment later); fail after ``timeout_s``.
     """
     deadline = time.monotonic() + timeout_s
-    while len(messages := await stored(js, stream)) < count:
+
+    async def matching() -> list[RawStreamMsg]:
+        suffix = f".{kind}" if kind else ""
+        return [m for m in await stored(js, stream) if (m.subject or "").endswith(suffix)]
+
+    while len(messages := await matching()) < count:
         if time.monotonic() > deadline:
             raise AssertionError(f"{stream} holds {len(messages)} messages, not {count}")
         await asyncio.sleep(0.01)

@@ -75,6 +75,7 @@ class Order:
     exchange: str = "binance"
     symbol: str = "BTC/USDT"
     side: Side = Side.BUY
+    strategy: str | None = None
 
     @property
     def client_order_id(self) -> str:
@@ -108,6 +109,7 @@ class Order:
                 "action": action,
                 "symbol": "BINANCE:" + self.symbol.replace("/", ""),
                 "received_at": at or T0,
+                "strategy": self.strategy,
             }
         )
 

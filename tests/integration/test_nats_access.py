@@ -104,6 +104,8 @@ async def _publish(session: Session, subject: str) -> bool:
 FORBIDDEN_PUBLISHES = [
     ("ingress", TOPOLOGY.order_subject(TENANT)),  # skipping the router
     ("ingress", TOPOLOGY.event_subject(TENANT, "order.filled")),
+    ("ingress", TOPOLOGY.event_subject(TENANT, "intent.rejected")),
+    ("router", TOPOLOGY.event_subject(TENANT, "alert.refused")),
     ("router", TOPOLOGY.intent_subject(TENANT)),
     ("router", TOPOLOGY.event_subject(TENANT, "order.filled")),
     ("executor", TOPOLOGY.order_subject(TENANT)),
@@ -185,6 +187,7 @@ async def test_an_unknown_user_or_a_wrong_password_cannot_connect(server: Privat
 ALLOWED = [
     ("ingress", TOPOLOGY.intent_subject(TENANT)),
     ("ingress", TOPOLOGY.event_subject(TENANT, "intent.accepted")),
+    ("ingress", TOPOLOGY.event_subject(TENANT, "alert.refused")),
     ("router", TOPOLOGY.order_subject(TENANT)),
     ("router", TOPOLOGY.event_subject(TENANT, "intent.rejected")),
     ("executor", TOPOLOGY.event_subject(TENANT, "order.filled")),

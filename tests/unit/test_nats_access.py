@@ -42,6 +42,7 @@ def test_docker_compose_carries_the_configuration_of_its_namespace() -> None:
 
 def test_only_ingress_publishes_intents_and_only_billing_writes_credentials() -> None:
     assert publishers_of("prod.intents.>") == {"ingress"}
+    assert publishers_of("prod.events.*.alert.refused") == {"ingress"}
     assert publishers_of("prod.orders.>") == {"router", "ledger"}
     for bucket in (T.tenants_bucket, T.api_keys_bucket, T.webhook_tokens_bucket):
         assert publishers_of(f"$KV.{bucket}.>") == {"billing"}

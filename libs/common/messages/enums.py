@@ -121,6 +121,19 @@ class MarginMode(StrEnum):
     ISOLATED = "isolated"
 
 
+class RefusalReason(StrEnum):
+    """Why ingress refused a request to a webhook it knows (`AlertRefused`)."""
+
+    INVALID_ALERT = "invalid_alert"  # 400: not an alert Sparky can act on
+    PASSPHRASE = "passphrase"  # noqa: S105 - 401: missing or wrong passphrase, not one
+    URL_REPLACED = "url_replaced"  # 401: a rotated URL past its grace period
+    IP_NOT_ALLOWED = "ip_not_allowed"  # 403: not from the webhook's IP allowlist
+    WEBHOOK_DISABLED = "webhook_disabled"  # 403
+    SUSPENDED = "suspended"  # 403: the tenant's account is suspended
+    TOO_LARGE = "too_large"  # 413
+    RATE_LIMITED = "rate_limited"  # 429: more alerts than the plan allows
+
+
 class RejectReason(StrEnum):
     """Why the router refused an intent; each has a sentence a trader understands."""
 

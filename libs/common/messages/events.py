@@ -15,6 +15,7 @@ from libs.common.messages.enums import (
     DriftSource,
     OrderRole,
     OrderType,
+    RefusalReason,
     RejectReason,
     Side,
 )
@@ -38,6 +39,7 @@ class IntentAccepted(Message):
     action: Action
     symbol: str = Field(max_length=64, description="The ticker as TradingView sent it.")
     received_at: UtcDatetime
+    strategy: ShortText | None = Field(default=None, description="The alert's ``strategy``.")
 
 
 class IntentRejected(Message):
@@ -47,6 +49,24 @@ class IntentRejected(Message):
     intent_id: Ulid
     reason: RejectReason
     message: ShortText
+
+
+class AlertRefused(Message):
+    """Ingress refused requests to a webhook it knows (bad alert, passphrase, IP allowlist,
+    rate limit, suspended account, too large…): what the trader's feed shows of them.
+
+    Never the body nor anything secret. Throttled per webhook and reason: ``count`` refusals
+    between ``first_refused_at`` and ``occurred_at`` (the last) are folded into one event.
+    ``message`` is the answer the webhook gave, ``status`` its HTTP status.
+    """
+
+    kind: Literal["alert.refused"] = "alert.refused"
+    webhook_id: Ulid
+    reason: RefusalReason
+    status: int = Field(ge=400, le=499)
+    message: ShortText
+    count: int = Field(default=1, ge=1)
+    first_refused_at: UtcDatetime
 
 
 class OrderEvent(Message):
@@ -224,6 +244,7 @@ class TenantDeleted(Message):
 Event = Annotated[
     IntentAccepted
     | IntentRejected
+    | AlertRefused
     | OrderSubmitted
     | OrderFilled
     | OrderRejected
@@ -241,6 +262,7 @@ Event = Annotated[
 EVENT_TYPES: Final = (
     IntentAccepted,
     IntentRejected,
+    AlertRefused,
     OrderSubmitted,
     OrderFilled,
     OrderRejected,

@@ -54,7 +54,7 @@ async def test_an_accepted_alert_starts_the_tenants_audit_trail(
 
     answer = await client.post(hook.path, content=b"sell BINANCE:ETHUSDT.P 0.5")
 
-    (message,) = await stored_eventually(js, topology.events_stream, 1)
+    (message,) = await stored_eventually(js, topology.events_stream, 1, kind="intent.accepted")
     event = decode_event(message.data or b"")
     assert isinstance(event, IntentAccepted)
     assert event.intent_id == answer.json()["intent_id"]
@@ -74,7 +74,7 @@ async def test_an_identical_tradingview_resend_is_stored_once(
     assert first.status_code == 202
     assert (again.status_code, again.json()) == (200, {"duplicate": True})
     assert len(await stored(js, topology.intents_stream)) == 1
-    (message,) = await stored_eventually(js, topology.events_stream, 1)
+    (message,) = await stored_eventually(js, topology.events_stream, 1, kind="intent.accepted")
     event = decode_event(message.data or b"")
     assert isinstance(event, IntentAccepted)
     assert event.intent_id == first.json()["intent_id"]

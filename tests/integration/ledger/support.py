@@ -22,6 +22,7 @@ from tests import factories
 # Tables in the order a snapshot lists them, each with the columns that order its rows.
 SNAPSHOT_ORDER = {
     "intents": "tenant_id, intent_id",
+    "strategy_daily": "tenant_id, strategy, day, currency",
     "orders": "tenant_id, client_order_id",
     "order_events": "message_id",
     "trades": "id",
@@ -39,7 +40,8 @@ async def snapshot(url: str, schema: str) -> dict[str, list[tuple[object, ...]]]
     """Return every row of every ledger table (as the superuser, so RLS hides nothing).
 
     Values are compared as text, so ``1.50`` and ``1.5`` would differ: identical means
-    identical, scale included. ``poison_events.recorded_at`` (wall-clock) is left out.
+    identical, scale included. ``poison_events.recorded_at`` (wall-clock) and ``intents.seq``
+    (a position in the feed's stream, never reused) are left out.
     """
     conn = await asyncpg.connect(url)
     try:
@@ -47,7 +49,8 @@ async def snapshot(url: str, schema: str) -> dict[str, list[tuple[object, ...]]]
         for table, order in SNAPSHOT_ORDER.items():
             rows = await conn.fetch(f'SELECT * FROM "{schema}".{table} ORDER BY {order}')
             tables[table] = [
-                tuple(str(v) for k, v in row.items() if k != "recorded_at") for row in rows
+                tuple(str(v) for k, v in row.items() if k not in ("recorded_at", "seq"))
+                for row in rows
             ]
         return tables
     finally:

@@ -27,6 +27,7 @@ TENANT_TABLES = (
     "daily_pnl",
     "marks",
     "funding",
+    "strategy_daily",
 )
 
 
