@@ -5,6 +5,10 @@ it accepts is written to ``<folder>/<n>.eml`` (n counts from 1, in the order rec
 folder printed by `make run`. Nothing is relayed anywhere. It runs in a thread of the process
 that starts it (aiosmtpd's `Controller`), so it stops with that process.
 
+Tests use it too (the web app's and the notifier's): ``refuse`` names recipients it answers
+``550 5.1.1`` at RCPT, as a server with no such user does; `wait_for` blocks, `until` is the
+same wait for a test on an event loop (the app under test runs on that loop).
+
     python -m scripts.mailbox .devstack/mail          # list the messages, newest last
     python -m scripts.mailbox .devstack/mail --last   # print the newest one
 """
@@ -12,11 +16,13 @@ that starts it (aiosmtpd's `Controller`), so it stops with that process.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import email.policy
 import re
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.parser import BytesParser
 from pathlib import Path
@@ -52,11 +58,22 @@ def read_mail(path: Path) -> Mail:
 
 
 class _Keeper:
-    """aiosmtpd's handler: write each message's bytes to the next numbered file."""
+    """aiosmtpd's handler: refuse the ``refuse`` recipients; write each message's bytes to
+    the next numbered file."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, refuse: frozenset[str]) -> None:
         self.folder = folder
+        self.refuse = refuse
         self._lock = threading.Lock()
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.lower() in self.refuse:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         content = envelope.original_content or envelope.content
@@ -71,11 +88,13 @@ class _Keeper:
 
 
 class Mailbox:
-    """The local SMTP server; ``port`` 0 takes a free one."""
+    """The local SMTP server; ``port`` 0 takes a free one; ``refuse``: recipients answered
+    ``550 5.1.1`` (no such user)."""
 
-    def __init__(self, folder: Path, port: int = 0) -> None:
+    def __init__(self, folder: Path, port: int = 0, refuse: Iterable[str] = ()) -> None:
         self.folder = folder
         self.port = port or free_port()
+        self.refuse = frozenset(address.lower() for address in refuse)
         self._controller: Controller | None = None
 
     @property
@@ -85,7 +104,8 @@ class Mailbox:
     def start(self) -> None:
         """Listen on ``127.0.0.1:port`` (in a thread) until `stop`."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._controller = Controller(_Keeper(self.folder), hostname=LOOPBACK, port=self.port)
+        keeper = _Keeper(self.folder, self.refuse)
+        self._controller = Controller(keeper, hostname=LOOPBACK, port=self.port)
         self._controller.start()
 
     def stop(self) -> None:
@@ -97,6 +117,10 @@ class Mailbox:
         """Every message received so far, oldest first."""
         paths = sorted(self.folder.glob("*.eml"), key=lambda p: int(p.stem))
         return [read_mail(path) for path in paths]
+
+    def to(self, address: str) -> list[Mail]:
+        """Every message to ``address`` so far, oldest first."""
+        return [m for m in self.messages() if m.to.lower() == address.lower()]
 
     def wait_for(self, to: str, subject_contains: str = "", timeout_s: float = 30.0) -> Mail:
         """Return the newest message to ``to`` (whose subject contains the words), waiting
@@ -114,6 +138,10 @@ class Mailbox:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no mail to {to} ({subject_contains!r}) in {timeout_s} s")
             time.sleep(0.1)
+
+    async def until(self, to: str, subject_contains: str = "", timeout_s: float = 30.0) -> Mail:
+        """`wait_for` without blocking the event loop (it waits in a thread)."""
+        return await asyncio.to_thread(self.wait_for, to, subject_contains, timeout_s)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,6 @@ that carries cookies and the page's CSRF token into its forms.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
@@ -19,12 +18,12 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 async def mail_to(box: Mailbox, address: str, subject: str, timeout_s: float = 10.0) -> Mail:
     """Return the latest message to ``address`` whose subject contains ``subject``, waiting
     for it (in a thread: the app under test runs on this event loop)."""
-    return await asyncio.to_thread(box.wait_for, address, subject, timeout_s)
+    return await box.until(address, subject, timeout_s)
 
 
 def mails_to(box: Mailbox, address: str) -> list[Mail]:
     """Every message to ``address`` so far, oldest first."""
-    return [m for m in box.messages() if m.to.lower() == address.lower()]
+    return box.to(address)
 
 
 def link_in(mail: Mail, path: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import smtplib
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -54,3 +55,25 @@ def test_the_command_lists_and_prints_the_messages(
     assert "a@example.com" in capsys.readouterr().out
     assert main([str(mailbox.folder), "--last"]) == 0
     assert "the text" in capsys.readouterr().out
+
+
+def test_a_refused_recipient_gets_550_at_rcpt_and_nothing_is_kept(tmp_path: Path) -> None:
+    box = Mailbox(tmp_path / "mail", refuse={"Gone@example.com"})
+    box.start()
+    try:
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            _send(box, "gone@example.com", "Hello", "text")
+        assert refused.value.recipients["gone@example.com"][0] == 550
+        _send(box, "here@example.com", "Hello", "text")
+        assert [m.to for m in box.messages()] == ["here@example.com"]
+    finally:
+        box.stop()
+
+
+async def test_until_waits_without_blocking_the_loop(mailbox: Mailbox) -> None:
+    waiting = asyncio.create_task(mailbox.until("a@example.com", "late", timeout_s=5))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    await asyncio.to_thread(_send, mailbox, "a@example.com", "Late news", "text")
+    assert (await waiting).subject == "Late news"
+    assert [m.subject for m in mailbox.to("A@example.com")] == ["Late news"]
