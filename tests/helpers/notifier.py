@@ -1,12 +1,15 @@
-"""Local servers that speak the notifier's channels' APIs on loopback, and a billing stand-in.
+"""Local servers that speak the notifier's channels' APIs on loopback, and the real billing
+and ledger the notifier calls, in-process on ports of their own.
 
 - `DiscordStandIn`: Discord's incoming webhooks (``POST /api/webhooks/<id>/<token>``), with
   Discord's own rate limit (5 posts per 2 s per webhook, then 429 with a JSON ``retry_after``)
   and per-webhook faults (403, 404, 500, a 429 first);
 - `WebhookReceiver`: a trader's server that verifies ``Sparky-Signature`` as docs/notifier.md
   tells them to, and refuses what does not verify;
-- `BillingKeys`: billing's ``POST/DELETE /api/v1/api-keys`` as the notifier calls them;
-- `RefusingSmtp`: aiosmtpd that refuses some recipients with 550.
+- `billing_service`, `ledger_service`: the real billing and ledger apps (lifespan and all) on
+  the test's namespace, each in a schema of its own, served on a free port.
+
+Email goes to `scripts.mailbox.Mailbox` (its ``refuse`` answers 550 at RCPT).
 """
 
 from __future__ import annotations
@@ -18,18 +21,34 @@ import json
 import secrets
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+import asyncpg
+import httpx
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.helpers.ports import free_port
-from tests.helpers.web import Inbox
+from libs.common.config import Environment, load_settings
+from libs.common.topology import Topology
+from services.billing.app import create_app as create_billing
+from services.billing.config import BillingSettings
+from services.ledger.app import create_app as create_ledger
+from services.ledger.config import LedgerSettings
+from tests.helpers.billing import OPERATOR_TOKEN, eventually, served
+from tests.helpers.namespaces import drop_schema
+from tests.helpers.servers import ServerUrls
+from tests.helpers.signing import LEDGER_KEY
+
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 DISCORD_BURST = 5
 DISCORD_WINDOW_S = 2.0
@@ -132,109 +151,111 @@ def verify(secret: str, headers: Any, body: bytes, tolerance_s: int = 300) -> bo
     return hmac.compare_digest(signature, "v1=" + expected.hexdigest())
 
 
-@dataclass
-class BillingKeys:
-    """Billing's tenant key routes: records what the notifier asked for."""
-
-    made: list[str] = field(default_factory=list)
-    revoked: list[str] = field(default_factory=list)
-    callers: list[str] = field(default_factory=list)
-
-    def app(self) -> Starlette:
-        async def create(request: Request) -> Response:
-            self.callers.append(request.headers.get("authorization", ""))
-            key_id = f"key{len(self.made)}"
-            self.made.append(key_id)
-            body = {
-                "api_key": {"key_id": key_id, "label": "notifier"},
-                "key": f"spk_{secrets.token_urlsafe(16)}",
-            }
-            return JSONResponse(body, status_code=201)
-
-        async def revoke(request: Request) -> Response:
-            self.revoked.append(request.path_params["key_id"])
-            return Response(status_code=204)
-
-        return Starlette(
-            routes=[
-                Route("/api/v1/api-keys", create, methods=["POST"]),
-                Route("/api/v1/api-keys/{key_id}", revoke, methods=["DELETE"]),
-            ]
-        )
+@asynccontextmanager
+async def own_schema(server_urls: ServerUrls, name: str) -> AsyncIterator[str]:
+    """A schema ``name`` (the service makes it as it migrates), dropped afterwards."""
+    try:
+        yield name
+    finally:
+        conn = await asyncpg.connect(server_urls.postgres)
+        try:
+            await drop_schema(conn, name)
+        finally:
+            await conn.close()
 
 
-class _Refusing(Inbox):
-    refuse: set[str]
-
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
-        self,
-        _server: SMTP,
-        _session: Session,
-        envelope: Envelope,
-        address: str,
-        _options: list[str],
-    ) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 No such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-
-class RefusingSmtp:
-    """aiosmtpd on a free loopback port, in its own thread; refuses ``refuse`` with 550."""
-
-    def __init__(self, refuse: set[str] | None = None) -> None:
-        self.inbox = _Refusing()
-        self.inbox.refuse = refuse or set()
-        self.port = free_port()
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-
-    def start(self) -> None:
-        self._controller.start()
-
-    def stop(self) -> None:
-        self._controller.stop()
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 @dataclass
-class LedgerStandIn:
-    """The ledger's ``/api/v1/pnl/daily`` and ``/api/v1/alerts`` for one day's figures;
-    records the keys and queries it was called with."""
+class BillingService:
+    """The real billing, served at ``url``; ``http`` is a client of it."""
 
-    calls: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    app: FastAPI
+    url: str
+    http: httpx.AsyncClient
 
-    def app(self) -> Starlette:
-        async def daily(request: Request) -> Response:
-            self.calls.append(("pnl", request.headers["authorization"], dict(request.query_params)))
-            day = request.query_params["since"]
-            days = [
-                {
-                    "day": day,
-                    "currency": "USDT",
-                    "realized_pnl": "12.5",
-                    "cumulative_pnl": "40",
-                    "trades": 7,
-                },
-                {
-                    "day": day,
-                    "currency": "BTC",
-                    "realized_pnl": "-0.001",
-                    "cumulative_pnl": "0",
-                    "trades": 2,
-                },
-            ]
-            return JSONResponse({"days": days})
+    async def new_tenant(self, name: str = "Ada") -> tuple[str, str]:
+        """Create a tenant as the operator; return its id and its API key, once billing's
+        own copy of the api-keys bucket knows the key."""
+        response = await self.http.post("/api/v1/tenants", json={"name": name}, headers=OPERATOR)
+        assert response.status_code == 201, response.text
+        created = response.json()
+        key = str(created["api_key"]["key"])
+        await eventually(lambda: self._knows(key), timeout_s=10)
+        return str(created["tenant"]["tenant_id"]), key
 
-        async def alerts(request: Request) -> Response:
-            self.calls.append(
-                ("alerts", request.headers["authorization"], dict(request.query_params))
-            )
-            alert = {"intent_id": "x", "status": "rejected"}
-            return JSONResponse({"alerts": [alert, alert, alert], "next_cursor": None})
+    def _knows(self, key: str) -> bool:
+        try:
+            self.app.state.authenticator.authenticate(key)
+        except Exception:  # noqa: BLE001 - not yet
+            return False
+        return True
 
-        return Starlette(
-            routes=[
-                Route("/api/v1/pnl/daily", daily, methods=["GET"]),
-                Route("/api/v1/alerts", alerts, methods=["GET"]),
-            ]
-        )
+    async def keys(self, key: str) -> list[dict[str, Any]]:
+        """The API keys of ``key``'s tenant, as billing lists them to that tenant."""
+        response = await self.http.get("/api/v1/api-keys", headers=bearer(key))
+        assert response.status_code == 200, response.text
+        listed: list[dict[str, Any]] = response.json()
+        return listed
+
+    async def tenant_of(self, key: str) -> str | None:
+        """The tenant ``key`` authenticates as at billing, or None when billing refuses it."""
+        response = await self.http.get("/api/v1/account", headers=bearer(key))
+        if response.status_code == 401:
+            return None
+        assert response.status_code == 200, response.text
+        return str(response.json()["tenant_id"])
+
+
+@asynccontextmanager
+async def billing_service(
+    server_urls: ServerUrls, topology: Topology, schema: str
+) -> AsyncIterator[BillingService]:
+    """Billing on the test's namespace and NATS, in ``schema``, served on a free port."""
+    settings = load_settings(
+        BillingSettings,
+        environment="test",
+        nats_url=server_urls.nats,
+        namespace=topology.namespace,
+        database_url=server_urls.postgres,
+        database_schema=schema,
+        database_pool_size=4,
+        operator_token=OPERATOR_TOKEN,
+        public_base_url="https://hooks.sparky.test",
+        maintenance_interval_s=3600,
+        reconcile_interval_s=3600,
+    )
+    app = create_billing(settings, tracer_provider=TracerProvider())
+    async with (
+        LifespanManager(app, startup_timeout=60, shutdown_timeout=30),
+        served(app) as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        yield BillingService(app, url, http)
+
+
+@asynccontextmanager
+async def ledger_service(
+    server_urls: ServerUrls, topology: Topology, schema: str
+) -> AsyncIterator[str]:
+    """The ledger (projector and read API) on the test's namespace, in ``schema``; yield its
+    URL."""
+    settings = LedgerSettings(
+        environment=Environment.TEST,
+        namespace=topology.namespace,
+        nats_url=server_urls.nats,
+        database_url=server_urls.postgres,
+        database_schema=schema,
+        database_pool_size=4,
+        batch_wait_s=0.01,
+        idle_poll_s=0.2,
+        lock_poll_s=0.1,
+        retry_backoff_s=0.2,
+        log_json=False,
+        order_signing_key=SecretStr(LEDGER_KEY),
+    )
+    app = create_ledger(settings)
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30), served(app) as url:
+        yield url

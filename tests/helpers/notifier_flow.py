@@ -14,12 +14,12 @@ from libs.common.ids import new_id
 from libs.common.messages.enums import Side
 from libs.common.messages.events import OrderFilled, OrderRejected
 from libs.common.topology import Topology
+from scripts.mailbox import Mailbox
 from services.notifier.runtime import Runtime
 from services.notifier.tables import channels, deliveries
 from tests import factories
 from tests.helpers.billing import eventually, until
 from tests.helpers.notifier import DiscordStandIn, WebhookReceiver
-from tests.helpers.web import Inbox, body_of
 
 CODE = re.compile(r"\b(\d{6})\b")
 CHANNELS = "/api/v1/notifications/channels"
@@ -72,18 +72,11 @@ async def webhook_code(receiver: WebhookReceiver, name: str) -> str:
     return str(body["code"])
 
 
-async def email_code(inbox: Inbox, address: str) -> str:
-    message = await inbox.wait_for(address, "verification", timeout_s=10)
-    found = CODE.search(body_of_any(message))
+async def email_code(mailbox: Mailbox, address: str) -> str:
+    mail = await mailbox.until(address, "verification", timeout_s=10)
+    found = CODE.search(mail.text)
     assert found is not None
     return found.group(1)
-
-
-def body_of_any(message: Any) -> str:
-    """The plain-text part of a (multipart) mail."""
-    if message.is_multipart():
-        return body_of(message.get_payload()[0])
-    return body_of(message)
 
 
 async def sent_count(runtime: Runtime, channel_id: str) -> int:

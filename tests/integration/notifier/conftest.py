@@ -1,25 +1,33 @@
-"""The notifier on the test's own stream and schema: settings and a migrated runtime."""
+"""The notifier on the test's own stream and schema: settings, a migrated runtime, and the
+whole notifier against the real billing (its own schema), the local mailbox and loopback
+stand-ins of Discord and a trader's webhook receiver."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 from nats.js import JetStreamContext
 
 from libs.common.config import Environment
-from libs.common.ids import new_id
 from libs.common.topology import Topology
+from scripts.mailbox import Mailbox
 from services.notifier.app import create_app, running
 from services.notifier.config import NotifierSettings
 from services.notifier.database import Database, migrate
 from services.notifier.runtime import Runtime
 from tests.helpers.billing import served, until
-from tests.helpers.executor import seed_tenant
 from tests.helpers.namespaces import PgSchema
-from tests.helpers.notifier import BillingKeys, DiscordStandIn, RefusingSmtp, WebhookReceiver
+from tests.helpers.notifier import (
+    BillingService,
+    DiscordStandIn,
+    WebhookReceiver,
+    billing_service,
+    own_schema,
+)
 from tests.helpers.servers import ServerUrls
 
 
@@ -54,32 +62,46 @@ async def runtime(settings: NotifierSettings, js: JetStreamContext) -> AsyncIter
     await runtime.close()
 
 
+@pytest.fixture
+async def billing(
+    server_urls: ServerUrls, topology: Topology, pg_schema: PgSchema, js: JetStreamContext
+) -> AsyncIterator[BillingService]:
+    """The real billing on the test's namespace, in a schema of its own."""
+    async with (
+        own_schema(server_urls, f"{pg_schema.name}billing") as schema,
+        billing_service(server_urls, topology, schema) as service,
+    ):
+        yield service
+
+
+@pytest.fixture
+def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
+    """The local SMTP server; ``gone@example.com`` is refused with 550 (no such user)."""
+    box = Mailbox(tmp_path / "mail", refuse={"gone@example.com"})
+    box.start()
+    yield box
+    box.stop()
+
+
 @dataclass
 class StandIns:
+    """What the notifier talks to: Discord's and a trader's servers on loopback, the real
+    billing, the mailbox."""
+
     discord: DiscordStandIn
     discord_url: str
     receiver: WebhookReceiver
     receiver_url: str
-    billing: BillingKeys
-    billing_url: str
-    smtp: RefusingSmtp
+    billing: BillingService
+    mailbox: Mailbox
 
 
 @pytest.fixture
-async def stand_ins() -> AsyncIterator[StandIns]:
-    """Discord, a webhook receiver, billing's key routes and an SMTP server, on loopback."""
-    discord, receiver, billing = DiscordStandIn(), WebhookReceiver(), BillingKeys()
-    smtp = RefusingSmtp(refuse={"gone@example.com"})
-    smtp.start()
-    try:
-        async with (
-            served(discord.app()) as discord_url,
-            served(receiver.app()) as receiver_url,
-            served(billing.app()) as billing_url,
-        ):
-            yield StandIns(discord, discord_url, receiver, receiver_url, billing, billing_url, smtp)
-    finally:
-        smtp.stop()
+async def stand_ins(billing: BillingService, mailbox: Mailbox) -> AsyncIterator[StandIns]:
+    """Discord and a webhook receiver on loopback, with billing and the mailbox."""
+    discord, receiver = DiscordStandIn(), WebhookReceiver()
+    async with served(discord.app()) as discord_url, served(receiver.app()) as receiver_url:
+        yield StandIns(discord, discord_url, receiver, receiver_url, billing, mailbox)
 
 
 @dataclass
@@ -95,20 +117,20 @@ class Running:
 
 @pytest.fixture
 async def notifier(
-    settings: NotifierSettings, stand_ins: StandIns, js: JetStreamContext, topology: Topology
+    settings: NotifierSettings, stand_ins: StandIns, js: JetStreamContext
 ) -> AsyncIterator[Running]:
-    """The whole notifier (consumer, sender, API) against the stand-ins."""
+    """The whole notifier (consumer, sender, API) against the stand-ins, for a tenant made
+    at billing."""
     configured = settings.model_copy(
         update={
-            "billing_url": stand_ins.billing_url,
+            "billing_url": stand_ins.billing.url,
             "discord_webhook_prefix": f"{stand_ins.discord_url}/api/webhooks/",
-            "smtp_host": "127.0.0.1",
-            "smtp_port": stand_ins.smtp.port,
+            "smtp_host": stand_ins.mailbox.host,
+            "smtp_port": stand_ins.mailbox.port,
             "email_min_interval_s": 0.5,
         }
     )
-    tenant_id = "tnotify" + new_id()[-8:].lower()
-    key = await seed_tenant(js, topology, tenant_id)
+    tenant_id, key = await stand_ins.billing.new_tenant()
     app = create_app(configured)
     async with running(app, configured) as runtime:
         transport = httpx.ASGITransport(app=app)

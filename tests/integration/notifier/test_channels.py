@@ -1,5 +1,6 @@
-"""The notifier end to end in process: real NATS and Postgres, channels on loopback stand-ins
-speaking Discord's webhook API, SMTP (aiosmtpd) and a trader's signature-checking receiver."""
+"""The notifier end to end in process: real NATS, Postgres and billing (which makes and revokes
+the notifier's own key), mail to the local mailbox (`scripts.mailbox`), and loopback stand-ins
+speaking Discord's webhook API and a trader's signature-checking receiver."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import sqlalchemy as sa
 from nats.js import JetStreamContext
 
 from libs.common.topology import Topology
+from services.notifier import store
 from services.notifier.tables import deliveries, tenant_keys
-from tests.helpers.billing import eventually, until
+from tests.helpers.billing import until
 from tests.helpers.notifier_flow import (
     CHANNELS,
     add,
@@ -51,7 +53,7 @@ async def _webhook(n: Running, name: str) -> str:
 
 async def _email(n: Running, address: str) -> str:
     channel = await add(n.api, "email", address)
-    await verify(n.api, channel["id"], await email_code(n.stand_ins.smtp.inbox, address))
+    await verify(n.api, channel["id"], await email_code(n.stand_ins.mailbox, address))
     return str(channel["id"])
 
 
@@ -74,19 +76,32 @@ async def test_a_fill_produces_exactly_one_message_per_channel(
     events = [
         e["event_id"] for r in n.stand_ins.receiver.received["w1"][1:] for e in r.body["events"]
     ]
-    mails = list(n.stand_ins.smtp.inbox.to("trader@example.com"))[1:]
+    mails = n.stand_ins.mailbox.to("trader@example.com")[1:]
     assert sum("BTCUSDT" in c for c in discord) == 1
     assert sorted(events) == sorted([fill.message_id, later.message_id])
-    assert sum("BTCUSDT" in str(m) for m in mails) == 1
+    assert sum("BTCUSDT" in m.subject + m.text for m in mails) == 1
     assert n.stand_ins.receiver.bad_signatures == 0
-    # The notifier made and keeps its own key, made with the caller's key; no secret leaks.
-    assert n.stand_ins.billing.callers == [f"Bearer {n.api_key}"]
+    # The notifier made and keeps its own key: billing made it for the caller's tenant.
+    kept = await _kept(n)
+    assert kept is not None
+    keys = {k["key_id"]: k for k in await n.stand_ins.billing.keys(n.api_key)}
+    assert len(keys) == 2  # the tenant's own and the notifier's
+    assert (keys[kept[0]]["label"], keys[kept[0]]["state"]) == ("notifier", "active")
+    assert await n.stand_ins.billing.tenant_of(kept[1]) == n.tenant_id
     async with n.runtime.db.as_writer() as conn:
         assert await conn.scalar(sa.select(sa.func.count()).select_from(tenant_keys)) == 1
-    secrets = ["tokd1secretpart", n.api_key, n.stand_ins.receiver.secrets["w1"]]
+    # No secret leaks: not in the notifier's logs, nor in any message (the whole mail files).
+    secrets = ["tokd1secretpart", n.api_key, kept[1], n.stand_ins.receiver.secrets["w1"]]
     ours = [r.getMessage() for r in caplog.records if r.name not in STAND_IN_LOGGERS]
-    everything = "".join(ours) + "".join(discord) + "".join(str(m) for m in mails)
+    raw_mails = [m.path.read_text() for m in n.stand_ins.mailbox.messages()]
+    everything = "".join(ours) + "".join(discord) + "".join(raw_mails)
     assert not [s for s in secrets if s in everything]
+
+
+async def _kept(n: Running) -> tuple[str, str] | None:
+    """The ``(key_id, key)`` the notifier holds for the test's tenant."""
+    async with n.runtime.db.as_writer() as conn:
+        return await store.kept_key(conn, n.runtime.box, n.tenant_id)
 
 
 async def test_a_burst_of_1000_fills_is_coalesced_within_the_limits_and_loses_none(
@@ -208,9 +223,25 @@ async def test_bad_requests_get_clear_answers(notifier: Running) -> None:
 
 async def test_deleting_the_last_channel_revokes_the_kept_key(notifier: Running) -> None:
     n = notifier
-    channel = await add(n.api, "webhook", f"{n.stand_ins.receiver_url}/hooks/del")
-    assert (await n.api.delete(f"{CHANNELS}/{channel['id']}")).status_code == 204
-    await eventually(lambda: n.stand_ins.billing.revoked == ["key0"])
+    first = await add(n.api, "webhook", f"{n.stand_ins.receiver_url}/hooks/del")
+    second = await add(n.api, "webhook", f"{n.stand_ins.receiver_url}/hooks/del2")
+    kept = await _kept(n)
+    assert kept is not None
+    key_id, key = kept
+    assert await n.stand_ins.billing.tenant_of(key) == n.tenant_id
+    assert (await n.api.delete(f"{CHANNELS}/{first['id']}")).status_code == 204
+    assert await _kept(n) == kept  # a channel is left: the key stays
+    assert await n.stand_ins.billing.tenant_of(key) == n.tenant_id
+    assert (await n.api.delete(f"{CHANNELS}/{second['id']}")).status_code == 204
+    assert await _kept(n) is None
+    states = {k["key_id"]: k["state"] for k in await n.stand_ins.billing.keys(n.api_key)}
+    assert states[key_id] == "revoked"
+
+    async def refused() -> bool:
+        return await n.stand_ins.billing.tenant_of(key) is None
+
+    await until(refused, timeout_s=10)  # billing's copy of the api-keys bucket follows
+    assert await n.stand_ins.billing.tenant_of(n.api_key) == n.tenant_id  # the caller's stays
 
 
 async def test_a_quiet_channel_gets_problems_only_and_a_test_message_on_demand(

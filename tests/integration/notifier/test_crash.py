@@ -26,9 +26,8 @@ from nats.js import JetStreamContext
 from libs.common.messages.events import OrderFilled
 from libs.common.topology import Topology
 from tests.helpers.billing import eventually, served, until
-from tests.helpers.executor import seed_tenant
 from tests.helpers.namespaces import PgSchema
-from tests.helpers.notifier import BillingKeys, WebhookReceiver
+from tests.helpers.notifier import BillingService, WebhookReceiver
 from tests.helpers.notifier_flow import CHANNELS, order_filled, publish, webhook_code
 from tests.helpers.ports import free_port
 from tests.helpers.servers import ServerUrls
@@ -62,19 +61,20 @@ async def _ready(url: str) -> bool:
 
 
 async def test_a_killed_notifier_loses_nothing_and_repeats_at_most_the_message_in_flight(
+    *,
     server_urls: ServerUrls,
     pg_schema: PgSchema,
     js: JetStreamContext,
     topology: Topology,
     tmp_path: Path,
+    billing: BillingService,
 ) -> None:
-    receiver, billing = WebhookReceiver(delay_s=0.05), BillingKeys()
-    tenant_id = "tcrash"
-    key = await seed_tenant(js, topology, tenant_id)
+    receiver = WebhookReceiver(delay_s=0.05)
+    tenant_id, key = await billing.new_tenant()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "notifier.log"
-    async with served(receiver.app()) as receiver_url, served(billing.app()) as billing_url:
+    async with served(receiver.app()) as receiver_url:
         env = {
             **os.environ,
             "SPARKY_ENVIRONMENT": "test",
@@ -84,7 +84,7 @@ async def test_a_killed_notifier_loses_nothing_and_repeats_at_most_the_message_i
             "SPARKY_NOTIFIER_HTTP_PORT": str(port),
             "SPARKY_NOTIFIER_DATABASE_URL": pg_schema.url,
             "SPARKY_NOTIFIER_DATABASE_SCHEMA": pg_schema.name,
-            "SPARKY_NOTIFIER_BILLING_URL": billing_url,
+            "SPARKY_NOTIFIER_BILLING_URL": billing.url,
             "SPARKY_NOTIFIER_WEBHOOK_ALLOW_HTTP": "true",
             "SPARKY_NOTIFIER_WEBHOOK_ALLOW_PRIVATE": "true",
             "SPARKY_NOTIFIER_CHANNEL_TIMEOUT_S": "1",

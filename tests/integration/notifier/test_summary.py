@@ -1,9 +1,18 @@
-"""The daily summary: yesterday's figures from the ledger, read with the kept key, mailed once."""
+"""The daily summary: yesterday's figures from the real ledger (events projected from the
+tenant's EVENTS stream), read with the key the notifier holds (made at the real billing),
+mailed once to the local mailbox."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
+from nats.js import JetStreamContext
+
+from libs.common.messages import Event, Side
+from libs.common.topology import Topology
+from scripts.mailbox import Mailbox
 from services.notifier.channels.email import EmailChannel
 from services.notifier.config import NotifierSettings
 from services.notifier.database import Database
@@ -12,35 +21,104 @@ from services.notifier.runtime import Runtime
 from services.notifier.sender import Sender
 from services.notifier.store import ACTIVE, NewChannel, insert_channel, keep_key
 from services.notifier.summary import Summaries
-from tests.helpers.billing import served
-from tests.helpers.notifier import LedgerStandIn
-from tests.helpers.notifier_flow import body_of_any
-from tests.helpers.web import SmtpServer
+from tests.helpers.billing import until
+from tests.helpers.ledger import Order, fill, publish
+from tests.helpers.namespaces import PgSchema
+from tests.helpers.notifier import BillingService, bearer, ledger_service, own_schema
+from tests.helpers.servers import ServerUrls
 
 NOW = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
+DAY = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)  # the day summed up
+MINUTE = timedelta(minutes=1)
+
+
+def trade(tenant_id: str, at: datetime, side: Side, price: str) -> list[Event]:
+    """One alert whose market order filled 1 BTC at ``price``, at ``at``."""
+    order = Order(tenant_id, side=side)
+    return [
+        order.accepted(at=at),
+        order.submitted("1", at=at),
+        order.filled(fill(f"t{order.intent_id}", price, "1", at=at + MINUTE), at=at + MINUTE),
+    ]
+
+
+def rejected(tenant_id: str, at: datetime) -> list[Event]:
+    order = Order(tenant_id)
+    return [order.accepted(at=at), order.rejected(at=at)]
+
+
+def story(tenant_id: str) -> list[Event]:
+    """On the day: bought at 100 and sold at 112.5 (+12.5 USDT, two fills), two alerts
+    rejected. The next day (not in the summary): a fill and a rejection."""
+    next_day = datetime(2026, 3, 2, 0, 5, tzinfo=UTC)
+    return [
+        *trade(tenant_id, DAY, Side.BUY, "100"),
+        *trade(tenant_id, DAY + 120 * MINUTE, Side.SELL, "112.5"),
+        *rejected(tenant_id, DAY + 180 * MINUTE),
+        *rejected(tenant_id, DAY + 240 * MINUTE),
+        *trade(tenant_id, next_day, Side.BUY, "90"),
+        *rejected(tenant_id, next_day + 10 * MINUTE),
+    ]
 
 
 async def test_the_daily_summary_goes_once_with_yesterdays_figures(
-    runtime: Runtime, settings: NotifierSettings
+    *,
+    runtime: Runtime,
+    settings: NotifierSettings,
+    billing: BillingService,
+    server_urls: ServerUrls,
+    topology: Topology,
+    pg_schema: PgSchema,
+    js: JetStreamContext,
+    tmp_path: Path,
 ) -> None:
-    ledger, smtp = LedgerStandIn(), SmtpServer()
-    smtp.start()
+    tenant_id, tenant_key = await billing.new_tenant()
+    other_id, _ = await billing.new_tenant("Bob")
+    made = await billing.http.post(
+        "/api/v1/api-keys", json={"label": "notifier"}, headers=bearer(tenant_key)
+    )  # as the notifier makes its key when the tenant adds a channel
+    assert made.status_code == 201, made.text
+    key_id, kept = made.json()["api_key"]["key_id"], made.json()["key"]
+    mailbox = Mailbox(tmp_path / "mail")
+    mailbox.start()
     try:
-        async with served(ledger.app()) as ledger_url:
+        async with (
+            own_schema(server_urls, f"{pg_schema.name}ledger") as schema,
+            ledger_service(server_urls, topology, schema) as ledger_url,
+        ):
+            # Another tenant's busy day first: none of it may reach this tenant's summary.
+            await publish(js, topology, [*story(other_id), *rejected(other_id, DAY)])
+            await publish(js, topology, story(tenant_id))
+            await _projected(ledger_url, kept)
             configured = settings.model_copy(
-                update={"ledger_url": ledger_url, "smtp_host": "127.0.0.1", "smtp_port": smtp.port}
+                update={
+                    "ledger_url": ledger_url,
+                    "smtp_host": mailbox.host,
+                    "smtp_port": mailbox.port,
+                }
             )
             rt = Runtime(configured, Database.of(configured), clock=lambda: NOW)
             rt.register(EmailChannel(rt))
             try:
-                await _check(rt, ledger, smtp)
+                await _check(rt, mailbox, tenant_id, key_id, kept)
             finally:
                 await rt.close()
     finally:
-        smtp.stop()
+        mailbox.stop()
 
 
-async def _check(rt: Runtime, ledger: LedgerStandIn, smtp: SmtpServer) -> None:
+async def _projected(ledger_url: str, key: str) -> None:
+    """Wait until the ledger knows the key and has projected the tenant's last alert."""
+
+    async def done() -> bool:
+        async with httpx.AsyncClient(base_url=ledger_url, headers=bearer(key)) as http:
+            answer = await http.get("/api/v1/alerts", params={"limit": "200"})
+        return answer.status_code == 200 and len(answer.json()["alerts"]) == 6
+
+    await until(done, timeout_s=30)
+
+
+async def _check(rt: Runtime, mailbox: Mailbox, tenant_id: str, key_id: str, key: str) -> None:
     new = NewChannel(
         kind=ChannelKind.EMAIL,
         address="daily@example.com",
@@ -49,9 +127,9 @@ async def _check(rt: Runtime, ledger: LedgerStandIn, smtp: SmtpServer) -> None:
         daily_summary=True,
         status=ACTIVE,
     )
-    async with rt.db.as_tenant("t1") as conn:
-        channel = await insert_channel(conn, rt.box, "t1", new, NOW)
-        await keep_key(conn, rt.box, "t1", key_id="k1", key="spk_kept_key_of_t1", now=NOW)
+    async with rt.db.as_tenant(tenant_id) as conn:
+        channel = await insert_channel(conn, rt.box, tenant_id, new, NOW)
+        await keep_key(conn, rt.box, tenant_id, key_id=key_id, key=key, now=NOW)
     assert channel is not None
     summaries = Summaries(rt)
     assert await summaries.run_once() == 1
@@ -59,14 +137,8 @@ async def _check(rt: Runtime, ledger: LedgerStandIn, smtp: SmtpServer) -> None:
     result = await Sender(rt).send_one(channel.channel_id)
     assert result is not None
     assert result.outcome.value == "sent"
-    mail = await smtp.inbox.wait_for("daily@example.com", "Daily summary for 2026-03-01")
-    text = body_of_any(mail)
-    assert "9 fills" in text
-    assert "+12.5 USDT" in text
-    assert "3 rejected" in text
-    assert {auth for _, auth, _ in ledger.calls} == {"Bearer spk_kept_key_of_t1"}
-    assert (
-        "pnl",
-        "Bearer spk_kept_key_of_t1",
-        {"since": "2026-03-01", "until": "2026-03-01"},
-    ) in ledger.calls
+    mail = await mailbox.until("daily@example.com", "Daily summary for 2026-03-01", timeout_s=10)
+    lines = set(mail.text.splitlines())
+    assert {"Fills: 2", "Realized PnL: +12.5 USDT", "Rejected: 2"} <= lines  # the day's only
+    assert len(mailbox.to("daily@example.com")) == 1
+    assert key not in mail.path.read_text()
