@@ -34,6 +34,7 @@ CHANGED = (
 )
 EXISTS = "That layer exists already: nothing was saved. Change it in its own form above."
 FIX_BELOW = "Some settings need a change: see the messages next to them."
+MAX_TYPED = 50_000  # characters over all inputs of one layer: far above any real layer
 
 
 def _key(account: str, symbol: str) -> str:
@@ -156,6 +157,9 @@ async def save_layer(request: Request, me: Me, api: Api, _: Checked) -> Response
     if symbol and not account:
         outcome.message = "Choose the account of this symbol."
         return await _page(request, me, api, outcome=outcome, status=400)
+    if sum(len(v) for typed in values.values() for v in typed) > MAX_TYPED:
+        outcome.message, outcome.values = "These settings are too long to be a layer.", None
+        return await _page(request, me, api, outcome=outcome, status=413)
     fields = await settings_fields(request)
     parsed = parse(fields, values)
     if parsed.errors:

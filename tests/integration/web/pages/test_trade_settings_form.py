@@ -157,6 +157,10 @@ async def test_the_routers_refusal_is_shown_by_its_field_with_the_input_kept(
     local = await _save(ann, TENANT | {"s.quantity": "a lot"})
     assert local.status_code == 400
     assert _error(local.text, "layer-0-quantity") == "Enter a number, like 0.5."
+    huge = await _save(ann, TENANT | {"s.paused_strategies": "x\n" * 30_000})
+    assert huge.status_code == 413
+    assert "too long" in huge.text
+    assert (await _router(stack, ann, "/tenant")) == before
 
 
 async def test_a_concurrent_change_is_refused_in_words_and_the_input_kept(
