@@ -101,33 +101,84 @@ class TradeSettingsLayer(FrozenModel):
         default=None, description="Kill switch: false stops every order of this scope."
     )
     default_account: Label | None = Field(default=None, description="Tenant layer only.")
-    quantity: PositiveAmount | None = None
-    quantity_type: QuantityType | None = None
-    max_order_base: PositiveAmount | None = None
-    max_order_quote: PositiveAmount | None = None
-    leverage: Leverage | None = None
+    quantity: PositiveAmount | None = Field(
+        default=None, description="Default order size when the alert gives none, in quantity_type."
+    )
+    quantity_type: QuantityType | None = Field(
+        default=None, description="What quantity means. Default base."
+    )
+    max_order_base: PositiveAmount | None = Field(
+        default=None, description="Largest opening order, in the base asset. Default unlimited."
+    )
+    max_order_quote: PositiveAmount | None = Field(
+        default=None, description="Largest opening order, in the quote asset. Default unlimited."
+    )
+    leverage: Leverage | None = Field(
+        default=None,
+        description="Leverage of futures opening orders (1-200; spot orders are never "
+        "leveraged). Default: the exchange's.",
+    )
     max_leverage: Leverage | None = Field(
         default=None,
         description="The highest leverage a futures opening order may use (the plan's cap, "
         "if lower, wins).",
     )
-    margin_mode: MarginMode | None = None
-    directions: Directions | None = None
-    opposite_signal: OppositeSignal | None = None
-    allowed_symbols: tuple[Symbol, ...] | None = Field(default=None, max_length=MAX_LIST)
-    blocked_symbols: tuple[Symbol, ...] | None = Field(default=None, max_length=MAX_LIST)
-    ccxt_symbol: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+)?$"
+    margin_mode: MarginMode | None = Field(
+        default=None, description="Margin mode of futures opening orders. Default: the exchange's."
     )
-    take_profit_percent: Percent | None = None
+    directions: Directions | None = Field(
+        default=None, description="Which positions a futures account may open. Default both."
+    )
+    opposite_signal: OppositeSignal | None = Field(
+        default=None,
+        description="What a buy while short or a sell while long does. Default reverse.",
+    )
+    allowed_symbols: tuple[Symbol, ...] | None = Field(
+        default=None,
+        max_length=MAX_LIST,
+        description="Only these symbols trade (TradingView tickers or ccxt symbols, any case). "
+        "Default: all.",
+    )
+    blocked_symbols: tuple[Symbol, ...] | None = Field(
+        default=None, max_length=MAX_LIST, description="These symbols never trade."
+    )
+    ccxt_symbol: str | None = Field(
+        default=None,
+        description="Symbol layer only: the exchange's symbol for it (XAU/USDT:USDT). "
+        "Default: mapped automatically.",
+        pattern=r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+)?$",
+    )
+    take_profit_percent: Percent | None = Field(
+        default=None,
+        description="Default take-profit of opening orders, percent from the fill (the "
+        "alert's own wins).",
+    )
     stop_loss_percent: (
         Annotated[Decimal, AsciiNumber, Field(allow_inf_nan=False, gt=0, lt=100)] | None
-    ) = None
-    trading_windows: tuple[TradingWindow, ...] | None = Field(
-        default=None, min_length=1, max_length=50
+    ) = Field(
+        default=None,
+        description="Default stop-loss of opening orders, percent from the fill (the "
+        "alert's own wins).",
     )
-    max_open_positions: int | None = Field(default=None, ge=0, le=10_000)
-    max_orders_per_day: int | None = Field(default=None, ge=0, le=1_000_000)
+    trading_windows: tuple[TradingWindow, ...] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="When orders may be placed (UTC); an end at or before the start runs "
+        "past midnight. Default: any time.",
+    )
+    max_open_positions: int | None = Field(
+        default=None,
+        ge=0,
+        le=10_000,
+        description="Open positions on the account at most (not on a symbol layer).",
+    )
+    max_orders_per_day: int | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        description="Tenant layer only: your own daily cap, below the plan's.",
+    )
     max_signal_age_s: int | None = Field(
         default=None,
         strict=True,  # seconds: `false` or "120" is a mistake, not a number

@@ -148,41 +148,6 @@ async def test_kill_switch_stops_and_resumes_trading(ann: Signed, stack: Stack) 
     assert await enabled() is True
 
 
-async def test_a_layer_the_router_refuses_shows_its_sentence_next_to_the_form(ann: Signed) -> None:
-    bad_json = await post_form(
-        ann.browser,
-        "/settings/trade",
-        "/settings/trade/layer",
-        {"form_key": "/", "account": "", "symbol": "", "settings": "{not json"},
-    )
-    assert bad_json.status_code == 400
-    assert "not valid JSON" in bad_json.text
-    refused = await post_form(
-        ann.browser,
-        "/settings/trade",
-        "/settings/trade/layer",
-        {"form_key": "/", "account": "", "symbol": "", "settings": '{"max_open_positions": -1}'},
-    )
-    assert refused.status_code == 422
-    assert "max_open_positions" in refused.text
-    saved = await post_form(
-        ann.browser,
-        "/settings/trade",
-        "/settings/trade/layer",
-        {
-            "form_key": "main/",
-            "account": "main",
-            "symbol": "",
-            "settings": '{"max_open_positions": 3}',
-        },
-    )
-    assert saved.status_code == 303
-    page = (await ann.browser.get("/settings/trade?account=main")).text
-    assert re.search(
-        r'data-setting="max_open_positions"><th scope="row">max_open_positions</th><td>3</td>', page
-    )
-
-
 async def test_webhook_create_rotate_and_revoke(ann: Signed, stack: Stack) -> None:
     created = await post_form(
         ann.browser, "/account/webhooks", "/account/webhooks", {"label": "swing", "allowed_ips": ""}
