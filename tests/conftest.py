@@ -44,7 +44,8 @@ ASYNC_TEST_DEADLINE_S = 240.0
 pytest-timeout's signal can land inside asyncio's scheduler and wedge the loop (the test then
 hangs until CI's deadline), so async tests get a deadline of asyncio's own; pytest-timeout
 (300 s, thread method: stacks of every thread, then the run ends) stays as the last resort
-for sync tests and for teardowns that hang.
+for sync tests and for teardowns that hang. A test marked ``@pytest.mark.timeout(n)`` (a long
+burst, say) gets ``n`` less a margin instead, so pytest-timeout still comes second.
 """
 
 
@@ -58,21 +59,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if tier in parts and not item.get_closest_marker(tier):
                 item.add_marker(getattr(pytest.mark, tier))
         if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
-            item.obj = _with_deadline(item.obj)
+            item.obj = _with_deadline(item.obj, _deadline_of(item))
+
+
+def _deadline_of(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("timeout")
+    if marker is None or not marker.args:
+        return ASYNC_TEST_DEADLINE_S
+    return max(ASYNC_TEST_DEADLINE_S, float(marker.args[0]) - 60.0)
 
 
 def _with_deadline(
-    test: Callable[..., Coroutine[Any, Any, None]],
+    test: Callable[..., Coroutine[Any, Any, None]], seconds: float
 ) -> Callable[..., Coroutine[Any, Any, None]]:
     @functools.wraps(test)
     async def run(*args: Any, **kwargs: Any) -> None:
-        deadline = asyncio.timeout(ASYNC_TEST_DEADLINE_S)
+        deadline = asyncio.timeout(seconds)
         try:
             async with deadline:
                 await test(*args, **kwargs)
         except TimeoutError:
             if deadline.expired():
-                pytest.fail(f"still running after {ASYNC_TEST_DEADLINE_S:.0f} s: cancelled")
+                pytest.fail(f"still running after {seconds:.0f} s: cancelled")
             raise
 
     return run
