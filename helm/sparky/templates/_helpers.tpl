@@ -133,7 +133,7 @@ router executor ledger billing web notifier
 
 {{/* The roles each database service switches to, by kind (libs/common/db_roles.py SERVICE_ROLES). */}}
 {{- define "sparky.roleKinds" -}}
-{{- $kinds := dict "router" (list "reader" "writer") "executor" (list "api" "writer") "ledger" (list "reader" "writer") "billing" (list "writer") "web" (list "writer") "notifier" (list "writer") -}}
+{{- $kinds := dict "router" (list "reader" "writer") "executor" (list "api" "writer") "ledger" (list "reader" "writer") "billing" (list "writer") "web" (list "writer") "notifier" (list "api" "writer") -}}
 {{- join " " (index $kinds .name) -}}
 {{- end -}}
 
