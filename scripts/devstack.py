@@ -60,7 +60,7 @@ ROLES: Mapping[str, str] = {"executor": "trading", "accounts": "accounts"}
 WEB_CALLS = ("billing", "router", "ledger", "accounts", "ingress", "notifier")
 # The services the notifier calls as a tenant, with the API key it holds for each tenant
 # (SPARKY_NOTIFIER_<NAME>_URL: the Telegram bot's answers, signal posts through ingress).
-NOTIFIER_CALLS = ("billing", "router", "ledger", "ingress")
+NOTIFIER_CALLS = ("billing", "router", "ledger", "ingress", "accounts")
 DEV_OPERATOR_TOKEN = "sop_development-only-operator-token"  # noqa: S105 - billing's dev default
 DEV_PAPER_ADMIN_TOKEN = "sop_paper-dev-admin-token-change-me"  # noqa: S105 - the paper one's
 DEV_ROUTER_ORDER_KEY = "development-only-router-order-signing-key"
@@ -211,7 +211,11 @@ def _notifier_env(cfg: StackConfig) -> dict[str, str]:
     server. Every other channel stays off until configured: no Telegram bot token here (set
     ``SPARKY_NOTIFIER_TELEGRAM_BOT_TOKEN`` in ``extra_env`` to turn the bot on)."""
     apis = {f"{name.upper()}_URL": cfg.url(name) for name in NOTIFIER_CALLS}
-    return apis | {"DATA_KEY": cfg.notifier_data_key} | (_mailbox_env(cfg) if cfg.smtp_port else {})
+    # A developer's own webhook receiver is on this machine, over plain HTTP (both refused in
+    # production, where the notifier must never be aimed inside the cluster).
+    local = {"WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK_ALLOW_PRIVATE": "true"}
+    own = apis | local | {"DATA_KEY": cfg.notifier_data_key}
+    return own | (_mailbox_env(cfg) if cfg.smtp_port else {})
 
 
 def _mailbox_env(cfg: StackConfig) -> dict[str, str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from libs.common import signing
 from scripts.devstack import (
     DEV_LEDGER_ORDER_KEY,
+    DEV_NOTIFIER_DATA_KEY,
     DEV_OPERATOR_TOKEN,
     DEV_PAPER_ADMIN_TOKEN,
     DEV_ROUTER_ORDER_KEY,
@@ -21,6 +22,7 @@ from services.billing.config import DEV_OPERATOR_TOKEN as BILLING_DEFAULT
 from services.billing.config import BillingSettings
 from services.executor.config import ExecutorSettings
 from services.ledger.config import LedgerSettings
+from services.notifier.config import NotifierSettings
 from services.paper.config import DEV_ADMIN_TOKEN as PAPER_DEFAULT
 from services.paper.config import PaperSettings
 from services.router.config import RouterSettings
@@ -44,6 +46,10 @@ def test_signup_token_and_data_key_are_billings_and_the_web_apps_development_def
     assert billing.get_secret_value() == DEV_SIGNUP_TOKEN
     assert web.signup_token.get_secret_value() == DEV_SIGNUP_TOKEN
     assert web.data_key.get_secret_value() == DEV_WEB_DATA_KEY
+
+
+def test_the_notifiers_data_key_is_its_development_default() -> None:
+    assert NotifierSettings().data_key.get_secret_value() == DEV_NOTIFIER_DATA_KEY
 
 
 def test_services_are_given_the_stacks_tokens(tmp_path: Path) -> None:
@@ -136,7 +142,7 @@ def test_the_notifier_gets_its_apis_data_key_and_the_mailbox_but_no_bot_token(
     assert env["SPARKY_NOTIFIER_HTTP_PORT"] == "8109"
     assert env["SPARKY_NOTIFIER_DATABASE_SCHEMA"] == "notifier"
     assert env["SPARKY_NOTIFIER_DATA_KEY"] == "d" * 40
-    for name in ("billing", "router", "ledger", "ingress"):
+    for name in ("billing", "router", "ledger", "ingress", "accounts"):
         assert env[f"SPARKY_NOTIFIER_{name.upper()}_URL"] == cfg.url(name)
     assert (env["SPARKY_NOTIFIER_SMTP_HOST"], env["SPARKY_NOTIFIER_SMTP_PORT"]) == (
         "127.0.0.1",
