@@ -68,6 +68,9 @@ class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     ingress_url: str = Field(
         default="http://127.0.0.1:8102", description="Ingress's internal URL (signal posts)."
     )
+    accounts_url: str = Field(
+        default="http://127.0.0.1:8107", description="The executor's accounts API (/status)."
+    )
     api_timeout_s: float = Field(default=10.0, gt=0, le=120)
     # Email: off while smtp_host is empty.
     smtp_host: str = Field(default="", description="SMTP server; empty: email channels off.")
@@ -141,7 +144,9 @@ class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     )
     summary_poll_s: float = Field(default=300.0, gt=0, le=3600)
 
-    @field_validator("billing_url", "router_url", "ledger_url", "ingress_url", "telegram_api_url")
+    @field_validator(
+        "billing_url", "router_url", "ledger_url", "ingress_url", "accounts_url", "telegram_api_url"
+    )
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -99,11 +100,14 @@ class WebhookReceiver:
     received: dict[str, list[Received]] = field(default_factory=lambda: defaultdict(list))
     bad_signatures: int = 0
     answer: dict[str, int] = field(default_factory=dict)  # hook -> status to answer
+    delay_s: float = 0.0  # a slow receiver: a send is in flight for this long
 
     def app(self) -> Starlette:
         async def hook(request: Request) -> Response:
             name = request.path_params["name"]
             body = await request.body()
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)
             if name in self.answer:
                 return Response(status_code=self.answer[name])
             secret = self.secrets.get(name)
