@@ -61,9 +61,10 @@ the notifier polling Telegram; empty otherwise. */}}
 {{- end -}}
 
 {{/* The APIs the notifier calls as a tenant (SPARKY_NOTIFIER_<NAME>_URL) with the API key it
-holds for that tenant: the bot's answers, the kill switch, signal posts through ingress. */}}
+holds for that tenant: the bot's answers (exchange accounts too), the kill switch, signal
+posts through ingress. */}}
 {{- define "sparky.notifierCalls" -}}
-billing router ledger ingress
+billing router ledger ingress accounts
 {{- end -}}
 
 {{/* The APIs the web app calls as the signed-in tenant (SPARKY_WEB_<NAME>_URL), and the only

@@ -32,7 +32,7 @@ PUBLIC_SERVICES = ("ingress", "router", "accounts", "ledger", "billing")
 # The web app has an Ingress (and host) of its own; these are the APIs it calls as the trader.
 WEB_CALLS = ("billing", "router", "ledger", "accounts", "ingress", "notifier")
 # The APIs the notifier calls with the tenant API key it holds for a tenant.
-NOTIFIER_CALLS = ("billing", "router", "ledger", "ingress")
+NOTIFIER_CALLS = ("billing", "router", "ledger", "ingress", "accounts")
 
 Doc = dict[str, Any]
 
