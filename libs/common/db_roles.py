@@ -32,6 +32,7 @@ SERVICE_ROLES: Mapping[str, tuple[str, ...]] = {
     "ledger": ("reader", "writer"),
     "billing": ("writer",),
     "web": ("writer",),
+    "notifier": ("api", "writer"),
 }
 DEFAULT_NAMESPACE = "sparky"
 _PREFIX_RE = re.compile(ROLE_PREFIX_PATTERN)

@@ -1,0 +1,120 @@
+"""Wiring: Postgres (migrated at start in development), NATS and the KV mirrors for tenant
+auth, the channels, the EVENTS consumer, the sender and the daily summary as background work;
+the tenant API and the operational endpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import nats
+from fastapi import FastAPI
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from libs.common.auth import ApiKeyAuthenticator
+from libs.common.jetstream import ensure_topology
+from libs.common.kv_mirror import DEFAULT_STALENESS_S, KVMirror
+from libs.common.nats_access import connect_options
+from libs.common.records import ApiKeyRecord, TenantRecord
+from libs.common.service import bootstrap, mount_ops, postgres_check
+from libs.common.topology import Topology
+from services.notifier import api
+from services.notifier.config import SERVICE, NotifierSettings, notifier_settings
+from services.notifier.database import Database, migrate
+from services.notifier.runtime import Runtime
+from services.notifier.wiring import install_channels, start_background
+
+
+@asynccontextmanager
+async def authenticator(
+    nc: Client,
+    js: JetStreamContext,
+    topology: Topology,
+    *,
+    staleness_s: float = DEFAULT_STALENESS_S,
+) -> AsyncIterator[ApiKeyAuthenticator]:
+    """Yield an API-key authenticator over live copies of the api-keys and tenants buckets."""
+    keys = KVMirror(
+        nc,
+        await js.key_value(topology.api_keys_bucket),
+        ApiKeyRecord.model_validate_json,
+        staleness_s=staleness_s,
+    )
+    tenants = KVMirror(
+        nc,
+        await js.key_value(topology.tenants_bucket),
+        TenantRecord.model_validate_json,
+        staleness_s=staleness_s,
+    )
+    try:
+        await keys.start()
+        await tenants.start()
+        yield ApiKeyAuthenticator(keys, tenants)
+    finally:
+        await keys.stop()
+        await tenants.stop()
+
+
+async def _nats(settings: NotifierSettings) -> Client:
+    return await nats.connect(
+        settings.nats_url,
+        **connect_options(settings, SERVICE),
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=5,
+    )
+
+
+async def _close(nc: Client) -> None:
+    if nc.is_connected:
+        with contextlib.suppress(Exception):
+            await nc.drain()
+    await nc.close()
+
+
+@asynccontextmanager
+async def running(app: FastAPI, settings: NotifierSettings) -> AsyncIterator[Runtime]:
+    """Migrate, connect, register the channels, start the background work; undo it all."""
+    topology = Topology.from_settings(settings)
+    await migrate(settings)
+    async with AsyncExitStack() as stack:
+        runtime = Runtime(settings, Database.of(settings))
+        stack.push_async_callback(runtime.close)
+        nc = await _nats(settings)
+        stack.push_async_callback(_close, nc)
+        js = nc.jetstream()
+        await ensure_topology(js, topology, manage=False)
+        app.state.runtime, app.state.nc = runtime, nc
+        app.state.authenticator = await stack.enter_async_context(
+            authenticator(nc, js, topology, staleness_s=settings.kv_staleness_s)
+        )
+        install_channels(runtime)
+        await start_background(runtime, js, topology, stack)
+        yield runtime
+
+
+def create_app(settings: NotifierSettings | None = None) -> FastAPI:
+    """Return the notifier's ASGI app: tenant API, /healthz, /readyz, /metrics."""
+    settings = settings or notifier_settings()
+    tracer_provider = bootstrap(SERVICE, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(app, settings):
+            yield
+
+    app = FastAPI(title="Sparky notifier", version="1", lifespan=lifespan)
+    api.install(app)
+
+    async def database() -> None:
+        await postgres_check(app.state.runtime.db.engine)()
+
+    async def broker() -> None:
+        if not app.state.nc.is_connected:
+            raise ConnectionError("not connected to NATS")
+
+    mount_ops(app, {"postgres": database, "nats": broker}, tracer_provider)
+    return app

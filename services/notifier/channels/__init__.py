@@ -1,0 +1,1 @@
+"""One module per channel kind, all behind `services.notifier.channels.base.Channel`."""

@@ -1,0 +1,3 @@
+from libs.common.migrations import run_migrations
+
+run_migrations()

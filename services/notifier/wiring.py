@@ -1,0 +1,31 @@
+"""Which channels a deployment has, and the background work the notifier runs."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+from nats.js import JetStreamContext
+
+from libs.common.topology import Topology
+from services.notifier.handlers import EventsConsumer
+from services.notifier.runtime import Runtime
+from services.notifier.sender import Sender
+
+
+def install_channels(runtime: Runtime) -> None:
+    """Register every channel kind this deployment is configured for (the others stay off:
+    adding such a channel is refused with 409)."""
+    # Channel modules are registered here as they are built (ncore: discord, email, webhook;
+    # telegram: telegram, when runtime.settings.telegram_on).
+
+
+async def start_background(
+    runtime: Runtime, js: JetStreamContext, topology: Topology, stack: AsyncExitStack
+) -> None:
+    """Start the EVENTS consumer and the sender (and the daily summary); stopped by
+    ``stack`` on the way out."""
+    settings = runtime.settings
+    consumer = EventsConsumer(runtime, topology)
+    await consumer.start(js, settings.batch_size, settings.batch_wait_s)
+    stack.push_async_callback(consumer.stop)
+    runtime.spawn(Sender(runtime).run(), "notifier-sender")
