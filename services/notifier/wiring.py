@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 from nats.js import JetStreamContext
 
 from libs.common.topology import Topology
+from services.notifier.bot import telegram as telegram_bot
 from services.notifier.handlers import EventsConsumer
 from services.notifier.runtime import Runtime
 from services.notifier.sender import Sender
@@ -17,6 +18,9 @@ def install_channels(runtime: Runtime) -> None:
     adding such a channel is refused with 409)."""
     # Channel modules are registered here as they are built (ncore: discord, email, webhook;
     # telegram: telegram, when runtime.settings.telegram_on).
+    runtime.telegram = telegram_bot.build(runtime)
+    if runtime.telegram is not None:
+        telegram_bot.install(runtime, runtime.telegram)
 
 
 async def start_background(
@@ -29,3 +33,6 @@ async def start_background(
     await consumer.start(js, settings.batch_size, settings.batch_wait_s)
     stack.push_async_callback(consumer.stop)
     runtime.spawn(Sender(runtime).run(), "notifier-sender")
+    if runtime.telegram is not None:
+        await telegram_bot.start(runtime, runtime.telegram)
+        stack.push_async_callback(telegram_bot.stop, runtime.telegram)

@@ -102,6 +102,7 @@ class TelegramApiStandIn:
         )
         self._bot_recent: collections.deque[float] = collections.deque()
         self._message_ids = 50_000
+        self._closing = False
 
     @property
     def base_url(self) -> str:
@@ -117,6 +118,9 @@ class TelegramApiStandIn:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        async with self._new_update:  # end pending long polls at once
+            self._closing = True
+            self._new_update.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -207,7 +211,8 @@ class TelegramApiStandIn:
         async with self._new_update:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._new_update.wait_for(lambda: bool(self._pending())), timeout
+                    self._new_update.wait_for(lambda: self._closing or bool(self._pending())),
+                    timeout,
                 )
             return _ok(self._pending()[:limit])
 

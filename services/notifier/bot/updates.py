@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import Chat, Update
+from telegram import CallbackQuery, Chat, Message, Update
 from telegram.constants import ChatType
 
 
@@ -78,29 +78,38 @@ def classify(update: Update, bot_username: str) -> Incoming:
     """Return what ``update`` is to Sparky."""
     uid = update.update_id
     if update.callback_query is not None:
-        query = update.callback_query
-        message = query.message
-        if message is None or query.data is None:
-            return Ignored(uid)
-        return ButtonPress(uid, query.id, message.chat.id, message.message_id, query.data)
+        return _press(uid, update.callback_query)
     edited = update.edited_channel_post or update.edited_message
     if edited is not None:
         return Edit(uid, edited.chat.id, edited.chat.title or "")
     message = update.channel_post or update.message
     if message is None or not message.text:
         return Ignored(uid)
+    return _message(uid, message, message.text, bot_username)
+
+
+def _press(uid: int, query: CallbackQuery) -> Incoming:
+    message = query.message
+    if message is None or query.data is None:
+        return Ignored(uid)
+    return ButtonPress(uid, query.id, message.chat.id, message.message_id, query.data)
+
+
+def _message(uid: int, message: Message, text: str, bot_username: str) -> Incoming:
     chat = message.chat
     private = chat.type == ChatType.PRIVATE
     user_id = message.from_user.id if message.from_user else None
-    command = _command(message.text, bot_username)
+    command = _command(text, bot_username)
     if command is not None:
         name, args = command
         return Command(uid, chat.id, private, user_id, name, args, _title(chat))
-    if message.text.startswith("/"):
+    if text.startswith("/"):
         return Ignored(uid)  # another bot's command in a group
-    if private:
-        return PrivateText(uid, chat.id)
-    return Post(uid, chat.id, chat.title or "", message.text, user_id)
+    return (
+        PrivateText(uid, chat.id)
+        if private
+        else Post(uid, chat.id, chat.title or "", text, user_id)
+    )
 
 
 def _title(chat: Chat) -> str:

@@ -45,9 +45,9 @@ async def test_the_stand_in_refuses_what_telegram_refuses() -> None:
             with pytest.raises(Forbidden, match="blocked"):
                 await bot.send_message(43, "x")
             api.forget(44)
-            with pytest.raises(BadRequest, match="(?i)chat not found"):
+            with pytest.raises(BadRequest, match=r"(?i)chat not found"):
                 await bot.send_message(44, "x")
-            with pytest.raises(BadRequest, match="(?i)parse entities"):
+            with pytest.raises(BadRequest, match=r"(?i)parse entities"):
                 await bot.send_message(45, "a < b", parse_mode="HTML")
             api.fail_next(3)
             with pytest.raises(RetryAfter):

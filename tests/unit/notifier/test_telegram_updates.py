@@ -29,7 +29,9 @@ def _read(body: dict[str, Any], update_id: int = 7) -> object:
 
 def test_start_with_a_code_is_a_private_command_with_its_code() -> None:
     found = _read(tg.private_message(42, "/start abc123"))
-    assert found == Command(7, 42, True, 42, "start", "abc123", "@u42")
+    assert found == Command(
+        7, 42, private=True, user_id=42, name="start", args="abc123", title="@u42"
+    )
 
 
 def test_a_command_addressed_to_this_bot_in_a_group_is_read_and_to_another_bot_ignored() -> None:
