@@ -28,7 +28,7 @@ from services.notifier.tables import link_codes
 from tests.helpers import telegram_updates as tg
 from tests.helpers.telegram_api import BOT_USERNAME, TelegramApiStandIn
 
-TOKEN = "424242:integration-token"  # noqa: S105 - the stand-in's
+TOKEN = "424242:integration-token"
 
 
 @pytest.fixture
