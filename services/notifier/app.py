@@ -25,7 +25,7 @@ from services.notifier import api
 from services.notifier.bot import routes as telegram_routes
 from services.notifier.config import SERVICE, NotifierSettings, notifier_settings
 from services.notifier.database import Database, migrate
-from services.notifier.runtime import Runtime
+from services.notifier.runtime import Runtime, quiet_http_logs
 from services.notifier.wiring import install_channels, start_background
 
 
@@ -101,6 +101,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     """Return the notifier's ASGI app: tenant API, /healthz, /readyz, /metrics."""
     settings = settings or notifier_settings()
     tracer_provider = bootstrap(SERVICE, settings)
+    quiet_http_logs()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

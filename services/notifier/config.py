@@ -130,7 +130,10 @@ class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     )
     sender_concurrency: int = Field(default=16, ge=1, le=256)
     coalesce_max: int = Field(
-        default=50, ge=1, le=1000, description="Most events folded into one message."
+        default=500,
+        ge=1,
+        le=1000,
+        description="Most events folded into one message (a channel may allow fewer).",
     )
     retry_initial_s: float = Field(default=2.0, gt=0, le=600)
     retry_max_s: float = Field(default=600.0, gt=0, le=86_400)

@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def quiet_http_logs() -> None:
+    """Keep httpx's request lines out of the logs: they hold Discord webhook tokens and the
+    Telegram bot token (in the Bot API's URLs)."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 class Runtime:
     """What every part of the notifier shares."""
 

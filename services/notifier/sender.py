@@ -139,6 +139,8 @@ class Sender:
                 if await mark_dead(conn, claim.channel.channel_id, result.reason, now):
                     DEAD_CHANNELS.labels(kind).inc()
                 await queue.settle_dead(conn, claim.channel.channel_id, result.reason)
+            elif result.outcome is Outcome.REFUSED:
+                await queue.settle_given_up(conn, claim, now, f"refused: {result.reason}")
             elif (now - claim.oldest).total_seconds() > settings.give_up_after_s:
                 await queue.settle_given_up(conn, claim, now, f"given up: {result.reason}")
             else:

@@ -8,6 +8,9 @@ from nats.js import JetStreamContext
 
 from libs.common.topology import Topology
 from services.notifier.bot import telegram as telegram_bot
+from services.notifier.channels.discord import DiscordChannel
+from services.notifier.channels.email import EmailChannel
+from services.notifier.channels.webhook import WebhookChannel
 from services.notifier.handlers import EventsConsumer
 from services.notifier.runtime import Runtime
 from services.notifier.sender import Sender
@@ -16,9 +19,11 @@ from services.notifier.sender import Sender
 def install_channels(runtime: Runtime) -> None:
     """Register every channel kind this deployment is configured for (the others stay off:
     adding such a channel is refused with 409)."""
-    # Channel modules are registered here as they are built (ncore: discord, email, webhook;
-    # telegram: telegram, when runtime.settings.telegram_on).
-    runtime.telegram = telegram_bot.build(runtime)
+    runtime.register(DiscordChannel(runtime))
+    runtime.register(WebhookChannel(runtime))
+    if runtime.settings.email_on:
+        runtime.register(EmailChannel(runtime))
+    runtime.telegram = telegram_bot.build(runtime)  # None: no bot token
     if runtime.telegram is not None:
         telegram_bot.install(runtime, runtime.telegram)
 

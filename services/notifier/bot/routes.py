@@ -21,11 +21,15 @@ from telegram import Update
 from libs.common import api
 from libs.common.auth import CurrentTenant
 from libs.common.messages.types import SecretText
+from services.notifier.api import caller_key
 from services.notifier.bot import store
 from services.notifier.bot.signals import masked, token_of
 from services.notifier.bot.telegram import TelegramBot
+from services.notifier.errors import ChannelOffError, UpstreamError
+from services.notifier.keys import ensure_kept_key
 from services.notifier.runtime import Runtime
 from services.notifier.store import code_digest
+from services.notifier.tables import link_codes
 
 sources = APIRouter(
     prefix="/api/v1/notifications/signal-sources",
@@ -33,6 +37,11 @@ sources = APIRouter(
     responses=api.answers(401, 403, 503),
 )
 webhook = APIRouter(tags=["telegram"])
+linking = APIRouter(
+    prefix="/api/v1/notifications/channels",
+    tags=["notifier"],
+    responses=api.answers(401, 403, 503),
+)
 SourceId = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 
 
@@ -67,8 +76,14 @@ class SourcesOut(BaseModel):
     signal_sources: list[SourceOut]
 
 
+class LinkOut(BaseModel):
+    link: str = Field(description="Open it in Telegram: https://t.me/<bot>?start=<one-time code>")
+    expires_at: datetime
+
+
 def install(app: FastAPI) -> None:
     """Add the signal-source routes and Telegram's webhook."""
+    app.include_router(linking)
     app.include_router(sources)
     app.include_router(webhook)
 
@@ -94,6 +109,39 @@ def _out(source: store.SignalSource) -> dict[str, Any]:
     }
 
 
+@linking.post("/telegram", status_code=status.HTTP_201_CREATED, responses=api.answers(409))
+async def link_telegram(tenant: CurrentTenant, request: Request) -> LinkOut:
+    """A deep link that links the Telegram chat it is opened in (once, within 15 minutes)."""
+    runtime = _runtime(request)
+    telegram = runtime.telegram
+    if telegram is None:
+        raise ChannelOffError("Telegram is not configured on this Sparky.")
+    username = runtime.settings.telegram_bot_username or _known_username(telegram)
+    if not username:
+        raise UpstreamError("The Telegram bot is still starting; try again shortly.")
+    await ensure_kept_key(runtime, tenant.tenant_id, caller_key(request))
+    code = secrets.token_urlsafe(24)  # deep-link parameters: A-Z a-z 0-9 _ -, at most 64
+    now = runtime.clock()
+    expires = now + timedelta(seconds=runtime.settings.link_code_ttl_s)
+    async with runtime.db.as_tenant(tenant.tenant_id) as conn:
+        await conn.execute(
+            link_codes.insert().values(
+                code_digest=code_digest(code),
+                tenant_id=tenant.tenant_id,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
+    return LinkOut(link=f"https://t.me/{username}?start={code}", expires_at=expires)
+
+
+def _known_username(telegram: TelegramBot) -> str:
+    try:
+        return telegram.bot.username
+    except RuntimeError:  # not initialized yet (getMe not answered)
+        return ""
+
+
 @sources.get("")
 async def list_sources(tenant: CurrentTenant, request: Request) -> SourcesOut:
     """Your signal sources: Telegram chats whose posts go to one of your webhooks."""
@@ -106,7 +154,7 @@ async def list_sources(tenant: CurrentTenant, request: Request) -> SourcesOut:
 async def add_source(body: SourceIn, tenant: CurrentTenant, request: Request) -> SourceCreated:
     """Start mapping a channel or group to a webhook: post the answer's ``claim`` there."""
     if _telegram(request) is None:
-        raise HTTPException(409, "Telegram is not configured on this Sparky.")
+        raise ChannelOffError("Telegram is not configured on this Sparky.")
     url = body.webhook_url.get_secret_value()
     token = token_of(url)
     if token is None:

@@ -7,7 +7,9 @@ the channel's own API call, and says what happened as a `SendResult`:
 - ``retry`` (a 5xx, a timeout, a 429): try again later, after ``retry_after_s`` when the
   channel said so (Discord's and Telegram's ``retry_after``), else with the sender's backoff;
 - ``dead`` (401/403/404/410, "bot was blocked", SMTP 5xx): the channel can never work again as
-  configured; the sender marks it dead with ``reason`` and never retries.
+  configured; the sender marks it dead with ``reason`` and never retries;
+- ``refused``: this message can never go (the API refused its content): it is given up, the
+  channel goes on.
 
 A channel never raises for its API's answers; anything it raises is taken as ``retry``.
 Limits are data (`ChannelLimits`), read by the sender: how often one target may be sent to,
@@ -60,7 +62,8 @@ class Outgoing:
 class Outcome(StrEnum):
     SENT = "sent"
     RETRY = "retry"
-    DEAD = "dead"
+    DEAD = "dead"  # the channel: marked dead, never retried
+    REFUSED = "refused"  # this message only (a 400 for its content): given up, channel goes on
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,10 @@ class SendResult:
     @classmethod
     def dead(cls, reason: str, code: str) -> SendResult:
         return cls(Outcome.DEAD, reason, None, code)
+
+    @classmethod
+    def refused(cls, reason: str, code: str) -> SendResult:
+        return cls(Outcome.REFUSED, reason, None, code)
 
 
 class Channel(Protocol):

@@ -5,8 +5,9 @@ seconds to a group or channel (Telegram's 20 a minute), and the bot's 30 a secon
 which only the process-wide `Pacer` can see (the sender's limits are per target). Telegram's
 answers come back as `SendResult`s: 429 → retry after its ``retry_after``; 403 (the user
 blocked the bot, was deactivated, or the bot was removed from the group), 400 "chat not found"
-and a group that moved (upgraded to a supergroup) → dead, with the reason in words; timeouts
-and 5xx → retry with the sender's backoff.
+and a group that moved (upgraded to a supergroup) → dead, with the reason in words; another 400
+(this message's text) → refused, the channel goes on; timeouts and 5xx → retry with the
+sender's backoff.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def retry_after_s(error: RetryAfter) -> float:
 def _bad_request(error: TelegramError) -> SendResult:
     if any(gone in error.message.lower() for gone in _GONE):
         return SendResult.dead("Telegram no longer knows this chat.", "http_400")
-    return SendResult.retry("Telegram refused the message.", "http_400")
+    return SendResult.refused("Telegram refused the message.", "http_400")
 
 
 # In this order: ChatMigrated and TimedOut are kinds of other errors below them.
