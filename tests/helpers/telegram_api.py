@@ -43,7 +43,7 @@ BOT_PER_SECOND = 30
 # its messages by the limit is within it.
 JITTER_S = 0.05
 _JSON_FIELDS = frozenset({"reply_markup", "allowed_updates", "link_preview_options", "entities"})
-_BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt|quot|#\d+);)")
+_BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)")
 _INT_FIELDS = frozenset({"chat_id", "offset", "limit", "timeout", "message_id", "user_id"})
 
 
@@ -77,6 +77,7 @@ class _State:
     edits: list[Sent] = field(default_factory=list)
     answered_callbacks: list[Json] = field(default_factory=list)
     flood_refusals: list[FloodRefusal] = field(default_factory=list)
+    unparsable: list[str] = field(default_factory=list)  # HTML Telegram would refuse
     queued_failures: collections.deque[int] = field(default_factory=collections.deque)
     blocked: set[int] = field(default_factory=set)
     unknown: set[int] = field(default_factory=set)
@@ -228,6 +229,7 @@ class TelegramApiStandIn:
         if not str(params.get("text", "")).strip():
             return _error(400, "Bad Request: message text is empty")
         if params.get("parse_mode") == "HTML" and not _balanced_html(str(params["text"])):
+            self.state.unparsable.append(str(params["text"]))
             return _error(400, "Bad Request: can't parse entities: unsupported start tag")
         if self.state.queued_failures:
             return _flood(self.state.queued_failures.popleft())

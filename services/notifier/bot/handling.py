@@ -89,9 +89,12 @@ class UpdateHandler:
         if isinstance(incoming, Edit):
             routes = await store.routes_of_chat(conn, self._d.box, incoming.chat_id)
             told = [r for r in routes if await store.first_edit(conn, r.source_id)]
-            chats = {r.tenant_id: await store.chats_of_tenant(conn, r.tenant_id) for r in told}
-            text = texts.edit_not_traded(incoming.title)
-            return lambda: self._tell_all([c for cs in chats.values() for c in cs], text)
+            notes = [
+                (chat, texts.edit_not_traded(r.title or incoming.title))
+                for r in told
+                for chat in await store.chats_of_tenant(conn, r.tenant_id)
+            ]
+            return lambda: self._tell_each(notes)
         return _nothing
 
     # Linking.
@@ -201,7 +204,11 @@ class UpdateHandler:
         """Send ``text`` (HTML) to ``chat_id`` within the limits; a failure is only logged."""
         result = await send_html(self._d.bot, self._d.pacer, chat_id, text, markup)
         if result.outcome != "sent":
-            log.warning("telegram reply not sent", extra={"reason": result.code})
+            log.warning("telegram reply not sent: %s", result.reason, extra={"reason": result.code})
+
+    async def _tell_each(self, notes: list[tuple[int, str]]) -> None:
+        for chat_id, text in notes:
+            await self.reply(chat_id, text)
 
     async def _tell_all(self, chats: list[int], text: str) -> None:
         for chat_id in chats:

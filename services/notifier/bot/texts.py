@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
+from html import escape as _html_escape
 from typing import Any
 
 Json = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Show ``text`` literally in Telegram's HTML (quotes need no escaping there)."""
+    return _html_escape(text, quote=False)
+
 
 HOW_TO_LINK = (
     "This chat is not linked to a Sparky account yet.\n"
