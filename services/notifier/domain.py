@@ -174,6 +174,13 @@ def _order_problem(event: Mapping[str, Any]) -> tuple[str, str, list[tuple[str, 
     return f"{what}: {reason}" if what else reason, symbol, facts
 
 
+def _refused(event: Mapping[str, Any]) -> tuple[str, str, list[tuple[str, str]]]:
+    count = int(event.get("count") or 1)
+    message = _s(event, "message") or _s(event, "reason")
+    summary = f"{message} ({count} times)" if count > 1 else message
+    return summary, _s(event, "reason") or message[:20], [("Reason", _s(event, "reason"))]
+
+
 def _kill_switch(event: Mapping[str, Any]) -> tuple[str, str, list[tuple[str, str]]]:
     state = "trading resumed" if event.get("enabled") else "trading paused"
     scope = " ".join(
@@ -200,7 +207,7 @@ _DESCRIBE = {
     "order.failed": _order_problem,
     "order.uncertain": _order_problem,
     "protection.failed": _order_problem,
-    "alert.refused": _order_problem,
+    "alert.refused": _refused,
     "settings.kill_switch": _kill_switch,
     "billing.payment_failed": _billing,
     "billing.grace_ending": _billing,

@@ -41,10 +41,22 @@ class Sender:
         settings = runtime.settings
         self._slots = asyncio.Semaphore(settings.sender_concurrency)
         self._busy: set[str] = set()
+        self._sending: set[asyncio.Task[None]] = set()
         self._last_backlog = 0.0
 
     async def run(self) -> None:
-        """Loop until cancelled: look for due channels whenever woken or every poll."""
+        """Loop until cancelled: look for due channels whenever woken or every poll. Once
+        cancelled, let the sends in flight finish (a send cut short goes again after the
+        lease, a repeat receivers can drop: better not to)."""
+        try:
+            await self._loop()
+        finally:
+            settings = self._rt.settings
+            if self._sending:
+                longest = max(settings.channel_timeout_s, settings.smtp_timeout_s)
+                await asyncio.wait(self._sending, timeout=longest + 1)
+
+    async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -72,11 +84,13 @@ class Sender:
                 continue
             self._busy.add(channel_id)
             task = asyncio.create_task(self._serve(channel_id), name=f"send-{channel_id}")
+            self._sending.add(task)
             task.add_done_callback(self._finished)
             started += 1
         return started
 
     def _finished(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
         self._busy.discard(task.get_name().removeprefix("send-"))
         self._rt.wake.set()  # the channel may have more, due later or at once
 

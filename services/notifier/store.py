@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.ids import new_id
@@ -132,7 +133,7 @@ async def insert_channel(
         "updated_at": now,
     }
     statement = (
-        sa.dialects.postgresql.insert(channels)
+        insert(channels)
         .values(row)
         .on_conflict_do_nothing(constraint="channels_one_per_target")
         .returning(*channels.c)
@@ -221,7 +222,7 @@ async def keep_key(
 ) -> None:
     sealed = box.seal(key, api_key_context(tenant_id))
     statement = (
-        sa.dialects.postgresql.insert(tenant_keys)
+        insert(tenant_keys)
         .values(tenant_id=tenant_id, key_id=key_id, key_sealed=sealed, created_at=now)
         .on_conflict_do_update(
             index_elements=["tenant_id"],

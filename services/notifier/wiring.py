@@ -14,6 +14,7 @@ from services.notifier.channels.webhook import WebhookChannel
 from services.notifier.handlers import EventsConsumer
 from services.notifier.runtime import Runtime
 from services.notifier.sender import Sender
+from services.notifier.summary import Summaries
 
 
 def install_channels(runtime: Runtime) -> None:
@@ -38,6 +39,8 @@ async def start_background(
     await consumer.start(js, settings.batch_size, settings.batch_wait_s)
     stack.push_async_callback(consumer.stop)
     runtime.spawn(Sender(runtime).run(), "notifier-sender")
+    if settings.email_on:
+        runtime.spawn(Summaries(runtime).run(), "notifier-daily-summary")
     if runtime.telegram is not None:
         await telegram_bot.start(runtime, runtime.telegram)
         stack.push_async_callback(telegram_bot.stop, runtime.telegram)

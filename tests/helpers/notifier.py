@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -99,11 +100,14 @@ class WebhookReceiver:
     received: dict[str, list[Received]] = field(default_factory=lambda: defaultdict(list))
     bad_signatures: int = 0
     answer: dict[str, int] = field(default_factory=dict)  # hook -> status to answer
+    delay_s: float = 0.0  # a slow receiver: a send is in flight for this long
 
     def app(self) -> Starlette:
         async def hook(request: Request) -> Response:
             name = request.path_params["name"]
             body = await request.body()
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)
             if name in self.answer:
                 return Response(status_code=self.answer[name])
             secret = self.secrets.get(name)
@@ -190,3 +194,47 @@ class RefusingSmtp:
 
     def stop(self) -> None:
         self._controller.stop()
+
+
+@dataclass
+class LedgerStandIn:
+    """The ledger's ``/api/v1/pnl/daily`` and ``/api/v1/alerts`` for one day's figures;
+    records the keys and queries it was called with."""
+
+    calls: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+    def app(self) -> Starlette:
+        async def daily(request: Request) -> Response:
+            self.calls.append(("pnl", request.headers["authorization"], dict(request.query_params)))
+            day = request.query_params["since"]
+            days = [
+                {
+                    "day": day,
+                    "currency": "USDT",
+                    "realized_pnl": "12.5",
+                    "cumulative_pnl": "40",
+                    "trades": 7,
+                },
+                {
+                    "day": day,
+                    "currency": "BTC",
+                    "realized_pnl": "-0.001",
+                    "cumulative_pnl": "0",
+                    "trades": 2,
+                },
+            ]
+            return JSONResponse({"days": days})
+
+        async def alerts(request: Request) -> Response:
+            self.calls.append(
+                ("alerts", request.headers["authorization"], dict(request.query_params))
+            )
+            alert = {"intent_id": "x", "status": "rejected"}
+            return JSONResponse({"alerts": [alert, alert, alert], "next_cursor": None})
+
+        return Starlette(
+            routes=[
+                Route("/api/v1/pnl/daily", daily, methods=["GET"]),
+                Route("/api/v1/alerts", alerts, methods=["GET"]),
+            ]
+        )

@@ -211,3 +211,30 @@ async def test_deleting_the_last_channel_revokes_the_kept_key(notifier: Running)
     channel = await add(n.api, "webhook", f"{n.stand_ins.receiver_url}/hooks/del")
     assert (await n.api.delete(f"{CHANNELS}/{channel['id']}")).status_code == 204
     await eventually(lambda: n.stand_ins.billing.revoked == ["key0"])
+
+
+async def test_a_quiet_channel_gets_problems_only_and_a_test_message_on_demand(
+    notifier: Running, js: JetStreamContext, topology: Topology
+) -> None:
+    n = notifier
+    channel_id = await _webhook(n, "quiet")
+    changed = await n.api.patch(f"{CHANNELS}/{channel_id}", json={"quiet": True})
+    assert changed.status_code == 200
+    assert changed.json()["quiet"] is True
+    fill = order_filled(n.tenant_id)
+    rejected = order_rejected(n.tenant_id, "kill switch is on")
+    await publish(js, topology, fill)
+    await publish(js, topology, rejected)
+    tested = await n.api.post(f"{CHANNELS}/{channel_id}/test")
+    assert tested.status_code == 202
+    await all_sent(n.runtime, channel_id, 3)  # verification, the rejection, the test
+    bodies = [r.body for r in n.stand_ins.receiver.received["quiet"][1:]]
+    kinds = sorted(e["kind"] for b in bodies for e in b.get("events", []))
+    assert kinds == ["channel.test", "order.rejected"]
+    async with n.runtime.db.as_writer() as conn:
+        state = await conn.scalar(
+            sa.select(deliveries.c.state).where(deliveries.c.event_id == fill.message_id)
+        )
+    assert state == "dropped"
+    daily = await n.api.patch(f"{CHANNELS}/{channel_id}", json={"daily_summary": True})
+    assert daily.status_code == 422  # email only
