@@ -203,8 +203,11 @@ async def telegram_webhook(
     if not hmac.compare_digest(given, telegram.webhook_secret.encode()):
         raise HTTPException(401, "Wrong or missing X-Telegram-Bot-Api-Secret-Token.")
     try:
-        update = Update.de_json(await request.json(), telegram.bot)
-    except (ValueError, TypeError, KeyError) as error:
+        body = await request.json()
+        update = Update.de_json(body, telegram.bot) if isinstance(body, dict) else None
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise HTTPException(400, "The body is not a Telegram update.") from error
+    if update is None:
+        raise HTTPException(400, "The body is not a Telegram update.")
     await telegram.handler.handle(update)
     return {"ok": True}
