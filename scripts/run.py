@@ -15,7 +15,8 @@
    message the web app sends is kept as ``<data>/mail/<n>.eml``).
 6. The notifier, its channels off until configured: email goes to the same local mailbox;
    Telegram is on only when ``SPARKY_NOTIFIER_TELEGRAM_BOT_TOKEN`` is set in the environment
-   (with ``…_TELEGRAM_BOT_USERNAME``, ``…_TELEGRAM_API_URL``, ``…_TELEGRAM_MODE``), which
+   (with ``…_TELEGRAM_BOT_USERNAME``, ``…_TELEGRAM_API_URL``, ``…_TELEGRAM_MODE`` and, in
+   webhook mode, ``…_TELEGRAM_WEBHOOK_SECRET`` and ``…_TELEGRAM_WEBHOOK_URL``), which
    `make run` passes to the notifier alone.
 
 Everything it keeps is under one folder (``.devstack/``, or ``SPARKY_DEVSTACK_DIR``); a second
@@ -66,6 +67,7 @@ NOTIFIER_PASSED = (
     "TELEGRAM_API_URL",
     "TELEGRAM_MODE",
     "TELEGRAM_WEBHOOK_SECRET",
+    "TELEGRAM_WEBHOOK_URL",
 )
 
 

@@ -381,6 +381,8 @@ SMTP, and Telegram only when a bot token is given (services.notifier.telegram). 
   value: {{ $t.mode | quote }}
 {{- if eq $t.mode "webhook" }}
 {{ include "sparky.secretVar" (dict "var" "SPARKY_NOTIFIER_TELEGRAM_WEBHOOK_SECRET" "ref" $t.webhookSecretSecret) }}
+- name: SPARKY_NOTIFIER_TELEGRAM_WEBHOOK_URL
+  value: {{ printf "https://%s" .root.Values.ingress.host | quote }}
 {{- end }}
 {{- end }}
 {{- end -}}

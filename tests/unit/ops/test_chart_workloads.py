@@ -234,6 +234,17 @@ def test_telegram_is_off_until_a_bot_token_is_given_and_its_secrets_come_from_se
     }
     assert on["SPARKY_NOTIFIER_TELEGRAM_MODE"]["value"] == "polling"
     assert "SPARKY_NOTIFIER_TELEGRAM_WEBHOOK_SECRET" not in on
+    webhook = sets | {
+        "services.notifier.telegram.mode": "webhook",
+        "services.notifier.telegram.webhookSecretSecret.name": "sparky-telegram",
+        "services.notifier.telegram.webhookSecretSecret.key": "webhook-secret",
+    }
+    hooked = env_of(container(render(sets=webhook), "notifier"))
+    # Telegram is told to post to the API host's /telegram/webhook, which the Ingress routes.
+    assert hooked["SPARKY_NOTIFIER_TELEGRAM_WEBHOOK_URL"]["value"] == "https://sparky.example.com"
+    assert hooked["SPARKY_NOTIFIER_TELEGRAM_WEBHOOK_SECRET"]["valueFrom"] == {
+        "secretKeyRef": {"name": "sparky-telegram", "key": "webhook-secret"}
+    }
     # Webhook mode without the secret Telegram must present is refused before install.
     assert "webhookSecretSecret" in render_error(
         sets | {"services.notifier.telegram.mode": "webhook"}
