@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,9 +15,11 @@ from libs.common.messages import (
     DriftSource,
     Fill,
     FundingPaid,
+    GraceEnding,
     Instrument,
     IntentAccepted,
     IntentRejected,
+    KillSwitchChanged,
     OrderCanceled,
     OrderFailed,
     OrderFilled,
@@ -27,6 +29,7 @@ from libs.common.messages import (
     OrderSubmitted,
     OrderType,
     OrderUncertain,
+    PaymentFailed,
     PlaceOrder,
     PositionDrift,
     PositionMarked,
@@ -223,6 +226,9 @@ def every_event(tenant_id: str = "tenant-a") -> list[Message]:
         ),
         tenant_deleted(tenant_id),
         alert_refused(tenant_id),
+        kill_switch_changed(tenant_id),
+        payment_failed(tenant_id),
+        grace_ending(tenant_id),
     ]
 
 
@@ -248,6 +254,22 @@ def alert_refused(tenant_id: str = "tenant-a", **overrides: Any) -> AlertRefused
 def tenant_deleted(tenant_id: str = "tenant-a", deleted_at: datetime = T0) -> TenantDeleted:
     """Billing's announcement that ``tenant_id`` was deleted."""
     return TenantDeleted.of(tenant_id, deleted_at)
+
+
+def kill_switch_changed(tenant_id: str = "tenant-a", **fields: Any) -> KillSwitchChanged:
+    """The router's announcement that a layer's kill switch moved (a symbol's, switched off)."""
+    given: dict[str, Any] = {"enabled": False, "layer": "symbol", "account": "main"}
+    return KillSwitchChanged.of(tenant_id, 1, T0, **({"symbol": "BTCUSDT"} | given | fields))
+
+
+def payment_failed(tenant_id: str = "tenant-a", plan: str = "pro") -> PaymentFailed:
+    """Billing's notice of a failed payment whose grace period ends a week after ``T0``."""
+    return PaymentFailed.of(tenant_id, plan, T0 + timedelta(days=7), T0)
+
+
+def grace_ending(tenant_id: str = "tenant-a", plan: str = "pro") -> GraceEnding:
+    """Billing's notice that the grace period ends within a day."""
+    return GraceEnding.of(tenant_id, plan, T0 + timedelta(days=7), T0 + timedelta(days=6))
 
 
 def plan_limits(**overrides: Any) -> PlanLimits:

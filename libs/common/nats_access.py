@@ -3,7 +3,8 @@
 Each service connects as its own user. What it may publish follows the contracts: only ingress
 publishes INTENTS, only the router (and the ledger's cancels, signed) ORDERS, only the executor
 order events, only billing writes the credential buckets; a service reads and watches only the
-buckets it mirrors and consumes only the streams it handles. Everything else is refused by the
+buckets it mirrors and consumes only the streams it handles (the notifier through its one
+durable consumer, and it publishes no message at all). Everything else is refused by the
 server, whatever a compromised pod's code tries.
 
 Every service may verify the deployment's streams and buckets (``STREAM.INFO``) and create one
@@ -39,7 +40,7 @@ ADMIN = "admin"
 CHART_NAMESPACE = "nsplaceholder"
 """The namespace of the Helm chart's copy (files/nats-authorization.conf); the chart puts the
 deployment's own in its place."""
-SERVICES = ("ingress", "router", "executor", "accounts", "ledger", "billing")
+SERVICES = ("ingress", "router", "executor", "accounts", "ledger", "billing", "notifier")
 USERS = (ADMIN, *SERVICES)
 
 
@@ -55,6 +56,9 @@ class Access:
     """KV buckets it reads and watches."""
     write: tuple[str, ...] = ()
     """KV buckets it writes (and reads)."""
+    durables: tuple[str, ...] = ()
+    """The only consumers it may create, bind, read and delete on the streams it consumes
+    (empty: any consumer of those streams)."""
 
 
 def table(t: Topology) -> dict[str, Access]:
@@ -68,7 +72,11 @@ def table(t: Topology) -> dict[str, Access]:
             read=(t.tenants_bucket, t.webhook_tokens_bucket),
         ),
         "router": Access(
-            publish=(f"{ns}.orders.>", f"{events}.intent.rejected"),
+            publish=(
+                f"{ns}.orders.>",
+                f"{events}.intent.rejected",
+                f"{events}.settings.kill_switch",
+            ),
             consume=(t.intents_stream, t.events_stream, t.orders_stream),
             read=(*credentials, t.accounts_bucket),
             write=(t.router_settings_bucket,),
@@ -93,9 +101,14 @@ def table(t: Topology) -> dict[str, Access]:
             read=(*credentials, t.accounts_bucket),
         ),
         "billing": Access(
-            publish=(f"{events}.tenant.deleted",),
+            publish=(f"{events}.tenant.deleted", f"{events}.billing.>"),
             consume=(t.events_stream,),
             write=(t.tenants_bucket, t.api_keys_bucket, t.webhook_tokens_bucket),
+        ),
+        "notifier": Access(  # EVENTS in through its one durable consumer; it publishes none
+            consume=(t.events_stream,),
+            read=credentials,
+            durables=("notifier",),
         ),
     }
 
@@ -109,8 +122,22 @@ def _kv_stream(bucket: str) -> str:
     return f"KV_{bucket}"
 
 
-def _consume(stream: str) -> list[str]:
+def _consume(stream: str, durables: tuple[str, ...] = ()) -> list[str]:
     api = "$JS.API.CONSUMER"
+    if durables:
+        return [
+            subject
+            for d in durables
+            for subject in (
+                f"{api}.CREATE.{stream}.{d}",
+                f"{api}.CREATE.{stream}.{d}.>",
+                f"{api}.DURABLE.CREATE.{stream}.{d}",
+                f"{api}.INFO.{stream}.{d}",
+                f"{api}.DELETE.{stream}.{d}",
+                f"{api}.MSG.NEXT.{stream}.{d}",
+                f"$JS.ACK.{stream}.{d}.>",
+            )
+        ]
     return [
         f"{api}.CREATE.{stream}",
         f"{api}.CREATE.{stream}.>",
@@ -142,7 +169,7 @@ def permissions(service: str, t: Topology) -> dict[str, dict[str, list[str]]]:
     publish += [f"$JS.API.STREAM.{op}.{name}" for name in topology for op in ("INFO", "CREATE")]
     publish += list(access.publish)
     for stream in access.consume:
-        publish += _consume(stream)
+        publish += _consume(stream, access.durables)
     if access.consume:
         publish.append(f"{t.namespace}.dlq.>")
     for bucket in dict.fromkeys((*access.read, *access.write)):

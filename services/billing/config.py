@@ -54,6 +54,11 @@ class BillingSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
         default="free", description="Whose limits apply once a failed payment's grace ends."
     )
     payment_grace_days: float = Field(default=7.0, ge=0)
+    grace_ending_notice_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="How long before a grace period ends billing.grace_ending is published.",
+    )
     deleted_tenant_data: DeletedTenantData = DeletedTenantData.KEEP
     max_api_keys_per_tenant: int = Field(default=10, ge=1)
     maintenance_interval_s: float = Field(default=5.0, gt=0)

@@ -1,5 +1,6 @@
 """Periodic work: lapse tenants past their grace period, retire rotated-away secrets, announce
-owed tenant deletions, and reconcile the KV buckets with Postgres. Each step is a method tests
+owed tenant deletions and payment notices (a failed payment, a grace period ending within a
+day), and reconcile the KV buckets with Postgres. Each step is a method tests
 call with their clock.
 """
 
@@ -10,7 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable
 
-from services.billing import deletions
+from services.billing import deletions, notices
 from services.billing.adapters.kv import Bucket, KvChange
 from services.billing.context import Context
 from services.billing.domain import lapse
@@ -67,6 +68,10 @@ class Maintenance:
         """Publish every ``tenant.deleted`` still owed (a crash or outage after the deletion)."""
         return await deletions.announce_owed(self._ctx)
 
+    async def announce_payment_notices(self) -> int:
+        """Publish ``billing.payment_failed`` still owed and ``billing.grace_ending`` now due."""
+        return await notices.announce_owed(self._ctx)
+
     async def reconcile(self) -> ReconcileReport:
         """Make the buckets match Postgres."""
         return await reconcile(self._ctx)
@@ -80,6 +85,7 @@ class Maintenance:
             await self._guarded(self.lapse_expired_grace())
             await self._guarded(self.retire_expired_secrets())
             await self._guarded(self.announce_deletions())
+            await self._guarded(self.announce_payment_notices())
             if time.monotonic() >= next_reconcile:
                 await self._guarded(self.reconcile())
                 next_reconcile = time.monotonic() + settings.reconcile_interval_s

@@ -2,7 +2,8 @@
 
 A webhook is applied once: its event id is claimed in the transaction that changes the
 tenant, so Stripe's redeliveries (and concurrent duplicates) find it claimed and change
-nothing. Events for a tenant billing does not know are recorded and acknowledged.
+nothing. Events for a tenant billing does not know are recorded and acknowledged. A failed
+payment that starts a grace period is announced (``billing.payment_failed``, `notices`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.billing import notices
 from services.billing.adapters.stripe_client import StripeGateway, verify_event
 from services.billing.context import Context
 from services.billing.domain import (
@@ -30,6 +32,7 @@ from services.billing.errors import (
     SignatureError,
 )
 from services.billing.metrics import STRIPE_EVENTS
+from services.billing.notices import failure_owed
 from services.billing.plans import Tenant
 from services.billing.schemas import Link
 from services.billing.store import stripe_events as event_store
@@ -111,6 +114,8 @@ class Payments:
             await tenant_store.save_tenant(conn, changed)
             await event_store.settle(conn, event.id, tenant.tenant_id, note)
         log.info("stripe event applied", extra={"tenant_id": tenant.tenant_id, "outcome": note})
+        if (owed := failure_owed(tenant, changed)) is not None:
+            await notices.announce(self._ctx, owed)  # left owed for maintenance on failure
         await self._ctx.publish([self._ctx.tenant_change(changed, plans)])
         return Receipt(outcome=note)
 

@@ -61,6 +61,9 @@ tenants = Table(
     _at("deleted_at"),
     _at("deletion_announced_at"),  # migration 0003: NULL while tenant.deleted is owed
     Column("signup_ref", String(64), unique=True),  # migration 0007: the web app's sign-up
+    # migration 0008: the grace_ends_at whose billing.payment_failed / grace_ending was stored
+    _at("payment_failed_notice_for"),
+    _at("grace_ending_notice_for"),
     Index("tenants_in_grace", "grace_ends_at", postgresql_where=text("payment_state = 'grace'")),
     Index(
         "tenants_deletion_owed",

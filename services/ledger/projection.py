@@ -19,7 +19,6 @@ from libs.common.messages import (
     OrderFilled,
     PositionDrift,
     PositionMarked,
-    TenantDeleted,
 )
 from libs.common.messages.events import Fill, OrderEvent
 from services.ledger import alerts, orders
@@ -164,10 +163,10 @@ class _Fold:
             self._mark(event)
         elif isinstance(event, FundingPaid):
             self._funding(event)
-        elif isinstance(event, TenantDeleted):
-            return  # the tenant's history stays: billing's retention decides about it
-        else:
+        elif isinstance(event, OrderEvent):
             self._order_event(item, event)
+        # Anything else is not the ledger's: a deleted tenant's history stays (billing's
+        # retention decides about it), kill switch and billing notices are the notifier's.
 
     def _mark(self, event: PositionMarked) -> None:
         """Keep the newest mark of the position (the first of equal times, as the database

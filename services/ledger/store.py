@@ -18,15 +18,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.messages import (
-    AlertRefused,
-    FundingPaid,
     IntentAccepted,
     IntentRejected,
     OrderFilled,
     PositionDrift,
-    PositionMarked,
-    TenantDeleted,
 )
+from libs.common.messages.events import OrderEvent
 from services.ledger.bulk import Table
 from services.ledger.projection import Changes, State, fold, funding_rows, trade_rows
 from services.ledger.rows import Poison, Sequenced
@@ -221,8 +218,8 @@ async def _load_state(conn: AsyncConnection, events: Sequence[Sequenced]) -> Sta
         if isinstance(event, IntentAccepted | IntentRejected):
             intents.add((event.tenant_id, event.intent_id))
             continue
-        if isinstance(event, PositionMarked | FundingPaid | TenantDeleted | AlertRefused):
-            continue  # written without reading (newest mark, funding by id, a refusal)
+        if not isinstance(event, OrderEvent):
+            continue  # written without reading (newest mark, funding by id, a refusal) or none
         orders.add((event.tenant_id, event.client_order_id))
         intents.add((event.tenant_id, event.intent_id))
         if isinstance(event, OrderFilled | PositionDrift):

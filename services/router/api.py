@@ -1,7 +1,8 @@
 """The tenant API of trade settings: read, replace and remove each layer.
 
 Every route acts for the tenant of the API key (``CurrentTenant``); a change is recorded with
-the key's id, and announced so every router replica uses it for the next intent.
+the key's id, and announced so every router replica uses it for the next intent; a change
+that moves a kill switch is also announced on EVENTS (``settings.kill_switch``).
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ async def _delete(
 async def _announce(runtime: RouterRuntime, tenant_id: str, change: Change) -> None:
     if runtime.notifier is not None:
         await runtime.notifier.changed(tenant_id, change.id)
+    if runtime.announcer is not None:  # settings.kill_switch, when the change moved one
+        await runtime.announcer.announce(tenant_id, change)
 
 
 @router.get("/tenant", responses=READ)

@@ -57,6 +57,12 @@ class RouterSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     settings_cache_ttl_s: float = Field(
         default=300.0, gt=0, le=3600, description="Backstop; changes are announced in a KV."
     )
+    announce_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How often owed settings.kill_switch events are published again.",
+    )
     ack_wait_s: float = Field(default=4.0, ge=1)
     max_deliver: int = Field(default=10, ge=2)
     give_up_after_s: float = Field(default=120.0, gt=0)

@@ -29,3 +29,8 @@ POSITION_EVENTS = Counter(
     "order.filled events applied to the known positions, or skipped as seen before",
     ["outcome"],
 )
+KILL_SWITCH_NOTICES = Counter(
+    "sparky_router_kill_switch_notices_total",
+    "settings.kill_switch events published, or left owed for the announcer (NATS unavailable)",
+    ["outcome"],
+)

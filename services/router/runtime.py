@@ -6,6 +6,8 @@ replica index) without HTTP.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -29,6 +31,7 @@ from libs.common.records import AccountRecord, ApiKeyRecord, TenantRecord
 from libs.common.signing import CommandSigner, Issuer
 from libs.common.topology import Topology
 from services.router.accounts import AccountDirectory
+from services.router.announcer import KillSwitchAnnouncer
 from services.router.config import SERVICE, RouterSettings
 from services.router.handlers import IntentHandler
 from services.router.positions import DURABLES, PositionProjector
@@ -70,7 +73,8 @@ class Mirrors:
 
 
 class RouterRuntime:
-    """Broker, database, Redis, KV mirrors, the INTENTS consumer and the position projector."""
+    """Broker, database, Redis, KV mirrors, the INTENTS consumer, the position projector and
+    the kill switch announcer."""
 
     def __init__(
         self,
@@ -105,6 +109,8 @@ class RouterRuntime:
         self.cache: SettingsCache | None = None
         self.notifier: SettingsNotifier | None = None
         self.handler: IntentHandler | None = None
+        self.announcer: KillSwitchAnnouncer | None = None
+        self._announcing: asyncio.Task[None] | None = None
         self._consumer: PartitionedConsumer | None = None
         self._projectors: list[PositionProjector] = []
 
@@ -132,6 +138,10 @@ class RouterRuntime:
                 CommandSigner(Issuer.ROUTER, self.settings.order_signing_key),
             ),
             clock=self.clock,
+        )
+        self.announcer = KillSwitchAnnouncer(self.broker, self.topology, self.store)
+        self._announcing = asyncio.create_task(
+            self.announcer.run_forever(self.settings.announce_interval_s)
         )
         if self.settings.consume:
             await self._start_consumers(js, self.handler)
@@ -178,6 +188,10 @@ class RouterRuntime:
 
     async def stop(self) -> None:
         """Finish buffered intents (bounded), then close every connection."""
+        if self._announcing is not None:
+            self._announcing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._announcing
         if self._consumer is not None:
             await self._consumer.stop(timeout_s=self.policy.ack_wait_s / 2)
         for projector in self._projectors:

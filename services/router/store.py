@@ -5,6 +5,9 @@ the writer role (changes), neither with BYPASSRLS, and sets ``sparky.tenant_id``
 row-level security policies then show and let change that tenant's rows only, even when the
 service connects as the tables' owner or a superuser. Writes of one tenant take turns on an
 advisory lock, so versions never collide.
+
+A change that moves a kill switch also owes its ``settings.kill_switch`` event: a row of the
+outbox, in the same transaction (`services.router.announcer` publishes and forgets it).
 """
 
 from __future__ import annotations
@@ -19,15 +22,19 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from libs.common.messages import KillSwitchChanged
 from services.router.config import READER_ROLE, WRITER_ROLE
 from services.router.domain import TenantSettings
 from services.router.errors import VersionConflictError, database_errors
+from services.router.kill_switch import kill_switch_notice
 from services.router.settings_records import Change, LayerKey, StoredLayer, tenant_settings
+from services.router.tables import kill_switch_outbox as outbox
 from services.router.tables import trade_settings as ts
 from services.router.tables import trade_settings_history as hist
 from services.router.trade_settings import TradeSettingsLayer
 
 HISTORY_PAGE = 100
+OUTBOX_BATCH = 100
 _AS_TENANT = text(
     "SELECT set_config('role', :role, true), set_config('sparky.tenant_id', :tenant, true)"
 )
@@ -140,6 +147,28 @@ class SettingsStore:
             rows = await conn.execute(query)
             return [Change.from_row(row) for row in rows.mappings()]
 
+    async def owed_notices(self, limit: int = OUTBOX_BATCH) -> list[tuple[int, KillSwitchChanged]]:
+        """Return ``settings.kill_switch`` events still owed with their change ids, oldest
+        first (every tenant's)."""
+        query = select(outbox.c.change_id, outbox.c.event).order_by(outbox.c.change_id)
+        async with self._as_writer() as conn:
+            rows = await conn.execute(query.limit(limit))
+            return [(row.change_id, KillSwitchChanged.model_validate(row.event)) for row in rows]
+
+    async def notice_sent(self, change_id: int) -> None:
+        """Forget the event owed for change ``change_id`` once JetStream stored it."""
+        query = delete(outbox).where(outbox.c.change_id == change_id)
+        async with self._as_writer() as conn:
+            await conn.execute(query)
+
+    @asynccontextmanager
+    async def _as_writer(self) -> AsyncIterator[AsyncConnection]:
+        """Open a transaction as the writer role, bound to no tenant: the outbox only."""
+        with database_errors():
+            async with self._engine.begin() as conn:
+                await conn.execute(_AS_TENANT, {"role": self._writer_role, "tenant": ""})
+                yield conn
+
     async def as_of(self, tenant_id: str, at: datetime) -> TenantSettings:
         """Return the layers that were in force at ``at``."""
         latest = (
@@ -191,7 +220,13 @@ async def _record(
         "new": _document(new),
     }
     result = await conn.execute(insert(hist).values(values).returning(hist))
-    return Change.from_row(result.mappings().one())
+    change = Change.from_row(result.mappings().one())
+    notice = kill_switch_notice(tenant_id, change)
+    if notice is not None:  # owed from this commit until JetStream stored it
+        event = notice.model_dump(mode="json")
+        row = {"change_id": change.id, "tenant_id": tenant_id, "event": event, "created_at": now}
+        await conn.execute(insert(outbox).values(row))
+    return change
 
 
 def _document(layer: TradeSettingsLayer | None) -> dict[str, Any] | None:

@@ -1,4 +1,5 @@
-"""The router's tables: trade-settings layers and every change made to them.
+"""The router's tables: trade-settings layers, every change made to them, and the kill switch
+notices owed.
 
 Declared without a schema: the engine's ``search_path`` puts the router's schema first
 (``router`` in production, a test's own schema in tests).
@@ -50,4 +51,15 @@ trade_settings_history = Table(
     Column("old", JSONB, nullable=True),
     Column("new", JSONB, nullable=True),
     Index("trade_settings_history_by_tenant", "tenant_id", "changed_at", "id"),
+)
+
+# ``settings.kill_switch`` events owed (migration 0003): inserted with the change that moved a
+# kill switch, deleted once JetStream stored the event. Not under row-level security.
+kill_switch_outbox = Table(
+    "kill_switch_outbox",
+    metadata,
+    Column("change_id", BigInteger, primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("event", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -121,7 +121,7 @@ async def test_the_runtime_login_cannot_drop_or_create_tables_or_touch_the_migra
         )
     finally:
         await conn.close()
-    assert tables == 3  # trade_settings, trade_settings_history, alembic_version
+    assert tables == 4  # trade_settings, its history, kill_switch_outbox, alembic_version
 
 
 @pytest.mark.parametrize("kind", ["reader", "writer"])

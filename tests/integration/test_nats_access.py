@@ -15,8 +15,10 @@ import nats
 import nats.errors
 import pytest
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 
 from libs.common.config import ServiceSettings
+from libs.common.consumer import BatchConsumer, BatchSpec
 from libs.common.jetstream import ensure_topology
 from libs.common.kv_mirror import KVMirror
 from libs.common.nats_access import (
@@ -27,6 +29,7 @@ from libs.common.nats_access import (
     server_config,
 )
 from libs.common.topology import Topology
+from tests import factories
 from tests.helpers.ports import PrivateNats
 
 TOPOLOGY = Topology(namespace="acl", partitions=4)
@@ -117,6 +120,14 @@ FORBIDDEN_PUBLISHES = [
     ("ledger", TOPOLOGY.event_subject(TENANT, "order.filled")),
     ("billing", TOPOLOGY.order_subject(TENANT)),
     ("billing", TOPOLOGY.intent_subject(TENANT)),
+    ("billing", TOPOLOGY.event_subject(TENANT, "settings.kill_switch")),
+    ("router", TOPOLOGY.event_subject(TENANT, "billing.payment_failed")),
+    ("executor", TOPOLOGY.event_subject(TENANT, "settings.kill_switch")),
+    ("notifier", TOPOLOGY.event_subject(TENANT, "order.filled")),
+    ("notifier", TOPOLOGY.event_subject(TENANT, "settings.kill_switch")),
+    ("notifier", TOPOLOGY.event_subject(TENANT, "billing.grace_ending")),
+    ("notifier", TOPOLOGY.intent_subject(TENANT)),
+    ("notifier", TOPOLOGY.order_subject(TENANT)),
 ]
 
 
@@ -139,6 +150,8 @@ FORBIDDEN_KV_WRITES = [
     ("accounts", TOPOLOGY.api_keys_bucket),
     ("ledger", TOPOLOGY.accounts_bucket),
     ("billing", TOPOLOGY.accounts_bucket),
+    ("notifier", TOPOLOGY.api_keys_bucket),
+    ("notifier", TOPOLOGY.tenants_bucket),
 ]
 
 
@@ -195,6 +208,9 @@ ALLOWED = [
     ("accounts", f"$KV.{TOPOLOGY.accounts_bucket}.{TENANT}"),
     ("ledger", TOPOLOGY.order_subject(TENANT)),  # cancels; the executor checks who signed
     ("billing", TOPOLOGY.event_subject(TENANT, "tenant.deleted")),
+    ("billing", TOPOLOGY.event_subject(TENANT, "billing.payment_failed")),
+    ("billing", TOPOLOGY.event_subject(TENANT, "billing.grace_ending")),
+    ("router", TOPOLOGY.event_subject(TENANT, "settings.kill_switch")),
     ("billing", f"$KV.{TOPOLOGY.api_keys_bucket}.{TENANT}"),
     ("billing", f"$KV.{TOPOLOGY.tenants_bucket}.{TENANT}"),
 ]
@@ -227,6 +243,54 @@ async def test_a_reader_mirrors_its_buckets_and_the_router_keeps_its_own(
         await settings.put(TENANT, b"v1")
         assert not ingress.errors
         assert not router.errors
+
+
+async def test_the_notifier_consumes_events_through_its_own_durable_and_no_other(
+    server: PrivateNats,
+) -> None:
+    received: list[bytes] = []
+    arrived = asyncio.Event()
+
+    async def handle(batch: list[Msg]) -> None:  # earlier tests' events come first
+        received.extend(m.data for m in batch)
+        if event.to_json() in received:
+            arrived.set()
+
+    event = factories.kill_switch_changed(TENANT)
+    async with connected(server, ADMIN) as admin:
+        subject = TOPOLOGY.event_subject(TENANT, event.kind)
+        await admin.client.jetstream().publish(subject, event.to_json())
+    async with connected(server, "notifier") as notifier:
+        js = notifier.client.jetstream(timeout=REFUSAL_WAIT_S)
+        spec = BatchSpec(
+            service="notifier",
+            stream=TOPOLOGY.events_stream,
+            durable="notifier",
+            filter_subject=TOPOLOGY.events_filter,
+            handler=handle,
+            deadletter_subject=TOPOLOGY.deadletter_subject("events"),
+        )
+        consumer = BatchConsumer(js, spec)
+        await consumer.start()
+        try:
+            await asyncio.wait_for(arrived.wait(), timeout=10)
+        finally:
+            await consumer.stop()
+        mirror = KVMirror(notifier.client, await js.key_value(TOPOLOGY.api_keys_bucket), bytes)
+        try:
+            await mirror.start(timeout_s=5)
+        finally:
+            await mirror.stop()
+        assert not notifier.errors
+        with pytest.raises(nats.errors.Error):
+            await js.add_consumer(TOPOLOGY.events_stream, durable_name="ledger")
+        with pytest.raises(nats.errors.Error):
+            await js.delete_consumer(TOPOLOGY.events_stream, "billing-usage")
+        with pytest.raises(nats.errors.Error):
+            await js.add_consumer(TOPOLOGY.orders_stream, durable_name="notifier")
+        assert await notifier.refused(
+            f"$JS.API.CONSUMER.DURABLE.CREATE.{TOPOLOGY.events_stream}.ledger"
+        )
 
 
 def _certificates(folder: Path) -> tuple[Path, Path, Path]:

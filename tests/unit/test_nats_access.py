@@ -50,6 +50,22 @@ def test_only_ingress_publishes_intents_and_only_billing_writes_credentials() ->
     assert publishers_of("prod.events.*.order.>") == {"executor"}
 
 
+def test_kill_switch_and_billing_notices_have_one_publisher_each() -> None:
+    assert publishers_of("prod.events.*.settings.kill_switch") == {"router"}
+    assert publishers_of("prod.events.*.billing.>") == {"billing"}
+
+
+def test_the_notifier_publishes_no_message_and_touches_only_its_own_consumer() -> None:
+    allowed = permissions("notifier", T)["publish"]["allow"]
+    assert not [a for a in allowed if a.startswith(("prod.events", "prod.intents", "prod.orders"))]
+    assert not [a for a in allowed if a.startswith("$KV.")]
+    consumer_calls = [a for a in allowed if a.startswith("$JS.API.CONSUMER.") and "EVENTS" in a]
+    assert consumer_calls
+    assert all(".prod_EVENTS.notifier" in a for a in consumer_calls)
+    acks = [a for a in allowed if a.startswith("$JS.ACK.prod_EVENTS")]
+    assert acks == ["$JS.ACK.prod_EVENTS.notifier.>"]
+
+
 def test_no_service_may_change_or_remove_the_topology() -> None:
     for service in SERVICES:
         allowed = permissions(service, T)["publish"]["allow"]

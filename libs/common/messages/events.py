@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, Self
 
 from pydantic import Field, TypeAdapter
 
@@ -241,6 +241,72 @@ class TenantDeleted(Message):
         )
 
 
+def _own_envelope(tenant_id: str, at: datetime, key: str) -> dict[str, str]:
+    """Return the envelope of an event nothing caused: its id, stable for ``key``, is also its
+    correlation and causation id (a republished notice is the same message)."""
+    own = stable_ulid(at, key)
+    return {"message_id": own, "tenant_id": tenant_id, "correlation_id": own, "causation_id": own}
+
+
+class KillSwitchChanged(Message):
+    """A committed change of a trade-settings layer's kill switch (``enabled``): ``enabled``
+    says whether that layer lets trading through after the change (an absent ``enabled``, or a
+    deleted layer, does: only ``false`` on some layer switches trading off). ``account`` and
+    ``symbol`` name the layer (None above it). Published once per settings change that moved
+    the switch, again until JetStream acknowledged it: the same message id each time."""
+
+    kind: Literal["settings.kill_switch"] = "settings.kill_switch"
+    enabled: bool
+    layer: Literal["tenant", "account", "symbol"]
+    account: Label | None = None
+    symbol: str | None = Field(default=None, min_length=1, max_length=64)
+    changed_by: Literal["api"] = "api"
+
+    @classmethod
+    def of(cls, tenant_id: str, change_id: int, changed_at: datetime, **fields: object) -> Self:
+        """Return the announcement of the settings change ``change_id`` (one id per change)."""
+        key = f"settings.kill_switch:{tenant_id}:{change_id}"
+        return cls.model_validate(
+            {**_own_envelope(tenant_id, changed_at, key), "occurred_at": changed_at, **fields}
+        )
+
+
+class BillingNotice(Message):
+    """Fields of billing's notices about a failed payment: the plan the tenant keeps until
+    ``grace_ends_at``, when the fallback plan's limits apply. One message id per grace period
+    and kind, so a notice published again is dropped by JetStream or by its consumers."""
+
+    plan: str = Field(min_length=1, max_length=32)
+    grace_ends_at: UtcDatetime
+
+    @classmethod
+    def of(cls, tenant_id: str, plan: str, grace_ends_at: datetime, at: datetime) -> Self:
+        """Return the notice of the grace period ending at ``grace_ends_at``, occurring ``at``."""
+        kind = cls.model_fields["kind"].default
+        key = f"{kind}:{tenant_id}:{grace_ends_at.isoformat()}"
+        return cls.model_validate(
+            {
+                **_own_envelope(tenant_id, grace_ends_at, key),
+                "occurred_at": at,
+                "plan": plan,
+                "grace_ends_at": grace_ends_at,
+            }
+        )
+
+
+class PaymentFailed(BillingNotice):
+    """Stripe reported a failed payment and a grace period started (once per grace period:
+    Stripe's retries within it are not announced again)."""
+
+    kind: Literal["billing.payment_failed"] = "billing.payment_failed"
+
+
+class GraceEnding(BillingNotice):
+    """The grace period of a failed payment ends within about a day (once per grace period)."""
+
+    kind: Literal["billing.grace_ending"] = "billing.grace_ending"
+
+
 Event = Annotated[
     IntentAccepted
     | IntentRejected
@@ -255,7 +321,10 @@ Event = Annotated[
     | ProtectionFailed
     | PositionMarked
     | FundingPaid
-    | TenantDeleted,
+    | TenantDeleted
+    | KillSwitchChanged
+    | PaymentFailed
+    | GraceEnding,
     Field(discriminator="kind"),
 ]
 
@@ -274,6 +343,9 @@ EVENT_TYPES: Final = (
     PositionMarked,
     FundingPaid,
     TenantDeleted,
+    KillSwitchChanged,
+    PaymentFailed,
+    GraceEnding,
 )
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -1,4 +1,5 @@
-"""Billing's events on the EVENTS stream: ``tenant.deleted``, stored before it counts as sent."""
+"""Billing's events on the EVENTS stream: ``tenant.deleted``, ``billing.payment_failed`` and
+``billing.grace_ending``, each stored before it counts as sent."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import nats.errors
 from faststream.nats import NatsBroker
 
 from libs.common.broker import publish_message
-from libs.common.messages import TenantDeleted
+from libs.common.messages import GraceEnding, PaymentFailed, TenantDeleted
 from libs.common.topology import Topology
 from services.billing.errors import PublishError
 
@@ -19,7 +20,7 @@ class EventPublisher:
         self._topology = topology
         self._timeout_s = timeout_s
 
-    async def publish(self, event: TenantDeleted) -> None:
+    async def publish(self, event: TenantDeleted | PaymentFailed | GraceEnding) -> None:
         """Return once the stream stored ``event`` (or already had it: same id)."""
         subject = self._topology.event_subject(event.tenant_id, event.kind)
         try:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from libs.common.messages import Event
 from libs.common.topology import Topology
 from services.ledger.codec import decode
 from services.ledger.cursor import Cursor
@@ -14,6 +15,7 @@ from services.ledger.errors import InvalidCursorError
 from services.ledger.export import cells, safe
 from services.ledger.rows import Poison, Sequenced
 from services.ledger.schemas import TradeOut
+from tests import factories
 from tests.helpers.ledger import Order, fill
 
 TOPOLOGY = Topology(namespace="unit")
@@ -97,3 +99,14 @@ def test_csv_rows_carry_exact_decimals_without_exponent() -> None:
     )
     assert cells(row)[1] == "'=cmd"
     assert cells(row)[5:7] == ["0.00000001", "100"]
+
+
+def test_kill_switch_and_billing_notices_decode_rather_than_poison() -> None:
+    notices: list[Event] = [
+        factories.kill_switch_changed(),
+        factories.payment_failed(),
+        factories.grace_ending(),
+    ]
+    for seq, event in enumerate(notices):
+        subject = TOPOLOGY.event_subject(event.tenant_id, event.kind)
+        assert decode(seq, subject, event.to_json(), TOPOLOGY) == Sequenced(seq, event)

@@ -8,6 +8,7 @@ from libs.common.fsm import OrderState
 from libs.common.messages import Event, RejectReason, Side
 from services.ledger.projection import Changes, State, fold, trade_rows
 from services.ledger.rows import Sequenced
+from tests import factories
 from tests.helpers.ledger import Order, fill
 
 D = Decimal
@@ -109,3 +110,18 @@ def test_positions_are_kept_per_account_and_symbol() -> None:
         ("tenant-a", "main", "BTC/USDT"),
         ("tenant-a", "other", "ETH/USDT"),
     }
+
+
+def test_kill_switch_and_billing_notices_change_nothing_in_the_ledger() -> None:
+    order = Order("tenant-a")
+    notices: list[Event] = [
+        factories.kill_switch_changed("tenant-a"),
+        factories.payment_failed("tenant-a"),
+        factories.grace_ending("tenant-a"),
+    ]
+    trade: list[Event] = [*order.opened("1"), order.filled(fill("t1", "100", "1"))]
+    with_notices = fold_all([*trade[:1], *notices, *trade[1:]])
+    without = fold_all(trade)
+    assert (with_notices.orders, with_notices.positions) == (without.orders, without.positions)
+    assert (with_notices.intents, with_notices.daily) == (without.intents, without.daily)
+    assert len(with_notices.order_events) == len(without.order_events)
