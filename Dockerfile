@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1
 # One image per service, from one Dockerfile:
 #   docker build --build-arg SERVICE=router -t sparky-router:0.1.0 .
-# SERVICE is one of ingress, router, executor, ledger, billing, paper, web. The image holds that
-# service's optional-dependency group only (ccxt only in executor), installed from the hashed
-# pins of requirements/constraints.txt; the final stage has no compiler and runs as uid 10001.
+# SERVICE is one of ingress, router, executor, ledger, billing, paper, web, notifier. The image
+# holds that service's optional-dependency group only (ccxt only in executor,
+# python-telegram-bot only in notifier), installed from the hashed pins of
+# requirements/constraints.txt; the final stage has no compiler and runs as uid 10001.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -18,8 +19,8 @@ COPY requirements/constraints.txt requirements/
 COPY scripts/service_requirements.py scripts/
 # Wheels only (no compiler needed or present); every file checked against its locked hash.
 RUN case "${SERVICE}" in \
-      ingress|router|executor|ledger|billing|paper|web) ;; \
-      *) echo "build with --build-arg SERVICE=<ingress|router|executor|ledger|billing|paper|web>" >&2; exit 2 ;; \
+      ingress|router|executor|ledger|billing|paper|web|notifier) ;; \
+      *) echo "build with --build-arg SERVICE=<ingress|router|executor|ledger|billing|paper|web|notifier>" >&2; exit 2 ;; \
     esac \
     && python scripts/service_requirements.py "${SERVICE}" > /tmp/requirements.txt \
     && python -m venv /opt/venv \

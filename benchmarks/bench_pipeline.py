@@ -130,7 +130,7 @@ async def bench(args: argparse.Namespace, urls: ServerUrls, vault: VaultServer) 
     # buckets, schemas and Redis keys once our stack (with its extra settings and the
     # services' own pool sizes, not the tests' small ones) has stopped.
     async with running_stack(urls, vault, namespace, args.workdir, services=(), nats_users=False):
-        stack = Stack(cfg, PIPELINE)  # the web app has no part in the pipeline
+        stack = Stack(cfg, PIPELINE)  # the web app and the notifier have no part in it
         try:
             started = time.perf_counter()
             await asyncio.to_thread(stack.start)

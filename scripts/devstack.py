@@ -30,7 +30,17 @@ from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 # Start order: the exchange and the account system first, the consumers last.
-SERVICES = ("paper", "billing", "accounts", "ingress", "router", "executor", "ledger", "web")
+SERVICES = (
+    "paper",
+    "billing",
+    "accounts",
+    "ingress",
+    "router",
+    "executor",
+    "ledger",
+    "notifier",
+    "web",
+)
 DEFAULT_PORTS: Mapping[str, int] = {
     "billing": 8101,
     "ingress": 8102,
@@ -40,13 +50,17 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "paper": 8106,
     "accounts": 8107,
     "web": 8108,
+    "notifier": 8109,
 }
 # Processes that run another service's code in a role of their own, as in production: the
 # exchange-accounts API is the executor's code (`SPARKY_EXECUTOR_ROLE=accounts`).
 PROGRAMS: Mapping[str, str] = {"accounts": "executor"}
 ROLES: Mapping[str, str] = {"executor": "trading", "accounts": "accounts"}
 # The services the web app calls as the signed-in tenant (SPARKY_WEB_<NAME>_URL).
-WEB_CALLS = ("billing", "router", "ledger", "accounts", "ingress")
+WEB_CALLS = ("billing", "router", "ledger", "accounts", "ingress", "notifier")
+# The services the notifier calls as a tenant, with the API key it holds for each tenant
+# (SPARKY_NOTIFIER_<NAME>_URL: the Telegram bot's answers, signal posts through ingress).
+NOTIFIER_CALLS = ("billing", "router", "ledger", "ingress", "accounts")
 DEV_OPERATOR_TOKEN = "sop_development-only-operator-token"  # noqa: S105 - billing's dev default
 DEV_PAPER_ADMIN_TOKEN = "sop_paper-dev-admin-token-change-me"  # noqa: S105 - the paper one's
 DEV_ROUTER_ORDER_KEY = "development-only-router-order-signing-key"
@@ -55,6 +69,8 @@ DEV_LEDGER_ORDER_KEY = "development-only-ledger-order-signing-key"
 DEV_SIGNUP_TOKEN = "ssu_development-only-signup-token"  # noqa: S105
 # The web app's key for what it keeps encrypted (tenant API keys, webhook tokens, TOTP secrets).
 DEV_WEB_DATA_KEY = "development-only-web-data-key-not-a-secret"
+# The notifier's key for what it keeps sealed (webhook signing keys, its tenant API keys).
+DEV_NOTIFIER_DATA_KEY = "development-only-notifier-data-key-not-a-secret"
 
 
 @dataclass(frozen=True)
@@ -98,7 +114,8 @@ class StackConfig:
     ledger_order_key: str = DEV_LEDGER_ORDER_KEY
     signup_token: str = DEV_SIGNUP_TOKEN
     web_data_key: str = DEV_WEB_DATA_KEY
-    smtp_port: int = 0  # the local mailbox (`scripts.mailbox`) the web app sends through
+    notifier_data_key: str = DEV_NOTIFIER_DATA_KEY
+    smtp_port: int = 0  # the local mailbox (`scripts.mailbox`) the web app and notifier use
     extra_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
@@ -166,6 +183,8 @@ def _own_env(service: str, cfg: StackConfig) -> dict[str, str]:
         }
     elif service == "web":
         own |= _web_env(cfg)
+    elif service == "notifier":
+        own |= _notifier_env(cfg)
     own |= dict(cfg.extra_env.get(service, {}))
     return {prefix + key: value for key, value in own.items()}
 
@@ -185,6 +204,18 @@ def _web_env(cfg: StackConfig) -> dict[str, str]:
         }
         | (_mailbox_env(cfg) if cfg.smtp_port else {})
     )
+
+
+def _notifier_env(cfg: StackConfig) -> dict[str, str]:
+    """The notifier: the APIs it calls as a tenant, its data key, the local mailbox as its SMTP
+    server. Every other channel stays off until configured: no Telegram bot token here (set
+    ``SPARKY_NOTIFIER_TELEGRAM_BOT_TOKEN`` in ``extra_env`` to turn the bot on)."""
+    apis = {f"{name.upper()}_URL": cfg.url(name) for name in NOTIFIER_CALLS}
+    # A developer's own webhook receiver is on this machine, over plain HTTP (both refused in
+    # production, where the notifier must never be aimed inside the cluster).
+    local = {"WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK_ALLOW_PRIVATE": "true"}
+    own = apis | local | {"DATA_KEY": cfg.notifier_data_key}
+    return own | (_mailbox_env(cfg) if cfg.smtp_port else {})
 
 
 def _mailbox_env(cfg: StackConfig) -> dict[str, str]:

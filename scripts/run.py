@@ -13,6 +13,11 @@
 5. The web app's URL and a demo login, signed up through the web app's own pages and verified
    through the mail it sent to the local mailbox (`scripts.web_demo`, `scripts.mailbox`: every
    message the web app sends is kept as ``<data>/mail/<n>.eml``).
+6. The notifier, its channels off until configured: email goes to the same local mailbox;
+   Telegram is on only when ``SPARKY_NOTIFIER_TELEGRAM_BOT_TOKEN`` is set in the environment
+   (with ``…_TELEGRAM_BOT_USERNAME``, ``…_TELEGRAM_API_URL``, ``…_TELEGRAM_MODE`` and, in
+   webhook mode, ``…_TELEGRAM_WEBHOOK_SECRET`` and ``…_TELEGRAM_WEBHOOK_URL``), which
+   `make run` passes to the notifier alone.
 
 Everything it keeps is under one folder (``.devstack/``, or ``SPARKY_DEVSTACK_DIR``); a second
 run reuses it. Ctrl-C (or SIGTERM) stops the services, then the servers started here, and
@@ -54,6 +59,16 @@ from scripts.servers import (
 from scripts.web_demo import WebLogin, ensure_web_demo
 
 DEMO_ALERT = {"action": "buy", "ticker": "BINANCE:BTCUSDT", "qty": "0.001", "strategy": "demo"}
+# The notifier's channel settings `make run` takes from its own environment (every other
+# SPARKY_* variable of the shell is withheld from the services).
+NOTIFIER_PASSED = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_BOT_USERNAME",
+    "TELEGRAM_API_URL",
+    "TELEGRAM_MODE",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "TELEGRAM_WEBHOOK_URL",
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,7 @@ class RunConfig:
     urls: Mapping[str, str] = field(default_factory=dict)
     vault_token: str = ""
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    notifier: Mapping[str, str] = field(default_factory=dict)  # NOTIFIER_PASSED that were set
 
 
 def run_config(environ: Mapping[str, str]) -> RunConfig:
@@ -87,6 +103,11 @@ def run_config(environ: Mapping[str, str]) -> RunConfig:
         urls=urls,
         vault_token=environ.get("SPARKY_VAULT_TOKEN", ""),
         ports=ports,
+        notifier={
+            name: environ[f"SPARKY_NOTIFIER_{name}"]
+            for name in NOTIFIER_PASSED
+            if environ.get(f"SPARKY_NOTIFIER_{name}")
+        },
     )
 
 
@@ -125,6 +146,22 @@ def web_lines(cfg: StackConfig, mailbox: Mailbox, login: WebLogin) -> list[str]:
         f"  mail         every message it sends is in {mailbox.folder}/<n>.eml",
         f"               (SMTP 127.0.0.1:{mailbox.port}; list: python -m scripts.mailbox "
         f"{mailbox.folder})",
+    ]
+
+
+def notifier_lines(cfg: StackConfig, rc: RunConfig) -> list[str]:
+    """The banner's part about the notifier: which channels are on."""
+    telegram = (
+        "on (SPARKY_NOTIFIER_TELEGRAM_BOT_TOKEN is set)"
+        if rc.notifier.get("TELEGRAM_BOT_TOKEN")
+        else "off: set SPARKY_NOTIFIER_TELEGRAM_BOT_TOKEN (and _BOT_USERNAME) to turn it on"
+    )
+    return [
+        "",
+        f"Notifications ({cfg.url('notifier')}; channels at {cfg.url('web')}"
+        "/account/notifications):",
+        "  email        to the local mailbox above; Discord and signed webhooks: any URL",
+        f"  Telegram     {telegram}",
     ]
 
 
@@ -206,6 +243,7 @@ def start_everything(
         data_dir=rc.data_dir,
         ports=rc.ports,
         smtp_port=mailbox.port,
+        extra_env={"notifier": dict(rc.notifier)},
     )
     return Stack(cfg, new_session=True), cfg
 
@@ -233,7 +271,8 @@ def main() -> int:
         stack.wait_ready()
         demo = asyncio.run(ensure_demo(cfg))
         login = asyncio.run(ensure_web_demo(cfg, mailbox))
-        print(banner(cfg, servers, demo, web_lines(cfg, mailbox, login)), flush=True)
+        extra = web_lines(cfg, mailbox, login) + notifier_lines(cfg, rc)
+        print(banner(cfg, servers, demo, extra), flush=True)
         return watch(stack, servers)
     except KeyboardInterrupt:
         return 0

@@ -22,6 +22,7 @@ from libs.common.records import ApiKeyRecord, TenantRecord
 from libs.common.service import bootstrap, mount_ops, postgres_check
 from libs.common.topology import Topology
 from services.notifier import api
+from services.notifier.bot import routes as telegram_routes
 from services.notifier.config import SERVICE, NotifierSettings, notifier_settings
 from services.notifier.database import Database, migrate
 from services.notifier.runtime import Runtime, quiet_http_logs
@@ -109,6 +110,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Sparky notifier", version="1", lifespan=lifespan)
     api.install(app)
+    telegram_routes.install(app)
 
     async def database() -> None:
         await postgres_check(app.state.runtime.db.engine)()

@@ -69,7 +69,9 @@ class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
         default="http://127.0.0.1:8102", description="Ingress's internal URL (signal posts)."
     )
     accounts_url: str = Field(
-        default="http://127.0.0.1:8107", description="The executor's accounts API (/status)."
+        default="http://127.0.0.1:8107",
+        description="The exchange-accounts API (the bot's /status lists accounts); empty: "
+        "not asked.",
     )
     api_timeout_s: float = Field(default=10.0, gt=0, le=120)
     # Email: off while smtp_host is empty.
@@ -92,6 +94,11 @@ class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     telegram_webhook_secret: SecretStr | None = Field(
         default=None,
         description="Webhook mode: the X-Telegram-Bot-Api-Secret-Token Telegram must send.",
+    )
+    telegram_webhook_url: str = Field(
+        default="",
+        description="Webhook mode: the notifier's public base URL behind the load balancer; "
+        "Telegram is told to POST updates to <it>/telegram/webhook.",
     )
     # Channel targets.
     discord_webhook_prefix: str = Field(
@@ -145,7 +152,13 @@ class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     summary_poll_s: float = Field(default=300.0, gt=0, le=3600)
 
     @field_validator(
-        "billing_url", "router_url", "ledger_url", "ingress_url", "accounts_url", "telegram_api_url"
+        "billing_url",
+        "router_url",
+        "ledger_url",
+        "ingress_url",
+        "accounts_url",
+        "telegram_api_url",
+        "telegram_webhook_url",
     )
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
@@ -171,6 +184,11 @@ class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
         if webhook and not self.telegram_webhook_secret:
             raise ConfigurationError(
                 "SPARKY_NOTIFIER_TELEGRAM_WEBHOOK_SECRET is required in webhook mode"
+            )
+        if webhook and not self.telegram_webhook_url:
+            raise ConfigurationError(
+                "SPARKY_NOTIFIER_TELEGRAM_WEBHOOK_URL (the notifier's public base URL) is "
+                "required in webhook mode"
             )
         return self
 

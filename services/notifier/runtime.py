@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -22,6 +22,9 @@ from services.notifier.config import NotifierSettings
 from services.notifier.database import Database
 from services.notifier.domain import ChannelKind
 from services.notifier.sealing import data_box
+
+if TYPE_CHECKING:
+    from services.notifier.bot.telegram import TelegramBot
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ class Runtime:
         )
         self.clock = clock
         self.channels: dict[ChannelKind, Channel] = {}
+        self.telegram: TelegramBot | None = None  # the bot, when a token is configured
         self.wake = asyncio.Event()  # set when deliveries were added: the sender looks at once
         self._tasks: list[asyncio.Task[None]] = []
 

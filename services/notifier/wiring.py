@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 from nats.js import JetStreamContext
 
 from libs.common.topology import Topology
+from services.notifier.bot import telegram as telegram_bot
 from services.notifier.channels.discord import DiscordChannel
 from services.notifier.channels.email import EmailChannel
 from services.notifier.channels.webhook import WebhookChannel
@@ -23,7 +24,9 @@ def install_channels(runtime: Runtime) -> None:
     runtime.register(WebhookChannel(runtime))
     if runtime.settings.email_on:
         runtime.register(EmailChannel(runtime))
-    # telegram: registered here when runtime.settings.telegram_on.
+    runtime.telegram = telegram_bot.build(runtime)  # None: no bot token
+    if runtime.telegram is not None:
+        telegram_bot.install(runtime, runtime.telegram)
 
 
 async def start_background(
@@ -38,3 +41,6 @@ async def start_background(
     runtime.spawn(Sender(runtime).run(), "notifier-sender")
     if settings.email_on:
         runtime.spawn(Summaries(runtime).run(), "notifier-daily-summary")
+    if runtime.telegram is not None:
+        await telegram_bot.start(runtime, runtime.telegram)
+        stack.push_async_callback(telegram_bot.stop, runtime.telegram)

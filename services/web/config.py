@@ -61,6 +61,10 @@ class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
         default="http://127.0.0.1:8102",
         description="Ingress's internal URL (test alerts are sent through it).",
     )
+    notifier_url: str = Field(
+        default="http://127.0.0.1:8109",
+        description="The notifier's API (the notifications page's channels).",
+    )
     api_timeout_s: float = Field(default=10.0, gt=0, le=120)
     signup_token: SecretStr = Field(
         default=SecretStr(DEV_SIGNUP_TOKEN),
@@ -127,6 +131,7 @@ class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
         "ledger_url",
         "accounts_url",
         "ingress_url",
+        "notifier_url",
     )
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

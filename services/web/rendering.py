@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from services.web.dead_channels import dead_channels
 from services.web.session import csrf_token_for, current_session, remember_pre_login_nonce
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -38,7 +39,8 @@ async def render(
     status_code: int = 200,
 ) -> HTMLResponse:
     """Render ``name`` with ``context`` plus ``user`` (the live session or None), ``nav``,
-    ``csrf_token`` (for every form's hidden field) and ``current_path``.
+    ``csrf_token`` (for every form's hidden field), ``current_path`` and ``dead_channels``
+    (the banner of notification channels the notifier gave up on; not for htmx fragments).
     """
     templates: Jinja2Templates = request.app.state.templates
     session = await current_session(request)
@@ -47,6 +49,7 @@ async def render(
         "nav": NAV,
         "csrf_token": await csrf_token_for(request),
         "current_path": request.url.path,
+        "dead_channels": [] if request.headers.get("HX-Request") else await dead_channels(request),
         **(context or {}),
     }
     response = templates.TemplateResponse(request, name, values, status_code=status_code)

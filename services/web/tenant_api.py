@@ -1,4 +1,5 @@
-"""The web app speaks to billing, router, ledger and accounts as the signed-in tenant.
+"""The web app speaks to billing, router, ledger, accounts and the notifier as the signed-in
+tenant.
 
 The app's one `httpx.AsyncClient` (``app.state.http``); a `TenantApi` per request carries the
 tenant's own API key (``Authorization: Bearer spk_…``), so a page reaches nothing another key
@@ -20,8 +21,8 @@ from fastapi import Depends, Request
 from services.web.session import SignedIn, signed_in
 from services.web.tenant_keys import tenant_api_key
 
-Service = Literal["billing", "router", "ledger", "accounts"]
-SERVICES: tuple[Service, ...] = ("billing", "router", "ledger", "accounts")
+Service = Literal["billing", "router", "ledger", "accounts", "notifier"]
+SERVICES: tuple[Service, ...] = ("billing", "router", "ledger", "accounts", "notifier")
 STREAM_TIMEOUT = httpx.Timeout(None, connect=3.0)
 
 
@@ -89,8 +90,10 @@ class TenantApi:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        http_timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
-        """Send one request; return the response when it succeeded (2xx)."""
+        """Send one request; return the response when it succeeded (2xx). ``http_timeout``: a
+        shorter one than the client's, for a call a page can do without."""
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         try:
             response = await self._client.request(
@@ -99,6 +102,7 @@ class TenantApi:
                 params=clean,
                 json=json,
                 headers={**self._headers, **(headers or {})},
+                timeout=http_timeout if http_timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as exc:
             raise ServiceUnavailableError(service) from exc

@@ -15,6 +15,8 @@ import asyncio
 import contextlib
 import json
 import os
+import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -35,6 +37,7 @@ import redis.asyncio as aioredis
 from libs.common.topology import Topology
 from scripts.devstack import DEFAULT_PORTS, DEV_PAPER_ADMIN_TOKEN
 from scripts.leftovers import stop_leftovers
+from scripts.mailbox import Mailbox
 from scripts.private_files import read_private_json
 from scripts.web_demo import WebLogin, signed_in
 from tests.helpers.namespaces import drop_namespace_streams
@@ -191,6 +194,22 @@ async def web_login_works(printed: Printed) -> bool:
         return await signed_in(client, printed.value("web app"), login)
 
 
+async def notifier_mails_a_code(printed: Printed, mail: Path) -> bool:
+    """Whether the printed notifier, Telegram off, mails a new email channel its code through
+    the local mailbox (the demo tenant's API key adds the channel)."""
+    assert "Telegram     off" in printed.text
+    url, auth = printed.value("notifier"), {"Authorization": f"Bearer {printed.value('API key')}"}
+    address = f"alerts-{secrets.token_hex(4)}@example.test"
+    async with httpx.AsyncClient(timeout=10) as client:
+        assert (await client.get(f"{url}/readyz")).status_code == 200
+        body = {"kind": "email", "target": address}
+        added = await client.post(f"{url}/api/v1/notifications/channels", json=body, headers=auth)
+        assert added.status_code == 201, added.text
+    mailbox = Mailbox(mail)  # read only: make run's own mailbox wrote the files
+    found = await asyncio.to_thread(mailbox.wait_for, address, "", 30.0)
+    return bool(re.search(r"\b\d{6}\b", found.text))
+
+
 async def cleanup(urls: ServerUrls, namespace: str) -> None:
     await drop_namespace_streams(urls.nats, Topology(namespace=namespace))
     conn = await asyncpg.connect(urls.postgres)
@@ -218,6 +237,7 @@ async def test_make_run_demo_alert_opens_a_position_and_ctrl_c_stops_everything(
             # The web app's demo trader was signed up and verified through its pages and mail.
             assert await web_login_works(printed)
             assert list((tmp_path / "mail").glob("*.eml"))
+            assert await notifier_mails_a_code(printed, tmp_path / "mail")
             assert "intent_id" in await execute(alert)
             # 0.001 BTC bought, less the 0.1 % fee the exchange takes in BTC: what the wallet
             # holds, and what a close would sell.

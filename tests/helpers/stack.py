@@ -24,10 +24,11 @@ from tests.helpers.signing import LEDGER_KEY, ROUTER_KEY
 from tests.helpers.vault import VaultServer
 
 # Processes with a database pool (accounts: the executor's code in its accounts role).
-DATABASE_SERVICES = ("billing", "router", "executor", "accounts", "ledger", "web")
-# What the pipeline's tests start: everything but the web app, which only tests/e2e/web needs
-# (those pass `SERVICES`, the whole stack as `make run` starts it).
-PIPELINE = tuple(name for name in SERVICES if name != "web")
+DATABASE_SERVICES = ("billing", "router", "executor", "accounts", "ledger", "notifier", "web")
+# What the pipeline's tests start: everything but the web app and the notifier, which only the
+# tests of those need (they pass `SERVICES`, the whole stack as `make run` starts it, or
+# `PIPELINE + ("notifier",)`).
+PIPELINE = tuple(name for name in SERVICES if name not in ("web", "notifier"))
 
 
 # Small pools: several stacks (and the rest of the suite) share one Postgres of 100 connections.
@@ -122,7 +123,8 @@ async def running_stack(
 ) -> AsyncIterator[Stack]:
     """Start ``services`` as processes; stop them and remove everything they made afterwards.
 
-    ``smtp_port``: where the web app sends its mail (a `scripts.mailbox.Mailbox` of the test's).
+    ``smtp_port``: where the web app and the notifier send their mail (a
+    `scripts.mailbox.Mailbox` of the test's).
 
     With ``nats_users`` (the default) the stack gets a NATS of its own with the users and
     permissions of `libs.common.nats_access`, each service connecting as itself, as in

@@ -45,6 +45,7 @@ def web_settings_for(cfg: StackConfig, **overrides: str) -> WebSettings:
         "ledger_url": cfg.url("ledger"),
         "accounts_url": cfg.url("accounts"),
         "ingress_url": cfg.url("ingress"),
+        "notifier_url": cfg.url("notifier"),  # nothing answers there unless the test starts it
         "webhook_base_url": cfg.url("ingress"),
     }
     if cfg.infra.migration_database_url:

@@ -40,21 +40,37 @@ app.kubernetes.io/component: {{ .name }}
 
 {{/* The services this release runs, in a fixed order. */}}
 {{- define "sparky.enabledServices" -}}
-{{- $names := list "ingress" "router" "executor" "accounts" "ledger" "billing" "web" -}}
+{{- $names := list "ingress" "router" "executor" "accounts" "ledger" "billing" "web" "notifier" -}}
 {{- if .Values.services.paper.enabled -}}{{- $names = append $names "paper" -}}{{- end -}}
 {{- join " " $names -}}
 {{- end -}}
 
 {{/* The services the ingress controller may reach: not the executor (trading), which serves
-no tenant API; the exchange-accounts API (accounts) does; the web app on a host of its own. */}}
+no tenant API; the exchange-accounts API (accounts) does; the web app on a host of its own;
+the notifier only when Telegram reaches it (its webhook mode, /telegram/webhook). */}}
 {{- define "sparky.publicServices" -}}
 ingress router accounts ledger billing web
+{{- if include "sparky.telegramWebhook" . }} notifier{{ end }}
+{{- end -}}
+
+{{/* "true" when Telegram pushes the bot's updates to the notifier (webhook mode) rather than
+the notifier polling Telegram; empty otherwise. */}}
+{{- define "sparky.telegramWebhook" -}}
+{{- $t := .Values.services.notifier.telegram -}}
+{{- if and $t.botTokenSecret.name (eq $t.mode "webhook") -}}true{{- end -}}
+{{- end -}}
+
+{{/* The APIs the notifier calls as a tenant (SPARKY_NOTIFIER_<NAME>_URL) with the API key it
+holds for that tenant: the bot's answers (exchange accounts too), the kill switch, signal
+posts through ingress. */}}
+{{- define "sparky.notifierCalls" -}}
+billing router ledger ingress accounts
 {{- end -}}
 
 {{/* The APIs the web app calls as the signed-in tenant (SPARKY_WEB_<NAME>_URL), and the only
 pods it may reach besides Postgres, DNS and its SMTP server. */}}
 {{- define "sparky.webCalls" -}}
-billing router ledger accounts ingress
+billing router ledger accounts ingress notifier
 {{- end -}}
 
 {{/* The services that hold a Vault identity, and so a mounted ServiceAccount token. */}}
@@ -70,7 +86,7 @@ the exchange-accounts API, is the executor's code in its accounts role. */}}
 
 {{/* The services that own a Postgres schema, each migrated by its own Job. */}}
 {{- define "sparky.databaseServices" -}}
-router executor ledger billing web
+router executor ledger billing web notifier
 {{- end -}}
 
 {{- define "sparky.image" -}}
@@ -118,7 +134,7 @@ router executor ledger billing web
 
 {{/* The roles each database service switches to, by kind (libs/common/db_roles.py SERVICE_ROLES). */}}
 {{- define "sparky.roleKinds" -}}
-{{- $kinds := dict "router" (list "reader" "writer") "executor" (list "api" "writer") "ledger" (list "reader" "writer") "billing" (list "writer") "web" (list "writer") -}}
+{{- $kinds := dict "router" (list "reader" "writer") "executor" (list "api" "writer") "ledger" (list "reader" "writer") "billing" (list "writer") "web" (list "writer") "notifier" (list "api" "writer") -}}
 {{- join " " (index $kinds .name) -}}
 {{- end -}}
 
@@ -326,6 +342,48 @@ key, SMTP; no NATS, no Redis, no Vault. */}}
 {{- end }}
 {{- with $w.smtp.passwordSecret }}
 {{ include "sparky.secretVar" (dict "var" "SPARKY_WEB_SMTP_PASSWORD" "ref" .) }}
+{{- end }}
+{{- end -}}
+
+{{/* The notifier: EVENTS through its NATS user, the APIs it calls as a tenant, its data key,
+SMTP, and Telegram only when a bot token is given (services.notifier.telegram). */}}
+{{- define "sparky.serviceEnv.notifier" -}}
+{{- $n := .root.Values.services.notifier -}}
+{{ include "sparky.databaseEnv" . }}
+{{- range $name := splitList " " (include "sparky.notifierCalls" .root) }}
+- name: SPARKY_NOTIFIER_{{ upper $name }}_URL
+  value: {{ printf "http://%s:8000" (include "sparky.componentName" (dict "root" $.root "name" $name)) | quote }}
+{{- end }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_NOTIFIER_DATA_KEY" "ref" $n.dataKeySecret) }}
+- name: SPARKY_NOTIFIER_SMTP_HOST
+  value: {{ required "services.notifier.smtp.host is required" $n.smtp.host | quote }}
+- name: SPARKY_NOTIFIER_SMTP_PORT
+  value: {{ $n.smtp.port | quote }}
+- name: SPARKY_NOTIFIER_SMTP_SECURITY
+  value: {{ $n.smtp.security | quote }}
+- name: SPARKY_NOTIFIER_MAIL_FROM
+  value: {{ $n.smtp.mailFrom | quote }}
+{{- with $n.smtp.username }}
+- name: SPARKY_NOTIFIER_SMTP_USERNAME
+  value: {{ . | quote }}
+{{- end }}
+{{- with $n.smtp.passwordSecret }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_NOTIFIER_SMTP_PASSWORD" "ref" .) }}
+{{- end }}
+{{- $t := $n.telegram }}
+{{- if $t.botTokenSecret.name }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_NOTIFIER_TELEGRAM_BOT_TOKEN" "ref" $t.botTokenSecret) }}
+- name: SPARKY_NOTIFIER_TELEGRAM_BOT_USERNAME
+  value: {{ required "services.notifier.telegram.botUsername is required with a bot token" $t.botUsername | quote }}
+- name: SPARKY_NOTIFIER_TELEGRAM_API_URL
+  value: {{ $t.apiUrl | quote }}
+- name: SPARKY_NOTIFIER_TELEGRAM_MODE
+  value: {{ $t.mode | quote }}
+{{- if eq $t.mode "webhook" }}
+{{ include "sparky.secretVar" (dict "var" "SPARKY_NOTIFIER_TELEGRAM_WEBHOOK_SECRET" "ref" $t.webhookSecretSecret) }}
+- name: SPARKY_NOTIFIER_TELEGRAM_WEBHOOK_URL
+  value: {{ printf "https://%s" .root.Values.ingress.host | quote }}
+{{- end }}
 {{- end }}
 {{- end -}}
 

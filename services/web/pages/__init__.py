@@ -10,6 +10,7 @@ from services.web.pages import (
     account,
     alerts,
     api_keys,
+    notifications,
     onboarding,
     positions,
     strategies,
@@ -27,5 +28,6 @@ ROUTERS: list[APIRouter] = [
     account.router,
     api_keys.router,
     webhooks.router,
+    notifications.router,
     subscription.router,
 ]

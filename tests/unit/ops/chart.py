@@ -21,16 +21,18 @@ import yaml
 REPO = Path(__file__).resolve().parents[3]
 CHART = REPO / "helm" / "sparky"
 PRODUCTION = CHART / "values-production.yaml"
-SERVICES = ("ingress", "router", "executor", "ledger", "billing", "paper", "web")
+SERVICES = ("ingress", "router", "executor", "ledger", "billing", "paper", "web", "notifier")
 # Every workload the chart runs: the services, and the exchange-accounts API (accounts), which is
 # the executor's code (image, module, settings) in its accounts role.
 COMPONENTS = (*SERVICES, "accounts")
 PROGRAMS = {"accounts": "executor"}
-DATABASE_SERVICES = ("router", "executor", "ledger", "billing", "web")
+DATABASE_SERVICES = ("router", "executor", "ledger", "billing", "web", "notifier")
 # Behind the API host's Ingress: not the executor (trading), which serves no tenant API.
 PUBLIC_SERVICES = ("ingress", "router", "accounts", "ledger", "billing")
 # The web app has an Ingress (and host) of its own; these are the APIs it calls as the trader.
-WEB_CALLS = ("billing", "router", "ledger", "accounts", "ingress")
+WEB_CALLS = ("billing", "router", "ledger", "accounts", "ingress", "notifier")
+# The APIs the notifier calls with the tenant API key it holds for a tenant.
+NOTIFIER_CALLS = ("billing", "router", "ledger", "ingress", "accounts")
 
 Doc = dict[str, Any]
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from starlette.routing import Route
 
 from tests.unit.ops.chart import (
+    NOTIFIER_CALLS,
     PRODUCTION,
     PUBLIC_SERVICES,
     REPO,
@@ -159,7 +160,8 @@ def test_only_executors_and_the_accounts_api_reach_vault_and_the_internet() -> N
         reaches_vault = any({"port": 8200, "protocol": "TCP"} in r["ports"] for r in rules)
         reaches_internet = any("ipBlock" in peer for r in rules for peer in r.get("to", []))
         selected = _components(policy["spec"]["podSelector"])
-        if reaches_vault or reaches_internet:
+        # The notifier reaches the internet too, on HTTPS only (its own test below).
+        if reaches_vault or (reaches_internet and selected != {"notifier"}):
             assert selected == {"executor", "accounts"}, policy["metadata"]["name"]
     internet = _policy(docs, "executor-egress")
     block = next(
@@ -170,14 +172,14 @@ def test_only_executors_and_the_accounts_api_reach_vault_and_the_internet() -> N
 
 
 @pytest.mark.parametrize("port", [53, 4222, 5432, 6379])
-def test_every_pod_but_the_web_app_reaches_dns_nats_postgres_and_redis(port: int) -> None:
+def test_every_pod_but_the_web_app_and_notifier_reaches_dns_nats_postgres_redis(port: int) -> None:
     spec = _policy(render(), "egress-infrastructure")
     assert spec["podSelector"]["matchLabels"] == {
         "app.kubernetes.io/name": "sparky",
         "app.kubernetes.io/instance": "sparky",
     }
     assert spec["podSelector"]["matchExpressions"] == [
-        {"key": "app.kubernetes.io/component", "operator": "NotIn", "values": ["web"]}
+        {"key": "app.kubernetes.io/component", "operator": "NotIn", "values": ["web", "notifier"]}
     ]
     assert any(p["port"] == port for rule in spec["egress"] for p in rule["ports"])
 
@@ -240,3 +242,63 @@ def test_only_executors_and_the_accounts_api_reach_the_paper_exchange() -> None:
     # internet, and no other pod through that policy.
     source = _policy(production, "paper-price-source")
     assert _components(source["podSelector"]) == {"paper"}
+
+
+TELEGRAM_WEBHOOK = {
+    "services.notifier.telegram.botTokenSecret.name": "sparky-telegram",
+    "services.notifier.telegram.botTokenSecret.key": "bot-token",
+    "services.notifier.telegram.botUsername": "SparkyBot",
+    "services.notifier.telegram.mode": "webhook",
+    "services.notifier.telegram.webhookSecretSecret.name": "sparky-telegram",
+    "services.notifier.telegram.webhookSecretSecret.key": "webhook-secret",
+}
+
+
+def test_the_notifier_reaches_dns_nats_postgres_smtp_https_and_the_apis_it_calls_only() -> None:
+    rules = _egress_to(render([PRODUCTION]), "notifier")
+    ports = {p["port"] for rule in rules for p in rule["ports"]}
+    # No Redis, no Vault; 443: Telegram, Discord, traders' webhooks; 4318: traces (extraEgress).
+    assert ports == {53, 4222, 5432, 587, 443, 4318, "http"}
+    (internet,) = [
+        r
+        for r in rules
+        if any(peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0" for peer in r.get("to", []))
+    ]
+    assert internet["ports"] == [{"port": 443, "protocol": "TCP"}]
+    assert "10.0.0.0/8" in internet["to"][0]["ipBlock"]["except"]  # never the cluster's pods
+    (to_pods,) = [r for r in rules if r["ports"] == [{"port": "http", "protocol": "TCP"}]]
+    (peer,) = to_pods["to"]
+    assert _components(peer["podSelector"]) == set(NOTIFIER_CALLS)
+
+
+def test_the_apis_the_notifier_calls_accept_it_and_the_web_app_reaches_it() -> None:
+    docs = render()
+    spec = _policy(docs, "apis-from-notifier")
+    assert _components(spec["podSelector"]) == set(NOTIFIER_CALLS)
+    (rule,) = spec["ingress"]
+    (peer,) = rule["from"]
+    assert _components(peer["podSelector"]) == {"notifier"}
+    assert "notifier" in (_components(_policy(docs, "apis-from-web")["podSelector"]) or set())
+
+
+def _admitting(docs: list[Doc], component: str) -> set[str]:
+    return {
+        p["metadata"]["name"]
+        for p in find(docs, "NetworkPolicy")
+        if "Ingress" in p["spec"]["policyTypes"]
+        and p["spec"].get("ingress")
+        and (_components(p["spec"]["podSelector"]) or {component}) >= {component}
+    }
+
+
+def test_the_ingress_controller_reaches_the_notifier_only_for_telegrams_webhook() -> None:
+    polling = render()
+    assert _admitting(polling, "notifier") == {"sparky-from-prometheus", "sparky-apis-from-web"}
+    assert "/telegram/webhook" not in _ingress_paths(polling)
+    webhook = render(sets=TELEGRAM_WEBHOOK)
+    assert _admitting(webhook, "notifier") == {
+        "sparky-from-prometheus",
+        "sparky-apis-from-web",
+        "sparky-from-ingress-controller",
+    }
+    assert _ingress_paths(webhook)["/telegram/webhook"] == ("Exact", "notifier")

@@ -16,6 +16,7 @@ from tests.unit.ops.chart import (
     pod_specs,
     program,
     render,
+    render_error,
     workload,
 )
 
@@ -51,7 +52,7 @@ def test_router_and_executor_are_statefulsets_that_know_their_share_of_partition
 
 def test_other_services_are_deployments_and_ingress_is_autoscaled() -> None:
     docs = render()
-    for service in ("ingress", "accounts", "ledger", "billing", "paper", "web"):
+    for service in ("ingress", "accounts", "ledger", "billing", "paper", "web", "notifier"):
         assert workload(docs, service)["kind"] == "Deployment"
     assert "replicas" not in workload(docs, "ingress")["spec"]  # the HPA owns it
     hpa = one(docs, "HorizontalPodAutoscaler", "sparky-ingress")
@@ -181,7 +182,8 @@ def test_services_run_as_the_runtime_login_with_the_roles_the_jobs_granted_to() 
 def test_every_enabled_service_has_a_disruption_budget() -> None:
     docs = render()
     budgets = {d["metadata"]["name"] for d in find(docs, "PodDisruptionBudget")}
-    assert budgets == {f"sparky-{s}" for s in COMPONENTS if s != "paper"}
+    # The single-pod ones (paper, notifier) have none: a budget could not keep any pod up.
+    assert budgets == {f"sparky-{s}" for s in COMPONENTS if s not in ("paper", "notifier")}
 
 
 def test_production_example_offers_paper_accounts_at_the_real_markets_prices() -> None:
@@ -205,3 +207,46 @@ def test_an_image_digest_pins_a_service(service: str) -> None:
     digest = "sha256:" + "a" * 64
     docs = render(sets={f"services.{service}.image.digest": digest})
     assert container(docs, service)["image"] == f"registry.example.com/sparky-{service}@{digest}"
+
+
+def test_the_notifier_is_one_pod_replaced_never_doubled_for_the_bots_single_long_poll() -> None:
+    notifier = workload(render(), "notifier")
+    assert notifier["spec"]["replicas"] == 1
+    assert notifier["spec"]["strategy"] == {"type": "Recreate"}
+    error = render_error({"services.notifier.replicas": "2"})
+    assert "services.notifier.replicas" in error
+
+
+def test_telegram_is_off_until_a_bot_token_is_given_and_its_secrets_come_from_secrets() -> None:
+    off = env_of(container(render(), "notifier"))
+    assert not [name for name in off if "TELEGRAM" in name]
+    assert off["SPARKY_NOTIFIER_DATA_KEY"]["valueFrom"] == {
+        "secretKeyRef": {"name": "sparky-notifier", "key": "data-key"}
+    }
+    sets = {
+        "services.notifier.telegram.botTokenSecret.name": "sparky-telegram",
+        "services.notifier.telegram.botTokenSecret.key": "bot-token",
+        "services.notifier.telegram.botUsername": "SparkyBot",
+    }
+    on = env_of(container(render(sets=sets), "notifier"))
+    assert on["SPARKY_NOTIFIER_TELEGRAM_BOT_TOKEN"]["valueFrom"] == {
+        "secretKeyRef": {"name": "sparky-telegram", "key": "bot-token"}
+    }
+    assert on["SPARKY_NOTIFIER_TELEGRAM_MODE"]["value"] == "polling"
+    assert "SPARKY_NOTIFIER_TELEGRAM_WEBHOOK_SECRET" not in on
+    webhook = sets | {
+        "services.notifier.telegram.mode": "webhook",
+        "services.notifier.telegram.webhookSecretSecret.name": "sparky-telegram",
+        "services.notifier.telegram.webhookSecretSecret.key": "webhook-secret",
+    }
+    hooked = env_of(container(render(sets=webhook), "notifier"))
+    # Telegram is told to post to the API host's /telegram/webhook, which the Ingress routes.
+    assert hooked["SPARKY_NOTIFIER_TELEGRAM_WEBHOOK_URL"]["value"] == "https://sparky.example.com"
+    assert hooked["SPARKY_NOTIFIER_TELEGRAM_WEBHOOK_SECRET"]["valueFrom"] == {
+        "secretKeyRef": {"name": "sparky-telegram", "key": "webhook-secret"}
+    }
+    # Webhook mode without the secret Telegram must present is refused before install.
+    assert "webhookSecretSecret" in render_error(
+        sets | {"services.notifier.telegram.mode": "webhook"}
+    )
+    assert "botUsername" in render_error({k: v for k, v in sets.items() if "botUsername" not in k})

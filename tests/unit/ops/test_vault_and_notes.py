@@ -128,3 +128,9 @@ def test_notes_show_how_to_create_the_first_tenant_with_commands_that_exist(
         assert sub in command.commands[group].commands, f"the CLI has no `sparky {group} {sub}`"
     create = command.commands["tenant"].commands["create"]
     assert ["--plan"] in [p.opts for p in create.params]
+
+
+def test_notes_say_telegram_is_off_until_a_bot_token_is_set(tmp_path: Path) -> None:
+    notes = _notes(tmp_path)
+    assert "Notifications tab (email through\n   smtp.example.com:587, Discord" in notes
+    assert "Telegram is off: set services.notifier.telegram.botTokenSecret" in notes

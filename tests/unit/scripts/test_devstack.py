@@ -7,6 +7,7 @@ from pathlib import Path
 from libs.common import signing
 from scripts.devstack import (
     DEV_LEDGER_ORDER_KEY,
+    DEV_NOTIFIER_DATA_KEY,
     DEV_OPERATOR_TOKEN,
     DEV_PAPER_ADMIN_TOKEN,
     DEV_ROUTER_ORDER_KEY,
@@ -16,10 +17,12 @@ from scripts.devstack import (
     StackConfig,
     service_env,
 )
+from scripts.run import run_config
 from services.billing.config import DEV_OPERATOR_TOKEN as BILLING_DEFAULT
 from services.billing.config import BillingSettings
 from services.executor.config import ExecutorSettings
 from services.ledger.config import LedgerSettings
+from services.notifier.config import NotifierSettings
 from services.paper.config import DEV_ADMIN_TOKEN as PAPER_DEFAULT
 from services.paper.config import PaperSettings
 from services.router.config import RouterSettings
@@ -43,6 +46,10 @@ def test_signup_token_and_data_key_are_billings_and_the_web_apps_development_def
     assert billing.get_secret_value() == DEV_SIGNUP_TOKEN
     assert web.signup_token.get_secret_value() == DEV_SIGNUP_TOKEN
     assert web.data_key.get_secret_value() == DEV_WEB_DATA_KEY
+
+
+def test_the_notifiers_data_key_is_its_development_default() -> None:
+    assert NotifierSettings().data_key.get_secret_value() == DEV_NOTIFIER_DATA_KEY
 
 
 def test_services_are_given_the_stacks_tokens(tmp_path: Path) -> None:
@@ -120,3 +127,39 @@ def test_the_web_app_gets_billings_signup_token_its_apis_and_the_mailbox(tmp_pat
     accounts = service_env("accounts", cfg)
     assert accounts["SPARKY_EXECUTOR_PAPER_ADMIN_TOKEN"] == cfg.paper_admin_token
     assert "SPARKY_EXECUTOR_PAPER_ADMIN_TOKEN" not in service_env("executor", cfg)
+
+
+def test_the_notifier_gets_its_apis_data_key_and_the_mailbox_but_no_bot_token(
+    tmp_path: Path,
+) -> None:
+    cfg = StackConfig(
+        infra=Infra(nats_passwords={"notifier": "n", "admin": "a"}),
+        data_dir=tmp_path,
+        notifier_data_key="d" * 40,
+        smtp_port=2525,
+    )
+    env = service_env("notifier", cfg)
+    assert env["SPARKY_NOTIFIER_HTTP_PORT"] == "8109"
+    assert env["SPARKY_NOTIFIER_DATABASE_SCHEMA"] == "notifier"
+    assert env["SPARKY_NOTIFIER_DATA_KEY"] == "d" * 40
+    for name in ("billing", "router", "ledger", "ingress", "accounts"):
+        assert env[f"SPARKY_NOTIFIER_{name.upper()}_URL"] == cfg.url(name)
+    assert (env["SPARKY_NOTIFIER_SMTP_HOST"], env["SPARKY_NOTIFIER_SMTP_PORT"]) == (
+        "127.0.0.1",
+        "2525",
+    )
+    assert env["SPARKY_NOTIFIER_SMTP_SECURITY"] == "none"
+    assert (env["SPARKY_NATS_USER"], env["SPARKY_NATS_PASSWORD"]) == ("notifier", "n")
+    # Telegram stays off until configured; the data key is the notifier's alone.
+    assert not [name for name in env if "TELEGRAM" in name]
+    assert "d" * 40 not in service_env("web", cfg).values()
+    assert service_env("web", cfg)["SPARKY_WEB_NOTIFIER_URL"] == cfg.url("notifier")
+
+
+def test_make_run_passes_the_telegram_settings_to_the_notifier_alone(tmp_path: Path) -> None:
+    rc = run_config({"SPARKY_NOTIFIER_TELEGRAM_BOT_TOKEN": "123:abc", "SPARKY_OTHER": "x"})
+    assert rc.notifier == {"TELEGRAM_BOT_TOKEN": "123:abc"}
+    cfg = StackConfig(infra=Infra(), data_dir=tmp_path, extra_env={"notifier": rc.notifier})
+    assert service_env("notifier", cfg)["SPARKY_NOTIFIER_TELEGRAM_BOT_TOKEN"] == "123:abc"
+    assert "123:abc" not in service_env("web", cfg).values()
+    assert run_config({}).notifier == {}

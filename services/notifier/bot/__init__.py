@@ -1,0 +1,1 @@
+"""The Telegram bot: linking, commands, signal channels."""
