@@ -41,7 +41,7 @@ async def hooked(
     async with TelegramApiStandIn(TOKEN) as telegram:
         configured = settings.model_copy(
             update={
-                "billing_url": stand_ins.billing_url,
+                "billing_url": stand_ins.billing.url,
                 "telegram_bot_token": SecretStr(TOKEN),
                 "telegram_api_url": telegram.base_url,
                 "telegram_bot_username": BOT_USERNAME,
