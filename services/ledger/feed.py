@@ -28,7 +28,7 @@ from services.ledger.feed_schemas import (
     StrategiesOut,
     StrategyOut,
 )
-from services.ledger.read_tables import INTENTS, STRATEGY_DAILY
+from services.ledger.read_tables import INTENTS, STRATEGY_DAILY, STRATEGY_TOTALS
 from services.ledger.reads import Reads
 
 Row = Mapping[Any, Any]
@@ -95,26 +95,19 @@ class Feed:
         return AlertDetailOut(alert=out, orders=orders, fills=fills, events=events)
 
     async def strategies(self, tenant_id: str) -> StrategiesOut:
-        """Return one entry per strategy seen in the tenant's alerts, by name."""
-        query = (
-            select(
-                INTENTS.c.strategy,
-                INTENTS.c.pnl_currency,
-                func.count().label("alerts"),
-                func.count().filter(INTENTS.c.filled_amount > 0).label("trades"),
-                func.count().filter(INTENTS.c.realized_pnl > 0).label("wins"),
-                func.count().filter(INTENTS.c.realized_pnl < 0).label("losses"),
-                func.sum(INTENTS.c.realized_pnl).label("realized_pnl"),
-                func.max(INTENTS.c.received_at).label("last_signal_at"),
-            )
-            .where(_IN_FEED, INTENTS.c.strategy.is_not(None))
-            .group_by(INTENTS.c.strategy, INTENTS.c.pnl_currency)
+        """Return one entry per strategy seen in the tenant's alerts, by name (the figures the
+        projector keeps in ``strategy_totals``: a few rows per strategy, not every alert)."""
+        query = select(STRATEGY_TOTALS).where(STRATEGY_TOTALS.c.alerts > 0)
+        counts: dict[str, Row] = {}
+        pnl: dict[str, dict[str, Decimal]] = defaultdict(dict)
+        for row in await self._rows(tenant_id, query):
+            if row["currency"]:
+                pnl[row["strategy"]][row["currency"]] = row["realized_pnl"]
+            else:
+                counts[row["strategy"]] = row
+        return StrategiesOut(
+            strategies=[_strategy(counts[name], pnl[name]) for name in sorted(counts)]
         )
-        rows = await self._rows(tenant_id, query)
-        by_name: dict[str, list[Row]] = defaultdict(list)
-        for row in rows:
-            by_name[row["strategy"]].append(row)
-        return StrategiesOut(strategies=[_strategy(n, by_name[n]) for n in sorted(by_name)])
 
     async def daily(
         self, tenant_id: str, strategy: str | None, start: date | None, end: date | None
@@ -195,21 +188,20 @@ def _filtered(filters: AlertFilters, after: Cursor | None) -> Select[Any]:
     return query
 
 
-def _strategy(name: str, rows: Sequence[Row]) -> StrategyOut:
-    wins, losses = sum(r["wins"] for r in rows), sum(r["losses"] for r in rows)
-    pnl = {r["pnl_currency"]: r["realized_pnl"] for r in rows if r["pnl_currency"] is not None}
+def _strategy(counts: Row, pnl: dict[str, Decimal]) -> StrategyOut:
+    wins, losses = counts["wins"], counts["losses"]
     single = next(iter(pnl)) if len(pnl) == 1 else None
     return StrategyOut(
-        strategy=name,
-        alerts=sum(r["alerts"] for r in rows),
-        trades=sum(r["trades"] for r in rows),
+        strategy=counts["strategy"],
+        alerts=counts["alerts"],
+        trades=counts["trades"],
         wins=wins,
         losses=losses,
         win_rate=wins / (wins + losses) if wins + losses else None,
         realized_pnl=pnl[single] if single is not None else (ZERO if not pnl else None),
         currency=single,
-        realized_pnl_by_currency=pnl,
-        last_signal_at=max(r["last_signal_at"] for r in rows),
+        realized_pnl_by_currency=dict(sorted(pnl.items())),
+        last_signal_at=counts["last_signal_at"],
     )
 
 

@@ -21,7 +21,7 @@ from libs.common.messages import (
     PositionMarked,
 )
 from libs.common.messages.events import Fill, OrderEvent
-from services.ledger import alerts, orders
+from services.ledger import alerts, orders, strategies
 from services.ledger.domain import (
     EXACT,
     UNKNOWN_CURRENCY,
@@ -45,6 +45,7 @@ from services.ledger.rows import (
     PositionRow,
     Sequenced,
     StrategyDelta,
+    StrategyTally,
     TradeRow,
 )
 
@@ -123,6 +124,7 @@ class Changes:
     order_events: list[OrderEventRow] = field(default_factory=list)
     daily: list[DailyDelta] = field(default_factory=list)
     strategy_daily: list[StrategyDelta] = field(default_factory=list)
+    strategy_totals: list[StrategyTally] = field(default_factory=list)
     marks: dict[PositionKey, MarkRow] = field(default_factory=dict)
 
 
@@ -139,7 +141,9 @@ def fold(
     folder = _Fold(state, new_trades, new_funding)
     for item in events:
         folder.apply(item)
-    return folder.changes
+    changes = folder.changes
+    changes.strategy_totals = strategies.tallies(folder.before, changes.intents)
+    return changes
 
 
 class _Fold:
@@ -150,6 +154,8 @@ class _Fold:
         self.new_trades = new_trades
         self.new_funding = new_funding
         self.changes = Changes()
+        # Each alert as it was before the batch: the strategies' figures move by the difference.
+        self.before: dict[IntentKey, IntentRow | None] = {}
 
     def apply(self, item: Sequenced) -> None:
         event = item.event
@@ -196,6 +202,8 @@ class _Fold:
 
     def _intent(self, row: IntentRow) -> None:
         key = (row.tenant_id, row.intent_id)
+        if key not in self.before:
+            self.before[key] = self.state.intents.get(key)
         self.state.intents[key] = self.changes.intents[key] = row
 
     def _order_event(self, item: Sequenced, event: OrderEvent) -> None:

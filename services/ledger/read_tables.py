@@ -68,6 +68,13 @@ STRATEGY_DAILY = table(
     *_numbers("realized_pnl"),
     column("fills", Integer),
 )
+STRATEGY_TOTALS = table(
+    "strategy_totals",
+    *_texts("strategy", "currency"),
+    *(column(name, Integer) for name in ("alerts", "trades", "wins", "losses")),
+    *_numbers("realized_pnl"),
+    *_times("last_signal_at"),
+)
 ORDERS = table(
     "orders",
     *_texts("client_order_id", "intent_id", "account_label", "exchange_id", "symbol", "side"),

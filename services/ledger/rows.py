@@ -170,6 +170,25 @@ class StrategyDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class StrategyTally:
+    """What alerts add to a strategy's figures (negative when an alert leaves a count).
+
+    ``currency`` "" holds the strategy's counts (alerts, trades, wins, losses) and its last
+    signal; ``currency`` set holds the alerts whose fills realized PnL in it, and their sum.
+    """
+
+    tenant_id: str
+    strategy: str
+    currency: str
+    alerts: int
+    trades: int = 0
+    wins: int = 0
+    losses: int = 0
+    realized_pnl: Decimal = Decimal(0)
+    last_signal_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MarkRow:
     """The venue's latest view of one position: its mark price and what it makes of it."""
 

@@ -38,6 +38,7 @@ from services.ledger.tables import (
     POSITIONS,
     PROCESSED,
     STRATEGY_DAILY,
+    STRATEGY_TOTALS,
     TRADES,
     intent_from,
     order_from,
@@ -63,6 +64,7 @@ def cannot_apply(exc: BaseException) -> bool:
 PROJECTION_TABLES = (
     "intents",
     "strategy_daily",
+    "strategy_totals",
     "orders",
     "order_events",
     "trades",
@@ -101,6 +103,18 @@ _STRATEGY_ADD = (
     f"AS u({', '.join(STRATEGY_DAILY.names)}) GROUP BY tenant_id, strategy, day, currency "
     "ON CONFLICT (tenant_id, strategy, day, currency) DO UPDATE SET "
     "realized_pnl = d.realized_pnl + EXCLUDED.realized_pnl, fills = d.fills + EXCLUDED.fills"
+)
+_TOTALS = ", ".join(STRATEGY_TOTALS.names)
+STRATEGY_TOTALS_ADD = (
+    f"INSERT INTO strategy_totals AS t ({_TOTALS}) "  # noqa: S608 - constant identifiers
+    "SELECT tenant_id, strategy, currency, sum(alerts), sum(trades), sum(wins), sum(losses), "
+    f"sum(realized_pnl), max(last_signal_at) FROM ({STRATEGY_TOTALS.rows_select('totals')}) "
+    f"AS u({_TOTALS}) GROUP BY tenant_id, strategy, currency "
+    "ON CONFLICT (tenant_id, strategy, currency) DO UPDATE SET "
+    "alerts = t.alerts + EXCLUDED.alerts, trades = t.trades + EXCLUDED.trades, "
+    "wins = t.wins + EXCLUDED.wins, losses = t.losses + EXCLUDED.losses, "
+    "realized_pnl = t.realized_pnl + EXCLUDED.realized_pnl, "
+    "last_signal_at = GREATEST(t.last_signal_at, EXCLUDED.last_signal_at)"
 )
 # Every change of an alert takes the next number of the feed's sequence (a new row takes it
 # by default): a stream resumes after the last number it sent.
@@ -270,6 +284,9 @@ async def _write(conn: AsyncConnection, changes: Changes, progress: dict[str, ob
     if changes.strategy_daily:
         writes.append(_STRATEGY_ADD)
         params |= STRATEGY_DAILY.params(changes.strategy_daily, "strategies")
+    if changes.strategy_totals:
+        writes.append(STRATEGY_TOTALS_ADD)
+        params |= STRATEGY_TOTALS.params(changes.strategy_totals, "totals")
     if changes.marks:
         writes.append(_MARKS_NEWEST)
         params |= MARKS.params(changes.marks.values(), "marks")

@@ -22,6 +22,7 @@ from services.ledger.rows import (
     PositionRow,
     Sequenced,
     StrategyDelta,
+    StrategyTally,
     TradeRow,
 )
 
@@ -88,6 +89,23 @@ STRATEGY_DAILY: Table[StrategyDelta] = Table(
     ),
     ("tenant_id", "strategy", "day", "currency"),
     _attributes(StrategyDelta),
+)
+
+STRATEGY_TOTALS: Table[StrategyTally] = Table(
+    "strategy_totals",
+    (
+        ("tenant_id", TEXT),
+        ("strategy", TEXT),
+        ("currency", TEXT),
+        ("alerts", "integer"),
+        ("trades", "integer"),
+        ("wins", "integer"),
+        ("losses", "integer"),
+        ("realized_pnl", NUM),
+        ("last_signal_at", TIME),
+    ),
+    ("tenant_id", "strategy", "currency"),
+    _attributes(StrategyTally),
 )
 
 _ORDER_NUMERIC = frozenset(

@@ -33,6 +33,7 @@ from libs.common.messages import (
     Side,
 )
 from libs.common.topology import Topology
+from tests import factories
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -219,4 +220,31 @@ def rich_story(tenant_id: str) -> list[Event]:
         refused.exchange_rejected(),
         *broken.opened(),
         broken.failed(),
+    ]
+
+
+def strategy_story(tenant_id: str) -> list[Event]:
+    """Alerts of two strategies, one without, and a refusal: a win and losses, a fill
+    projected before its alert (ingress's event late), a rejection, PnL in USDT and EUR."""
+    day2 = T0 + timedelta(days=1)
+    buy, sell = (
+        Order(tenant_id, strategy="Trend"),
+        Order(tenant_id, side=Side.SELL, strategy="Trend"),
+    )
+    eur_buy = Order(tenant_id, strategy="Swing", symbol="BTC/EUR")
+    eur_sell = Order(tenant_id, side=Side.SELL, strategy="Swing", symbol="BTC/EUR")
+    eth = Order(tenant_id, account="swing", symbol="ETH/USDT", strategy="Swing")
+    refused, plain = Order(tenant_id, strategy="Swing"), Order(tenant_id)
+    return [
+        *buy.trade(fill("k1", "100", "1", fee="0")),
+        sell.submitted("1"),
+        sell.filled(fill("k2", "130.50", "1", fee="0", at=day2)),
+        sell.accepted(at=T0 + MINUTE),
+        *eur_buy.trade(fill("k3", "90", "1", fee="0")),
+        *eur_sell.trade(fill("k4", "80", "0.5", fee="0.10", fee_currency="EUR", at=day2)),
+        *eth.trade(fill("k5", "2000", "0.1", fee="0.2")),
+        refused.accepted(at=day2 + MINUTE),
+        refused.rejected(),
+        *plain.trade(fill("k6", "101", "0.1")),
+        factories.alert_refused(tenant_id),
     ]

@@ -23,6 +23,7 @@ from tests import factories
 SNAPSHOT_ORDER = {
     "intents": "tenant_id, intent_id",
     "strategy_daily": "tenant_id, strategy, day, currency",
+    "strategy_totals": "tenant_id, strategy, currency",
     "orders": "tenant_id, client_order_id",
     "order_events": "message_id",
     "trades": "id",

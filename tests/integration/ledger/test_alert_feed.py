@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -28,7 +29,8 @@ from services.ledger.reads import Reads
 from services.ledger.signals import AlertSignals
 from tests import factories
 from tests.helpers.billing import served
-from tests.helpers.ledger import T0, Order, fill, publish
+from tests.helpers.ledger import T0, Order, fill, publish, strategy_story
+from tests.helpers.namespaces import PgSchema
 from tests.integration.ledger.support import Headers, applied_through, key_for, wait_until
 
 MINUTE = timedelta(minutes=1)
@@ -199,6 +201,59 @@ async def test_strategies_count_alerts_trades_wins_and_pnl(
     assert (trend["realized_pnl"], trend["currency"], trend["win_rate"]) == ("20", "USDT", 1.0)
     assert (swing["alerts"], swing["trades"], swing["win_rate"]) == (2, 0, None)
     assert swing["last_signal_at"].startswith((T0 + 4 * MINUTE).date().isoformat())
+
+
+# strategy_totals in its own shape, aggregated from every alert (what the read used to do)
+_FROM_SCRATCH = """
+SELECT tenant_id, strategy, '' AS currency, count(*) AS alerts,
+       count(*) FILTER (WHERE filled_amount > 0) AS trades,
+       count(*) FILTER (WHERE realized_pnl > 0) AS wins,
+       count(*) FILTER (WHERE realized_pnl < 0) AS losses, 0::numeric AS realized_pnl,
+       max(received_at) AS last_signal_at
+FROM {schema}.intents WHERE webhook_id IS NOT NULL AND strategy IS NOT NULL
+GROUP BY tenant_id, strategy
+UNION ALL
+SELECT tenant_id, strategy, pnl_currency, count(*), 0, 0, 0, sum(realized_pnl), NULL
+FROM {schema}.intents
+WHERE webhook_id IS NOT NULL AND strategy IS NOT NULL AND pnl_currency IS NOT NULL
+GROUP BY tenant_id, strategy, pnl_currency
+ORDER BY 1, 2, 3
+"""
+
+
+async def _rows_as_text(pg_schema: PgSchema, sql: str) -> list[tuple[str, ...]]:
+    conn = await asyncpg.connect(pg_schema.url)
+    try:
+        rows = await conn.fetch(sql.format(schema=f'"{pg_schema.name}"'))
+    finally:
+        await conn.close()
+    return [tuple(str(v) for v in row.values()) for row in rows]
+
+
+async def test_kept_strategy_figures_equal_an_aggregate_of_the_alerts_after_a_redelivery(
+    client: httpx.AsyncClient,
+    js: JetStreamContext,
+    topology: Topology,
+    projector: Projector,
+    pg_schema: PgSchema,
+) -> None:
+    events = strategy_story("tenant-c")
+    await applied_through(projector, await publish(js, topology, events[:6]))
+    # the first batch delivered again (new stream messages, the same event ids), then the rest
+    last = await publish(js, topology, [*events[:6], *events[6:]], twice=True)
+    await applied_through(projector, last)
+    kept = await _rows_as_text(pg_schema, "SELECT * FROM {schema}.strategy_totals ORDER BY 1, 2, 3")
+    assert kept == await _rows_as_text(pg_schema, _FROM_SCRATCH)
+    headers = await key_for(client, js, topology, "tenant-c")
+    body = (await client.get("/api/v1/strategies", headers=headers)).json()
+    cards = {s["strategy"]: s for s in body["strategies"]}
+    assert set(cards) == {"Swing", "Trend"}  # alerts without a strategy are on no card
+    trend, swing = cards["Trend"], cards["Swing"]
+    assert (trend["alerts"], trend["trades"], trend["wins"], trend["losses"]) == (2, 2, 1, 0)
+    assert (trend["realized_pnl"], trend["currency"]) == ("30.5", "USDT")
+    assert (swing["alerts"], swing["trades"], swing["wins"], swing["losses"]) == (4, 3, 0, 2)
+    assert (swing["realized_pnl"], swing["currency"]) == (None, None)  # EUR and USDT
+    assert swing["realized_pnl_by_currency"]["EUR"] == "-5.1"
 
 
 async def test_daily_pnl_runs_a_cumulative_total_per_strategy(

@@ -15,7 +15,7 @@ from libs.common.topology import Topology
 from services.ledger.config import LedgerSettings
 from services.ledger.projector import Projector
 from services.ledger.rebuild import rebuild
-from tests.helpers.ledger import Order, fill, publish, rich_story
+from tests.helpers.ledger import Order, fill, publish, rich_story, strategy_story
 from tests.helpers.namespaces import PgSchema
 from tests.integration.ledger.futures import futures_story
 from tests.integration.ledger.support import applied_through, snapshot
@@ -31,7 +31,12 @@ async def project_everything(
     """Publish a busy history (duplicates and a poison message included), project it, stop."""
     await publish(js, topology, rich_story("tenant-a"), twice=True)
     await js.publish(topology.event_subject("tenant-a", "order.filled"), b"not json")
-    story = [*rich_story("tenant-b"), *rich_story("tenant-a"), *futures_story("tenant-a")]
+    story = [
+        *rich_story("tenant-b"),
+        *rich_story("tenant-a"),
+        *futures_story("tenant-a"),
+        *strategy_story("tenant-a"),
+    ]
     last = await publish(js, topology, story)
     projector = Projector(settings, engine, nc, topology)
     task = asyncio.create_task(projector.run())
@@ -56,10 +61,11 @@ async def test_a_rebuild_reproduces_the_tables_exactly_whatever_the_batch_size(
     last = await project_everything(settings, engine, nc, js, topology)
     before = await snapshot(pg_schema.url, pg_schema.name)
     # tenant-a's second story reuses the exchange trade ids of its first: recorded once
-    assert len(before["trades"]) == 10 + 5
+    assert len(before["trades"]) == 10 + 5 + 6
     assert len(before["poison_events"]) == 1
     assert len(before["marks"]) == 1
     assert len(before["funding"]) == 1  # reported twice, recorded once
+    assert len(before["strategy_totals"]) == 5  # Trend, Swing; their USDT and EUR PnL
     report = await rebuild(settings.model_copy(update={"batch_size": 3}))
     assert report.last_seq == last
     assert await snapshot(pg_schema.url, pg_schema.name) == before

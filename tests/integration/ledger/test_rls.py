@@ -12,7 +12,7 @@ from libs.common.topology import Topology
 from services.ledger.config import LedgerSettings
 from services.ledger.projector import Projector
 from services.ledger.reads import Reads
-from tests.helpers.ledger import publish, rich_story
+from tests.helpers.ledger import publish, rich_story, strategy_story
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.rls import column, forced_rls, run_each
 from tests.integration.ledger.futures import futures_story
@@ -28,12 +28,15 @@ TENANT_TABLES = (
     "marks",
     "funding",
     "strategy_daily",
+    "strategy_totals",
 )
 
 
 @pytest.fixture
 async def two_tenants(js: JetStreamContext, topology: Topology, projector: Projector) -> None:
-    stories = [rich_story(t) + futures_story(t) for t in ("tenant-a", "tenant-b")]
+    stories = [
+        rich_story(t) + futures_story(t) + strategy_story(t) for t in ("tenant-a", "tenant-b")
+    ]
     last = await publish(js, topology, [event for story in stories for event in story])
     await applied_through(projector, last)
 
