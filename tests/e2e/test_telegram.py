@@ -123,7 +123,7 @@ def _fills_told(telegram: TelegramApiStandIn, chat_id: int) -> int:
 
 
 async def _settled(stack: Stack, trader: pipeline.Trader) -> dict[str, int]:
-    """The trader's deliveries by state, once none is waiting."""
+    """The trader's deliveries by kind and state (``order.filled:sent``), once none waits."""
     schema = stack.cfg.schema("notifier")
     url = stack.cfg.infra.database_url
     states: dict[str, int] = {}
@@ -132,15 +132,16 @@ async def _settled(stack: Stack, trader: pipeline.Trader) -> dict[str, int]:
         conn = await asyncpg.connect(url)
         try:
             rows = await conn.fetch(
-                f'SELECT state, count(*) AS n FROM "{schema}".deliveries '
-                "WHERE tenant_id = $1 GROUP BY state",
+                f"SELECT kind || ':' || state AS state, count(*) AS n "
+                f'FROM "{schema}".deliveries WHERE tenant_id = $1 GROUP BY 1',
                 trader.tenant_id,
             )
         finally:
             await conn.close()
         states.clear()
         states.update({row["state"]: row["n"] for row in rows})
-        return bool(states) and not {"pending", "sending"} & states.keys()
+        waiting = [k for k in states if k.endswith((":pending", ":sending"))]
+        return bool(states) and not waiting
 
     await pipeline.wait_until(done, WAIT_S, "the deliveries settled", interval_s=0.3)
     return states
@@ -154,7 +155,7 @@ async def test_a_fill_reaches_the_linked_chat_exactly_once(
     intent = await accepted(client, trader, "buy BTCUSDT 0.01")
     await settled_trail(client, stack.cfg, trader, intent, WAIT_S)
     await telegram.wait_for(lambda: _fills_told(telegram, 6001) >= 1, "the fill", WAIT_S)
-    assert await _settled(stack, trader) == {"sent": 1}
+    assert await _settled(stack, trader) == {"order.filled:sent": 1}
     assert _fills_told(telegram, 6001) == 1
     (fill,) = [m for m in telegram.sent_to(6001) if "Order filled" in m.text]
     assert fill.parse_mode == "HTML"
@@ -179,7 +180,9 @@ async def test_a_burst_of_fills_is_coalesced_within_telegrams_limits_and_none_lo
     for intent in intents:
         await settled_trail(client, stack.cfg, trader, intent, WAIT_S)
     await telegram.wait_for(lambda: _fills_told(telegram, 6002) >= burst, "every fill", WAIT_S)
-    assert await _settled(stack, trader) == {"sent": burst}
+    states = await _settled(stack, trader)
+    assert states.get("order.filled:sent") == burst, states
+    assert all(k.endswith((":sent", ":dropped")) for k in states), states
     assert _fills_told(telegram, 6002) == burst
     messages = [m for m in telegram.sent_to(6002) if "illed" in m.text]
     assert len(messages) < burst  # coalesced
@@ -298,3 +301,37 @@ async def test_a_chat_that_blocked_the_bot_makes_the_channel_dead(
     await pipeline.wait_until(dead, WAIT_S, "the channel marked dead")
     assert found["kind"] == "telegram"
     assert found["dead_reason"] == "The bot was blocked in this chat."
+
+
+async def test_in_a_group_only_its_administrators_messages_are_signals(
+    stack: Stack, notifier: ServiceProcess, telegram: TelegramApiStandIn, client: httpx.AsyncClient
+) -> None:
+    trader = await _trader(client, stack, "tg-group")
+    chat, group, admin, member = 6006, -1006006, 7001, 7002
+    telegram.make_admin(group, admin)
+    await _link(client, notifier, telegram, trader, chat)
+    resp = await client.post(
+        f"{notifier.url}/api/v1/notifications/signal-sources",
+        json={"webhook_url": trader.webhook_url},
+        headers=trader.auth,
+    )
+    assert resp.status_code == 201, resp.text
+    claim = resp.json()["claim"]
+    await telegram.inject(tg.group_message(group, chat, claim, "Signals group"))
+    await telegram.wait_for(lambda: _said(telegram, chat, "Signals group</b> now go"), "mapped")
+
+    await telegram.inject(tg.group_message(group, member, "BUY BTCUSDT 0.02"))
+    await telegram.inject(tg.group_message(group, admin, "BUY BTCUSDT 0.01"))
+
+    async def one_order() -> bool:
+        return len(await pipeline.exchange_orders(client, stack.cfg, trader, "BTCUSDT")) >= 1
+
+    await pipeline.wait_until(one_order, WAIT_S, "the administrator's order")
+    sources = await client.get(
+        f"{notifier.url}/api/v1/notifications/signal-sources", headers=trader.auth
+    )
+    assert [(s["status"], s["chat_id"]) for s in sources.json()["signal_sources"]] == [
+        ("active", group)
+    ]
+    orders = await pipeline.exchange_orders(client, stack.cfg, trader, "BTCUSDT")
+    assert [o["origQty"] for o in orders] == ["0.01000000"]  # the member's message came first

@@ -10,6 +10,7 @@ talking loses that reply or post rather than doubling it: a trade must never hap
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,7 @@ from services.notifier.store import code_digest, kept_key
 
 log = logging.getLogger(__name__)
 BUTTON_TTL_S = 300  # a confirmation button older than this does nothing
+ADMINS_TTL_S = 300.0  # how long a group's administrators are taken as known
 _READS = frozenset({"status", "positions", "pnl", "alerts"})
 After = Callable[[], Awaitable[None]]
 
@@ -61,6 +63,7 @@ class UpdateHandler:
 
     def __init__(self, deps: BotDeps) -> None:
         self._d = deps
+        self._admins = GroupAdmins(deps.bot)
 
     async def handle(self, update: Update) -> None:
         """Handle ``update`` unless it was handled before."""
@@ -191,6 +194,10 @@ class UpdateHandler:
     async def _forward(
         self, post: Post, routes: list[store.Route], chats: dict[str, list[int]]
     ) -> None:
+        if not routes:
+            return
+        if post.user_id is not None and not await self._admins.has(post.chat_id, post.user_id):
+            return  # in a group only its administrators' messages are signals
         for route in routes:
             outcome = await self._d.forwarder.forward(route.token, post.text)
             if outcome.refusal is not None:
@@ -227,6 +234,29 @@ class UpdateHandler:
             )
         except TelegramError:
             log.warning("telegram edit failed")
+
+
+class GroupAdmins:
+    """Who administers a group, asked of Telegram at most every few minutes per group."""
+
+    def __init__(self, bot: Bot, ttl_s: float = ADMINS_TTL_S) -> None:
+        self._bot = bot
+        self._ttl_s = ttl_s
+        self._known: dict[int, tuple[float, frozenset[int]]] = {}
+
+    async def has(self, chat_id: int, user_id: int) -> bool:
+        """Whether ``user_id`` administers ``chat_id`` (False when Telegram cannot say)."""
+        now = time.monotonic()
+        known = self._known.get(chat_id)
+        if known is None or known[0] < now:
+            try:
+                members = await self._bot.get_chat_administrators(chat_id)
+            except TelegramError:
+                log.warning("telegram group administrators unknown")
+                return False
+            known = (now + self._ttl_s, frozenset(m.user.id for m in members))
+            self._known[chat_id] = known
+        return user_id in known[1]
 
 
 def _private(incoming: Incoming) -> bool:
