@@ -278,6 +278,10 @@ async def test_a_channel_post_trades_once_and_its_edit_and_noise_never_do(
     await telegram.inject(tg.private_message(chat, "/help"))
     await telegram.wait_for(lambda: _said(telegram, chat, "Signal channels"), "/help")
     assert sum("was edited" in m.text for m in telegram.sent_to(chat)) == 1  # told once
+    exposition = (await client.get(f"{notifier.url}/metrics")).text
+    for outcome in ("forwarded", "refused"):
+        assert f'sparky_notifier_signal_posts_total{{outcome="{outcome}"}}' in exposition
+    assert 'sparky_notifier_telegram_updates_total{kind="edit"}' in exposition
 
 
 async def test_a_chat_that_blocked_the_bot_makes_the_channel_dead(

@@ -20,13 +20,14 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from libs.common.sealing import DataBox
-from services.notifier.bot import store, texts
+from services.notifier.bot import metrics, store, texts
 from services.notifier.bot.signals import SignalForwarder
 from services.notifier.bot.tenant_api import ApiUnavailable, TenantApis
 from services.notifier.bot.updates import (
     ButtonPress,
     Command,
     Edit,
+    Ignored,
     Incoming,
     Post,
     PrivateText,
@@ -42,6 +43,14 @@ BUTTON_TTL_S = 300  # a confirmation button older than this does nothing
 ADMINS_TTL_S = 300.0  # how long a group's administrators are taken as known
 _READS = frozenset({"status", "positions", "pnl", "alerts"})
 After = Callable[[], Awaitable[None]]
+_KINDS: dict[type, str] = {
+    Command: "command",
+    ButtonPress: "button",
+    Post: "post",
+    Edit: "edit",
+    PrivateText: "private_text",
+    Ignored: "ignored",
+}
 
 
 @dataclass(frozen=True)
@@ -70,8 +79,10 @@ class UpdateHandler:
         incoming = classify(update, self._d.username)
         async with self._d.db.as_writer() as conn:
             if not await store.first_time(conn, incoming.update_id, self._d.clock()):
+                metrics.UPDATES.labels("duplicate").inc()
                 return
             after = await self._record(conn, incoming)
+        metrics.UPDATES.labels(_KINDS[type(incoming)]).inc()
         await after()
 
     async def _record(self, conn: AsyncConnection, incoming: Incoming) -> After:
@@ -197,9 +208,11 @@ class UpdateHandler:
         if not routes:
             return
         if post.user_id is not None and not await self._admins.has(post.chat_id, post.user_id):
+            metrics.SIGNALS.labels("not_admin").inc()
             return  # in a group only its administrators' messages are signals
         for route in routes:
             outcome = await self._d.forwarder.forward(route.token, post.text)
+            metrics.SIGNALS.labels(outcome.label).inc()
             if outcome.refusal is not None:
                 text = texts.signal_refused(route.title or post.title, outcome.refusal)
                 await self._tell_all(chats.get(route.tenant_id, []), text)
