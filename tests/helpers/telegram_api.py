@@ -4,7 +4,8 @@ It speaks the real API's shape (``/bot<token>/<method>``, form or JSON parameter
 ``{"ok": true, "result": …}`` or ``{"ok": false, "error_code", "description", "parameters"}``)
 for the methods Sparky uses: ``getMe``, ``getUpdates`` (long polling with ``offset`` and
 ``timeout``; 409 while a webhook is set, as Telegram), ``sendMessage``, ``answerCallbackQuery``,
-``editMessageText``, ``setWebhook``, ``deleteWebhook``, ``getWebhookInfo``.
+``editMessageText``, ``getChatAdministrators``, ``setWebhook``, ``deleteWebhook``,
+``getWebhookInfo``.
 
 It enforces Telegram's flood limits the way Telegram does, by answering 429 with
 ``retry_after``: one message per second per chat, 20 per minute per group or channel, 30 per
@@ -81,6 +82,7 @@ class _State:
     queued_failures: collections.deque[int] = field(default_factory=collections.deque)
     blocked: set[int] = field(default_factory=set)
     unknown: set[int] = field(default_factory=set)
+    admins: dict[int, set[int]] = field(default_factory=dict)  # group → its administrators
     webhook_url: str = ""
     webhook_secret: str = ""
     get_updates_calls: int = 0
@@ -153,6 +155,10 @@ class TelegramApiStandIn:
     def fail_next(self, retry_after: int, times: int = 1) -> None:
         """Answer the next ``times`` sendMessage calls with 429 and this ``retry_after``."""
         self.state.queued_failures.extend([retry_after] * times)
+
+    def make_admin(self, chat_id: int, user_id: int) -> None:
+        """``user_id`` administers the group ``chat_id`` (getChatAdministrators lists them)."""
+        self.state.admins.setdefault(chat_id, set()).add(user_id)
 
     def block(self, chat_id: int) -> None:
         """The user blocked the bot: sendMessage to them answers 403."""
@@ -287,6 +293,14 @@ class TelegramApiStandIn:
         self.state.edits.append(edit)
         return _ok(_message_json(edit))
 
+    async def _m_getchatadministrators(self, params: Json) -> web.Response:
+        chat_id = int(params["chat_id"])
+        owners = [
+            {"status": "creator", "is_anonymous": False, "user": _user(user_id)}
+            for user_id in sorted(self.state.admins.get(chat_id, set()))
+        ]
+        return _ok(owners)
+
     async def _m_answercallbackquery(self, params: Json) -> web.Response:
         self.state.answered_callbacks.append(params)
         return _ok(result=True)
@@ -356,6 +370,10 @@ def _balanced_html(text: str) -> bool:
             return False
         index = text.find("<", end)
     return True
+
+
+def _user(user_id: int) -> Json:
+    return {"id": user_id, "is_bot": False, "first_name": "Admin", "username": f"u{user_id}"}
 
 
 def _message_json(sent: Sent) -> Json:

@@ -10,6 +10,7 @@ talking loses that reply or post rather than doubling it: a trade must never hap
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,13 +20,14 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from libs.common.sealing import DataBox
-from services.notifier.bot import store, texts
+from services.notifier.bot import metrics, store, texts
 from services.notifier.bot.signals import SignalForwarder
 from services.notifier.bot.tenant_api import ApiUnavailable, TenantApis
 from services.notifier.bot.updates import (
     ButtonPress,
     Command,
     Edit,
+    Ignored,
     Incoming,
     Post,
     PrivateText,
@@ -38,8 +40,17 @@ from services.notifier.store import code_digest, kept_key
 
 log = logging.getLogger(__name__)
 BUTTON_TTL_S = 300  # a confirmation button older than this does nothing
+ADMINS_TTL_S = 300.0  # how long a group's administrators are taken as known
 _READS = frozenset({"status", "positions", "pnl", "alerts"})
 After = Callable[[], Awaitable[None]]
+_KINDS: dict[type, str] = {
+    Command: "command",
+    ButtonPress: "button",
+    Post: "post",
+    Edit: "edit",
+    PrivateText: "private_text",
+    Ignored: "ignored",
+}
 
 
 @dataclass(frozen=True)
@@ -61,14 +72,17 @@ class UpdateHandler:
 
     def __init__(self, deps: BotDeps) -> None:
         self._d = deps
+        self._admins = GroupAdmins(deps.bot)
 
     async def handle(self, update: Update) -> None:
         """Handle ``update`` unless it was handled before."""
         incoming = classify(update, self._d.username)
         async with self._d.db.as_writer() as conn:
             if not await store.first_time(conn, incoming.update_id, self._d.clock()):
+                metrics.UPDATES.labels("duplicate").inc()
                 return
             after = await self._record(conn, incoming)
+        metrics.UPDATES.labels(_KINDS[type(incoming)]).inc()
         await after()
 
     async def _record(self, conn: AsyncConnection, incoming: Incoming) -> After:
@@ -191,8 +205,14 @@ class UpdateHandler:
     async def _forward(
         self, post: Post, routes: list[store.Route], chats: dict[str, list[int]]
     ) -> None:
+        if not routes:
+            return
+        if post.user_id is not None and not await self._admins.has(post.chat_id, post.user_id):
+            metrics.SIGNALS.labels("not_admin").inc()
+            return  # in a group only its administrators' messages are signals
         for route in routes:
             outcome = await self._d.forwarder.forward(route.token, post.text)
+            metrics.SIGNALS.labels(outcome.label).inc()
             if outcome.refusal is not None:
                 text = texts.signal_refused(route.title or post.title, outcome.refusal)
                 await self._tell_all(chats.get(route.tenant_id, []), text)
@@ -227,6 +247,29 @@ class UpdateHandler:
             )
         except TelegramError:
             log.warning("telegram edit failed")
+
+
+class GroupAdmins:
+    """Who administers a group, asked of Telegram at most every few minutes per group."""
+
+    def __init__(self, bot: Bot, ttl_s: float = ADMINS_TTL_S) -> None:
+        self._bot = bot
+        self._ttl_s = ttl_s
+        self._known: dict[int, tuple[float, frozenset[int]]] = {}
+
+    async def has(self, chat_id: int, user_id: int) -> bool:
+        """Whether ``user_id`` administers ``chat_id`` (False when Telegram cannot say)."""
+        now = time.monotonic()
+        known = self._known.get(chat_id)
+        if known is None or known[0] < now:
+            try:
+                members = await self._bot.get_chat_administrators(chat_id)
+            except TelegramError:
+                log.warning("telegram group administrators unknown")
+                return False
+            known = (now + self._ttl_s, frozenset(m.user.id for m in members))
+            self._known[chat_id] = known
+        return user_id in known[1]
 
 
 def _private(incoming: Incoming) -> bool:

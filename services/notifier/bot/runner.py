@@ -17,8 +17,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from telegram import Bot
-from telegram.error import Conflict, RetryAfter, TelegramError
+from telegram import Bot, Update
+from telegram.error import RetryAfter, TelegramError
 
 from libs.common.db import database_unavailable
 from services.notifier.bot import store
@@ -73,40 +73,45 @@ class Poller:
         self._pruned_at: datetime | None = None
 
     async def run(self) -> None:
-        """Poll until cancelled."""
+        """Poll until cancelled; nothing but cancellation ends it."""
         await start_bot(self._bot)
-        await self._bot.delete_webhook()
         delay = 1.0
+        webhook_deleted = False
         while True:
             try:
-                updates = await self._bot.get_updates(
-                    offset=self._offset,
-                    timeout=LONG_POLL_S,
-                    allowed_updates=list(ALLOWED_UPDATES),
-                )
+                if not webhook_deleted:
+                    await self._bot.delete_webhook()  # getUpdates is refused while one is set
+                    webhook_deleted = True
+                await self._poll_once()
+                await self._prune()
             except RetryAfter as error:
                 await asyncio.sleep(retry_after_s(error))
-                continue
-            except (Conflict, TelegramError) as error:
-                log.warning("telegram getUpdates failed", extra={"error": type(error).__name__})
+            except Exception as error:  # a network error, 409 (another poller), a DB outage
+                if not isinstance(error, TelegramError) and not database_unavailable(error):
+                    raise  # a bug: crash loudly (the runtime logs the task's end)
+                log.warning("telegram polling failed", extra={"error": type(error).__name__})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _MAX_BACKOFF_S)
-                continue
-            delay = 1.0
-            await self._handle_all(updates)
-            await self._prune()
+            else:
+                delay = 1.0
 
-    async def _handle_all(self, updates: tuple[object, ...]) -> None:
+    async def _poll_once(self) -> None:
+        updates = await self._bot.get_updates(
+            offset=self._offset, timeout=LONG_POLL_S, allowed_updates=list(ALLOWED_UPDATES)
+        )
+        await self._handle_all(updates)
+
+    async def _handle_all(self, updates: tuple[Update, ...]) -> None:
         for update in updates:
             try:
-                await self._handler.handle(update)  # type: ignore[arg-type]
+                await self._handler.handle(update)
             except Exception as error:
                 if database_unavailable(error):
                     log.warning("telegram update waits for the database")
                     await asyncio.sleep(1.0)
                     return  # not confirmed: offered again by the next getUpdates
                 log.exception("telegram update failed; passed over")
-            self._offset = update.update_id + 1  # type: ignore[attr-defined]
+            self._offset = update.update_id + 1
 
     async def _prune(self) -> None:
         now = self._clock()

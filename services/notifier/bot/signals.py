@@ -24,6 +24,7 @@ class Forwarded:
     """What became of one post: ``refusal`` is None when ingress took it."""
 
     refusal: str | None = None
+    label: str = "forwarded"  # the metric's outcome
 
 
 def token_of(webhook_url: str) -> str | None:
@@ -59,7 +60,7 @@ class SignalForwarder:
             if delay is None:
                 break
             await asyncio.sleep(delay)
-        return Forwarded("Sparky could not take the post just now; post it again.")
+        return Forwarded("Sparky could not take the post just now; post it again.", "unavailable")
 
     async def _post(self, token: str, text: str) -> httpx.Response | None:
         try:
@@ -83,4 +84,4 @@ def _outcome(answer: httpx.Response) -> Forwarded:
     details = [str(e.get("message")) for e in body.get("errors") or [] if isinstance(e, dict)]
     if details and details[0] not in sentence:
         sentence = f"{sentence} {details[0]}"
-    return Forwarded(sentence[:_MAX_SENTENCE])
+    return Forwarded(sentence[:_MAX_SENTENCE], "refused")
