@@ -9,16 +9,12 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from nats.js import JetStreamContext
 from pydantic import SecretStr
 
-from libs.common.ids import new_id
-from libs.common.topology import Topology
 from services.notifier.app import create_app, running
 from services.notifier.config import NotifierSettings, TelegramMode
 from tests.helpers import telegram_updates as tg
 from tests.helpers.billing import until
-from tests.helpers.executor import seed_tenant
 from tests.helpers.telegram_api import BOT_USERNAME, TelegramApiStandIn
 from tests.integration.notifier.conftest import StandIns
 
@@ -35,9 +31,7 @@ class Hooked:
 
 
 @pytest.fixture
-async def hooked(
-    settings: NotifierSettings, stand_ins: StandIns, js: JetStreamContext, topology: Topology
-) -> AsyncIterator[Hooked]:
+async def hooked(settings: NotifierSettings, stand_ins: StandIns) -> AsyncIterator[Hooked]:
     async with TelegramApiStandIn(TOKEN) as telegram:
         configured = settings.model_copy(
             update={
@@ -50,8 +44,7 @@ async def hooked(
                 "telegram_webhook_url": PUBLIC,
             }
         )
-        tenant_id = "ttghook" + new_id()[-8:].lower()
-        key = await seed_tenant(js, topology, tenant_id)
+        _tenant_id, key = await stand_ins.billing.new_tenant()
         app = create_app(configured)
         async with running(app, configured):
             transport = httpx.ASGITransport(app=app)
