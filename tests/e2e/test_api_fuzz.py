@@ -34,7 +34,7 @@ from tests.helpers.billing import FakeStripe, served
 from tests.helpers.e2e_alerts import api_client
 from tests.helpers.namespaces import new_namespace
 from tests.helpers.servers import ServerUrls
-from tests.helpers.stack import running_stack
+from tests.helpers.stack import PIPELINE, running_stack
 from tests.helpers.vault import VaultServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -84,6 +84,7 @@ async def world(
             vault,
             new_namespace(),
             tmp_path_factory.mktemp("fuzz"),
+            (*PIPELINE, "notifier"),
             extra_env={"billing": stripe},
         ) as stack:
             async with api_client() as client:
@@ -169,11 +170,15 @@ async def test_billing_keeps_its_contract_for_a_tenant(world: World) -> None:
     await fuzz(world, "billing", world.caller.api_key, options=("--include-tag=tenant",))
 
 
+async def test_billing_keeps_its_contract_for_the_web_apps_sign_ups(world: World) -> None:
+    await fuzz(world, "billing", world.stack.cfg.signup_token, options=("--include-tag=sign-up",))
+
+
 # Endless by design (a live stream): its contract is tested in tests/integration/ledger.
 ENDLESS = {"ledger": ("--exclude-operation-id=alert_stream_api_v1_alerts_stream_get",)}
 
 
-@pytest.mark.parametrize("service", ["router", "accounts", "ledger"])
+@pytest.mark.parametrize("service", ["router", "accounts", "ledger", "notifier"])
 async def test_a_tenant_api_keeps_its_contract(world: World, service: str) -> None:
     await fuzz(world, service, world.caller.api_key, options=ENDLESS.get(service, ()))
 
