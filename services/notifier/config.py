@@ -14,20 +14,13 @@ from libs.common.config import Environment, ServiceSettings, load_settings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.db_roles import PrefixedRoles
 from libs.common.errors import ConfigurationError
+from libs.common.smtp import SmtpSecurity, SmtpServer
 
 SERVICE = "notifier"
 CONSUMER = "notifier"  # the durable consumer on EVENTS
 # A development default: ServiceSettings refuses it when SPARKY_ENVIRONMENT=prod.
 DEV_DATA_KEY = "development-only-notifier-data-key-not-a-secret"
 MIN_DATA_KEY_LENGTH = 32
-
-
-class SmtpSecurity(StrEnum):
-    """How the connection to the SMTP server is protected."""
-
-    NONE = "none"
-    STARTTLS = "starttls"
-    TLS = "tls"
 
 
 class TelegramMode(StrEnum):
@@ -215,6 +208,17 @@ class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     def schema_name(self) -> str:
         """The notifier's Postgres schema."""
         return self.database_schema
+
+    def smtp_server(self) -> SmtpServer:
+        """Where and how this service sends mail."""
+        return SmtpServer(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            security=self.smtp_security,
+            username=self.smtp_username,
+            password=self.smtp_password,
+            timeout_s=self.smtp_timeout_s,
+        )
 
 
 def notifier_settings(**overrides: object) -> NotifierSettings:

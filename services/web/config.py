@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -12,6 +10,7 @@ from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.db_roles import PrefixedRoles
 from libs.common.errors import ConfigurationError
 from libs.common.redaction import SIGNUP_TOKEN_PREFIX
+from libs.common.smtp import SmtpSecurity, SmtpServer
 from services.web.auth.addresses import parse_networks
 
 SERVICE = "web"
@@ -19,14 +18,6 @@ SERVICE = "web"
 DEV_SIGNUP_TOKEN = "ssu_development-only-signup-token"  # noqa: S105
 DEV_DATA_KEY = "development-only-web-data-key-not-a-secret"
 MIN_DATA_KEY_LENGTH = 32
-
-
-class SmtpSecurity(StrEnum):
-    """How the connection to the SMTP server is protected."""
-
-    NONE = "none"
-    STARTTLS = "starttls"
-    TLS = "tls"
 
 
 class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
@@ -165,6 +156,17 @@ class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
                 "HTTPS only"
             )
         return self
+
+    def smtp_server(self) -> SmtpServer:
+        """Where and how this service sends mail."""
+        return SmtpServer(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            security=self.smtp_security,
+            username=self.smtp_username,
+            password=self.smtp_password,
+            timeout_s=self.smtp_timeout_s,
+        )
 
 
 def web_settings(**overrides: object) -> WebSettings:

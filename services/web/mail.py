@@ -1,16 +1,16 @@
-"""Mail through SMTP (plain, STARTTLS or TLS), sent from a thread: smtplib blocks."""
+"""Mail through SMTP (`libs.common.smtp`), sent from a thread: smtplib blocks."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import smtplib
-import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from services.web.config import SmtpSecurity, WebSettings
+from libs.common.smtp import send_message
+from services.web.config import WebSettings
 from services.web.metrics import EMAILS
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Mailer:
         counted (``sparky_web_emails_total{kind, outcome}``)."""
         message = self._message(mail)
         try:
-            await asyncio.to_thread(self._send_sync, message)
+            await asyncio.to_thread(send_message, self._settings.smtp_server(), message)
         except (OSError, smtplib.SMTPException) as exc:
             EMAILS.labels(mail.kind, "failed").inc()
             log.warning("mail not sent: %s", type(exc).__name__)
@@ -57,19 +57,3 @@ class Mailer:
         message["Message-ID"] = make_msgid(domain="sparky")
         message.set_content(mail.body)
         return message
-
-    def _send_sync(self, message: EmailMessage) -> None:
-        settings = self._settings
-        host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout_s
-        context = ssl.create_default_context()
-        smtp: smtplib.SMTP
-        if settings.smtp_security is SmtpSecurity.TLS:
-            smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-        else:
-            smtp = smtplib.SMTP(host, port, timeout=timeout)
-        with smtp:
-            if settings.smtp_security is SmtpSecurity.STARTTLS:
-                smtp.starttls(context=context)
-            if settings.smtp_username and settings.smtp_password is not None:
-                smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
-            smtp.send_message(message)

@@ -1,4 +1,4 @@
-"""Email through SMTP (plain, STARTTLS or TLS), sent from a thread: smtplib blocks.
+"""Email through SMTP (`libs.common.smtp`), sent from a thread: smtplib blocks.
 
 A plain-text part and an HTML part (every piece HTML-escaped). At most one message per
 address per ``email_min_interval_s`` (a minute): a burst arrives as one digest, verification
@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import re
 import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+from libs.common.smtp import send_message
 from services.notifier.channels.base import ChannelLimits, Outgoing, SendResult, Target
-from services.notifier.config import SmtpSecurity
 from services.notifier.domain import ChannelKind, Markup, render, subject
 from services.notifier.errors import InvalidTargetError
 from services.notifier.runtime import Runtime
@@ -64,7 +63,7 @@ class EmailChannel:
     async def send(self, target: Target, message: Outgoing) -> SendResult:
         mail = self._message(target.address, message)
         try:
-            await asyncio.to_thread(self._send_sync, mail)
+            await asyncio.to_thread(send_message, self._rt.settings.smtp_server(), mail)
         except smtplib.SMTPException as exc:
             code = _permanent(exc)
             if code is not None:
@@ -92,19 +91,3 @@ class EmailChannel:
         html_text = render(notices, Markup.HTML, max_chars=MAX_CHARS).replace("\n", "<br>\n")
         mail.add_alternative(f"<html><body><p>{html_text}</p></body></html>", subtype="html")
         return mail
-
-    def _send_sync(self, mail: EmailMessage) -> None:
-        settings = self._rt.settings
-        host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout_s
-        context = ssl.create_default_context()
-        smtp: smtplib.SMTP
-        if settings.smtp_security is SmtpSecurity.TLS:
-            smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-        else:
-            smtp = smtplib.SMTP(host, port, timeout=timeout)
-        with smtp:
-            if settings.smtp_security is SmtpSecurity.STARTTLS:
-                smtp.starttls(context=context)
-            if settings.smtp_username and settings.smtp_password is not None:
-                smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
-            smtp.send_message(mail)
