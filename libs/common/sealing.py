@@ -4,9 +4,8 @@
 secret, a Discord URL): a random 96-bit nonce per value, and the row's identity as associated
 data, so a sealed value copied onto another row does not open there. The key is derived with
 HKDF-SHA-256 for one ``purpose``, so two services' boxes never open each other's values even
-under one data key. (The web app's ``services.web.crypto`` has the same construction; it can
-move onto this module without changing a stored byte by passing its purpose,
-``sparky-web/data/v1``.)
+under one data key (the web app's purpose is ``sparky-web/data/v1``, the notifier's
+``sparky-notifier/data/v1``).
 
 Needs the ``cryptography`` package (the web and notifier extras).
 """

@@ -27,7 +27,7 @@ from services.web.auth.sessions import Sessions
 from services.web.auth.throttle import RESEND_KINDS, SIGNUP_KINDS, Throttle
 from services.web.auth.users import Users
 from services.web.config import SERVICE, WebSettings
-from services.web.crypto import DataBox, Signer
+from services.web.crypto import Signer, data_box
 from services.web.database import Database
 from services.web.headers import SecurityHeaders
 from services.web.mail import Mailer
@@ -65,7 +65,7 @@ def create_app(
     state.settings, state.clock, state.engine, state.db = settings, clock, engine, db
     state.templates = make_templates()
     secret = settings.data_key.get_secret_value()
-    state.data_box = DataBox(secret)
+    state.data_box = data_box(secret)
     state.csrf_signer = Signer(secret, "sparky-web/csrf/v1")
     state.sessions = Sessions(
         db,

@@ -1,8 +1,8 @@
 """Secrets at rest and signed values, under keys derived from ``SPARKY_WEB_DATA_KEY``.
 
-- `DataBox` seals what the app must read back (tenant API keys, webhook tokens, TOTP secrets):
-  AES-256-GCM, a random 96-bit nonce per value, the row's identity as associated data (a
-  sealed value copied onto another user's row does not open there);
+- `data_box` seals what the app must read back (tenant API keys, webhook tokens, TOTP secrets):
+  `libs.common.sealing.DataBox` (AES-256-GCM, the row's identity as associated data) under the
+  web app's own purpose, so the notifier's box never opens the web app's values;
 - `Signer` makes values the browser returns unforgeable (CSRF tokens): HMAC-SHA-256;
 - `new_token` / `digest`: random bearer values (sessions, mail links) and the SHA-256 kept of
   them, so a copy of the database opens no session and follows no link.
@@ -13,49 +13,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from libs.common.sealing import DataBox, derive_key
 
-_NONCE_BYTES = 12
-_VERSION = b"\x01"
+PURPOSE = "sparky-web/data/v1"
 
 
-def derive_key(secret: str, purpose: str) -> bytes:
-    """Return a 32-byte key for ``purpose`` derived from ``secret`` (HKDF-SHA-256)."""
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode())
-    return hkdf.derive(secret.encode())
-
-
-class SealedValueError(Exception):
-    """A sealed value does not open: another key, another row, or tampered with."""
-
-
-class DataBox:
-    """Seal and open small secrets with AES-256-GCM."""
-
-    def __init__(self, secret: str) -> None:
-        self._aead = AESGCM(derive_key(secret, "sparky-web/data/v1"))
-
-    def seal(self, plaintext: str, context: str) -> bytes:
-        """Return ``plaintext`` encrypted, bound to ``context`` (e.g. ``"api_key:<user>"``)."""
-        nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, plaintext.encode(), context.encode())
-        return _VERSION + nonce + sealed
-
-    def open(self, sealed: bytes, context: str) -> str:
-        """Return the plaintext `seal` sealed with ``context``; raise `SealedValueError`."""
-        if sealed[:1] != _VERSION:
-            raise SealedValueError("unknown sealed value version")
-        nonce, body = sealed[1 : 1 + _NONCE_BYTES], sealed[1 + _NONCE_BYTES :]
-        try:
-            return self._aead.decrypt(nonce, body, context.encode()).decode()
-        except InvalidTag as exc:
-            raise SealedValueError("the sealed value does not open with this key") from exc
+def data_box(secret: str) -> DataBox:
+    """Return the web app's box under ``secret`` (``SPARKY_WEB_DATA_KEY``)."""
+    return DataBox(secret, PURPOSE)
 
 
 class Signer:

@@ -21,9 +21,10 @@ from fastapi import Request
 from starlette.responses import Response
 
 if TYPE_CHECKING:
+    from libs.common.sealing import DataBox
     from services.web.auth.sessions import ActiveSession, Sessions
     from services.web.config import WebSettings
-    from services.web.crypto import DataBox, Signer
+    from services.web.crypto import Signer
 
 SESSION_COOKIE = "sparky_session"
 PRE_CSRF_COOKIE = "sparky_csrf"

@@ -1,4 +1,4 @@
-"""The secrets the web app keeps for a user, sealed (`services.web.crypto.DataBox`): the
+"""The secrets the web app keeps for a user, sealed (`services.web.crypto.data_box`): the
 tenant API key it acts with, and the webhook tokens it created or rotated (so a webhook's URL
 can be shown again and test alerts sent). Read and written as that user only (RLS).
 """

@@ -14,9 +14,9 @@ from datetime import datetime
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from libs.common.sealing import DataBox
 from services.web.auth.users import User, Users
 from services.web.config import WebSettings
-from services.web.crypto import DataBox
 from services.web.database import Database
 from services.web.tables import webhook_tokens_kept
 from services.web.tenant_keys import api_key_context, webhook_token_context

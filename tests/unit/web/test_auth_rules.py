@@ -11,12 +11,13 @@ from pydantic import SecretStr, ValidationError
 from starlette.requests import Request
 
 from libs.common.errors import ConfigurationError
+from libs.common.sealing import SealedValueError
 from services.web.auth.addresses import client_address, parse_networks
 from services.web.auth.deps import safe_next
 from services.web.auth.passwords import password_problem
 from services.web.auth.totp import matching_step, new_secret
 from services.web.config import web_settings
-from services.web.crypto import DataBox, SealedValueError, Signer
+from services.web.crypto import Signer, data_box
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 REAL_KEY = SecretStr("a-real-data-key-of-at-least-32-characters")
@@ -54,14 +55,14 @@ def test_only_local_paths_are_followed_after_sign_in(value: str, expected: str) 
 
 
 def test_a_sealed_value_opens_only_with_its_key_and_its_row() -> None:
-    box = DataBox("k" * 40)
+    box = data_box("k" * 40)
     sealed = box.seal("spk_secret", "api_key:u1")
     assert box.open(sealed, "api_key:u1") == "spk_secret"
     assert b"spk_secret" not in sealed
     with pytest.raises(SealedValueError):
         box.open(sealed, "api_key:u2")
     with pytest.raises(SealedValueError):
-        DataBox("j" * 40).open(sealed, "api_key:u1")
+        data_box("j" * 40).open(sealed, "api_key:u1")
 
 
 def test_signatures_depend_on_the_purpose() -> None:
