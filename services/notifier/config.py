@@ -14,7 +14,7 @@ from libs.common.config import Environment, ServiceSettings, load_settings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.db_roles import PrefixedRoles
 from libs.common.errors import ConfigurationError
-from libs.common.smtp import SmtpSecurity, SmtpServer
+from libs.common.smtp import SmtpSettings
 
 SERVICE = "notifier"
 CONSUMER = "notifier"  # the durable consumer on EVENTS
@@ -30,7 +30,7 @@ class TelegramMode(StrEnum):
     WEBHOOK = "webhook"
 
 
-class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
+class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles, SmtpSettings):
     """Everything the notifier reads from its environment."""
 
     model_config = SettingsConfigDict(env_prefix="SPARKY_NOTIFIER_", extra="ignore", frozen=True)
@@ -67,14 +67,7 @@ class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
         "not asked.",
     )
     api_timeout_s: float = Field(default=10.0, gt=0, le=120)
-    # Email: off while smtp_host is empty.
-    smtp_host: str = Field(default="", description="SMTP server; empty: email channels off.")
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_security: SmtpSecurity = SmtpSecurity.NONE
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_timeout_s: float = Field(default=10.0, gt=0, le=120)
-    mail_from: str = "Sparky <no-reply@sparky.localhost>"
+    # Email (libs.common.smtp.SmtpSettings): off while smtp_host is empty.
     # Telegram: off while the bot token is empty.
     telegram_bot_token: SecretStr | None = Field(
         default=None, description="The bot's token from @BotFather; empty: Telegram off."
@@ -208,17 +201,6 @@ class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     def schema_name(self) -> str:
         """The notifier's Postgres schema."""
         return self.database_schema
-
-    def smtp_server(self) -> SmtpServer:
-        """Where and how this service sends mail."""
-        return SmtpServer(
-            host=self.smtp_host,
-            port=self.smtp_port,
-            security=self.smtp_security,
-            username=self.smtp_username,
-            password=self.smtp_password,
-            timeout_s=self.smtp_timeout_s,
-        )
 
 
 def notifier_settings(**overrides: object) -> NotifierSettings:

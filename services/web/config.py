@@ -10,7 +10,7 @@ from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.db_roles import PrefixedRoles
 from libs.common.errors import ConfigurationError
 from libs.common.redaction import SIGNUP_TOKEN_PREFIX
-from libs.common.smtp import SmtpSecurity, SmtpServer
+from libs.common.smtp import SmtpSettings
 from services.web.auth.addresses import parse_networks
 
 SERVICE = "web"
@@ -20,7 +20,7 @@ DEV_DATA_KEY = "development-only-web-data-key-not-a-secret"
 MIN_DATA_KEY_LENGTH = 32
 
 
-class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
+class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles, SmtpSettings):
     """Everything the web app reads from its environment."""
 
     model_config = SettingsConfigDict(env_prefix="SPARKY_WEB_", extra="ignore", frozen=True)
@@ -69,11 +69,6 @@ class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
     )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=8025, ge=1, le=65535)
-    smtp_security: SmtpSecurity = SmtpSecurity.NONE
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_timeout_s: float = Field(default=10.0, gt=0, le=120)
-    mail_from: str = "Sparky <no-reply@sparky.localhost>"
     cookie_secure: bool = Field(
         default=False,
         description="Send cookies over HTTPS only and add HSTS; required in production.",
@@ -156,17 +151,6 @@ class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles):
                 "HTTPS only"
             )
         return self
-
-    def smtp_server(self) -> SmtpServer:
-        """Where and how this service sends mail."""
-        return SmtpServer(
-            host=self.smtp_host,
-            port=self.smtp_port,
-            security=self.smtp_security,
-            username=self.smtp_username,
-            password=self.smtp_password,
-            timeout_s=self.smtp_timeout_s,
-        )
 
 
 def web_settings(**overrides: object) -> WebSettings:
