@@ -20,17 +20,6 @@ from libs.common.messages.events import Fill, OrderEvent
 from services.ledger.domain import ENTRY, EXACT, ZERO
 from services.ledger.rows import IntentRow, OrderRow
 
-FEED_STATUSES = (
-    "refused",
-    "received",
-    "rejected",
-    "placed",
-    "partially_filled",
-    "filled",
-    "canceled",
-    "failed",
-    "uncertain",
-)
 _FEED = {
     OrderState.SUBMITTED: "placed",
     OrderState.PARTIALLY_FILLED: "partially_filled",

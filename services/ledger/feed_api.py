@@ -18,6 +18,7 @@ from fastapi.responses import StreamingResponse
 from libs.common import api
 from libs.common.auth import CurrentTenant, current_tenant
 from libs.common.ids import ULID_PATTERN
+from libs.common.messages.enums import AlertStatus
 from libs.common.messages.types import Iso8601, Text
 from services.ledger.cursor import Cursor
 from services.ledger.errors import BadRequestError
@@ -25,7 +26,6 @@ from services.ledger.feed import AlertFilters, Feed
 from services.ledger.feed_schemas import (
     AlertDetailOut,
     AlertsOut,
-    AlertStatus,
     DailyPnlListOut,
     StrategiesOut,
 )

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
 
 from pydantic import Field
 
+from libs.common.messages.enums import AlertStatus
 from services.ledger.schemas import HistoryOut, Money, OrderOut, Out, TradeOut
-
-AlertStatus = Literal[
-    "refused",
-    "received",
-    "rejected",
-    "placed",
-    "partially_filled",
-    "filled",
-    "canceled",
-    "failed",
-    "uncertain",
-]
 
 
 class AlertOut(Out):

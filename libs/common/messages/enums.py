@@ -134,6 +134,20 @@ class RefusalReason(StrEnum):
     RATE_LIMITED = "rate_limited"  # 429: more alerts than the plan allows
 
 
+class AlertStatus(StrEnum):
+    """Where an alert stands in the ledger's feed (the API's ``status``; the web app's filter)."""
+
+    REFUSED = "refused"  # at the webhook
+    RECEIVED = "received"
+    REJECTED = "rejected"  # by the router or the exchange
+    PLACED = "placed"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+
+
 class RejectReason(StrEnum):
     """Why the router refused an intent; each has a sentence a trader understands."""
 

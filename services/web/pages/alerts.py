@@ -18,22 +18,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from libs.common.messages.enums import AlertStatus
 from services.web.pages.common import render, templates_of
 from services.web.sse import EventReader, frame
 from services.web.tenant_api import Api, ApiError, Me, ServiceUnavailableError, TenantApi
 
 router = APIRouter()
-STATUSES = (
-    "refused",
-    "received",
-    "rejected",
-    "placed",
-    "partially_filled",
-    "filled",
-    "canceled",
-    "failed",
-    "uncertain",
-)
+STATUSES = tuple(AlertStatus)  # the ledger feed's statuses, in its order
 FILTERS = ("status", "symbol", "strategy", "since", "until")
 PAGE_SIZE = 50
 MAX_EVENT_ID = 19  # digits: the ledger's seq is a bigint
