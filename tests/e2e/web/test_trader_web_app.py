@@ -182,7 +182,12 @@ async def test_the_position_and_its_pnl_are_on_the_positions_page(
     assert await page.locator("svg#pnl-chart").count() == 1
     assert await page.locator("a#trades-csv").count() == 1
     await screenshot(page, "positions")
-    for path, name in (("/strategies", "strategies"), ("/settings/trade", "trade-settings")):
+    pages = (
+        ("/strategies", "strategies"),
+        ("/settings/trade", "trade-settings"),
+        ("/account/notifications", "notifications"),
+    )
+    for path, name in pages:
         answer = await page.goto(f"{web_url}{path}")
         assert answer is not None
         assert answer.status == 200, path
