@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -36,7 +36,7 @@ class Markup(StrEnum):
 
 
 # Event kinds a channel may want; the order is the one shown to traders.
-EVENT_KINDS: tuple[str, ...] = (
+EventKind = Literal[
     "order.filled",
     "order.submitted",
     "intent.rejected",
@@ -52,7 +52,8 @@ EVENT_KINDS: tuple[str, ...] = (
     "billing.payment_failed",
     "billing.grace_ending",
     "daily.summary",
-)
+]
+EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 NOISY_KINDS = frozenset({"order.submitted", "position.marked", "funding.paid"})
 DEFAULT_KINDS: tuple[str, ...] = tuple(k for k in EVENT_KINDS if k not in NOISY_KINDS)
 # What a quiet channel still gets: failures, rejections, billing and kill-switch changes.

@@ -8,27 +8,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from libs.common.messages.types import Text
-from services.notifier.domain import EVENT_KINDS
+from services.notifier.domain import EVENT_KINDS, EventKind
 from services.notifier.store import ChannelRecord
 
-EventKind = Literal[
-    "order.filled",
-    "order.submitted",
-    "intent.rejected",
-    "order.rejected",
-    "order.failed",
-    "order.uncertain",
-    "protection.failed",
-    "alert.refused",
-    "position.drift",
-    "position.marked",
-    "funding.paid",
-    "settings.kill_switch",
-    "billing.payment_failed",
-    "billing.grace_ending",
-    "daily.summary",
-]
-assert set(EventKind.__args__) == set(EVENT_KINDS)  # type: ignore[attr-defined]  # noqa: S101
 Events = Annotated[list[EventKind], Field(max_length=len(EVENT_KINDS))]
 
 
