@@ -18,9 +18,18 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pydantic import SecretStr
 
 _NONCE_BYTES = 12
 _VERSION = b"\x01"
+MIN_DATA_KEY_LENGTH = 32
+
+
+def check_data_key(value: SecretStr) -> SecretStr:
+    """Return a service's data key; refuse one shorter than ``MIN_DATA_KEY_LENGTH``."""
+    if len(value.get_secret_value()) < MIN_DATA_KEY_LENGTH:
+        raise ValueError(f"the data key must be at least {MIN_DATA_KEY_LENGTH} characters")
+    return value
 
 
 def derive_key(secret: str, purpose: str) -> bytes:

@@ -14,13 +14,13 @@ from libs.common.config import Environment, ServiceSettings, load_settings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.db_roles import PrefixedRoles
 from libs.common.errors import ConfigurationError
+from libs.common.sealing import check_data_key
 from libs.common.smtp import SmtpSettings
 
 SERVICE = "notifier"
 CONSUMER = "notifier"  # the durable consumer on EVENTS
 # A development default: ServiceSettings refuses it when SPARKY_ENVIRONMENT=prod.
 DEV_DATA_KEY = "development-only-notifier-data-key-not-a-secret"
-MIN_DATA_KEY_LENGTH = 32
 
 
 class TelegramMode(StrEnum):
@@ -153,9 +153,7 @@ class NotifierSettings(ServiceSettings, DatabaseSettings, PrefixedRoles, SmtpSet
     @field_validator("data_key")
     @classmethod
     def _data_key_is_long(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < MIN_DATA_KEY_LENGTH:
-            raise ValueError(f"the data key must be at least {MIN_DATA_KEY_LENGTH} characters")
-        return value
+        return check_data_key(value)
 
     @model_validator(mode="after")
     def _safe_targets_in_production(self) -> NotifierSettings:

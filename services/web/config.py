@@ -10,6 +10,7 @@ from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.db_roles import PrefixedRoles
 from libs.common.errors import ConfigurationError
 from libs.common.redaction import SIGNUP_TOKEN_PREFIX
+from libs.common.sealing import check_data_key
 from libs.common.smtp import SmtpSettings
 from services.web.auth.addresses import parse_networks
 
@@ -17,7 +18,6 @@ SERVICE = "web"
 # Development defaults: ServiceSettings refuses them when SPARKY_ENVIRONMENT=prod.
 DEV_SIGNUP_TOKEN = "ssu_development-only-signup-token"  # noqa: S105
 DEV_DATA_KEY = "development-only-web-data-key-not-a-secret"
-MIN_DATA_KEY_LENGTH = 32
 
 
 class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles, SmtpSettings):
@@ -139,9 +139,7 @@ class WebSettings(ServiceSettings, DatabaseSettings, PrefixedRoles, SmtpSettings
     @field_validator("data_key")
     @classmethod
     def _data_key_is_long(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < MIN_DATA_KEY_LENGTH:
-            raise ValueError(f"the data key must be at least {MIN_DATA_KEY_LENGTH} characters")
-        return value
+        return check_data_key(value)
 
     @model_validator(mode="after")
     def _secure_cookies_in_production(self) -> WebSettings:
