@@ -6,8 +6,7 @@ rules as the chart renders them; ``make k8s-manifests`` keeps it in step).
 
 A ``sparky_`` name is defined when a ``Counter``/``Gauge``/``Histogram``/``Summary`` under
 ``services/`` or ``libs/`` exposes it, with the suffixes prometheus_client adds (``_total`` for
-counters, ``_bucket``/``_sum``/``_count`` for histograms), or when faststream's Prometheus
-middleware exposes it under the prefix ``libs/common/broker.py`` gives it. Names from outside
+counters, ``_bucket``/``_sum``/``_count`` for histograms). Names from outside
 Sparky (kube-state-metrics, cAdvisor, Prometheus' own ``up``) must be in `EXTERNAL`.
 
     python -m scripts.metric_names            # print every reference and where it is used
@@ -29,7 +28,6 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = Path("helm/sparky/dashboards")
 RULES = Path("deploy/prometheus/sparky-alerts.rules.yaml")
-BROKER = Path("libs/common/broker.py")
 SOURCES = (Path("services"), Path("libs"))
 
 EXTERNAL = {
@@ -119,7 +117,6 @@ def defined_metrics(root: Path = ROOT) -> set[str]:
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
             for kind, name in _metric_constructors(tree):
                 exposed.update(_samples(kind, name))
-    exposed.update(faststream_metrics(root))
     return exposed
 
 
@@ -140,34 +137,6 @@ def _metric_constructors(tree: ast.AST) -> Iterator[tuple[str, str]]:
 def _samples(kind: str, name: str) -> set[str]:
     base = name.removesuffix("_total") if kind == "Counter" else name
     return {base + suffix for suffix in _SUFFIXES[kind]}
-
-
-def faststream_metrics(root: Path = ROOT) -> set[str]:
-    """Return the samples faststream's Prometheus middleware exposes with Sparky's prefix."""
-    from faststream.prometheus.container import MetricsContainer  # noqa: PLC0415
-    from prometheus_client import CollectorRegistry  # noqa: PLC0415
-
-    registry = CollectorRegistry()
-    MetricsContainer(registry, metrics_prefix=_broker_prefix(root), custom_label_names=[])
-    # Labelled metrics have no samples until used: expose names from each family's type.
-    return {
-        f"{family.name}{suffix}"
-        for family in registry.collect()
-        for suffix in _SUFFIXES[family.type.capitalize()]
-    }
-
-
-def _broker_prefix(root: Path) -> str:
-    tree = ast.parse((root / BROKER).read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.keyword)
-            and node.arg == "metrics_prefix"
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            return node.value.value
-    raise SystemExit(f"{BROKER}: no metrics_prefix= given to the Prometheus middleware")
 
 
 def undefined_metrics(root: Path = ROOT) -> dict[str, set[str]]:

@@ -5,24 +5,14 @@ from __future__ import annotations
 import logging
 import ssl
 import weakref
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from faststream.nats import NatsBroker
-from faststream.nats.opentelemetry import NatsTelemetryMiddleware
-from faststream.nats.prometheus.provider import (
-    BatchNatsMetricsSettingsProvider,
-    NatsMetricsSettingsProvider,
-)
 from faststream.nats.security import NatsUserPassword
-from faststream.prometheus import ConsumeAttrs
-from faststream.prometheus.middleware import PrometheusMiddleware
 from faststream.security import BaseSecurity
-from nats.aio.msg import Msg
 from nats.js.api import PubAck
 from opentelemetry import trace
 from opentelemetry.trace import Tracer
-from prometheus_client import REGISTRY, CollectorRegistry
 
 from libs.common.config import ServiceSettings
 from libs.common.messages.base import Message
@@ -30,14 +20,11 @@ from libs.common.nats_access import connect_options
 from libs.common.publishing import (
     JetStreamPublisher,
     message_headers,
-    metric_subject,
     producer_span,
 )
 from libs.common.signing import CommandSigner
 
 if TYPE_CHECKING:
-    from faststream.message.message import StreamMessage
-    from faststream.response import PublishCommand
     from opentelemetry.trace import TracerProvider
 
 DEFAULT_PUBLISH_TIMEOUT_S = 2.0
@@ -45,36 +32,6 @@ DEFAULT_PUBLISH_TIMEOUT_S = 2.0
 _PUBLISHERS: weakref.WeakKeyDictionary[NatsBroker, JetStreamPublisher] = weakref.WeakKeyDictionary()
 _OWNERS: weakref.WeakKeyDictionary[NatsBroker, tuple[str, Tracer]] = weakref.WeakKeyDictionary()
 """Each broker's service name and tracer, for its publisher's metrics and spans."""
-
-
-class _Provider(NatsMetricsSettingsProvider):
-    __slots__ = ()
-
-    def get_publish_destination_name_from_cmd(self, cmd: PublishCommand) -> str:
-        return metric_subject(cmd.destination)
-
-    def get_consume_attrs_from_message(self, msg: StreamMessage[Msg]) -> ConsumeAttrs:
-        attrs = super().get_consume_attrs_from_message(msg)
-        return {**attrs, "destination_name": metric_subject(attrs["destination_name"])}
-
-
-class _BatchProvider(BatchNatsMetricsSettingsProvider):
-    __slots__ = ()
-
-    def get_publish_destination_name_from_cmd(self, cmd: PublishCommand) -> str:
-        return metric_subject(cmd.destination)
-
-    def get_consume_attrs_from_message(self, msg: StreamMessage[list[Msg]]) -> ConsumeAttrs:
-        attrs = super().get_consume_attrs_from_message(msg)
-        return {**attrs, "destination_name": metric_subject(attrs["destination_name"])}
-
-
-def _metrics_provider(msg: Msg | Sequence[Msg] | None) -> _Provider | _BatchProvider | None:
-    if isinstance(msg, Sequence):
-        return _BatchProvider()
-    if isinstance(msg, Msg) or msg is None:
-        return _Provider()
-    return None  # KV and object-store watches: not counted
 
 
 def _security(options: dict[str, Any]) -> BaseSecurity | None:
@@ -91,10 +48,12 @@ def make_broker(
     service: str,
     *,
     tracer_provider: TracerProvider | None = None,
-    registry: CollectorRegistry = REGISTRY,
 ) -> NatsBroker:
-    """Return a broker for ``service``: OpenTelemetry spans and Prometheus metrics on every
-    message, W3C ``traceparent`` carried in the NATS headers, reconnecting forever.
+    """Return a broker for ``service``, reconnecting forever; its publishes (`publish_message`)
+    carry W3C ``traceparent`` in the NATS headers and are counted per stream.
+
+    No faststream middleware: every consumer is a `libs.common.consumer` one and every publish
+    goes through `JetStreamPublisher`, which record their own spans and metrics.
     """
     options = connect_options(settings, service)
     broker = NatsBroker(
@@ -108,15 +67,6 @@ def make_broker(
         graceful_timeout=15.0,
         # faststream's own lines go through our JSON, redacting handler, not its coloured one.
         logger=logging.getLogger("faststream"),
-        middlewares=(
-            NatsTelemetryMiddleware(tracer_provider=tracer_provider),
-            PrometheusMiddleware(
-                settings_provider_factory=_metrics_provider,
-                registry=registry,
-                app_name=service,
-                metrics_prefix="sparky_messaging",
-            ),
-        ),
     )
     provider = tracer_provider or trace.get_tracer_provider()
     _OWNERS[broker] = (service, provider.get_tracer("sparky.publishing"))

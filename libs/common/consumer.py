@@ -72,13 +72,15 @@ log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 
 MESSAGES = Counter(
-    "sparky_consumer_messages_total", "Messages finished, by outcome", ["service", "outcome"]
+    "sparky_consumer_messages_total", "Messages finished, by outcome", ["component", "outcome"]
 )
-RETRIES = Counter("sparky_consumer_retries_total", "Handler attempts retried", ["service", "kind"])
+RETRIES = Counter(
+    "sparky_consumer_retries_total", "Handler attempts retried", ["component", "kind"]
+)
 HANDLE_SECONDS = Histogram(
-    "sparky_consumer_handle_seconds", "Time from first attempt to ack", ["service"]
+    "sparky_consumer_handle_seconds", "Time from first attempt to ack", ["component"]
 )
-BUFFERED = Gauge("sparky_consumer_buffered_messages", "Messages held in memory", ["service"])
+BUFFERED = Gauge("sparky_consumer_buffered_messages", "Messages held in memory", ["component"])
 PENDING = Gauge(
     "sparky_consumer_pending_messages",
     "Messages not yet acknowledged by a durable consumer (lag)",
@@ -87,7 +89,7 @@ PENDING = Gauge(
 BATCH_SIZE = Histogram(
     "sparky_consumer_batch_messages",
     "Messages per batch handed to a batch handler",
-    ["service"],
+    ["component"],
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
 )
 

@@ -51,12 +51,12 @@ PUBLISHED = Counter(
     "sparky_published_messages",
     "JetStream publishes that waited for their PubAck, by stream and outcome "
     "(stored, duplicate, failed)",
-    ["service", "stream", "outcome"],
+    ["component", "stream", "outcome"],
 )
 PUBLISH_SECONDS = Histogram(
     "sparky_publish_duration_seconds",
     "From a JetStream publish to its PubAck (stored or duplicate)",
-    ["service", "stream"],
+    ["component", "stream"],
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 

@@ -32,7 +32,7 @@ HEARTBEAT_S = 5.0
 REFUSED_PAUSE_S = 0.2
 
 PULL_REQUESTS = Counter(
-    "sparky_consumer_pull_requests_total", "Pull requests sent to JetStream", ["service"]
+    "sparky_consumer_pull_requests_total", "Pull requests sent to JetStream", ["component"]
 )
 
 

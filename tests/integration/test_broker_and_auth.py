@@ -12,7 +12,7 @@ from faststream.nats import JStream, NatsMessage, PullSub
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, generate_latest
 
 from libs.common.auth import ApiKeyAuthenticator, CurrentTenant
 from libs.common.broker import make_broker, publish_message
@@ -138,7 +138,7 @@ async def test_publishing_for_many_tenants_adds_no_tenant_to_the_metrics(
     settings = load_settings(
         ServiceSettings, nats_url=server_urls.nats, namespace=topology.namespace
     )
-    broker = make_broker(settings, "metrics-test", registry=CollectorRegistry())
+    broker = make_broker(settings, "metrics-test")
     intents = [factories.order_intent(tenant_id=f"tenant-{i}") for i in range(5)]
     async with broker:
         await broker.connect()
@@ -151,7 +151,7 @@ async def test_publishing_for_many_tenants_adds_no_tenant_to_the_metrics(
             )
     stored = REGISTRY.get_sample_value(
         "sparky_published_messages_total",
-        {"service": "metrics-test", "stream": topology.intents_stream, "outcome": "stored"},
+        {"component": "metrics-test", "stream": topology.intents_stream, "outcome": "stored"},
     )
     assert stored == 5
     exposition = generate_latest(REGISTRY).decode()
