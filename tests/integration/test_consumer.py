@@ -39,7 +39,7 @@ FAST = ConsumerPolicy(
     unexpected_attempts=2,
     lag_poll_s=0.5,
 )
-ROUTER = {"service": "router"}
+ROUTER = {"component": "router"}
 
 
 @dataclass

@@ -149,5 +149,5 @@ async def test_with_vault_down_cached_keys_serve_until_the_ttl_then_orders_wait_
 
 
 def _unavailable_retries() -> float:
-    labels = {"service": "executor", "kind": "unavailable"}
+    labels = {"component": "executor", "kind": "unavailable"}
     return REGISTRY.get_sample_value("sparky_consumer_retries_total", labels) or 0.0

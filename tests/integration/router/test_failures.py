@@ -59,7 +59,7 @@ async def test_an_intent_held_by_a_crashed_router_is_placed_once(
 
 
 def _unavailable_retries() -> float:
-    labels = {"service": "router", "kind": "unavailable"}
+    labels = {"component": "router", "kind": "unavailable"}
     return REGISTRY.get_sample_value("sparky_consumer_retries_total", labels) or 0.0
 
 
