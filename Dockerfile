@@ -27,14 +27,17 @@ RUN case "${SERVICE}" in \
     && /opt/venv/bin/pip install --no-deps --require-hashes --only-binary=:all: \
          -r /tmp/requirements.txt \
     && /opt/venv/bin/pip check
+COPY tools/ /src/tools/
 COPY libs/ /app/libs/
 COPY services/__init__.py /app/services/__init__.py
 COPY services/${SERVICE}/ /app/services/${SERVICE}/
-# The operator's `sparky` command (billing's CLI), as pip would write the console script.
+# The billing image also carries the operator's `sparkyctl` (tools/sparkyctl, a client of
+# billing's API), as pip would write the console script: `kubectl exec … -- sparkyctl`.
 RUN if [ "${SERVICE}" = billing ]; then \
-      printf '%s\n' '#!/opt/venv/bin/python' 'import sys' \
-        'from services.billing.cli import main' 'sys.exit(main())' > /opt/venv/bin/sparky \
-      && chmod 0755 /opt/venv/bin/sparky; \
+      cp -r /src/tools /app/tools \
+      && printf '%s\n' '#!/opt/venv/bin/python' 'import sys' \
+        'from tools.sparkyctl.cli import main' 'sys.exit(main())' > /opt/venv/bin/sparkyctl \
+      && chmod 0755 /opt/venv/bin/sparkyctl; \
     fi \
     && /opt/venv/bin/python -m compileall -q /app
 

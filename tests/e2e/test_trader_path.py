@@ -1,6 +1,6 @@
-"""The trader's path, every service a real process: from `sparky tenant create` to PnL.
+"""The trader's path, every service a real process: from `sparkyctl tenant create` to PnL.
 
-An operator creates the tenant with the ``sparky`` command; the trader adds a paper account
+An operator creates the tenant with the ``sparkyctl`` command; the trader adds a paper account
 with its keys, sets trade settings through the router's API, and sends TradingView alerts
 written from the templates in docs/alerts.md (JSON and one-line text), rendered as TradingView
 renders them. What the trader then sees is read only through the APIs: the orders at the paper
@@ -43,22 +43,32 @@ from tests.helpers.e2e_alerts import (
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-SPARKY = Path(sys.executable).parent / "sparky"
+ROOT = Path(__file__).resolve().parents[2]
 USDT_ONLY = {"USDT": "100000"}
 WAIT_S = 60.0
 
 
-async def sparky(cfg: StackConfig, *args: str) -> dict[str, Any]:
-    """Run the operator's ``sparky --json …`` against the stack's billing; return its answer."""
+async def sparkyctl(cfg: StackConfig, *args: str) -> dict[str, Any]:
+    """Run the operator's ``sparkyctl --json …`` against the stack's billing; return its answer."""
     env = os.environ | {
         "SPARKY_BILLING_URL": cfg.url("billing"),
         "SPARKY_OPERATOR_TOKEN": cfg.operator_token,
     }
     proc = await asyncio.create_subprocess_exec(
-        str(SPARKY), "--json", *args, env=env, stdout=PIPE, stderr=PIPE
+        sys.executable,
+        "-m",
+        "tools.sparkyctl",
+        "--json",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=PIPE,
+        stderr=PIPE,
     )
     out, err = await proc.communicate()
-    assert proc.returncode == 0, f"sparky {' '.join(args)}: exit {proc.returncode}: {err.decode()}"
+    assert proc.returncode == 0, (
+        f"sparkyctl {' '.join(args)}: exit {proc.returncode}: {err.decode()}"
+    )
     answer: dict[str, Any] = json.loads(out)
     return answer
 
@@ -111,7 +121,7 @@ async def test_trader_onboarded_with_the_cli_sees_orders_fills_positions_pnl_and
     stack: Stack,
 ) -> None:
     cfg = stack.cfg
-    created = await sparky(
+    created = await sparkyctl(
         cfg, "tenant", "create", "Ada Lovelace", "--plan", "pro", "--label", "ema"
     )
     assert created["tenant"]["plan"] == "pro"

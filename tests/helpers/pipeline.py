@@ -112,7 +112,7 @@ async def equip(
 ) -> Trader:
     """Give a tenant billing just created a paper account, at the exchange and the executor.
 
-    ``created`` is billing's answer to the creation (the API's, or ``sparky --json tenant
+    ``created`` is billing's answer to the creation (the API's, or ``sparkyctl --json tenant
     create``'s, which is the same document); returns once ingress knows the webhook.
     """
     paper = _ok(

@@ -1,4 +1,4 @@
-"""``python -m services.billing`` starts, serves the ``sparky`` command, logs no secret, and
+"""``python -m services.billing`` starts, serves the operator's ``sparkyctl``, logs no secret, and
 stops cleanly on SIGTERM."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) -
 
 
 def run_billing(env: dict[str, str], url: str, log: Path) -> tuple[int, str, str]:
-    """Start billing, create a tenant with the ``sparky`` command, check its API key works,
+    """Start billing, create a tenant with ``sparkyctl``, check its API key works,
     then SIGTERM; return the exit code, the webhook token and the API key.
     """
     with log.open("wb") as out:
@@ -46,9 +46,9 @@ def run_billing(env: dict[str, str], url: str, log: Path) -> tuple[int, str, str
         )
         try:
             wait_ready(url, proc)
-            sparky = str(Path(sys.executable).parent / "sparky")
             created = subprocess.run(
-                [sparky, "tenant", "create", "Ada"],
+                [sys.executable, "-m", "tools.sparkyctl", "tenant", "create", "Ada"],
+                cwd=ROOT,
                 env=env,
                 capture_output=True,
                 check=True,

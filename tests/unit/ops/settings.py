@@ -12,8 +12,9 @@ import pytest
 from libs.common.config import ServiceSettings
 from tests.unit.ops.chart import program
 
-# Variables a service's container reads outside its settings class: billing's operator CLI
-# (`sparky`, services/billing/cli.py) finds billing's API through SPARKY_BILLING_URL.
+# Variables a service's container reads outside its settings class: the operator CLI the
+# billing image carries (`sparkyctl`, tools/sparkyctl) finds billing's API through
+# SPARKY_BILLING_URL.
 CLI_VARIABLES = {"billing": {"SPARKY_BILLING_URL"}}
 
 _FAKE_SECRETS = (

@@ -23,7 +23,7 @@ from tests.unit.ops.chart import (
     render,
 )
 
-# Served by billing to operators only (the `sparky` CLI): internal unless exposeOperatorApi.
+# Served by billing to operators only (the `sparkyctl` CLI): internal unless exposeOperatorApi.
 OPERATOR_PREFIXES = ("/api/v1/tenants", "/api/v1/plans", "/api/v1/operators", "/api/v1/audit")
 # Billing's sign-up API: for the web app only, inside the cluster, never through the Ingress.
 SIGNUPS = "/api/v1/signups"

@@ -110,6 +110,16 @@ def test_the_container_serves_its_service_on_port_8000_with_a_health_check() -> 
     assert 'python -m \\"services.${SPARKY_SERVICE}\\"' in runtime.args("CMD")[0]
 
 
+def test_the_billing_image_carries_the_operator_cli_it_names() -> None:
+    build = _stages()[1][0]
+    (script,) = [r for r in build.args("RUN") if "/opt/venv/bin/sparkyctl" in r]
+    assert "cp -r /src/tools /app/tools" in script
+    (module,) = re.findall(r"'from (\S+) import main'", script)
+    assert (REPO / (module.replace(".", "/") + ".py")).is_file(), module
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert f'sparkyctl = "{module}:main"' in pyproject  # the same command as pip installs
+
+
 def _ignored(path: str, patterns: list[str]) -> bool:
     """Docker's rule: the last pattern matching the path or one of its parents wins."""
     parents = [str(Path(*Path(path).parts[: i + 1])) for i in range(len(Path(path).parts))]
@@ -132,6 +142,7 @@ def test_the_build_context_holds_only_what_the_image_copies() -> None:
         "scripts/service_requirements.py",
         "libs/common/config.py",
         "services/router/migrations/env.py",
+        "tools/sparkyctl/cli.py",
     ):
         assert not _ignored(kept, patterns), kept
     for dropped in (

@@ -92,6 +92,8 @@ def _image_layout(service: str, root: Path) -> tuple[Path, Path]:
     (app / "libs").symlink_to(REPO / "libs")
     shutil.copy(REPO / "services" / "__init__.py", app / "services" / "__init__.py")
     (app / "services" / service).symlink_to(REPO / "services" / service)
+    if service == "billing":  # the image carries the operator's sparkyctl
+        (app / "tools").symlink_to(REPO / "tools")
     return site, app
 
 
@@ -102,7 +104,7 @@ def test_service_starts_importing_with_only_its_image_packages(
     site, app = _image_layout(service, tmp_path)
     modules = [f"services.{service}.app", f"services.{service}.__main__"]
     if service == "billing":
-        modules.append("services.billing.cli")
+        modules.append("tools.sparkyctl.cli")
     # -S: no site-packages, only the standard library, the image's packages and its code.
     script = (
         f"import importlib, sys; sys.path[:0] = [{str(app)!r}, {str(site)!r}]; "

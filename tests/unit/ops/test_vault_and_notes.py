@@ -12,9 +12,9 @@ from typing import Any
 import typer
 import yaml
 
-from services.billing.cli import app as cli_app
 from services.executor.adapters.vault import VaultLocation
 from tests.unit.ops.chart import CHART, REPO, helm, render
+from tools.sparkyctl.cli import app as cli_app
 
 POLICIES = REPO / "deploy" / "vault"
 BAO = REPO / ".venv" / "bin" / "bao"
@@ -116,7 +116,7 @@ def test_notes_show_how_to_create_the_first_tenant_with_commands_that_exist(
 ) -> None:
     notes = _notes(tmp_path)
     assert "kubectl -n sparky exec -it deploy/sparky-billing --" in notes
-    assert 'sparky tenant create "Acme Trading" --plan pro' in notes
+    assert 'sparkyctl tenant create "Acme Trading" --plan pro' in notes
     assert "https://sparky.example.com/webhooks/tv/<token>" in notes
     assert "sparky-executor (policy deploy/vault/sparky-executor.hcl, read)" in notes
     assert "-> ServiceAccount sparky-accounts" in notes
@@ -124,8 +124,8 @@ def test_notes_show_how_to_create_the_first_tenant_with_commands_that_exist(
     command: Any = typer.main.get_command(cli_app)
     for group, sub in (("tenant", "create"), ("tenant", "list"), ("plan", "list"),
                        ("token", "create")):  # fmt: skip
-        assert f"sparky {group} {sub}" in notes
-        assert sub in command.commands[group].commands, f"the CLI has no `sparky {group} {sub}`"
+        assert f"sparkyctl {group} {sub}" in notes
+        assert sub in command.commands[group].commands, f"the CLI has no `sparkyctl {group} {sub}`"
     create = command.commands["tenant"].commands["create"]
     assert ["--plan"] in [p.opts for p in create.params]
 

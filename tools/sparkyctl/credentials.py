@@ -1,16 +1,16 @@
-"""``sparky token …`` (webhooks), ``sparky apikey …`` and ``sparky usage …``."""
+"""``sparkyctl token …`` (a tenant's webhooks) and ``sparkyctl apikey …``: each new secret is
+printed once, lists show prefixes only."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from services.billing.cli_client import AllowIp, BillingApi, Grace, api_of
+from tools.sparkyctl.client import AllowIp, BillingApi, Grace, api_of
 
 token_app = typer.Typer(help="A tenant's webhooks and their tokens.")
 key_app = typer.Typer(help="A tenant's API keys.")
-usage_app = typer.Typer(help="Usage per tenant and UTC day or month.")
 
 
 def _show_webhook(api: BillingApi, answer: Any) -> None:
@@ -106,22 +106,3 @@ def key_revoke(ctx: typer.Context, tenant_id: str, key_id: str) -> None:
     """Revoke an API key: it stops working within 2 seconds."""
     api_of(ctx).call("DELETE", f"/api/v1/tenants/{tenant_id}/api-keys/{key_id}")
     typer.echo(f"revoked {key_id}")
-
-
-@usage_app.command("list")
-def usage_list(
-    ctx: typer.Context,
-    tenant: Annotated[str | None, typer.Option(help="One tenant; default: everyone.")] = None,
-    period: Annotated[str, typer.Option(help="day or month.")] = "day",
-    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
-) -> None:
-    """Print alerts accepted and rejected, orders placed and filled."""
-    api = api_of(ctx)
-    params = {"period": period, "from": start, "to": end, "tenant_id": tenant}
-    query = {k: v for k, v in params.items() if v is not None}
-    answer: Any = api.call("GET", "/api/v1/tenants/usage", params=query)
-    metrics = ["alerts_accepted", "alerts_rejected", "orders_placed", "orders_filled"]
-    rows = [[u["tenant_id"], u["period_start"], *(u[m] for m in metrics)] for u in answer]
-    header = ["TENANT", period.upper(), "ACCEPTED", "REJECTED", "PLACED", "FILLED"]
-    api.table(answer, rows, header)

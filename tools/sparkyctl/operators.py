@@ -1,4 +1,5 @@
-"""``sparky operator …`` (people who operate Sparky) and ``sparky audit …`` (what they did)."""
+"""``sparkyctl operator …`` (people who operate Sparky) and ``sparkyctl audit …`` (what they
+did)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from services.billing.cli_client import api_of
+from tools.sparkyctl.client import api_of
 
 operator_app = typer.Typer(help="Operators: each person with a token of their own.")
 audit_app = typer.Typer(help="The audit log of operator actions.")

@@ -1,4 +1,4 @@
-"""``sparky``: the operator's command line, a client of billing's HTTP API.
+"""The ``sparkyctl`` command: its command groups and the connection they share.
 
 Settings come from the environment: ``SPARKY_BILLING_URL`` (default http://127.0.0.1:8101)
 and ``SPARKY_OPERATOR_TOKEN``, your own operator token (never a command-line argument: it
@@ -12,10 +12,11 @@ from typing import Annotated
 
 import typer
 
-from services.billing.cli_client import DEFAULT_URL, BillingApi
-from services.billing.cli_operators import audit_app, operator_app
-from services.billing.cli_secrets import key_app, token_app, usage_app
-from services.billing.cli_tenants import plan_app, tenant_app
+from tools.sparkyctl.client import DEFAULT_URL, BillingApi
+from tools.sparkyctl.credentials import key_app, token_app
+from tools.sparkyctl.operators import audit_app, operator_app
+from tools.sparkyctl.tenants import plan_app, tenant_app
+from tools.sparkyctl.usage import usage_app
 
 app = typer.Typer(help="Operate Sparky's tenants, plans, tokens and usage.", no_args_is_help=True)
 for sub, name in (
@@ -42,5 +43,5 @@ def _connect(
 
 
 def main() -> None:
-    """Run the ``sparky`` command."""
+    """Run the ``sparkyctl`` command."""
     app()

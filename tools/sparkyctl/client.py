@@ -102,7 +102,7 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
 
 
 def api_of(ctx: typer.Context) -> BillingApi:
-    """Return the API client the ``sparky`` callback built."""
+    """Return the API client the ``sparkyctl`` callback built."""
     api: BillingApi = ctx.obj
     return api
 

@@ -1,4 +1,4 @@
-"""``sparky tenant …`` and ``sparky plan …``."""
+"""``sparkyctl tenant …`` and ``sparkyctl plan …``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from services.billing.cli_client import AllowIp, api_of, fail, tenant_lines
+from tools.sparkyctl.client import AllowIp, api_of, fail, tenant_lines
 
 tenant_app = typer.Typer(help="Create, show, suspend, resume and delete tenants.")
 plan_app = typer.Typer(help="Plans and a tenant's plan.")
