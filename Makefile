@@ -38,6 +38,7 @@ lint: $(STAMP) ## ruff, mypy --strict, import-linter contracts, docs/asyncapi.ya
 
 docs: $(STAMP) ## Re-render generated documents
 	$(BIN)/python -m scripts.render_asyncapi
+	$(BIN)/python -m scripts.render_architecture
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -141,7 +141,8 @@ def subjects_of(channel: Channel) -> dict[str, str]:
     return subjects
 
 
-def _fmt_seconds(s: float) -> str:
+def duration(s: float) -> str:
+    """Say ``s`` seconds as a reader would (0: forever)."""
     if s == 0:
         return "forever"
     if s % 86_400 == 0:
@@ -160,8 +161,8 @@ def stream_description(spec: StreamSpec, t: Topology) -> str:
     return (
         f"Stream `{spec.name}` ({', '.join(f'`{s}`' for s in spec.subjects)}): "
         f"{spec.description}. Retention `{retention}`, storage `{storage}`, discard `{discard}`; "
-        f"kept {_fmt_seconds(spec.max_age_s)}, duplicate window "
-        f"{_fmt_seconds(spec.duplicate_window_s)} (by `{MSG_ID_HEADER}`)."
+        f"kept {duration(spec.max_age_s)}, duplicate window "
+        f"{duration(spec.duplicate_window_s)} (by `{MSG_ID_HEADER}`)."
     )
 
 
@@ -216,6 +217,12 @@ def _headers_schemas() -> dict[str, Any]:
     }
 
 
+def summary(model: type[BaseModel]) -> str:
+    """Return the first paragraph of ``model``'s docstring on one line, in Markdown."""
+    paragraph = (model.__doc__ or model.__name__).strip().split("\n\n")[0]
+    return " ".join(paragraph.split()).replace("``", "`")
+
+
 def _message(name: str, model: type[BaseModel] | None, channel: Channel) -> dict[str, Any]:
     subject = channel.address
     if model is None:
@@ -231,14 +238,13 @@ def _message(name: str, model: type[BaseModel] | None, channel: Channel) -> dict
             "headers": {"$ref": SCHEMAS + "DeadLetterHeaders"},
             "payload": {"description": "The original message's bytes."},
         }
-    doc = (model.__doc__ or name).strip()
     if channel.key == "events":
         subject = subject.replace("{kind}", str(model.model_fields["kind"].default))
     headers = "SignedHeaders" if channel.key == "orders" else "Headers"
     return {
         "name": name,
         "title": name,
-        "summary": doc.splitlines()[0],
+        "summary": summary(model),
         "description": f"On `{subject}`.",
         "contentType": "application/json",
         "headers": {"$ref": SCHEMAS + headers},
@@ -246,10 +252,10 @@ def _message(name: str, model: type[BaseModel] | None, channel: Channel) -> dict
     }
 
 
-def _senders(channel: Channel, t: Topology) -> dict[str, list[str]]:
+def senders(channel: Channel, t: Topology) -> dict[str, list[str]]:
     """Return, by service, the messages of ``channel`` it may publish (`nats_access`)."""
     subjects = subjects_of(channel)
-    senders: dict[str, list[str]] = {}
+    found: dict[str, list[str]] = {}
     for service, access in table(t).items():
         patterns = access.publish
         if channel.key == "deadletter" and access.consume:
@@ -258,11 +264,12 @@ def _senders(channel: Channel, t: Topology) -> dict[str, list[str]]:
         if channel.key == "orders" and names:
             names = [m.__name__ for m in ORDER_COMMANDS[Issuer(service)]]
         if names:
-            senders[service] = names
-    return senders
+            found[service] = names
+    return found
 
 
-def _receivers(channel: Channel, t: Topology) -> list[tuple[DurableSpec, list[str]]]:
+def receivers(channel: Channel, t: Topology) -> list[tuple[DurableSpec, list[str]]]:
+    """Return the durable consumers that read ``channel``, each with the messages it gets."""
     subjects = subjects_of(channel)
     found = []
     for durable in t.durables():
@@ -284,14 +291,14 @@ def operations(t: Topology) -> dict[str, Any]:
     ops: dict[str, Any] = {}
     for channel in channels(t):
         ref = {"$ref": f"#/channels/{channel.key}"}
-        for service, names in _senders(channel, t).items():
+        for service, names in senders(channel, t).items():
             ops[f"send.{service}.{channel.key}"] = {
                 "action": "send",
                 "channel": ref,
                 "title": f"{service} publishes on {channel.stream.name}",
                 "messages": _ref_list(channel, names),
             }
-        for durable, names in _receivers(channel, t):
+        for durable, names in receivers(channel, t):
             key = durable.durable.replace(PARTITION_PLACEHOLDER, "N")
             ops[f"receive.{key}"] = {
                 "action": "receive",

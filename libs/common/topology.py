@@ -207,8 +207,8 @@ class Topology:
                 self.events_stream,
                 self.kind_filter("order.filled"),
                 "router",
-                "The router's view of positions: each fill once by trade id, net of a fee "
-                "in the coin",
+                "The router's eventually consistent view of positions: each fill once by trade "
+                "id, net of a fee in the coin",
             ),
             DurableSpec(
                 "router-drifts",
@@ -222,7 +222,8 @@ class Topology:
                 self.events_stream,
                 self.kind_filter("tenant.deleted"),
                 "accounts",
-                "Purges a deleted tenant's exchange accounts and their Vault secrets",
+                "The executor's accounts process purges a deleted tenant's exchange accounts and "
+                "their Vault secrets",
             ),
             DurableSpec(
                 "ledger",
@@ -244,7 +245,8 @@ class Topology:
                 self.events_stream,
                 self.events_filter,
                 "notifier",
-                "One delivery row per event and channel that wants it",
+                "One delivery row per (event, channel that wants it), in the batch's transaction; "
+                "the notifier's NATS user may use this consumer only",
             ),
         )
 
