@@ -341,8 +341,9 @@ def document(t: Topology = TOPOLOGY) -> dict[str, Any]:
                 "from `libs/common` by `python -m scripts.render_asyncapi` (do not edit). "
                 f"Names are shown for the namespace `{t.namespace}`; each deployment sets its "
                 "own. Each service connects as its own NATS user and the server refuses any "
-                "publish or consumer outside `libs/common/nats_access.py`'s table: the "
-                "operations below are that table."
+                "publish or consumer outside `libs/common/nats_access.py`'s table: the send "
+                "operations are that table; the receive operations are the durable consumers "
+                "the services create (`Topology.durables`)."
             ),
         },
         "defaultContentType": "application/json",
