@@ -390,14 +390,15 @@ def check(rendered: str, path: Path, command: str) -> int:
     current = path.read_text() if path.exists() else ""
     if current == rendered:
         return 0
+    name = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
     diff = difflib.unified_diff(
         current.splitlines(keepends=True),
         rendered.splitlines(keepends=True),
-        f"{path.relative_to(ROOT)} (committed)",
-        f"{path.relative_to(ROOT)} (rendered)",
+        f"{name} (committed)",
+        f"{name} (rendered)",
     )
     sys.stdout.writelines(diff)
-    sys.stderr.write(f"{path.relative_to(ROOT)} is out of date: run `{command}`\n")
+    sys.stderr.write(f"{name} is out of date: run `{command}`\n")
     return 1
 
 

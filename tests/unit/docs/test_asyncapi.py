@@ -16,7 +16,7 @@ from libs.common import messages
 from libs.common.messages import Message
 from libs.common.nats_access import table
 from libs.common.topology import PARTITION_PLACEHOLDER, Topology
-from scripts.render_asyncapi import OUTPUT, ROOT, render, subject_matches
+from scripts.render_asyncapi import OUTPUT, ROOT, check, render, subject_matches
 
 VALIDATOR = ROOT / "scripts" / "validate_asyncapi.mjs"
 PARSER = ROOT / ".tools" / "asyncapi" / "node_modules" / "@asyncapi" / "parser"
@@ -167,3 +167,16 @@ def test_the_asyncapi_parser_refuses_an_operation_on_a_message_of_another_channe
     result = _validate(path)
     assert result.returncode == 1
     assert "does not belong to the specified channel" in result.stdout
+
+
+def test_check_prints_the_difference_and_the_command_that_fixes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "asyncapi.yaml"
+    path.write_text("asyncapi: 3.0.0\ninfo: old\n")
+    assert check("asyncapi: 3.0.0\ninfo: new\n", path, "python -m scripts.render_asyncapi") == 1
+    out, err = capsys.readouterr()
+    assert "-info: old\n+info: new\n" in out
+    assert "run `python -m scripts.render_asyncapi`" in err
+    path.write_text("asyncapi: 3.0.0\ninfo: new\n")
+    assert check("asyncapi: 3.0.0\ninfo: new\n", path, "python -m scripts.render_asyncapi") == 0
