@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 PYTEST_ARGS ?=
 
-.PHONY: help install lock lint format test test-unit test-integration test-e2e \
+.PHONY: help install lock lint docs format test test-unit test-integration test-e2e \
 	bench bench-ingress bench-pipeline \
 	chart-check k8s-manifests run clean screenshots
 
@@ -28,11 +28,17 @@ lock: $(STAMP) ## Re-pin dependencies after editing pyproject.toml (hashes, no r
 	$(BIN)/uv pip compile pyproject.toml --all-extras --generate-hashes --no-emit-index-url \
 		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu -q -o $(CONSTRAINTS)
 
-lint: $(STAMP) ## ruff, mypy --strict and import-linter contracts
+lint: $(STAMP) ## ruff, mypy --strict, import-linter contracts, docs/asyncapi.yaml by the AsyncAPI parser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	bash scripts/install_tools.sh asyncapi
+	node scripts/validate_asyncapi.mjs docs/asyncapi.yaml
+
+docs: $(STAMP) ## Re-render generated documents
+	$(BIN)/python -m scripts.render_asyncapi
+	$(BIN)/python -m scripts.render_architecture
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

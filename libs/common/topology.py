@@ -19,6 +19,8 @@ from libs.common.config import NAMESPACE_PATTERN, ServiceSettings
 from libs.common.ids import partition
 
 DAY_S = 86_400.0
+PARTITION_PLACEHOLDER = "<k>"
+"""Where a partition's number goes in the documented name of a partitioned consumer."""
 _NAMESPACE_RE = re.compile(NAMESPACE_PATTERN)
 
 
@@ -30,6 +32,32 @@ class StreamSpec:
     subjects: tuple[str, ...]
     duplicate_window_s: float
     max_age_s: float  # 0 keeps messages forever
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class DurableSpec:
+    """A durable consumer as the documents show it: who reads what, and why.
+
+    A partitioned one exists once per partition: ``durable`` and ``filter_subject`` then hold
+    ``<k>`` where the partition goes (`Topology.consumer_name`, `Topology.intents_filter`).
+    """
+
+    durable: str
+    stream: str
+    filter_subject: str
+    service: str
+    """The process that reads it (a user of `libs.common.nats_access`)."""
+    description: str
+    partitioned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BucketSpec:
+    """A KV bucket as the documents show it: its keys and what each holds."""
+
+    name: str
+    keys: str
     description: str
 
 
@@ -153,6 +181,75 @@ class Topology:
         """Return the durable consumer name of ``service`` for partition ``p`` (``router-p3``)."""
         return f"{service}-p{p}"
 
+    def durables(self) -> tuple[DurableSpec, ...]:
+        """Return every durable consumer the services create, for the documents (the services
+        name theirs in their own code; a test holds the two equal)."""
+        ns, k = self.namespace, PARTITION_PLACEHOLDER
+        return (
+            DurableSpec(
+                f"router-p{k}",
+                self.intents_stream,
+                f"{ns}.intents.{k}.*",
+                "router",
+                "One per partition: the router's intents, in order per tenant and market",
+                partitioned=True,
+            ),
+            DurableSpec(
+                f"executor-p{k}",
+                self.orders_stream,
+                f"{ns}.orders.{k}.*",
+                "executor",
+                "One per partition: the orders the trading executor places or cancels",
+                partitioned=True,
+            ),
+            DurableSpec(
+                "router-positions",
+                self.events_stream,
+                self.kind_filter("order.filled"),
+                "router",
+                "The router's eventually consistent view of positions: each fill once by trade "
+                "id, net of a fee in the coin",
+            ),
+            DurableSpec(
+                "router-drifts",
+                self.events_stream,
+                self.kind_filter("position.drift"),
+                "router",
+                "Coins the executor wrote off, taken off the router's positions",
+            ),
+            DurableSpec(
+                "executor-tenants",
+                self.events_stream,
+                self.kind_filter("tenant.deleted"),
+                "accounts",
+                "The executor's accounts process purges a deleted tenant's exchange accounts and "
+                "their Vault secrets",
+            ),
+            DurableSpec(
+                "ledger",
+                self.events_stream,
+                self.events_filter,
+                "ledger",
+                "The ledger's projections; re-created at the last applied sequence + 1 when a "
+                "projector takes the lead",
+            ),
+            DurableSpec(
+                "billing-usage",
+                self.events_stream,
+                self.events_filter,
+                "billing",
+                "Usage counts",
+            ),
+            DurableSpec(
+                "notifier",
+                self.events_stream,
+                self.events_filter,
+                "notifier",
+                "One delivery row per (event, channel that wants it), in the batch's transaction; "
+                "the notifier's NATS user may use this consumer only",
+            ),
+        )
+
     # KV buckets ------------------------------------------------------------------------------
     @property
     def tenants_bucket(self) -> str:
@@ -174,6 +271,29 @@ class Topology:
     def router_settings_bucket(self) -> str:
         """The router's own bucket of settings versions (it creates it; not in `buckets`)."""
         return f"{self.namespace}_router-settings"
+
+    def bucket_specs(self) -> tuple[BucketSpec, ...]:
+        """Return every KV bucket with what it holds, for the documents."""
+        return (
+            BucketSpec(self.tenants_bucket, "tenant id", "`TenantRecord`: status, plan, limits"),
+            BucketSpec(
+                self.webhook_tokens_bucket,
+                "sha256(token) hex",
+                "`WebhookTokenRecord`: tenant, webhook id, allowed IPs, status",
+            ),
+            BucketSpec(self.api_keys_bucket, "sha256(key) hex", "`ApiKeyRecord`"),
+            BucketSpec(
+                self.accounts_bucket,
+                "`<tenant>.<hex(label)>`",
+                "`AccountRecord`: exchange id, mode, spot/futures, validation status; never keys",
+            ),
+            BucketSpec(
+                self.router_settings_bucket,
+                "tenant id",
+                "the id of the tenant's latest trade-settings change; every router replica "
+                "watches it (cache invalidation within 2 s)",
+            ),
+        )
 
     def buckets(self) -> tuple[str, ...]:
         return (
