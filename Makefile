@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install lock lint docs format test test-unit test-integration test-e2e \
 	bench bench-ingress bench-pipeline \
-	chart-check k8s-manifests run clean screenshots
+	chart-check k8s-manifests run clean screenshots docs
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -85,6 +85,9 @@ chart-check: $(STAMP) ## Helm lint/render, kubernetes-validate 1.29-1.31, promto
 k8s-manifests: $(STAMP) ## Re-render deploy/k8s and deploy/prometheus from helm/sparky
 	bash scripts/install_tools.sh
 	bash scripts/render_k8s.sh
+
+docs: $(STAMP) ## Re-render generated documents
+	$(BIN)/python -m scripts.render_openapi
 
 run: $(STAMP) ## Start everything locally (missing servers too) with a demo trader; Ctrl-C stops it
 	$(BIN)/python -m scripts.run

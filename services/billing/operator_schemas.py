@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from libs.common.messages.types import UtcDatetime
+from services.billing import examples
 from services.billing.operators import BOOTSTRAP, Operator, Recorded
 from services.billing.schemas import Answer, Request
 
@@ -25,11 +26,15 @@ OperatorName = Annotated[
 class OperatorSpec(Request):
     """A new operator: the person's name (unique among live operators; not `bootstrap`)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "ada.lovelace"}]})
+
     name: OperatorName
 
 
 class OperatorView(Answer):
     """An operator as listings show it: never more of the token than its first 8 characters."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.OPERATOR]})
 
     operator_id: str
     name: str
@@ -45,11 +50,14 @@ class OperatorView(Answer):
 class OperatorCreated(Answer):
     """An operator with their token, shown this once."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.OPERATOR_CREATED]})
+
     operator: OperatorView
     token: str
 
 
 class AuditPage(Answer):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.AUDIT_PAGE]})
     entries: list[Recorded]
     next_after: int | None = Field(description="Pass as `after` for the next page.")
 

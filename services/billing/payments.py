@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.billing import notices
+from services.billing import examples, notices
 from services.billing.adapters.stripe_client import StripeGateway, verify_event
 from services.billing.context import Context
 from services.billing.domain import (
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 class Receipt(BaseModel):
     """What billing answers Stripe (any 2xx stops its retries)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [examples.RECEIPT]})
 
     received: bool = True
     duplicate: bool = False

@@ -9,6 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from libs.common.messages.types import SecretText, Text, UtcDatetime
 from libs.common.records import PlanLimits
+from services.billing import examples
 from services.billing.credentials import CredentialState, normalise_allowlist
 from services.billing.errors import InvalidRequestError
 from services.billing.plans import PLAN_NAME_PATTERN, Lifecycle, LimitOverrides, PaymentState
@@ -64,6 +65,18 @@ def _allowlist(value: list[str]) -> list[str]:
 class WebhookSpec(Request):
     """A new webhook: a label (one per strategy), where it may be called from, a passphrase."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "label": "btc-trend",
+                    "allowed_ips": ["tradingview"],
+                    "passphrase": "correct horse battery",
+                }
+            ]
+        }
+    )
+
     label: Label = "default"
     allowed_ips: list[AllowedAddress] = Field(
         default_factory=list,
@@ -79,6 +92,10 @@ class WebhookSpec(Request):
 class WebhookChange(Request):
     """Fields to change on a webhook; a null passphrase removes it."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"allowed_ips": ["tradingview", "203.0.113.0/24"]}]}
+    )
+
     label: Label | None = None
     allowed_ips: list[AllowedAddress] | None = None
     passphrase: Passphrase | None = None
@@ -92,6 +109,8 @@ class WebhookChange(Request):
 class Rotation(Request):
     """How long the old secret keeps working next to the new one (0: stops at once)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"grace_seconds": 86400}]})
+
     grace_seconds: int = Field(default=0, ge=0, le=MAX_ROTATION_GRACE_S, strict=True)
 
 
@@ -100,11 +119,24 @@ AT_ONCE = Rotation()
 
 
 class ApiKeySpec(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"label": "laptop"}]})
     label: Label = "default"
 
 
 class TenantSpec(Request):
     """A new tenant; it gets a first webhook and API key unless ``webhook`` is null."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Ada's trading desk",
+                    "plan": "pro",
+                    "webhook": {"label": "btc-trend", "allowed_ips": ["tradingview"]},
+                }
+            ]
+        }
+    )
 
     name: Annotated[Text, Field(min_length=1, max_length=200)]
     plan: PlanName | None = Field(default=None, description="Defaults to the configured plan.")
@@ -115,11 +147,18 @@ class TenantSpec(Request):
 class PlanChange(Request):
     """The tenant's plan and the limits it overrides (replacing earlier overrides)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"plan": "pro", "overrides": {"max_alerts_per_hour": 1200}}]
+        }
+    )
+
     plan: PlanName
     overrides: LimitOverrides = LimitOverrides()
 
 
 class CheckoutSpec(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"plan": "pro"}]})
     plan: PlanName
 
 
@@ -133,6 +172,7 @@ class TokenView(Answer):
 
 
 class WebhookView(Answer):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.WEBHOOK]})
     webhook_id: str
     label: str
     allowed_ips: list[str]
@@ -146,12 +186,15 @@ class WebhookView(Answer):
 class WebhookCreated(Answer):
     """A webhook with its token and URL, shown this once."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.WEBHOOK_CREATED]})
+
     webhook: WebhookView
     token: str
     url: str
 
 
 class ApiKeyView(Answer):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.API_KEY_VIEW]})
     key_id: str
     label: str
     prefix: str
@@ -164,11 +207,14 @@ class ApiKeyView(Answer):
 class ApiKeyCreated(Answer):
     """An API key, shown this once."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.API_KEY_CREATED]})
+
     api_key: ApiKeyView
     key: str
 
 
 class TenantView(Answer):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TENANT]})
     tenant_id: str
     name: str
     status: Lifecycle
@@ -185,22 +231,26 @@ class TenantView(Answer):
 
 
 class TenantCreated(Answer):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TENANT_CREATED]})
     tenant: TenantView
     webhook: WebhookCreated | None
     api_key: ApiKeyCreated
 
 
 class TenantPage(Answer):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TENANT_PAGE]})
     tenants: list[TenantView]
     next_after: str | None = Field(description="Pass as `after` for the next page.")
 
 
 class PlanView(Answer):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PLAN]})
     name: str
     limits: PlanLimits
 
 
 class Link(Answer):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CHECKOUT]})
     url: str
 
 
@@ -210,6 +260,12 @@ SIGNUP_REF_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 class SignupSpec(Request):
     """A trader signing up through the web app."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Ada Lovelace", "email": "ada@example.com", "signup_ref": "42"}]
+        }
+    )
 
     name: Annotated[Text, Field(min_length=1, max_length=200)]
     email: Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)]
@@ -230,6 +286,8 @@ class SignupWebhook(Answer):
 
 class SignupCreated(Answer):
     """The signed-up tenant, its ``web`` API key and first webhook, shown this once."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.SIGNUP_CREATED]})
 
     tenant_id: str
     api_key: str

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from libs.common.messages import Event, IntentAccepted, IntentRejected, OrderFilled, OrderSubmitted
 from libs.common.messages.types import FrozenModel
+from services.billing import examples
 from services.billing.errors import InvalidRequestError
 
 ALERTS_ACCEPTED = "alerts_accepted"
@@ -73,6 +74,8 @@ def count_of(event: Event) -> Count | None:
 
 class UsageRow(FrozenModel):
     """One tenant's usage in one day or month."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.USAGE]})
 
     tenant_id: str
     period: Period

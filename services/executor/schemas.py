@@ -54,6 +54,22 @@ class AccountKeys(_Body):
 class NewAccountBody(AccountKeys):
     """Add an account: its label (what alerts name), exchange, mode and keys."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "label": "main",
+                    "exchange_id": "binance",
+                    "mode": "testnet",
+                    "market_type": "spot",
+                    "api_key": "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+                    "secret": "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+                    "validate": False,
+                }
+            ]
+        }
+    )
+
     label: str = Field(pattern=LABEL_PATTERN, description="Any text up to 64 characters, no '/'.")
     exchange_id: ExchangeId
     mode: AccountMode
@@ -78,6 +94,14 @@ PaperAmount = Annotated[
 class NewPaperAccountBody(_Body):
     """Open a paper account: Sparky opens it on its paper exchange and keeps its keys."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"label": "paper-futures", "market_type": "futures", "balances": {"USDT": "10000"}}
+            ]
+        }
+    )
+
     label: str = Field(pattern=LABEL_PATTERN, description="Any text up to 64 characters, no '/'.")
     market_type: MarketType = MarketType.SPOT
     balances: dict[PaperAsset, PaperAmount] = Field(
@@ -93,11 +117,41 @@ class NewPaperAccountBody(_Body):
 class KeysUpdateBody(AccountKeys):
     """Replace an account's keys."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "api_key": "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+                    "secret": "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+                    "validate": True,
+                }
+            ]
+        }
+    )
+
     validate_keys: bool = Field(default=True, alias="validate")
 
 
 class AccountView(_Body):
     """An account as the tenant sees it; never any key."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "label": "main",
+                    "exchange_id": "binance",
+                    "mode": "testnet",
+                    "market_type": "spot",
+                    "status": "valid",
+                    "status_message": None,
+                    "validated_at": "2026-12-05T20:00:00Z",
+                    "created_at": "2026-12-05T20:00:00Z",
+                    "updated_at": "2026-12-05T20:00:00Z",
+                }
+            ]
+        }
+    )
 
     label: str
     exchange_id: str
@@ -125,4 +179,36 @@ class AccountView(_Body):
 
 
 class AccountList(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "accounts": [
+                        {
+                            "label": "main",
+                            "exchange_id": "binance",
+                            "mode": "testnet",
+                            "market_type": "spot",
+                            "status": "valid",
+                            "status_message": None,
+                            "validated_at": "2026-12-05T20:00:00Z",
+                            "created_at": "2026-12-05T20:00:00Z",
+                            "updated_at": "2026-12-05T20:00:00Z",
+                        },
+                        {
+                            "label": "paper-futures",
+                            "exchange_id": "binanceusdm",
+                            "mode": "paper",
+                            "market_type": "futures",
+                            "status": "valid",
+                            "status_message": None,
+                            "validated_at": "2026-12-05T20:00:00Z",
+                            "created_at": "2026-12-05T20:00:00Z",
+                            "updated_at": "2026-12-05T20:00:00Z",
+                        },
+                    ]
+                }
+            ]
+        }
+    )
     accounts: list[AccountView]

@@ -99,33 +99,163 @@ _ALIASED = {
 }
 
 
-def _error(description: str, *, retry: bool = False) -> dict[str, Any]:
+_ERROR_REF = {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before sending the alert again.",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+
+
+def _error(description: str, examples: dict[str, str], *, retry: bool = False) -> dict[str, Any]:
+    """Return a refusal in the common error shape, with one example per sentence it may carry."""
+    documented = {
+        name: {"summary": sentence, "value": {"error": sentence, "errors": []}}
+        for name, sentence in examples.items()
+    }
     answer: dict[str, Any] = {
         "description": description,
-        "content": {
-            "application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}
-        },
+        "content": {"application/json": {"schema": _ERROR_REF, "examples": documented}},
     }
     if retry:
-        answer["headers"] = {"Retry-After": {"schema": {"type": "integer", "minimum": 0}}}
+        answer["headers"] = _RETRY_AFTER
     return answer
 
 
-def _answer(properties: dict[str, Any], description: str) -> dict[str, Any]:
-    schema = {"type": "object", "properties": properties, "required": list(properties)}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _answer(properties: dict[str, Any], description: str, example: Any) -> dict[str, Any]:
+    schema = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+    media = {"schema": schema, "example": example}
+    return {"description": description, "content": {"application/json": media}}
 
 
+_INVALID = {
+    "description": "Not an alert Sparky can act on; `errors` names each problem.",
+    "content": {
+        "application/json": {
+            "schema": _ERROR_REF,
+            "examples": {
+                "misspelt_field": {
+                    "summary": "A field Sparky does not know, with the closest spelling",
+                    "value": {
+                        "error": "This alert cannot be used (1 problem); nothing was traded.",
+                        "errors": [
+                            {
+                                "field": "stopLos",
+                                "message": "'stopLos' is not a field Sparky knows: did you "
+                                "mean 'stopLoss'?",
+                            }
+                        ],
+                    },
+                },
+                "not_json": {
+                    "summary": 'A body that starts like JSON but does not parse (`{"action": x}`)',
+                    "value": {
+                        "error": "This alert cannot be used (1 problem); nothing was traded.",
+                        "errors": [
+                            {
+                                "field": "body",
+                                "message": "The message looks like JSON but is not valid JSON: "
+                                "Expecting value: line 1 column 12 (char 11).",
+                            }
+                        ],
+                    },
+                },
+            },
+        }
+    },
+}
 _RESPONSES: dict[str, Any] = {
-    "202": _answer({"intent_id": {"type": "string"}}, "Stored: the alert will be acted on."),
-    "200": _answer({"duplicate": {"type": "boolean"}}, "A resend of an alert already stored."),
-    "400": _error("Not an alert Sparky can act on; `errors` names each problem."),
-    "401": _error("Unknown webhook URL (or a wrong passphrase)."),
-    "403": _error("Suspended account, disabled webhook, or an address not allowed."),
-    "408": _error("The request did not arrive in time."),
-    "413": _error("The message is larger than ingress accepts."),
-    "429": _error("More alerts than the plan allows; retry after Retry-After.", retry=True),
-    "503": _error("Not stored (overloaded, starting up, or NATS away); resent.", retry=True),
+    "202": _answer(
+        {"intent_id": {"type": "string", "description": "The stored intent (a ULID)."}},
+        "Stored: the alert will be acted on.",
+        {"intent_id": "01JDQ6Z8M3N4P5Q6R7S8T9V0WX"},
+    ),
+    "200": _answer(
+        {"duplicate": {"type": "boolean", "const": True}},
+        "A resend of an alert already stored (the same `id`, or the same body, within the "
+        "duplicate window): not stored again.",
+        {"duplicate": True},
+    ),
+    "400": _INVALID,
+    "401": _error(
+        "Unknown webhook URL, one replaced by a rotation, or a missing or wrong passphrase.",
+        {
+            "unknown_url": "This webhook URL is not valid: copy it again from your Sparky "
+            "dashboard.",
+            "replaced_url": "This webhook URL was replaced by a new one: use the new URL.",
+        },
+    ),
+    "403": _error(
+        "Suspended account, disabled webhook, or an address its IP allowlist does not allow.",
+        {
+            "suspended": "Your Sparky account is suspended: alerts are not traded.",
+            "disabled": "This webhook is disabled: enable it in your Sparky dashboard.",
+            "not_allowed": "This webhook does not accept alerts from 198.51.100.7 (its IP "
+            "allowlist).",
+        },
+    ),
+    "408": _error(
+        "The request did not arrive in time (the server's deadlines).",
+        {"slow": "The request was not received in time; send it again at once."},
+    ),
+    "413": _error(
+        "The message is larger than ingress accepts (`body_limit_bytes`).",
+        {"too_large": "The alert message is larger than 16384 bytes."},
+    ),
+    "429": _error(
+        "More alerts than the plan allows; retry after Retry-After seconds.",
+        {
+            "rate_limited": "Too many alerts: your plan allows 60 per hour (up to 6 at once). "
+            "This alert was not traded."
+        },
+        retry=True,
+    ),
+    "503": _error(
+        "Not stored (starting up, overloaded, too many requests open to this webhook, or NATS "
+        "away); TradingView resends it. Retry-After: 1.",
+        {
+            "not_stored": "Sparky could not store this alert right now; TradingView will "
+            "resend it.",
+            "overloaded": "Sparky is overloaded and did not store this alert; TradingView "
+            "will resend it.",
+        },
+        retry=True,
+    ),
+}
+_JSON_EXAMPLES = {
+    "market_buy": {
+        "summary": "A market buy of 0.01 BTC",
+        "value": {"action": "buy", "ticker": "BINANCE:BTCUSDT", "qty": "0.01"},
+    },
+    "futures_tp_sl": {
+        "summary": "A futures long with leverage, take-profit and stop-loss",
+        "value": {
+            "action": "buy",
+            "ticker": "BINANCE:BTCUSDT.P",
+            "qty": "0.01",
+            "leverage": "5",
+            "take_profit": {"percent": 2},
+            "stop_loss": {"type": "stop", "percent": 1},
+            "id": "entry-2026-12-05T20:00:00Z",
+        },
+    },
+    "close": {
+        "summary": "Close the whole position",
+        "value": {"action": "close", "ticker": "BINANCE:BTCUSDT.P"},
+    },
+}
+_TEXT_EXAMPLES = {
+    "market_buy": {"summary": "A market buy in the text grammar", "value": "buy BTCUSDT 0.01"},
+    "limit_with_exits": {
+        "summary": "A limit entry with exits (the signal-channel format)",
+        "value": "BUY BTCUSDT qty 0.01 entry 60000 tp 62000 sl 59000",
+    },
 }
 
 
@@ -157,9 +287,13 @@ def ingress_openapi(title: str, version: str) -> dict[str, Any]:
                         "type": "object",
                         "properties": _FIELDS | _ALIASED,
                         "additionalProperties": False,
-                    }
+                    },
+                    "examples": _JSON_EXAMPLES,
                 },
-                "text/plain": {"schema": {"type": "string", "maxLength": 1000}},
+                "text/plain": {
+                    "schema": {"type": "string", "maxLength": 1000},
+                    "examples": _TEXT_EXAMPLES,
+                },
             },
         },
         "responses": _RESPONSES,

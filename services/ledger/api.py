@@ -18,6 +18,7 @@ from libs.common.auth import CurrentTenant
 from libs.common.db import install_outage_answers
 from libs.common.ids import ULID_PATTERN
 from libs.common.messages.types import Iso8601, Text
+from services.ledger import examples
 from services.ledger.cancels import Canceller, CannotCancelError
 from services.ledger.cursor import Cursor
 from services.ledger.errors import BadRequestError
@@ -36,7 +37,7 @@ from services.ledger.schemas import (
 # Every route: no valid key (401), a suspended account (403), starting up or an outage (503).
 router = APIRouter(prefix="/api/v1", tags=["ledger"], responses=api.answers(401, 403, 503))
 log = logging.getLogger(__name__)
-CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}}
+CSV = {"content": {"text/csv": {"schema": {"type": "string"}, "example": examples.TRADES_CSV}}}
 
 
 def get_reads(request: Request) -> Reads:

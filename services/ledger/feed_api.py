@@ -20,6 +20,7 @@ from libs.common.auth import CurrentTenant, current_tenant
 from libs.common.ids import ULID_PATTERN
 from libs.common.messages.enums import AlertStatus
 from libs.common.messages.types import Iso8601, Text
+from services.ledger import examples
 from services.ledger.cursor import Cursor
 from services.ledger.errors import BadRequestError
 from services.ledger.feed import AlertFilters, Feed
@@ -37,7 +38,9 @@ KEEPALIVE_S = 15.0
 RECHECK_S = 5.0  # a revoked key's stream ends within this
 STREAM_BATCH = 200
 EVENT_STREAM = {
-    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    "content": {
+        "text/event-stream": {"schema": {"type": "string"}, "example": examples.ALERT_STREAM}
+    },
     "description": "Server-sent events: ``id: <seq>``, ``event: alert``, ``data: <Alert>``; "
     "a ``: keepalive`` comment every 15 s.",
 }

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from libs.common.messages.enums import AlertStatus
+from services.ledger import examples
 from services.ledger.schemas import HistoryOut, Money, OrderOut, Out, TradeOut
 
 
 class AlertOut(Out):
     """One alert a webhook received (or refused), where it is now."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ALERT]})
 
     intent_id: str = Field(description="The alert's id (a refusal's: its event's).")
     webhook_id: str
@@ -29,6 +32,9 @@ class AlertOut(Out):
 
 
 class AlertsOut(Out):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"alerts": [examples.ALERT], "next_cursor": "1041"}]}
+    )
     alerts: list[AlertOut]
     next_cursor: str | None
 
@@ -36,12 +42,16 @@ class AlertsOut(Out):
 class AlertEventOut(HistoryOut):
     """One thing that happened to one of the alert's orders, with when after the alert."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ALERT_EVENT]})
+
     client_order_id: str
     after_ms: int | None = Field(description="Milliseconds since the alert was received.")
 
 
 class AlertDetailOut(Out):
     """One alert and its trail: orders, fills, and every event with its timing."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ALERT_DETAIL]})
 
     alert: AlertOut
     orders: list[OrderOut]
@@ -52,6 +62,8 @@ class AlertDetailOut(Out):
 class StrategyOut(Out):
     """One strategy seen in alerts. A trade is an alert that filled; a win, one whose fills
     realized a profit (a loss: a loss)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.STRATEGY]})
 
     strategy: str
     alerts: int
@@ -66,11 +78,14 @@ class StrategyOut(Out):
 
 
 class StrategiesOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"strategies": [examples.STRATEGY]}]})
     strategies: list[StrategyOut]
 
 
 class DailyPnlOut(Out):
     """Realized PnL of one UTC day in one quote currency, and its running total."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DAILY_PNL]})
 
     day: date
     currency: str
@@ -80,4 +95,5 @@ class DailyPnlOut(Out):
 
 
 class DailyPnlListOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"days": [examples.DAILY_PNL]}]})
     days: list[DailyPnlOut]

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from services.ledger import examples
+
 _EXACT = Context(prec=200)  # normalize() rounds to its context's precision: never here
 
 
@@ -25,12 +27,15 @@ class Out(BaseModel):
 
 
 class FeeOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.FEE]})
     currency: str
     amount: Money
 
 
 class PositionOut(Out):
     """A net position in one symbol of one account."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.POSITION]})
 
     account: str
     exchange: str
@@ -63,11 +68,14 @@ class PositionOut(Out):
 
 
 class PositionsOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"positions": [examples.POSITION]}]})
     positions: list[PositionOut]
 
 
 class TradeOut(Out):
     """One fill, as the exchange reported it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TRADE]})
 
     id: str
     time: datetime
@@ -86,12 +94,17 @@ class TradeOut(Out):
 
 
 class TradesOut(Out):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"trades": [examples.TRADE], "next_cursor": None}]}
+    )
     trades: list[TradeOut]
     next_cursor: str | None
 
 
 class DayOut(Out):
     """Realized PnL and fees of one account, one UTC day, one currency."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.DAY]})
 
     day: date
     account: str
@@ -106,6 +119,8 @@ class DayOut(Out):
 class PnlTotalOut(Out):
     """One account's PnL in one currency: the days asked for, and what is open now."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PNL_TOTAL]})
+
     account: str
     currency: str
     realized_pnl: Money = Field(description="Realized over the days asked for, net of fees.")
@@ -116,12 +131,17 @@ class PnlTotalOut(Out):
 
 
 class PnlOut(Out):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"days": [examples.DAY], "totals": [examples.PNL_TOTAL]}]}
+    )
     days: list[DayOut]
     totals: list[PnlTotalOut]
 
 
 class FundingOut(Out):
     """One funding payment of a perpetual position, as the venue booked it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.FUNDING]})
 
     id: str
     time: datetime
@@ -134,11 +154,14 @@ class FundingOut(Out):
 
 
 class FundingListOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"funding": [examples.FUNDING]}]})
     funding: list[FundingOut]
 
 
 class CancelRequestedOut(Out):
     """The cancel was handed to the executor; the order's trail shows the outcome."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CANCEL_REQUESTED]})
 
     cancel_requested: bool
     intent_id: str
@@ -146,6 +169,7 @@ class CancelRequestedOut(Out):
 
 
 class IntentOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.INTENT]})
     status: Literal["accepted", "rejected", "refused"]
     symbol: str | None
     action: str | None
@@ -159,6 +183,8 @@ class IntentOut(Out):
 class HistoryOut(Out):
     """One thing that happened to an order."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.HISTORY]})
+
     kind: str
     status: str
     occurred_at: datetime
@@ -166,6 +192,7 @@ class HistoryOut(Out):
 
 
 class OrderOut(Out):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ORDER]})
     client_order_id: str
     account: str
     exchange: str
@@ -204,6 +231,8 @@ class ProtectionFailedOut(Out):
 
 class TrailOut(Out):
     """One alert from the webhook to its fills."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TRAIL]})
 
     intent_id: str
     intent: IntentOut | None

@@ -24,6 +24,19 @@ class ChannelSpec(Request):
     """A new Discord, email or webhook channel; Telegram chats are linked through
     ``POST /channels/telegram``."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "email",
+                    "target": "ada@example.com",
+                    "events": ["order.filled", "order.rejected", "protection.failed"],
+                    "daily_summary": True,
+                }
+            ]
+        }
+    )
+
     kind: Literal["discord", "email", "webhook"]
     target: Annotated[
         Text,
@@ -44,12 +57,15 @@ class ChannelSpec(Request):
 class ChannelChange(Request):
     """What a PATCH changes; absent fields stay."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"quiet": True}]})
+
     events: Events | None = None
     quiet: bool | None = None
     daily_summary: bool | None = None
 
 
 class VerifyCode(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "493021"}]})
     code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] = Field(
         description="The 6-digit code the channel received."
     )
@@ -57,6 +73,24 @@ class VerifyCode(Request):
 
 class ChannelOut(BaseModel):
     """A channel; ``target`` is masked (the URL's token is never shown again)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "01JEA5C1D2E3F4G5H6J7K8M9N0",
+                    "kind": "email",
+                    "target": "a***@example.com",
+                    "status": "active",
+                    "dead_reason": None,
+                    "events": ["order.filled", "order.rejected", "protection.failed"],
+                    "quiet": False,
+                    "daily_summary": True,
+                    "created_at": "2026-12-05T20:00:00Z",
+                }
+            ]
+        }
+    )
 
     id: str
     kind: Literal["telegram", "discord", "email", "webhook"]
@@ -84,6 +118,24 @@ class ChannelOut(BaseModel):
 
 
 class ChannelCreated(ChannelOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "01JEA5C1D2E3F4G5H6J7K8M9N0",
+                    "kind": "webhook",
+                    "target": "https://hooks.example.net/sparky/***",
+                    "status": "pending_verification",
+                    "dead_reason": None,
+                    "events": ["order.filled", "order.rejected", "protection.failed"],
+                    "quiet": False,
+                    "daily_summary": False,
+                    "created_at": "2026-12-05T20:00:00Z",
+                    "signing_secret": "whsec_Zk3v9QxN2bL7mR4tY8wE1aS6dF0gH5jK",
+                }
+            ]
+        }
+    )
     signing_secret: str | None = Field(
         default=None,
         description="Webhook channels: the secret that signs every POST (shown this once).",
@@ -91,8 +143,32 @@ class ChannelCreated(ChannelOut):
 
 
 class ChannelsOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "channels": [
+                        {
+                            "id": "01JEA5C1D2E3F4G5H6J7K8M9N0",
+                            "kind": "email",
+                            "target": "a***@example.com",
+                            "status": "active",
+                            "dead_reason": None,
+                            "events": ["order.filled", "order.rejected", "protection.failed"],
+                            "quiet": False,
+                            "daily_summary": True,
+                            "created_at": "2026-12-05T20:00:00Z",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
     channels: list[ChannelOut]
 
 
 class TestQueued(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"delivery_id": "01JEA5C2E3F4G5H6J7K8M9N0P1"}]}
+    )
     delivery_id: str = Field(description="The test message's delivery; it goes out shortly.")

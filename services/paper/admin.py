@@ -54,6 +54,18 @@ class _Body(BaseModel):
 class AccountCreate(_Body):
     """A new paper account: a label for people, and its starting (free) balances."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "label": "fuzz trader",
+                    "balances": {"USDT": "10000", "BTC": "0.5"},
+                    "futures_wallet": "10000",
+                }
+            ]
+        }
+    )
+
     label: Text = Field(default="", max_length=100)
     balances: dict[Asset, Amount] = Field(default_factory=dict)
     futures_wallet: Amount | None = Field(
@@ -64,6 +76,19 @@ class AccountCreate(_Body):
 class AccountCreated(_Body):
     """The new account's credentials: shown this once, never again."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": 7,
+                    "label": "fuzz trader",
+                    "api_key": "pk_7f3a9c2e4b6d8f1a3c5e7b9d",
+                    "secret": "ps_2b4d6f8a1c3e5a7c9e1b3d5f7a9c2e4b",
+                }
+            ]
+        }
+    )
+
     account_id: int
     label: str
     api_key: str
@@ -73,6 +98,10 @@ class AccountCreated(_Body):
 class BalanceView(_Body):
     """One asset of an account."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"asset": "USDT", "free": "9400", "locked": "600"}]}
+    )
+
     asset: str
     free: Decimal
     locked: Decimal
@@ -80,6 +109,23 @@ class BalanceView(_Body):
 
 class PositionView(_Body):
     """One futures position at the current mark, with its settings."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "symbol": "BTCUSDT",
+                    "amount": "0.01",
+                    "entry_price": "60000",
+                    "leverage": 5,
+                    "margin_type": "cross",
+                    "isolated_margin": "0",
+                    "unrealized_pnl": "2.5",
+                    "liquidation_price": "48510.2",
+                }
+            ]
+        }
+    )
 
     symbol: str
     amount: Decimal
@@ -94,6 +140,29 @@ class PositionView(_Body):
 class FuturesView(_Body):
     """An account's USDT futures wallet and its positions."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "wallet": "10000",
+                    "available": "9877.5",
+                    "positions": [
+                        {
+                            "symbol": "BTCUSDT",
+                            "amount": "0.01",
+                            "entry_price": "60000",
+                            "leverage": 5,
+                            "margin_type": "cross",
+                            "isolated_margin": "0",
+                            "unrealized_pnl": "2.5",
+                            "liquidation_price": "48510.2",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     wallet: Decimal
     available: Decimal
     positions: list[PositionView]
@@ -101,6 +170,36 @@ class FuturesView(_Body):
 
 class AccountView(_Body):
     """An account's spot balances and futures wallet (never its credentials)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": 7,
+                    "balances": [
+                        {"asset": "USDT", "free": "9400", "locked": "600"},
+                        {"asset": "BTC", "free": "0.5", "locked": "0"},
+                    ],
+                    "futures": {
+                        "wallet": "10000",
+                        "available": "9877.5",
+                        "positions": [
+                            {
+                                "symbol": "BTCUSDT",
+                                "amount": "0.01",
+                                "entry_price": "60000",
+                                "leverage": 5,
+                                "margin_type": "cross",
+                                "isolated_margin": "0",
+                                "unrealized_pnl": "2.5",
+                                "liquidation_price": "48510.2",
+                            }
+                        ],
+                    },
+                }
+            ]
+        }
+    )
 
     account_id: int
     balances: list[BalanceView]
@@ -110,6 +209,10 @@ class AccountView(_Body):
 class BalancesUpdate(_Body):
     """Free amounts to set (what open orders lock is kept), and the futures wallet."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"balances": {"USDT": "25000"}, "futures_wallet": "5000"}]}
+    )
+
     balances: dict[Asset, Amount] = Field(default_factory=dict)
     futures_wallet: Amount | None = Field(default=None, description="USDT futures wallet.")
 
@@ -117,11 +220,23 @@ class BalancesUpdate(_Body):
 class PricesUpdate(_Body):
     """Prices to pin, by exchange symbol (``BTCUSDT``)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"prices": {"BTCUSDT": "60000", "ETHUSDT": "3000"}}]}
+    )
+
     prices: dict[str, Price]
 
 
 class PricesView(_Body):
     """Every market's current price, and how many resting orders the last change filled."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"prices": {"BTCUSDT": "60000", "ETHUSDT": "3000"}, "filled": 2, "futures": 1}
+            ]
+        }
+    )
 
     prices: dict[str, Decimal]
     filled: int = 0
@@ -132,6 +247,8 @@ class PricesView(_Body):
 
 class FundingView(_Body):
     """How many funding payments a settlement made."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"payments": 3}]})
 
     payments: int
 

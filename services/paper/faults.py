@@ -41,7 +41,21 @@ AFTER_ACCEPTING = frozenset({FaultKind.ACCEPT_THEN_TIMEOUT, FaultKind.ACCEPT_THE
 class FaultSpec(BaseModel):
     """A fault to inject (the body of ``POST /admin/faults``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "error",
+                    "count": 1,
+                    "method": "POST",
+                    "path": "/api/v3/order",
+                    "status": 503,
+                }
+            ]
+        },
+    )
 
     kind: FaultKind
     count: int | None = Field(default=None, ge=1, description="Requests to hit; None: all.")
@@ -69,7 +83,27 @@ class RequestScope:
 class ActiveFault(BaseModel):
     """A fault in force and how many requests it will still hit."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "fault_id": 1,
+                    "spec": {
+                        "kind": "latency",
+                        "count": None,
+                        "account_id": 7,
+                        "method": None,
+                        "path": None,
+                        "latency_ms": 1500,
+                        "status": 503,
+                        "delay_ms": 0,
+                    },
+                    "remaining": None,
+                }
+            ]
+        },
+    )
 
     fault_id: int
     spec: FaultSpec

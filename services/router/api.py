@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 
 from libs.common.api import answers
 from libs.common.auth import CurrentTenant
+from services.router import examples
 from services.router.api_deps import AccountLabel, ExpectedVersion, Runtime, SymbolName
 from services.router.api_errors import VersionConflictBody
 from services.router.errors import SettingsInvalidError
@@ -24,8 +25,8 @@ router = APIRouter(
 ACCOUNT = "/accounts/{label}"
 SYMBOL = "/accounts/{label}/symbols/{symbol:path}"
 STALE = {412: {"model": VersionConflictBody, "description": "If-Match names an older version."}}
-READ = answers(404)
-CHANGE = answers(422) | STALE
+READ = answers(404) | examples.answer(examples.STORED_LAYER)
+CHANGE = answers(422) | STALE | examples.answer(examples.CHANGE)
 REMOVE = answers(404, 422) | STALE
 
 
@@ -83,7 +84,7 @@ async def get_tenant(tenant: CurrentTenant, runtime: Runtime) -> StoredLayer:
     return await _get(runtime, tenant.tenant_id, LayerKey.tenant())
 
 
-@router.put("/tenant", responses=CHANGE)
+@router.put("/tenant", responses=CHANGE, openapi_extra=examples.LAYER_BODY)
 async def put_tenant(
     layer: TradeSettingsLayer, tenant: CurrentTenant, runtime: Runtime, expected: ExpectedVersion
 ) -> Change:
@@ -105,7 +106,7 @@ async def get_account(label: AccountLabel, tenant: CurrentTenant, runtime: Runti
     return await _get(runtime, tenant.tenant_id, LayerKey.account(label))
 
 
-@router.put(ACCOUNT, responses=CHANGE)
+@router.put(ACCOUNT, responses=CHANGE, openapi_extra=examples.LAYER_BODY)
 async def put_account(
     label: AccountLabel,
     layer: TradeSettingsLayer,
@@ -134,7 +135,7 @@ async def get_symbol(
 
 
 # 404: a symbol with a line break matches no route.
-@router.put(SYMBOL, responses=CHANGE | answers(404))
+@router.put(SYMBOL, responses=CHANGE | answers(404), openapi_extra=examples.LAYER_BODY)
 async def put_symbol(
     *,
     label: AccountLabel,

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime
 from libs.common.api import answers
 from libs.common.auth import CurrentTenant
 from libs.common.messages.types import FrozenModel, Iso8601
+from services.router import examples
 from services.router.api_deps import AccountQuery, Runtime, SymbolQuery
 from services.router.domain import effective_settings
 from services.router.settings_records import Change, LayerKey, StoredLayer
@@ -39,13 +40,13 @@ class Effective(FrozenModel):
     layers: list[Scope]
 
 
-@router.get("")
+@router.get("", responses=examples.answer({"layers": [examples.STORED_LAYER]}))
 async def overview(tenant: CurrentTenant, runtime: Runtime) -> Overview:
     """Return every settings layer you have set."""
     return Overview(layers=await runtime.store.layers(tenant.tenant_id))
 
 
-@router.get("/effective")
+@router.get("/effective", responses=examples.answer(examples.EFFECTIVE))
 async def effective(
     tenant: CurrentTenant,
     runtime: Runtime,
@@ -68,7 +69,7 @@ async def effective(
     )
 
 
-@router.get("/history")
+@router.get("/history", responses=examples.answer([examples.CHANGE]))
 async def history(
     *,
     tenant: CurrentTenant,

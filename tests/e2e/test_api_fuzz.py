@@ -1,5 +1,8 @@
 """Every API fuzzed against its own OpenAPI document, on the real stack (issue 15).
 
+First, each running API must serve the document committed under docs/api/ (the unit test
+`tests/unit/docs/test_openapi.py` compares the same files with apps built in-process).
+
 Schemathesis reads each service's published ``/openapi.json`` and sends what it describes and
 what it forbids (its examples, the boundaries of every schema, then random cases), as a tenant
 and as the operator. Every answer is held to the document: never a 5xx, only documented
@@ -29,6 +32,7 @@ import pytest
 import pytest_asyncio
 
 from scripts.devstack import Stack
+from scripts.render_openapi import RENDER, ROOT, dumps, path_of
 from tests.helpers import pipeline
 from tests.helpers.billing import FakeStripe, served
 from tests.helpers.e2e_alerts import api_client
@@ -149,6 +153,29 @@ async def fuzz(
 def _toml(parameters: dict[str, str]) -> str:
     lines = ["[parameters]", *(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in parameters.items())]
     return "\n".join(lines) + "\n"
+
+
+# The process of the stack serving each committed document (the executor's accounts role).
+DOCUMENTED = {
+    "billing": "billing",
+    "executor": "accounts",
+    "ingress": "ingress",
+    "ledger": "ledger",
+    "notifier": "notifier",
+    "paper": "paper",
+    "router": "router",
+}
+
+
+@pytest.mark.parametrize("service", sorted(DOCUMENTED))
+async def test_each_running_api_serves_its_committed_document(world: World, service: str) -> None:
+    async with api_client() as client:
+        answer = await client.get(f"{world.stack.cfg.url(DOCUMENTED[service])}/openapi.json")
+    assert answer.status_code == 200, answer.text
+    committed = path_of(service)
+    assert dumps(answer.json()) == committed.read_text(encoding="utf-8"), (
+        f"{committed.relative_to(ROOT)} is not what the running {service} serves: run `{RENDER}`"
+    )
 
 
 async def test_ingress_keeps_its_contract_for_any_alert(world: World) -> None:

@@ -46,7 +46,16 @@ SourceId = Annotated[str, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
 
 
 class SourceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "webhook_url": "https://hooks.example.com/webhooks/tv/whk_3q2FzY8c1Xo0b7Lr5N9tKp4JvW6mHs2AeD8gUqRiTyE"
+                }
+            ]
+        },
+    )
 
     webhook_url: SecretText = Field(
         description="The Sparky webhook URL posts go to (…/webhooks/tv/<token>), as shown once "
@@ -56,6 +65,21 @@ class SourceIn(BaseModel):
 
 
 class SourceOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "01JEA5C3F4G5H6J7K8M9N0P1Q2",
+                    "status": "active",
+                    "webhook": "…/webhooks/tv/whk_3q2F…",
+                    "chat_id": -1001234567890,
+                    "chat_title": "BTC signals",
+                    "claim_expires_at": None,
+                    "created_at": "2026-12-05T20:00:00Z",
+                }
+            ]
+        }
+    )
     id: str
     status: str = Field(description="pending (waiting for its claim in a chat) or active")
     webhook: str = Field(description="The webhook, masked.")
@@ -66,6 +90,22 @@ class SourceOut(BaseModel):
 
 
 class SourceCreated(SourceOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "01JEA5C3F4G5H6J7K8M9N0P1Q2",
+                    "status": "pending",
+                    "webhook": "…/webhooks/tv/whk_3q2F…",
+                    "chat_id": None,
+                    "chat_title": None,
+                    "claim_expires_at": "2026-12-05T20:15:00Z",
+                    "created_at": "2026-12-05T20:00:00Z",
+                    "claim": "/claim 7KQ2-9XWM",
+                }
+            ]
+        }
+    )
     claim: str = Field(
         description="Post this in the channel or group (the bot must be in it) to map it; "
         "it works once, until claim_expires_at."
@@ -73,10 +113,39 @@ class SourceCreated(SourceOut):
 
 
 class SourcesOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "signal_sources": [
+                        {
+                            "id": "01JEA5C3F4G5H6J7K8M9N0P1Q2",
+                            "status": "active",
+                            "webhook": "…/webhooks/tv/whk_3q2F…",
+                            "chat_id": -1001234567890,
+                            "chat_title": "BTC signals",
+                            "claim_expires_at": None,
+                            "created_at": "2026-12-05T20:00:00Z",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
     signal_sources: list[SourceOut]
 
 
 class LinkOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "link": "https://t.me/SparkyBot?start=Q2x9mW4kT8",
+                    "expires_at": "2026-12-05T20:15:00Z",
+                }
+            ]
+        }
+    )
     link: str = Field(description="Open it in Telegram: https://t.me/<bot>?start=<one-time code>")
     expires_at: datetime
 
@@ -188,7 +257,13 @@ async def delete_source(source_id: SourceId, tenant: CurrentTenant, request: Req
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@webhook.post("/telegram/webhook", responses=api.answers(400, 401, 404))
+@webhook.post(
+    "/telegram/webhook",
+    responses={
+        **api.answers(400, 401, 404),
+        200: {"content": {"application/json": {"example": {"ok": True}}}},
+    },
+)
 async def telegram_webhook(
     request: Request,
     secret: Annotated[
