@@ -39,6 +39,7 @@ lint: $(STAMP) ## ruff, mypy --strict, import-linter contracts, docs/asyncapi.ya
 docs: $(STAMP) ## Re-render generated documents
 	$(BIN)/python -m scripts.render_asyncapi
 	$(BIN)/python -m scripts.render_architecture
+	$(BIN)/python -m scripts.render_openapi
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -85,9 +86,6 @@ chart-check: $(STAMP) ## Helm lint/render, kubernetes-validate 1.29-1.31, promto
 k8s-manifests: $(STAMP) ## Re-render deploy/k8s and deploy/prometheus from helm/sparky
 	bash scripts/install_tools.sh
 	bash scripts/render_k8s.sh
-
-docs: $(STAMP) ## Re-render generated documents
-	$(BIN)/python -m scripts.render_openapi
 
 run: $(STAMP) ## Start everything locally (missing servers too) with a demo trader; Ctrl-C stops it
 	$(BIN)/python -m scripts.run
