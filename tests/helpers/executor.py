@@ -24,10 +24,13 @@ from libs.common.messages import CancelOrders, Event, PlaceOrder, decode_event
 from libs.common.records import secret_digest
 from libs.common.signing import CommandSigner
 from libs.common.topology import Topology
+from services.executor.config import ExecutorSettings, executor_settings
 from tests import factories
+from tests.helpers.namespaces import PgSchema
 from tests.helpers.paper import REPO_ROOT
 from tests.helpers.ports import free_port
-from tests.helpers.signing import ROUTER_SIGNER
+from tests.helpers.servers import ServerUrls
+from tests.helpers.signing import ROUTER_SIGNER, verify_key_settings
 
 VAULT_PREFIX = "sparky"
 READ_POLICY = f'path "secret/data/{VAULT_PREFIX}/*" {{ capabilities = ["read"] }}'
@@ -35,6 +38,23 @@ WRITE_POLICY = f"""
 path "secret/data/{VAULT_PREFIX}/*" {{ capabilities = ["create", "update", "read"] }}
 path "secret/metadata/{VAULT_PREFIX}/*" {{ capabilities = ["delete"] }}
 """
+
+
+FAST: dict[str, Any] = {
+    # Both roles in one process, each with its own Vault identity: tests add accounts through
+    # the API and trade them in one app (test_roles.py holds the roles apart).
+    "role": "all",
+    "environment": "test",
+    "log_json": True,
+    "consumer_ack_wait_s": 5.0,
+    "retry_initial_s": 0.05,
+    "retry_max_s": 0.5,
+    "retry_give_up_s": 20.0,
+    "tracker_interval_s": 0.2,
+    "exchange_timeout_ms": 3000,
+    "credentials_ttl_s": 60.0,
+    "submission_settle_s": 1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -99,6 +119,28 @@ def vault_settings(identities: VaultIdentities) -> dict[str, Any]:
         "vault_write_role_id": identities.writer.role_id,
         "vault_write_secret_id": identities.writer.secret_id,
     }
+
+
+def make_settings(
+    server_urls: ServerUrls,
+    namespace: str,
+    pg_schema: PgSchema,
+    identities: VaultIdentities,
+    paper_url: str,
+    **overrides: Any,
+) -> ExecutorSettings:
+    """Return executor settings for one test's namespace and schema."""
+    fields: dict[str, Any] = {
+        "namespace": namespace,
+        "nats_url": server_urls.nats,
+        "database_url": server_urls.postgres,
+        "database_schema": pg_schema.name,
+        "paper_exchange_url": paper_url,
+        **vault_settings(identities),
+        **verify_key_settings(),
+        **FAST,
+    }
+    return executor_settings(**(fields | overrides))
 
 
 def new_api_key() -> str:

@@ -13,8 +13,7 @@ from typer.testing import CliRunner, Result
 from libs.common.records import TenantStatus, secret_digest
 from services.billing import cli
 from tests import factories
-from tests.helpers.billing import OPERATOR_TOKEN, eventually, served
-from tests.integration.billing.conftest import Billing, Buckets
+from tests.helpers.billing import OPERATOR_TOKEN, Billing, Buckets, eventually, served
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ import nats
 from libs.common.messages import TenantDeleted
 from libs.common.topology import Topology
 from services.billing.config import BillingSettings
-from tests.helpers.billing import until
+from tests.helpers.billing import OPERATOR, Billing, until
 from tests.helpers.executor import stored_events
 from tests.helpers.ports import PrivateNats
-from tests.integration.billing.conftest import OPERATOR, Billing
 
 
 async def deletions_on(url: str, topology: Topology, tenant_id: str) -> list[TenantDeleted]:

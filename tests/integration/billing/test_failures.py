@@ -6,9 +6,8 @@ import nats
 
 from libs.common.records import TenantRecord, TenantStatus
 from libs.common.topology import Topology
-from tests.helpers.billing import until
+from tests.helpers.billing import OPERATOR, Billing, until
 from tests.helpers.ports import PrivateNats
-from tests.integration.billing.conftest import OPERATOR, Billing
 
 
 async def bucket_keys(url: str, bucket: str) -> list[str]:

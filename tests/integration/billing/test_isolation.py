@@ -11,8 +11,7 @@ from libs.common.messages import Action, IntentAccepted
 from libs.common.records import secret_digest
 from services.billing.api import operator, tenant
 from tests import factories
-from tests.helpers.billing import until
-from tests.integration.billing.conftest import OPERATOR, Billing, Buckets
+from tests.helpers.billing import OPERATOR, Billing, Buckets, until
 
 JANUARY = {"from": "2026-01-01", "to": "2026-01-31"}  # factories.T0 is in it
 

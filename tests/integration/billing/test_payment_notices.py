@@ -11,10 +11,9 @@ import nats
 from libs.common.messages import GraceEnding, PaymentFailed
 from libs.common.topology import Topology
 from services.billing.config import BillingSettings
-from tests.helpers.billing import Clock, stripe_event, until
+from tests.helpers.billing import OPERATOR, Billing, Buckets, Clock, stripe_event, until
 from tests.helpers.executor import stored_events
 from tests.helpers.ports import PrivateNats
-from tests.integration.billing.conftest import OPERATOR, Billing, Buckets
 from tests.integration.billing.test_stripe import deliver, invoice, subscription, tenant_on_pro
 
 Notice = PaymentFailed | GraceEnding

@@ -17,8 +17,7 @@ from libs.common.topology import Topology
 from services.billing.app import create_app
 from services.billing.config import BillingSettings
 from tests import factories
-from tests.helpers.billing import Clock, eventually
-from tests.integration.billing.conftest import Billing, Buckets
+from tests.helpers.billing import Billing, Buckets, Clock, eventually
 
 
 async def has_key(js: JetStreamContext, bucket: str, key: str) -> bool:

@@ -8,8 +8,7 @@ from typing import Any
 
 from libs.common.records import secret_digest
 from services.billing.config import DEV_SIGNUP_TOKEN
-from tests.helpers.billing import OPERATOR_TOKEN, eventually
-from tests.integration.billing.conftest import OPERATOR, Billing, Buckets
+from tests.helpers.billing import OPERATOR, OPERATOR_TOKEN, Billing, Buckets, eventually
 
 SIGNUP = {"Authorization": f"Bearer {DEV_SIGNUP_TOKEN}"}
 TRADER = {"name": "Grace", "email": "grace@example.com"}

@@ -13,6 +13,9 @@ from pydantic import SecretStr
 
 from services.billing.config import BillingSettings
 from tests.helpers.billing import (
+    OPERATOR,
+    Billing,
+    Buckets,
     Clock,
     FakeStripe,
     eventually,
@@ -21,7 +24,6 @@ from tests.helpers.billing import (
     stripe_event,
 )
 from tests.helpers.namespaces import PgSchema
-from tests.integration.billing.conftest import OPERATOR, Billing, Buckets
 
 WEBHOOK = "/billing/stripe/webhook"
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from libs.common.records import TenantStatus, secret_digest
-from tests.helpers.billing import eventually
-from tests.integration.billing.conftest import OPERATOR, Billing, Buckets
+from tests.helpers.billing import OPERATOR, Billing, Buckets, eventually
 
 
 async def test_a_new_tenant_is_in_every_bucket_within_two_seconds(

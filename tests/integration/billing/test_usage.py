@@ -19,8 +19,7 @@ from libs.common.messages.base import Message
 from libs.common.topology import Topology
 from services.billing.handlers import USAGE_CONSUMER
 from tests import factories
-from tests.helpers.billing import until
-from tests.integration.billing.conftest import OPERATOR, Billing
+from tests.helpers.billing import OPERATOR, Billing, until
 
 JAN_31 = datetime(2026, 1, 31, 23, 59, tzinfo=UTC)
 FEB_1 = datetime(2026, 2, 1, 0, 1, tzinfo=UTC)

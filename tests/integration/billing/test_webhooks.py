@@ -6,8 +6,7 @@ from typing import Any
 
 from libs.common.passphrases import parse_stored, verify_passphrase
 from libs.common.records import secret_digest
-from tests.helpers.billing import eventually
-from tests.integration.billing.conftest import Billing, Buckets
+from tests.helpers.billing import Billing, Buckets, eventually
 
 
 def bearer(created: dict[str, Any]) -> dict[str, str]:

@@ -20,6 +20,7 @@ from services.executor.runtime import Runtime
 from tests.helpers.executor import (
     VaultIdentities,
     kinds,
+    make_settings,
     market_order,
     publish_order,
     setup_approles,
@@ -30,7 +31,6 @@ from tests.helpers.namespaces import PgSchema
 from tests.helpers.paper import PaperExchangeProcess
 from tests.helpers.servers import ServerUrls
 from tests.helpers.vault import vault_dev_server
-from tests.integration.executor.conftest import make_settings
 from tests.integration.executor.orders import exchange_orders, paper_tenant
 
 T = "tenant-gives-up"

@@ -16,6 +16,7 @@ from libs.common.topology import Topology
 from services.notifier import store
 from services.notifier.tables import deliveries, tenant_keys
 from tests.helpers.billing import until
+from tests.helpers.notifier import Running
 from tests.helpers.notifier_flow import (
     CHANNELS,
     add,
@@ -29,7 +30,6 @@ from tests.helpers.notifier_flow import (
     verify,
     webhook_code,
 )
-from tests.integration.notifier.conftest import Running
 
 FOLDED = re.compile(r"(\d+) orders filled")
 STAND_IN_LOGGERS = {"uvicorn.access", "mail.log"}  # the stand-ins' own request logs

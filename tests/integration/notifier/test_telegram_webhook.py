@@ -15,8 +15,8 @@ from services.notifier.app import create_app, running
 from services.notifier.config import NotifierSettings, TelegramMode
 from tests.helpers import telegram_updates as tg
 from tests.helpers.billing import until
+from tests.helpers.notifier import StandIns
 from tests.helpers.telegram_api import BOT_USERNAME, TelegramApiStandIn
-from tests.integration.notifier.conftest import StandIns
 
 TOKEN = "777:webhook-mode-token"
 SECRET = "webhook-secret-token_123"
