@@ -9,7 +9,7 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +29,7 @@ from libs.common.ids import new_id
 from libs.common.kv_mirror import KVMirror
 from libs.common.records import ApiKeyRecord, TenantRecord, WebhookTokenRecord
 from services.billing.jobs import Maintenance
+from tests.helpers.polling import eventually
 
 OPERATOR_TOKEN = "sop_test-operator-token-0123456789"
 STRIPE_SECRET = "whsec_test_secret_0123456789"
@@ -47,26 +48,6 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self.offset += delta
-
-
-async def eventually(predicate: Callable[[], bool], timeout_s: float = 2.0) -> float:
-    """Wait until ``predicate`` holds; return the seconds it took, or fail after the timeout."""
-    start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout_s:
-            raise AssertionError(f"not true within {timeout_s} s")
-        await asyncio.sleep(0.005)
-    return time.monotonic() - start
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = 2.0) -> float:
-    """Like `eventually`, for a check that must await (an HTTP call)."""
-    start = time.monotonic()
-    while not await check():
-        if time.monotonic() - start > timeout_s:
-            raise AssertionError(f"not true within {timeout_s} s")
-        await asyncio.sleep(0.01)
-    return time.monotonic() - start
 
 
 def free_socket() -> socket.socket:
@@ -198,7 +179,7 @@ class Billing:
     async def wait_until_key_works(self, key: str) -> None:
         """Wait for billing's own copy of the api-keys bucket to know ``key``."""
         authenticator = self.app.state.authenticator
-        await eventually(lambda: _works(authenticator, key))
+        await eventually(lambda: _works(authenticator, key), what="billing's copy of the api key")
 
 
 def _works(authenticator: Any, key: str) -> bool:

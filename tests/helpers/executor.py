@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import secrets
@@ -28,6 +27,7 @@ from services.executor.config import ExecutorSettings, executor_settings
 from tests import factories
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.paper import REPO_ROOT
+from tests.helpers.polling import eventually
 from tests.helpers.ports import free_port
 from tests.helpers.servers import ServerUrls
 from tests.helpers.signing import ROUTER_SIGNER, verify_key_settings
@@ -174,12 +174,17 @@ async def seed_tenant(
 
 
 async def _known(api: httpx.AsyncClient, key: str, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
     auth = {"Authorization": f"Bearer {key}"}
-    while (await api.get("/api/v1/exchange-accounts", headers=auth)).status_code == 401:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the executor did not learn the API key in {timeout_s} s")
-        await asyncio.sleep(0.02)
+
+    async def answer() -> int:
+        return (await api.get("/api/v1/exchange-accounts", headers=auth)).status_code
+
+    await eventually(
+        answer,
+        until=lambda status: status != 401,
+        what="the executor knowing the API key",
+        timeout_s=timeout_s,
+    )
 
 
 def market_order(tenant_id: str, **overrides: Any) -> PlaceOrder:
@@ -247,16 +252,12 @@ async def wait_for_events(
     timeout_s: float = 30.0,
 ) -> list[Event]:
     """Read the tenant's stored events until ``done`` holds; fail after ``timeout_s``."""
-    events: list[Event] = []
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while asyncio.get_running_loop().time() < deadline:
-        events = await stored_events(js, topology, tenant_id)
-        if done(events):
-            return events
-        await asyncio.sleep(0.2)
-    reasons = [getattr(e, "reason", None) for e in events if getattr(e, "reason", None)]
-    raise AssertionError(
-        f"events did not arrive in {timeout_s} s; got {kinds(events)}; reasons {reasons}"
+    return await eventually(
+        lambda: stored_events(js, topology, tenant_id),
+        until=done,
+        what=f"{tenant_id}'s events",
+        timeout_s=timeout_s,
+        interval_s=0.2,
     )
 
 

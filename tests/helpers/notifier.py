@@ -45,8 +45,9 @@ from services.billing.config import BillingSettings
 from services.ledger.app import create_app as create_ledger
 from services.ledger.config import LedgerSettings
 from services.notifier.runtime import Runtime
-from tests.helpers.billing import OPERATOR_TOKEN, eventually, served
+from tests.helpers.billing import OPERATOR_TOKEN, served
 from tests.helpers.namespaces import drop_schema
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 from tests.helpers.signing import LEDGER_KEY
 
@@ -185,7 +186,7 @@ class BillingService:
         assert response.status_code == 201, response.text
         created = response.json()
         key = str(created["api_key"]["key"])
-        await eventually(lambda: self._knows(key), timeout_s=10)
+        await eventually(lambda: self._knows(key), what="billing knowing the new key", timeout_s=10)
         return str(created["tenant"]["tenant_id"]), key
 
     def _knows(self, key: str) -> bool:

@@ -13,7 +13,8 @@ from typer.testing import CliRunner, Result
 from libs.common.records import TenantStatus, secret_digest
 from services.billing import cli
 from tests import factories
-from tests.helpers.billing import OPERATOR_TOKEN, Billing, Buckets, eventually, served
+from tests.helpers.billing import OPERATOR_TOKEN, Billing, Buckets, served
+from tests.helpers.polling import eventually
 
 
 @pytest.fixture
@@ -44,8 +45,9 @@ async def test_a_tenant_created_with_the_cli_has_its_token_in_the_bucket_within_
     assert url == f"https://hooks.sparky.test/webhooks/tv/{token}"
     assert token.startswith("whk_")
     assert field(result.output, "api_key").startswith("spk_")
-    waited = await eventually(lambda: secret_digest(token) in buckets.tokens, timeout_s=2.0)
-    assert waited < 2.0
+    await eventually(
+        lambda: secret_digest(token) in buckets.tokens, what="the token's record", timeout_s=2.0
+    )
     record = buckets.tokens.get(secret_digest(token))
     assert record is not None
     assert record.tenant_id == field(result.output, "tenant_id")
@@ -57,10 +59,12 @@ async def test_a_token_revoked_with_the_cli_leaves_the_bucket_within_two_seconds
     created = await sparky(billing_url, "tenant", "create", "Ada")
     tenant_id, webhook_id = field(created.output, "tenant_id"), field(created.output, "webhook_id")
     digest = secret_digest(field(created.output, "webhook_url").rsplit("/", 1)[1])
-    await eventually(lambda: digest in buckets.tokens)
+    await eventually(lambda: digest in buckets.tokens, what="digest in buckets.tokens")
     revoked = await sparky(billing_url, "token", "revoke", tenant_id, webhook_id)
     assert revoked.exit_code == 0, revoked.output
-    await eventually(lambda: digest not in buckets.tokens, timeout_s=2.0)
+    await eventually(
+        lambda: digest not in buckets.tokens, what="digest not in buckets.tokens", timeout_s=2.0
+    )
 
 
 async def test_the_operator_suspends_re_plans_and_rotates_with_the_cli(
@@ -71,7 +75,10 @@ async def test_the_operator_suspends_re_plans_and_rotates_with_the_cli(
     old = secret_digest(field(created.output, "webhook_url").rsplit("/", 1)[1])
 
     assert (await sparky(billing_url, "tenant", "suspend", tenant_id)).exit_code == 0
-    await eventually(lambda: _status(buckets, tenant_id) is TenantStatus.SUSPENDED)
+    await eventually(
+        lambda: _status(buckets, tenant_id) is TenantStatus.SUSPENDED,
+        what="_status(buckets, tenant_id) is TenantStatus.SUSPENDED",
+    )
 
     plan = await sparky(
         billing_url,
@@ -88,12 +95,14 @@ async def test_the_operator_suspends_re_plans_and_rotates_with_the_cli(
     assert field(plan.output, "limits.max_alerts_per_hour") == "5000"
     assert field(plan.output, "limits.max_leverage") == "50"
     assert field(plan.output, "limits.max_webhooks") == "unlimited"
-    await eventually(lambda: _plan(buckets, tenant_id) == "pro")
+    await eventually(
+        lambda: _plan(buckets, tenant_id) == "pro", what='_plan(buckets, tenant_id) == "pro"'
+    )
 
     rotated = await sparky(billing_url, "token", "rotate", tenant_id, webhook_id, "--grace", "600")
     assert rotated.exit_code == 0, rotated.output
     new = secret_digest(field(rotated.output, "webhook_url").rsplit("/", 1)[1])
-    await eventually(lambda: new in buckets.tokens)
+    await eventually(lambda: new in buckets.tokens, what="new in buckets.tokens")
     old_record = buckets.tokens.get(old)
     assert old_record is not None
     assert old_record.expires_at is not None  # both work through the grace period

@@ -18,7 +18,7 @@ from services.notifier.app import create_app, running
 from services.notifier.config import NotifierSettings
 from services.notifier.database import Database, migrate
 from services.notifier.runtime import Runtime
-from tests.helpers.billing import served, until
+from tests.helpers.billing import served
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.notifier import (
     BillingService,
@@ -29,6 +29,7 @@ from tests.helpers.notifier import (
     billing_service,
     own_schema,
 )
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 
 
@@ -115,7 +116,7 @@ async def notifier(
         async with httpx.AsyncClient(
             transport=transport, base_url="http://notifier", headers=headers
         ) as api:
-            await until(lambda: _known(api), timeout_s=10)
+            await eventually(lambda: _known(api), what="the notifier knowing the key", timeout_s=10)
             yield Running(runtime, api, tenant_id, key, stand_ins)
 
 
