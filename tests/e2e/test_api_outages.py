@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import pipeline
+from tests.helpers.polling import eventually
 from tests.helpers.private_postgres import private_postgres
 from tests.helpers.servers import ServerUrls
 from tests.helpers.stack import running_stack
@@ -59,8 +59,10 @@ async def test_executor_and_billing_answer_503_with_retry_after_while_postgres_i
                 ),
                 "accounts": lambda: client.get(accounts, headers=tenant),
             }
-            await pipeline.wait_until(
-                lambda: _all_answer(reads, 200), 15, "the tenant's key known everywhere"
+            await eventually(
+                lambda: _all_answer(reads, 200),
+                what="the tenant's key known everywhere",
+                timeout_s=15,
             )
 
             await asyncio.to_thread(postgres.stop, "fast")
@@ -73,8 +75,10 @@ async def test_executor_and_billing_answer_503_with_retry_after_while_postgres_i
             away = {name: await call() for name, call in (reads | changes).items()}
 
             await asyncio.to_thread(postgres.start)
-            await pipeline.wait_until(
-                lambda: _all_answer(reads, 200), BACK_WITHIN_S, "200 again once Postgres is back"
+            await eventually(
+                lambda: _all_answer(reads, 200),
+                what="200 again once Postgres is back",
+                timeout_s=BACK_WITHIN_S,
             )
 
     statuses = {name: answer.status_code for name, answer in away.items()}

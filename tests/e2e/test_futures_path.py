@@ -19,6 +19,7 @@ import pytest
 from scripts.devstack import Stack, StackConfig
 from tests.helpers import pipeline
 from tests.helpers.e2e_alerts import accepted, api_client, marked_templates, render, timenow
+from tests.helpers.polling import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -79,7 +80,7 @@ async def decided(
         ended = bool(orders) and all(o["status"] in FINAL for o in orders)
         return ended and (not protected or len(exits) >= 1)
 
-    await pipeline.wait_until(done, WAIT_S, f"alert {intent_id} decided")
+    await eventually(done, what=f"alert {intent_id} decided", timeout_s=WAIT_S)
     return found
 
 
@@ -110,24 +111,24 @@ async def test_a_long_with_tp_and_sl_takes_profit_cancels_its_stop_and_books_the
         await pipeline.pin_prices(client, cfg, {"BTCUSDT": "60000"})
         entry = await accepted(client, ada, template("futures-long-tp-sl"))
         await decided(client, cfg, ada, entry, protected=True)
-        await pipeline.wait_until(
-            lambda: _statuses(client, cfg, ada, entry, {"take_profit": "submitted",
-                                                        "stop_loss": "submitted"}),
-            WAIT_S,
-            "both protective orders resting",
-        )  # fmt: skip
+        resting = {"take_profit": "submitted", "stop_loss": "submitted"}
+        await eventually(
+            lambda: _statuses(client, cfg, ada, entry, resting),
+            what="both protective orders resting",
+            timeout_s=WAIT_S,
+        )
         assert await held(client, cfg, account, "BTCUSDT") == Decimal("0.01")
         view = await pipeline.futures_view(client, cfg, account)
         (position,) = [p for p in view["positions"] if p["symbol"] == "BTCUSDT"]
         assert position["leverage"] == 5
 
         await pipeline.pin_prices(client, cfg, {"BTCUSDT": "61300"})  # past the take-profit
-        await pipeline.wait_until(
-            lambda: _statuses(client, cfg, ada, entry, {"take_profit": "filled",
-                                                        "stop_loss": "canceled"}),
-            WAIT_S,
-            "the take-profit filled and the stop canceled",
-        )  # fmt: skip
+        took_profit = {"take_profit": "filled", "stop_loss": "canceled"}
+        await eventually(
+            lambda: _statuses(client, cfg, ada, entry, took_profit),
+            what="the take-profit filled and the stop canceled",
+            timeout_s=WAIT_S,
+        )
         assert await held(client, cfg, account, "BTCUSDT") == 0
         ended = await pipeline.trail(client, cfg, ada, entry)
         assert ended is not None
@@ -188,7 +189,7 @@ class Templates:
             exits = [o for o in (trail or {}).get("orders", []) if o["role"] in PROTECTIVE]
             return bool(exits) and all(o["status"] == status for o in exits)
 
-        await pipeline.wait_until(all_are, WAIT_S, f"the exits of {name} {status}")
+        await eventually(all_are, what=f"the exits of {name} {status}", timeout_s=WAIT_S)
 
     async def held(self, symbol: str) -> Decimal:
         return await held(self.client, self.cfg, self.account, symbol)
@@ -224,10 +225,10 @@ async def test_the_futures_json_templates_open_close_target_trail_and_cancel(
         await docs.exits_of("futures-trailing-stop", "canceled")
         assert await docs.held("BTCUSDT") == Decimal("0.02")  # orders canceled, not positions
         await docs.run("futures-text-cancel", cancel=True)  # nothing is open any more
-        await pipeline.wait_until(
+        await eventually(
             lambda: _rejected(client, cfg, bob, docs.intents["futures-text-cancel"]),
-            WAIT_S,
-            "the empty cancel reported",
+            what="the empty cancel reported",
+            timeout_s=WAIT_S,
         )
         nothing = await pipeline.trail(client, cfg, bob, docs.intents["futures-text-cancel"])
         assert nothing is not None
@@ -278,20 +279,20 @@ async def test_a_resting_entry_is_canceled_through_the_ledgers_api(stack: Stack)
             f'"time": "{timenow()}"}}'
         )
         intent = await accepted(client, dee, body)
-        await pipeline.wait_until(
+        await eventually(
             lambda: _statuses(client, cfg, dee, intent, {"order": "submitted"}),
-            WAIT_S,
-            "the limit entry resting",
+            what="the limit entry resting",
+            timeout_s=WAIT_S,
         )
         order_id = f"sp{intent}0"
         url = f"{cfg.url('ledger')}/api/v1/orders/{order_id}"
         asked = await client.delete(url, headers=dee.auth)
         assert asked.status_code == 202, asked.text
         assert asked.json()["cancel_requested"] is True
-        await pipeline.wait_until(
+        await eventually(
             lambda: _statuses(client, cfg, dee, intent, {"order": "canceled"}),
-            WAIT_S,
-            "the entry canceled",
+            what="the entry canceled",
+            timeout_s=WAIT_S,
         )
         again = await client.delete(url, headers=dee.auth)
         assert again.status_code == 409, again.text

@@ -25,6 +25,7 @@ from scripts.devstack import Stack, StackConfig
 from tests.helpers import burst, pipeline
 from tests.helpers.burst import Burst
 from tests.helpers.pipeline import Trader
+from tests.helpers.polling import eventually
 from tests.helpers.ports import PrivateNats
 from tests.helpers.private_postgres import PrivatePostgres, private_postgres
 from tests.helpers.servers import ServerUrls
@@ -128,6 +129,6 @@ async def test_alerts_are_refused_with_503_while_nats_is_down_and_none_accepted_
             books = await burst.wait_settled(client, stack.cfg, traders)
             report = burst.accounting_report(answers, books, traders)
             assert report == "", f"after NATS and Postgres restarts:\n{report}"
-            await pipeline.wait_until(
-                lambda: all_ready(client, stack), 60, "every service ready again"
+            await eventually(
+                lambda: all_ready(client, stack), what="every service ready again", timeout_s=60
             )

@@ -21,10 +21,10 @@ from tests.helpers.e2e_alerts import (
     accepted,
     api_client,
     client_order_id,
-    eventually,
     settled_trail,
     timenow,
 )
+from tests.helpers.polling import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -122,8 +122,9 @@ async def _own_usage_only(client: httpx.AsyncClient, cfg: StackConfig, me: pipel
     alerts = len(SYMBOLS) * ALERTS_PER_SYMBOL
     counted = await eventually(
         lambda: pipeline.usage(client, cfg, me),
-        lambda u: u.get("orders_filled", 0) >= alerts,
-        WAIT_S,
+        until=lambda u: u.get("orders_filled", 0) >= alerts,
+        timeout_s=WAIT_S,
+        what=f"{me.name}'s orders filled counted",
     )
     assert (counted["alerts_accepted"], counted["orders_placed"], counted["orders_filled"]) == (
         alerts,

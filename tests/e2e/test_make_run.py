@@ -42,6 +42,7 @@ from scripts.private_files import read_private_json
 from scripts.web_demo import WebLogin, signed_in
 from tests.helpers.namespaces import drop_namespace_streams
 from tests.helpers.paper import REPO_ROOT
+from tests.helpers.polling import eventually
 from tests.helpers.ports import free_port, free_ports
 from tests.helpers.servers import ServerUrls
 
@@ -159,11 +160,16 @@ async def wait_for_position(
     symbol: str = "BTC/USDT",
 ) -> Decimal:
     """Wait until the BTC position is neither flat nor ``below``'s old value; return it."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while (quantity := await btc_position(command, symbol)) in {Decimal(0), below}:
-        assert asyncio.get_running_loop().time() < deadline, f"no position:\n{log_tails(logs)}"
-        await asyncio.sleep(0.3)
-    return quantity
+    try:
+        return await eventually(
+            lambda: btc_position(command, symbol),
+            until=lambda quantity: quantity not in {Decimal(0), below},
+            what=f"a new {symbol} position",
+            timeout_s=timeout_s,
+            interval_s=0.3,
+        )
+    except AssertionError as failure:
+        raise AssertionError(f"{failure}\n{log_tails(logs)}") from None
 
 
 def log_tails(logs: Path, lines: int = 12) -> str:

@@ -25,6 +25,7 @@ from tests.helpers import pipeline
 from tests.helpers import telegram_updates as tg
 from tests.helpers.e2e_alerts import accepted, api_client, settled_trail
 from tests.helpers.namespaces import new_namespace
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 from tests.helpers.stack import PIPELINE, running_stack
 from tests.helpers.telegram_api import BOT_USERNAME, JITTER_S, TelegramApiStandIn
@@ -104,7 +105,7 @@ async def _link(
         answer.update(resp.json())
         return resp.status_code == 201
 
-    await pipeline.wait_until(made, 15, "a deep link")
+    await eventually(made, what="a deep link", timeout_s=15)
     prefix = f"https://t.me/{BOT_USERNAME}?start="
     assert answer["link"].startswith(prefix)
     await telegram.inject(tg.private_message(chat_id, "/start " + answer["link"][len(prefix) :]))
@@ -145,7 +146,7 @@ async def _settled(stack: Stack, trader: pipeline.Trader) -> dict[str, int]:
         waiting = [k for k in states if k.endswith((":pending", ":sending"))]
         return bool(states) and not waiting
 
-    await pipeline.wait_until(done, WAIT_S, "the deliveries settled", interval_s=0.3)
+    await eventually(done, what="the deliveries settled", timeout_s=WAIT_S, interval_s=0.3)
     return states
 
 
@@ -266,7 +267,7 @@ async def test_a_channel_post_trades_once_and_its_edit_and_noise_never_do(
     async def one_order() -> bool:
         return len(await pipeline.exchange_orders(client, stack.cfg, trader, "BTCUSDT")) == 1
 
-    await pipeline.wait_until(one_order, WAIT_S, "the post's order at the exchange")
+    await eventually(one_order, what="the post's order at the exchange", timeout_s=WAIT_S)
     edit = tg.edited_channel_post(channel, "BUY BTCUSDT 0.02", tg.message_id_of(post))
     await telegram.inject(edit)
     await telegram.wait_for(lambda: _said(telegram, chat, "was edited"), "the edit noticed")
@@ -306,7 +307,7 @@ async def test_a_chat_that_blocked_the_bot_makes_the_channel_dead(
         found.update(channel)
         return bool(channel["status"] == "dead")
 
-    await pipeline.wait_until(dead, WAIT_S, "the channel marked dead")
+    await eventually(dead, what="the channel marked dead", timeout_s=WAIT_S)
     assert found["kind"] == "telegram"
     assert found["dead_reason"] == "The bot was blocked in this chat."
 
@@ -334,7 +335,7 @@ async def test_in_a_group_only_its_administrators_messages_are_signals(
     async def one_order() -> bool:
         return len(await pipeline.exchange_orders(client, stack.cfg, trader, "BTCUSDT")) >= 1
 
-    await pipeline.wait_until(one_order, WAIT_S, "the administrator's order")
+    await eventually(one_order, what="the administrator's order", timeout_s=WAIT_S)
     sources = await client.get(
         f"{notifier.url}/api/v1/notifications/signal-sources", headers=trader.auth
     )

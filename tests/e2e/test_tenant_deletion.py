@@ -18,6 +18,7 @@ from libs.common.topology import Topology
 from scripts.devstack import Stack, StackConfig
 from tests.helpers import pipeline
 from tests.helpers.e2e_alerts import accepted, api_client, settled_trail, timenow
+from tests.helpers.polling import eventually
 from tests.helpers.vault import VaultServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -105,7 +106,7 @@ async def test_a_deleted_trader_leaves_no_exchange_account_or_key_behind(
         async def purged() -> bool:
             return await leftovers.of(ann.tenant_id, both) == (set(), set(), set())
 
-        await pipeline.wait_until(purged, WAIT_S, "ann's accounts purged")
+        await eventually(purged, what="ann's accounts purged", timeout_s=WAIT_S)
         assert await leftovers.of(ben.tenant_id, {"main"}) == bens
         intent_id = await accepted(client, ben, f"buy BINANCE:BTCUSDT 0.001 time={timenow()}")
         trail = await settled_trail(client, cfg, ben, intent_id, WAIT_S)

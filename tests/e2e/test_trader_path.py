@@ -32,7 +32,6 @@ from tests.helpers.e2e_alerts import (
     accepted,
     api_client,
     client_order_id,
-    eventually,
     json_template,
     post,
     render,
@@ -40,6 +39,7 @@ from tests.helpers.e2e_alerts import (
     text_template,
     timenow,
 )
+from tests.helpers.polling import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -191,8 +191,9 @@ async def test_trader_onboarded_with_the_cli_sees_orders_fills_positions_pnl_and
         )
         counted = await eventually(
             lambda: pipeline.usage(client, cfg, ada),
-            lambda u: u.get("orders_filled", 0) >= 4,
-            WAIT_S,
+            until=lambda u: u.get("orders_filled", 0) >= 4,
+            timeout_s=WAIT_S,
+            what=f"{ada.name}'s orders filled counted",
         )
     assert {
         k: counted.get(k)
@@ -323,8 +324,9 @@ async def test_refused_alerts_show_their_reason_in_the_trail_and_reach_no_exchan
         ]
         counted = await eventually(
             lambda: pipeline.usage(client, cfg, bob),
-            lambda u: u.get("alerts_rejected", 0) >= 2,
-            WAIT_S,
+            until=lambda u: u.get("alerts_rejected", 0) >= 2,
+            timeout_s=WAIT_S,
+            what=f"{bob.name}'s alerts rejected counted",
         )
 
     for trail, reason, words in (

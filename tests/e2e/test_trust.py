@@ -34,6 +34,7 @@ from tests.helpers.e2e_alerts import (
     settled_trail,
     timenow,
 )
+from tests.helpers.polling import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -134,7 +135,7 @@ async def test_an_order_uncertain_at_first_is_reported_once_when_it_appears(
             trail = await pipeline.trail(client, cfg, trader, intent_id)
             return bool(trail and trail["orders"] and trail["orders"][0]["status"] == "uncertain")
 
-        await pipeline.wait_until(uncertain, WAIT_S, "the order reported uncertain")
+        await eventually(uncertain, what="the order reported uncertain", timeout_s=WAIT_S)
         await pipeline.clear_faults(client, cfg)
         trail = await settled_trail(client, cfg, trader, intent_id, WAIT_S)
         (order,) = trail["orders"]

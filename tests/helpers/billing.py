@@ -1,5 +1,6 @@
 """Test helpers for billing: a movable clock, an app served on a real port, a fake Stripe,
-events signed the way Stripe signs them, and waiting on the KV buckets.
+events signed the way Stripe signs them, the running app as its tests drive it, and the
+in-memory copies of the KV buckets.
 """
 
 from __future__ import annotations
@@ -8,25 +9,32 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
+import httpx
 import stripe
 import uvicorn
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from libs.common.ids import new_id
+from libs.common.kv_mirror import KVMirror
+from libs.common.records import ApiKeyRecord, TenantRecord, WebhookTokenRecord
+from services.billing.jobs import Maintenance
+from tests.helpers.polling import eventually
 
 OPERATOR_TOKEN = "sop_test-operator-token-0123456789"
 STRIPE_SECRET = "whsec_test_secret_0123456789"
 STRIPE_PRICES = {"price_basic_m": "basic", "price_pro_m": "pro"}
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
 class Clock:
@@ -40,26 +48,6 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self.offset += delta
-
-
-async def eventually(predicate: Callable[[], bool], timeout_s: float = 2.0) -> float:
-    """Wait until ``predicate`` holds; return the seconds it took, or fail after the timeout."""
-    start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout_s:
-            raise AssertionError(f"not true within {timeout_s} s")
-        await asyncio.sleep(0.005)
-    return time.monotonic() - start
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = 2.0) -> float:
-    """Like `eventually`, for a check that must await (an HTTP call)."""
-    start = time.monotonic()
-    while not await check():
-        if time.monotonic() - start > timeout_s:
-            raise AssertionError(f"not true within {timeout_s} s")
-        await asyncio.sleep(0.01)
-    return time.monotonic() - start
 
 
 def free_socket() -> socket.socket:
@@ -164,3 +152,48 @@ def signature(payload: bytes, secret: str = STRIPE_SECRET, *, age_s: int = 0) ->
         payload.decode(), secret, timestamp=timestamp
     )
     return header
+
+
+@dataclass
+class Billing:
+    """A running billing app and an HTTP client to it."""
+
+    app: FastAPI
+    http: httpx.AsyncClient
+
+    @property
+    def jobs(self) -> Maintenance:
+        jobs: Maintenance = self.app.state.maintenance
+        return jobs
+
+    async def create_tenant(self, **spec: Any) -> dict[str, Any]:
+        """Create a tenant as the operator; return the answer (with its secrets)."""
+        response = await self.http.post(
+            "/api/v1/tenants", json={"name": "Ada", **spec}, headers=OPERATOR
+        )
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        await self.wait_until_key_works(created["api_key"]["key"])
+        return created
+
+    async def wait_until_key_works(self, key: str) -> None:
+        """Wait for billing's own copy of the api-keys bucket to know ``key``."""
+        authenticator = self.app.state.authenticator
+        await eventually(lambda: _works(authenticator, key), what="billing's copy of the api key")
+
+
+def _works(authenticator: Any, key: str) -> bool:
+    try:
+        authenticator.authenticate(key)
+    except Exception:  # noqa: BLE001 - not yet
+        return False
+    return True
+
+
+@dataclass
+class Buckets:
+    """In-memory copies of the three buckets, as ingress and the router keep them."""
+
+    tenants: KVMirror[TenantRecord]
+    tokens: KVMirror[WebhookTokenRecord]
+    api_keys: KVMirror[ApiKeyRecord]

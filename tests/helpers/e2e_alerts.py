@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -20,6 +19,7 @@ import httpx
 
 from scripts.devstack import ROOT, StackConfig
 from tests.helpers import pipeline
+from tests.helpers.polling import eventually
 
 ALERTS_DOC = ROOT / "docs" / "alerts.md"
 TV_RESENDS = 3  # TradingView resends an alert answered with a 5xx, 5 s apart
@@ -178,26 +178,12 @@ async def settled_trail(
         orders = trail["orders"]
         return bool(orders) and all(o["status"] in FINAL_ORDER_STATES for o in orders)
 
-    await pipeline.wait_until(decided, timeout_s, f"{trader.name}'s alert {intent_id} decided")
+    await eventually(
+        decided, what=f"{trader.name}'s alert {intent_id} decided", timeout_s=timeout_s
+    )
     return found
 
 
 def client_order_id(intent_id: str, leg: int = 0) -> str:
     """Return the client order id the router gives an intent's leg (docs/router.md)."""
     return f"sp{intent_id}{leg}"
-
-
-async def eventually(
-    read: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout_s: float
-) -> T:
-    """Read until ``done`` holds or ``timeout_s`` passes; return the last reading either way.
-
-    For values that converge (counters fed by a consumer): the caller asserts on what it got,
-    so a failure shows the difference rather than only a timeout.
-    """
-    deadline = time.monotonic() + timeout_s
-    value = await read()
-    while not done(value) and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
-        value = await read()
-    return value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import secrets
@@ -24,10 +23,14 @@ from libs.common.messages import CancelOrders, Event, PlaceOrder, decode_event
 from libs.common.records import secret_digest
 from libs.common.signing import CommandSigner
 from libs.common.topology import Topology
+from services.executor.config import ExecutorSettings, executor_settings
 from tests import factories
+from tests.helpers.namespaces import PgSchema
 from tests.helpers.paper import REPO_ROOT
+from tests.helpers.polling import eventually
 from tests.helpers.ports import free_port
-from tests.helpers.signing import ROUTER_SIGNER
+from tests.helpers.servers import ServerUrls
+from tests.helpers.signing import ROUTER_SIGNER, verify_key_settings
 
 VAULT_PREFIX = "sparky"
 READ_POLICY = f'path "secret/data/{VAULT_PREFIX}/*" {{ capabilities = ["read"] }}'
@@ -35,6 +38,23 @@ WRITE_POLICY = f"""
 path "secret/data/{VAULT_PREFIX}/*" {{ capabilities = ["create", "update", "read"] }}
 path "secret/metadata/{VAULT_PREFIX}/*" {{ capabilities = ["delete"] }}
 """
+
+
+FAST: dict[str, Any] = {
+    # Both roles in one process, each with its own Vault identity: tests add accounts through
+    # the API and trade them in one app (test_roles.py holds the roles apart).
+    "role": "all",
+    "environment": "test",
+    "log_json": True,
+    "consumer_ack_wait_s": 5.0,
+    "retry_initial_s": 0.05,
+    "retry_max_s": 0.5,
+    "retry_give_up_s": 20.0,
+    "tracker_interval_s": 0.2,
+    "exchange_timeout_ms": 3000,
+    "credentials_ttl_s": 60.0,
+    "submission_settle_s": 1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -101,6 +121,28 @@ def vault_settings(identities: VaultIdentities) -> dict[str, Any]:
     }
 
 
+def make_settings(
+    server_urls: ServerUrls,
+    namespace: str,
+    pg_schema: PgSchema,
+    identities: VaultIdentities,
+    paper_url: str,
+    **overrides: Any,
+) -> ExecutorSettings:
+    """Return executor settings for one test's namespace and schema."""
+    fields: dict[str, Any] = {
+        "namespace": namespace,
+        "nats_url": server_urls.nats,
+        "database_url": server_urls.postgres,
+        "database_schema": pg_schema.name,
+        "paper_exchange_url": paper_url,
+        **vault_settings(identities),
+        **verify_key_settings(),
+        **FAST,
+    }
+    return executor_settings(**(fields | overrides))
+
+
 def new_api_key() -> str:
     return "spk_" + secrets.token_urlsafe(24)
 
@@ -132,12 +174,17 @@ async def seed_tenant(
 
 
 async def _known(api: httpx.AsyncClient, key: str, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
     auth = {"Authorization": f"Bearer {key}"}
-    while (await api.get("/api/v1/exchange-accounts", headers=auth)).status_code == 401:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the executor did not learn the API key in {timeout_s} s")
-        await asyncio.sleep(0.02)
+
+    async def answer() -> int:
+        return (await api.get("/api/v1/exchange-accounts", headers=auth)).status_code
+
+    await eventually(
+        answer,
+        until=lambda status: status != 401,
+        what="the executor knowing the API key",
+        timeout_s=timeout_s,
+    )
 
 
 def market_order(tenant_id: str, **overrides: Any) -> PlaceOrder:
@@ -205,16 +252,12 @@ async def wait_for_events(
     timeout_s: float = 30.0,
 ) -> list[Event]:
     """Read the tenant's stored events until ``done`` holds; fail after ``timeout_s``."""
-    events: list[Event] = []
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while asyncio.get_running_loop().time() < deadline:
-        events = await stored_events(js, topology, tenant_id)
-        if done(events):
-            return events
-        await asyncio.sleep(0.2)
-    reasons = [getattr(e, "reason", None) for e in events if getattr(e, "reason", None)]
-    raise AssertionError(
-        f"events did not arrive in {timeout_s} s; got {kinds(events)}; reasons {reasons}"
+    return await eventually(
+        lambda: stored_events(js, topology, tenant_id),
+        until=done,
+        what=f"{tenant_id}'s events",
+        timeout_s=timeout_s,
+        interval_s=0.2,
     )
 
 

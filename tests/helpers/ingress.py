@@ -4,10 +4,8 @@ and the app served in-process with its lifespan running.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from libs.common.topology import Topology
 from services.ingress.app import create_app
 from services.ingress.config import IngressSettings
 from tests import factories
+from tests.helpers.polling import eventually
 
 TRADINGVIEW_IP = "52.89.214.238"
 
@@ -138,15 +137,17 @@ async def until_status(
     body: bytes = b"",
     headers: dict[str, str] | None = None,
     timeout_s: float = 5,
-) -> float:
-    """Post ``body`` until the answer is ``status``; return the seconds it took."""
-    start = time.monotonic()
-    while (await client.post(path, content=body, headers=headers)).status_code != status:
-        if time.monotonic() - start > timeout_s:
-            # The path holds the token: never print it, even in a failing test's report.
-            raise AssertionError(f"{redact(path)} did not answer {status} within {timeout_s} s")
-        await asyncio.sleep(0.01)
-    return time.monotonic() - start
+) -> None:
+    """Post ``body`` until the answer is ``status``."""
+
+    async def answer() -> int:
+        return (await client.post(path, content=body, headers=headers)).status_code
+
+    # The path holds the token: never print it, even in a failing test's report.
+    what = f"{redact(path)} answering {status}"
+    await eventually(
+        answer, until=lambda got: got == status, what=what, timeout_s=timeout_s, interval_s=0.01
+    )
 
 
 async def until_known(client: httpx.AsyncClient, hook: Hook) -> None:
@@ -171,14 +172,18 @@ async def stored_eventually(
     once it holds ``count`` of them (``IntentAccepted`` is sent after the answer's PubAck and
     lands a moment later); fail after ``timeout_s``.
     """
-    deadline = time.monotonic() + timeout_s
+    suffix = f".{kind}" if kind else ""
+    found: list[RawStreamMsg] = []
 
-    async def matching() -> list[RawStreamMsg]:
-        suffix = f".{kind}" if kind else ""
-        return [m for m in await stored(js, stream) if (m.subject or "").endswith(suffix)]
+    async def how_many() -> int:  # a count, not the messages: the failure shows no payload
+        found[:] = [m for m in await stored(js, stream) if (m.subject or "").endswith(suffix)]
+        return len(found)
 
-    while len(messages := await matching()) < count:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{stream} holds {len(messages)} messages, not {count}")
-        await asyncio.sleep(0.01)
-    return messages
+    await eventually(
+        how_many,
+        until=lambda n: n >= count,
+        what=f"{count} messages in {stream}",
+        timeout_s=timeout_s,
+        interval_s=0.01,
+    )
+    return found

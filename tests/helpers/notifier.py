@@ -39,12 +39,15 @@ from starlette.routing import Route
 
 from libs.common.config import Environment, load_settings
 from libs.common.topology import Topology
+from scripts.mailbox import Mailbox
 from services.billing.app import create_app as create_billing
 from services.billing.config import BillingSettings
 from services.ledger.app import create_app as create_ledger
 from services.ledger.config import LedgerSettings
-from tests.helpers.billing import OPERATOR_TOKEN, eventually, served
+from services.notifier.runtime import Runtime
+from tests.helpers.billing import OPERATOR_TOKEN, served
 from tests.helpers.namespaces import drop_schema
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 from tests.helpers.signing import LEDGER_KEY
 
@@ -183,7 +186,7 @@ class BillingService:
         assert response.status_code == 201, response.text
         created = response.json()
         key = str(created["api_key"]["key"])
-        await eventually(lambda: self._knows(key), timeout_s=10)
+        await eventually(lambda: self._knows(key), what="billing knowing the new key", timeout_s=10)
         return str(created["tenant"]["tenant_id"]), key
 
     def _knows(self, key: str) -> bool:
@@ -259,3 +262,27 @@ async def ledger_service(
     app = create_ledger(settings)
     async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30), served(app) as url:
         yield url
+
+
+@dataclass
+class StandIns:
+    """What the notifier talks to: Discord's and a trader's servers on loopback, the real
+    billing, the mailbox."""
+
+    discord: DiscordStandIn
+    discord_url: str
+    receiver: WebhookReceiver
+    receiver_url: str
+    billing: BillingService
+    mailbox: Mailbox
+
+
+@dataclass
+class Running:
+    """A notifier running in this process, and a client of its API as one tenant."""
+
+    runtime: Runtime
+    api: httpx.AsyncClient
+    tenant_id: str
+    api_key: str
+    stand_ins: StandIns

@@ -18,8 +18,8 @@ from scripts.mailbox import Mailbox
 from services.notifier.runtime import Runtime
 from services.notifier.tables import channels, deliveries
 from tests import factories
-from tests.helpers.billing import eventually, until
 from tests.helpers.notifier import DiscordStandIn, WebhookReceiver
+from tests.helpers.polling import eventually
 
 CODE = re.compile(r"\b(\d{6})\b")
 CHANNELS = "/api/v1/notifications/channels"
@@ -59,14 +59,16 @@ async def verify(api: httpx.AsyncClient, channel_id: str, code: str) -> dict[str
 
 
 async def discord_code(discord: DiscordStandIn, hook: str) -> str:
-    await eventually(lambda: bool(discord.to(hook)), timeout_s=10)
+    await eventually(lambda: bool(discord.to(hook)), what="bool(discord.to(hook))", timeout_s=10)
     found = CODE.search(discord.to(hook)[-1].content)
     assert found is not None
     return found.group(1)
 
 
 async def webhook_code(receiver: WebhookReceiver, name: str) -> str:
-    await eventually(lambda: bool(receiver.received[name]), timeout_s=10)
+    await eventually(
+        lambda: bool(receiver.received[name]), what="bool(receiver.received[name])", timeout_s=10
+    )
     body = receiver.received[name][-1].body
     assert body["type"] == "verification"
     return str(body["code"])
@@ -93,7 +95,9 @@ async def all_sent(runtime: Runtime, channel_id: str, count: int, timeout_s: flo
     async def done() -> bool:
         return await sent_count(runtime, channel_id) >= count
 
-    await until(done, timeout_s=timeout_s)
+    await eventually(
+        done, what=f"{count} deliveries of channel {channel_id} sent", timeout_s=timeout_s
+    )
 
 
 async def status_of(runtime: Runtime, channel_id: str) -> tuple[str, str | None]:

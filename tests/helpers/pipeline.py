@@ -9,11 +9,10 @@ ledger's positions and trails, billing's usage.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,6 +21,7 @@ from urllib.parse import urlencode
 import httpx
 
 from scripts.devstack import StackConfig
+from tests.helpers.polling import eventually
 
 DEFAULT_LIMITS: Mapping[str, int | None] = {
     "max_alerts_per_hour": None,
@@ -49,17 +49,6 @@ class Trader:
     @property
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[bool]], timeout_s: float, what: str, interval_s: float = 0.1
-) -> None:
-    """Poll ``check`` until it holds; fail naming ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not true within {timeout_s} s")
-        await asyncio.sleep(interval_s)
 
 
 def _ok(resp: httpx.Response) -> Any:
@@ -133,8 +122,10 @@ async def equip(
         paper_secret=paper["secret"],
         account_label=label,
     )
-    await wait_until(
-        lambda: _api_key_works(client, cfg, trader), 10, f"{name}'s API key at the accounts API"
+    await eventually(
+        lambda: _api_key_works(client, cfg, trader),
+        what=f"{name}'s API key at the accounts API",
+        timeout_s=10,
     )
     _ok(
         await client.post(
@@ -149,7 +140,9 @@ async def equip(
             headers=trader.auth,
         )
     )
-    await wait_until(lambda: _token_known(client, trader), 10, f"{name}'s webhook at ingress")
+    await eventually(
+        lambda: _token_known(client, trader), what=f"{name}'s webhook at ingress", timeout_s=10
+    )
     return trader
 
 

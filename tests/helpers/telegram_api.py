@@ -30,6 +30,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.helpers.polling import eventually
 from tests.helpers.ports import free_port
 
 Json = dict[str, Any]
@@ -175,13 +176,13 @@ class TelegramApiStandIn:
     async def wait_for(
         self, predicate: Callable[[], bool], what: str, timeout_s: float = 20.0
     ) -> None:
-        """Poll ``predicate`` until it holds; fail saying ``what`` was awaited."""
-        deadline = time.monotonic() + timeout_s
-        while not predicate():
-            if time.monotonic() > deadline:
-                sent = [(m.chat_id, m.text[:80]) for m in self.state.sent[-10:]]
-                raise AssertionError(f"not seen in {timeout_s} s: {what}; last sent: {sent}")
-            await asyncio.sleep(0.05)
+        """Poll ``predicate`` until it holds; fail saying ``what`` was awaited and what the
+        bot sent last."""
+        try:
+            await eventually(predicate, what=what, timeout_s=timeout_s)
+        except AssertionError as failure:
+            sent = [(m.chat_id, m.text[:80]) for m in self.state.sent[-10:]]
+            raise AssertionError(f"{failure}; last sent: {sent}") from None
 
     # The API.
     async def _handle(self, request: web.Request) -> web.Response:

@@ -6,11 +6,18 @@ that carries cookies and the page's CSRF token into its forms.
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from scripts.mailbox import Mail, Mailbox
+
+PUBLIC_URL = "http://web.test"
+WebFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
+"""Starts a web app with the test's settings, changed by keyword arguments."""
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -68,3 +75,15 @@ class Browser:
         return await self.submit(
             "/login", "/login", email=email_address, password=password, **extra
         )
+
+
+def browser_of(app: FastAPI) -> AbstractAsyncContextManager[Browser]:
+    """A new browser (its own cookies) on ``app``."""
+
+    @asynccontextmanager
+    async def open_browser() -> AsyncIterator[Browser]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:
+            yield Browser(http)
+
+    return open_browser()

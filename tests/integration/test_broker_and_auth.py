@@ -23,6 +23,7 @@ from libs.common.publishing import metric_subject
 from libs.common.records import ApiKeyRecord, TenantRecord, TenantStatus, secret_digest
 from libs.common.topology import Topology
 from tests import factories
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 
 
@@ -104,15 +105,10 @@ async def test_revoked_key_and_suspended_tenant_stop_working_within_two_seconds(
     async def status() -> int:
         return (await client.get("/api/v1/me", headers=headers)).status_code
 
-    codes: list[int] = []
-
     async def poll_until(code: int) -> None:
-        async def check() -> None:
-            while (c := await status()) != code:
-                codes.append(c)
-                await asyncio.sleep(0.01)
-
-        await asyncio.wait_for(check(), 2.0)
+        await eventually(
+            status, until=lambda c: c == code, what=f"/me answering {code}", timeout_s=2.0
+        )
 
     await poll_until(200)
     suspended = tenant.model_copy(update={"status": TenantStatus.SUSPENDED})

@@ -27,6 +27,7 @@ from libs.common.errors import MalformedMessageError, TemporaryError
 from libs.common.jetstream import consumer_config
 from libs.common.publishing import KEY_HEADER
 from libs.common.topology import Topology
+from tests.helpers.polling import eventually
 
 FAST = ConsumerPolicy(
     ack_wait_s=1.0,
@@ -105,12 +106,6 @@ async def harness(js: JetStreamContext, topology: Topology) -> AsyncIterator[Har
         await consumer.stop(timeout_s=1)
 
 
-async def until(predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not predicate():  # noqa: ASYNC110 - polls state another task changes
-            await asyncio.sleep(0.01)
-
-
 async def nothing(tenant: str, n: int) -> None:
     await asyncio.sleep(0)
 
@@ -129,9 +124,12 @@ async def test_each_tenant_is_handled_in_stream_order_while_tenants_interleave(
             await harness.publish(tenant, n)
     consumer = harness.start(jitter)
     await consumer.start()
-    await until(lambda: sum(map(len, harness.recorder.seen.values())) == 500)
+    await eventually(
+        lambda: sum(map(len, harness.recorder.seen.values())) == 500,
+        what="sum(map(len, harness.recorder.seen.values())) == 500",
+    )
     assert all(harness.recorder.seen[t] == list(range(25)) for t in tenants)
-    await until(lambda: consumer.buffered == 0)
+    await eventually(lambda: consumer.buffered == 0, what="consumer.buffered == 0")
 
 
 async def test_a_stuck_tenant_does_not_stall_the_others(harness: Harness) -> None:
@@ -147,10 +145,16 @@ async def test_a_stuck_tenant_does_not_stall_the_others(harness: Harness) -> Non
         await harness.publish("other", n)
     consumer = harness.start(slow_for_one)
     await consumer.start()
-    await until(lambda: harness.recorder.seen["other"] == list(range(5)))
+    await eventually(
+        lambda: harness.recorder.seen["other"] == list(range(5)),
+        what='harness.recorder.seen["other"] == list(range(5))',
+    )
     assert harness.recorder.seen["stuck"] == []
     release.set()
-    await until(lambda: harness.recorder.seen["stuck"] == [0, 1])
+    await eventually(
+        lambda: harness.recorder.seen["stuck"] == [0, 1],
+        what="stuck's messages [0, 1] handled",
+    )
 
 
 async def test_a_temporary_failure_is_retried_in_place_before_the_next_message(
@@ -166,7 +170,10 @@ async def test_a_temporary_failure_is_retried_in_place_before_the_next_message(
     await harness.publish("t", 0)
     await harness.publish("t", 1)
     await harness.start(flaky_first).start()
-    await until(lambda: harness.recorder.seen["t"] == [0, 1])
+    await eventually(
+        lambda: harness.recorder.seen["t"] == [0, 1],
+        what="t's messages [0, 1] handled",
+    )
     assert attempts == {0: 3, 1: 1}
     assert harness.recorder.failures == []
 
@@ -181,7 +188,10 @@ async def test_giving_up_on_a_temporary_failure_reports_it_and_moves_on(
     await harness.publish("t", 0)
     await harness.publish("t", 1)
     await harness.start(always_down).start()
-    await until(lambda: harness.recorder.seen["t"] == [1])
+    await eventually(
+        lambda: harness.recorder.seen["t"] == [1],
+        what="t's messages [1] handled",
+    )
     assert harness.recorder.failures == [("t:0", Outcome.GAVE_UP)]
     dlq = await js.stream_info(harness.topology.deadletter_stream)
     assert dlq.state.messages == 0  # a reported failure is not poison
@@ -197,7 +207,10 @@ async def test_a_poison_message_is_dead_lettered_and_the_tenant_continues(
     await harness.publish("t", 0)
     await harness.publish("t", 1)
     await harness.start(bug_on_zero).start()
-    await until(lambda: harness.recorder.seen["t"] == [1])
+    await eventually(
+        lambda: harness.recorder.seen["t"] == [1],
+        what="t's messages [1] handled",
+    )
     assert harness.recorder.failures == [("t:0", Outcome.POISON)]
     dead = await js.get_msg(harness.topology.deadletter_stream, 1)
     assert dead.data == b"t:0"
@@ -219,7 +232,10 @@ async def test_a_malformed_message_is_dead_lettered_at_once_without_retries(
     await harness.publish("t", 0)
     await harness.publish("t", 1)
     await harness.start(forged_on_zero).start()
-    await until(lambda: harness.recorder.seen["t"] == [1])
+    await eventually(
+        lambda: harness.recorder.seen["t"] == [1],
+        what="t's messages [1] handled",
+    )
     assert attempts == [0]  # never retried: no retry can make it right
     assert harness.recorder.failures == [("t:0", Outcome.POISON)]
     dead = await js.get_msg(harness.topology.deadletter_stream, 1)
@@ -255,7 +271,10 @@ async def test_after_a_crash_the_held_message_is_handled_before_newer_ones(
     await harness.publish("t", 1)
     await harness.publish("t", 2)
     await harness.start(nothing).start()
-    await until(lambda: len(harness.recorder.seen["t"]) == 3)
+    await eventually(
+        lambda: len(harness.recorder.seen["t"]) == 3,
+        what='len(harness.recorder.seen["t"]) == 3',
+    )
     assert harness.recorder.seen["t"] == [0, 1, 2]
 
 
@@ -265,14 +284,17 @@ async def test_a_message_that_keeps_crashing_its_process_is_dead_lettered_unhand
     durable = f"router-p{harness.topology.partition_of('t')}"
     await harness.publish("t", 0)
     await _crash_holding(harness, durable, 1)
-    await asyncio.sleep(FAST.ack_wait_s + 0.5)
     sub = await js.pull_subscribe_bind(durable, stream=harness.topology.intents_stream)
-    (again,) = await sub.fetch(1, timeout=5)  # the second crash
+    (again,) = await sub.fetch(1, timeout=5)  # redelivered past the ack wait: the second crash
     assert again.metadata.num_delivered == 2
     await sub.unsubscribe()
     await harness.publish("t", 1)
     await harness.start(nothing).start()
-    await until(lambda: harness.recorder.seen["t"] == [1], timeout_s=15)
+    await eventually(
+        lambda: harness.recorder.seen["t"] == [1],
+        what="t's messages [1] handled",
+        timeout_s=15,
+    )
     assert harness.recorder.failures == [("t:0", Outcome.MAX_DELIVERIES)]
     assert (await js.stream_info(harness.topology.deadletter_stream)).state.messages == 1
 
@@ -293,7 +315,11 @@ async def test_a_long_handler_is_not_redelivered_meanwhile(
     await harness.publish("t", 0)
     await harness.publish("t", 1)
     await harness.start(slow).start()
-    await until(lambda: harness.recorder.seen["t"] == [0, 1], timeout_s=15)
+    await eventually(
+        lambda: harness.recorder.seen["t"] == [0, 1],
+        what="t's messages [0, 1] handled",
+        timeout_s=15,
+    )
     assert calls == [0, 1]
     assert redelivered == [0, 0]  # in-progress acks kept the server from redelivering
 
@@ -301,10 +327,16 @@ async def test_a_long_handler_is_not_redelivered_meanwhile(
 async def test_messages_after_an_idle_spell_are_still_handled(harness: Harness) -> None:
     await harness.start(nothing).start()
     await harness.publish("t", 0)
-    await until(lambda: harness.recorder.seen["t"] == [0])
+    await eventually(
+        lambda: harness.recorder.seen["t"] == [0],
+        what="t's messages [0] handled",
+    )
     await asyncio.sleep(FAST.fetch_timeout_s * 8)  # several fetches time out with nothing
     await harness.publish("t", 1)
-    await until(lambda: harness.recorder.seen["t"] == [0, 1])
+    await eventually(
+        lambda: harness.recorder.seen["t"] == [0, 1],
+        what="t's messages [0, 1] handled",
+    )
 
 
 async def test_handling_continues_the_trace_of_the_messages_traceparent(
@@ -325,7 +357,7 @@ async def test_handling_continues_the_trace_of_the_messages_traceparent(
         headers={"traceparent": traceparent},
     )
     await consumer.start()
-    await until(lambda: "traced" in trace_ids)
+    await eventually(lambda: "traced" in trace_ids, what='"traced" in trace_ids')
     assert trace_ids["traced"] == 0x0AF7651916CD43DD8448EB211C80319C
 
 
@@ -352,10 +384,13 @@ async def test_a_tenants_markets_proceed_concurrently_each_in_its_own_order(
             headers={KEY_HEADER: market},
         )
     await harness.consumer(handler).start()
-    await until(lambda: [m for m, _ in seen] == ["ETHUSDT"] * 3)  # not behind BTC's
+    await eventually(
+        lambda: [m for m, _ in seen] == ["ETHUSDT"] * 3,
+        what='[m for m, _ in seen] == ["ETHUSDT"] * 3',
+    )  # not behind BTC's
     assert [n for _, n in seen] == [1, 3, 5]
     release.set()
-    await until(lambda: len(seen) == 6)
+    await eventually(lambda: len(seen) == 6, what="len(seen) == 6")
     assert [n for m, n in seen if m == "BTCUSDT"] == [0, 2, 4]
 
 
@@ -369,7 +404,12 @@ async def test_an_idle_partition_costs_no_pull_request_per_message(harness: Harn
     for n in range(12):  # a trickle: each message arrives on its own
         await harness.publish("t", n)
         expected = list(range(n + 1))
-        await until(lambda: harness.recorder.seen["t"] == expected)  # noqa: B023
+        await eventually(
+            lambda: harness.recorder.seen["t"] == expected,  # noqa: B023 - awaited at once
+            what=f"messages 0 to {n} handled in order",
+        )
+    # A request too many would be made at once (it is what the test is about): give it the
+    # time to show, as nothing can be polled for a request that should not happen.
     await asyncio.sleep(0.5)
     # One long request per partition served the trickle; nats-py's fetch paid one per message.
     assert requests() - before <= harness.topology.partitions + 1
@@ -423,12 +463,12 @@ async def test_a_batch_consumer_hands_over_batches_in_order_with_one_ack_each(
     consumer = BatchConsumer(harness.js, batch_spec(harness, handler))
     await consumer.start()
     try:
-        await until(lambda: len(seen.seen) == 50)
+        await eventually(lambda: len(seen.seen) == 50, what="len(seen.seen) == 50")
         assert seen.seen == items
         assert max(map(len, seen.batches)) == 20  # batches, not messages one by one
         info = await harness.js.consumer_info(harness.topology.events_stream, "proj")
         assert info.config.ack_policy == api.AckPolicy.ALL
-        await until(lambda: consumer.position == 50)
+        await eventually(lambda: consumer.position == 50, what="consumer.position == 50")
         info = await harness.js.consumer_info(harness.topology.events_stream, "proj")
         assert (info.num_ack_pending, info.ack_floor.stream_seq) == (0, 50)
     finally:
@@ -455,14 +495,17 @@ async def test_a_bad_event_in_a_batch_is_dead_lettered_and_the_rest_applied(
     consumer = BatchConsumer(harness.js, batch_spec(harness, handler))
     await consumer.start()
     try:
-        await until(lambda: sorted(applied) == ["e0", "e1", "e3"])
+        await eventually(
+            lambda: sorted(applied) == ["e0", "e1", "e3"],
+            what='sorted(applied) == ["e0", "e1", "e3"]',
+        )
         assert applied == ["e0", "e1", "e3"]
         dead = await js.get_msg(harness.topology.deadletter_stream, 1)
         assert dead.data == b"bad"
         assert dead.headers is not None
         assert dead.headers["Sparky-Outcome"] == "poison"
         assert dead.headers["Sparky-Consumer"] == "proj"
-        await until(lambda: consumer.position == 4)
+        await eventually(lambda: consumer.position == 4, what="consumer.position == 4")
     finally:
         await consumer.stop()
 
@@ -487,6 +530,6 @@ async def test_an_explicitly_acked_consumer_becomes_a_batch_one_from_its_ack_flo
     consumer = BatchConsumer(harness.js, batch_spec(harness, handler))
     await consumer.start()
     try:
-        await until(lambda: seen.seen == ["e1", "e2"])
+        await eventually(lambda: seen.seen == ["e1", "e2"], what='seen.seen == ["e1", "e2"]')
     finally:
         await consumer.stop()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.common.db import database_unavailable, main, make_engine, upgrade
 from services.router.runtime import MIGRATIONS as ROUTER_MIGRATIONS
 from tests.helpers.namespaces import PgSchema
+from tests.helpers.polling import eventually
 from tests.helpers.private_postgres import PrivatePostgres, private_postgres
 
 DEMO = Path(__file__).parent / "fixtures" / "demo_migrations"
@@ -93,8 +94,12 @@ async def test_a_statement_on_a_pooled_connection_costs_one_round_trip() -> None
             await admin.close()
         engine = make_engine(postgres.url, "public", pool_size=2)
         try:
-            await _select_one(engine)  # the pool's connection is open and ready
-            await asyncio.sleep(0.2)  # the reload reached every backend
+            await eventually(  # the reload reached the pooled backend
+                lambda: _select_one(
+                    engine, "SELECT (current_setting('log_statement') = 'all')::int"
+                ),
+                what="log_statement = 'all' on the pooled connection",
+            )
             await _select_one(engine, "SELECT length('round-trips-begin')")
             for _ in range(5):
                 await _select_one(engine)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 import redis.asyncio as aioredis
 
 from tests.helpers.namespaces import PgSchema, drop_schema, new_namespace
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 
 
@@ -49,9 +48,12 @@ async def test_a_schema_still_locked_by_a_forgotten_transaction_is_dropped_anywa
         gone = await dropper.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = $1", name)
         assert gone == 0
         alive = "SELECT count(*) FROM pg_stat_activity WHERE pid = $1"
-        async with asyncio.timeout(5):  # the ended backend leaves pg_stat_activity as it exits
-            while await dropper.fetchval(alive, pid):  # noqa: ASYNC110 - polls the server
-                await asyncio.sleep(0.05)
+        await eventually(  # the ended backend leaves pg_stat_activity as it exits
+            lambda: dropper.fetchval(alive, pid),
+            until=lambda count: count == 0,
+            what="the forgotten backend gone",
+            timeout_s=5,
+        )
     finally:
         await dropper.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         await dropper.close()

@@ -30,6 +30,7 @@ from libs.common.nats_access import (
 )
 from libs.common.topology import Topology
 from tests import factories
+from tests.helpers.polling import eventually
 from tests.helpers.ports import PrivateNats
 
 TOPOLOGY = Topology(namespace="acl", partitions=4)
@@ -61,13 +62,13 @@ class Session:
         return self.nc
 
     async def refused(self, subject: str) -> bool:
-        """Whether the server refused this identity ``subject`` (waits a little for word)."""
-        deadline = asyncio.get_running_loop().time() + REFUSAL_WAIT_S
-        while asyncio.get_running_loop().time() < deadline:
-            if any("permissions violation" in e and subject.lower() in e for e in self.errors):
-                return True
-            await asyncio.sleep(0.02)
-        return False
+        """Wait for the server to refuse this identity ``subject``; fail if it does not."""
+        return await eventually(
+            lambda: any("permissions violation" in e and subject.lower() in e for e in self.errors),
+            what=f"the server refusing {subject}",
+            timeout_s=REFUSAL_WAIT_S,
+            interval_s=0.02,
+        )
 
 
 @contextlib.asynccontextmanager
@@ -233,7 +234,11 @@ async def test_a_reader_mirrors_its_buckets_and_the_router_keeps_its_own(
         mirror = KVMirror(ingress.client, await js.key_value(TOPOLOGY.tenants_bucket), bytes)
         try:
             await mirror.start(timeout_s=5)
-            await asyncio.sleep(1.5)  # one liveness check of the watch's consumer
+            started = mirror.last_contact_monotonic
+            await eventually(  # the bucket is quiet: only a liveness check makes contact
+                lambda: mirror.last_contact_monotonic > started,
+                what="a liveness check of the watch's consumer",
+            )
             assert mirror.in_touch
         finally:
             await mirror.stop()

@@ -36,6 +36,7 @@ from tests.helpers.browser import (
     screenshot,
     sign_up,
 )
+from tests.helpers.polling import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -96,13 +97,6 @@ async def _known_to_ingress(url: str) -> bool:
     return (await post_alert(url, "{}")).status_code == 400
 
 
-async def _wait_until(check: Any, what: str, timeout_s: float) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, f"gave up waiting: {what}"
-        await asyncio.sleep(0.2)
-
-
 async def test_sign_up_verified_through_the_mail_lands_on_onboarding(
     first: Trader, browser: Browser, web_url: str
 ) -> None:
@@ -135,7 +129,9 @@ async def test_paper_account_webhook_and_template_give_a_filled_alert_pushed_liv
     assert "/webhooks/tv/whk_" in url
     assert SYMBOL in template
     await screenshot(page, "onboarding-webhook")
-    await _wait_until(lambda: _known_to_ingress(url), "ingress to know the webhook", 15)
+    await eventually(
+        lambda: _known_to_ingress(url), what="ingress to know the webhook", timeout_s=15
+    )
 
     # The symbol's feed, empty so far (ingress may list the probes above as refused, with no
     # symbol, at any moment): its "No alerts yet" must go when the first row is pushed.
@@ -214,8 +210,12 @@ async def test_a_rotated_webhooks_old_url_answers_401(
     async def old_refused() -> bool:
         return (await post_alert(old, "{}")).status_code == 401
 
-    await _wait_until(old_refused, "ingress to refuse the rotated-out token", PROPAGATION_S)
-    await _wait_until(lambda: _known_to_ingress(new), "ingress to know the new token", 15)
+    await eventually(
+        old_refused, what="ingress to refuse the rotated-out token", timeout_s=PROPAGATION_S
+    )
+    await eventually(
+        lambda: _known_to_ingress(new), what="ingress to know the new token", timeout_s=15
+    )
     sent = await post_alert(new, filled_like_tradingview(seen["template"]))
     assert sent.status_code == 202
     await page.goto(f"{web_url}/onboarding")
@@ -332,7 +332,9 @@ async def _second_traders_own_alert(page: Page, web_url: str) -> str:
     await page.goto(f"{web_url}/onboarding")
     hook = await page.locator("input#webhook-url").input_value()
     template = await page.locator("textarea#alert-template-json").input_value()
-    await _wait_until(lambda: _known_to_ingress(hook), "ingress to know the webhook", 15)
+    await eventually(
+        lambda: _known_to_ingress(hook), what="ingress to know the webhook", timeout_s=15
+    )
     sent = await post_alert(hook, filled_like_tradingview(template))
     assert sent.status_code == 202, sent.text
     intent: str = sent.json()["intent_id"]

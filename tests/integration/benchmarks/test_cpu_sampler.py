@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 import psutil
 
-from benchmarks.pipeline.cpu import SAMPLE_S, CpuSampler, cpu_between
+from benchmarks.pipeline.cpu import CpuSampler, cpu_between
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 
 BUSY_SQL = "SELECT count(*) FROM generate_series(1, 3000000)"  # a few hundred ms of CPU
@@ -23,13 +22,20 @@ async def test_a_backend_opened_and_closed_within_a_phase_is_counted(
         conn = await asyncpg.connect(server_urls.postgres)
         pid = conn.get_server_pid()
         await conn.fetchval(BUSY_SQL)
-        await asyncio.sleep(SAMPLE_S * 2)  # idle now: its next samples read the same total
+        await eventually(  # read after its work, while it lives
+            sampler.sample,
+            until=lambda readings: any(key[0] == pid for key in readings.get("postgres", {})),
+            what="the backend read while it lives",
+        )
         await conn.close()
-        await asyncio.sleep(SAMPLE_S * 2)
+        await eventually(lambda: pid not in _postgres_pids(), what="the backend gone")
         end = await sampler.sample()
     finally:
         await sampler.stop()
-    assert pid not in {p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"}
     # Only that backend's readings: other users of the shared server come and go too.
     ours = {"postgres": {key: s for key, s in end["postgres"].items() if key[0] == pid}}
     assert cpu_between(start, ours)["postgres"] > 0.05
+
+
+def _postgres_pids() -> set[int]:
+    return {p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"}

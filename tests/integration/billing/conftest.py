@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
@@ -21,19 +18,17 @@ from libs.common.records import ApiKeyRecord, TenantRecord, WebhookTokenRecord
 from libs.common.topology import Topology
 from services.billing.app import create_app
 from services.billing.config import BillingSettings
-from services.billing.jobs import Maintenance
 from tests.helpers.billing import (
     OPERATOR_TOKEN,
     STRIPE_PRICES,
     STRIPE_SECRET,
+    Billing,
+    Buckets,
     Clock,
-    eventually,
 )
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.ports import PrivateNats
 from tests.helpers.servers import ServerUrls
-
-OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
 @pytest.fixture
@@ -63,42 +58,6 @@ def billing_settings(
     )
 
 
-@dataclass
-class Billing:
-    """A running billing app and an HTTP client to it."""
-
-    app: FastAPI
-    http: httpx.AsyncClient
-
-    @property
-    def jobs(self) -> Maintenance:
-        jobs: Maintenance = self.app.state.maintenance
-        return jobs
-
-    async def create_tenant(self, **spec: Any) -> dict[str, Any]:
-        """Create a tenant as the operator; return the answer (with its secrets)."""
-        response = await self.http.post(
-            "/api/v1/tenants", json={"name": "Ada", **spec}, headers=OPERATOR
-        )
-        assert response.status_code == 201, response.text
-        created: dict[str, Any] = response.json()
-        await self.wait_until_key_works(created["api_key"]["key"])
-        return created
-
-    async def wait_until_key_works(self, key: str) -> None:
-        """Wait for billing's own copy of the api-keys bucket to know ``key``."""
-        authenticator = self.app.state.authenticator
-        await eventually(lambda: _works(authenticator, key))
-
-
-def _works(authenticator: Any, key: str) -> bool:
-    try:
-        authenticator.authenticate(key)
-    except Exception:  # noqa: BLE001 - not yet
-        return False
-    return True
-
-
 @pytest.fixture
 async def billing(
     billing_settings: BillingSettings, js: JetStreamContext, clock: Clock
@@ -108,15 +67,6 @@ async def billing(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://billing") as http:
             yield Billing(app, http)
-
-
-@dataclass
-class Buckets:
-    """In-memory copies of the three buckets, as ingress and the router keep them."""
-
-    tenants: KVMirror[TenantRecord]
-    tokens: KVMirror[WebhookTokenRecord]
-    api_keys: KVMirror[ApiKeyRecord]
 
 
 @pytest.fixture

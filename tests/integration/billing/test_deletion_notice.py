@@ -11,10 +11,10 @@ import nats
 from libs.common.messages import TenantDeleted
 from libs.common.topology import Topology
 from services.billing.config import BillingSettings
-from tests.helpers.billing import until
+from tests.helpers.billing import OPERATOR, Billing
 from tests.helpers.executor import stored_events
+from tests.helpers.polling import eventually
 from tests.helpers.ports import PrivateNats
-from tests.integration.billing.conftest import OPERATOR, Billing
 
 
 async def deletions_on(url: str, topology: Topology, tenant_id: str) -> list[TenantDeleted]:
@@ -60,7 +60,7 @@ async def test_a_deletion_made_while_nats_is_down_is_announced_once_nats_is_back
     async def ready() -> bool:
         return (await billing.http.get("/readyz")).status_code == 200
 
-    await until(ready, timeout_s=15)
+    await eventually(ready, what="billing ready again", timeout_s=15)
     assert await billing.jobs.announce_deletions() == 1
     assert await billing.jobs.announce_deletions() == 0
     (event,) = await deletions_on(private_nats.url, topology, tenant_id)

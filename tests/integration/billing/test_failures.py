@@ -6,9 +6,9 @@ import nats
 
 from libs.common.records import TenantRecord, TenantStatus
 from libs.common.topology import Topology
-from tests.helpers.billing import until
+from tests.helpers.billing import OPERATOR, Billing
+from tests.helpers.polling import eventually
 from tests.helpers.ports import PrivateNats
-from tests.integration.billing.conftest import OPERATOR, Billing
 
 
 async def bucket_keys(url: str, bucket: str) -> list[str]:
@@ -54,7 +54,7 @@ async def test_with_nats_down_nothing_is_half_created_and_changes_are_repaired_l
     async def ready() -> bool:
         return (await billing.http.get("/readyz")).status_code == 200
 
-    await until(ready, timeout_s=15)
+    await eventually(ready, what="billing ready again", timeout_s=15)
     # The client may flush what it buffered while disconnected; reconciliation does the rest.
     await billing.jobs.reconcile()
     assert await bucket_keys(private_nats.url, topology.tenants_bucket) == [tenant_id]

@@ -11,8 +11,8 @@ from libs.common.messages import Action, IntentAccepted
 from libs.common.records import secret_digest
 from services.billing.api import operator, tenant
 from tests import factories
-from tests.helpers.billing import until
-from tests.integration.billing.conftest import OPERATOR, Billing, Buckets
+from tests.helpers.billing import OPERATOR, Billing, Buckets
+from tests.helpers.polling import eventually
 
 JANUARY = {"from": "2026-01-01", "to": "2026-01-31"}  # factories.T0 is in it
 
@@ -159,4 +159,4 @@ async def test_a_suspended_tenants_key_is_refused_with_403_within_two_seconds(
         answer = await billing.http.get("/api/v1/webhooks", headers=key)
         return answer.status_code == 403 and "suspended" in answer.text
 
-    await until(refused, timeout_s=2.0)
+    await eventually(refused, what="the suspended key refused", timeout_s=2.0)

@@ -8,9 +8,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.helpers.billing import Clock
+from tests.helpers.billing import OPERATOR, Billing, Clock
 from tests.helpers.namespaces import PgSchema
-from tests.integration.billing.conftest import OPERATOR, Billing
 
 
 def bearer(token: str) -> dict[str, str]:

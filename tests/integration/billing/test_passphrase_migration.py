@@ -17,9 +17,8 @@ from libs.common.records import WebhookTokenRecord, secret_digest
 from libs.common.topology import Topology
 from services.billing.app import MIGRATIONS, create_app
 from services.billing.config import BillingSettings
-from tests.helpers.billing import Clock
+from tests.helpers.billing import Billing, Clock
 from tests.helpers.namespaces import PgSchema
-from tests.integration.billing.conftest import Billing
 
 PASSPHRASE = "correct horse battery"
 LEGACY = hashlib.sha256(PASSPHRASE.encode()).hexdigest()

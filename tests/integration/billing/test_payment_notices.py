@@ -11,10 +11,10 @@ import nats
 from libs.common.messages import GraceEnding, PaymentFailed
 from libs.common.topology import Topology
 from services.billing.config import BillingSettings
-from tests.helpers.billing import Clock, stripe_event, until
+from tests.helpers.billing import OPERATOR, Billing, Buckets, Clock, stripe_event
 from tests.helpers.executor import stored_events
+from tests.helpers.polling import eventually
 from tests.helpers.ports import PrivateNats
-from tests.integration.billing.conftest import OPERATOR, Billing, Buckets
 from tests.integration.billing.test_stripe import deliver, invoice, subscription, tenant_on_pro
 
 Notice = PaymentFailed | GraceEnding
@@ -111,7 +111,7 @@ async def test_a_failure_reported_while_nats_is_down_is_announced_once_nats_is_b
     async def ready() -> bool:
         return (await billing.http.get("/readyz")).status_code == 200
 
-    await until(ready, timeout_s=15)
+    await eventually(ready, what="billing ready again", timeout_s=15)
     assert await billing.jobs.announce_payment_notices() == 1
     assert await billing.jobs.announce_payment_notices() == 0
     (notice,) = await notices_on(private_nats.url, topology, tenant_id)

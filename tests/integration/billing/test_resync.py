@@ -17,8 +17,8 @@ from libs.common.topology import Topology
 from services.billing.app import create_app
 from services.billing.config import BillingSettings
 from tests import factories
-from tests.helpers.billing import Clock, eventually
-from tests.integration.billing.conftest import Billing, Buckets
+from tests.helpers.billing import Billing, Buckets, Clock
+from tests.helpers.polling import eventually
 
 
 async def has_key(js: JetStreamContext, bucket: str, key: str) -> bool:
@@ -106,6 +106,9 @@ async def test_a_rotated_key_works_through_its_grace_then_leaves_the_bucket(
     old = {"Authorization": f"Bearer {old_key}"}
     assert (await billing.http.get("/api/v1/account", headers=old)).status_code == 401
     assert await billing.jobs.retire_expired_secrets() == 1
-    await eventually(lambda: secret_digest(old_key) not in buckets.api_keys)
+    await eventually(
+        lambda: secret_digest(old_key) not in buckets.api_keys,
+        what="secret_digest(old_key) not in buckets.api_keys",
+    )
     assert secret_digest(new_key) in buckets.api_keys
     assert await billing.jobs.retire_expired_secrets() == 0

@@ -8,7 +8,7 @@ from libs.common.ids import new_id
 from libs.common.messages import Action, IntentAccepted
 from services.billing.config import BillingSettings, DeletedTenantData
 from tests import factories
-from tests.integration.billing.conftest import OPERATOR, Billing
+from tests.helpers.billing import OPERATOR, Billing
 
 
 @pytest.fixture

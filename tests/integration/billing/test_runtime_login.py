@@ -17,10 +17,9 @@ from libs.common.db import upgrade
 from libs.common.db_roles import role_attributes
 from services.billing.app import MIGRATIONS, create_app
 from services.billing.config import BillingSettings
-from tests.helpers.billing import Clock
+from tests.helpers.billing import OPERATOR, Clock
 from tests.helpers.db_logins import Deployment, deployment
 from tests.helpers.servers import ServerUrls
-from tests.integration.billing.conftest import OPERATOR
 
 
 @pytest.fixture

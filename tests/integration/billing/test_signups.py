@@ -8,8 +8,8 @@ from typing import Any
 
 from libs.common.records import secret_digest
 from services.billing.config import DEV_SIGNUP_TOKEN
-from tests.helpers.billing import OPERATOR_TOKEN, eventually
-from tests.integration.billing.conftest import OPERATOR, Billing, Buckets
+from tests.helpers.billing import OPERATOR, OPERATOR_TOKEN, Billing, Buckets
+from tests.helpers.polling import eventually
 
 SIGNUP = {"Authorization": f"Bearer {DEV_SIGNUP_TOKEN}"}
 TRADER = {"name": "Grace", "email": "grace@example.com"}
@@ -30,7 +30,10 @@ async def test_sign_up_creates_a_free_tenant_with_a_webhook_and_a_web_key(
     assert created["api_key"].startswith("spk_")
     assert created["webhook"]["url"] == f"https://hooks.sparky.test/webhooks/tv/{token}"
     await billing.wait_until_key_works(created["api_key"])
-    await eventually(lambda: secret_digest(token) in buckets.tokens)
+    await eventually(
+        lambda: secret_digest(token) in buckets.tokens,
+        what="secret_digest(token) in buckets.tokens",
+    )
     tenant = await billing.http.get(f"/api/v1/tenants/{tenant_id}", headers=OPERATOR)
     assert tenant.json()["plan"] == "free"
     keys = await billing.http.get(
@@ -85,6 +88,8 @@ async def test_a_retried_sign_up_finds_its_tenant_and_ends_the_unseen_secrets(
     )
     assert old_key.status_code == 401
     old_token = secret_digest(first["webhook"]["token"])
-    await eventually(lambda: old_token not in buckets.tokens)
+    await eventually(
+        lambda: old_token not in buckets.tokens, what="old_token not in buckets.tokens"
+    )
     other = await _sign_up(billing, signup_ref="user-456")
     assert other["tenant_id"] != first["tenant_id"]

@@ -13,15 +13,17 @@ from pydantic import SecretStr
 
 from services.billing.config import BillingSettings
 from tests.helpers.billing import (
+    OPERATOR,
+    Billing,
+    Buckets,
     Clock,
     FakeStripe,
-    eventually,
     served,
     signature,
     stripe_event,
 )
 from tests.helpers.namespaces import PgSchema
-from tests.integration.billing.conftest import OPERATOR, Billing, Buckets
+from tests.helpers.polling import eventually
 
 WEBHOOK = "/billing/stripe/webhook"
 
@@ -54,7 +56,9 @@ async def tenant_on_pro(billing: Billing, buckets: Buckets) -> str:
         billing, stripe_event("customer.subscription.created", subscription(tenant_id))
     )
     assert answer.status_code == 200, answer.text
-    await eventually(lambda: _plan(buckets, tenant_id) == "pro")
+    await eventually(
+        lambda: _plan(buckets, tenant_id) == "pro", what='_plan(buckets, tenant_id) == "pro"'
+    )
     return tenant_id
 
 
@@ -70,7 +74,9 @@ async def test_an_event_delivered_three_times_is_applied_once(
     payload = stripe_event("customer.subscription.created", subscription(tenant_id))
     first = await deliver(billing, payload)
     assert first.json()["duplicate"] is False
-    await eventually(lambda: _plan(buckets, tenant_id) == "pro")
+    await eventually(
+        lambda: _plan(buckets, tenant_id) == "pro", what='_plan(buckets, tenant_id) == "pro"'
+    )
     # The operator moves the tenant; Stripe's redeliveries must not move it back.
     moved = await billing.http.put(
         f"/api/v1/tenants/{tenant_id}/plan", json={"plan": "basic"}, headers=OPERATOR
@@ -137,7 +143,9 @@ async def test_a_failed_payment_keeps_the_plan_through_grace_then_falls_to_free_
 
     clock.advance(timedelta(minutes=2))
     assert await billing.jobs.lapse_expired_grace() == [tenant_id]
-    await eventually(lambda: _plan(buckets, tenant_id) == "free")
+    await eventually(
+        lambda: _plan(buckets, tenant_id) == "free", what='_plan(buckets, tenant_id) == "free"'
+    )
     record = buckets.tenants.get(tenant_id)
     assert record is not None
     assert record.limits.live_trading is False
@@ -146,7 +154,9 @@ async def test_a_failed_payment_keeps_the_plan_through_grace_then_falls_to_free_
     assert (view["plan"], view["plan_in_force"], view["status"]) == ("pro", "free", "active")
 
     await deliver(billing, stripe_event("invoice.paid", invoice()))
-    await eventually(lambda: _plan(buckets, tenant_id) == "pro")
+    await eventually(
+        lambda: _plan(buckets, tenant_id) == "pro", what='_plan(buckets, tenant_id) == "pro"'
+    )
 
 
 async def test_a_canceled_subscription_moves_the_tenant_to_the_free_plan(
@@ -155,7 +165,9 @@ async def test_a_canceled_subscription_moves_the_tenant_to_the_free_plan(
     tenant_id = await tenant_on_pro(billing, buckets)
     deleted = subscription(tenant_id, status="canceled")
     await deliver(billing, stripe_event("customer.subscription.deleted", deleted))
-    await eventually(lambda: _plan(buckets, tenant_id) == "free")
+    await eventually(
+        lambda: _plan(buckets, tenant_id) == "free", what='_plan(buckets, tenant_id) == "free"'
+    )
 
 
 async def test_an_event_older_than_the_last_applied_changes_nothing(
@@ -228,7 +240,9 @@ async def test_an_unpaid_checkout_gives_the_plan_only_when_its_payment_succeeds(
 
     paid = checkout_session(tenant_id, "paid")
     await deliver(billing, stripe_event("checkout.session.async_payment_succeeded", paid))
-    await eventually(lambda: _plan(buckets, tenant_id) == "pro")
+    await eventually(
+        lambda: _plan(buckets, tenant_id) == "pro", what='_plan(buckets, tenant_id) == "pro"'
+    )
     assert (await _tenant(billing, tenant_id))["payment_state"] == "ok"
     assert await _outcomes(pg_schema, tenant_id) == [
         ("checkout.session.completed", answer.json()["outcome"]),

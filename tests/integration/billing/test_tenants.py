@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from libs.common.records import TenantStatus, secret_digest
-from tests.helpers.billing import eventually
-from tests.integration.billing.conftest import OPERATOR, Billing, Buckets
+from tests.helpers.billing import OPERATOR, Billing, Buckets
+from tests.helpers.polling import eventually
 
 
 async def test_a_new_tenant_is_in_every_bucket_within_two_seconds(
@@ -14,9 +14,15 @@ async def test_a_new_tenant_is_in_every_bucket_within_two_seconds(
     tenant_id = created["tenant"]["tenant_id"]
     token = created["webhook"]["token"]
     assert created["webhook"]["url"] == f"https://hooks.sparky.test/webhooks/tv/{token}"
-    await eventually(lambda: secret_digest(token) in buckets.tokens)
-    await eventually(lambda: tenant_id in buckets.tenants)
-    await eventually(lambda: secret_digest(created["api_key"]["key"]) in buckets.api_keys)
+    await eventually(
+        lambda: secret_digest(token) in buckets.tokens,
+        what="secret_digest(token) in buckets.tokens",
+    )
+    await eventually(lambda: tenant_id in buckets.tenants, what="tenant_id in buckets.tenants")
+    await eventually(
+        lambda: secret_digest(created["api_key"]["key"]) in buckets.api_keys,
+        what='secret_digest(created["api_key"]["key"]) in buckets.api_keys',
+    )
     record = buckets.tenants.get(tenant_id)
     assert record is not None
     assert record.plan == "basic"
@@ -35,9 +41,13 @@ async def test_suspending_a_tenant_reaches_the_bucket_and_resuming_undoes_it(
         record = buckets.tenants.get(tenant_id)
         return record.status if record else None
 
-    await eventually(lambda: status() is TenantStatus.SUSPENDED)
+    await eventually(
+        lambda: status() is TenantStatus.SUSPENDED, what="status() is TenantStatus.SUSPENDED"
+    )
     await billing.http.post(f"/api/v1/tenants/{tenant_id}/resume", headers=OPERATOR)
-    await eventually(lambda: status() is TenantStatus.ACTIVE)
+    await eventually(
+        lambda: status() is TenantStatus.ACTIVE, what="status() is TenantStatus.ACTIVE"
+    )
 
 
 async def test_deleting_a_tenant_removes_its_record_tokens_and_keys(
@@ -49,7 +59,10 @@ async def test_deleting_a_tenant_removes_its_record_tokens_and_keys(
         secret_digest(created["webhook"]["token"]),
         secret_digest(created["api_key"]["key"]),
     )
-    await eventually(lambda: token in buckets.tokens and key in buckets.api_keys)
+    await eventually(
+        lambda: token in buckets.tokens and key in buckets.api_keys,
+        what="token in buckets.tokens and key in buckets.api_keys",
+    )
     deleted = await billing.http.delete(f"/api/v1/tenants/{tenant_id}", headers=OPERATOR)
     assert deleted.status_code == 204
     await eventually(
@@ -57,7 +70,8 @@ async def test_deleting_a_tenant_removes_its_record_tokens_and_keys(
             tenant_id not in buckets.tenants
             and token not in buckets.tokens
             and key not in buckets.api_keys
-        )
+        ),
+        what="the tenant, its token and its key gone from the buckets",
     )
     shown = await billing.http.get(f"/api/v1/tenants/{tenant_id}", headers=OPERATOR)
     assert shown.json()["status"] == "deleted"
@@ -82,7 +96,9 @@ async def test_limit_overrides_apply_on_top_of_the_plan(billing: Billing, bucket
         lim = record.limits
         return (lim.live_trading, lim.max_webhooks, lim.max_alerts_per_hour, lim.max_orders_per_day)
 
-    await eventually(lambda: limits() == (True, None, 5, 500))
+    await eventually(
+        lambda: limits() == (True, None, 5, 500), what="limits() == (True, None, 5, 500)"
+    )
 
 
 async def test_an_unknown_plan_or_limit_is_refused_in_words(billing: Billing) -> None:
@@ -125,7 +141,7 @@ async def test_plans_cap_leverage_and_the_tenants_record_carries_the_cap(
     caps = {plan["name"]: plan["limits"]["max_leverage"] for plan in plans}
     assert caps == {"free": 5, "basic": 10, "pro": 20, "enterprise": 125}
     tenant_id = (await billing.create_tenant(plan="pro"))["tenant"]["tenant_id"]
-    await eventually(lambda: tenant_id in buckets.tenants)
+    await eventually(lambda: tenant_id in buckets.tenants, what="tenant_id in buckets.tenants")
     record = buckets.tenants.get(tenant_id)
     assert record is not None
     assert record.limits.max_leverage == 20
@@ -140,4 +156,4 @@ async def test_plans_cap_leverage_and_the_tenants_record_carries_the_cap(
         found = buckets.tenants.get(tenant_id)
         return found.limits.max_leverage if found else None
 
-    await eventually(lambda: cap() == 50)
+    await eventually(lambda: cap() == 50, what="cap() == 50")

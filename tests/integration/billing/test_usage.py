@@ -19,8 +19,8 @@ from libs.common.messages.base import Message
 from libs.common.topology import Topology
 from services.billing.handlers import USAGE_CONSUMER
 from tests import factories
-from tests.helpers.billing import until
-from tests.integration.billing.conftest import OPERATOR, Billing
+from tests.helpers.billing import OPERATOR, Billing
+from tests.helpers.polling import eventually
 
 JAN_31 = datetime(2026, 1, 31, 23, 59, tzinfo=UTC)
 FEB_1 = datetime(2026, 2, 1, 0, 1, tzinfo=UTC)
@@ -73,7 +73,7 @@ async def test_usage_counts_are_exact_after_duplicate_deliveries(
     tenant_id = created["tenant"]["tenant_id"]
     for event in events(tenant_id):
         await publish_twice(js, topology, event)
-    await until(lambda: settled(js, topology), timeout_s=20)
+    await eventually(lambda: settled(js, topology), what="settled(js, topology)", timeout_s=20)
 
     key = {"Authorization": f"Bearer {created['api_key']['key']}"}
     params = {"period": "month", "from": "2026-01-01", "to": "2026-02-28"}
@@ -103,7 +103,7 @@ async def test_the_operator_sees_every_tenants_usage(
     tenants = [(await billing.create_tenant())["tenant"]["tenant_id"] for _ in range(2)]
     for tenant_id in tenants:
         await publish_twice(js, topology, events(tenant_id)[0])
-    await until(lambda: settled(js, topology), timeout_s=20)
+    await eventually(lambda: settled(js, topology), what="settled(js, topology)", timeout_s=20)
     params = {"period": "day", "from": "2026-01-31", "to": "2026-01-31"}
     rows = (await billing.http.get("/api/v1/tenants/usage", params=params, headers=OPERATOR)).json()
     assert sorted((r["tenant_id"], r["alerts_accepted"]) for r in rows) == sorted(
@@ -121,7 +121,7 @@ async def test_an_unreadable_event_is_set_aside_and_the_rest_are_counted(
     tenant_id = (await billing.create_tenant())["tenant"]["tenant_id"]
     await js.publish(topology.event_subject(tenant_id, "intent.accepted"), b'{"kind": "nonsense"}')
     await publish_twice(js, topology, events(tenant_id)[0])
-    await until(lambda: settled(js, topology), timeout_s=20)
+    await eventually(lambda: settled(js, topology), what="settled(js, topology)", timeout_s=20)
     params = {"from": "2026-01-31", "to": "2026-01-31", "tenant_id": tenant_id}
     rows = (await billing.http.get("/api/v1/tenants/usage", params=params, headers=OPERATOR)).json()
     assert [r["alerts_accepted"] for r in rows] == [1]

@@ -6,8 +6,8 @@ from typing import Any
 
 from libs.common.passphrases import parse_stored, verify_passphrase
 from libs.common.records import secret_digest
-from tests.helpers.billing import eventually
-from tests.integration.billing.conftest import Billing, Buckets
+from tests.helpers.billing import Billing, Buckets
+from tests.helpers.polling import eventually
 
 
 def bearer(created: dict[str, Any]) -> dict[str, str]:
@@ -48,7 +48,7 @@ async def test_the_allowlist_and_passphrase_reach_the_bucket(
         webhook={"label": "ema", "allowed_ips": ["TradingView", "52.89.214.238"]}
     )
     digest = secret_digest(created["webhook"]["token"])
-    await eventually(lambda: digest in buckets.tokens)
+    await eventually(lambda: digest in buckets.tokens, what="digest in buckets.tokens")
     record = buckets.tokens.get(digest)
     assert record is not None
     assert record.allowed_ips == ("tradingview", "52.89.214.238/32")
@@ -60,7 +60,10 @@ async def test_the_allowlist_and_passphrase_reach_the_bucket(
         f"/api/v1/webhooks/{webhook_id}", json=change, headers=bearer(created)
     )
     assert changed.json()["has_passphrase"] is True
-    await eventually(lambda: _allowed(buckets, digest) == ("2001:db8::/32",))
+    await eventually(
+        lambda: _allowed(buckets, digest) == ("2001:db8::/32",),
+        what='_allowed(buckets, digest) == ("2001:db8::/32",)',
+    )
     record = buckets.tokens.get(digest)
     assert record is not None
     assert record.passphrase_hash is not None
@@ -88,10 +91,12 @@ async def test_a_revoked_webhook_leaves_the_bucket_and_frees_its_label(
     created = await billing.create_tenant()
     webhook_id = created["webhook"]["webhook"]["webhook_id"]
     digest = secret_digest(created["webhook"]["token"])
-    await eventually(lambda: digest in buckets.tokens)
+    await eventually(lambda: digest in buckets.tokens, what="digest in buckets.tokens")
     revoked = await billing.http.delete(f"/api/v1/webhooks/{webhook_id}", headers=bearer(created))
     assert revoked.status_code == 204
-    await eventually(lambda: digest not in buckets.tokens, timeout_s=2.0)
+    await eventually(
+        lambda: digest not in buckets.tokens, what="digest not in buckets.tokens", timeout_s=2.0
+    )
     again = await billing.http.delete(f"/api/v1/webhooks/{webhook_id}", headers=bearer(created))
     assert again.status_code == 404
     reused = await billing.http.post(
@@ -112,7 +117,10 @@ async def test_rotating_without_grace_stops_the_old_token_at_once(
     assert rotated.status_code == 201
     new = secret_digest(rotated.json()["token"])
     assert rotated.json()["webhook"]["webhook_id"] == webhook_id  # the URL changes, not the id
-    await eventually(lambda: new in buckets.tokens and old not in buckets.tokens)
+    await eventually(
+        lambda: new in buckets.tokens and old not in buckets.tokens,
+        what="new in buckets.tokens and old not in buckets.tokens",
+    )
 
 
 async def test_listings_show_no_more_than_the_first_eight_characters(billing: Billing) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -13,30 +12,13 @@ from fastapi import FastAPI
 from nats.js import JetStreamContext
 
 from services.executor.app import create_app
-from services.executor.config import ExecutorSettings, executor_settings
+from services.executor.config import ExecutorSettings
 from services.executor.runtime import Runtime
-from tests.helpers.executor import VaultIdentities, setup_approles, vault_settings
+from tests.helpers.executor import VaultIdentities, make_settings, setup_approles
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.paper import PaperExchangeProcess, paper_exchange
 from tests.helpers.servers import ServerUrls
-from tests.helpers.signing import verify_key_settings
 from tests.helpers.vault import VaultServer
-
-FAST: dict[str, Any] = {
-    # Both roles in one process, each with its own Vault identity: tests add accounts through
-    # the API and trade them in one app (test_roles.py holds the roles apart).
-    "role": "all",
-    "environment": "test",
-    "log_json": True,
-    "consumer_ack_wait_s": 5.0,
-    "retry_initial_s": 0.05,
-    "retry_max_s": 0.5,
-    "retry_give_up_s": 20.0,
-    "tracker_interval_s": 0.2,
-    "exchange_timeout_ms": 3000,
-    "credentials_ttl_s": 60.0,
-    "submission_settle_s": 1.0,
-}
 
 
 @pytest.fixture(scope="session")
@@ -50,28 +32,6 @@ def paper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperExchangePro
     """One paper exchange for the session; each test makes its own accounts."""
     with paper_exchange(Path(tmp_path_factory.mktemp("paper"))) as process:
         yield process
-
-
-def make_settings(
-    server_urls: ServerUrls,
-    namespace: str,
-    pg_schema: PgSchema,
-    identities: VaultIdentities,
-    paper_url: str,
-    **overrides: Any,
-) -> ExecutorSettings:
-    """Return executor settings for one test's namespace and schema."""
-    fields: dict[str, Any] = {
-        "namespace": namespace,
-        "nats_url": server_urls.nats,
-        "database_url": server_urls.postgres,
-        "database_schema": pg_schema.name,
-        "paper_exchange_url": paper_url,
-        **vault_settings(identities),
-        **verify_key_settings(),
-        **FAST,
-    }
-    return executor_settings(**(fields | overrides))
 
 
 @pytest.fixture

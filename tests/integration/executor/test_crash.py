@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from tests.helpers.executor import (
 )
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.paper import PaperExchangeProcess
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 from tests.helpers.signing import verify_key_settings
 from tests.integration.executor.orders import exchange_orders
@@ -65,9 +65,11 @@ def executor_process(
 
 
 async def until_exchange_has_an_order(paper: PaperExchangeProcess, account: Any) -> None:
-    async with asyncio.timeout(30):
-        while not await exchange_orders(paper, account, "BTC/USDT"):  # noqa: ASYNC110 - another process
-            await asyncio.sleep(0.1)
+    await eventually(
+        lambda: exchange_orders(paper, account, "BTC/USDT"),
+        what="an order at the exchange",
+        timeout_s=30,
+    )
 
 
 async def test_killed_after_the_exchange_accepted_the_restarted_executor_reports_it_once(
@@ -156,9 +158,9 @@ async def test_killed_between_the_entry_fill_and_its_protection_both_exist_once_
     )
     await publish_order(js, topology, entry)
     await wait_for_events(js, topology, T, lambda es: "order.filled" in kinds(es))
-    async with asyncio.timeout(30):
-        while not await open_algo_orders(paper, account):  # noqa: ASYNC110 - another process
-            await asyncio.sleep(0.1)
+    await eventually(
+        lambda: open_algo_orders(paper, account), what="a protective order open", timeout_s=30
+    )
     executor_process.kill()  # the entry filled, one protective order in flight, none recorded
 
     executor_process.start()

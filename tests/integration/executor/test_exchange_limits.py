@@ -51,6 +51,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PaperExchangeP
 @pytest.fixture
 async def fresh_window() -> None:
     """Start in the first half of a weight window, with the last one's count gone."""
+    # A sleep, not a poll: the paper exchange is another process, its windows on the real clock.
     now = time.time()
     await asyncio.sleep(INTERVAL_S - now % INTERVAL_S + 0.05)
 
@@ -132,7 +133,9 @@ async def test_the_same_load_without_the_shared_budget_gets_429(
         for client in clients:
             await client.close()
     assert any(isinstance(r, ccxt.DDoSProtection) for r in results)
-    await asyncio.sleep(BAN_S)  # let the ban this earned end before the next test
+    # Let the ban this earned end before the next test; polling would send the very requests
+    # during a ban that the exchange punishes.
+    await asyncio.sleep(BAN_S)
 
 
 async def test_the_exchanges_used_weight_header_corrects_the_estimate(

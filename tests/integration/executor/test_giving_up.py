@@ -20,6 +20,7 @@ from services.executor.runtime import Runtime
 from tests.helpers.executor import (
     VaultIdentities,
     kinds,
+    make_settings,
     market_order,
     publish_order,
     setup_approles,
@@ -28,9 +29,9 @@ from tests.helpers.executor import (
 )
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.paper import PaperExchangeProcess
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 from tests.helpers.vault import vault_dev_server
-from tests.integration.executor.conftest import make_settings
 from tests.integration.executor.orders import exchange_orders, paper_tenant
 
 T = "tenant-gives-up"
@@ -74,9 +75,13 @@ async def test_an_exchange_that_never_confirms_fails_the_order_after_a_look_up(
     assert isinstance(failed, OrderFailed)
     assert failed.reason.startswith("Gave up after retrying: the exchange did not confirm")
     assert await exchange_orders(paper, account, "BTC/USDT") == []
-    async with asyncio.timeout(20):  # once no late creation can arrive, the record says so
-        while await state_of(runtime, command.client_order_id) != "failed":  # noqa: ASYNC110
-            await asyncio.sleep(0.2)
+    await eventually(  # once no late creation can arrive, the record says so
+        lambda: state_of(runtime, command.client_order_id),
+        until=lambda state: state == "failed",
+        what="the order recorded failed",
+        timeout_s=20,
+        interval_s=0.2,
+    )
     assert kinds(await stored_events(js, topology, T)) == kinds(events)
 
 
@@ -135,6 +140,8 @@ async def test_with_vault_down_cached_keys_serve_until_the_ttl_then_orders_wait_
             await wait_for_events(js, topology, T, lambda es: kinds(es).count("order.filled") == 2)
             assert time.monotonic() - loaded < TTL_S, "too slow to test the cache within its TTL"
 
+            # Waited out for real: the TTL is what the test is about, and the app's credentials
+            # cache takes no clock from create_app.
             await asyncio.sleep(TTL_S - (time.monotonic() - loaded) + 0.5)
             waits_before = _unavailable_retries()
             await publish_order(js, topology, third)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from services.executor.runtime import MIGRATIONS
 from services.executor.store import OrderStore
 from tests import factories
 from tests.helpers.namespaces import PgSchema
-from tests.helpers.pipeline import wait_until
+from tests.helpers.polling import eventually
 
 N = 8
 # Backends waiting for a lock a given backend holds (this test's, and no other test's).
@@ -174,12 +174,8 @@ async def _waiting_on(url: str, holder_pid: int) -> list[int]:
         return [row["pid"] for row in await watcher.fetch(_WAITING_ON, holder_pid)]
 
     try:
-        await wait_until(lambda: _any(waiting()), 10, "an INSERT waiting on the lock", 0.02)
+        await eventually(waiting, what="an INSERT waiting on the lock", interval_s=0.02)
         await asyncio.sleep(0.2)  # any other statement would be waiting by now
         return await waiting()
     finally:
         await watcher.close()
-
-
-async def _any(found: Awaitable[list[int]]) -> bool:
-    return bool(await found)

@@ -26,6 +26,7 @@ from tests.helpers.executor import (
     VaultIdentities,
     deployed_policies,
     kinds,
+    make_settings,
     market_order,
     publish_order,
     setup_approles,
@@ -35,7 +36,6 @@ from tests.helpers.namespaces import PgSchema
 from tests.helpers.paper import PaperExchangeProcess
 from tests.helpers.servers import ServerUrls
 from tests.helpers.vault import VaultServer
-from tests.integration.executor.conftest import make_settings
 from tests.integration.executor.orders import paper_tenant
 
 T = "tenant-roles"

@@ -7,7 +7,6 @@ reaches the exchange. The router's signature places; the ledger's cancels, never
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Sequence
 
@@ -30,6 +29,7 @@ from tests.helpers.executor import (
     wait_for_events,
 )
 from tests.helpers.paper import PaperExchangeProcess
+from tests.helpers.polling import eventually
 from tests.helpers.signing import LEDGER_SIGNER, ROUTER_SIGNER
 from tests.integration.executor.orders import exchange_orders, paper_tenant
 
@@ -46,9 +46,11 @@ async def dead_letters(
     js: JetStreamContext, topology: Topology, count: int
 ) -> list[dict[str, str]]:
     """Wait for ``count`` dead letters of ORDERS; return their headers, in order."""
-    async with asyncio.timeout(20):
-        while (await js.stream_info(topology.deadletter_stream)).state.messages < count:  # noqa: ASYNC110 - another task
-            await asyncio.sleep(0.05)
+
+    async def held() -> int:
+        return (await js.stream_info(topology.deadletter_stream)).state.messages
+
+    await eventually(held, until=lambda n: n >= count, what=f"{count} dead letters", timeout_s=20)
     found = []
     for seq in range(1, count + 1):
         dead = await js.get_msg(topology.deadletter_stream, seq)

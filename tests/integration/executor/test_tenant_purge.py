@@ -8,9 +8,7 @@ deleted through billing's operator API, as an operator does.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -37,6 +35,7 @@ from services.executor.runtime import Runtime
 from tests.helpers.billing import OPERATOR_TOKEN
 from tests.helpers.executor import VAULT_PREFIX
 from tests.helpers.namespaces import PgSchema, drop_schema
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 from tests.helpers.vault import VaultServer
 
@@ -87,14 +86,6 @@ async def billing(
             yield client
 
 
-async def until(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not true within {timeout_s} s")
-        await asyncio.sleep(0.05)
-
-
 async def new_tenant(billing: httpx.AsyncClient, executor: httpx.AsyncClient) -> Tenant:
     """Create a tenant in billing; return it once the executor accepts its API key."""
     answer = await billing.post(
@@ -107,7 +98,7 @@ async def new_tenant(billing: httpx.AsyncClient, executor: httpx.AsyncClient) ->
     async def known() -> bool:
         return (await executor.get(ACCOUNTS, headers=tenant.auth)).status_code == 200
 
-    await until(known, "the executor knows the tenant's API key")
+    await eventually(known, what="the executor knows the tenant's API key", timeout_s=20.0)
     return tenant
 
 
@@ -188,7 +179,9 @@ async def purger_caught_up(js: JetStreamContext, topology: Topology) -> None:
         info = await js.consumer_info(topology.events_stream, DURABLE)
         return info.ack_floor is not None and (info.ack_floor.stream_seq or 0) >= last
 
-    await until(acked, "the executor acknowledged the tenant.deleted events")
+    await eventually(
+        acked, what="the executor acknowledged the tenant.deleted events", timeout_s=20.0
+    )
 
 
 async def deadlettered(js: JetStreamContext, topology: Topology) -> int:
@@ -226,7 +219,9 @@ async def test_deleting_a_tenant_purges_its_accounts_keys_and_bucket_entries_onl
     async def purged() -> bool:
         return await traces.everywhere(gone.tenant_id, both) == nothing
 
-    await until(purged, "the deleted tenant's accounts are gone everywhere")
+    await eventually(
+        purged, what="the deleted tenant's accounts are gone everywhere", timeout_s=20.0
+    )
     assert await traces.everywhere(kept.tenant_id, {"main"}) == before_kept
     listed = await http.get(ACCOUNTS, headers=kept.auth)
     assert [a["label"] for a in listed.json()["accounts"]] == ["main"]

@@ -32,7 +32,7 @@ async def test_a_revoked_token_stops_working_within_two_seconds(
 
     await tokens.delete(secret_digest(hook.token))
 
-    assert await until_status(client, hook.path, 401, timeout_s=2.0) < 2.0
+    await until_status(client, hook.path, 401, timeout_s=2.0)
 
 
 async def test_a_suspended_tenant_stops_trading_within_two_seconds_and_resumes(
@@ -44,10 +44,10 @@ async def test_a_suspended_tenant_stops_trading_within_two_seconds_and_resumes(
     await put_tenant(
         js, topology, hook.tenant.model_copy(update={"status": TenantStatus.SUSPENDED})
     )
-    assert await until_status(client, hook.path, 403, timeout_s=2.0) < 2.0
+    await until_status(client, hook.path, 403, timeout_s=2.0)
 
     await put_tenant(js, topology, hook.tenant)
-    assert await until_status(client, hook.path, 400, timeout_s=2.0) < 2.0
+    await until_status(client, hook.path, 400, timeout_s=2.0)
 
 
 async def test_behind_a_proxy_the_allowlist_checks_the_address_the_proxy_saw(

@@ -16,6 +16,7 @@ from nats.js import JetStreamContext
 
 from libs.common.topology import Topology
 from tests.helpers.ingress import add_hook, alert_body, new_token, stored
+from tests.helpers.polling import eventually
 from tests.helpers.ports import free_port
 from tests.helpers.servers import ServerUrls
 
@@ -76,11 +77,10 @@ async def test_access_logs_show_refusals_never_the_webhook_token_and_sample_succ
 
 
 async def until_ready(client: httpx.AsyncClient) -> None:
-    for _ in range(300):
-        try:
-            if (await client.get("/readyz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError("ingress did not become ready in 30 s")
+    await eventually(
+        lambda: client.get("/readyz"),
+        until=lambda answer: answer.status_code == 200,
+        what="ingress ready",
+        timeout_s=30,
+        retry_on=(httpx.TransportError,),
+    )

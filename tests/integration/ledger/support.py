@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,6 +17,7 @@ from libs.common.topology import Topology
 from services.ledger.projector import Projector
 from services.ledger.tables import TRADES
 from tests import factories
+from tests.helpers.polling import eventually
 
 # Tables in the order a snapshot lists them, each with the columns that order its rows.
 SNAPSHOT_ORDER = {
@@ -69,22 +69,12 @@ async def count_rows(url: str, schema: str, table: str, tenant_id: str | None = 
         await conn.close()
 
 
-async def wait_until(condition: Callable[[], Awaitable[bool]], timeout_s: float = 15.0) -> None:
-    """Poll ``condition`` until it holds; fail the test after ``timeout_s``."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s} s")
-        await asyncio.sleep(0.05)
-
-
 async def applied_through(projector: Projector, seq: int, timeout_s: float = 15.0) -> None:
     """Wait until ``projector`` has applied the stream up to ``seq``."""
 
-    async def reached() -> bool:
-        return projector.position >= seq
-
-    await wait_until(reached, timeout_s)
+    await eventually(
+        lambda: projector.position >= seq, what=f"the projector at {seq}", timeout_s=timeout_s
+    )
 
 
 async def grant_key(js: JetStreamContext, topology: Topology, tenant_id: str) -> dict[str, str]:
@@ -147,5 +137,5 @@ async def key_for(
     async def accepted() -> bool:
         return (await client.get("/api/v1/positions", headers=headers)).status_code == 200
 
-    await wait_until(accepted, 5)
+    await eventually(accepted, what="the API accepting the key", timeout_s=5)
     return headers

@@ -31,7 +31,8 @@ from tests import factories
 from tests.helpers.billing import served
 from tests.helpers.ledger import T0, Order, fill, publish, strategy_story
 from tests.helpers.namespaces import PgSchema
-from tests.integration.ledger.support import Headers, applied_through, key_for, wait_until
+from tests.helpers.polling import eventually
+from tests.integration.ledger.support import Headers, applied_through, key_for
 
 MINUTE = timedelta(minutes=1)
 
@@ -293,10 +294,7 @@ async def live(
         async with authenticator(nc, js, topology) as auth, served(app) as url:
             app.state.authenticator = auth
 
-            async def ready() -> bool:
-                return signals.listening
-
-            await wait_until(ready, 10)
+            await eventually(lambda: signals.listening, what="the signals listening", timeout_s=10)
             yield url
     finally:
         listening.cancel()

@@ -13,8 +13,9 @@ from services.ledger.app import authenticator
 from services.ledger.config import LedgerSettings
 from services.ledger.database import engine_for
 from services.ledger.reads import Reads
+from tests.helpers.polling import eventually
 from tests.helpers.ports import free_port
-from tests.integration.ledger.support import grant_key, wait_until
+from tests.integration.ledger.support import grant_key
 
 
 async def test_a_database_that_refuses_connections_gets_503_with_retry_after(
@@ -37,7 +38,7 @@ async def test_a_database_that_refuses_connections_gets_503_with_retry_after(
                     answers.append(await http.get("/api/v1/positions", headers=headers))
                     return answers[-1].status_code != 401 and "Starting" not in answers[-1].text
 
-                await wait_until(authenticated)
+                await eventually(authenticated, what="the key authenticated", timeout_s=15.0)
     finally:
         await engine.dispose()
     response = answers[-1]

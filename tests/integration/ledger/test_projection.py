@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
 import asyncpg
+import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
@@ -22,6 +24,7 @@ from services.ledger.projector import Projector
 from services.ledger.rows import Sequenced
 from tests.helpers.ledger import Order, fill, publish
 from tests.helpers.namespaces import PgSchema
+from tests.helpers.polling import eventually
 from tests.integration.ledger.support import applied_through, count_rows, snapshot
 
 D = Decimal
@@ -158,15 +161,20 @@ async def test_a_second_projector_stands_by_while_the_first_leads(
     topology: Topology,
     projector: Projector,
     pg_schema: PgSchema,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO)
     first = await publish(js, topology, Order("tenant-a").trade(fill("t1", "100", "1")))
     await applied_through(projector, first)  # the fixture's projector leads
     standby = Projector(settings, engine, nc, topology)
     task = asyncio.create_task(standby.run())
     try:
+        await eventually(
+            lambda: "another projector leads; standing by" in caplog.messages,
+            what="the second projector standing by",
+        )
         last = await publish(js, topology, Order("tenant-a").trade(fill("t2", "100", "1")))
         await applied_through(projector, last)
-        await asyncio.sleep(0.3)
         assert standby.position == 0
     finally:
         task.cancel()

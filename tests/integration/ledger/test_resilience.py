@@ -23,8 +23,9 @@ from services.ledger.config import LedgerSettings
 from services.ledger.projector import Projector
 from tests.helpers.ledger import Order, fill, publish
 from tests.helpers.namespaces import PgSchema
+from tests.helpers.polling import eventually
 from tests.helpers.ports import PrivateNats
-from tests.integration.ledger.support import applied_through, wait_until
+from tests.integration.ledger.support import applied_through
 
 
 async def quantity(pg: PgSchema) -> object:
@@ -56,11 +57,12 @@ def private_nats(tmp_path: Path) -> Iterator[PrivateNats]:
 
 async def publish_when_back(js: JetStreamContext, topology: Topology, events: list[Event]) -> int:
     """Publish once JetStream has recovered its streams (the Nats-Msg-Id makes retries safe)."""
-    for _ in range(100):
-        with contextlib.suppress(NatsTimeoutError, NoRespondersError, ServiceUnavailableError):
-            return await publish(js, topology, events)
-        await asyncio.sleep(0.1)
-    raise AssertionError("JetStream did not come back")
+    return await eventually(
+        lambda: publish(js, topology, events),
+        until=lambda _: True,
+        what="JetStream back",
+        retry_on=(NatsTimeoutError, NoRespondersError, ServiceUnavailableError),
+    )
 
 
 async def test_the_projector_carries_on_after_nats_restarts(
@@ -83,10 +85,7 @@ async def test_the_projector_carries_on_after_nats_restarts(
             private_nats.kill()
             private_nats.start()  # same port, same store: the stream and its events survive
 
-            async def connected() -> bool:
-                return nc.is_connected
-
-            await wait_until(connected)
+            await eventually(lambda: nc.is_connected, what="NATS reconnected", timeout_s=15.0)
             last = await publish_when_back(js, topology, Order("t").trade(fill("b", "1", "2")))
             await applied_through(projector, last, timeout_s=30)
     finally:

@@ -15,8 +15,9 @@ from libs.common.topology import Topology
 from services.ledger.app import create_app
 from services.ledger.config import LedgerSettings
 from tests.helpers.ledger import Order, fill, publish
+from tests.helpers.polling import eventually
 from tests.helpers.ports import free_port
-from tests.integration.ledger.support import grant_key, wait_until
+from tests.integration.ledger.support import grant_key
 
 
 async def test_the_app_projects_events_and_serves_them_with_its_probes(
@@ -34,7 +35,7 @@ async def test_the_app_projects_events_and_serves_them_with_its_probes(
             response = await http.get("/api/v1/positions", headers=headers)
             return response.status_code == 200 and bool(response.json()["positions"])
 
-        await wait_until(projected)
+        await eventually(projected, what="the position projected", timeout_s=15.0)
         assert (await http.get("/readyz")).status_code == 200
         metrics = (await http.get("/metrics")).text
     assert "sparky_ledger_lag_seconds" in metrics
@@ -66,12 +67,11 @@ async def test_the_process_starts_migrates_and_stops_cleanly_on_sigterm(
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
 
             async def ready() -> bool:
-                try:
-                    return (await http.get("/readyz")).status_code == 200
-                except httpx.TransportError:
-                    return False
+                return (await http.get("/readyz")).status_code == 200
 
-            await wait_until(ready, 60)
+            await eventually(
+                ready, what="the ledger ready", timeout_s=60, retry_on=(httpx.TransportError,)
+            )
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     finally:

@@ -5,7 +5,6 @@ stand-ins of Discord and a trader's webhook receiver."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -19,15 +18,18 @@ from services.notifier.app import create_app, running
 from services.notifier.config import NotifierSettings
 from services.notifier.database import Database, migrate
 from services.notifier.runtime import Runtime
-from tests.helpers.billing import served, until
+from tests.helpers.billing import served
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.notifier import (
     BillingService,
     DiscordStandIn,
+    Running,
+    StandIns,
     WebhookReceiver,
     billing_service,
     own_schema,
 )
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 
 
@@ -83,36 +85,12 @@ def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
     box.stop()
 
 
-@dataclass
-class StandIns:
-    """What the notifier talks to: Discord's and a trader's servers on loopback, the real
-    billing, the mailbox."""
-
-    discord: DiscordStandIn
-    discord_url: str
-    receiver: WebhookReceiver
-    receiver_url: str
-    billing: BillingService
-    mailbox: Mailbox
-
-
 @pytest.fixture
 async def stand_ins(billing: BillingService, mailbox: Mailbox) -> AsyncIterator[StandIns]:
     """Discord and a webhook receiver on loopback, with billing and the mailbox."""
     discord, receiver = DiscordStandIn(), WebhookReceiver()
     async with served(discord.app()) as discord_url, served(receiver.app()) as receiver_url:
         yield StandIns(discord, discord_url, receiver, receiver_url, billing, mailbox)
-
-
-@dataclass
-class Running:
-    """A notifier running in this process, and a client of its API as one tenant."""
-
-    runtime: Runtime
-    api: httpx.AsyncClient
-    tenant_id: str
-    api_key: str
-    stand_ins: StandIns
 
 
 @pytest.fixture
@@ -138,7 +116,7 @@ async def notifier(
         async with httpx.AsyncClient(
             transport=transport, base_url="http://notifier", headers=headers
         ) as api:
-            await until(lambda: _known(api), timeout_s=10)
+            await eventually(lambda: _known(api), what="the notifier knowing the key", timeout_s=10)
             yield Running(runtime, api, tenant_id, key, stand_ins)
 
 

@@ -15,7 +15,7 @@ from nats.js import JetStreamContext
 from libs.common.topology import Topology
 from services.notifier import store
 from services.notifier.tables import deliveries, tenant_keys
-from tests.helpers.billing import until
+from tests.helpers.notifier import Running
 from tests.helpers.notifier_flow import (
     CHANNELS,
     add,
@@ -29,7 +29,7 @@ from tests.helpers.notifier_flow import (
     verify,
     webhook_code,
 )
-from tests.integration.notifier.conftest import Running
+from tests.helpers.polling import eventually
 
 FOLDED = re.compile(r"(\d+) orders filled")
 STAND_IN_LOGGERS = {"uvicorn.access", "mail.log"}  # the stand-ins' own request logs
@@ -139,7 +139,7 @@ async def test_a_channel_answering_403_is_marked_dead_and_not_retried(
     async def dead() -> bool:
         return (await status_of(n.runtime, channel_id))[0] == "dead"
 
-    await until(dead, timeout_s=10)
+    await eventually(dead, what="the channel dead", timeout_s=10)
     listed = (await n.api.get(CHANNELS)).json()["channels"]
     assert listed[0]["status"] == "dead"
     assert "403" in listed[0]["dead_reason"]
@@ -185,7 +185,7 @@ async def test_a_webhook_answering_410_and_an_address_refused_with_550_die(
         )[0] == "dead"
 
     await publish(js, topology, order_rejected(n.tenant_id, "x"))
-    await until(both_dead, timeout_s=10)
+    await eventually(both_dead, what="both channels dead", timeout_s=10)
     assert "550" in ((await status_of(n.runtime, gone["id"]))[1] or "")
 
 
@@ -240,7 +240,8 @@ async def test_deleting_the_last_channel_revokes_the_kept_key(notifier: Running)
     async def refused() -> bool:
         return await n.stand_ins.billing.tenant_of(key) is None
 
-    await until(refused, timeout_s=10)  # billing's copy of the api-keys bucket follows
+    # billing's copy of the api-keys bucket follows
+    await eventually(refused, what="the revoked key refused", timeout_s=10)
     assert await n.stand_ins.billing.tenant_of(n.api_key) == n.tenant_id  # the caller's stays
 
 

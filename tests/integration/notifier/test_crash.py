@@ -25,10 +25,11 @@ from nats.js import JetStreamContext
 
 from libs.common.messages.events import OrderFilled
 from libs.common.topology import Topology
-from tests.helpers.billing import eventually, served, until
+from tests.helpers.billing import served
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.notifier import BillingService, WebhookReceiver
 from tests.helpers.notifier_flow import CHANNELS, order_filled, publish, webhook_code
+from tests.helpers.polling import eventually
 from tests.helpers.ports import free_port
 from tests.helpers.servers import ServerUrls
 
@@ -96,8 +97,10 @@ async def test_a_killed_notifier_loses_nothing_and_repeats_at_most_the_message_i
         auth = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(base_url=url, headers=auth) as api:
             with notifier_process(env, log) as first:
-                await until(lambda: _ready(url), timeout_s=60)
-                await until(lambda: _authenticated(api), timeout_s=10)
+                await eventually(lambda: _ready(url), what="the notifier ready", timeout_s=60)
+                await eventually(
+                    lambda: _authenticated(api), what="the notifier knowing the key", timeout_s=10
+                )
                 created = (
                     await api.post(
                         CHANNELS, json={"kind": "webhook", "target": f"{receiver_url}/hooks/c"}
@@ -110,14 +113,20 @@ async def test_a_killed_notifier_loses_nothing_and_repeats_at_most_the_message_i
                 fills = [order_filled(tenant_id, "BTCUSDT", "0.001") for _ in range(BURST)]
                 for fill in fills:
                     await publish(js, topology, fill)
-                await eventually(lambda: _events_received(receiver) >= BURST // 5, timeout_s=60)
+                await eventually(
+                    lambda: _events_received(receiver) >= BURST // 5,
+                    what="_events_received(receiver) >= BURST // 5",
+                    timeout_s=60,
+                )
                 first.send_signal(signal.SIGKILL)
                 first.wait(timeout=10)
             assert _events_received(receiver) < BURST  # the kill landed mid-burst
             with notifier_process(env, log):
                 # An interrupted message goes first after the restart, so once every event
                 # is in, any repeat has arrived too.
-                await eventually(lambda: _all_in(receiver, fills), timeout_s=90)
+                await eventually(
+                    lambda: _all_in(receiver, fills), what="_all_in(receiver, fills)", timeout_s=90
+                )
     messages = receiver.received["c"][1:]  # after the verification
     repeats = [d for d, n in Counter(m.delivery_id for m in messages).items() if n > 1]
     assert len(repeats) <= 1, repeats

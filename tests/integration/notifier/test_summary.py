@@ -21,10 +21,10 @@ from services.notifier.runtime import Runtime
 from services.notifier.sender import Sender
 from services.notifier.store import ACTIVE, NewChannel, insert_channel, keep_key
 from services.notifier.summary import Summaries
-from tests.helpers.billing import until
 from tests.helpers.ledger import Order, fill, publish
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.notifier import BillingService, bearer, ledger_service, own_schema
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 
 NOW = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
@@ -115,7 +115,7 @@ async def _projected(ledger_url: str, key: str) -> None:
             answer = await http.get("/api/v1/alerts", params={"limit": "200"})
         return answer.status_code == 200 and len(answer.json()["alerts"]) == 6
 
-    await until(done, timeout_s=30)
+    await eventually(done, what="the tenant's six alerts in the ledger", timeout_s=30)
 
 
 async def _check(rt: Runtime, mailbox: Mailbox, tenant_id: str, key_id: str, key: str) -> None:

@@ -10,6 +10,7 @@ from telegram.error import BadRequest, Conflict, Forbidden, RetryAfter
 
 from services.notifier.bot.client import make_bot
 from tests.helpers import telegram_updates as tg
+from tests.helpers.polling import eventually
 from tests.helpers.telegram_api import TelegramApiStandIn
 
 TOKEN = "123456:stand-in-token"
@@ -20,8 +21,11 @@ async def test_the_library_polls_updates_and_sends_through_the_stand_in() -> Non
         bot = make_bot(TOKEN, api.base_url)
         async with bot:
             assert bot.username == "sparky_test_bot"
+            calls = api.state.get_updates_calls
             waiting = asyncio.create_task(bot.get_updates(timeout=5))
-            await asyncio.sleep(0.2)
+            await eventually(
+                lambda: api.state.get_updates_calls > calls, what="the long poll at the stand-in"
+            )
             first = await api.inject(tg.private_message(42, "/start code"))
             updates = await waiting
             assert [u.update_id for u in updates] == [first]

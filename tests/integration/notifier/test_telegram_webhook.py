@@ -14,9 +14,9 @@ from pydantic import SecretStr
 from services.notifier.app import create_app, running
 from services.notifier.config import NotifierSettings, TelegramMode
 from tests.helpers import telegram_updates as tg
-from tests.helpers.billing import until
+from tests.helpers.notifier import StandIns
+from tests.helpers.polling import eventually
 from tests.helpers.telegram_api import BOT_USERNAME, TelegramApiStandIn
-from tests.integration.notifier.conftest import StandIns
 
 TOKEN = "777:webhook-mode-token"
 SECRET = "webhook-secret-token_123"
@@ -53,7 +53,9 @@ async def hooked(settings: NotifierSettings, stand_ins: StandIns) -> AsyncIterat
                 base_url="http://notifier",
                 headers={"Authorization": f"Bearer {key}"},
             ) as api:
-                await until(lambda: _known(api), timeout_s=10)
+                await eventually(
+                    lambda: _known(api), what="the notifier knowing the key", timeout_s=10
+                )
                 yield Hooked(api, telegram)
 
 
@@ -71,7 +73,7 @@ async def test_webhook_mode_registers_the_webhook_and_takes_only_signed_updates_
     hooked: Hooked,
 ) -> None:
     h = hooked
-    await until(lambda: _registered(h), timeout_s=10)
+    await eventually(lambda: _registered(h), what="the Telegram webhook registered", timeout_s=10)
     assert h.telegram.state.webhook_url == PUBLIC + HOOK
     assert h.telegram.state.webhook_secret == SECRET
     link = (await h.api.post("/api/v1/notifications/channels/telegram")).json()["link"]

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.helpers.paper import PaperAccount, PaperExchangeProcess
+from tests.helpers.polling import eventually
 
 BTC = "BTC/USDT"
 
@@ -117,15 +118,12 @@ async def test_the_background_matcher_fills_without_being_asked(
 ) -> None:
     order = await exchange.create_order(BTC, "limit", "sell", 0.01, 61000)
     assert await paper.set_prices({"BTCUSDT": "61000.01"}, match=False) == 0
-    assert await _eventually_closed(exchange, order["id"]) == "closed"
 
+    async def status() -> str:
+        return str((await exchange.fetch_order(order["id"], BTC))["status"])
 
-async def _eventually_closed(exchange: Any, order_id: str, timeout_s: float = 10.0) -> str:
-    deadline = time.monotonic() + timeout_s
-    status = "open"
-    while status == "open" and time.monotonic() < deadline:
-        status = (await exchange.fetch_order(order_id, BTC))["status"]
-    return str(status)
+    ended = await eventually(status, until=lambda s: s != "open", what="the order no longer open")
+    assert ended == "closed"
 
 
 async def test_a_limit_order_that_crosses_at_once_fills_as_a_taker(exchange: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.paper import PaperExchangeProcess, paper_exchange
+from tests.helpers.polling import eventually
 
 BTC = "BTC/USDT:USDT"
 
@@ -70,12 +70,11 @@ async def test_funding_is_paid_every_interval_by_the_exchange_itself(tmp_path: P
         futures = paper.futures_client(trader)
         try:
             await futures.create_order(BTC, "market", "sell", 0.1)
-            for _ in range(50):
-                rows = await futures.fetch_funding_history(BTC)
-                if len(rows) >= 2:
-                    break
-                await asyncio.sleep(0.1)
-            assert len(rows) >= 2
+            rows = await eventually(
+                lambda: futures.fetch_funding_history(BTC),
+                until=lambda found: len(found) >= 2,
+                what="two funding payments",
+            )
             assert all(row["amount"] == pytest.approx(0.6) for row in rows)
         finally:
             await futures.close()

@@ -6,9 +6,7 @@ its admin API; the first one's ``ccxt:binance`` source is pointed at it.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ import httpx
 import pytest
 
 from tests.helpers.paper import PaperExchangeProcess, ccxt_config, paper_exchange
+from tests.helpers.polling import eventually
 
 INTERVAL_S = 0.2
 
@@ -60,13 +59,6 @@ async def _metric(exchange: PaperExchangeProcess, name: str) -> float:
     return sum(float(value) for sample, value in samples if sample.partition("{")[0] == name)
 
 
-async def _until(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 10) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not await check():
-        assert time.monotonic() < deadline, f"not within {timeout_s} s: {what}"
-        await asyncio.sleep(0.05)
-
-
 async def test_tickers_follow_the_venue_from_the_start_and_as_it_moves(
     market: PaperExchangeProcess, follower: PaperExchangeProcess
 ) -> None:
@@ -77,7 +69,7 @@ async def test_tickers_follow_the_venue_from_the_start_and_as_it_moves(
     async def moved() -> bool:
         return await _price(follower, "BTCUSDT") == Decimal("62000.01")
 
-    await _until(moved, "the follower's BTCUSDT at the venue's new price")
+    await eventually(moved, what="the follower's BTCUSDT at the venue's new price")
     assert await _metric(follower, "sparky_paper_price_source_stale") == 0
 
 
@@ -97,7 +89,7 @@ async def test_a_resting_order_fills_when_the_venue_crosses_it(
             found = await client.fetch_order(order["id"], "BTC/USDT")
             return bool(found["status"] == "closed")
 
-        await _until(filled, "the limit buy filled on the follower")
+        await eventually(filled, what="the limit buy filled on the follower")
         balance = await client.fetch_balance()
         assert Decimal(str(balance["BTC"]["total"])) > 0
     finally:
@@ -112,6 +104,6 @@ async def test_when_the_venue_goes_away_the_last_prices_hold_and_are_marked_stal
     async def stale() -> bool:
         return await _metric(follower, "sparky_paper_price_source_stale") == 1
 
-    await _until(stale, "the price source marked stale")
+    await eventually(stale, what="the price source marked stale")
     assert await _price(follower, "BTCUSDT") == Decimal("61234.5")
     assert await _metric(follower, "sparky_paper_price_source_errors_total") >= 1

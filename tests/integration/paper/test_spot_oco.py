@@ -11,6 +11,7 @@ import ccxt
 import pytest
 
 from tests.helpers.paper import PaperAccount, PaperExchangeProcess, paper_exchange
+from tests.helpers.polling import eventually
 
 BTC = "BTC/USDT"
 
@@ -120,11 +121,15 @@ async def test_the_background_matcher_fires_the_stop_leg_without_being_asked(
 ) -> None:
     await exchange.privatePostOrderListOco(_oco("d"))
     await paper.set_prices({"BTCUSDT": "58000"}, match=False)
-    for _ in range(50):
+
+    async def stop_leg_status() -> str:
         _, stop_loss = await _legs(exchange, "d")
-        if stop_loss["status"] != "open":
-            break
-    assert stop_loss["status"] == "closed"
+        return str(stop_loss["status"])
+
+    status = await eventually(
+        stop_leg_status, until=lambda s: s != "open", what="the stop leg no longer open"
+    )
+    assert status == "closed"
 
 
 async def test_canceling_one_leg_cancels_the_whole_list_and_releases_the_lock(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import redis.asyncio as aioredis
@@ -14,7 +15,9 @@ from libs.common.ids import new_id
 from libs.common.jetstream import consumer_config
 from libs.common.messages import OrderFilled, Side
 from libs.common.topology import Topology
+from services.router.runtime import RouterRuntime
 from tests import factories
+from tests.helpers.polling import eventually
 from tests.helpers.private_postgres import private_postgres
 from tests.helpers.router import Bus, account, futures, instrument, intent
 from tests.integration.router.harness import FAST, Starter
@@ -58,6 +61,18 @@ async def test_an_intent_held_by_a_crashed_router_is_placed_once(
     assert [int(await redis_client.get(k) or 0) for k in counted] == [2]
 
 
+async def _dead_lettered(js: JetStreamContext, topology: Topology, count: int) -> None:
+    async def held() -> int:
+        return (await js.stream_info(topology.deadletter_stream)).state.messages
+
+    await eventually(held, until=lambda n: n == count, what=f"{count} dead-lettered message(s)")
+
+
+async def _position(router: RouterRuntime, tenant: str, where: tuple[str, str]) -> Decimal | None:
+    snapshot = await router.state.snapshot(tenant, "none", datetime.now(UTC))
+    return snapshot.positions.get(where)
+
+
 def _unavailable_retries() -> float:
     labels = {"component": "router", "kind": "unavailable"}
     return REGISTRY.get_sample_value("sparky_consumer_retries_total", labels) or 0.0
@@ -98,10 +113,7 @@ async def test_an_unreadable_intent_is_dead_lettered_and_the_tenant_continues(
     await bus.publish(follower)
     (order,) = await bus.orders(1)
     assert order.intent_id == follower.intent_id
-    for _ in range(100):
-        if (await js.stream_info(topology.deadletter_stream)).state.messages == 1:
-            break
-        await asyncio.sleep(0.05)
+    await _dead_lettered(js, topology, 1)
     dead = await js.get_msg(topology.deadletter_stream, 1)
     assert dead.data == b"{not json"
 
@@ -111,7 +123,7 @@ async def test_fills_teach_the_router_the_position_so_a_buy_while_short_reverses
 ) -> None:
     await bus.put_tenant(factories.tenant_record("tenant-a"))
     await bus.put_account(futures("tenant-a"))
-    await start_router()
+    router = await start_router()
     fill = OrderFilled(
         **factories.envelope("tenant-a"),
         intent_id=new_id(),
@@ -126,7 +138,11 @@ async def test_fills_teach_the_router_the_position_so_a_buy_while_short_reverses
     subject = topology.event_subject("tenant-a", fill.kind)
     for _ in range(2):  # a duplicate delivery of the same event counts once
         await js.publish(subject, fill.to_json(), stream=topology.events_stream)
-    await asyncio.sleep(1.0)  # the projection is eventually consistent
+    await eventually(
+        lambda: _position(router, "tenant-a", ("main", "BTC/USDT:USDT")),
+        until=lambda held: held == Decimal("-0.5"),
+        what="the router's projection short 0.5",
+    )
     await bus.publish(intent("tenant-a", instrument=instrument("BINANCE:BTCUSDT.P")))
     close, open_ = await bus.orders(2)
     assert (close.side, close.reduce_only, open_.side, open_.reduce_only) == (
@@ -209,10 +225,7 @@ async def test_an_intent_claiming_another_tenant_than_its_subject_is_dead_letter
 
     (order,) = await bus.orders(1)  # the follower's only: no order for tenant B
     assert order.intent_id == follower.intent_id
-    for _ in range(100):
-        if (await js.stream_info(topology.deadletter_stream)).state.messages == 1:
-            break
-        await asyncio.sleep(0.05)
+    await _dead_lettered(js, topology, 1)
     dead = await js.get_msg(topology.deadletter_stream, 1)
     assert dead.data == forged.to_json()
     headers = dead.headers or {}

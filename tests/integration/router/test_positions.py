@@ -24,7 +24,7 @@ from libs.common.messages import (
 from libs.common.messages.base import Message
 from libs.common.topology import Topology
 from tests import factories
-from tests.helpers.e2e_alerts import eventually
+from tests.helpers.polling import eventually
 from tests.helpers.router import Bus, account, intent
 from tests.integration.router.harness import Starter
 
@@ -73,7 +73,9 @@ async def test_each_trade_counts_once_net_of_its_coin_fee_and_write_offs_come_of
         return snapshot.positions.get(WHERE)
 
     # 0.5 - 0.0005 (fee in BTC) + 0.25 (fee in BNB) - 0.1 written off
-    assert await eventually(held, lambda v: v == Decimal("0.6495"), 10) == Decimal("0.6495")
+    await eventually(
+        held, until=lambda v: v == Decimal("0.6495"), timeout_s=10, what="a position of 0.6495"
+    )
 
 
 async def test_a_tenant_downgraded_to_the_free_plan_closes_its_live_position(
@@ -132,6 +134,8 @@ async def test_protective_fills_move_the_position_and_the_new_event_kinds_change
         return snapshot.positions.get(("main", "BTC/USDT:USDT"))
 
     # Short 1, then the take-profit bought 0.4 back.
-    assert await eventually(held, lambda v: v == Decimal("-0.6"), 10) == Decimal("-0.6")
+    await eventually(
+        held, until=lambda v: v == Decimal("-0.6"), timeout_s=10, what="a position of -0.6"
+    )
     dead = await js.stream_info(topology.deadletter_stream)
     assert dead.state.messages == 0  # every event read; none set aside as unreadable

@@ -14,6 +14,7 @@ import httpx
 from libs.common.messages import Action
 from services.router.config import RouterSettings
 from tests import factories
+from tests.helpers.polling import eventually
 from tests.helpers.ports import free_port
 from tests.helpers.router import Bus, account, intent
 from tests.integration.router.harness import SettingsFactory, Starter
@@ -64,15 +65,14 @@ async def test_the_router_process_serves_until_sigterm(
 
 
 async def _until_ready(client: httpx.AsyncClient) -> httpx.Response:
-    async with asyncio.timeout(60):
-        while True:
-            try:
-                answer = await client.get("/readyz")
-            except httpx.TransportError:
-                answer = None
-            if answer is not None and answer.status_code == 200:
-                return answer
-            await asyncio.sleep(0.2)
+    return await eventually(
+        lambda: client.get("/readyz"),
+        until=lambda answer: answer.status_code == 200,
+        what="the router ready",
+        timeout_s=60,
+        interval_s=0.2,
+        retry_on=(httpx.TransportError,),
+    )
 
 
 async def test_two_router_processes_keep_each_tenants_order_over_1000_intents(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -12,6 +10,7 @@ from libs.common.ids import new_id, partition
 from libs.common.messages import RejectReason
 from libs.common.topology import Topology
 from tests import factories
+from tests.helpers.polling import eventually
 from tests.helpers.router import Bus, account, intent
 from tests.integration.router.harness import API_KEY, ApiOpener, Starter
 
@@ -35,7 +34,7 @@ async def test_every_change_is_kept_with_who_when_and_old_to_new(
     assert first.status_code == 200, first.text
     assert (first.json()["version"], first.json()["old"]) == (1, None)
     between = datetime.now(UTC)
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # the next change gets a later timestamp than `between`
     second = await api.put("/api/v1/settings/tenant", json={"quantity": "0.03", "leverage": 2})
     assert second.json()["version"] == 2
     history = (await api.get("/api/v1/settings/history")).json()
@@ -129,14 +128,15 @@ async def test_a_settings_change_applies_to_the_next_intent_on_both_replicas(
         await bus.publish(intent(tenant, quantity=None))  # loads each replica's cache
     warm = await bus.orders(2)
     assert {o.sizing.value for o in warm} == {Decimal("0.05")}
-    started = time.monotonic()
     versions = {tenant: await set_quantity(tenant, "0.07") for tenant in tenants}
-    for runtime in (api.runtime, other):
-        assert runtime.mirrors is not None
-        mirror = runtime.mirrors.versions
-        while any(mirror.get(t) != v for t, v in versions.items()):
-            assert time.monotonic() - started < 2.0, "a replica missed the change for 2 s"
-            await asyncio.sleep(0.01)
+    mirrors = [runtime.mirrors for runtime in (api.runtime, other)]
+    await eventually(
+        lambda: all(
+            m is not None and m.versions.get(t) == v for m in mirrors for t, v in versions.items()
+        ),
+        what="the change in every replica's mirror",
+        timeout_s=2.0,
+    )
     for tenant in tenants:
         await bus.publish(intent(tenant, quantity=None))
     changed = (await bus.orders(4))[2:]
@@ -157,14 +157,22 @@ async def test_a_paused_strategy_is_refused_by_name_and_trades_again_once_resume
     assert shown["settings"]["paused_strategies"] == ["Breakout"]
     mirror = opened.runtime.mirrors
     assert mirror is not None
-    await _until(lambda: mirror.versions.get(TENANT) == str(paused.json()["id"]))
+    await eventually(
+        lambda: mirror.versions.get(TENANT) == str(paused.json()["id"]),
+        what="the paused settings in the router's mirror",
+        timeout_s=5.0,
+    )
     await bus.publish(intent(TENANT, strategy="Breakout"))
     (rejected,) = await bus.rejections(1)
     assert rejected.reason is RejectReason.STRATEGY_PAUSED
     assert "Strategy Breakout is paused" in rejected.message
     resumed = await api.put("/api/v1/settings/tenant", json={"paused_strategies": []})
     assert resumed.status_code == 200, resumed.text
-    await _until(lambda: mirror.versions.get(TENANT) == str(resumed.json()["id"]))
+    await eventually(
+        lambda: mirror.versions.get(TENANT) == str(resumed.json()["id"]),
+        what="the resumed settings in the router's mirror",
+        timeout_s=5.0,
+    )
     await bus.publish(intent(TENANT, strategy="Breakout"))
     (order,) = await bus.orders(1)
     assert order.tenant_id == TENANT
@@ -181,10 +189,3 @@ async def test_paused_strategies_must_be_printable_names_set_tenant_wide(
     misplaced = await api.put("/api/v1/settings/accounts/main", json={"paused_strategies": ["a"]})
     assert misplaced.status_code == 422
     assert "tenant-wide" in misplaced.json()["error"]
-
-
-async def _until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < timeout_s, "the change did not reach the mirror"
-        await asyncio.sleep(0.01)

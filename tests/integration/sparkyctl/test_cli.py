@@ -22,7 +22,8 @@ from nats.js.kv import KeyValue
 from libs.common.records import TenantRecord, TenantStatus, WebhookTokenRecord, secret_digest
 from libs.common.topology import Topology
 from tests import factories
-from tests.helpers.billing import OPERATOR_TOKEN, free_socket, until
+from tests.helpers.billing import OPERATOR_TOKEN, free_socket
+from tests.helpers.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -105,7 +106,11 @@ async def test_a_tenant_created_with_sparkyctl_has_its_token_in_the_bucket_withi
     assert field(result.out, "api_key").startswith("spk_")
     assert "shown this once" in field_line(result.out, "note")
     kv = await js.key_value(topology.webhook_tokens_bucket)
-    await until(lambda: _present(kv, secret_digest(token)), timeout_s=2.0)
+    await eventually(
+        lambda: _present(kv, secret_digest(token)),
+        what="the token in the bucket",
+        timeout_s=2.0,
+    )
     record = await token_record(js, topology, token)
     assert record.tenant_id == field(result.out, "tenant_id")
 
@@ -125,10 +130,12 @@ async def test_a_token_revoked_with_sparkyctl_leaves_the_bucket_within_two_secon
     tenant_id, webhook_id = field(created.out, "tenant_id"), field(created.out, "webhook_id")
     digest = secret_digest(webhook_token(created.out))
     kv = await js.key_value(topology.webhook_tokens_bucket)
-    await until(lambda: _present(kv, digest))
+    await eventually(lambda: _present(kv, digest), what="the token in the bucket")
     revoked = await sparkyctl(billing_url, "token", "revoke", tenant_id, webhook_id)
     assert (revoked.code, revoked.out) == (0, f"revoked {webhook_id}\n")
-    await until(lambda: _absent(kv, digest), timeout_s=2.0)
+    await eventually(
+        lambda: _absent(kv, digest), what="the token gone from the bucket", timeout_s=2.0
+    )
 
 
 async def test_the_operator_suspends_re_plans_and_rotates_with_sparkyctl(
@@ -146,7 +153,9 @@ async def test_the_operator_suspends_re_plans_and_rotates_with_sparkyctl(
         value = await entry(tenants, tenant_id)
         return value is not None and TenantRecord.model_validate_json(value).status is status
 
-    await until(lambda: status_is(TenantStatus.SUSPENDED))
+    await eventually(
+        lambda: status_is(TenantStatus.SUSPENDED), what="the tenant suspended in the bucket"
+    )
 
     limits = ["--limit", "max_alerts_per_hour=5000", "--limit", "max_leverage=50"]
     plan = await sparkyctl(billing_url, "plan", "set", tenant_id, "pro", *limits)
@@ -161,7 +170,10 @@ async def test_the_operator_suspends_re_plans_and_rotates_with_sparkyctl(
     )
     assert rotated.code == 0, rotated.err
     tokens = await js.key_value(topology.webhook_tokens_bucket)
-    await until(lambda: _present(tokens, secret_digest(webhook_token(rotated.out))))
+    await eventually(
+        lambda: _present(tokens, secret_digest(webhook_token(rotated.out))),
+        what="the new token in the bucket",
+    )
     assert (await token_record(js, topology, old)).expires_at is not None  # both work a while
 
     listed = await sparkyctl(billing_url, "token", "list", tenant_id)
@@ -195,7 +207,7 @@ async def test_a_tenant_is_deleted_only_once_confirmed(
     tenant_id = field(created.out, "tenant_id")
     kv = await js.key_value(topology.webhook_tokens_bucket)
     digest = secret_digest(webhook_token(created.out))
-    await until(lambda: _present(kv, digest))
+    await eventually(lambda: _present(kv, digest), what="the token in the bucket")
 
     unconfirmed = await sparkyctl(billing_url, "tenant", "delete", tenant_id)  # stdin: nothing
     assert unconfirmed.code == 1
@@ -204,7 +216,9 @@ async def test_a_tenant_is_deleted_only_once_confirmed(
     )
     deleted = await sparkyctl(billing_url, "tenant", "delete", tenant_id, "--yes")
     assert (deleted.code, deleted.out) == (0, f"deleted {tenant_id}\n")
-    await until(lambda: _absent(kv, digest), timeout_s=2.0)
+    await eventually(
+        lambda: _absent(kv, digest), what="the token gone from the bucket", timeout_s=2.0
+    )
     listed = await sparkyctl(billing_url, "tenant", "list")
     assert tenant_id not in listed.out
     assert tenant_id in (await sparkyctl(billing_url, "tenant", "list", "--all")).out

@@ -4,13 +4,12 @@ and its own schema), and a real SMTP server.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
@@ -27,10 +26,7 @@ from services.web.config import WebSettings
 from tests.helpers.billing import OPERATOR_TOKEN, Clock, served
 from tests.helpers.namespaces import PgSchema, drop_schema
 from tests.helpers.servers import ServerUrls
-from tests.helpers.web import Browser
-
-PUBLIC_URL = "http://web.test"
-WebFactory = Callable[..., AbstractAsyncContextManager[FastAPI]]
+from tests.helpers.web import PUBLIC_URL, Browser, WebFactory, browser_of
 
 
 @pytest.fixture
@@ -120,18 +116,6 @@ def web_factory(web_settings: WebSettings, clock: Clock) -> WebFactory:
 async def web(web_factory: WebFactory) -> AsyncIterator[FastAPI]:
     async with web_factory() as app:
         yield app
-
-
-def browser_of(app: FastAPI) -> AbstractAsyncContextManager[Browser]:
-    """A new browser (its own cookies) on ``app``."""
-
-    @asynccontextmanager
-    async def open_browser() -> AsyncIterator[Browser]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:
-            yield Browser(http)
-
-    return open_browser()
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from fastapi import FastAPI, Request
 from scripts.mailbox import Mailbox
 from services.web.session import SignedIn
 from services.web.tenant_keys import kept_webhook_token, tenant_api_key
-from tests.helpers.web import Browser, link_in, mail_to
-from tests.integration.web.conftest import browser_of
+from tests.helpers.web import Browser, browser_of, link_in, mail_to
 
 EMAIL, PASSWORD = "ada@example.com", "correct horse battery"
 

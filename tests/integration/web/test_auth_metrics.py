@@ -10,8 +10,7 @@ from prometheus_client import REGISTRY
 from scripts.mailbox import Mailbox
 from tests.helpers.billing import Clock
 from tests.helpers.ports import free_port
-from tests.helpers.web import Browser, mail_to
-from tests.integration.web.conftest import WebFactory, browser_of
+from tests.helpers.web import Browser, WebFactory, browser_of, mail_to
 from tests.integration.web.test_auth_flow import EMAIL, PASSWORD, sign_up, signed_up_and_verified
 
 SERIES: dict[str, tuple[str, list[tuple[str, ...]]]] = {

@@ -14,8 +14,7 @@ from scripts.mailbox import Mailbox
 from services.web.headers import CSP
 from tests.helpers.billing import Clock
 from tests.helpers.ports import free_port
-from tests.helpers.web import Browser, link_in, mail_to, mails_to
-from tests.integration.web.conftest import WebFactory, browser_of
+from tests.helpers.web import Browser, WebFactory, browser_of, link_in, mail_to, mails_to
 from tests.integration.web.test_auth_flow import (
     EMAIL,
     PASSWORD,

@@ -8,8 +8,7 @@ from datetime import timedelta
 
 from scripts.mailbox import Mailbox
 from tests.helpers.billing import Clock
-from tests.helpers.web import Browser, mails_to
-from tests.integration.web.conftest import WebFactory, browser_of
+from tests.helpers.web import Browser, WebFactory, browser_of, mails_to
 from tests.integration.web.test_auth_flow import EMAIL, PASSWORD, sign_up
 
 TOO_MANY = "has sent the sign-up form several times already"

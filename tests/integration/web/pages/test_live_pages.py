@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
-from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
 
 from scripts.devstack import Stack
 from tests.helpers.e2e_alerts import accepted, settled_trail, timenow
+from tests.helpers.polling import eventually
 from tests.helpers.web_pages import Signed, post_form
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -37,13 +36,6 @@ async def _feed_row(browser: httpx.AsyncClient, intent_id: str, **query: str) ->
     return found.group(1) if found else None
 
 
-async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not await check():
-        assert time.monotonic() < deadline, "not true in time"
-        await asyncio.sleep(0.2)
-
-
 async def test_the_feed_shows_a_filled_alert_with_filters_and_its_trail(
     ann: Signed, ben: Signed, stack: Stack
 ) -> None:
@@ -52,7 +44,9 @@ async def test_the_feed_shows_a_filled_alert_with_filters_and_its_trail(
     async def shown_filled() -> bool:
         return await _feed_row(ann.browser, intent_id) == "filled"
 
-    await _until(shown_filled)
+    await eventually(
+        shown_filled, what="the alert shown filled in the feed", timeout_s=WAIT_S, interval_s=0.2
+    )
     assert await _feed_row(ann.browser, intent_id, status="filled") == "filled"
     assert await _feed_row(ann.browser, intent_id, status="refused") is None
     assert await _feed_row(ann.browser, intent_id, strategy="Other") is None
@@ -75,11 +69,10 @@ async def test_the_stream_pushes_a_new_alert_as_a_rendered_row(ann: Signed, stac
                 if line.startswith("data: <tr") and 'data-status="filled"' in line:
                     return
 
-    async def connected() -> bool:
-        return bool(seen)
-
     listener = asyncio.create_task(listen())
-    await _until(connected, STREAM_WAIT_S)
+    await eventually(
+        lambda: seen, what="the first event of the stream", timeout_s=STREAM_WAIT_S, interval_s=0.2
+    )
     intent_id = await _filled_alert(ann, stack, "Live")
     await asyncio.wait_for(listener, STREAM_WAIT_S)
     rows = [line for line in seen if f'data-intent-id="{intent_id}"' in line]

@@ -22,6 +22,7 @@ from services.web.dead_channels import DeadChannels
 from tests.helpers.billing import served
 from tests.helpers.namespaces import new_namespace
 from tests.helpers.notifier import DiscordStandIn
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 from tests.helpers.stack import PIPELINE, running_stack
 from tests.helpers.vault import VaultServer
@@ -102,17 +103,19 @@ async def _status(browser: httpx.AsyncClient, target_part: str) -> str:
 
 
 async def _until_status(browser: httpx.AsyncClient, target_part: str, status: str) -> None:
-    deadline = asyncio.get_running_loop().time() + SEND_WAIT_S
-    while (now := await _status(browser, target_part)) != status:
-        assert asyncio.get_running_loop().time() < deadline, f"{target_part}: {now}, not {status}"
-        await asyncio.sleep(0.2)
+    await eventually(
+        lambda: _status(browser, target_part),
+        until=lambda now: now == status,
+        what=f"{target_part} {status}",
+        timeout_s=SEND_WAIT_S,
+        interval_s=0.2,
+    )
 
 
 async def _discord_code(discord: DiscordStandIn, hook: str) -> str:
-    deadline = asyncio.get_running_loop().time() + SEND_WAIT_S
-    while not discord.to(hook):
-        assert asyncio.get_running_loop().time() < deadline, "no verification message on Discord"
-        await asyncio.sleep(0.1)
+    await eventually(
+        lambda: discord.to(hook), what="a verification message on Discord", timeout_s=SEND_WAIT_S
+    )
     found = _CODE.search(discord.to(hook)[-1].content)
     assert found, discord.to(hook)[-1].content
     return found.group(1)

@@ -5,9 +5,8 @@ active on the page), and a chat that blocked the bot is shown dead, with the ban
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from html import unescape
 
 import httpx
@@ -19,6 +18,7 @@ from scripts.devstack import Stack
 from services.web.dead_channels import DeadChannels
 from tests.helpers import telegram_updates as tg
 from tests.helpers.namespaces import new_namespace
+from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 from tests.helpers.stack import PIPELINE, running_stack
 from tests.helpers.telegram_api import BOT_USERNAME, TelegramApiStandIn
@@ -79,13 +79,6 @@ async def _telegram_status(browser: httpx.AsyncClient) -> str | None:
     return None
 
 
-async def _until(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + WAIT_S
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, f"not {what} in {WAIT_S} s"
-        await asyncio.sleep(0.2)
-
-
 async def test_link_telegram_gives_the_bots_deep_link_and_the_chat_that_opens_it_is_linked(
     ann: Signed, web: Web, telegram: TelegramApiStandIn
 ) -> None:
@@ -102,7 +95,7 @@ async def test_link_telegram_gives_the_bots_deep_link_and_the_chat_that_opens_it
     async def linked() -> bool:
         return await _telegram_status(ann.browser) == "active"
 
-    await _until(linked, "linked")
+    await eventually(linked, what="the Telegram channel active", timeout_s=WAIT_S, interval_s=0.2)
     # The chat blocks the bot: the next message is refused with 403 and the channel is dead.
     web.app.state.dead_channels = DeadChannels(ttl_s=0)
     telegram.block(CHAT)
@@ -115,5 +108,5 @@ async def test_link_telegram_gives_the_bots_deep_link_and_the_chat_that_opens_it
     async def dead() -> bool:
         return await _telegram_status(ann.browser) == "dead"
 
-    await _until(dead, "dead")
+    await eventually(dead, what="the Telegram channel dead", timeout_s=WAIT_S, interval_s=0.2)
     assert "notification channel stopped working" in (await ann.browser.get("/alerts")).text
