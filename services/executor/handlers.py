@@ -16,11 +16,11 @@ from libs.common.errors import MalformedMessageError, UnavailableError
 from libs.common.logs import log_context
 from libs.common.messages import CancelOrders, PlaceOrder, decode_command
 from libs.common.signing import UntrustedCommandError
-from services.executor.cancels import Canceler
-from services.executor.execution import Executor
-from services.executor.failures import FailureReporter, reason_for
 from services.executor.metrics import REFUSED_COMMANDS
-from services.executor.signatures import CommandGate
+from services.executor.orders.cancels import Canceler
+from services.executor.orders.failures import FailureReporter, reason_for
+from services.executor.orders.service import Executor
+from services.executor.orders.signatures import CommandGate
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.common.fsm import OrderState
 from libs.common.messages import AccountMode, OrderRole, OrderType, Side
 from libs.common.records import AccountStatus, MarketType
+from services.executor.domain import Account, Held, OrderRecord, Protection
 from services.executor.errors import ConflictError, StaleRecordError
-from services.executor.grouping import GroupedInsert
 from services.executor.metrics import GROUP_INSERT_ROWS
-from services.executor.models import Account, Held, OrderRecord, Protection
+from services.executor.orders.grouping import GroupedInsert
 
 metadata = sa.MetaData()
 _TZ = sa.DateTime(timezone=True)

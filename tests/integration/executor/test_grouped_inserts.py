@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.common.db import connect_as, database_unavailable, make_engine, upgrade
 from libs.common.fsm import OrderState
 from services.executor.config import executor_settings
-from services.executor.models import OrderRecord
+from services.executor.domain import OrderRecord
 from services.executor.runtime import MIGRATIONS
 from services.executor.store import OrderStore
 from tests import factories

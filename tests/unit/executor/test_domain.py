@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from libs.common.messages import OrderType, Side, SizingRule
-from services.executor.domain import (
+from services.executor.orders.sizing import (
     LiveData,
     MarketRules,
     SizingRejectedError,

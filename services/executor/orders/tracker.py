@@ -20,15 +20,15 @@ from datetime import datetime, timedelta
 from libs.common.errors import SparkyError
 from libs.common.fsm import OPEN, UNRESOLVED, OrderState
 from libs.common.logs import log_context
+from services.executor.accounts.sessions import Sessions
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.metering import routine
+from services.executor.domain import OrderRecord, Protection
 from services.executor.errors import AccountAuthError
-from services.executor.lookups import Via, look_up, observe
 from services.executor.metrics import OPEN_ORDERS
-from services.executor.models import OrderRecord, Protection
-from services.executor.outcomes import Outcomes
-from services.executor.periodic import Periodic
-from services.executor.sessions import Sessions
+from services.executor.orders.lookups import Via, look_up, observe
+from services.executor.orders.outcomes import Outcomes
+from services.executor.orders.periodic import Periodic
 
 log = logging.getLogger(__name__)
 PROTECTIVE_POLL_S = 10.0

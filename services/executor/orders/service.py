@@ -25,19 +25,19 @@ from libs.common.errors import TemporaryError
 from libs.common.fsm import UNRESOLVED, OrderState
 from libs.common.messages import PlaceOrder, Side, SizingRule
 from libs.common.records import MarketType
-from services.executor import drift
+from services.executor.accounts.sessions import Sessions
 from services.executor.adapters.exchange import ExchangeSession
-from services.executor.contract_setup import ContractSetup
-from services.executor.domain import SizedOrder
+from services.executor.domain import OrderRecord, TradingAccount
 from services.executor.errors import OrderFailedError, OrderRejectedError, SizingRefusedError
 from services.executor.metrics import ORDERS
-from services.executor.models import OrderRecord, TradingAccount
-from services.executor.outcomes import Outcomes
-from services.executor.sessions import Sessions
-from services.executor.sizing import check_fresh, size
-from services.executor.submission import Submitter
-from services.executor.unsupported import CODE as UNSUPPORTED
-from services.executor.unsupported import unsupported_reason
+from services.executor.orders import drift
+from services.executor.orders.contract_setup import ContractSetup
+from services.executor.orders.outcomes import Outcomes
+from services.executor.orders.sizer import check_fresh, size
+from services.executor.orders.sizing import SizedOrder
+from services.executor.orders.submission import Submitter
+from services.executor.orders.unsupported import CODE as UNSUPPORTED
+from services.executor.orders.unsupported import unsupported_reason
 
 Refusal = OrderRejectedError | OrderFailedError
 

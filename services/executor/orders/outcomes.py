@@ -14,17 +14,17 @@ from libs.common.fsm import OrderState
 from libs.common.messages import PlaceOrder
 from libs.common.records import AccountStatus
 from libs.common.topology import Topology
-from services.executor.accounts import AccountService
+from services.executor.accounts.service import AccountService
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.parse import ExchangeOrder
+from services.executor.domain import OrderRecord
 from services.executor.errors import AccountAuthError, NotFoundError, OrderRejectedError
-from services.executor.events import Emitter
-from services.executor.models import OrderRecord
-from services.executor.reconcile import Reconciler
+from services.executor.orders.events import Emitter
+from services.executor.orders.reconcile import Reconciler
 from services.executor.store import OrderStore
 
 if TYPE_CHECKING:
-    from services.executor.protector import Protector
+    from services.executor.orders.protector import Protector
 
 log = logging.getLogger(__name__)
 

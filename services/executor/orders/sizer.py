@@ -10,8 +10,10 @@ from libs.common.messages import PlaceOrder
 from libs.common.records import MarketType
 from services.executor.adapters import contracts
 from services.executor.adapters.exchange import ExchangeSession
-from services.executor.contract_sizing import ContractLive, size_contract_order
-from services.executor.domain import (
+from services.executor.domain import Held
+from services.executor.errors import OrderRejectedError, SizingRefusedError
+from services.executor.orders.contract_sizing import ContractLive, size_contract_order
+from services.executor.orders.sizing import (
     LiveData,
     SizedOrder,
     SizingRejectedError,
@@ -21,8 +23,6 @@ from services.executor.domain import (
     needs_ticker,
     size_order,
 )
-from services.executor.errors import OrderRejectedError, SizingRefusedError
-from services.executor.models import Held
 
 PositionReader = Callable[[str, str, str], Awaitable[Held]]
 """(tenant, account label, symbol) → the strategy position."""

@@ -16,11 +16,11 @@ from decimal import Decimal
 from libs.common.fsm import OrderState, state_of_exchange_status
 from libs.common.messages import Fill
 from libs.common.positions import coin_fees, fills_change
-from services.executor import drift
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.parse import ExchangeOrder
-from services.executor.events import Emitter
-from services.executor.models import Held, OrderRecord, Protection
+from services.executor.domain import Held, OrderRecord, Protection
+from services.executor.orders import drift
+from services.executor.orders.events import Emitter
 from services.executor.store import OrderStore
 
 _ENDED = frozenset({OrderState.FILLED, OrderState.CANCELED})

@@ -15,9 +15,9 @@ from enum import StrEnum
 
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.parse import ExchangeOrder
+from services.executor.domain import OrderRecord
 from services.executor.errors import OrderNotFoundError
 from services.executor.metrics import LOOKUPS
-from services.executor.models import OrderRecord
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,12 @@ from libs.common.consumer import Outcome
 from libs.common.errors import TemporaryError
 from libs.common.fsm import UNRESOLVED, OrderState
 from libs.common.messages import PlaceOrder
+from services.executor.accounts.sessions import Sessions
+from services.executor.domain import OrderRecord
 from services.executor.errors import OrderFailedError
-from services.executor.execution import Executor
-from services.executor.lookups import Via, look_up
-from services.executor.models import OrderRecord
-from services.executor.outcomes import Outcomes
-from services.executor.sessions import Sessions
+from services.executor.orders.lookups import Via, look_up
+from services.executor.orders.outcomes import Outcomes
+from services.executor.orders.service import Executor
 
 log = logging.getLogger(__name__)
 LOOKUP_TIMEOUT_S = 15.0

@@ -1,5 +1,5 @@
 """Send a recorded order to the exchange exactly once: submit a ``pending`` record, or look an
-unresolved one up by client order id before any resubmission (`services.executor.execution`
+unresolved one up by client order id before any resubmission (`services.executor.orders.service`
 explains the rules). Used for the orders alerts ask for and for protective orders alike."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from decimal import Decimal
 from libs.common.fsm import OrderState
 from services.executor.adapters.exchange import ExchangeSession, OcoRequest
 from services.executor.adapters.parse import ExchangeOrder
+from services.executor.domain import OrderRecord
 from services.executor.errors import (
     CreationRefusedError,
     DuplicateClientOrderIdError,
@@ -16,11 +17,10 @@ from services.executor.errors import (
     OrderRejectedError,
     SubmissionUnconfirmedError,
 )
-from services.executor.lookups import Via, look_up
 from services.executor.metrics import WEBHOOK_TO_EXCHANGE_SECONDS
-from services.executor.models import OrderRecord
-from services.executor.outcomes import Outcomes
-from services.executor.protection import order_params
+from services.executor.orders.lookups import Via, look_up
+from services.executor.orders.outcomes import Outcomes
+from services.executor.orders.protection import order_params
 
 
 class Submitter:
