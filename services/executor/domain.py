@@ -1,4 +1,5 @@
-"""The executor's own records: exchange accounts and order submissions (never any key)."""
+"""The executor's own records: exchange accounts, order submissions (never any key), moved
+through the shared order state machine (`OrderRecord.moved`), and a market's rules. Pure."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
 from libs.common.fsm import OrderState, transition
 from libs.common.messages import AccountMode, OrderRole, OrderType, PlaceOrder, PriceTarget, Side
@@ -182,3 +184,23 @@ class OrderRecord:
 
 def _target(target: PriceTarget | None) -> str | None:
     return target.model_dump_json() if target is not None else None
+
+
+class Rounding(Protocol):
+    """The exchange's precision rules (ccxt's ``amount_to_precision``/``price_to_precision``)."""
+
+    def amount(self, value: Decimal) -> Decimal: ...
+
+    def price(self, value: Decimal) -> Decimal: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MarketRules:
+    """What the exchange says about a symbol; ``amount_step`` is its lot size."""
+
+    symbol: str
+    base: str
+    quote: str
+    min_amount: Decimal | None = None
+    min_cost: Decimal | None = None
+    amount_step: Decimal | None = None

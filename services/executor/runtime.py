@@ -35,6 +35,7 @@ from services.executor.accounts.paper import PaperAccounts
 from services.executor.accounts.purge import TenantPurger
 from services.executor.accounts.service import AccountService
 from services.executor.accounts.sessions import Sessions
+from services.executor.accounts.store import AccountStore
 from services.executor.accounts.validation import Validator
 from services.executor.adapters.account_bucket import AccountBucket
 from services.executor.adapters.budget import BudgetSettings
@@ -53,9 +54,9 @@ from services.executor.orders.outcomes import Outcomes
 from services.executor.orders.protector import Protector
 from services.executor.orders.service import Executor
 from services.executor.orders.signatures import MAY_SIGN, CommandGate
+from services.executor.orders.store import OrderStore
 from services.executor.orders.submission import Submitter
 from services.executor.orders.tracker import PollBackoff, Tracker
-from services.executor.store import AccountStore, OrderStore
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -181,7 +182,7 @@ class Runtime:
         submitter = Submitter(outcomes)
         protector = Protector(outcomes, submitter, give_up_s=s.protection_give_up_s)
         outcomes.protector = protector
-        executor = Executor(sessions, outcomes, submitter)
+        executor = Executor(sessions, outcomes, submitter, protector)
         self.handler = OrderHandler(
             CommandGate(CommandVerifier(s.order_keys), MAY_SIGN),
             executor,
@@ -193,6 +194,7 @@ class Runtime:
             sessions,
             outcomes,
             self.partitions,
+            protector=protector,
             interval_s=s.tracker_interval_s,
             concurrency=s.tracker_concurrency,
             backoff=PollBackoff(

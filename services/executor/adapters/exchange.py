@@ -25,13 +25,13 @@ from libs.common.records import MarketType
 from services.executor.adapters.parse import ExchangeOrder, parse_order, parse_trades, to_decimal
 from services.executor.adapters.translate import translate
 from services.executor.adapters.venues import Venue
+from services.executor.domain import MarketRules
 from services.executor.errors import (
     OrderNotFoundError,
     OrderRejectedError,
     SubmissionUnconfirmedError,
 )
 from services.executor.metrics import EXCHANGE_CALL_SECONDS
-from services.executor.orders.sizing import MarketRules
 
 T = TypeVar("T")
 _tracer = trace.get_tracer("sparky.executor.exchange")

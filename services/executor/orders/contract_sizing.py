@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from libs.common.messages import Side, SizingRule
+from services.executor.domain import MarketRules, Rounding
 from services.executor.orders.sizing import (
     HUNDRED,
     ZERO,
-    MarketRules,
-    Rounding,
     SizedOrder,
     SizingRejectedError,
     SizingRequest,

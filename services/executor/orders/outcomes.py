@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from libs.common.errors import PermanentError
 from libs.common.fsm import OrderState
@@ -21,12 +21,15 @@ from services.executor.domain import OrderRecord
 from services.executor.errors import AccountAuthError, NotFoundError, OrderRejectedError
 from services.executor.orders.events import Emitter
 from services.executor.orders.reconcile import Reconciler
-from services.executor.store import OrderStore
-
-if TYPE_CHECKING:
-    from services.executor.orders.protector import Protector
+from services.executor.orders.store import OrderStore
 
 log = logging.getLogger(__name__)
+
+
+class AfterAdoption(Protocol):
+    """What reacts to an order's adopted state (the `Protector`: its protective orders)."""
+
+    async def after(self, record: OrderRecord, session: ExchangeSession) -> OrderRecord: ...
 
 
 class Outcomes:
@@ -46,8 +49,9 @@ class Outcomes:
         self._topology = topology
         self.clock = clock
         self._reconciler = Reconciler(orders, emitter, clock)
-        self.protector: Protector | None = None
-        """Places and cancels protective orders around fills (wired after construction)."""
+        self.protector: AfterAdoption | None = None
+        """Places and cancels protective orders around fills (wired after construction: it
+        adopts through these outcomes too)."""
 
     def new_record(self, command: PlaceOrder, state: OrderState) -> OrderRecord:
         """Return the record of ``command`` in ``state``, not yet saved."""

@@ -21,7 +21,7 @@ from services.executor.adapters.parse import ExchangeOrder
 from services.executor.domain import Held, OrderRecord, Protection
 from services.executor.orders import drift
 from services.executor.orders.events import Emitter
-from services.executor.store import OrderStore
+from services.executor.orders.store import OrderStore
 
 _ENDED = frozenset({OrderState.FILLED, OrderState.CANCELED})
 

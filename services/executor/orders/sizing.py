@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
 
 from libs.common.messages import OrderType, Side, SizingRule
+from services.executor.domain import MarketRules, Rounding
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
@@ -50,26 +50,6 @@ class SizingRejectedError(Exception):
         self.reason = reason
         self.written_off = written_off
         self.position_before = position_before
-
-
-class Rounding(Protocol):
-    """The exchange's precision rules (ccxt's ``amount_to_precision``/``price_to_precision``)."""
-
-    def amount(self, value: Decimal) -> Decimal: ...
-
-    def price(self, value: Decimal) -> Decimal: ...
-
-
-@dataclass(frozen=True, slots=True)
-class MarketRules:
-    """What the exchange says about a symbol; ``amount_step`` is its lot size."""
-
-    symbol: str
-    base: str
-    quote: str
-    min_amount: Decimal | None = None
-    min_cost: Decimal | None = None
-    amount_step: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from services.executor.metrics import OPEN_ORDERS
 from services.executor.orders.lookups import Via, look_up, observe
 from services.executor.orders.outcomes import Outcomes
 from services.executor.orders.periodic import Periodic
+from services.executor.orders.protector import Protector
 
 log = logging.getLogger(__name__)
 PROTECTIVE_POLL_S = 10.0
@@ -91,12 +92,14 @@ class Tracker:
         outcomes: Outcomes,
         partitions: Sequence[int],
         *,
+        protector: Protector | None = None,
         interval_s: float = 2.0,
         concurrency: int = 16,
         backoff: PollBackoff | None = None,
     ) -> None:
         self._sessions = sessions
         self._out = outcomes
+        self._protector = protector
         self._partitions = tuple(partitions)
         self._slots = asyncio.Semaphore(concurrency)
         self._schedule = PollSchedule(backoff or PollBackoff(), interval_s)
@@ -148,7 +151,7 @@ class Tracker:
     async def _protect(self, entry: OrderRecord, session: ExchangeSession) -> None:
         """Place the protective orders a filled entry still owes (after a crash, or after the
         exchange was unavailable), or report them failed once that has taken too long."""
-        protector = self._out.protector
+        protector = self._protector
         if protector is None or await protector.give_up_if_due(entry):
             return
         await protector.protect(entry, session)

@@ -19,8 +19,8 @@ from libs.common.db import connect_as, database_unavailable, make_engine, upgrad
 from libs.common.fsm import OrderState
 from services.executor.config import executor_settings
 from services.executor.domain import OrderRecord
+from services.executor.orders.store import OrderStore
 from services.executor.runtime import MIGRATIONS
-from services.executor.store import OrderStore
 from tests import factories
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.pipeline import wait_until

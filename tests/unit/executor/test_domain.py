@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from libs.common.messages import OrderType, Side, SizingRule
+from services.executor.domain import MarketRules
 from services.executor.orders.sizing import (
     LiveData,
-    MarketRules,
     SizingRejectedError,
     SizingRequest,
     needs_balance,
