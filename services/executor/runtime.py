@@ -52,7 +52,7 @@ from services.executor.orders.failures import FailureReporter
 from services.executor.orders.marks import Marks
 from services.executor.orders.outcomes import Outcomes
 from services.executor.orders.protector import Protector
-from services.executor.orders.service import Executor
+from services.executor.orders.service import OrderService
 from services.executor.orders.signatures import MAY_SIGN, CommandGate
 from services.executor.orders.store import OrderStore
 from services.executor.orders.submission import Submitter
@@ -182,11 +182,11 @@ class Runtime:
         submitter = Submitter(outcomes)
         protector = Protector(outcomes, submitter, give_up_s=s.protection_give_up_s)
         outcomes.protector = protector
-        executor = Executor(sessions, outcomes, submitter, protector)
+        orders = OrderService(sessions, outcomes, submitter, protector)
         self.handler = OrderHandler(
             CommandGate(CommandVerifier(s.order_keys), MAY_SIGN),
-            executor,
-            FailureReporter(executor, sessions, outcomes),
+            orders,
+            FailureReporter(orders, sessions, outcomes),
             Canceler(sessions, outcomes, protector),
         )
         marks = Marks(sessions, outcomes, self.partitions, interval_s=s.marks_interval_s)

@@ -28,10 +28,9 @@ from services.executor.adapters.exchange import ExchangeSession
 from services.executor.domain import OrderRecord, Protection
 from services.executor.errors import OrderNotFoundError
 from services.executor.metrics import PROTECTIVE_ORDERS
-from services.executor.orders.lookups import observe
 from services.executor.orders.outcomes import Outcomes
 from services.executor.orders.protection import InvalidExitError, plan, targets, words
-from services.executor.orders.submission import Submitter
+from services.executor.orders.submission import Submitter, observe
 
 log = logging.getLogger(__name__)
 _REFUSED = frozenset({OrderState.REJECTED, OrderState.FAILED})

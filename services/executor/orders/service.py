@@ -59,7 +59,7 @@ class LegNotReadyError(TemporaryError):
 _NOTHING_CLOSED = frozenset({"nothing_to_close", "nothing_to_do"})
 
 
-class Executor:
+class OrderService:
     """Handle `PlaceOrder` commands."""
 
     def __init__(

@@ -2,7 +2,7 @@
 
 Every ``interval_s`` the tracker reads the open orders of the partitions this replica owns
 (and the unresolved ones already reported failed) and asks the exchange about those due; what
-is new (fills, the end) is emitted by the `Reconciler`. A failing exchange or account only
+is new (fills, the end) is emitted by `Outcomes.adopt`. A failing exchange or account only
 delays its own orders until the next round. An order is asked about every round while young,
 then less often as it ages (a limit order resting for hours is asked about once a minute), so
 open orders do not spend the address's request weight; unresolved ones are asked every round.
@@ -26,10 +26,10 @@ from services.executor.adapters.metering import routine
 from services.executor.domain import OrderRecord, Protection
 from services.executor.errors import AccountAuthError
 from services.executor.metrics import OPEN_ORDERS
-from services.executor.orders.lookups import Via, look_up, observe
 from services.executor.orders.outcomes import Outcomes
 from services.executor.orders.periodic import Periodic
 from services.executor.orders.protector import Protector
+from services.executor.orders.submission import Via, look_up, observe
 
 log = logging.getLogger(__name__)
 PROTECTIVE_POLL_S = 10.0
