@@ -13,11 +13,9 @@ from services.executor.adapters.exchange import ExchangeSession
 from services.executor.domain import Held
 from services.executor.errors import OrderRejectedError, SizingRefusedError
 from services.executor.orders.contract_sizing import ContractLive, size_contract_order
-from services.executor.orders.sizing import (
+from services.executor.orders.sizing import SizedOrder, SizingRejectedError, SizingRequest
+from services.executor.orders.spot_sizing import (
     LiveData,
-    SizedOrder,
-    SizingRejectedError,
-    SizingRequest,
     needs_balance,
     needs_position,
     needs_ticker,
