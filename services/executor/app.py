@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from libs.common.messages.types import utcnow
 from libs.common.ops import ReadinessCheck
 from libs.common.service import bootstrap, mount_ops, nats_check, postgres_check
-from services.executor.api import install_error_handlers, router
+from services.executor.api.routes import install_error_handlers, router
 from services.executor.config import SERVICE, ExecutorRole, ExecutorSettings, executor_settings
 from services.executor.runtime import Runtime
 

@@ -1,55 +1,189 @@
-"""Sizing at execution: turn a `Sizing` rule into an order amount with live data. Pure.
-
-Spot accounts. Sparky trades only what the strategy holds: the **strategy position** is the
-sum of Sparky's own fills in the symbol on the account (net of fees charged in the coin,
-`libs.common.positions`), never the wallet. A close, a sell without a quantity, a percent of
-the position and a target position are sized against it, and no sell is ever larger than it:
-coins held outside Sparky are never touched. A sell is also never larger than the coins that
-are free (not locked in open orders); when it is cut down, ``notes`` say why in words.
-
-When the wallet holds less of the coin in total than the strategy bought (someone sold or moved
-coins by hand), the missing part is **written off** the strategy position (``written_off``,
-reported as a ``position.drift``) and the order is sized to what is there.
-
-Equity (percent of equity) is what the account holds of the symbol's two currencies, valued in
-the quote currency. Percent rules take percentages (``10`` is 10 %). Amounts are rounded down
-by the exchange's own precision (ccxt's helpers, injected as `Rounding`) and checked against
-its minimums.
-"""
+"""The executor's own records: exchange accounts, order submissions (never any key), moved
+through the shared order state machine (`OrderRecord.moved`), and a market's rules. Pure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
-from libs.common.messages import OrderType, Side, SizingRule
-
-HUNDRED = Decimal(100)
-ZERO = Decimal(0)
-_AGAINST_POSITION = frozenset({SizingRule.PERCENT_POSITION, SizingRule.TARGET_POSITION})
+from libs.common.fsm import OrderState, transition
+from libs.common.messages import AccountMode, OrderRole, OrderType, PlaceOrder, PriceTarget, Side
+from libs.common.records import AccountRecord, AccountStatus, MarketType
 
 
-class SizingRejectedError(Exception):
-    """The order cannot be placed as asked; ``reason`` is for the trader.
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A tenant's exchange account: metadata and validation status."""
 
-    ``written_off``: coins the wallet no longer held, found while sizing (from
-    ``position_before``); they leave the strategy position even though no order is placed.
+    tenant_id: str
+    label: str
+    exchange_id: str
+    mode: AccountMode
+    market_type: MarketType
+    status: AccountStatus
+    status_message: str | None
+    validated_at: datetime | None
+    keys_updated_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+    def record(self) -> AccountRecord:
+        """Return what the router reads from the ``accounts`` bucket."""
+        return AccountRecord(
+            tenant_id=self.tenant_id,
+            label=self.label,
+            exchange_id=self.exchange_id,
+            mode=self.mode,
+            market_type=self.market_type,
+            status=self.status,
+            updated_at=self.updated_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TradingAccount:
+    """What trading needs of an account; ``changed_at`` invalidates cached keys."""
+
+    tenant_id: str
+    label: str
+    exchange_id: str
+    mode: AccountMode
+    market_type: MarketType
+    changed_at: datetime
+
+    @classmethod
+    def of(cls, account: Account | AccountRecord) -> TradingAccount:
+        changed = account.keys_updated_at if isinstance(account, Account) else account.updated_at
+        return cls(
+            tenant_id=account.tenant_id,
+            label=account.label,
+            exchange_id=account.exchange_id,
+            mode=account.mode,
+            market_type=account.market_type,
+            changed_at=changed,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A strategy position (Sparky's own fills, net of fees taken in the coin), and the fees
+    taken in the coin since it was last flat.
     """
 
-    def __init__(
-        self,
-        code: str,
-        reason: str,
-        *,
-        written_off: Decimal = ZERO,
-        position_before: Decimal | None = None,
-    ) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-        self.written_off = written_off
-        self.position_before = position_before
+    quantity: Decimal = Decimal(0)
+    coin_fees: Decimal = Decimal(0)
+
+
+class Protection(StrEnum):
+    """Where an entry's protective orders are: owed from its fill, then placed or failed."""
+
+    OWED = "owed"
+    PLACED = "placed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """One order submission; ``version`` guards against two writers."""
+
+    client_order_id: str
+    tenant_id: str
+    partition: int
+    intent_id: str
+    place_order_id: str
+    account_label: str
+    exchange_id: str
+    mode: AccountMode
+    symbol: str
+    side: Side
+    order_type: OrderType
+    state: OrderState
+    received_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    amount: Decimal | None = None
+    price: Decimal | None = None
+    exchange_order_id: str | None = None
+    filled: Decimal = Decimal(0)
+    reported_trades: tuple[str, ...] = ()
+    sent_at: datetime | None = None
+    """When a creation of this order may last have reached the exchange (None: none may)."""
+    reason: str | None = None
+    reason_code: str | None = None
+    failure_reported: bool = False
+    version: int = 0
+    expected_position: Decimal | None = None
+    """TradingView's position of the strategy after this order, when the alert said it."""
+    healed: bool = False
+    """Sized to restore ``expected_position`` instead of by the alert's own sizing."""
+    position_before: Decimal | None = None
+    """The strategy position sizing started from (before ``written_off``), when it read it."""
+    written_off: Decimal = Decimal(0)
+    """Strategy coins the wallet no longer held, taken off the position with this record."""
+    note: str | None = None
+    """Why the order's size differs from what the alert asked, for the trader."""
+    role: OrderRole = OrderRole.ORDER
+    parent_client_order_id: str | None = None
+    """A protective order's entry."""
+    reduce_only: bool = False
+    trigger_price: Decimal | None = None
+    leverage: Decimal | None = None
+    average_price: Decimal | None = None
+    """The average price of the fills so far."""
+    take_profit: str | None = None
+    stop_loss: str | None = None
+    """The entry's targets (a `PriceTarget` as JSON), placed once it has filled."""
+    protection: Protection | None = None
+
+    @property
+    def protective(self) -> bool:
+        return self.role in (OrderRole.TAKE_PROFIT, OrderRole.STOP_LOSS)
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the exchange keeps it as a conditional order (triggered by the price)."""
+        return self.protective and self.order_type is not OrderType.LIMIT
+
+    @classmethod
+    def from_command(
+        cls, command: PlaceOrder, partition: int, state: OrderState, now: datetime
+    ) -> OrderRecord:
+        """Return the record of a `PlaceOrder` about to be handled."""
+        return cls(
+            client_order_id=command.client_order_id,
+            tenant_id=command.tenant_id,
+            partition=partition,
+            intent_id=command.intent_id,
+            place_order_id=command.message_id,
+            account_label=command.account_label,
+            exchange_id=command.exchange_id,
+            mode=command.mode,
+            symbol=command.symbol,
+            side=command.side,
+            order_type=command.order_type,
+            state=state,
+            received_at=command.received_at,
+            created_at=now,
+            updated_at=now,
+            expected_position=command.expected_position,
+            reduce_only=command.reduce_only,
+            leverage=command.leverage,
+            take_profit=_target(command.take_profit),
+            stop_loss=_target(command.stop_loss),
+        )
+
+    def moved(self, state: OrderState, now: datetime, **changes: object) -> OrderRecord:
+        """Return this record in ``state`` (checked against the transition table)."""
+        target = transition(self.state, state)
+        return dataclasses.replace(self, state=target, updated_at=now, **changes)  # type: ignore[arg-type]
+
+
+def _target(target: PriceTarget | None) -> str | None:
+    return target.model_dump_json() if target is not None else None
 
 
 class Rounding(Protocol):
@@ -70,290 +204,3 @@ class MarketRules:
     min_amount: Decimal | None = None
     min_cost: Decimal | None = None
     amount_step: Decimal | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SizingRequest:
-    """The order as the router asked for it.
-
-    ``expected_position``: TradingView's position of the strategy after this alert, when the
-    alert said it; with ``heal``, the order is sized to reach it instead.
-    """
-
-    rule: SizingRule
-    value: Decimal
-    side: Side
-    order_type: OrderType
-    limit_price: Decimal | None = None
-    reduce_only: bool = False
-    max_base: Decimal | None = None
-    max_quote: Decimal | None = None
-    expected_position: Decimal | None = None
-    heal: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class LiveData:
-    """What the account, the market and the strategy look like now.
-
-    ``price`` is the last trade price; ``base_free`` / ``base_total`` the coin not locked in
-    orders / all of it; ``position`` the strategy position (Sparky's own fills), ``coin_fees``
-    the fees the exchange took in the coin since it was last flat.
-    """
-
-    price: Decimal | None = None
-    base_free: Decimal = ZERO
-    base_total: Decimal = ZERO
-    quote_total: Decimal = ZERO
-    position: Decimal = ZERO
-    coin_fees: Decimal = ZERO
-
-
-@dataclass(frozen=True, slots=True)
-class SizedOrder:
-    """What to send: ``side`` may differ from the request's (a target position, healing).
-
-    ``position_before``: the strategy position sizing started from (before any write-off),
-    when sizing read it; ``healed``: sized to reach ``expected_position`` instead of by its rule.
-    """
-
-    side: Side
-    amount: Decimal
-    price: Decimal | None
-    notes: tuple[str, ...] = ()
-    position_before: Decimal | None = None
-    written_off: Decimal = ZERO
-    healed: bool = False
-
-
-@dataclass(slots=True)
-class _Draft:
-    side: Side
-    raw: Decimal
-    held: Decimal
-    notes: list[str] = field(default_factory=list)
-
-
-def needs_position(request: SizingRequest) -> bool:
-    """Whether sizing needs the strategy position (and so the wallet it is checked against)."""
-    return (
-        request.side is Side.SELL
-        or request.reduce_only
-        or request.rule in _AGAINST_POSITION
-        or (request.heal and request.expected_position is not None)
-    )
-
-
-def needs_balance(request: SizingRequest) -> bool:
-    """Whether sizing needs the account's balance."""
-    return needs_position(request) or request.rule is SizingRule.PERCENT_EQUITY
-
-
-def needs_ticker(request: SizingRequest) -> bool:
-    """Whether sizing needs the market price (a market order, or a limit without a price)."""
-    return request.order_type is OrderType.MARKET or request.limit_price is None
-
-
-def size_order(
-    request: SizingRequest, live: LiveData, market: MarketRules, rounding: Rounding
-) -> SizedOrder:
-    """Return the order to send, or raise `SizingRejectedError` with the reason in words."""
-    limit = rounding.price(request.limit_price) if request.limit_price is not None else None
-    price = limit if limit is not None else live.price
-    against = needs_position(request)
-    written_off = _missing(live) if against else ZERO
-    draft = _Draft(request.side, ZERO, live.position - written_off)
-    if written_off:
-        draft.notes.append(_written_off_note(live, written_off, market))
-    try:
-        healed = _size(request, live, market, price, draft)
-        amount = rounding.amount(draft.raw)
-        check_minimums(amount, draft.raw, price, market)
-        check_caps(amount, price, request, market)
-    except SizingRejectedError as refused:
-        if not written_off:
-            raise
-        # No order, but the coins are gone all the same: say so, and write them off.
-        reason = " ".join([*draft.notes, refused.reason])
-        raise SizingRejectedError(
-            refused.code, reason, written_off=written_off, position_before=live.position
-        ) from refused
-    return SizedOrder(
-        side=draft.side,
-        amount=amount,
-        price=limit,
-        notes=tuple(draft.notes),
-        position_before=live.position if against else None,
-        written_off=written_off,
-        healed=healed,
-    )
-
-
-def _size(
-    request: SizingRequest,
-    live: LiveData,
-    market: MarketRules,
-    price: Decimal | None,
-    draft: _Draft,
-) -> bool:
-    """Fill ``draft`` with the order's side and unrounded amount; return whether it healed."""
-    _raw_amount(request, live, market, price, draft)
-    healed = _heal(request, live, market, draft)
-    if draft.side is Side.SELL:
-        _cap_sell(draft, live, market)
-    elif request.reduce_only:
-        raise _nothing_to_close(market)
-    return healed
-
-
-def _missing(live: LiveData) -> Decimal:
-    """Return the strategy's coins the wallet no longer holds at all (0 when none are)."""
-    return max(ZERO, live.position - max(live.base_total, ZERO))
-
-
-def _raw_amount(
-    request: SizingRequest,
-    live: LiveData,
-    market: MarketRules,
-    price: Decimal | None,
-    draft: _Draft,
-) -> None:
-    rule, value = request.rule, request.value
-    if rule is SizingRule.BASE:
-        draft.raw = value
-    elif rule is SizingRule.PERCENT_POSITION:
-        if draft.held <= 0:
-            raise _nothing_to_close(market)
-        draft.raw = draft.held * value / HUNDRED
-    elif rule is SizingRule.TARGET_POSITION:
-        draft.side, draft.raw = _towards(value, draft.held, market)
-    elif rule is SizingRule.PERCENT_EQUITY:
-        equity = live.quote_total + live.base_total * _known(price, market)
-        draft.raw = equity * value / HUNDRED / _known(price, market)
-    else:
-        draft.raw = value / _known(price, market)
-
-
-def _towards(target: Decimal, held: Decimal, market: MarketRules) -> tuple[Side, Decimal]:
-    # A spot account cannot be short: a short target means "hold none".
-    delta = max(target, ZERO) - held
-    if delta == 0:
-        raise SizingRejectedError(
-            "nothing_to_do",
-            f"This strategy's {market.base} position is already at the target; no order was "
-            "needed.",
-        )
-    return (Side.BUY, delta) if delta > 0 else (Side.SELL, -delta)
-
-
-def _heal(request: SizingRequest, live: LiveData, market: MarketRules, draft: _Draft) -> bool:
-    """Size towards TradingView's position when the alert's order would miss it (healing on)."""
-    expected = request.expected_position
-    if not request.heal or expected is None or request.rule is SizingRule.TARGET_POSITION:
-        return False
-    target = max(expected, ZERO)
-    after = draft.held + (draft.raw if draft.side is Side.BUY else -draft.raw)
-    # TradingView does not count fees taken in the coin: differences up to those are no drift.
-    if abs(target - after) <= (market.amount_step or ZERO) + live.coin_fees:
-        return False
-    draft.side, draft.raw = _towards(target, draft.held, market)
-    draft.notes.append(
-        f"Sized to reach TradingView's position of {plain(target)} {market.base} (healing "
-        f"is on): the alert's own order would have left the strategy at {plain(after)}."
-    )
-    return True
-
-
-def _cap_sell(draft: _Draft, live: LiveData, market: MarketRules) -> None:
-    """Never sell more than the strategy holds, nor more than is free."""
-    if draft.held <= 0:
-        raise _nothing_to_close(market)
-    if draft.raw > draft.held:
-        draft.notes.append(
-            f"Sold the {plain(draft.held)} {market.base} this strategy holds, not the "
-            f"{plain(draft.raw)} asked: Sparky never sells coins its own orders did not buy."
-        )
-        draft.raw = draft.held
-    free = max(live.base_free, ZERO)
-    if draft.raw > free:
-        locked = max(live.base_total - free, ZERO)
-        if free <= 0:
-            raise SizingRejectedError(
-                "balance_locked",
-                f"The {plain(draft.raw)} {market.base} to sell are locked in open orders "
-                f"({plain(locked)} {market.base} locked, none free); nothing was sold.",
-            )
-        draft.notes.append(
-            f"Sold the {plain(free)} {market.base} that are free, not {plain(draft.raw)}: "
-            f"{plain(locked)} {market.base} are locked in open orders."
-        )
-        draft.raw = free
-
-
-def _written_off_note(live: LiveData, written_off: Decimal, market: MarketRules) -> str:
-    return (
-        f"Your wallet holds {plain(max(live.base_total, ZERO))} {market.base}, less than the "
-        f"{plain(live.position)} this strategy bought: {plain(written_off)} {market.base} "
-        "were sold or moved outside Sparky and are written off the strategy's position."
-    )
-
-
-def _nothing_to_close(market: MarketRules) -> SizingRejectedError:
-    return SizingRejectedError(
-        "nothing_to_close",
-        f"This strategy holds no {market.base} on this account, so there is nothing to sell: "
-        f"Sparky sells only what its own orders bought, never {market.base} held otherwise.",
-    )
-
-
-def _known(price: Decimal | None, market: MarketRules) -> Decimal:
-    if price is None or price <= 0:
-        raise SizingRejectedError(
-            "no_price",
-            f"The exchange gave no price for {market.symbol}, so the order cannot be sized.",
-        )
-    return price
-
-
-def check_minimums(
-    amount: Decimal, raw: Decimal, price: Decimal | None, market: MarketRules
-) -> None:
-    minimum = market.min_amount
-    if amount <= 0 or (minimum is not None and amount < minimum):
-        least = f" of {plain(minimum)} {market.base}" if minimum is not None else ""
-        raise SizingRejectedError(
-            "below_min_amount",
-            f"The order size {plain(raw)} {market.base} is below the exchange's minimum{least} "
-            f"for {market.symbol}.",
-        )
-    if market.min_cost is not None and price is not None and amount * price < market.min_cost:
-        raise SizingRejectedError(
-            "below_min_notional",
-            f"The order value {plain(amount * price)} {market.quote} is below the exchange's "
-            f"minimum of {plain(market.min_cost)} {market.quote} for {market.symbol}.",
-        )
-
-
-def check_caps(
-    amount: Decimal, price: Decimal | None, request: SizingRequest, market: MarketRules
-) -> None:
-    """Refuse an order above the tenant's maximum size (refused, never silently shrunk)."""
-    if request.max_base is not None and amount > request.max_base:
-        raise SizingRejectedError(
-            "max_order_size",
-            f"The order size {plain(amount)} {market.base} is above your maximum order size "
-            f"of {plain(request.max_base)} {market.base}.",
-        )
-    value = amount * _known(price, market) if request.max_quote is not None else None
-    if request.max_quote is not None and value is not None and value > request.max_quote:
-        raise SizingRejectedError(
-            "max_order_size",
-            f"The order value {plain(value)} {market.quote} is above your maximum order value "
-            f"of {plain(request.max_quote)} {market.quote}.",
-        )
-
-
-def plain(value: Decimal) -> str:
-    """Format without an exponent, to at most 12 decimals, without trailing zeros."""
-    text = format(value, ".12f").rstrip("0")
-    return text.removesuffix(".") or "0"

@@ -16,11 +16,11 @@ from libs.common.errors import MalformedMessageError, UnavailableError
 from libs.common.logs import log_context
 from libs.common.messages import CancelOrders, PlaceOrder, decode_command
 from libs.common.signing import UntrustedCommandError
-from services.executor.cancels import Canceler
-from services.executor.execution import Executor
-from services.executor.failures import FailureReporter, reason_for
 from services.executor.metrics import REFUSED_COMMANDS
-from services.executor.signatures import CommandGate
+from services.executor.orders.cancels import Canceler
+from services.executor.orders.failures import FailureReporter, reason_for
+from services.executor.orders.service import OrderService
+from services.executor.orders.signatures import CommandGate
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +55,17 @@ def decode(msg: Msg, gate: CommandGate) -> PlaceOrder | CancelOrders:
 
 
 class OrderHandler:
-    """Thin glue between the partitioned consumer and the executor."""
+    """Thin glue between the partitioned consumer and the orders room."""
 
     def __init__(
-        self, gate: CommandGate, executor: Executor, reporter: FailureReporter, canceler: Canceler
+        self,
+        gate: CommandGate,
+        service: OrderService,
+        reporter: FailureReporter,
+        canceler: Canceler,
     ) -> None:
         self._gate = gate
-        self._executor = executor
+        self._service = service
         self._reporter = reporter
         self._canceler = canceler
 
@@ -86,7 +90,7 @@ class OrderHandler:
             client_order_id=command.client_order_id,
         ):
             try:
-                record = await self._executor.place(command)
+                record = await self._service.place(command)
             except Exception as exc:
                 if unavailable(exc):
                     # Postgres or NATS away: retry in place, however long it takes. Safe: a

@@ -31,31 +31,32 @@ from libs.common.kv_mirror import KVMirror
 from libs.common.records import AccountRecord, ApiKeyRecord, TenantRecord
 from libs.common.signing import CommandVerifier
 from libs.common.topology import Topology
-from services.executor.accounts import AccountService
+from services.executor.accounts.paper import PaperAccounts
+from services.executor.accounts.purge import TenantPurger
+from services.executor.accounts.service import AccountService
+from services.executor.accounts.sessions import Sessions
+from services.executor.accounts.store import AccountStore
+from services.executor.accounts.validation import Validator
 from services.executor.adapters.account_bucket import AccountBucket
 from services.executor.adapters.budget import BudgetSettings
 from services.executor.adapters.clients import ClientPool, ClientSettings
+from services.executor.adapters.credentials import CredentialCache
 from services.executor.adapters.paper_admin import PaperAdmin
 from services.executor.adapters.vault import VaultKeys
-from services.executor.cancels import Canceler
+from services.executor.adapters.vault_login import vault_clients
 from services.executor.config import SERVICE, ExecutorSettings
-from services.executor.credentials import CredentialCache
-from services.executor.events import Emitter
-from services.executor.execution import Executor
-from services.executor.failures import FailureReporter
 from services.executor.handlers import OrderHandler
-from services.executor.marks import Marks
-from services.executor.outcomes import Outcomes
-from services.executor.paper_accounts import PaperAccounts
-from services.executor.protector import Protector
-from services.executor.purge import TenantPurger
-from services.executor.sessions import Sessions
-from services.executor.signatures import MAY_SIGN, CommandGate
-from services.executor.store import AccountStore, OrderStore
-from services.executor.submission import Submitter
-from services.executor.tracker import PollBackoff, Tracker
-from services.executor.validation import Validator
-from services.executor.vault_login import vault_clients
+from services.executor.orders.cancels import Canceler
+from services.executor.orders.events import Emitter
+from services.executor.orders.failures import FailureReporter
+from services.executor.orders.marks import Marks
+from services.executor.orders.outcomes import Outcomes
+from services.executor.orders.protector import Protector
+from services.executor.orders.service import OrderService
+from services.executor.orders.signatures import MAY_SIGN, CommandGate
+from services.executor.orders.store import OrderStore
+from services.executor.orders.submission import Submitter
+from services.executor.orders.tracker import PollBackoff, Tracker
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -181,11 +182,11 @@ class Runtime:
         submitter = Submitter(outcomes)
         protector = Protector(outcomes, submitter, give_up_s=s.protection_give_up_s)
         outcomes.protector = protector
-        executor = Executor(sessions, outcomes, submitter)
+        orders = OrderService(sessions, outcomes, submitter, protector)
         self.handler = OrderHandler(
             CommandGate(CommandVerifier(s.order_keys), MAY_SIGN),
-            executor,
-            FailureReporter(executor, sessions, outcomes),
+            orders,
+            FailureReporter(orders, sessions, outcomes),
             Canceler(sessions, outcomes, protector),
         )
         marks = Marks(sessions, outcomes, self.partitions, interval_s=s.marks_interval_s)
@@ -193,6 +194,7 @@ class Runtime:
             sessions,
             outcomes,
             self.partitions,
+            protector=protector,
             interval_s=s.tracker_interval_s,
             concurrency=s.tracker_concurrency,
             backoff=PollBackoff(

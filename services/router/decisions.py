@@ -6,18 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pydantic import Field
-
 from libs.common.messages import (
     AccountMode,
-    MarginMode,
-    OrderType,
-    PriceTarget,
+    OrderSpec,
     RejectReason,
-    Side,
-    Sizing,
 )
-from libs.common.messages.types import Amount, FrozenModel, Label, PositiveAmount, UtcDatetime
+from libs.common.messages.types import FrozenModel, Label
 
 # (account label, ccxt symbol) → net position in base units, signed (negative = short).
 Positions = Mapping[tuple[str, str], Decimal]
@@ -42,32 +36,6 @@ class QuotaLimits:
 
     alerts_per_hour: int | None = None
     orders_per_day: int | None = None
-
-
-class OrderSpec(FrozenModel):
-    """One order to place: a `PlaceOrder` without its envelope and ids."""
-
-    leg: int = Field(ge=0, le=9)
-    account_label: Label
-    exchange_id: str
-    mode: AccountMode
-    symbol: str
-    side: Side
-    order_type: OrderType = OrderType.MARKET
-    sizing: Sizing
-    limit_price: PositiveAmount | None = None
-    reduce_only: bool = False
-    leverage: PositiveAmount | None = None
-    max_leverage: PositiveAmount | None = None
-    margin_mode: MarginMode | None = None
-    take_profit: PriceTarget | None = None
-    stop_loss: PriceTarget | None = None
-    max_base: PositiveAmount | None = None
-    max_quote: PositiveAmount | None = None
-    signal_at: UtcDatetime | None = None
-    max_signal_age_s: int | None = None
-    expected_position: Amount | None = None
-    heal_drift: bool = False
 
 
 class CancelSpec(FrozenModel):

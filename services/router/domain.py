@@ -25,6 +25,7 @@ from libs.common.messages import (
     DriftPolicy,
     Instrument,
     OrderIntent,
+    OrderSpec,
     OrderType,
     RejectReason,
 )
@@ -34,7 +35,6 @@ from services.router.decisions import (
     Cancellation,
     CancelSpec,
     Decision,
-    OrderSpec,
     Placement,
     Positions,
     QuotaLimits,

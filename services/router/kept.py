@@ -13,14 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from libs.common.ids import Ulid, new_id
-from libs.common.messages import RejectReason
+from libs.common.messages import OrderSpec, RejectReason
 from libs.common.messages.types import FrozenModel, UtcDatetime
 from services.router import checks
 from services.router.decisions import (
     Cancellation,
     CancelSpec,
     Decision,
-    OrderSpec,
     Placement,
     QuotaLimits,
     Rejection,

@@ -26,6 +26,7 @@ from libs.common.messages import (
     CancelOrders,
     IntentRejected,
     OrderIntent,
+    OrderSpec,
     PlaceOrder,
     RejectReason,
     decode_command,
@@ -33,7 +34,7 @@ from libs.common.messages import (
 from libs.common.messages.base import Message, envelope_from
 from libs.common.signing import CommandSigner
 from libs.common.topology import Topology
-from services.router.decisions import CancelSpec, OrderSpec
+from services.router.decisions import CancelSpec
 from services.router.kept import Kept
 
 MAX_MESSAGE = 500

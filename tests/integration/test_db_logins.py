@@ -17,8 +17,8 @@ from sqlalchemy import text
 from libs.common.db import connect_as, make_engine, upgrade
 from libs.common.db_logins import provision, scram_verifier
 from libs.common.db_roles import role_attributes, role_name
+from services.executor.accounts.store import AccountStore
 from services.executor.runtime import MIGRATIONS as EXECUTOR_MIGRATIONS
-from services.executor.store import AccountStore
 from services.ledger import store as ledger_store
 from services.ledger.database import MIGRATIONS as LEDGER_MIGRATIONS
 from services.ledger.reads import Reads

@@ -61,19 +61,18 @@ class Sizing(FrozenModel):
         return self
 
 
-class PlaceOrder(Message):
-    """Router → executor: one order to place on one of the tenant's accounts.
+class OrderSpec(FrozenModel):
+    """One order to place, as the router decides it: what to trade, on which account, how much.
 
-    On a futures account ``leverage`` and ``margin_mode`` are set on the exchange for the
-    symbol before the order (when they differ from what was set); ``take_profit`` and
-    ``stop_loss`` are placed as reduce-only protective orders once the order has filled.
-    A leg above 0 of a reverse is placed only once leg 0 (the close) has filled.
+    A `PlaceOrder` is an `OrderSpec` with its envelope and ids; the router keeps the specs of
+    a decision (in Redis) and publishes each as a `PlaceOrder`. On a futures account
+    ``leverage`` and ``margin_mode`` are set on the exchange for the symbol before the order
+    (when they differ from what was set); ``take_profit`` and ``stop_loss`` are placed as
+    reduce-only protective orders once the order has filled. A leg above 0 of a reverse is
+    placed only once leg 0 (the close) has filled.
     """
 
-    kind: Literal["place"] = "place"
-    intent_id: Ulid
     leg: int = Field(default=0, ge=0, le=9, description="0, or 0 and 1 for close-then-open.")
-    client_order_id: str = Field(min_length=1, max_length=36)
     account_label: Label
     exchange_id: str = Field(min_length=1, max_length=32)
     mode: AccountMode
@@ -98,14 +97,6 @@ class PlaceOrder(Message):
     max_quote: PositiveAmount | None = Field(
         default=None, description="The tenant's maximum order value in the quote currency."
     )
-    received_at: UtcDatetime = Field(description="When ingress received the alert.")
-
-    @property
-    def ordering_key(self) -> str:
-        """Orders for one account and market are placed in order (a close after an open, the
-        legs of a reverse); a tenant's other accounts and markets proceed concurrently."""
-        return f"{self.account_label}/{self.symbol}"
-
     signal_at: UtcDatetime | None = Field(
         default=None,
         description="When the signal fired: TradingView's time when the alert carried one, "
@@ -128,9 +119,29 @@ class PlaceOrder(Message):
     )
 
     @model_validator(mode="after")
-    def _limit_orders_have_a_price(self) -> PlaceOrder:
+    def _limit_orders_have_a_price(self) -> OrderSpec:
         if self.order_type is OrderType.LIMIT and self.limit_price is None:
             raise ValueError("a limit order needs a limit_price")
+        return self
+
+
+class PlaceOrder(OrderSpec, Message):
+    """Router → executor: one order to place on one of the tenant's accounts (an `OrderSpec`
+    with its envelope, intent, client order id and the alert's receipt time)."""
+
+    kind: Literal["place"] = "place"
+    intent_id: Ulid
+    client_order_id: str = Field(min_length=1, max_length=36)
+    received_at: UtcDatetime = Field(description="When ingress received the alert.")
+
+    @property
+    def ordering_key(self) -> str:
+        """Orders for one account and market are placed in order (a close after an open, the
+        legs of a reverse); a tenant's other accounts and markets proceed concurrently."""
+        return f"{self.account_label}/{self.symbol}"
+
+    @model_validator(mode="after")
+    def _correlated_with_its_intent(self) -> PlaceOrder:
         if self.correlation_id != self.intent_id:
             raise ValueError("an order's correlation_id must be its intent_id")
         return self

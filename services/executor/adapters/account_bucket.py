@@ -10,7 +10,7 @@ from nats.js.kv import KeyValue
 
 from libs.common.errors import TemporaryError
 from libs.common.records import account_key
-from services.executor.models import Account
+from services.executor.domain import Account
 
 log = logging.getLogger(__name__)
 

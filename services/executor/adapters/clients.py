@@ -21,12 +21,12 @@ import ccxt.async_support as ccxt
 
 from libs.common.messages import AccountMode
 from services.executor.adapters.budget import Budgets, BudgetSettings
+from services.executor.adapters.credentials import Credentials
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.http import SharedHttp
 from services.executor.adapters.metering import meter
 from services.executor.adapters.translate import translate
 from services.executor.adapters.venues import Venue, all_venues
-from services.executor.credentials import Credentials
 from services.executor.metrics import CLIENTS
 
 CALL_SLACK_S = 5.0

@@ -15,7 +15,7 @@ from decimal import Decimal
 import aiohttp
 
 from libs.common.errors import UnavailableError
-from services.executor.credentials import Credentials
+from services.executor.adapters.credentials import Credentials
 
 
 class PaperExchangeUnavailableError(UnavailableError):

@@ -19,7 +19,7 @@ import hvac
 import requests
 from hvac.exceptions import Forbidden, InvalidPath, Unauthorized, VaultError
 
-from services.executor.credentials import Credentials
+from services.executor.adapters.credentials import Credentials
 from services.executor.errors import CredentialsUnavailableError, OrderFailedError
 from services.executor.metrics import VAULT_ERRORS
 

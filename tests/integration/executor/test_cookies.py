@@ -14,9 +14,9 @@ from aiohttp import web
 
 from libs.common.messages import AccountMode
 from services.executor.adapters.clients import ClientSettings, new_client
+from services.executor.adapters.credentials import Credentials
 from services.executor.adapters.http import SharedHttp
 from services.executor.adapters.venues import VENUES
-from services.executor.credentials import Credentials
 from tests.helpers.ports import free_port
 
 BINANCE = VENUES["binance"]

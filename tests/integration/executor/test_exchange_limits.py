@@ -25,8 +25,8 @@ from services.executor.adapters.clients import (
     new_budgets,
     new_client,
 )
+from services.executor.adapters.credentials import Credentials
 from services.executor.adapters.venues import VENUES
-from services.executor.credentials import Credentials
 from tests.helpers.paper import PaperExchangeProcess, paper_exchange
 
 LIMIT, INTERVAL_S, BAN_S = 100, 2, 3

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.common.db import connect_as, database_unavailable, make_engine, upgrade
 from libs.common.fsm import OrderState
 from services.executor.config import executor_settings
-from services.executor.models import OrderRecord
+from services.executor.domain import OrderRecord
+from services.executor.orders.store import OrderStore
 from services.executor.runtime import MIGRATIONS
-from services.executor.store import OrderStore
 from tests import factories
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.polling import eventually

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.db import connect_as, make_engine, upgrade
 from libs.common.topology import Topology
+from services.executor.accounts.store import AccountStore
 from services.executor.config import ExecutorSettings, executor_settings
 from services.executor.runtime import MIGRATIONS, Runtime
-from services.executor.store import AccountStore
 from tests.helpers.executor import seed_tenant
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.rls import column, forced_rls, run_each

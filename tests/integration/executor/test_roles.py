@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from nats.js import JetStreamContext
 
 from libs.common.topology import Topology
+from services.executor.adapters.credentials import Credentials
 from services.executor.app import create_app
 from services.executor.config import ExecutorRole, ExecutorSettings
-from services.executor.credentials import Credentials
 from services.executor.errors import CredentialsUnavailableError
 from services.executor.runtime import Runtime
 from tests.helpers.executor import (

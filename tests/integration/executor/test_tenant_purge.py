@@ -30,7 +30,7 @@ from libs.common.records import account_key
 from libs.common.topology import Topology
 from services.billing.app import create_app
 from services.billing.config import BillingSettings
-from services.executor.purge import DURABLE
+from services.executor.accounts.purge import DURABLE
 from services.executor.runtime import Runtime
 from tests.helpers.billing import OPERATOR_TOKEN
 from tests.helpers.executor import VAULT_PREFIX

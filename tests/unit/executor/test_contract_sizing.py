@@ -9,8 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from libs.common.messages import OrderType, Side, SizingRule
-from services.executor.contract_sizing import ContractLive, effective_position, size_contract_order
-from services.executor.domain import MarketRules, SizingRejectedError, SizingRequest
+from services.executor.domain import MarketRules
+from services.executor.orders.contract_sizing import (
+    ContractLive,
+    effective_position,
+    size_contract_order,
+)
+from services.executor.orders.sizing import SizingRejectedError, SizingRequest
 
 PERP = MarketRules(
     symbol="BTC/USDT:USDT",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from libs.common.redaction import REDACTOR
-from services.executor.credentials import CredentialCache, Credentials
+from services.executor.adapters.credentials import CredentialCache, Credentials
 from services.executor.errors import CredentialsUnavailableError
 
 KEYS = Credentials(api_key="key-0123456789", secret="secret-0123456789")

@@ -10,8 +10,8 @@ from libs.common.fsm import OrderState
 from libs.common.ids import ULID_PATTERN
 from libs.common.messages import AccountMode, Fill, OrderType, Side
 from services.executor.adapters.parse import parse_order, parse_trade, to_decimal
-from services.executor.events import fills_key, stable_id
-from services.executor.models import OrderRecord
+from services.executor.domain import OrderRecord
+from services.executor.orders.events import fills_key, stable_id
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

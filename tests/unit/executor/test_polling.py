@@ -6,8 +6,8 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from libs.common.fsm import OrderState
-from services.executor.models import OrderRecord
-from services.executor.tracker import PollBackoff, PollSchedule
+from services.executor.domain import OrderRecord
+from services.executor.orders.tracker import PollBackoff, PollSchedule
 from tests.factories import place_order
 
 ROUND_S = 2.0

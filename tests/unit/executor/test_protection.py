@@ -18,8 +18,8 @@ from libs.common.messages import (
     PriceUnit,
     Side,
 )
-from services.executor.models import OrderRecord
-from services.executor.protection import InvalidExitError, order_params, plan, targets
+from services.executor.domain import OrderRecord
+from services.executor.orders.protection import InvalidExitError, order_params, plan, targets
 
 T0 = datetime(2026, 12, 5, tzinfo=UTC)
 ALL = frozenset(ExitKind)

@@ -9,8 +9,8 @@ import pytest
 
 from libs.common.messages import AccountMode
 from libs.common.records import MarketType
-from services.executor.models import TradingAccount
-from services.executor.unsupported import unsupported_reason
+from services.executor.domain import TradingAccount
+from services.executor.orders.unsupported import unsupported_reason
 from tests.helpers.executor import market_order
 
 PERCENT = {"value": "2", "unit": "percent"}

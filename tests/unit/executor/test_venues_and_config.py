@@ -10,9 +10,9 @@ from libs.common.config import Environment
 from libs.common.errors import ConfigurationError
 from libs.common.messages import AccountMode
 from services.executor.adapters.clients import ClientSettings, client_config, new_client
+from services.executor.adapters.credentials import Credentials
 from services.executor.adapters.venues import VENUES, supported_exchanges, venue_for
 from services.executor.config import ExecutorSettings
-from services.executor.credentials import Credentials
 from tests.helpers.signing import verify_key_settings
 
 KEYS = Credentials(api_key="k" * 16, secret="s" * 16, passphrase="p" * 8)

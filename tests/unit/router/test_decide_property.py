@@ -13,13 +13,14 @@ from libs.common.messages import (
     AccountMode,
     Action,
     MarketPosition,
+    OrderSpec,
     OrderType,
     QuantityType,
     Side,
     SizingRule,
 )
 from libs.common.records import MarketType
-from services.router.decisions import Cancellation, OrderSpec, Placement, Positions, QuotaState
+from services.router.decisions import Cancellation, Placement, Positions, QuotaState
 from services.router.domain import TenantSettings, effective_settings
 from services.router.symbols import listed, names_of
 from services.router.trade_settings import Directions, EffectiveSettings, TradeSettingsLayer

@@ -21,14 +21,14 @@ from libs.common.ids import new_id
 from libs.common.messages import FundingPaid, PositionMarked
 from libs.common.positions import is_contract
 from libs.common.records import MarketType
+from services.executor.accounts.sessions import Sessions
 from services.executor.adapters import contracts
 from services.executor.adapters.contracts import VenuePosition
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.metering import routine
-from services.executor.models import TradingAccount
-from services.executor.outcomes import Outcomes
-from services.executor.periodic import Periodic
-from services.executor.sessions import Sessions
+from services.executor.domain import TradingAccount
+from services.executor.orders.outcomes import Outcomes
+from services.executor.orders.periodic import Periodic
 
 log = logging.getLogger(__name__)
 FUNDING_LOOKBACK = timedelta(days=1)

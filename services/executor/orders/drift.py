@@ -18,8 +18,8 @@ from decimal import Decimal
 from libs.common.fsm import OrderState
 from libs.common.messages import DriftSource
 from libs.common.positions import base_of, is_contract
-from services.executor.domain import plain
-from services.executor.models import OrderRecord
+from services.executor.domain import OrderRecord
+from services.executor.orders.sizing import plain
 
 ZERO = Decimal(0)
 _MANUAL = "an earlier alert of this strategy that was missed or refused, or a trade made by hand"

@@ -13,12 +13,16 @@ from libs.common import api
 from libs.common.auth import CurrentTenant
 from libs.common.db import install_outage_answers
 from libs.common.errors import PermanentError
-from services.executor.accounts import AccountService, ChangeSavedError, NewAccount, PlanLimitError
+from services.executor.accounts.paper import NewPaperAccount, PaperAccounts, PaperNotOfferedError
+from services.executor.accounts.service import (
+    AccountService,
+    ChangeSavedError,
+    NewAccount,
+    PlanLimitError,
+)
+from services.executor.adapters.credentials import REDACTION_HOLDS
 from services.executor.adapters.paper_admin import PaperExchangeUnavailableError
-from services.executor.credentials import REDACTION_HOLDS
-from services.executor.errors import NotFoundError
-from services.executor.paper_accounts import NewPaperAccount, PaperAccounts, PaperNotOfferedError
-from services.executor.schemas import (
+from services.executor.api.schemas import (
     LABEL_PATTERN,
     AccountList,
     AccountView,
@@ -26,6 +30,7 @@ from services.executor.schemas import (
     NewAccountBody,
     NewPaperAccountBody,
 )
+from services.executor.errors import NotFoundError
 
 _log = logging.getLogger(__name__)
 

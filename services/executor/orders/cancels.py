@@ -13,11 +13,11 @@ import logging
 
 from libs.common.fsm import OPEN
 from libs.common.messages import CancelOrders, RejectReason
+from services.executor.accounts.sessions import Sessions
+from services.executor.domain import OrderRecord
 from services.executor.errors import OrderFailedError, OrderRejectedError
-from services.executor.models import OrderRecord
-from services.executor.outcomes import Outcomes
-from services.executor.protector import Protector
-from services.executor.sessions import Sessions
+from services.executor.orders.outcomes import Outcomes
+from services.executor.orders.protector import Protector
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Every ``interval_s`` the tracker reads the open orders of the partitions this replica owns
 (and the unresolved ones already reported failed) and asks the exchange about those due; what
-is new (fills, the end) is emitted by the `Reconciler`. A failing exchange or account only
+is new (fills, the end) is emitted by `Outcomes.adopt`. A failing exchange or account only
 delays its own orders until the next round. An order is asked about every round while young,
 then less often as it ages (a limit order resting for hours is asked about once a minute), so
 open orders do not spend the address's request weight; unresolved ones are asked every round.
@@ -20,15 +20,16 @@ from datetime import datetime, timedelta
 from libs.common.errors import SparkyError
 from libs.common.fsm import OPEN, UNRESOLVED, OrderState
 from libs.common.logs import log_context
+from services.executor.accounts.sessions import Sessions
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.metering import routine
+from services.executor.domain import OrderRecord, Protection
 from services.executor.errors import AccountAuthError
-from services.executor.lookups import Via, look_up, observe
 from services.executor.metrics import OPEN_ORDERS
-from services.executor.models import OrderRecord, Protection
-from services.executor.outcomes import Outcomes
-from services.executor.periodic import Periodic
-from services.executor.sessions import Sessions
+from services.executor.orders.outcomes import Outcomes
+from services.executor.orders.periodic import Periodic
+from services.executor.orders.protector import Protector
+from services.executor.orders.submission import Via, look_up, observe
 
 log = logging.getLogger(__name__)
 PROTECTIVE_POLL_S = 10.0
@@ -91,12 +92,14 @@ class Tracker:
         outcomes: Outcomes,
         partitions: Sequence[int],
         *,
+        protector: Protector | None = None,
         interval_s: float = 2.0,
         concurrency: int = 16,
         backoff: PollBackoff | None = None,
     ) -> None:
         self._sessions = sessions
         self._out = outcomes
+        self._protector = protector
         self._partitions = tuple(partitions)
         self._slots = asyncio.Semaphore(concurrency)
         self._schedule = PollSchedule(backoff or PollBackoff(), interval_s)
@@ -148,7 +151,7 @@ class Tracker:
     async def _protect(self, entry: OrderRecord, session: ExchangeSession) -> None:
         """Place the protective orders a filled entry still owes (after a crash, or after the
         exchange was unavailable), or report them failed once that has taken too long."""
-        protector = self._out.protector
+        protector = self._protector
         if protector is None or await protector.give_up_if_due(entry):
             return
         await protector.protect(entry, session)

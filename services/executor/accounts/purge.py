@@ -35,7 +35,7 @@ from libs.common.kv_mirror import KVMirror
 from libs.common.messages import TenantDeleted, decode_event
 from libs.common.records import AccountRecord, TenantRecord
 from libs.common.topology import Topology
-from services.executor.accounts import AccountService
+from services.executor.accounts.service import AccountService
 from services.executor.config import SERVICE
 from services.executor.metrics import ACCOUNTS_PURGED, TENANT_PURGES
 

@@ -14,15 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from libs.common.errors import PermanentError, TemporaryError
 from libs.common.messages import AccountMode
 from libs.common.records import AccountStatus, MarketType, TenantRecord
+from services.executor.accounts.store import AccountStore
+from services.executor.accounts.validation import Validator
 from services.executor.adapters.account_bucket import AccountBucket
 from services.executor.adapters.clients import ClientPool
+from services.executor.adapters.credentials import CredentialCache, Credentials
 from services.executor.adapters.vault import VaultKeys
 from services.executor.adapters.venues import supported_exchanges, supports, venue_for
-from services.executor.credentials import CredentialCache, Credentials
+from services.executor.domain import Account
 from services.executor.errors import ConflictError, NotFoundError
-from services.executor.models import Account
-from services.executor.store import AccountStore
-from services.executor.validation import Validator
 
 
 class PlanLimitError(PermanentError):

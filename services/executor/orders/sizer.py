@@ -10,19 +10,17 @@ from libs.common.messages import PlaceOrder
 from libs.common.records import MarketType
 from services.executor.adapters import contracts
 from services.executor.adapters.exchange import ExchangeSession
-from services.executor.contract_sizing import ContractLive, size_contract_order
-from services.executor.domain import (
+from services.executor.domain import Held
+from services.executor.errors import OrderRejectedError, SizingRefusedError
+from services.executor.orders.contract_sizing import ContractLive, size_contract_order
+from services.executor.orders.sizing import SizedOrder, SizingRejectedError, SizingRequest
+from services.executor.orders.spot_sizing import (
     LiveData,
-    SizedOrder,
-    SizingRejectedError,
-    SizingRequest,
     needs_balance,
     needs_position,
     needs_ticker,
     size_order,
 )
-from services.executor.errors import OrderRejectedError, SizingRefusedError
-from services.executor.models import Held
 
 PositionReader = Callable[[str, str, str], Awaitable[Held]]
 """(tenant, account label, symbol) → the strategy position."""

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 from libs.common.messages import AccountMode
 from libs.common.records import MarketType, TenantRecord
-from services.executor.accounts import AccountService, ChangeSavedError, NewAccount
+from services.executor.accounts.service import AccountService, ChangeSavedError, NewAccount
+from services.executor.adapters.credentials import REDACTION_HOLDS
 from services.executor.adapters.paper_admin import PaperAdmin, PaperExchangeUnavailableError
-from services.executor.credentials import REDACTION_HOLDS
-from services.executor.models import Account
+from services.executor.domain import Account
 
 # The paper exchange imitates Binance, spot and USDⓈ-M futures (its venue row's paper flag).
 PAPER_VENUE = "binance"

@@ -18,12 +18,12 @@ from libs.common.consumer import Outcome
 from libs.common.errors import TemporaryError
 from libs.common.fsm import UNRESOLVED, OrderState
 from libs.common.messages import PlaceOrder
+from services.executor.accounts.sessions import Sessions
+from services.executor.domain import OrderRecord
 from services.executor.errors import OrderFailedError
-from services.executor.execution import Executor
-from services.executor.lookups import Via, look_up
-from services.executor.models import OrderRecord
-from services.executor.outcomes import Outcomes
-from services.executor.sessions import Sessions
+from services.executor.orders.outcomes import Outcomes
+from services.executor.orders.service import OrderService
+from services.executor.orders.submission import Via, look_up
 
 log = logging.getLogger(__name__)
 LOOKUP_TIMEOUT_S = 15.0
@@ -54,8 +54,8 @@ def reason_for(outcome: Outcome, exc: BaseException | None) -> str:
 class FailureReporter:
     """Turn a given-up `PlaceOrder` into the truthful event."""
 
-    def __init__(self, executor: Executor, sessions: Sessions, outcomes: Outcomes) -> None:
-        self._executor = executor
+    def __init__(self, service: OrderService, sessions: Sessions, outcomes: Outcomes) -> None:
+        self._service = service
         self._sessions = sessions
         self._out = outcomes
 
@@ -63,7 +63,7 @@ class FailureReporter:
         """Report the order failed, unless the exchange has it."""
         record = await self._out.orders.get(command.client_order_id)
         if record is None or record.tenant_id != command.tenant_id:
-            await self._executor.refuse(command, OrderFailedError("gave_up", reason))
+            await self._service.refuse(command, OrderFailedError("gave_up", reason))
             return
         if record.state in {OrderState.REJECTED, OrderState.FAILED}:
             await self._out.repeat(record)

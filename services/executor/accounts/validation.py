@@ -11,11 +11,11 @@ import contextlib
 from libs.common.errors import PermanentError, TemporaryError
 from libs.common.records import AccountStatus
 from services.executor.adapters.clients import ClientPool, new_client
+from services.executor.adapters.credentials import REDACTION_HOLDS, Credentials
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.venues import venue_for
-from services.executor.credentials import REDACTION_HOLDS, Credentials
+from services.executor.domain import Account
 from services.executor.errors import AccountAuthError
-from services.executor.models import Account
 
 Outcome = tuple[AccountStatus, str | None]
 

@@ -13,7 +13,8 @@ Opening orders are sized by their rule: ``base`` (contracts in the base currency
 (notional value in the quote currency), ``percent_equity`` (that share of the account's margin
 balance as notional: leverage changes the margin an order takes, not its size). Selling from
 flat or from a short opens or adds to a short. Amounts are rounded down by the exchange's
-precision and checked against its minimums and the tenant's caps (`services.executor.domain`).
+precision and checked against its minimums and the tenant's caps
+(`services.executor.orders.sizing`).
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from libs.common.messages import Side, SizingRule
-from services.executor.domain import (
+from services.executor.domain import MarketRules, Rounding
+from services.executor.orders.sizing import (
     HUNDRED,
     ZERO,
-    MarketRules,
-    Rounding,
     SizedOrder,
     SizingRejectedError,
     SizingRequest,

@@ -15,13 +15,13 @@ from collections.abc import AsyncIterator
 from libs.common.auth import Lookup
 from libs.common.messages import CancelOrders, PlaceOrder
 from libs.common.records import AccountRecord, account_key
+from services.executor.accounts.store import AccountStore
 from services.executor.adapters.clients import ClientPool
+from services.executor.adapters.credentials import CredentialCache
 from services.executor.adapters.exchange import ExchangeSession
 from services.executor.adapters.venues import venue_for
-from services.executor.credentials import CredentialCache
+from services.executor.domain import TradingAccount
 from services.executor.errors import OrderRejectedError
-from services.executor.models import TradingAccount
-from services.executor.store import AccountStore
 
 
 class Sessions:

@@ -25,19 +25,20 @@ from libs.common.errors import TemporaryError
 from libs.common.fsm import UNRESOLVED, OrderState
 from libs.common.messages import PlaceOrder, Side, SizingRule
 from libs.common.records import MarketType
-from services.executor import drift
+from services.executor.accounts.sessions import Sessions
 from services.executor.adapters.exchange import ExchangeSession
-from services.executor.contract_setup import ContractSetup
-from services.executor.domain import SizedOrder
+from services.executor.domain import OrderRecord, TradingAccount
 from services.executor.errors import OrderFailedError, OrderRejectedError, SizingRefusedError
 from services.executor.metrics import ORDERS
-from services.executor.models import OrderRecord, TradingAccount
-from services.executor.outcomes import Outcomes
-from services.executor.sessions import Sessions
-from services.executor.sizing import check_fresh, size
-from services.executor.submission import Submitter
-from services.executor.unsupported import CODE as UNSUPPORTED
-from services.executor.unsupported import unsupported_reason
+from services.executor.orders import drift
+from services.executor.orders.contract_setup import ContractSetup
+from services.executor.orders.outcomes import Outcomes
+from services.executor.orders.protector import Protector
+from services.executor.orders.sizer import check_fresh, size
+from services.executor.orders.sizing import SizedOrder
+from services.executor.orders.submission import Submitter
+from services.executor.orders.unsupported import CODE as UNSUPPORTED
+from services.executor.orders.unsupported import unsupported_reason
 
 Refusal = OrderRejectedError | OrderFailedError
 
@@ -58,7 +59,7 @@ class LegNotReadyError(TemporaryError):
 _NOTHING_CLOSED = frozenset({"nothing_to_close", "nothing_to_do"})
 
 
-class Executor:
+class OrderService:
     """Handle `PlaceOrder` commands."""
 
     def __init__(
@@ -66,12 +67,14 @@ class Executor:
         sessions: Sessions,
         outcomes: Outcomes,
         submitter: Submitter,
+        protector: Protector | None = None,
         setup: ContractSetup | None = None,
     ) -> None:
         self._sessions = sessions
         self._out = outcomes
         self._orders = outcomes.orders
         self._submit = submitter
+        self._protector = protector
         self._setup = setup or ContractSetup()
 
     async def place(self, command: PlaceOrder) -> OrderRecord:
@@ -124,7 +127,7 @@ class Executor:
     ) -> None:
         """Spot: a sell needs the coins a take-profit/stop-loss list of the strategy locks.
         Cancel those first; when the sell leaves coins held, say they are now unprotected."""
-        protector = self._out.protector
+        protector = self._protector
         if protector is None or account.market_type is not MarketType.SPOT:
             return
         if command.side is not Side.SELL or command.leg > 0:

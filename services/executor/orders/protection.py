@@ -21,8 +21,8 @@ from typing import Any
 from libs.common.fsm import OrderState
 from libs.common.messages import ExitKind, OrderRole, OrderType, PriceTarget, PriceUnit, Side
 from libs.common.positions import is_contract
-from services.executor.domain import HUNDRED, Rounding, plain
-from services.executor.models import OrderRecord
+from services.executor.domain import OrderRecord, Rounding
+from services.executor.orders.sizing import HUNDRED, plain
 
 SUFFIX = {OrderRole.TAKE_PROFIT: "t", OrderRole.STOP_LOSS: "s"}
 TRAIL_PERCENT_RANGE = (Decimal("0.1"), Decimal(10))

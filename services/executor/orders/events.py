@@ -37,8 +37,8 @@ from libs.common.messages import (
 )
 from libs.common.messages.events import OrderEvent
 from libs.common.topology import Topology
-from services.executor.drift import Drift
-from services.executor.models import OrderRecord
+from services.executor.domain import OrderRecord
+from services.executor.orders.drift import Drift
 
 _ID_BYTES = 10
 MAX_REASON = 500

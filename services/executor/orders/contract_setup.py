@@ -20,10 +20,10 @@ from libs.common.messages import MarginMode, PlaceOrder
 from libs.common.records import MarketType
 from services.executor.adapters import contracts
 from services.executor.adapters.exchange import ExchangeSession
-from services.executor.domain import plain
+from services.executor.domain import TradingAccount
 from services.executor.errors import OrderRejectedError
 from services.executor.metrics import CONTRACT_SETTINGS
-from services.executor.models import TradingAccount
+from services.executor.orders.sizing import plain
 
 Key = tuple[str, str, str]
 K = TypeVar("K")

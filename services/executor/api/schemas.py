@@ -11,8 +11,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from libs.common.messages import AccountMode
 from libs.common.messages.types import AsciiNumber, SecretText
 from libs.common.records import AccountStatus, MarketType
-from services.executor.credentials import Credentials
-from services.executor.models import Account
+from services.executor.adapters.credentials import Credentials
+from services.executor.domain import Account
 
 # Any printable text but '/' (it is a path segment): the common text rule, and no slash.
 LABEL_PATTERN = r"^[^/\x00-\x1f\x7f-\x9f]{1,64}$"

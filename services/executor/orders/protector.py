@@ -25,13 +25,12 @@ from libs.common.fsm import OPEN, UNRESOLVED, OrderState
 from libs.common.messages import OrderRole
 from libs.common.positions import is_contract
 from services.executor.adapters.exchange import ExchangeSession
+from services.executor.domain import OrderRecord, Protection
 from services.executor.errors import OrderNotFoundError
-from services.executor.lookups import observe
 from services.executor.metrics import PROTECTIVE_ORDERS
-from services.executor.models import OrderRecord, Protection
-from services.executor.outcomes import Outcomes
-from services.executor.protection import InvalidExitError, plan, targets, words
-from services.executor.submission import Submitter
+from services.executor.orders.outcomes import Outcomes
+from services.executor.orders.protection import InvalidExitError, plan, targets, words
+from services.executor.orders.submission import Submitter, observe
 
 log = logging.getLogger(__name__)
 _REFUSED = frozenset({OrderState.REJECTED, OrderState.FAILED})

@@ -10,15 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from libs.common.messages import OrderType, Side, SizingRule
-from services.executor.domain import (
-    LiveData,
-    MarketRules,
-    SizingRejectedError,
-    SizingRequest,
-    needs_balance,
-    needs_ticker,
-    size_order,
-)
+from services.executor.domain import MarketRules
+from services.executor.orders.sizing import SizingRejectedError, SizingRequest
+from services.executor.orders.spot_sizing import LiveData, needs_balance, needs_ticker, size_order
 
 BTC = MarketRules(
     symbol="BTC/USDT", base="BTC", quote="USDT", min_amount=Decimal("0.00001"), min_cost=Decimal(5)

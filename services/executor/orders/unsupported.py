@@ -15,7 +15,7 @@ from __future__ import annotations
 from libs.common.messages import PlaceOrder, PriceTarget
 from libs.common.records import MarketType
 from services.executor.adapters.venues import venue_for
-from services.executor.models import TradingAccount
+from services.executor.domain import TradingAccount
 
 CODE = "unsupported_order"
 

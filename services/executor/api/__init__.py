@@ -1,0 +1,1 @@
+"""The exchange-accounts API (the accounts role): thin routes over `AccountService`."""
