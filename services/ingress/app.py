@@ -34,16 +34,16 @@ from libs.common.records import TenantRecord, WebhookTokenRecord
 from libs.common.service import nats_check
 from libs.common.telemetry import setup_tracing
 from libs.common.topology import Topology
-from services.ingress.api import Admission, WebhookSlots, router
+from services.ingress.adapters.publisher import IntentPublisher
+from services.ingress.adapters.ratelimit import RateLimiter, RatePolicy
+from services.ingress.adapters.refusals import RefusalReporter
+from services.ingress.api.openapi import ingress_openapi
+from services.ingress.api.tracing import trace_requests
+from services.ingress.api.webhook import Admission, WebhookSlots, router
 from services.ingress.config import IngressSettings
-from services.ingress.domain import WebhookGate
+from services.ingress.domain.webhook import WebhookGate
 from services.ingress.handlers import WebhookHandler
 from services.ingress.metrics import REFUSALS_DROPPED
-from services.ingress.openapi import ingress_openapi
-from services.ingress.publisher import IntentPublisher
-from services.ingress.ratelimit import RateLimiter, RatePolicy
-from services.ingress.refusals import RefusalReporter
-from services.ingress.tracing import trace_requests
 
 SERVICE = "ingress"
 log = logging.getLogger(__name__)

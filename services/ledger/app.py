@@ -25,13 +25,13 @@ from libs.common.records import ApiKeyRecord, TenantRecord
 from libs.common.service import bootstrap, mount_ops, postgres_check
 from libs.common.signing import CommandSigner, Issuer
 from libs.common.topology import Topology
-from services.ledger import api
-from services.ledger.cancels import Canceller
+from services.ledger.api import routes as api
+from services.ledger.api.cancels import Canceller
+from services.ledger.api.reads import Reads
+from services.ledger.api.signals import AlertSignals
 from services.ledger.config import SERVICE, LedgerSettings, ledger_settings
-from services.ledger.database import engine_for, migrate
-from services.ledger.projector import Projector
-from services.ledger.reads import Reads
-from services.ledger.signals import AlertSignals
+from services.ledger.handlers.projector import Projector
+from services.ledger.store.database import engine_for, migrate
 
 
 @asynccontextmanager

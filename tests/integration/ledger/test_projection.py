@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.messages import Event, Side
 from libs.common.topology import Topology
-from services.ledger import store
-from services.ledger.codec import decode
 from services.ledger.config import LedgerSettings
-from services.ledger.projector import Projector
-from services.ledger.rows import Sequenced
+from services.ledger.domain.rows import Sequenced
+from services.ledger.handlers.codec import decode
+from services.ledger.handlers.projector import Projector
+from services.ledger.store import batch as store
 from tests.helpers.ledger import Order, fill, publish
 from tests.helpers.namespaces import PgSchema
 from tests.integration.ledger.support import applied_through, count_rows, snapshot
