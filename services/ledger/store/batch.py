@@ -44,6 +44,7 @@ from services.ledger.store.mapping import (
     order_from,
     position_from,
 )
+from services.ledger.store.tables import metadata
 
 # SQLSTATE classes of a value Postgres refuses (22: data exception, e.g. a NUL in text;
 # 23: a constraint): retrying cannot help, so the event is set aside as poison instead of
@@ -61,21 +62,8 @@ def cannot_apply(exc: BaseException) -> bool:
     return isinstance(sqlstate, str) and sqlstate[:2] in _REFUSED_VALUE
 
 
-PROJECTION_TABLES = (
-    "intents",
-    "strategy_daily",
-    "strategy_totals",
-    "orders",
-    "order_events",
-    "trades",
-    "positions",
-    "daily_pnl",
-    "marks",
-    "funding",
-    "processed_events",
-    "poison_events",
-    "projector_state",
-)
+# Every table of the schema: each is derived from the stream.
+PROJECTION_TABLES = tuple(table.name for table in metadata.sorted_tables)
 
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(hashtext(:key))")
 _UNLOCK = text("SELECT pg_advisory_unlock(hashtext(:key))")

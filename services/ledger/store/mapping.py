@@ -1,4 +1,9 @@
-"""The projection tables as the projector writes them, and rows read back for a batch."""
+"""How the projection's rows map onto the tables the projector writes, and back.
+
+Each `Table` spec takes its column types and key from the one declaration
+(`services.ledger.store.tables`) and its column names from the row it writes: a field the
+table lacks fails at import, not at the first batch.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from libs.common.fsm import OrderState
 from services.ledger.domain.positions import Market, Position
@@ -24,31 +32,46 @@ from services.ledger.domain.rows import (
     StrategyTally,
     TradeRow,
 )
+from services.ledger.store import tables
 from services.ledger.store.bulk import Table
 
-TEXT, NUM, TIME, BOOL = "text", "numeric", "timestamptz", "boolean"
+R = TypeVar("R")
+# The Postgres type each declared column travels as (`Table.rows_select` casts to it).
+# BigInteger before Integer: it is a subclass.
+_KINDS: tuple[tuple[type[sa.types.TypeEngine[Any]], str], ...] = (
+    (JSONB, "jsonb"),
+    (sa.Text, "text"),
+    (sa.Numeric, "numeric"),
+    (sa.DateTime, "timestamptz"),
+    (sa.Date, "date"),
+    (sa.Boolean, "boolean"),
+    (sa.BigInteger, "bigint"),
+    (sa.Integer, "integer"),
+)
 
 
-def _columns(
-    cls: type, numeric: frozenset[str] = frozenset(), booleans: frozenset[str] = frozenset()
-) -> tuple[tuple[str, str], ...]:
-    """Map a row dataclass's fields to columns: ``*_at`` are times, ``numeric`` are decimals,
-    ``booleans`` booleans, the rest text."""
-    return tuple((f.name, _kind(f.name, numeric, booleans)) for f in fields(cls))
+def _kind(column: sa.Column[Any]) -> str:
+    return next(kind for cls, kind in _KINDS if isinstance(column.type, cls))
 
 
-def _kind(name: str, numeric: frozenset[str], booleans: frozenset[str]) -> str:
-    if name in numeric:
-        return NUM
-    if name in booleans:
-        return BOOL
-    return TIME if name.endswith("_at") else TEXT
+def _spec(
+    table: sa.Table,
+    names: tuple[str, ...],
+    values: Callable[[R], tuple[object, ...]],
+    key: tuple[str, ...] | None = None,
+) -> Table[R]:
+    """Return the spec writing ``names`` of ``table``; its key is the primary key unless
+    another unique one is given."""
+    primary = tuple(column.name for column in table.primary_key.columns)
+    columns = tuple((name, _kind(table.c[name])) for name in names)
+    return Table(table.name, columns, key or primary, values)
 
 
-def _attributes(cls: type) -> Callable[[Any], tuple[object, ...]]:
-    """Return a function giving a row's fields as a tuple, in declaration order."""
-    values: Callable[[Any], tuple[object, ...]] = attrgetter(*(f.name for f in fields(cls)))
-    return values
+def _of(table: sa.Table, cls: type[R], key: tuple[str, ...] | None = None) -> Table[R]:
+    """Return the spec writing every field of the row dataclass ``cls``, in declaration order."""
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    values: Callable[[R], tuple[object, ...]] = attrgetter(*names)
+    return _spec(table, names, values, key)
 
 
 def _fees(fees: Mapping[str, Decimal]) -> dict[str, str]:
@@ -56,119 +79,29 @@ def _fees(fees: Mapping[str, Decimal]) -> dict[str, str]:
     return {currency: format(fees[currency], "f") for currency in sorted(fees)}
 
 
-PROCESSED: Table[Sequenced] = Table(
-    "processed_events",
-    (("message_id", TEXT), ("stream_seq", "bigint"), ("tenant_id", TEXT), ("kind", TEXT)),
-    ("message_id",),
+PROCESSED: Table[Sequenced] = _spec(
+    tables.PROCESSED,
+    ("message_id", "stream_seq", "tenant_id", "kind"),
     lambda s: (s.event.message_id, s.seq, s.event.tenant_id, s.event.kind),
 )
-
-POISON: Table[Poison] = Table(
-    "poison_events",
-    (("stream_seq", "bigint"), ("subject", TEXT), ("error", TEXT), ("payload", TEXT)),
-    ("stream_seq",),
+POISON: Table[Poison] = _spec(
+    tables.POISON,
+    ("stream_seq", "subject", "error", "payload"),
     lambda p: (p.seq, p.subject, p.error, p.payload),
 )
-
-INTENTS: Table[IntentRow] = Table(
-    "intents",
-    _columns(IntentRow, frozenset({"filled_amount", "filled_notional", "realized_pnl"})),
-    ("tenant_id", "intent_id"),
-    _attributes(IntentRow),
-)
-
-STRATEGY_DAILY: Table[StrategyDelta] = Table(
-    "strategy_daily",
-    (
-        ("tenant_id", TEXT),
-        ("strategy", TEXT),
-        ("day", "date"),
-        ("currency", TEXT),
-        ("realized_pnl", NUM),
-        ("fills", "integer"),
-    ),
-    ("tenant_id", "strategy", "day", "currency"),
-    _attributes(StrategyDelta),
-)
-
-STRATEGY_TOTALS: Table[StrategyTally] = Table(
-    "strategy_totals",
-    (
-        ("tenant_id", TEXT),
-        ("strategy", TEXT),
-        ("currency", TEXT),
-        ("alerts", "integer"),
-        ("trades", "integer"),
-        ("wins", "integer"),
-        ("losses", "integer"),
-        ("realized_pnl", NUM),
-        ("last_signal_at", TIME),
-    ),
-    ("tenant_id", "strategy", "currency"),
-    _attributes(StrategyTally),
-)
-
-_ORDER_NUMERIC = frozenset(
-    {"filled_amount", "filled_notional", "amount", "price", "trigger_price", "leverage"}
-)
-ORDERS: Table[OrderRow] = Table(
-    "orders",
-    _columns(OrderRow, _ORDER_NUMERIC, frozenset({"reduce_only"})),
-    ("tenant_id", "client_order_id"),
-    _attributes(OrderRow),
-)
-
-ORDER_EVENTS: Table[OrderEventRow] = Table(
-    "order_events",
-    (
-        ("message_id", TEXT),
-        ("tenant_id", TEXT),
-        ("intent_id", TEXT),
-        ("client_order_id", TEXT),
-        ("kind", TEXT),
-        ("status", TEXT),
-        ("occurred_at", TIME),
-        ("stream_seq", "bigint"),
-        ("detail", "jsonb"),
-    ),
-    ("message_id",),
-    lambda r: (
-        r.message_id,
-        r.tenant_id,
-        r.intent_id,
-        r.client_order_id,
-        r.kind,
-        r.status,
-        r.occurred_at,
-        r.stream_seq,
-        r.detail,
-    ),
-)
-
-_TRADE_NUMERIC = frozenset({"price", "amount", "fee"})
-TRADES: Table[TradeRow] = Table(
-    "trades", _columns(TradeRow, _TRADE_NUMERIC), ("id",), _attributes(TradeRow)
-)
-
-POSITIONS: Table[PositionRow] = Table(
-    "positions",
-    (
-        ("tenant_id", TEXT),
-        ("account_label", TEXT),
-        ("symbol", TEXT),
-        ("exchange_id", TEXT),
-        ("base", TEXT),
-        ("quote", TEXT),
-        ("quantity", NUM),
-        ("average_price", NUM),
-        ("realized_pnl", NUM),
-        ("fees", "jsonb"),
-        ("fills", "integer"),
-        ("opened_at", TIME),
-        ("updated_at", TIME),
-        ("cost", NUM),
-    ),
-    ("tenant_id", "account_label", "symbol"),
+INTENTS = _of(tables.INTENTS, IntentRow)
+STRATEGY_DAILY = _of(tables.STRATEGY_DAILY, StrategyDelta)
+STRATEGY_TOTALS = _of(tables.STRATEGY_TOTALS, StrategyTally)
+ORDERS = _of(tables.ORDERS, OrderRow)
+ORDER_EVENTS = _of(tables.ORDER_EVENTS, OrderEventRow)
+# Keyed by the row id (event + fill index) the inserts return; recorded once by `trades_once`.
+TRADES = _of(tables.TRADES, TradeRow, key=("id",))
+MARKS = _of(tables.MARKS, MarkRow)
+FUNDING = _of(tables.FUNDING, FundingRow)
+DAILY = _of(tables.DAILY, DailyDelta)
+POSITIONS: Table[PositionRow] = _spec(
+    tables.POSITIONS,
+    tuple(column.name for column in tables.POSITIONS.c),
     lambda r: (
         r.tenant_id,
         r.account_label,
@@ -185,50 +118,6 @@ POSITIONS: Table[PositionRow] = Table(
         r.position.updated_at,
         r.position.cost,
     ),
-)
-
-DAILY: Table[DailyDelta] = Table(
-    "daily_pnl",
-    (
-        ("tenant_id", TEXT),
-        ("account_label", TEXT),
-        ("day", "date"),
-        ("currency", TEXT),
-        ("realized_pnl", NUM),
-        ("fees", NUM),
-        ("volume", NUM),
-        ("fills", "integer"),
-        ("funding", NUM),
-    ),
-    ("tenant_id", "account_label", "day", "currency"),
-    lambda d: (
-        d.tenant_id,
-        d.account_label,
-        d.day,
-        d.currency,
-        d.realized_pnl,
-        d.fees,
-        d.volume,
-        d.fills,
-        d.funding,
-    ),
-)
-
-_MARK_NUMERIC = frozenset(
-    {"quantity", "entry_price", "mark_price", "unrealized_pnl", "liquidation_price"}
-)
-MARKS: Table[MarkRow] = Table(
-    "marks",
-    _columns(MarkRow, _MARK_NUMERIC),
-    ("tenant_id", "account_label", "symbol"),
-    _attributes(MarkRow),
-)
-
-FUNDING: Table[FundingRow] = Table(
-    "funding",
-    _columns(FundingRow, frozenset({"amount"})),
-    ("tenant_id", "account_label", "funding_id"),
-    _attributes(FundingRow),
 )
 
 
