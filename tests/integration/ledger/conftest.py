@@ -18,9 +18,9 @@ from libs.common.config import Environment
 from libs.common.topology import Topology
 from services.ledger.api import routes as api
 from services.ledger.api.reads import Reads
-from services.ledger.app import authenticator, canceller
 from services.ledger.config import LedgerSettings
 from services.ledger.handlers.projector import Projector
+from services.ledger.runtime import authenticator, canceller
 from services.ledger.store.database import engine_for, migrate
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.servers import ServerUrls

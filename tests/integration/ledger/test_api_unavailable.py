@@ -10,8 +10,8 @@ from nats.js import JetStreamContext
 from libs.common.topology import Topology
 from services.ledger.api import routes as api
 from services.ledger.api.reads import Reads
-from services.ledger.app import authenticator
 from services.ledger.config import LedgerSettings
+from services.ledger.runtime import authenticator
 from services.ledger.store.database import engine_for
 from tests.helpers.ports import free_port
 from tests.integration.ledger.support import grant_key, wait_until
