@@ -1,1 +1,2 @@
-"""The ingress's api."""
+"""The webhook over HTTP: the route (`webhook`), its OpenAPI document, request tracing and
+the sampled access log."""

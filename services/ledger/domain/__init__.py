@@ -1,1 +1,2 @@
-"""The ledger's domain."""
+"""Pure rules, no I/O: position arithmetic (`positions`), the rows (`rows`), and how events
+fold into them (`projection`, with `orders`, `alerts` and `strategies`)."""

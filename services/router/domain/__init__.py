@@ -1,1 +1,2 @@
-"""The router's domain."""
+"""The router's decisions, pure, no I/O: `decide` and the checks it runs, the legs an action
+becomes, exits, leverage, symbols, trade settings, kill switches and the decision as kept."""

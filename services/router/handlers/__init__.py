@@ -1,1 +1,2 @@
-"""The router's handlers."""
+"""Messages in: intents (read, decide, commit, publish) and the executor's fills and drifts
+that keep the known positions."""
