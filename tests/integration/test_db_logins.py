@@ -20,7 +20,7 @@ from libs.common.db_roles import role_attributes, role_name
 from services.executor.runtime import MIGRATIONS as EXECUTOR_MIGRATIONS
 from services.executor.store import AccountStore
 from services.ledger.api.reads import Reads
-from services.ledger.store import batch as ledger_store
+from services.ledger.store import progress as ledger_progress
 from services.ledger.store.database import MIGRATIONS as LEDGER_MIGRATIONS
 from services.router.runtime import MIGRATIONS as ROUTER_MIGRATIONS
 from services.router.store.records import LayerKey
@@ -216,7 +216,7 @@ async def test_the_executor_and_ledger_stores_work_through_the_runtime_login(
             "tenant-a", None, None
         )
         async with ledger.connect() as conn:
-            seq = await ledger_store.last_applied_seq(
+            seq = await ledger_progress.last_applied_seq(
                 conn, "EVENTS", role=role_name(prefix, "ledger", "writer")
             )
             async with conn.begin():

@@ -29,8 +29,9 @@ from services.ledger.config import CONSUMER, SERVICE, LedgerSettings
 from services.ledger.domain.rows import Poison, Sequenced
 from services.ledger.handlers.codec import decode, poison
 from services.ledger.handlers.consumer import position
-from services.ledger.store import batch as store
-from services.ledger.store.batch import Batch, Outcome, cannot_apply
+from services.ledger.store import progress
+from services.ledger.store.batch import Batch, Outcome, apply_batch
+from services.ledger.store.progress import cannot_apply
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
@@ -97,8 +98,8 @@ class Projector:
             await self._take_lock(conn, lock_timeout_s)
             try:
                 if reset:
-                    await store.truncate_projections(conn)
-                self.position = await store.last_applied_seq(
+                    await progress.truncate_projections(conn)
+                self.position = await progress.last_applied_seq(
                     conn, self._stream, role=self._settings.writer_role
                 )
                 await position(self._js, self._topology, self._settings, self.position + 1)
@@ -108,12 +109,12 @@ class Projector:
                     await self._consume(conn, puller, until)
             finally:
                 with contextlib.suppress(Exception):
-                    await store.unlock(conn, self._lock_key)
+                    await progress.unlock(conn, self._lock_key)
 
     async def _take_lock(self, conn: AsyncConnection, timeout_s: float | None) -> None:
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         announced = False
-        while not await store.try_lock(conn, self._lock_key):
+        while not await progress.try_lock(conn, self._lock_key):
             if deadline is not None and time.monotonic() >= deadline:
                 raise ProjectorBusyError("another ledger projector is running; stop it first")
             if not announced:
@@ -176,7 +177,7 @@ class Projector:
 
     async def _apply(self, conn: AsyncConnection, batch: Batch) -> Outcome:
         role, stream = self._settings.writer_role, self._stream
-        return await store.apply_batch(conn, batch, role=role, stream=stream)
+        return await apply_batch(conn, batch, role=role, stream=stream)
 
     async def _apply_one_by_one(
         self, conn: AsyncConnection, batch: Batch, raw: dict[int, Msg]
@@ -198,7 +199,7 @@ class Projector:
             duplicates += outcome.duplicates
         role, stream = self._settings.writer_role, self._stream
         for record in bad:
-            await store.record_poison(conn, record, role=role, stream=stream)
+            await progress.record_poison(conn, record, role=role, stream=stream)
         await self._apply(conn, Batch((), (), batch.last_seq))  # the position, past them all
         return Outcome(tuple(applied), duplicates, tuple(bad))
 

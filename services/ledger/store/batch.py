@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.messages import (
@@ -44,30 +43,8 @@ from services.ledger.store.mapping import (
     order_from,
     position_from,
 )
-from services.ledger.store.tables import metadata
+from services.ledger.store.progress import SAVE_PROGRESS, progress
 
-# SQLSTATE classes of a value Postgres refuses (22: data exception, e.g. a NUL in text;
-# 23: a constraint): retrying cannot help, so the event is set aside as poison instead of
-# wedging the projector. Anything else (connection lost, a bug) restarts the projector.
-_REFUSED_VALUE = frozenset({"22", "23"})
-
-
-def cannot_apply(exc: BaseException) -> bool:
-    """Whether ``exc`` says an event can never be applied, however often we retry."""
-    if isinstance(exc, ArithmeticError):
-        return True
-    if not isinstance(exc, DBAPIError):
-        return False
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    return isinstance(sqlstate, str) and sqlstate[:2] in _REFUSED_VALUE
-
-
-# Every table of the schema: each is derived from the stream.
-PROJECTION_TABLES = tuple(table.name for table in metadata.sorted_tables)
-
-_TRY_LOCK = text("SELECT pg_try_advisory_lock(hashtext(:key))")
-_UNLOCK = text("SELECT pg_advisory_unlock(hashtext(:key))")
-_AS_ROLE = text("SELECT set_config('role', :role, true)")
 # The projections are derived from the stream and record how far they got in the same
 # transaction, so a commit lost in a Postgres crash is simply replayed from the stream: no
 # need to wait for each commit to reach the disk.
@@ -118,12 +95,6 @@ _MARKS_NEWEST = MARKS.insert_sql(
     + " WHERE marks.marked_at < EXCLUDED.marked_at",
     param="marks",
 )
-_SAVE_PROGRESS = (
-    "INSERT INTO projector_state (stream, last_seq, last_occurred_at) "
-    "VALUES (:stream, :seq, :at) ON CONFLICT (stream) DO UPDATE SET "
-    "last_seq = GREATEST(projector_state.last_seq, EXCLUDED.last_seq), "
-    "last_occurred_at = COALESCE(EXCLUDED.last_occurred_at, projector_state.last_occurred_at)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +127,7 @@ async def apply_batch(conn: AsyncConnection, batch: Batch, *, role: str, stream:
         new_trades = await _insert_trades(conn, fresh)
         new_funding = await _insert_funding(conn, fresh)
         changes = fold(fresh, new_trades, await _load_state(conn, fresh), new_funding)
-        await _write(conn, changes, _progress(stream, batch.last_seq, batch.last_occurred_at))
+        await _write(conn, changes, progress(stream, batch.last_seq, batch.last_occurred_at))
         if changes.intents:
             await conn.execute(_NOTIFY, {"prefix": ALERTS_CHANNEL, "tenants": _tenants(changes)})
     return Outcome(tuple(fresh), len(batch.events) - len(fresh), batch.poison)
@@ -166,10 +137,6 @@ def _tenants(changes: Changes) -> str:
     """Return the tenants whose alerts changed, as the notification's payload."""
     tenants = ",".join(sorted({tenant for tenant, _ in changes.intents}))
     return tenants if len(tenants) <= _MAX_NOTIFY else "*"
-
-
-def _progress(stream: str, seq: int, at: datetime | None) -> dict[str, object]:
-    return {"stream": stream, "seq": seq, "at": at}
 
 
 async def _claim(conn: AsyncConnection, batch: Batch) -> list[Sequenced]:
@@ -279,42 +246,4 @@ async def _write(conn: AsyncConnection, changes: Changes, progress: dict[str, ob
         writes.append(_MARKS_NEWEST)
         params |= MARKS.params(changes.marks.values(), "marks")
     ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(writes))
-    await conn.execute(text(f"WITH {ctes} {_SAVE_PROGRESS}" if ctes else _SAVE_PROGRESS), params)
-
-
-async def record_poison(conn: AsyncConnection, poison: Poison, *, role: str, stream: str) -> None:
-    """Set one message aside as poison and move the stream position past it."""
-    async with conn.begin():
-        await conn.execute(_AS_ROLE, {"role": role})
-        await conn.execute(POISON.insert(), POISON.params([poison]))
-        await conn.execute(text(_SAVE_PROGRESS), _progress(stream, poison.seq, None))
-
-
-async def last_applied_seq(conn: AsyncConnection, stream: str, *, role: str) -> int:
-    """Return the last stream sequence the projections include (0 before the first), read as
-    ``role`` (the runtime login itself holds no right on the tables).
-    """
-    async with conn.begin():
-        await conn.execute(_AS_ROLE, {"role": role})
-        result = await conn.execute(
-            text("SELECT last_seq FROM projector_state WHERE stream = :stream"), {"stream": stream}
-        )
-        return int(result.scalar() or 0)
-
-
-async def truncate_projections(conn: AsyncConnection) -> None:
-    """Empty every projection and the record of applied events (as the tables' owner)."""
-    async with conn.begin():
-        await conn.execute(text(f"TRUNCATE {', '.join(PROJECTION_TABLES)}"))
-
-
-async def try_lock(conn: AsyncConnection, key: str) -> bool:
-    """Take the session-level lock ``key`` if free: only its holder may project."""
-    async with conn.begin():
-        return bool((await conn.execute(_TRY_LOCK, {"key": key})).scalar())
-
-
-async def unlock(conn: AsyncConnection, key: str) -> None:
-    """Release the lock ``key`` taken by `try_lock` on this connection."""
-    async with conn.begin():
-        await conn.execute(_UNLOCK, {"key": key})
+    await conn.execute(text(f"WITH {ctes} {SAVE_PROGRESS}" if ctes else SAVE_PROGRESS), params)
