@@ -12,7 +12,7 @@ from libs.common.api import answers
 from libs.common.auth import CurrentTenant
 from libs.common.messages.types import FrozenModel, Iso8601
 from services.router.api.deps import AccountQuery, Runtime, SymbolQuery
-from services.router.domain.decide import effective_settings
+from services.router.domain.layers import effective_settings
 from services.router.domain.trade_settings import EffectiveSettings, Scope
 from services.router.store.records import Change, LayerKey, StoredLayer
 

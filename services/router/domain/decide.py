@@ -1,7 +1,7 @@
 """The router's decisions: pure functions of what it knows, no I/O.
 
 `decide` turns one intent into the orders to place (or a cancel), or a rejection whose message
-a trader understands; `effective_settings` merges the trade-settings layers it uses. Checks run
+a trader understands, with the settings in force (`services.router.domain.layers`). Checks run
 in a fixed order, and the first that fails names the reason: tenant, alert quota, kill switch,
 paused strategy, account, signal age, symbol, direction and sizing, exits; then, for orders
 that add to a position only, the plan's account limit and live trading, leverage (spot: none;
@@ -15,10 +15,9 @@ the plan never stop it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from libs.common.messages import (
     Action,
@@ -44,71 +43,16 @@ from services.router.domain.decisions import (
     refuse,
 )
 from services.router.domain.exits import Exits, check_exits, exits_of
+from services.router.domain.layers import TenantSettings, effective_settings
 from services.router.domain.legs import Leg, expected_position, plan_legs
 from services.router.domain.leverage import cap_of, order_leverage
-from services.router.domain.trade_settings import EffectiveSettings, Scope, TradeSettingsLayer
+from services.router.domain.trade_settings import EffectiveSettings, Scope
 
 _SCOPE_WORDS = {
     Scope.TENANT: "for your whole account",
     Scope.ACCOUNT: "for this exchange account",
     Scope.SYMBOL: "for this symbol",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class TenantSettings:
-    """Every settings layer of one tenant: tenant-wide, per account, per (account, symbol)."""
-
-    tenant: TradeSettingsLayer | None = None
-    accounts: Mapping[str, TradeSettingsLayer] = field(default_factory=dict)
-    symbols: Mapping[tuple[str, str], TradeSettingsLayer] = field(default_factory=dict)
-    # Merged settings already computed: the cache keeps this object across intents.
-    _merged: dict[tuple[str | None, str | None], EffectiveSettings] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-
-    def layers(
-        self, account: str | None, symbol: str | None
-    ) -> list[tuple[Scope, TradeSettingsLayer]]:
-        """Return the layers that apply to (account, symbol), most general first."""
-        found = [(Scope.TENANT, self.tenant)]
-        if account is not None:
-            found.append((Scope.ACCOUNT, self.accounts.get(account)))
-            if symbol is not None:
-                found.append((Scope.SYMBOL, self.symbols.get((account, symbol))))
-        return [(scope, layer) for scope, layer in found if layer is not None]
-
-
-def merge_layers(layers: list[tuple[Scope, TradeSettingsLayer]]) -> EffectiveSettings:
-    """Merge layers, most general first: a set field overrides the layers above it.
-
-    ``enabled`` is a kill switch instead: false on any layer disables, and a lower layer
-    cannot switch back on what a higher one switched off.
-    """
-    values: dict[str, Any] = {}
-    disabled_by: Scope | None = None
-    for scope, layer in layers:
-        for name in layer.model_fields_set - {"enabled"}:
-            value = getattr(layer, name)
-            if value is not None:
-                values[name] = value
-        if layer.enabled is False and disabled_by is None:
-            disabled_by = scope
-    # Every value was validated in its layer; the defaults fill the rest.
-    return EffectiveSettings.model_construct(
-        **values, enabled=disabled_by is None, disabled_by=disabled_by
-    )
-
-
-def effective_settings(
-    settings: TenantSettings, account: str | None = None, symbol: str | None = None
-) -> EffectiveSettings:
-    """Return the settings in force for ``account`` and ``symbol`` (a TradingView symbol)."""
-    key = (account, symbol)
-    merged = settings._merged.get(key)  # noqa: SLF001 - the memo belongs to this module
-    if merged is None:
-        merged = settings._merged[key] = merge_layers(settings.layers(account, symbol))  # noqa: SLF001
-    return merged
 
 
 def decide(

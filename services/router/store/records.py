@@ -10,7 +10,7 @@ from pydantic import Field, field_serializer
 from sqlalchemy import ColumnElement, Table
 
 from libs.common.messages.types import FrozenModel, UtcDatetime
-from services.router.domain.decide import TenantSettings
+from services.router.domain.layers import TenantSettings
 from services.router.domain.trade_settings import Scope, TradeSettingsLayer
 
 

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from libs.common.messages import KillSwitchChanged
 from services.router.config import READER_ROLE, WRITER_ROLE
-from services.router.domain.decide import TenantSettings
 from services.router.domain.kill_switch import kill_switch_notice
+from services.router.domain.layers import TenantSettings
 from services.router.domain.trade_settings import TradeSettingsLayer
 from services.router.errors import VersionConflictError, database_errors
 from services.router.store.records import Change, LayerKey, StoredLayer, tenant_settings

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from nats.js.kv import KeyValue
 
 from libs.common.auth import Lookup
-from services.router.domain.decide import TenantSettings
+from services.router.domain.layers import TenantSettings
 from services.router.metrics import SETTINGS_LOADS
 from services.router.store.settings import SettingsStore
 

@@ -19,7 +19,6 @@ from libs.common.messages import (
     SizingRule,
 )
 from libs.common.records import MarketType
-from services.router.domain.decide import TenantSettings, effective_settings
 from services.router.domain.decisions import (
     Cancellation,
     OrderSpec,
@@ -27,6 +26,7 @@ from services.router.domain.decisions import (
     Positions,
     QuotaState,
 )
+from services.router.domain.layers import TenantSettings, effective_settings
 from services.router.domain.symbols import listed, names_of
 from services.router.domain.trade_settings import Directions, EffectiveSettings, TradeSettingsLayer
 from tests import factories

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from libs.common.errors import ConfigurationError
 from services.router.config import RouterSettings
-from services.router.domain.decide import TenantSettings, effective_settings, merge_layers
+from services.router.domain.layers import TenantSettings, effective_settings, merge_layers
 from services.router.domain.trade_settings import (
     Directions,
     OppositeSignal,
