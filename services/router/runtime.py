@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from nats.js import JetStreamContext
 from opentelemetry.trace import TracerProvider
@@ -43,10 +42,9 @@ from services.router.store.settings_cache import (
     SettingsNotifier,
     decode_version,
 )
+from services.router.store.tables import MIGRATIONS
 
 log = logging.getLogger(__name__)
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 @dataclass

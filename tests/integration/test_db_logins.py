@@ -22,9 +22,9 @@ from services.executor.store import AccountStore
 from services.ledger.api.reads import Reads
 from services.ledger.store import progress as ledger_progress
 from services.ledger.store.database import MIGRATIONS as LEDGER_MIGRATIONS
-from services.router.runtime import MIGRATIONS as ROUTER_MIGRATIONS
 from services.router.store.records import LayerKey
 from services.router.store.settings import SettingsStore
+from services.router.store.tables import MIGRATIONS as ROUTER_MIGRATIONS
 from tests.helpers.db_logins import Deployment, deployment
 from tests.helpers.namespaces import new_namespace
 from tests.helpers.router import layer

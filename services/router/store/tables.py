@@ -2,10 +2,14 @@
 notices owed.
 
 Declared without a schema: the engine's ``search_path`` puts the router's schema first
-(``router`` in production, a test's own schema in tests).
+(``router`` in production, a test's own schema in tests). The migrations (`MIGRATIONS`) keep
+their own DDL as applied; ``tests/integration/router/test_schema.py`` holds the schema they
+arrive at to this declaration.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from sqlalchemy import (
     BigInteger,
@@ -19,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+MIGRATIONS = Path(__file__).parents[1] / "migrations"
 metadata = MetaData()
 
 # One row per layer: account_label "" is the tenant-wide layer, symbol "" an account's layer.

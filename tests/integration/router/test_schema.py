@@ -6,8 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Column, MetaData, Text
 
 from libs.common.db import upgrade
-from services.router.runtime import MIGRATIONS
-from services.router.store.tables import metadata
+from services.router.store.tables import MIGRATIONS, metadata
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.schema import schema_differences
 
