@@ -2,13 +2,13 @@
 
 Pure: the same events in the same order give the same rows, whatever the batch boundaries,
 which is what makes a rebuild reproduce the tables. The caller loads the rows a batch
-touches, inserts its trades first (so a fill already recorded under another event is known),
-then writes back what `Fold` changed.
+touches, inserts its trades first (so a fill already recorded under another event is known:
+`services.ledger.domain.inserts`), then writes back what `Fold` changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from libs.common.messages import (
@@ -22,6 +22,7 @@ from libs.common.messages import (
 )
 from libs.common.messages.events import Fill, OrderEvent
 from services.ledger.domain import alerts, orders, strategies
+from services.ledger.domain.inserts import trade_uid
 from services.ledger.domain.positions import (
     EXACT,
     UNKNOWN_CURRENCY,
@@ -34,7 +35,6 @@ from services.ledger.domain.positions import (
 )
 from services.ledger.domain.rows import (
     DailyDelta,
-    FundingRow,
     IntentKey,
     IntentRow,
     MarkRow,
@@ -46,63 +46,7 @@ from services.ledger.domain.rows import (
     Sequenced,
     StrategyDelta,
     StrategyTally,
-    TradeRow,
 )
-
-
-def trade_uid(message_id: str, index: int) -> str:
-    """Return the row id of the ``index``-th fill of an event: stable across replays."""
-    return f"{message_id}-{index:04d}"
-
-
-def trade_rows(events: Iterable[Sequenced]) -> list[TradeRow]:
-    """Return a row per fill of the batch's `OrderFilled` events, in stream order."""
-    return [
-        _trade_row(item.event, index, fill)
-        for item in events
-        if isinstance(item.event, OrderFilled)
-        for index, fill in enumerate(item.event.fills)
-    ]
-
-
-def _trade_row(event: OrderFilled, index: int, fill: Fill) -> TradeRow:
-    return TradeRow(
-        id=trade_uid(event.message_id, index),
-        tenant_id=event.tenant_id,
-        account_label=event.account_label,
-        exchange_id=event.exchange_id,
-        symbol=event.symbol,
-        side=event.side.value,
-        price=fill.price,
-        amount=fill.amount,
-        fee=fill.fee,
-        fee_currency=fill.fee_currency,
-        trade_id=fill.trade_id,
-        client_order_id=event.client_order_id,
-        exchange_order_id=event.exchange_order_id,
-        intent_id=event.intent_id,
-        filled_at=fill.filled_at,
-        message_id=event.message_id,
-    )
-
-
-def funding_rows(events: Iterable[Sequenced]) -> list[FundingRow]:
-    """Return a row per `FundingPaid` event of the batch, in stream order."""
-    return [
-        FundingRow(
-            id=item.event.message_id,
-            tenant_id=item.event.tenant_id,
-            account_label=item.event.account_label,
-            exchange_id=item.event.exchange_id,
-            symbol=item.event.symbol,
-            amount=item.event.amount,
-            currency=item.event.currency.upper(),
-            funding_id=item.event.funding_id,
-            paid_at=item.event.paid_at,
-        )
-        for item in events
-        if isinstance(item.event, FundingPaid)
-    ]
 
 
 @dataclass

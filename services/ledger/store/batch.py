@@ -23,7 +23,8 @@ from libs.common.messages import (
     PositionDrift,
 )
 from libs.common.messages.events import OrderEvent
-from services.ledger.domain.projection import Changes, State, fold, funding_rows, trade_rows
+from services.ledger.domain.inserts import funding_rows, trade_rows
+from services.ledger.domain.projection import Changes, State, fold
 from services.ledger.domain.rows import Poison, Sequenced
 from services.ledger.store.bulk import Table
 from services.ledger.store.mapping import (
