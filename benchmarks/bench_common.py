@@ -20,8 +20,8 @@ from libs.common.jetstream import delete_topology, ensure_topology
 from libs.common.messages import OrderIntent, decode_event
 from libs.common.passphrases import hash_passphrase, verify_passphrase
 from libs.common.topology import Topology
-from services.ingress.domain import Webhook
-from services.ingress.passphrases import PassphraseCheck
+from services.ingress.domain.passphrases import PassphraseCheck
+from services.ingress.domain.webhook import Webhook
 from tests import factories
 
 

@@ -5,7 +5,7 @@ we keep are in docs/benchmarks.md. Needs Postgres at ``SPARKY_BENCH_DATABASE_URL
 the test database); works in a schema of its own, dropped afterwards.
 
 One tenant gets 100,000 alerts of every fate (and two neighbours 50,000 each), written in
-bulk through the projection's own table definition (``services.ledger.tables.INTENTS``);
+bulk through the projection's own table definition (``services.ledger.store.mapping.INTENTS``);
 then the read API answers, in process, ``BENCH_FEED_REQUESTS`` (200) requests of each kind:
 the first page, pages reached through the cursor, filtered pages, strategies, daily PnL.
 Goal: p95 ≤ 100 ms for the feed's pages.
@@ -29,13 +29,13 @@ from sqlalchemy import text
 from benchmarks.bench_ledger import KEY, TENANT, read_app
 from libs.common.config import Environment
 from libs.common.ids import new_id
+from services.ledger.api.reads import Reads
 from services.ledger.config import LedgerSettings
-from services.ledger.database import engine_for, migrate
-from services.ledger.reads import Reads
-from services.ledger.rows import IntentRow
-from services.ledger.store import STRATEGY_TOTALS_ADD
-from services.ledger.strategies import tallies
-from services.ledger.tables import INTENTS, STRATEGY_TOTALS
+from services.ledger.domain.rows import IntentRow
+from services.ledger.domain.strategies import tallies
+from services.ledger.store.batch import STRATEGY_TOTALS_ADD
+from services.ledger.store.database import engine_for, migrate
+from services.ledger.store.mapping import INTENTS, STRATEGY_TOTALS
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 FATES = ("filled",) * 12 + ("rejected",) * 3 + ("refused", "failed", "placed", "canceled")

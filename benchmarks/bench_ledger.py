@@ -36,12 +36,12 @@ from libs.common.jetstream import delete_topology, ensure_topology
 from libs.common.messages import Fill, OrderFilled, Side
 from libs.common.records import secret_digest
 from libs.common.topology import Topology
-from services.ledger import api
+from services.ledger.api import routes as api
+from services.ledger.api.reads import Reads
 from services.ledger.config import LedgerSettings
-from services.ledger.database import engine_for, migrate
-from services.ledger.projector import Projector
-from services.ledger.reads import Reads
-from services.ledger.tables import TRADES
+from services.ledger.handlers.projector import Projector
+from services.ledger.store.database import engine_for, migrate
+from services.ledger.store.mapping import TRADES
 from tests import factories
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)

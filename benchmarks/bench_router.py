@@ -35,8 +35,8 @@ from libs.common.jetstream import delete_topology, ensure_topology
 from libs.common.messages import OrderIntent
 from libs.common.records import account_key
 from services.router.config import RouterSettings
-from services.router.runtime import MIGRATIONS, RouterRuntime
-from services.router.tables import trade_settings
+from services.router.runtime import RouterRuntime
+from services.router.store.tables import MIGRATIONS, trade_settings
 from tests import factories
 from tests.helpers.router import account, intent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 
 from libs.common.service import serve
-from services.ingress.accesslog import sample_access_log
+from services.ingress.api.accesslog import sample_access_log
 from services.ingress.app import create_app
 from services.ingress.config import ingress_settings
 

@@ -7,6 +7,8 @@ from pydantic_settings import SettingsConfigDict
 
 from libs.common.config import ServiceSettings, load_settings
 
+SERVICE = "ingress"
+
 
 class IngressSettings(ServiceSettings):
     """How the webhook receiver runs: limits, proxies, Redis and publish timeouts."""

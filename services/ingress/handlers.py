@@ -3,7 +3,7 @@
 Authenticate (memory only) → allowlist → read the body → parse → passphrase → validate →
 rate limit (Redis) → store (JetStream). Each step either passes or raises a `WebhookError`.
 A passphrase not checked lately costs a slow hash: the rate limit comes before it then, so
-guessing is bounded by the tenant's plan (`services.ingress.passphrases`).
+guessing is bounded by the tenant's plan (`services.ingress.domain.passphrases`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from datetime import datetime
 from opentelemetry import trace
 
 from libs.common.logs import log_context
-from services.ingress.domain import Webhook, WebhookGate, build_intent, check_source
-from services.ingress.normalise import to_alert
-from services.ingress.parsing import parse_body
-from services.ingress.passphrases import PassphraseCheck
-from services.ingress.publisher import IntentPublisher, Stored
-from services.ingress.ratelimit import RateLimiter
+from services.ingress.adapters.publisher import IntentPublisher, Stored
+from services.ingress.adapters.ratelimit import RateLimiter
+from services.ingress.domain.normalise import to_alert
+from services.ingress.domain.parsing import parse_body
+from services.ingress.domain.passphrases import PassphraseCheck
+from services.ingress.domain.webhook import Webhook, WebhookGate, build_intent, check_source
 
 
 class WebhookHandler:

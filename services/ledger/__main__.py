@@ -10,8 +10,8 @@ from libs.common.logs import configure_logging
 from libs.common.service import serve
 from services.ledger.app import create_app
 from services.ledger.config import SERVICE, ledger_settings
-from services.ledger.projector import ProjectorBusyError
-from services.ledger.rebuild import StreamMissingError, rebuild
+from services.ledger.handlers.projector import ProjectorBusyError
+from services.ledger.handlers.rebuild import StreamMissingError, rebuild
 
 
 def _parser() -> argparse.ArgumentParser:

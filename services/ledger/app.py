@@ -1,145 +1,29 @@
-"""Wiring: NATS, Postgres and the KV mirrors in the lifespan; the projector as a background
-task; the read API and the operational endpoints.
+"""Wiring: the ledger's ASGI app, whose lifespan runs a `LedgerRuntime`; the read API and
+the operational endpoints.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-import nats
 from fastapi import FastAPI
-from nats.aio.client import Client
-from nats.js import JetStreamContext
-from pydantic import SecretStr
 
-from libs.common.auth import ApiKeyAuthenticator
-from libs.common.jetstream import ensure_topology
-from libs.common.kv_mirror import DEFAULT_STALENESS_S, KVMirror
-from libs.common.nats_access import connect_options
-from libs.common.publishing import JetStreamPublisher
-from libs.common.records import ApiKeyRecord, TenantRecord
 from libs.common.service import bootstrap, mount_ops, postgres_check
-from libs.common.signing import CommandSigner, Issuer
-from libs.common.topology import Topology
-from services.ledger import api
-from services.ledger.cancels import Canceller
+from services.ledger.api import routes as api
 from services.ledger.config import SERVICE, LedgerSettings, ledger_settings
-from services.ledger.database import engine_for, migrate
-from services.ledger.projector import Projector
-from services.ledger.reads import Reads
-from services.ledger.signals import AlertSignals
-
-
-@asynccontextmanager
-async def authenticator(
-    nc: Client,
-    js: JetStreamContext,
-    topology: Topology,
-    *,
-    staleness_s: float = DEFAULT_STALENESS_S,
-) -> AsyncIterator[ApiKeyAuthenticator]:
-    """Yield an API-key authenticator over live copies of the api-keys and tenants buckets."""
-    keys = KVMirror(
-        nc,
-        await js.key_value(topology.api_keys_bucket),
-        ApiKeyRecord.model_validate_json,
-        staleness_s=staleness_s,
-    )
-    tenants = KVMirror(
-        nc,
-        await js.key_value(topology.tenants_bucket),
-        TenantRecord.model_validate_json,
-        staleness_s=staleness_s,
-    )
-    try:
-        await keys.start()
-        await tenants.start()
-        yield ApiKeyAuthenticator(keys, tenants)
-    finally:
-        await keys.stop()
-        await tenants.stop()
-
-
-@asynccontextmanager
-async def background(work: Coroutine[Any, Any, None], name: str) -> AsyncIterator[None]:
-    """Run ``work`` while the block runs; cancel it on the way out."""
-    task = asyncio.create_task(work, name=name)
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def canceller(
-    nc: Client, js: JetStreamContext, topology: Topology, signing_key: SecretStr
-) -> Canceller:
-    """Return the API's `Canceller`: publishes cancels signed with the ledger's key on ORDERS,
-    reads accounts from their bucket."""
-    publisher = JetStreamPublisher(nc, SERVICE)
-    await publisher.start()
-    accounts = await js.key_value(topology.accounts_bucket)
-    return Canceller(publisher, accounts, topology, CommandSigner(Issuer.LEDGER, signing_key))
-
-
-async def _nats(settings: LedgerSettings) -> Client:
-    return await nats.connect(
-        settings.nats_url,
-        **connect_options(settings, SERVICE),
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=1,
-        connect_timeout=5,
-    )
-
-
-async def _close(nc: Client) -> None:
-    """Drain the connection if it is up (delivering what is in flight), else just close it."""
-    if nc.is_connected:
-        with contextlib.suppress(Exception):
-            await nc.drain()
-    await nc.close()
-
-
-@asynccontextmanager
-async def running(app: FastAPI, settings: LedgerSettings) -> AsyncIterator[None]:
-    """Migrate, connect, start the mirrors and the projector; undo it all on the way out."""
-    topology = Topology.from_settings(settings)
-    await migrate(settings)
-    async with AsyncExitStack() as stack:
-        engine = engine_for(settings)
-        stack.push_async_callback(engine.dispose)
-        nc = await _nats(settings)
-        stack.push_async_callback(_close, nc)
-        js = nc.jetstream()
-        await ensure_topology(js, topology, manage=False)
-        app.state.engine, app.state.nc = engine, nc
-        app.state.reads = Reads(engine, settings.reader_role)
-        app.state.canceller = await canceller(nc, js, topology, settings.order_signing_key)
-        app.state.authenticator = await stack.enter_async_context(
-            authenticator(nc, js, topology, staleness_s=settings.kv_staleness_s)
-        )
-        signals = AlertSignals(engine, settings.schema_name)
-        app.state.alert_signals = signals
-        await stack.enter_async_context(background(signals.run(), "ledger-alert-signals"))
-        if settings.projector_enabled:
-            projector = Projector(settings, engine, nc, topology)
-            await stack.enter_async_context(background(projector.run(), "ledger-projector"))
-        yield
+from services.ledger.runtime import LedgerRuntime
 
 
 def create_app(settings: LedgerSettings | None = None) -> FastAPI:
     """Return the ledger's ASGI app: projector, read API, /healthz, /readyz, /metrics."""
     settings = settings or ledger_settings()
     tracer_provider = bootstrap(SERVICE, settings)
+    runtime = LedgerRuntime(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with running(app, settings):
+        async with runtime.running(app):
             yield
 
     app = FastAPI(title="Sparky ledger", version="1", lifespan=lifespan)

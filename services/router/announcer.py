@@ -18,10 +18,10 @@ from faststream.nats import NatsBroker
 from libs.common.broker import publish_message
 from libs.common.messages import KillSwitchChanged
 from libs.common.topology import Topology
-from services.router.kill_switch import kill_switch_notice
+from services.router.domain.kill_switch import kill_switch_notice
 from services.router.metrics import KILL_SWITCH_NOTICES
-from services.router.settings_records import Change
-from services.router.store import SettingsStore
+from services.router.store.records import Change
+from services.router.store.settings import SettingsStore
 
 log = logging.getLogger(__name__)
 PUBLISH_TIMEOUT_S = 2.0

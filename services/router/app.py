@@ -13,9 +13,9 @@ from libs.common.consumer import ConsumerPolicy
 from libs.common.messages.types import utcnow
 from libs.common.ops import ReadinessCheck
 from libs.common.service import mount_ops, nats_check, postgres_check
-from services.router.api import router as settings_routes
-from services.router.api_errors import install_error_handlers
-from services.router.api_reads import router as settings_reads
+from services.router.api.errors import install_error_handlers
+from services.router.api.reads import router as settings_reads
+from services.router.api.settings import router as settings_routes
 from services.router.config import RouterSettings
 from services.router.runtime import RouterRuntime
 

@@ -34,8 +34,8 @@ from libs.common.messages import (
 from libs.common.messages.base import Message, envelope_from
 from libs.common.signing import CommandSigner
 from libs.common.topology import Topology
-from services.router.decisions import CancelSpec
-from services.router.kept import Kept
+from services.router.domain.decisions import CancelSpec
+from services.router.domain.kept import Kept
 
 MAX_MESSAGE = 500
 

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from nats.js import JetStreamContext
 from opentelemetry.trace import TracerProvider
@@ -30,23 +29,22 @@ from libs.common.messages.types import utcnow
 from libs.common.records import AccountRecord, ApiKeyRecord, TenantRecord
 from libs.common.signing import CommandSigner, Issuer
 from libs.common.topology import Topology
-from services.router.accounts import AccountDirectory
 from services.router.announcer import KillSwitchAnnouncer
 from services.router.config import SERVICE, RouterSettings
-from services.router.handlers import IntentHandler
-from services.router.positions import DURABLES, PositionProjector
+from services.router.handlers.intents import IntentHandler
+from services.router.handlers.positions import DURABLES, PositionProjector
 from services.router.publisher import Publisher
-from services.router.redis_state import RouterState
-from services.router.settings_cache import (
+from services.router.store.accounts import AccountDirectory
+from services.router.store.redis_state import RouterState
+from services.router.store.settings import SettingsStore
+from services.router.store.settings_cache import (
     SettingsCache,
     SettingsNotifier,
     decode_version,
 )
-from services.router.store import SettingsStore
+from services.router.store.tables import MIGRATIONS
 
 log = logging.getLogger(__name__)
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 @dataclass

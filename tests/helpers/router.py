@@ -39,7 +39,7 @@ from libs.common.records import (
 )
 from libs.common.signing import Issuer
 from libs.common.topology import Topology
-from services.router.trade_settings import TradeSettingsLayer
+from services.router.domain.trade_settings import TradeSettingsLayer
 from tests import factories
 from tests.helpers.signing import signed_by
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.db import database_unavailable, main, make_engine, upgrade
-from services.router.runtime import MIGRATIONS as ROUTER_MIGRATIONS
+from services.router.store.tables import MIGRATIONS as ROUTER_MIGRATIONS
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.polling import eventually
 from tests.helpers.private_postgres import PrivatePostgres, private_postgres

@@ -19,12 +19,12 @@ from libs.common.db_logins import provision, scram_verifier
 from libs.common.db_roles import role_attributes, role_name
 from services.executor.accounts.store import AccountStore
 from services.executor.runtime import MIGRATIONS as EXECUTOR_MIGRATIONS
-from services.ledger import store as ledger_store
-from services.ledger.database import MIGRATIONS as LEDGER_MIGRATIONS
-from services.ledger.reads import Reads
-from services.router.runtime import MIGRATIONS as ROUTER_MIGRATIONS
-from services.router.settings_records import LayerKey
-from services.router.store import SettingsStore
+from services.ledger.api.reads import Reads
+from services.ledger.store import progress as ledger_progress
+from services.ledger.store.database import MIGRATIONS as LEDGER_MIGRATIONS
+from services.router.store.records import LayerKey
+from services.router.store.settings import SettingsStore
+from services.router.store.tables import MIGRATIONS as ROUTER_MIGRATIONS
 from tests.helpers.db_logins import Deployment, deployment
 from tests.helpers.namespaces import new_namespace
 from tests.helpers.router import layer
@@ -216,7 +216,7 @@ async def test_the_executor_and_ledger_stores_work_through_the_runtime_login(
             "tenant-a", None, None
         )
         async with ledger.connect() as conn:
-            seq = await ledger_store.last_applied_seq(
+            seq = await ledger_progress.last_applied_seq(
                 conn, "EVENTS", role=role_name(prefix, "ledger", "writer")
             )
             async with conn.begin():

@@ -26,7 +26,7 @@ from libs.common.jetstream import ensure_topology
 from libs.common.kv_mirror import KVMirror
 from libs.common.records import ApiKeyRecord, TenantRecord, WebhookTokenRecord, secret_digest
 from libs.common.topology import Topology
-from services.ingress.domain import WebhookGate
+from services.ingress.domain.webhook import WebhookGate
 from services.ingress.errors import UnavailableError
 from tests import factories
 from tests.helpers.polling import eventually

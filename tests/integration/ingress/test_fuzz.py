@@ -21,7 +21,7 @@ from nats.js import JetStreamContext
 
 from libs.common.topology import Topology
 from services.ingress.config import IngressSettings
-from services.ingress.parsing import ALIASES, FIELDS
+from services.ingress.domain.parsing import ALIASES, FIELDS
 from tests.helpers.ingress import Hook, add_hook, serve_in_process, stored, until_known
 
 CONCURRENCY = 16

@@ -9,8 +9,8 @@ from opentelemetry.trace import SpanKind
 
 from libs.common.telemetry import build_tracer_provider
 from libs.common.topology import Topology
+from services.ingress.api.tracing import CALLER_TRACE_ATTRIBUTE
 from services.ingress.config import IngressSettings
-from services.ingress.tracing import CALLER_TRACE_ATTRIBUTE
 from tests.helpers.ingress import (
     add_hook,
     alert_body,

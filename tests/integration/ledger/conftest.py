@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.config import Environment
 from libs.common.topology import Topology
-from services.ledger import api
-from services.ledger.app import authenticator, canceller
+from services.ledger.api import routes as api
+from services.ledger.api.reads import Reads
 from services.ledger.config import LedgerSettings
-from services.ledger.database import engine_for, migrate
-from services.ledger.projector import Projector
-from services.ledger.reads import Reads
+from services.ledger.handlers.projector import Projector
+from services.ledger.runtime import authenticator, canceller
+from services.ledger.store.database import engine_for, migrate
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.servers import ServerUrls
 from tests.helpers.signing import LEDGER_KEY

@@ -14,8 +14,8 @@ from nats.js import JetStreamContext
 from libs.common.ids import new_id
 from libs.common.records import secret_digest
 from libs.common.topology import Topology
-from services.ledger.projector import Projector
-from services.ledger.tables import TRADES
+from services.ledger.handlers.projector import Projector
+from services.ledger.store.mapping import TRADES
 from tests import factories
 from tests.helpers.polling import eventually
 

@@ -21,12 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.common.messages import Event, RefusalReason, Side
 from libs.common.records import secret_digest
 from libs.common.topology import Topology
-from services.ledger import api, feed_api
-from services.ledger.app import authenticator
+from services.ledger.api import alerts as feed_api
+from services.ledger.api import routes as api
+from services.ledger.api.reads import Reads
+from services.ledger.api.signals import AlertSignals
 from services.ledger.config import LedgerSettings
-from services.ledger.projector import Projector
-from services.ledger.reads import Reads
-from services.ledger.signals import AlertSignals
+from services.ledger.handlers.projector import Projector
+from services.ledger.runtime import authenticator
 from tests import factories
 from tests.helpers.billing import served
 from tests.helpers.ledger import T0, Order, fill, publish, strategy_story

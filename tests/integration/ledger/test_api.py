@@ -13,7 +13,7 @@ from nats.js import JetStreamContext
 from libs.common.ids import new_id
 from libs.common.messages import Event, Side
 from libs.common.topology import Topology
-from services.ledger.projector import Projector
+from services.ledger.handlers.projector import Projector
 from tests.helpers.ledger import T0, Order, fill, publish, rich_story
 from tests.integration.ledger.support import Headers, applied_through, key_for
 

@@ -8,11 +8,11 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from libs.common.topology import Topology
-from services.ledger import api
-from services.ledger.app import authenticator
+from services.ledger.api import routes as api
+from services.ledger.api.reads import Reads
 from services.ledger.config import LedgerSettings
-from services.ledger.database import engine_for
-from services.ledger.reads import Reads
+from services.ledger.runtime import authenticator
+from services.ledger.store.database import engine_for
 from tests.helpers.polling import eventually
 from tests.helpers.ports import free_port
 from tests.integration.ledger.support import grant_key

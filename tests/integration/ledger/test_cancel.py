@@ -14,7 +14,7 @@ from libs.common.publishing import KEY_HEADER
 from libs.common.records import AccountRecord, MarketType, account_key
 from libs.common.signing import Issuer
 from libs.common.topology import Topology
-from services.ledger.projector import Projector
+from services.ledger.handlers.projector import Projector
 from tests.helpers.ledger import T0, Order, fill, publish
 from tests.helpers.signing import signed_by
 from tests.integration.ledger.futures import PERP, Protection

@@ -10,7 +10,7 @@ from nats.js import JetStreamContext
 
 from libs.common.messages import Event, OrderRole, Side
 from libs.common.topology import Topology
-from services.ledger.projector import Projector
+from services.ledger.handlers.projector import Projector
 from tests.helpers.ledger import Order, fill, publish, tick
 from tests.integration.ledger.futures import (
     PERP,

@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.messages import Event, Side
 from libs.common.topology import Topology
-from services.ledger import store
-from services.ledger.codec import decode
 from services.ledger.config import LedgerSettings
-from services.ledger.projector import Projector
-from services.ledger.rows import Sequenced
+from services.ledger.domain.rows import Sequenced
+from services.ledger.handlers.codec import decode
+from services.ledger.handlers.projector import Projector
+from services.ledger.store.batch import Batch, apply_batch
 from tests.helpers.ledger import Order, fill, publish
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.polling import eventually
@@ -134,11 +134,9 @@ async def test_a_batch_committed_before_a_crash_is_not_applied_again(
     sub = await js.pull_subscribe(topology.events_filter, stream=topology.events_stream)
     msgs = await sub.fetch(len(events), timeout=5)
     decoded = [decode(m.metadata.sequence.stream, m.subject, m.data, topology) for m in msgs]
-    batch = store.Batch(tuple(d for d in decoded if isinstance(d, Sequenced)), (), last)
+    batch = Batch(tuple(d for d in decoded if isinstance(d, Sequenced)), (), last)
     async with engine.connect() as conn:
-        await store.apply_batch(
-            conn, batch, role=settings.writer_role, stream=topology.events_stream
-        )
+        await apply_batch(conn, batch, role=settings.writer_role, stream=topology.events_stream)
     await sub.unsubscribe()
     restarted = Projector(settings, engine, nc, topology)
     more = await publish(js, topology, [Order("tenant-a").filled(fill("t2", "100", "1"))])

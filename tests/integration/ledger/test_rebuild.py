@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.topology import Topology
 from services.ledger.config import LedgerSettings
-from services.ledger.projector import Projector
-from services.ledger.rebuild import rebuild
+from services.ledger.handlers.projector import Projector
+from services.ledger.handlers.rebuild import rebuild
 from tests.helpers.ledger import Order, fill, publish, rich_story, strategy_story
 from tests.helpers.namespaces import PgSchema
 from tests.integration.ledger.futures import futures_story

@@ -20,7 +20,7 @@ from libs.common.jetstream import ensure_topology
 from libs.common.messages import Event
 from libs.common.topology import Topology
 from services.ledger.config import LedgerSettings
-from services.ledger.projector import Projector
+from services.ledger.handlers.projector import Projector
 from tests.helpers.ledger import Order, fill, publish
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.polling import eventually

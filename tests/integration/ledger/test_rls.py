@@ -9,9 +9,9 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.topology import Topology
+from services.ledger.api.reads import Reads
 from services.ledger.config import LedgerSettings
-from services.ledger.projector import Projector
-from services.ledger.reads import Reads
+from services.ledger.handlers.projector import Projector
 from tests.helpers.ledger import publish, rich_story, strategy_story
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.rls import column, forced_rls, run_each

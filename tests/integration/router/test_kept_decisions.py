@@ -15,12 +15,12 @@ from libs.common.messages import RejectReason
 from libs.common.records import TenantStatus
 from libs.common.signing import CommandSigner, Issuer
 from libs.common.topology import Topology
-from services.router.accounts import AccountDirectory
-from services.router.handlers import IntentHandler
-from services.router.kept import Kept
+from services.router.domain.kept import Kept
+from services.router.handlers.intents import IntentHandler
 from services.router.publisher import Publisher
-from services.router.redis_state import RouterState
 from services.router.runtime import RouterRuntime
+from services.router.store.accounts import AccountDirectory
+from services.router.store.redis_state import RouterState
 from tests import factories
 from tests.helpers.router import Bus, account, instrument, intent
 from tests.helpers.servers import ServerUrls

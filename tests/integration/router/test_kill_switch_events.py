@@ -8,7 +8,7 @@ from nats.js import JetStreamContext
 
 from libs.common.messages import KillSwitchChanged
 from libs.common.topology import Topology
-from services.router.settings_records import LayerKey
+from services.router.store.records import LayerKey
 from tests import factories
 from tests.helpers.executor import stored_events
 from tests.helpers.router import Bus, account, layer

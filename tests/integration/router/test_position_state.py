@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import redis.asyncio as aioredis
 
-from services.router.redis_state import RouterState
+from services.router.store.redis_state import RouterState
 
 WHERE = ("main", "BTC/USDT")
 

@@ -14,9 +14,9 @@ from sqlalchemy.exc import DBAPIError
 
 from libs.common.db import make_engine, upgrade
 from services.router.config import READER_ROLE, WRITER_ROLE
-from services.router.runtime import MIGRATIONS
-from services.router.settings_records import LayerKey
-from services.router.store import SettingsStore
+from services.router.store.records import LayerKey
+from services.router.store.settings import SettingsStore
+from services.router.store.tables import MIGRATIONS
 from tests import factories
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.rls import column, run_each

@@ -9,9 +9,9 @@ import asyncpg
 import pytest
 
 from libs.common.db import make_engine, upgrade
-from services.router.runtime import MIGRATIONS
-from services.router.settings_records import LayerKey
-from services.router.store import SettingsStore
+from services.router.store.records import LayerKey
+from services.router.store.settings import SettingsStore
+from services.router.store.tables import MIGRATIONS
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.router import layer
 

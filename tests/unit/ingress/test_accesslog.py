@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from services.ingress.accesslog import SuccessSampler
+from services.ingress.api.accesslog import SuccessSampler
 
 FORMAT = '%s - "%s %s HTTP/%s" %d'
 

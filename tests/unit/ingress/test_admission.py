@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingress.api import Admission, WebhookSlots
+from services.ingress.api.webhook import Admission, WebhookSlots
 
 
 def test_alerts_beyond_the_limit_are_refused_until_one_finishes() -> None:

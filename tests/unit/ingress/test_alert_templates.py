@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from libs.common.messages import Action, Alert, ExitKind, PriceUnit
-from services.ingress.normalise import to_alert
-from services.ingress.parsing import parse_body
+from services.ingress.domain.normalise import to_alert
+from services.ingress.domain.parsing import parse_body
 
 ALERTS_DOC = Path(__file__).resolve().parents[3] / "docs" / "alerts.md"
 TEMPLATE = re.compile(

@@ -17,7 +17,9 @@ from libs.common.records import (
     WebhookTokenRecord,
     secret_digest,
 )
-from services.ingress.domain import (
+from services.ingress.domain.normalise import to_alert
+from services.ingress.domain.parsing import parse_body
+from services.ingress.domain.webhook import (
     Webhook,
     WebhookGate,
     accepted_event,
@@ -26,8 +28,6 @@ from services.ingress.domain import (
     dedup_key,
 )
 from services.ingress.errors import ForbiddenError, UnauthorizedError, UnavailableError
-from services.ingress.normalise import to_alert
-from services.ingress.parsing import parse_body
 from tests import factories
 from tests.helpers.lookups import DictLookup
 

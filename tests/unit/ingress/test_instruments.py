@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingress.instruments import parse_instrument
-from services.ingress.values import FieldValueError
+from services.ingress.domain.instruments import parse_instrument
+from services.ingress.domain.values import FieldValueError
 
 Parts = tuple[str | None, str, str | None, str | None, bool]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingress.network import (
+from services.ingress.domain.network import (
     TRADINGVIEW_ADDRESSES,
     address_allowed,
     allowlist,

@@ -16,9 +16,9 @@ from libs.common.messages import (
     PriceUnit,
     QuantityType,
 )
+from services.ingress.domain.normalise import to_alert
+from services.ingress.domain.values import Value
 from services.ingress.errors import InvalidAlertError
-from services.ingress.normalise import to_alert
-from services.ingress.values import Value
 
 
 def alert(**fields: Value) -> Alert:

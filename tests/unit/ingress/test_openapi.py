@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.ingress.openapi import ingress_openapi
-from services.ingress.parsing import ALIASES, FIELDS
+from services.ingress.api.openapi import ingress_openapi
+from services.ingress.domain.parsing import ALIASES, FIELDS
 
 
 def test_every_alert_field_and_alias_is_in_the_contract() -> None:

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from services.ingress.domain.parsing import parse_body
 from services.ingress.errors import InvalidAlertError
-from services.ingress.parsing import parse_body
 
 
 def refusal(body: bytes) -> list[tuple[str, str]]:

@@ -7,9 +7,9 @@ import hashlib
 import pytest
 
 from libs.common.passphrases import Cost, hash_passphrase
-from services.ingress.domain import Webhook
+from services.ingress.domain.passphrases import PassphraseCheck, VerifiedPassphrases
+from services.ingress.domain.webhook import Webhook
 from services.ingress.errors import UnauthorizedError
-from services.ingress.passphrases import PassphraseCheck, VerifiedPassphrases
 from tests import factories
 
 CHEAP = Cost(n=2**10, r=8, p=1)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from services.ingress.adapters.ratelimit import HOUR_US, RatePolicy
 from services.ingress.errors import RateLimitedError
-from services.ingress.ratelimit import HOUR_US, RatePolicy
 
 
 @pytest.mark.parametrize(

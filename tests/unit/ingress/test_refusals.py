@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 from libs.common.messages import AlertRefused, RefusalReason, decode_event
 from libs.common.publishing import JetStreamPublisher
 from libs.common.topology import Topology
-from services.ingress.refusals import RefusalReporter
+from services.ingress.adapters.refusals import RefusalReporter
 from tests import factories
 from tests.helpers.ingress import FakeClock
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from libs.common.messages import Action, Alert
+from services.ingress.domain.normalise import to_alert
+from services.ingress.domain.parsing import parse_body
 from services.ingress.errors import InvalidAlertError
-from services.ingress.normalise import to_alert
-from services.ingress.parsing import parse_body
 
 SHORT_TP = "take_profit of a short must be below 100% (a price cannot fall further)."
 

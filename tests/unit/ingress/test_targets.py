@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from libs.common.messages import Alert, ExitKind, PriceTarget, PriceUnit
+from services.ingress.domain.normalise import to_alert
+from services.ingress.domain.parsing import parse_body
 from services.ingress.errors import InvalidAlertError
-from services.ingress.normalise import to_alert
-from services.ingress.parsing import parse_body
 
 PRICE, PERCENT, AMOUNT = PriceUnit.PRICE, PriceUnit.PERCENT, PriceUnit.AMOUNT
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from services.ingress.domain.textgrammar import parse_text
 from services.ingress.errors import InvalidAlertError
-from services.ingress.textgrammar import parse_text
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import asyncio
 from opentelemetry import trace
 from starlette.types import Receive, Scope, Send
 
-from services.ingress.tracing import EdgeTrace, TraceIds, caller_trace_id
+from services.ingress.api.tracing import EdgeTrace, TraceIds, caller_trace_id
 
 CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
 CALLER_HEADER = f"00-{CALLER_TRACE}-b7ad6b7169203331-01".encode()

@@ -19,9 +19,9 @@ from libs.common.messages import (
     PriceUnit,
     QuantityType,
 )
+from services.ingress.domain.normalise import to_alert
+from services.ingress.domain.parsing import parse_body
 from services.ingress.errors import InvalidAlertError
-from services.ingress.normalise import to_alert
-from services.ingress.parsing import parse_body
 
 BTC_PERP = Instrument(raw="BTCUSDT.P", symbol="BTCUSDT", base="BTC", quote="USDT", perpetual=True)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from libs.common.messages import Event, OrderRole, RefusalReason, Side
-from services.ledger import alerts
-from services.ledger.projection import Changes, State, fold, trade_rows
-from services.ledger.rows import IntentRow, Sequenced
+from services.ledger.domain import alerts
+from services.ledger.domain.inserts import trade_rows
+from services.ledger.domain.projection import Changes, State, fold
+from services.ledger.domain.rows import IntentRow, Sequenced
 from tests import factories
 from tests.helpers.ledger import Order, fill
 

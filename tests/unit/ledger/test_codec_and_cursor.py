@@ -9,12 +9,12 @@ import pytest
 
 from libs.common.messages import Event
 from libs.common.topology import Topology
-from services.ledger.codec import decode
-from services.ledger.cursor import Cursor
+from services.ledger.api.cursor import Cursor
+from services.ledger.api.export import cells, safe
+from services.ledger.api.schemas import TradeOut
+from services.ledger.domain.rows import Poison, Sequenced
 from services.ledger.errors import InvalidCursorError
-from services.ledger.export import cells, safe
-from services.ledger.rows import Poison, Sequenced
-from services.ledger.schemas import TradeOut
+from services.ledger.handlers.codec import decode
 from tests import factories
 from tests.helpers.ledger import Order, fill
 

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from libs.common.fsm import OrderState
 from libs.common.messages import Event, OrderRole, Side
-from services.ledger.domain import Position, Trade, apply_fill, market_of, unrealized
-from services.ledger.projection import Changes, State, fold, funding_rows, trade_rows
-from services.ledger.rows import Sequenced
+from services.ledger.domain.inserts import funding_rows, trade_rows
+from services.ledger.domain.positions import Position, Trade, apply_fill, market_of, unrealized
+from services.ledger.domain.projection import Changes, State, fold
+from services.ledger.domain.rows import Sequenced
 from tests.helpers.ledger import Order, fill
 from tests.integration.ledger.futures import PERP, Protection, funding, marked, protection_failed
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from libs.common.messages import Side
-from services.ledger.domain import (
+from services.ledger.domain.positions import (
     ENTRY,
     FillOutcome,
     Market,

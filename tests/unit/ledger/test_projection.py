@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from libs.common.fsm import OrderState
 from libs.common.messages import Event, RejectReason, Side
-from services.ledger.projection import Changes, State, fold, trade_rows
-from services.ledger.rows import Sequenced
+from services.ledger.domain.inserts import trade_rows
+from services.ledger.domain.projection import Changes, State, fold
+from services.ledger.domain.rows import Sequenced
 from tests import factories
 from tests.helpers.ledger import Order, fill
 

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from services.ledger.projection import State, fold, trade_rows
-from services.ledger.rows import IntentKey, IntentRow, Sequenced, StrategyTally
+from services.ledger.domain.inserts import trade_rows
+from services.ledger.domain.projection import State, fold
+from services.ledger.domain.rows import IntentKey, IntentRow, Sequenced, StrategyTally
 from tests.helpers.ledger import strategy_story
 
 TENANT = "tenant-a"

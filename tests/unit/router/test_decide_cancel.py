@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from libs.common.messages import Action, RejectReason
 from libs.common.records import TenantStatus
-from services.router.decisions import Cancellation, CancelSpec, QuotaState
-from services.router.domain import TenantSettings
-from services.router.kept import Kept, commit_of
+from services.router.domain.decisions import Cancellation, CancelSpec, QuotaState
+from services.router.domain.kept import Kept, commit_of
+from services.router.domain.layers import TenantSettings
 from tests import factories
 from tests.helpers.router import NOON, account, futures, instrument, intent, layer
 from tests.unit.router.world import World

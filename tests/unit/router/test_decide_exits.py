@@ -15,8 +15,8 @@ from libs.common.messages import (
     Side,
 )
 from libs.common.records import MarketType
-from services.router.domain import TenantSettings
-from services.router.exits import EXIT_SUPPORT
+from services.router.domain.exits import EXIT_SUPPORT
+from services.router.domain.layers import TenantSettings
 from tests.helpers.router import account, futures, instrument, intent, layer
 from tests.unit.router.world import World
 

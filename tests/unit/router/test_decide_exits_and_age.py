@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from libs.common.messages import AccountMode, Action, RejectReason
-from services.router.domain import TenantSettings
+from services.router.domain.layers import TenantSettings
 from tests import factories
 from tests.helpers.router import NOON, account, intent, layer
 from tests.unit.router.world import World

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from libs.common.messages import AccountMode, Action, RejectReason
 from libs.common.records import AccountStatus, TenantStatus
-from services.router.decisions import QuotaState
-from services.router.domain import TenantSettings
+from services.router.domain.decisions import QuotaState
+from services.router.domain.layers import TenantSettings
 from tests import factories
 from tests.helpers.router import account, intent, layer
 from tests.unit.router.world import World

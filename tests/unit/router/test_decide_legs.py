@@ -15,7 +15,7 @@ from libs.common.messages import (
     Sizing,
     SizingRule,
 )
-from services.router.domain import TenantSettings
+from services.router.domain.layers import TenantSettings
 from tests.helpers.router import futures, instrument, intent, layer
 from tests.unit.router.world import World
 

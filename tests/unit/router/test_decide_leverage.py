@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from libs.common.messages import Action, MarginMode, RejectReason
-from services.router.domain import TenantSettings
+from services.router.domain.layers import TenantSettings
 from tests import factories
 from tests.helpers.router import futures, instrument, intent, layer
 from tests.unit.router.world import World

@@ -14,8 +14,8 @@ from libs.common.messages import (
     Sizing,
     SizingRule,
 )
-from services.router.decisions import QuotaState
-from services.router.domain import TenantSettings
+from services.router.domain.decisions import QuotaState
+from services.router.domain.layers import TenantSettings
 from tests import factories
 from tests.helpers.router import NOON, futures, instrument, intent, layer
 from tests.unit.router.world import World

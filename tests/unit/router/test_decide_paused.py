@@ -6,9 +6,9 @@ import pytest
 from pydantic import ValidationError
 
 from libs.common.messages import Action, RejectReason
-from services.router.decisions import Cancellation
-from services.router.domain import TenantSettings
-from services.router.trade_settings import MAX_PAUSED, Scope
+from services.router.domain.decisions import Cancellation
+from services.router.domain.layers import TenantSettings
+from services.router.domain.trade_settings import MAX_PAUSED, Scope
 from tests.helpers.router import intent, layer
 from tests.unit.router.world import World
 

@@ -20,10 +20,15 @@ from libs.common.messages import (
     SizingRule,
 )
 from libs.common.records import MarketType
-from services.router.decisions import Cancellation, Placement, Positions, QuotaState
-from services.router.domain import TenantSettings, effective_settings
-from services.router.symbols import listed, names_of
-from services.router.trade_settings import Directions, EffectiveSettings, TradeSettingsLayer
+from services.router.domain.decisions import (
+    Cancellation,
+    Placement,
+    Positions,
+    QuotaState,
+)
+from services.router.domain.layers import TenantSettings, effective_settings
+from services.router.domain.symbols import listed, names_of
+from services.router.domain.trade_settings import Directions, EffectiveSettings, TradeSettingsLayer
 from tests import factories
 from tests.helpers.router import account, instrument, intent
 from tests.unit.router.world import World

@@ -6,8 +6,8 @@ import pytest
 
 from libs.common.messages import RejectReason
 from libs.common.records import MarketType
-from services.router.domain import TenantSettings
-from services.router.symbols import split_pair, unified_symbol
+from services.router.domain.layers import TenantSettings
+from services.router.domain.symbols import split_pair, unified_symbol
 from tests.helpers.router import futures, instrument, intent, layer
 from tests.unit.router.world import World
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from libs.common.messages import Action, RejectReason
-from services.router.kept import Kept, commit_of
+from services.router.domain.kept import Kept, commit_of
 from tests import factories
 from tests.helpers.router import NOON, futures, intent
 from tests.unit.router.world import World

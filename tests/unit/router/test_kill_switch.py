@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from services.router.kill_switch import kill_switch_notice
-from services.router.settings_records import Change
-from services.router.trade_settings import Scope, TradeSettingsLayer
+from services.router.domain.kill_switch import kill_switch_notice
+from services.router.domain.trade_settings import Scope, TradeSettingsLayer
+from services.router.store.records import Change
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 OFF = TradeSettingsLayer(enabled=False)

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from libs.common.errors import ConfigurationError
 from services.router.config import RouterSettings
-from services.router.domain import TenantSettings, effective_settings, merge_layers
-from services.router.trade_settings import (
+from services.router.domain.layers import TenantSettings, effective_settings, merge_layers
+from services.router.domain.trade_settings import (
     Directions,
     OppositeSignal,
     Scope,

@@ -8,8 +8,9 @@ from typing import Any
 
 from libs.common.messages import OrderIntent
 from libs.common.records import AccountRecord, TenantRecord
-from services.router.decisions import Decision, Placement, Positions, QuotaState, Rejection
-from services.router.domain import TenantSettings, decide
+from services.router.domain.decide import decide
+from services.router.domain.decisions import Decision, Placement, Positions, QuotaState, Rejection
+from services.router.domain.layers import TenantSettings
 from tests import factories
 from tests.helpers.router import NOON, account
 

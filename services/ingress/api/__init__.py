@@ -1,0 +1,2 @@
+"""The webhook over HTTP: the route (`webhook`), its OpenAPI document, request tracing and
+the sampled access log."""
