@@ -28,7 +28,7 @@ from nats.aio.client import Client
 from opentelemetry.sdk.trace import TracerProvider
 
 from libs.common.config import load_settings
-from libs.common.ids import new_id
+from libs.common.ids import TenantId, new_id, new_intent_id
 from libs.common.jetstream import delete_topology
 from libs.common.kv_mirror import KVMirror
 from libs.common.messages import Action, IntentAccepted
@@ -119,7 +119,7 @@ async def usage_rate(nc: Client, topology: Topology, tenants: list[str], n: int)
     start = time.perf_counter()
     pending = []
     for i in range(n):
-        tenant, intent = tenants[i % len(tenants)], new_id()
+        tenant, intent = TenantId(tenants[i % len(tenants)]), new_intent_id()
         event = IntentAccepted(
             tenant_id=tenant,
             correlation_id=intent,

@@ -31,7 +31,7 @@ from fastapi import FastAPI
 
 from libs.common.auth import ApiKeyAuthenticator
 from libs.common.config import Environment
-from libs.common.ids import new_id
+from libs.common.ids import ClientOrderId, TenantId, new_id, new_intent_id
 from libs.common.jetstream import delete_topology, ensure_topology
 from libs.common.messages import Fill, OrderFilled, Side
 from libs.common.records import secret_digest
@@ -51,14 +51,14 @@ TENANT = "bench-tenant"
 
 def fill_event(n: int, tenants: int) -> OrderFilled:
     """Return the n-th fill: 2 partial fills per order, buys and sells, many tenants."""
-    tenant, order = f"t{n % tenants}", n // 2
-    intent = new_id()
+    tenant, order = TenantId(f"t{n % tenants}"), n // 2
+    intent = new_intent_id()
     return OrderFilled(
         tenant_id=tenant,
         correlation_id=intent,
         causation_id=intent,
         intent_id=intent,
-        client_order_id=f"sp{tenant}-{order}",
+        client_order_id=ClientOrderId(f"sp{tenant}-{order}"),
         account_label="main",
         exchange_id="binance",
         symbol=("BTC/USDT", "ETH/USDT", "SOL/USDT")[n % 3],

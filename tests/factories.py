@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from libs.common.ids import new_id
+from libs.common.ids import TenantId, new_id, new_intent_id
 from libs.common.messages import (
     AccountMode,
     Action,
@@ -148,7 +148,7 @@ def fill(**overrides: Any) -> Fill:
 
 def every_event(tenant_id: str = "tenant-a") -> list[Message]:
     """One event of each kind, with awkward decimals."""
-    intent_id = new_id()
+    intent_id = new_intent_id()
     return [
         IntentAccepted(
             **envelope(tenant_id, intent_id),
@@ -253,7 +253,7 @@ def alert_refused(tenant_id: str = "tenant-a", **overrides: Any) -> AlertRefused
 
 def tenant_deleted(tenant_id: str = "tenant-a", deleted_at: datetime = T0) -> TenantDeleted:
     """Billing's announcement that ``tenant_id`` was deleted."""
-    return TenantDeleted.of(tenant_id, deleted_at)
+    return TenantDeleted.of(TenantId(tenant_id), deleted_at)
 
 
 def kill_switch_changed(tenant_id: str = "tenant-a", **fields: Any) -> KillSwitchChanged:

@@ -19,6 +19,7 @@ from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 
+from libs.common.ids import TenantId
 from libs.common.messages.types import utcnow
 from libs.common.records import ApiKeyRecord, TenantRecord, secret_digest
 
@@ -51,7 +52,7 @@ class WatchedLookup(Lookup[T_co], Protocol[T_co]):
 class AuthenticatedTenant:
     """Who is calling: the tenant and which of its keys it used."""
 
-    tenant_id: str
+    tenant_id: TenantId
     key_id: str
     tenant: TenantRecord
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, NewType
 
 from pydantic import StringConstraints
 from ulid import ULID
@@ -18,12 +18,28 @@ ULID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 TENANT_ID_PATTERN = r"^[0-9A-Za-z_-]{1,64}$"
 
 Ulid = Annotated[str, StringConstraints(pattern=ULID_PATTERN)]
-TenantId = Annotated[str, StringConstraints(pattern=TENANT_ID_PATTERN)]
+
+# Value types that mypy tells apart (each a `NewType` of str, so free at run time), with the
+# constraints pydantic and FastAPI check: ``TenantId("t-1")`` makes one, a model validates one.
+_TenantId = NewType("_TenantId", str)
+_IntentId = NewType("_IntentId", str)
+_ClientOrderId = NewType("_ClientOrderId", str)
+TenantId = Annotated[_TenantId, StringConstraints(pattern=TENANT_ID_PATTERN)]
+"""A tenant: the partition key, inside NATS subjects and KV keys."""
+IntentId = Annotated[_IntentId, StringConstraints(pattern=ULID_PATTERN)]
+"""One alert's intent (a ULID): the correlation id of everything it causes."""
+ClientOrderId = Annotated[_ClientOrderId, StringConstraints(min_length=1, max_length=36)]
+"""The id an order carries to the exchange, derived from its intent: the exchange's dedup key."""
 
 
 def new_id() -> str:
     """Return a new ULID as its canonical 26-character string."""
     return str(ULID())
+
+
+def new_intent_id() -> IntentId:
+    """Return a new intent id (a ULID)."""
+    return IntentId(new_id())
 
 
 def stable_ulid(at: datetime, key: str) -> str:

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from libs.common.fsm import OrderState, transition
+from libs.common.ids import ClientOrderId, IntentId, TenantId
 from libs.common.messages import AccountMode, OrderRole, OrderType, PlaceOrder, PriceTarget, Side
 from libs.common.records import AccountRecord, AccountStatus, MarketType
 
@@ -19,7 +20,7 @@ from libs.common.records import AccountRecord, AccountStatus, MarketType
 class Account:
     """A tenant's exchange account: metadata and validation status."""
 
-    tenant_id: str
+    tenant_id: TenantId
     label: str
     exchange_id: str
     mode: AccountMode
@@ -48,7 +49,7 @@ class Account:
 class TradingAccount:
     """What trading needs of an account; ``changed_at`` invalidates cached keys."""
 
-    tenant_id: str
+    tenant_id: TenantId
     label: str
     exchange_id: str
     mode: AccountMode
@@ -90,10 +91,10 @@ class Protection(StrEnum):
 class OrderRecord:
     """One order submission; ``version`` guards against two writers."""
 
-    client_order_id: str
-    tenant_id: str
+    client_order_id: ClientOrderId
+    tenant_id: TenantId
     partition: int
-    intent_id: str
+    intent_id: IntentId
     place_order_id: str
     account_label: str
     exchange_id: str
@@ -127,7 +128,7 @@ class OrderRecord:
     note: str | None = None
     """Why the order's size differs from what the alert asked, for the trader."""
     role: OrderRole = OrderRole.ORDER
-    parent_client_order_id: str | None = None
+    parent_client_order_id: ClientOrderId | None = None
     """A protective order's entry."""
     reduce_only: bool = False
     trigger_price: Decimal | None = None

@@ -22,6 +22,7 @@ from nats.js import api
 
 from libs.common.broker import publish_message
 from libs.common.errors import UnavailableError
+from libs.common.ids import ClientOrderId, IntentId
 from libs.common.messages import (
     CancelOrders,
     IntentRejected,
@@ -40,9 +41,9 @@ from services.router.domain.kept import Kept
 MAX_MESSAGE = 500
 
 
-def client_order_id(intent_id: str, leg: int) -> str:
+def client_order_id(intent_id: IntentId, leg: int) -> ClientOrderId:
     """Return the deterministic client order id of one leg of an intent."""
-    return f"sp{intent_id}{leg}"
+    return ClientOrderId(f"sp{intent_id}{leg}")
 
 
 class Publisher:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Discriminator, Field, Tag, TypeAdapter, model_validator
 
-from libs.common.ids import Ulid
+from libs.common.ids import ClientOrderId, IntentId, Ulid
 from libs.common.messages.alert import Alert, PriceTarget
 from libs.common.messages.base import Message
 from libs.common.messages.enums import AccountMode, MarginMode, OrderType, Side, SizingRule
@@ -18,7 +18,7 @@ RAW_BODY_CAP = 4096
 class OrderIntent(Message):
     """Ingress → router: an authenticated alert, stored in JetStream before the 202."""
 
-    intent_id: Ulid
+    intent_id: IntentId
     webhook_id: Ulid
     received_at: UtcDatetime
     source_ip: str | None = Field(default=None, max_length=45)
@@ -130,8 +130,8 @@ class PlaceOrder(OrderSpec, Message):
     with its envelope, intent, client order id and the alert's receipt time)."""
 
     kind: Literal["place"] = "place"
-    intent_id: Ulid
-    client_order_id: str = Field(min_length=1, max_length=36)
+    intent_id: IntentId
+    client_order_id: ClientOrderId
     received_at: UtcDatetime = Field(description="When ingress received the alert.")
 
     @property
@@ -157,12 +157,12 @@ class CancelOrders(Message):
     """
 
     kind: Literal["cancel"] = "cancel"
-    intent_id: Ulid = Field(description="The cancel alert's intent, or a new id (API).")
+    intent_id: IntentId = Field(description="The cancel alert's intent, or a new id (API).")
     account_label: Label
     exchange_id: str = Field(min_length=1, max_length=32)
     mode: AccountMode
     symbol: str = Field(min_length=1, max_length=64, description="ccxt unified symbol.")
-    client_order_id: str | None = Field(default=None, min_length=1, max_length=36)
+    client_order_id: ClientOrderId | None = None
     received_at: UtcDatetime
 
     @property

@@ -8,7 +8,7 @@ from typing import Annotated, Final, Literal, Self
 
 from pydantic import Field, TypeAdapter
 
-from libs.common.ids import Ulid, stable_ulid
+from libs.common.ids import ClientOrderId, IntentId, TenantId, Ulid, stable_ulid
 from libs.common.messages.base import Message
 from libs.common.messages.enums import (
     Action,
@@ -34,7 +34,7 @@ class IntentAccepted(Message):
     """Ingress stored an alert: the start of the tenant's audit trail and of usage counting."""
 
     kind: Literal["intent.accepted"] = "intent.accepted"
-    intent_id: Ulid
+    intent_id: IntentId
     webhook_id: Ulid
     action: Action
     symbol: str = Field(max_length=64, description="The ticker as TradingView sent it.")
@@ -46,7 +46,7 @@ class IntentRejected(Message):
     """The router refused an intent; ``message`` says why in a trader's words."""
 
     kind: Literal["intent.rejected"] = "intent.rejected"
-    intent_id: Ulid
+    intent_id: IntentId
     reason: RejectReason
     message: ShortText
 
@@ -76,14 +76,14 @@ class OrderEvent(Message):
     protective order the executor placed after ``parent_client_order_id`` (the entry) filled.
     """
 
-    intent_id: Ulid
-    client_order_id: str = Field(min_length=1, max_length=36)
+    intent_id: IntentId
+    client_order_id: ClientOrderId
     account_label: Label
     exchange_id: str = Field(min_length=1, max_length=32)
     symbol: str = Field(min_length=1, max_length=64)
     side: Side
     role: OrderRole = OrderRole.ORDER
-    parent_client_order_id: str | None = Field(default=None, max_length=36)
+    parent_client_order_id: ClientOrderId | None = None
 
 
 class OrderSubmitted(OrderEvent):
@@ -228,7 +228,7 @@ class TenantDeleted(Message):
     deleted_at: UtcDatetime
 
     @classmethod
-    def of(cls, tenant_id: str, deleted_at: datetime) -> TenantDeleted:
+    def of(cls, tenant_id: TenantId, deleted_at: datetime) -> TenantDeleted:
         """Return the announcement of ``tenant_id``'s deletion at ``deleted_at``; the same
         deletion announced again is the same message (one id: JetStream drops the repeat)."""
         own = stable_ulid(deleted_at, f"tenant.deleted:{tenant_id}:{deleted_at.isoformat()}")

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from libs.common.fsm import OrderState
+from libs.common.ids import ClientOrderId
 from libs.common.messages import ExitKind, OrderRole, OrderType, PriceTarget, PriceUnit, Side
 from libs.common.positions import is_contract
 from services.executor.domain import OrderRecord, Rounding
@@ -43,8 +44,8 @@ def targets(entry: OrderRecord) -> list[tuple[OrderRole, PriceTarget]]:
     return [(role, PriceTarget.model_validate_json(t)) for role, t in given if t]
 
 
-def child_id(entry: OrderRecord, role: OrderRole) -> str:
-    return entry.client_order_id + SUFFIX[role]
+def child_id(entry: OrderRecord, role: OrderRole) -> ClientOrderId:
+    return ClientOrderId(entry.client_order_id + SUFFIX[role])
 
 
 def trigger_of(

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from nats.errors import Error as NatsError
 
-from libs.common.ids import new_id
+from libs.common.ids import TenantId, new_id
 from libs.common.messages import AlertRefused, RefusalReason
 from libs.common.publishing import JetStreamPublisher, PubAckError, message_headers
 from libs.common.records import WebhookTokenRecord
@@ -35,7 +35,7 @@ Key = tuple[str, RefusalReason]
 
 @dataclass(slots=True)
 class _Pending:
-    tenant_id: str
+    tenant_id: TenantId
     webhook_id: str
     reason: RefusalReason
     status: int

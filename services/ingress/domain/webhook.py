@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from libs.common import ids
 from libs.common.auth import WatchedLookup
-from libs.common.ids import new_id
+from libs.common.ids import IntentId
 from libs.common.messages import (
     Alert,
     IntentAccepted,
@@ -132,7 +133,7 @@ def build_intent(
     *,
     source_ip: str | None,
     received_at: datetime,
-    new_intent_id: Callable[[], str] = new_id,
+    new_intent_id: Callable[[], IntentId] = ids.new_intent_id,
 ) -> OrderIntent:
     """Return the intent to store for an authenticated, valid alert."""
     intent_id = new_intent_id()

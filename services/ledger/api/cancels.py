@@ -19,7 +19,7 @@ from nats.js.kv import KeyValue
 
 from libs.common.errors import UnavailableError
 from libs.common.fsm import OPEN, OrderState
-from libs.common.ids import new_id
+from libs.common.ids import TenantId, new_intent_id
 from libs.common.messages import CancelOrders
 from libs.common.messages.types import utcnow
 from libs.common.publishing import JetStreamPublisher, PubAckError, message_headers
@@ -68,11 +68,11 @@ class Canceller:
         self._signer = signer
         self._clock = clock
 
-    async def cancel(self, tenant_id: str, order: OrderOnFile) -> CancelOrders:
+    async def cancel(self, tenant_id: TenantId, order: OrderOnFile) -> CancelOrders:
         """Ask the executor to cancel ``order``; return the command once ORDERS stored it."""
         can_cancel(order)
         account = await self._account(tenant_id, order)
-        intent_id = new_id()
+        intent_id = new_intent_id()
         command = CancelOrders(
             tenant_id=tenant_id,
             correlation_id=intent_id,

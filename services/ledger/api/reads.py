@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from libs.common.ids import ClientOrderId, IntentId
 from services.ledger.api import views
 from services.ledger.api.cursor import Cursor
 from services.ledger.api.schemas import (
@@ -63,8 +64,8 @@ class PnlFilters:
 class OrderOnFile:
     """What a cancel needs to know of an order, as the tenant's projection shows it."""
 
-    client_order_id: str
-    intent_id: str
+    client_order_id: ClientOrderId
+    intent_id: IntentId
     account_label: str
     exchange_id: str
     symbol: str
@@ -200,7 +201,7 @@ class Reads:
             )
             last_message_id = last.scalar()
         return OrderOnFile(
-            client_order_id=client_order_id,
+            client_order_id=row["client_order_id"],
             intent_id=row["intent_id"],
             account_label=row["account_label"],
             exchange_id=row["exchange_id"],

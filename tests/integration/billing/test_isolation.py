@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from libs.common.ids import new_id
+from libs.common.ids import new_id, new_intent_id
 from libs.common.messages import Action, IntentAccepted
 from libs.common.records import secret_digest
 from services.billing.api import operator, tenant
@@ -22,7 +22,7 @@ def bearer(key: str) -> dict[str, str]:
 
 
 async def count_an_alert(billing: Billing, tenant_id: str) -> None:
-    intent = new_id()
+    intent = new_intent_id()
     event = IntentAccepted(
         **factories.envelope(tenant_id, intent),
         intent_id=intent,

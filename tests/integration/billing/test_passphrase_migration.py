@@ -10,7 +10,7 @@ from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
 
 from libs.common.db import upgrade
-from libs.common.ids import new_id
+from libs.common.ids import TenantId, new_id
 from libs.common.jetstream import ensure_topology
 from libs.common.passphrases import WRAPPED_SHA256, parse_stored, verify_passphrase
 from libs.common.records import WebhookTokenRecord, secret_digest
@@ -67,7 +67,7 @@ async def test_an_unsalted_digest_is_wrapped_and_the_bucket_record_replaced_at_s
     await ensure_topology(js, topology)
     kv = await js.key_value(topology.webhook_tokens_bucket)
     published = WebhookTokenRecord(  # what the release before published
-        tenant_id=tenant_id, webhook_id=webhook_id, label="ema", passphrase_sha256=LEGACY
+        tenant_id=TenantId(tenant_id), webhook_id=webhook_id, label="ema", passphrase_sha256=LEGACY
     )
     await kv.put(bucket_key, published.model_dump_json().encode())
     app = create_app(billing_settings, clock=Clock(), tracer_provider=TracerProvider())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from libs.common.ids import new_id
+from libs.common.ids import new_id, new_intent_id
 from libs.common.messages import Action, IntentAccepted
 from services.billing.config import BillingSettings, DeletedTenantData
 from tests import factories
@@ -18,7 +18,7 @@ def billing_settings(billing_settings: BillingSettings) -> BillingSettings:
 
 async def test_a_purged_tenant_keeps_only_its_tombstone(billing: Billing) -> None:
     tenant_id = (await billing.create_tenant(name="Ada"))["tenant"]["tenant_id"]
-    intent = new_id()
+    intent = new_intent_id()
     accepted = IntentAccepted(
         **factories.envelope(tenant_id, intent),
         intent_id=intent,

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from nats.js import JetStreamContext
 
-from libs.common.ids import new_id
+from libs.common.ids import new_id, new_intent_id
 from libs.common.messages import (
     AccountMode,
     CancelOrders,
@@ -268,7 +268,7 @@ async def test_cancel_cancels_sparkys_open_orders_and_never_the_traders_own(
         own = await client.create_order(PERP, "limit", "buy", 0.002, 54000)
     finally:
         await client.close()
-    intent = new_id()
+    intent = new_intent_id()
     cancel = CancelOrders(
         **factories.envelope(T, intent),
         intent_id=intent,

@@ -15,7 +15,7 @@ from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
-from libs.common.ids import new_id
+from libs.common.ids import new_intent_id
 from libs.common.messages import AccountMode, CancelOrders, OrderCanceled, PlaceOrder
 from libs.common.messages.events import OrderEvent
 from libs.common.signing import SIGNATURE_HEADER, CommandSigner, Issuer
@@ -126,7 +126,7 @@ async def test_the_ledger_may_cancel_an_order_the_router_placed(
     )
     await publish_order(js, topology, resting)
     await wait_for_events(js, topology, T, lambda es: "order.submitted" in kinds(es))
-    intent = new_id()
+    intent = new_intent_id()
     cancel = CancelOrders(
         **factories.envelope(T, intent),
         intent_id=intent,

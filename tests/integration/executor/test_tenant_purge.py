@@ -24,6 +24,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
 
 from libs.common.config import load_settings
+from libs.common.ids import TenantId
 from libs.common.messages import TenantDeleted
 from libs.common.messages.types import utcnow
 from libs.common.records import account_key
@@ -227,7 +228,7 @@ async def test_deleting_a_tenant_purges_its_accounts_keys_and_bucket_entries_onl
     assert [a["label"] for a in listed.json()["accounts"]] == ["main"]
 
     # A second delivery (billing announcing again after a crash): nothing left, nothing touched.
-    again = TenantDeleted.of(gone.tenant_id, utcnow())
+    again = TenantDeleted.of(TenantId(gone.tenant_id), utcnow())
     await js.publish(
         topology.event_subject(gone.tenant_id, again.kind),
         again.to_json(),
@@ -255,7 +256,7 @@ async def test_an_old_deletion_event_for_a_tenant_billing_still_lists_purges_not
     before = await traces.everywhere(live.tenant_id, {"main"})
     assert before == {"rows": {"main"}, "bucket": {"main"}, "vault": {"main"}}
 
-    forged = TenantDeleted.of(live.tenant_id, utcnow()).model_copy(
+    forged = TenantDeleted.of(TenantId(live.tenant_id), utcnow()).model_copy(
         update={"occurred_at": utcnow() - timedelta(minutes=10)}
     )
     await js.publish(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from libs.common.ids import new_id
+from libs.common.ids import TenantId, new_id
 from libs.common.messages import (
     Event,
     FundingPaid,
@@ -102,7 +102,7 @@ def marked(
 ) -> PositionMarked:
     """The venue's view of a position at ``at``."""
     return PositionMarked(
-        tenant_id=tenant_id,
+        tenant_id=TenantId(tenant_id),
         correlation_id=(cause := new_id()),
         causation_id=cause,
         account_label=account,
@@ -128,7 +128,7 @@ def funding(
 ) -> FundingPaid:
     """A funding payment (negative: paid) booked by the venue at ``at``."""
     return FundingPaid(
-        tenant_id=tenant_id,
+        tenant_id=TenantId(tenant_id),
         correlation_id=(cause := new_id()),
         causation_id=cause,
         account_label=account,

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from nats.js import JetStreamContext, api
 
+from libs.common.ids import TenantId
 from libs.common.messages import AccountMode, CancelOrders, OrderRole, Side, decode_command
 from libs.common.publishing import KEY_HEADER
 from libs.common.records import AccountRecord, MarketType, account_key
@@ -29,7 +30,7 @@ THEIRS = Order("tenant-b", symbol=PERP)
 async def add_account(js: JetStreamContext, topology: Topology, tenant_id: str) -> None:
     accounts = await js.key_value(topology.accounts_bucket)
     record = AccountRecord(
-        tenant_id=tenant_id,
+        tenant_id=TenantId(tenant_id),
         label="main",
         exchange_id="binance",
         mode=AccountMode.PAPER,

@@ -11,7 +11,7 @@ from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
 
 from libs.common.consumer import Outcome
-from libs.common.ids import new_id
+from libs.common.ids import ClientOrderId, new_intent_id
 from libs.common.jetstream import consumer_config
 from libs.common.messages import OrderFilled, Side
 from libs.common.topology import Topology
@@ -126,8 +126,8 @@ async def test_fills_teach_the_router_the_position_so_a_buy_while_short_reverses
     router = await start_router()
     fill = OrderFilled(
         **factories.envelope("tenant-a"),
-        intent_id=new_id(),
-        client_order_id="sp-earlier",
+        intent_id=new_intent_id(),
+        client_order_id=ClientOrderId("sp-earlier"),
         account_label="main",
         exchange_id="binance",
         symbol="BTC/USDT:USDT",

@@ -10,7 +10,7 @@ from typing import Any
 
 from nats.js import JetStreamContext
 
-from libs.common.ids import new_id
+from libs.common.ids import ClientOrderId, new_id
 from libs.common.messages import (
     AccountMode,
     Action,
@@ -120,7 +120,7 @@ async def test_protective_fills_move_the_position_and_the_new_event_kinds_change
     take_profit = OrderFilled(
         **(_order(entry) | perp | {"client_order_id": f"sp{entry}t"}),
         role=OrderRole.TAKE_PROFIT,
-        parent_client_order_id=f"sp{entry}0",
+        parent_client_order_id=ClientOrderId(f"sp{entry}0"),
         exchange_order_id="2",
         fills=(factories.fill(trade_id="tp-1", amount=Decimal("0.4"), fee_currency="USDT"),),
     )

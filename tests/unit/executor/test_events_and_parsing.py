@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from libs.common.fsm import OrderState
-from libs.common.ids import ULID_PATTERN
+from libs.common.ids import ULID_PATTERN, ClientOrderId, IntentId, TenantId
 from libs.common.messages import AccountMode, Fill, OrderType, Side
 from services.executor.adapters.parse import parse_order, parse_trade, to_decimal
 from services.executor.domain import OrderRecord
@@ -18,10 +18,10 @@ T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 def record(client_order_id: str = "sp01J0000000000000000000001") -> OrderRecord:
     return OrderRecord(
-        client_order_id=client_order_id,
-        tenant_id="t",
+        client_order_id=ClientOrderId(client_order_id),
+        tenant_id=TenantId("t"),
         partition=3,
-        intent_id="01J00000000000000000000000",
+        intent_id=IntentId("01J00000000000000000000000"),
         place_order_id="01J00000000000000000000001",
         account_label="main",
         exchange_id="binance",

@@ -9,6 +9,7 @@ from decimal import ROUND_DOWN, Decimal
 import pytest
 
 from libs.common.fsm import OrderState
+from libs.common.ids import ClientOrderId, IntentId, TenantId
 from libs.common.messages import (
     AccountMode,
     ExitKind,
@@ -39,10 +40,10 @@ def entry(
     stop_loss: PriceTarget | None = None,
 ) -> OrderRecord:
     record = OrderRecord(
-        client_order_id="sp01KBX0000000000000000000000",
-        tenant_id="t",
+        client_order_id=ClientOrderId("sp01KBX0000000000000000000000"),
+        tenant_id=TenantId("t"),
         partition=0,
-        intent_id="01KBX000000000000000000000",
+        intent_id=IntentId("01KBX000000000000000000000"),
         place_order_id="01KBX000000000000000000001",
         account_label="perps",
         exchange_id="binance",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from libs.common.ids import TenantId
 from libs.common.messages import AccountMode
 from libs.common.records import MarketType
 from services.executor.domain import TradingAccount
@@ -19,7 +20,7 @@ TRAIL = {"value": "1", "unit": "percent", "kind": "trailing"}
 
 def account(market: MarketType, exchange: str = "binance") -> TradingAccount:
     return TradingAccount(
-        "t", "main", exchange, AccountMode.PAPER, market, datetime(2026, 1, 1, tzinfo=UTC)
+        TenantId("t"), "main", exchange, AccountMode.PAPER, market, datetime(2026, 1, 1, tzinfo=UTC)
     )
 
 
