@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help install lock lint docs format test test-unit test-integration test-e2e \
 	bench bench-ingress bench-pipeline \
-	chart-check k8s-manifests run clean screenshots docs
+	chart-check tools k8s-manifests run clean screenshots docs
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,7 +45,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(STAMP) chart-check ## Everything CI runs: chart checks, unit, integration and e2e tests
+test: $(STAMP) tools ## Everything CI runs: chart checks (tests/unit/ops), unit, integration and e2e tests
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## Unit tests only (no servers needed)
@@ -80,8 +80,11 @@ bench-feed: $(STAMP) ## The alert feed with 100,000 alerts: the ledger's API, th
 screenshots: $(STAMP) ## Re-take docs/screenshots (the README's) with the browser test
 	SPARKY_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/e2e/web
 
-chart-check: $(STAMP) ## Helm lint/render, kubernetes-validate 1.29-1.31, promtool, deploy/ diff, hadolint, metrics
+chart-check: $(STAMP) ## Helm lint/render, kubernetes-validate 1.29-1.31, promtool, deploy/ diff, hadolint, metrics (tests/unit/ops)
 	bash scripts/chart_check.sh
+
+tools: $(STAMP) ## Install helm, promtool and hadolint into .tools/ (the chart checks' tools)
+	bash scripts/chart_check.sh --install-only
 
 k8s-manifests: $(STAMP) ## Re-render deploy/k8s and deploy/prometheus from helm/sparky
 	bash scripts/install_tools.sh

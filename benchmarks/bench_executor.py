@@ -39,7 +39,6 @@ from nats.js import JetStreamContext
 from libs.common.jetstream import delete_topology, ensure_topology
 from libs.common.topology import Topology
 from tests.helpers.executor import (
-    ExecutorProcess,
     market_order,
     publish_order,
     seed_tenant,
@@ -48,6 +47,7 @@ from tests.helpers.executor import (
 )
 from tests.helpers.paper import PaperExchangeProcess, paper_exchange
 from tests.helpers.signing import verify_key_settings
+from tests.helpers.stack import one_service
 from tests.helpers.vault import vault_dev_server
 
 NATS_URL = os.environ.get("SPARKY_NATS_URL", "nats://127.0.0.1:4222")
@@ -203,13 +203,15 @@ async def bench(
     nc = await nats.connect(NATS_URL)
     js = nc.jetstream()
     await ensure_topology(js, topology)
-    executor = ExecutorProcess(
+    executor = one_service(
+        "executor",
+        Path(args.workdir),
         {
             "role": "all",  # the accounts API too: tenants' accounts are added through it
-            "namespace": namespace,
             "nats_url": NATS_URL,
             "database_url": DATABASE_URL,
             "database_schema": namespace,
+            "database_pool_size": 10,
             "paper_exchange_url": paper.base_url,
             "client_pool_size": args.tenants + 100,
             "log_level": "WARNING",
@@ -217,13 +219,14 @@ async def bench(
             **vault_env,
             **verify_key_settings(),
         },
-        Path(args.workdir, "executor.log"),
+        namespace=namespace,
     )
     collector = Collector()
     try:
-        await asyncio.to_thread(executor.start)
+        executor.start()
+        await asyncio.to_thread(executor.wait_ready)
         started = time.perf_counter()
-        tenants = await add_tenants(js, topology, paper, executor.base_url, args.tenants)
+        tenants = await add_tenants(js, topology, paper, executor.url, args.tenants)
         took = time.perf_counter() - started
         print(f"setup: {args.tenants} tenants with paper accounts in {took:.1f} s")
         for kind in ("order.submitted", "order.filled"):

@@ -32,7 +32,7 @@ from typing import Any
 
 from tests.helpers.paper import PaperExchangeProcess, paper_exchange
 
-QUIET = {"SPARKY_PAPER_ACCESS_LOG": "false", "SPARKY_LOG_LEVEL": "WARNING"}
+QUIET = {"access_log": "false", "log_level": "WARNING"}
 SYMBOL = "BTC/USDT"
 AMOUNT = 0.001
 
@@ -130,15 +130,15 @@ async def paced(
     await asyncio.gather(*(client.close() for client in pool))
 
 
-def _env(args: argparse.Namespace) -> dict[str, str]:
-    return {**QUIET, "SPARKY_PAPER_PLAIN_ORDER_ROUTE": str(not args.fastapi_route).lower()}
+def _settings(args: argparse.Namespace) -> dict[str, str]:
+    return {**QUIET, "plain_order_route": str(not args.fastapi_route).lower()}
 
 
 async def main(args: argparse.Namespace) -> None:
     """Run the three benchmarks against one fresh paper exchange process."""
     with (
         tempfile.TemporaryDirectory(prefix="bench-paper-") as state,
-        paper_exchange(Path(state), env=_env(args)) as paper,
+        paper_exchange(Path(state), _settings(args)) as paper,
     ):
         await sequential(paper, args.sequential)
         await saturated(paper, args.orders, args.clients)

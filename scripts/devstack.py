@@ -239,6 +239,29 @@ def service_env(service: str, cfg: StackConfig) -> dict[str, str]:
     return _shared_env(cfg) | _nats_user_env(service, cfg) | _own_env(service, cfg)
 
 
+def process_env(service: str, cfg: StackConfig) -> dict[str, str]:
+    """Return the whole environment of ``service``'s process: this one's, less its
+    ``SPARKY_*`` variables (a developer's own must not leak into a stack), plus the stack's."""
+    own = {k: v for k, v in os.environ.items() if not k.startswith("SPARKY_")}
+    return own | service_env(service, cfg)
+
+
+def run_command(
+    service: str, cfg: StackConfig, *args: str, timeout_s: float = 90.0
+) -> subprocess.CompletedProcess[str]:
+    """Run one of ``service``'s commands (``python -m services.<program> <args>``) with the
+    environment it has in this stack, and return how it ended (output captured, as text)."""
+    return subprocess.run(
+        [sys.executable, "-m", f"services.{program(service)}", *args],
+        cwd=ROOT,
+        env=process_env(service, cfg),
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+
+
 class ServiceProcess:
     """One service as a child process, its output in ``<data_dir>/logs/<name>.log``.
 
@@ -251,6 +274,7 @@ class ServiceProcess:
         self.cfg = cfg
         self.new_session = new_session
         self.url = cfg.url(service)
+        self.port = cfg.ports[service]
         self.log_path = cfg.data_dir / "logs" / f"{cfg.namespace}-{service}.log"
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -268,13 +292,10 @@ class ServiceProcess:
         """Start the process (appending to its log)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SPARKY_")} | service_env(
-            self.service, self.cfg
-        )
         self._proc = subprocess.Popen(
             [sys.executable, "-m", f"services.{program(self.service)}"],
             cwd=ROOT,
-            env=env,
+            env=process_env(self.service, self.cfg),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=self.new_session,
@@ -318,6 +339,22 @@ class ServiceProcess:
             self._proc.kill()
             self._proc.wait()
         return self._close()
+
+    def send_signal(self, signum: int) -> None:
+        """Send ``signum`` to the running process (a test's own shutdown or crash)."""
+        if self._proc is not None:
+            self._proc.send_signal(signum)
+
+    def wait(self, timeout_s: float = 30.0) -> int | None:
+        """Wait until the process ends (after `signal`); return its exit code."""
+        if self._proc is None:
+            return None
+        self._proc.wait(timeout=timeout_s)
+        return self._close()
+
+    def log(self) -> str:
+        """Return everything the service has logged in this stack."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def _close(self) -> int | None:
         code = self._proc.returncode if self._proc else None

@@ -1,4 +1,8 @@
-"""The end-to-end modules' stack: every service as a process, one stack per module."""
+"""The stack of an end-to-end module with settings of its own: every service as a process.
+
+The modules that run on the default settings share one stack (`tests/e2e/pipeline/`); a module
+here that asks for ``stack`` gets one of its own, with its ``STACK_ENV``.
+"""
 
 from __future__ import annotations
 

@@ -36,12 +36,13 @@ import redis.asyncio as aioredis
 
 from libs.common.topology import Topology
 from scripts.devstack import DEFAULT_PORTS, DEV_PAPER_ADMIN_TOKEN
+from scripts.devstack import ROOT as REPO_ROOT
 from scripts.leftovers import stop_leftovers
 from scripts.mailbox import Mailbox
 from scripts.private_files import read_private_json
+from scripts.run import RunConfig, run_environ
 from scripts.web_demo import WebLogin, signed_in
 from tests.helpers.namespaces import drop_namespace_streams
-from tests.helpers.paper import REPO_ROOT
 from tests.helpers.polling import eventually
 from tests.helpers.ports import free_port, free_ports
 from tests.helpers.servers import ServerUrls
@@ -68,20 +69,19 @@ class Printed:
 
 def run_env(urls: ServerUrls, namespace: str, data_dir: Path) -> dict[str, str]:
     database = urlunsplit(urlsplit(urls.postgres)._replace(path=f"/{namespace}"))
+    rc = RunConfig(
+        namespace=namespace,
+        data_dir=data_dir,
+        urls={
+            "NATS": urls.nats,
+            "Postgres": database,
+            "Redis": urls.redis,
+            "Vault": f"http://127.0.0.1:{free_port()}",
+        },
+        ports=dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True)),
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPARKY_")}
-    env |= {
-        "SPARKY_NAMESPACE": namespace,
-        "SPARKY_DEVSTACK_DIR": str(data_dir),
-        "SPARKY_NATS_URL": urls.nats,
-        "SPARKY_REDIS_URL": urls.redis,
-        "SPARKY_DATABASE_URL": database,
-        "SPARKY_VAULT_URL": f"http://127.0.0.1:{free_port()}",
-    }
-    ports = free_ports(len(DEFAULT_PORTS))
-    env |= {
-        f"SPARKY_{s.upper()}_HTTP_PORT": str(p) for s, p in zip(DEFAULT_PORTS, ports, strict=True)
-    }
-    return env
+    return env | run_environ(rc)
 
 
 @asynccontextmanager

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,12 +15,11 @@ from libs.common.messages import CancelOrders, Event, PlaceOrder, decode_event
 from libs.common.records import secret_digest
 from libs.common.signing import CommandSigner
 from libs.common.topology import Topology
+from scripts.devstack import ROOT as REPO_ROOT
 from services.executor.config import ExecutorSettings, executor_settings
 from tests import factories
 from tests.helpers.namespaces import PgSchema
-from tests.helpers.paper import REPO_ROOT
 from tests.helpers.polling import eventually
-from tests.helpers.ports import free_port
 from tests.helpers.servers import ServerUrls
 from tests.helpers.signing import ROUTER_SIGNER, verify_key_settings
 
@@ -263,69 +254,3 @@ async def wait_for_events(
 
 def kinds(events: Sequence[Event]) -> list[str]:
     return [e.kind for e in events]
-
-
-class ExecutorProcess:
-    """``python -m services.executor`` as a subprocess, configured by ``SPARKY_EXECUTOR_*``."""
-
-    def __init__(self, settings: dict[str, Any], log_path: Path) -> None:
-        self.port = free_port()
-        self.log_path = log_path
-        self._env = {
-            **os.environ,
-            **{f"SPARKY_EXECUTOR_{k.upper()}": str(v) for k, v in settings.items()},
-            "SPARKY_EXECUTOR_HTTP_PORT": str(self.port),
-        }
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        """The running process's id (benchmarks read its CPU time), None when stopped."""
-        return self._proc.pid if self._proc is not None else None
-
-    def start(self, timeout_s: float = 60.0) -> None:
-        """Start the process and wait until ``/readyz`` answers 200."""
-        with self.log_path.open("ab") as log:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "services.executor"],
-                cwd=REPO_ROOT,
-                env=self._env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"executor exited: {self.log_path.read_text()[-3000:]}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{self.base_url}/readyz", timeout=2) as resp,  # noqa: S310
-            ):
-                if resp.status == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"executor not ready in time: {self.log_path.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown at all."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGKILL)
-            self._proc.wait(timeout=15)
-        self._proc = None
-
-    def stop(self) -> None:
-        """SIGTERM and wait for a graceful exit."""
-        if self._proc is None:
-            return
-        if self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-        self._proc = None

@@ -12,13 +12,7 @@ Prices default to the fixed feed (every market at its reference price, BTCUSDT 6
 
 from __future__ import annotations
 
-import os
 import secrets
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,11 +23,12 @@ from typing import Any
 import ccxt.async_support as ccxt_async
 import httpx
 
-from tests.helpers.ports import free_port
+from scripts.devstack import ServiceProcess, service_env
+from tests.helpers.stack import service_config
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 15.0
+# Prices hold still unless a test moves them, and resting orders match quickly.
+TEST_SETTINGS: Mapping[str, object] = {"price_feed": "fixed", "match_interval_s": 0.2}
 
 
 def ccxt_config(base_url: str, api_key: str, secret: str) -> dict[str, Any]:
@@ -112,87 +107,28 @@ class PaperAccount:
     secret: str
 
 
-class PaperExchangeProcess:
-    """One paper exchange process: start, stop, SIGKILL, and its admin API."""
+class PaperExchangeProcess(ServiceProcess):
+    """One paper exchange process (`scripts.devstack.ServiceProcess`) and its admin API.
 
-    def __init__(self, state_dir: Path, env: Mapping[str, str] | None = None) -> None:
-        self.state_path = state_dir / "paper.sqlite3"
-        self.log_path = state_dir / "paper.log"
-        self.port = free_port()
+    ``settings`` are the exchange's own (``{"weight_limit": 60}``), over the tests' fixed
+    prices and quick matching; its state is in ``state_dir``, kept across restarts.
+    """
+
+    def __init__(self, state_dir: Path, settings: Mapping[str, object] | None = None) -> None:
         self.admin_token = "sop_" + secrets.token_urlsafe(24)
-        self._env = {
-            **os.environ,
-            "SPARKY_ENVIRONMENT": "test",
-            "SPARKY_PAPER_HTTP_HOST": "127.0.0.1",
-            "SPARKY_PAPER_HTTP_PORT": str(self.port),
-            "SPARKY_PAPER_STATE_PATH": str(self.state_path),
-            "SPARKY_PAPER_ADMIN_TOKEN": self.admin_token,
-            "SPARKY_PAPER_PRICE_FEED": "fixed",
-            "SPARKY_PAPER_MATCH_INTERVAL_S": "0.2",
-            **(env or {}),
-        }
-        self._proc: subprocess.Popen[bytes] | None = None
+        own = {"admin_token": self.admin_token} | dict(TEST_SETTINGS) | dict(settings or {})
+        super().__init__("paper", service_config("paper", state_dir, own))
+        self.state_path = Path(service_env("paper", self.cfg)["SPARKY_PAPER_STATE_PATH"])
 
     @property
     def base_url(self) -> str:
         """The exchange's root URL (ccxt's API URL is this plus ``/api/v3``)."""
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        """The running process's id (benchmarks read its CPU time), None when stopped."""
-        return self._proc.pid if self._proc is not None else None
+        return self.url
 
     def start(self) -> None:
-        """Start the process and wait until it answers ``/api/v3/ping``."""
-        with self.log_path.open("ab") as log:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "services.paper"],
-                cwd=REPO_ROOT,
-                env=self._env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self._wait_ready(time.monotonic() + STARTUP_TIMEOUT_S)
-
-    def _wait_ready(self, deadline: float) -> None:
-        assert self._proc is not None
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"paper exchange exited: {self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/api/v3/ping", timeout=1) as resp:  # noqa: S310
-                    if resp.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"paper exchange did not start in time: {self.log_tail()}")
-
-    def log_tail(self, lines: int = 20) -> str:
-        """Return the end of the process's log (for failure messages)."""
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def kill(self) -> None:
-        """SIGKILL the process: no shutdown, no flush; what was committed must survive."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGKILL)
-            self._proc.wait(timeout=STOP_TIMEOUT_S)
-        self._proc = None
-
-    def stop(self) -> None:
-        """SIGTERM the process and wait for a graceful exit (SIGKILL if it hangs)."""
-        if self._proc is None:
-            return
-        if self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-        self._proc = None
+        """Start the process and wait until it is ready."""
+        super().start()
+        self.wait_ready(STARTUP_TIMEOUT_S)
 
     async def _admin(self, method: str, path: str, body: object = None) -> Any:
         headers = {"Authorization": f"Bearer {self.admin_token}"}
@@ -290,10 +226,10 @@ class PaperExchangeProcess:
 
 @contextmanager
 def paper_exchange(
-    state_dir: Path, env: Mapping[str, str] | None = None
+    state_dir: Path, settings: Mapping[str, object] | None = None
 ) -> Iterator[PaperExchangeProcess]:
     """Run a paper exchange keeping its state in ``state_dir``; stop it on exit."""
-    process = PaperExchangeProcess(state_dir, env)
+    process = PaperExchangeProcess(state_dir, settings)
     process.start()
     try:
         yield process

@@ -1,21 +1,14 @@
-"""Free loopback ports, and a private nats-server a test may stop and start at will."""
+"""Free loopback ports, and a private nats-server a test may stop, kill and start at will."""
 
 from __future__ import annotations
 
-import contextlib
+import signal
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
+from scripts.infra import LocalNats, free_port
 
-def free_port() -> int:
-    """Return a TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["PrivateNats", "free_port", "free_ports"]
 
 
 def free_ports(n: int) -> list[int]:
@@ -30,20 +23,18 @@ def free_ports(n: int) -> list[int]:
             sock.close()
 
 
-class PrivateNats:
+class PrivateNats(LocalNats):
     """A nats-server with JetStream of the test's own (never the shared one), to kill; with
     ``authorization`` (`libs.common.nats_access.server_config`) only its users get in.
+
+    `scripts.infra.LocalNats` (what `make run` starts) on a free port, its store in ``store``
+    and its log beside it, started again on the same port and store.
     """
 
     def __init__(self, store: Path, authorization: str | None = None) -> None:
-        self.port = free_port()
-        self.store = store
-        self.authorization = authorization
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def log_path(self) -> Path:
-        return self.store.with_name(f"{self.store.name}.log")
+        super().__init__(free_port(), store.parent, authorization)
+        self.home = self.store = store
+        self.log_path = store.with_name(f"{store.name}.log")
 
     def refusals(self) -> list[str]:
         """The server's log lines of refused publishes and subscriptions (with users only)."""
@@ -60,35 +51,14 @@ class PrivateNats:
     def address(self) -> tuple[str, int]:
         return ("127.0.0.1", self.port)
 
-    def start(self) -> None:
+    def start(self, timeout_s: float = 15.0) -> None:
         """Start the server (again, on the same port and store) and wait for it to listen."""
-        binary = Path(sys.executable).parent / "nats-server"
-        args = [str(binary), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)]
-        if self.authorization is not None:
-            config = self.store.with_name(f"{self.store.name}-authorization.conf")
-            config.write_text(self.authorization)
-            args += ["-c", str(config), "-l", str(self.log_path)]
-        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), 0.2),
-            ):
-                return
-            time.sleep(0.05)
-        raise RuntimeError("private nats-server did not start")
-
-    def stop(self) -> None:
-        """Stop the server gracefully (SIGTERM)."""
-        if self._proc is not None:
-            self._proc.terminate()
-            self._proc.wait(timeout=10)
-            self._proc = None
+        super().start(timeout_s)
 
     def kill(self) -> None:
         """Stop the server at once, as a crash would."""
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait(timeout=10)
-            self._proc = None
+        self.stop_signal = signal.SIGKILL
+        try:
+            self.stop()
+        finally:
+            self.stop_signal = signal.SIGTERM

@@ -1,4 +1,9 @@
-"""The whole stack as processes, in a test's own namespace, on free ports."""
+"""Services as processes, in a test's own namespace, on free ports: the whole stack, or one.
+
+Every process is a `scripts.devstack.ServiceProcess` with the environment
+`scripts.devstack.service_env` builds: the tests start services as `make run` does, and a
+test says only the settings it changes.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +19,12 @@ import redis.asyncio as aioredis
 
 from libs.common.nats_access import new_passwords, server_config
 from libs.common.topology import Topology
-from scripts.devstack import DEFAULT_PORTS, SERVICES, Infra, Stack, StackConfig
+from scripts.devstack import DEFAULT_PORTS, SERVICES, Infra, ServiceProcess, Stack, StackConfig
 from scripts.servers import ensure_nats_topology
 from tests.helpers.db_logins import drop_roles_of
 from tests.helpers.namespaces import drop_namespace_streams, drop_schema
 from tests.helpers.ports import PrivateNats, free_ports
-from tests.helpers.servers import ServerUrls
+from tests.helpers.servers import ServerUrls, urls_from_env
 from tests.helpers.signing import LEDGER_KEY, ROUTER_KEY
 from tests.helpers.vault import VaultServer
 
@@ -37,7 +42,7 @@ TEST_POOL_SIZE = "3"
 
 def stack_config(
     urls: ServerUrls,
-    vault: VaultServer,
+    vault: VaultServer | None,
     namespace: str,
     data_dir: Path,
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
@@ -53,9 +58,8 @@ def stack_config(
         nats_url=urls.nats,
         database_url=urls.postgres,
         redis_url=urls.redis,
-        vault_url=vault.url,
-        vault_token=vault.root_token,
         nats_passwords=nats_passwords,
+        **({"vault_url": vault.url, "vault_token": vault.root_token} if vault else {}),
     )
     return StackConfig(
         infra=infra,
@@ -68,6 +72,38 @@ def stack_config(
         extra_env=_with_small_pools(extra_env or {}),
         smtp_port=smtp_port,
     )
+
+
+def service_config(
+    service: str,
+    data_dir: Path,
+    settings: Mapping[str, object] | None = None,
+    *,
+    namespace: str = "sparky",
+    urls: ServerUrls | None = None,
+) -> StackConfig:
+    """Return the configuration of a stack of ``namespace`` on ``urls`` (the machine's servers
+    by default) in which ``service`` runs with ``settings`` on top: its settings' field names
+    (``{"database_schema": "t1", "consumer_ack_wait_s": 3}``)."""
+    own = {key.upper(): str(value) for key, value in (settings or {}).items()}
+    return stack_config(urls or urls_from_env(), None, namespace, data_dir, {service: own})
+
+
+def one_service(
+    service: str,
+    data_dir: Path,
+    settings: Mapping[str, object] | None = None,
+    *,
+    namespace: str = "sparky",
+    urls: ServerUrls | None = None,
+) -> ServiceProcess:
+    """Return ``service`` alone as a process (not started), configured by `service_config`.
+
+    Its log is ``<data_dir>/logs/<namespace>-<service>.log``: two processes of one service
+    (replicas) take two data folders.
+    """
+    cfg = service_config(service, data_dir, settings, namespace=namespace, urls=urls)
+    return ServiceProcess(service, cfg)
 
 
 def _with_small_pools(extra_env: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -13,8 +14,8 @@ from nats.js import JetStreamContext
 
 from libs.common.messages import Event
 from libs.common.topology import Topology
+from scripts.devstack import ServiceProcess
 from tests.helpers.executor import (
-    ExecutorProcess,
     VaultIdentities,
     kinds,
     market_order,
@@ -29,6 +30,7 @@ from tests.helpers.paper import PaperExchangeProcess
 from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
 from tests.helpers.signing import verify_key_settings
+from tests.helpers.stack import one_service
 from tests.integration.executor.orders import exchange_orders
 
 T = "tenant-crash"
@@ -44,13 +46,9 @@ def executor_process(
     paper: PaperExchangeProcess,
     js: JetStreamContext,
     tmp_path: Path,
-) -> Iterator[ExecutorProcess]:
+) -> Iterator[ServiceProcess]:
     settings: dict[str, Any] = {
         "role": "all",  # the test adds its account through this process's API
-        "environment": "test",
-        "namespace": namespace,
-        "nats_url": server_urls.nats,
-        "database_url": server_urls.postgres,
         "database_schema": pg_schema.name,
         "paper_exchange_url": paper.base_url,
         "consumer_ack_wait_s": 3,
@@ -59,7 +57,7 @@ def executor_process(
         **vault_settings(vault_identities),
         **verify_key_settings(),
     }
-    process = ExecutorProcess(settings, tmp_path / "executor.log")
+    process = one_service("executor", tmp_path, settings, namespace=namespace, urls=server_urls)
     yield process
     process.stop()
 
@@ -73,16 +71,17 @@ async def until_exchange_has_an_order(paper: PaperExchangeProcess, account: Any)
 
 
 async def test_killed_after_the_exchange_accepted_the_restarted_executor_reports_it_once(
-    executor_process: ExecutorProcess,
+    executor_process: ServiceProcess,
     js: JetStreamContext,
     topology: Topology,
     paper: PaperExchangeProcess,
 ) -> None:
     executor_process.start()
+    await asyncio.to_thread(executor_process.wait_ready)
     account = await paper.create_account({"USDT": "10000"})
     body = {"label": "main", "exchange_id": "binance", "mode": "paper"}
     body |= {"api_key": account.api_key, "secret": account.secret}
-    async with httpx.AsyncClient(base_url=executor_process.base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=executor_process.url, timeout=30) as http:
         key = await seed_tenant(js, topology, T, api=http)
         added = await http.post(
             "/api/v1/exchange-accounts", json=body, headers={"Authorization": f"Bearer {key}"}
@@ -103,6 +102,7 @@ async def test_killed_after_the_exchange_accepted_the_restarted_executor_reports
     assert await stored_events(js, topology, T) == []
 
     executor_process.start()
+    await asyncio.to_thread(executor_process.wait_ready)
     events = await wait_for_events(
         js, topology, T, lambda es: "order.filled" in kinds(es), timeout_s=60
     )
@@ -110,10 +110,10 @@ async def test_killed_after_the_exchange_accepted_the_restarted_executor_reports
     orders = await exchange_orders(paper, account, "BTC/USDT")
     assert [o["clientOrderId"] for o in orders] == [command.client_order_id]
     # The restarted process says so: the evidence exactly-once held, logged and counted.
-    async with httpx.AsyncClient(base_url=executor_process.base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=executor_process.url, timeout=30) as http:
         metrics = (await http.get("/metrics")).text
     assert 'sparky_executor_lookups_total{outcome="found",via="redelivery"} 1.0' in metrics
-    log = executor_process.log_path.read_text()
+    log = executor_process.log()
     (found,) = [json.loads(line) for line in log.splitlines() if "found on the exchange" in line]
     assert found["level"] == "WARNING"
     assert (found["tenant_id"], found["client_order_id"]) == (T, command.client_order_id)
@@ -123,16 +123,17 @@ async def test_killed_after_the_exchange_accepted_the_restarted_executor_reports
 
 
 async def test_killed_between_the_entry_fill_and_its_protection_both_exist_once_after_restart(
-    executor_process: ExecutorProcess,
+    executor_process: ServiceProcess,
     js: JetStreamContext,
     topology: Topology,
     paper: PaperExchangeProcess,
 ) -> None:
     executor_process.start()
+    await asyncio.to_thread(executor_process.wait_ready)
     account = await paper.create_account({}, futures_wallet="10000")
     body = {"label": "perps", "exchange_id": "binance", "mode": "paper", "market_type": "futures"}
     body |= {"api_key": account.api_key, "secret": account.secret}
-    async with httpx.AsyncClient(base_url=executor_process.base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=executor_process.url, timeout=30) as http:
         key = await seed_tenant(js, topology, T, api=http)
         added = await http.post(
             "/api/v1/exchange-accounts", json=body, headers={"Authorization": f"Bearer {key}"}
@@ -164,6 +165,7 @@ async def test_killed_between_the_entry_fill_and_its_protection_both_exist_once_
     executor_process.kill()  # the entry filled, one protective order in flight, none recorded
 
     executor_process.start()
+    await asyncio.to_thread(executor_process.wait_ready)
 
     def protected(es: Sequence[Event]) -> bool:
         return kinds(es).count("order.submitted") == 3

@@ -32,10 +32,10 @@ from tests.helpers.paper import PaperExchangeProcess, paper_exchange
 LIMIT, INTERVAL_S, BAN_S = 100, 2, 3
 BINANCE = VENUES["binance"]
 PAPER_LIMITS = {
-    "SPARKY_PAPER_WEIGHT_LIMIT": str(LIMIT),
-    "SPARKY_PAPER_WEIGHT_INTERVAL_S": str(INTERVAL_S),
-    "SPARKY_PAPER_WEIGHT_BAN_S": str(BAN_S),
-    "SPARKY_PAPER_WEIGHT_BAN_STRIKES": "1",  # the second request while told to wait: banned
+    "weight_limit": str(LIMIT),
+    "weight_interval_s": str(INTERVAL_S),
+    "weight_ban_s": str(BAN_S),
+    "weight_ban_strikes": "1",  # the second request while told to wait: banned
 }
 
 

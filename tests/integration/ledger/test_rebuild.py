@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import sys
+import tempfile
+from pathlib import Path
 
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common.topology import Topology
+from scripts.devstack import run_command
 from services.ledger.config import LedgerSettings
 from services.ledger.handlers.projector import Projector
 from services.ledger.handlers.rebuild import rebuild
 from tests.helpers.ledger import Order, fill, publish, rich_story, strategy_story
 from tests.helpers.namespaces import PgSchema
+from tests.helpers.stack import service_config
 from tests.integration.ledger.futures import futures_story
 from tests.integration.ledger.support import applied_through, snapshot
 
@@ -71,31 +73,16 @@ async def test_a_rebuild_reproduces_the_tables_exactly_whatever_the_batch_size(
     assert await snapshot(pg_schema.url, pg_schema.name) == before
 
 
-def cli_env(settings: LedgerSettings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "SPARKY_ENVIRONMENT": "test",
-        "SPARKY_NAMESPACE": settings.namespace,
-        "SPARKY_NATS_URL": settings.nats_url,
-        "SPARKY_LEDGER_DATABASE_URL": settings.database_url,
-        "SPARKY_LEDGER_DATABASE_SCHEMA": settings.schema_name,
-        "SPARKY_LOG_JSON": "false",
-    }
-
-
 async def run_cli(settings: LedgerSettings, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services.ledger",
-        *args,
-        env=cli_env(settings),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 90)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    own = {
+        "nats_url": settings.nats_url,
+        "database_url": settings.database_url,
+        "database_schema": settings.schema_name,
+        "log_json": "false",
+    }
+    cfg = service_config("ledger", Path(tempfile.gettempdir()), own, namespace=settings.namespace)
+    done = await asyncio.to_thread(run_command, "ledger", cfg, *args, timeout_s=90)
+    return done.returncode, done.stdout, done.stderr
 
 
 async def test_the_rebuild_command_refuses_while_the_projector_runs_then_rebuilds(

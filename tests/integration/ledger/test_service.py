@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
+from pathlib import Path
 
 import httpx
 from asgi_lifespan import LifespanManager
@@ -16,7 +15,7 @@ from services.ledger.app import create_app
 from services.ledger.config import LedgerSettings
 from tests.helpers.ledger import Order, fill, publish
 from tests.helpers.polling import eventually
-from tests.helpers.ports import free_port
+from tests.helpers.stack import one_service
 from tests.integration.ledger.support import grant_key
 
 
@@ -43,43 +42,23 @@ async def test_the_app_projects_events_and_serves_them_with_its_probes(
 
 
 async def test_the_process_starts_migrates_and_stops_cleanly_on_sigterm(
-    settings: LedgerSettings, js: JetStreamContext
+    settings: LedgerSettings, js: JetStreamContext, tmp_path: Path
 ) -> None:
-    port = free_port()
-    env = {
-        **os.environ,
-        "SPARKY_ENVIRONMENT": "test",
-        "SPARKY_NAMESPACE": settings.namespace,
-        "SPARKY_NATS_URL": settings.nats_url,
-        "SPARKY_LEDGER_DATABASE_URL": settings.database_url,
-        "SPARKY_LEDGER_DATABASE_SCHEMA": settings.schema_name,
-        "SPARKY_LEDGER_HTTP_PORT": str(port),
+    own = {
+        "nats_url": settings.nats_url,
+        "database_url": settings.database_url,
+        "database_schema": settings.schema_name,
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services.ledger",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = one_service("ledger", tmp_path, own, namespace=settings.namespace)
+    process.start()
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-
-            async def ready() -> bool:
-                return (await http.get("/readyz")).status_code == 200
-
-            await eventually(
-                ready, what="the ledger ready", timeout_s=60, retry_on=(httpx.TransportError,)
-            )
-        proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(proc.communicate(), 30)
+        await asyncio.to_thread(process.wait_ready)
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(process.wait, 30)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await asyncio.to_thread(process.kill)
     # uvicorn shuts down gracefully, then re-raises the signal it caught, as it should.
-    assert proc.returncode in {0, -signal.SIGTERM}
-    log = err.decode()
+    assert code in {0, -signal.SIGTERM}
+    log = process.log()
     assert "Application shutdown complete" in log
     assert "Traceback" not in log

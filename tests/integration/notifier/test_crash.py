@@ -10,10 +10,7 @@ delivery id, every event was received exactly once.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
+import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,40 +22,25 @@ from nats.js import JetStreamContext
 
 from libs.common.messages.events import OrderFilled
 from libs.common.topology import Topology
+from scripts.devstack import ServiceProcess
 from tests.helpers.billing import served
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.notifier import BillingService, WebhookReceiver
 from tests.helpers.notifier_flow import CHANNELS, order_filled, publish, webhook_code
 from tests.helpers.polling import eventually
-from tests.helpers.ports import free_port
 from tests.helpers.servers import ServerUrls
+from tests.helpers.stack import one_service
 
 BURST = 600
 
 
 @contextmanager
-def notifier_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services.notifier"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+def notifier_process(process: ServiceProcess) -> Iterator[ServiceProcess]:
+    process.start()
     try:
-        yield proc
+        yield process
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=20)
-
-
-async def _ready(url: str) -> bool:
-    try:
-        async with httpx.AsyncClient() as http:
-            return (await http.get(f"{url}/readyz")).status_code == 200
-    except httpx.HTTPError:
-        return False
+        process.stop()
 
 
 async def test_a_killed_notifier_loses_nothing_and_repeats_at_most_the_message_in_flight(
@@ -72,32 +54,26 @@ async def test_a_killed_notifier_loses_nothing_and_repeats_at_most_the_message_i
 ) -> None:
     receiver = WebhookReceiver(delay_s=0.05)
     tenant_id, key = await billing.new_tenant()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "notifier.log"
+    settings = {
+        "log_json": "false",
+        "database_url": pg_schema.url,
+        "database_schema": pg_schema.name,
+        "billing_url": billing.url,
+        "channel_timeout_s": 1,
+        "smtp_timeout_s": 1,
+        "send_lease_s": 3,
+        "sender_poll_s": 0.05,
+        "coalesce_max": 20,  # many messages, so the kill lands mid-burst
+    }
+    notifier = one_service(
+        "notifier", tmp_path, settings, namespace=topology.namespace, urls=server_urls
+    )
+    url = notifier.url
     async with served(receiver.app()) as receiver_url:
-        env = {
-            **os.environ,
-            "SPARKY_ENVIRONMENT": "test",
-            "SPARKY_NAMESPACE": topology.namespace,
-            "SPARKY_NATS_URL": server_urls.nats,
-            "SPARKY_LOG_JSON": "false",
-            "SPARKY_NOTIFIER_HTTP_PORT": str(port),
-            "SPARKY_NOTIFIER_DATABASE_URL": pg_schema.url,
-            "SPARKY_NOTIFIER_DATABASE_SCHEMA": pg_schema.name,
-            "SPARKY_NOTIFIER_BILLING_URL": billing.url,
-            "SPARKY_NOTIFIER_WEBHOOK_ALLOW_HTTP": "true",
-            "SPARKY_NOTIFIER_WEBHOOK_ALLOW_PRIVATE": "true",
-            "SPARKY_NOTIFIER_CHANNEL_TIMEOUT_S": "1",
-            "SPARKY_NOTIFIER_SMTP_TIMEOUT_S": "1",
-            "SPARKY_NOTIFIER_SEND_LEASE_S": "3",
-            "SPARKY_NOTIFIER_SENDER_POLL_S": "0.05",
-            "SPARKY_NOTIFIER_COALESCE_MAX": "20",  # many messages, so the kill lands mid-burst
-        }
         auth = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(base_url=url, headers=auth) as api:
-            with notifier_process(env, log) as first:
-                await eventually(lambda: _ready(url), what="the notifier ready", timeout_s=60)
+            with notifier_process(notifier) as first:
+                await asyncio.to_thread(first.wait_ready)
                 await eventually(
                     lambda: _authenticated(api), what="the notifier knowing the key", timeout_s=10
                 )
@@ -115,13 +91,12 @@ async def test_a_killed_notifier_loses_nothing_and_repeats_at_most_the_message_i
                     await publish(js, topology, fill)
                 await eventually(
                     lambda: _events_received(receiver) >= BURST // 5,
-                    what="_events_received(receiver) >= BURST // 5",
+                    what="a fifth of the burst delivered",
                     timeout_s=60,
                 )
-                first.send_signal(signal.SIGKILL)
-                first.wait(timeout=10)
+                first.kill()
             assert _events_received(receiver) < BURST  # the kill landed mid-burst
-            with notifier_process(env, log):
+            with notifier_process(notifier):
                 # An interrupted message goes first after the restart, so once every event
                 # is in, any repeat has arrived too.
                 await eventually(
@@ -140,7 +115,7 @@ async def test_a_killed_notifier_loses_nothing_and_repeats_at_most_the_message_i
     delivered = [e for events in first_of.values() for e in events]
     assert sorted(delivered) == sorted(f.message_id for f in fills)  # exactly once each
     assert receiver.bad_signatures == 0
-    text = log.read_text()
+    text = notifier.log()
     assert key not in text
     assert created["signing_secret"] not in text
 

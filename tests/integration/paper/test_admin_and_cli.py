@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers.paper import REPO_ROOT, PaperAccount, PaperExchangeProcess
+from scripts.devstack import run_command
+from tests.helpers.paper import PaperAccount, PaperExchangeProcess
 
 
 async def test_the_admin_api_refuses_requests_without_its_token(
@@ -50,21 +50,15 @@ async def test_bad_admin_input_is_refused_with_a_reason(paper: PaperExchangeProc
     assert fault.status_code == 422
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.paper", *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def _cli(paper: PaperExchangeProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_command("paper", paper.cfg, *args, timeout_s=60)
 
 
 async def test_an_account_created_by_the_cli_trades_on_the_running_exchange(
     paper: PaperExchangeProcess,
 ) -> None:
     done = _cli(
+        paper,
         "create-account",
         "--state-path",
         str(paper.state_path),
@@ -86,8 +80,8 @@ async def test_an_account_created_by_the_cli_trades_on_the_running_exchange(
     assert balance["total"] == {"USDT": 250.0, "BTC": 0.5}
 
 
-def test_the_cli_explains_a_malformed_balance() -> None:
-    done = _cli("create-account", "--balance", "USDT:100")
+def test_the_cli_explains_a_malformed_balance(paper_server: PaperExchangeProcess) -> None:
+    done = _cli(paper_server, "create-account", "--balance", "USDT:100")
     assert done.returncode == 2
     assert "ASSET=AMOUNT" in done.stderr
 

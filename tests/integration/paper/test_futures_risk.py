@@ -64,8 +64,8 @@ async def test_funding_is_paid_by_longs_and_listed_in_the_funding_history(
 
 
 async def test_funding_is_paid_every_interval_by_the_exchange_itself(tmp_path: Path) -> None:
-    env = {"SPARKY_PAPER_FUNDING_INTERVAL_S": "1"}
-    with paper_exchange(tmp_path, env) as paper:
+    settings = {"funding_interval_s": "1"}
+    with paper_exchange(tmp_path, settings) as paper:
         trader = await paper.create_account({}, futures_wallet="10000")
         futures = paper.futures_client(trader)
         try:

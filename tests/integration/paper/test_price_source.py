@@ -36,12 +36,12 @@ async def follower(
     """The paper exchange under test, its prices following ``market``'s tickers."""
     await market.set_prices({"BTCUSDT": "61234.5", "ETHUSDT": "2345.67"})
     (tmp_path / "follower").mkdir()
-    env = {
-        "SPARKY_PAPER_PRICE_SOURCE": "ccxt:binance",
-        "SPARKY_PAPER_PRICE_SOURCE_URL": f"{market.base_url}/api/v3",
-        "SPARKY_PAPER_PRICE_SOURCE_INTERVAL_S": str(INTERVAL_S),
+    settings = {
+        "price_source": "ccxt:binance",
+        "price_source_url": f"{market.base_url}/api/v3",
+        "price_source_interval_s": str(INTERVAL_S),
     }
-    with paper_exchange(tmp_path / "follower", env) as process:
+    with paper_exchange(tmp_path / "follower", settings) as process:
         yield process
 
 

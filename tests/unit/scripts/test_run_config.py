@@ -11,7 +11,7 @@ import pytest
 
 from scripts.demo import DemoTenant
 from scripts.devstack import DEFAULT_PORTS, ROOT, Infra, StackConfig
-from scripts.run import DEMO_ALERT, check_ports_free, curl_commands, run_config
+from scripts.run import DEMO_ALERT, check_ports_free, curl_commands, run_config, run_environ
 
 DEMO = DemoTenant(
     tenant_id="01TENANT",
@@ -52,6 +52,20 @@ def test_environment_moves_servers_folder_namespace_and_service_ports(tmp_path: 
     assert rc.urls["Postgres"].endswith(":15432/other")
     assert rc.ports["ledger"] == 18105
     assert rc.ports["billing"] == DEFAULT_PORTS["billing"]
+
+
+def test_a_run_asked_for_by_run_environ_is_read_back_unchanged(tmp_path: Path) -> None:
+    rc = run_config(
+        {
+            "SPARKY_NAMESPACE": "demo3",
+            "SPARKY_DEVSTACK_DIR": str(tmp_path),
+            "SPARKY_REDIS_URL": "redis://127.0.0.1:16379/0",
+            "SPARKY_VAULT_TOKEN": "root",
+            "SPARKY_WEB_HTTP_PORT": "18108",
+            "SPARKY_NOTIFIER_TELEGRAM_MODE": "webhook",
+        }
+    )
+    assert run_config(run_environ(rc)) == rc
 
 
 def test_printed_alert_command_posts_the_demo_alert_to_the_webhook(tmp_path: Path) -> None:

@@ -1,23 +1,21 @@
 """Every metric a Grafana panel or an alert rule uses is served by a running service.
 
-Every service runs as a real process (the same way `make run` starts them, the web app too);
-their /metrics are scraped and every name the dashboards and the PrometheusRule reference must
-be among them, so no panel stays empty and no alert stays silent because of a typo or a
-renamed metric.
+Every service runs as a real process (the package's stack: the way `make run` starts them, the
+web app too); their /metrics are scraped and every name the dashboards and the PrometheusRule
+reference must be among them, so no panel stays empty and no alert stays silent because of a
+typo or a renamed metric.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from scripts.devstack import SERVICES
+from scripts.devstack import SERVICES, Stack
 from scripts.metric_names import EXTERNAL, referenced_metrics
-from tests.helpers.servers import ServerUrls
-from tests.helpers.stack import running_stack
-from tests.helpers.vault import VaultServer
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SUFFIXES = {
     "counter": ("_total", "_created"),
@@ -38,16 +36,12 @@ def served_names(exposition: str) -> set[str]:
     return names
 
 
-async def test_every_dashboard_and_alert_metric_is_served(
-    server_urls: ServerUrls, vault: VaultServer, namespace: str, tmp_path: Path
-) -> None:
+async def test_every_dashboard_and_alert_metric_is_served(stack: Stack) -> None:
     referenced = referenced_metrics()
     assert len(referenced) > 10  # the dashboards and rules were found and parsed
+    assert set(stack.processes) == set(SERVICES)  # every service of make run, web app too
     served: set[str] = set()
-    async with (
-        running_stack(server_urls, vault, namespace, tmp_path, SERVICES) as stack,
-        httpx.AsyncClient(timeout=5) as client,
-    ):
+    async with httpx.AsyncClient(timeout=5) as client:
         for proc in stack.processes.values():
             resp = await client.get(f"{proc.url}/metrics")
             resp.raise_for_status()
