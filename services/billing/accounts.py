@@ -16,11 +16,11 @@ from libs.common.ids import new_id
 from services.billing import deletions
 from services.billing.adapters.kv import Bucket, KvChange
 from services.billing.config import DeletedTenantData
-from services.billing.context import Context, api_key_change, token_change
-from services.billing.credentials import Webhook, WebhookToken, webhook_url
+from services.billing.domain.credentials import Webhook, WebhookToken, webhook_url
+from services.billing.domain.plans import Lifecycle, Tenant
 from services.billing.errors import NotFoundError
 from services.billing.issuing import add_api_key, add_webhook, publish_new
-from services.billing.plans import Lifecycle, Tenant
+from services.billing.runtime import Context, api_key_change, token_change
 from services.billing.schemas import (
     ApiKeyCreated,
     PlanChange,

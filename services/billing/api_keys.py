@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.billing.context import Context, api_key_change
-from services.billing.credentials import ApiKey
+from services.billing.domain.credentials import ApiKey
 from services.billing.errors import LimitReachedError, NotFoundError
 from services.billing.issuing import add_api_key, end_key, publish_late, publish_new
+from services.billing.runtime import Context, api_key_change
 from services.billing.schemas import ApiKeyCreated, ApiKeySpec, ApiKeyView, Rotation
 from services.billing.store import credentials as store
 from services.billing.views import api_key_view

@@ -39,15 +39,15 @@ from services.billing.api import operator, operators, signup, stripe_webhook, te
 from services.billing.api.deps import Services, install_error_answers
 from services.billing.api_keys import ApiKeys
 from services.billing.config import BillingSettings
-from services.billing.context import Context
-from services.billing.counting import Usage
 from services.billing.errors import InvalidRequestError
 from services.billing.handlers import UsageConsumer
 from services.billing.jobs import Maintenance
-from services.billing.operator_access import AuditLog, Operators
+from services.billing.operators import AuditLog, Operators
 from services.billing.payments import Payments
+from services.billing.runtime import Context
 from services.billing.signups import Signups
 from services.billing.sync import reconcile
+from services.billing.usage import Usage
 from services.billing.webhooks import Webhooks
 
 log = logging.getLogger(__name__)

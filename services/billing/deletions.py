@@ -17,7 +17,7 @@ from datetime import datetime
 
 from libs.common.messages import TenantDeleted
 from services.billing.adapters.kv import Bucket, KvChange
-from services.billing.context import Context
+from services.billing.runtime import Context
 from services.billing.store import tenants as store
 
 log = logging.getLogger(__name__)

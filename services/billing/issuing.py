@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from libs.common.ids import new_id
 from libs.common.records import secret_digest
 from services.billing.adapters.kv import KvChange
-from services.billing.context import Context
-from services.billing.credentials import (
+from services.billing.domain.credentials import (
     ApiKey,
     Webhook,
     WebhookToken,
@@ -27,8 +26,9 @@ from services.billing.credentials import (
     passphrase_hash,
     shown_prefix,
 )
+from services.billing.domain.plans import Tenant, limits_in_force
 from services.billing.errors import LimitReachedError, NothingCreatedError, PublishError
-from services.billing.plans import Tenant, limits_in_force
+from services.billing.runtime import Context
 from services.billing.schemas import WebhookSpec
 from services.billing.store import credentials as store
 

@@ -13,8 +13,8 @@ from collections.abc import Awaitable
 
 from services.billing import deletions, notices
 from services.billing.adapters.kv import Bucket, KvChange
-from services.billing.context import Context
-from services.billing.domain import lapse
+from services.billing.domain.subscriptions import lapse
+from services.billing.runtime import Context
 from services.billing.store import credentials as credential_store
 from services.billing.store import tenants as tenant_store
 from services.billing.sync import ReconcileReport, reconcile

@@ -14,9 +14,9 @@ import logging
 from datetime import timedelta
 
 from libs.common.messages import GraceEnding, PaymentFailed
-from services.billing.context import Context
+from services.billing.domain.plans import PaymentState, Tenant
 from services.billing.errors import PublishError
-from services.billing.plans import PaymentState, Tenant
+from services.billing.runtime import Context
 from services.billing.store import notices as store
 from services.billing.store.notices import Notice, Owed
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field
 
 from libs.common.messages.types import UtcDatetime
-from services.billing.operators import BOOTSTRAP, Operator, Recorded
+from services.billing.domain.operators import BOOTSTRAP, Operator, Recorded
 from services.billing.schemas import Answer, Request
 
 NAME_PATTERN = r"^[a-z][a-z0-9._-]{0,63}$"

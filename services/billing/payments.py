@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.billing import notices
 from services.billing.adapters.stripe_client import StripeGateway, verify_event
-from services.billing.context import Context
-from services.billing.domain import (
+from services.billing.domain.plans import Tenant
+from services.billing.domain.stripe_payloads import StripeEvent
+from services.billing.domain.subscriptions import (
     CHECKOUT_PAYMENT_FAILED,
     HANDLED_TYPES,
     StripeRules,
@@ -33,11 +34,10 @@ from services.billing.errors import (
 )
 from services.billing.metrics import STRIPE_EVENTS
 from services.billing.notices import failure_owed
-from services.billing.plans import Tenant
+from services.billing.runtime import Context
 from services.billing.schemas import Link
 from services.billing.store import stripe_events as event_store
 from services.billing.store import tenants as tenant_store
-from services.billing.stripe_payloads import StripeEvent
 
 log = logging.getLogger(__name__)
 

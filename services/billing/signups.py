@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from libs.common.ids import new_id
 from services.billing.accounts import forget_created
 from services.billing.api_keys import ApiKeys
-from services.billing.context import Context, api_key_change, token_change
-from services.billing.credentials import webhook_url
+from services.billing.domain.credentials import webhook_url
+from services.billing.domain.plans import Lifecycle, Tenant
 from services.billing.errors import ConflictError
 from services.billing.issuing import add_api_key, add_webhook, publish_new
-from services.billing.plans import Lifecycle, Tenant
+from services.billing.runtime import Context, api_key_change, token_change
 from services.billing.schemas import (
     AT_ONCE,
     ApiKeySpec,
@@ -33,7 +33,7 @@ from services.billing.schemas import (
     WebhookSpec,
 )
 from services.billing.store import tenants as store
-from services.billing.tables import tenants
+from services.billing.store.tables import tenants
 from services.billing.webhooks import Webhooks
 
 WEB_KEY_LABEL = "web"

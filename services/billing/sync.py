@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.records import ApiKeyRecord, TenantRecord, WebhookTokenRecord
 from services.billing.adapters.kv import Bucket, KvChange, KvEntry
-from services.billing.context import Context
-from services.billing.credentials import api_key_record, token_record
+from services.billing.domain.credentials import api_key_record, token_record
+from services.billing.domain.plans import tenant_record
 from services.billing.metrics import RECONCILE_REPAIRS
-from services.billing.plans import tenant_record
+from services.billing.runtime import Context
 from services.billing.store import credentials as credential_store
 from services.billing.store import tenants as tenant_store
 

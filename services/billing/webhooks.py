@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.billing.context import Context, token_change
-from services.billing.credentials import Webhook, WebhookToken, passphrase_hash, webhook_url
+from services.billing.domain.credentials import Webhook, WebhookToken, passphrase_hash, webhook_url
 from services.billing.errors import NotFoundError
 from services.billing.issuing import (
     add_token,
@@ -21,6 +20,7 @@ from services.billing.issuing import (
     publish_late,
     publish_new,
 )
+from services.billing.runtime import Context, token_change
 from services.billing.schemas import (
     Rotation,
     WebhookChange,

@@ -8,8 +8,8 @@ from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.records import PlanLimits
-from services.billing.plans import Lifecycle, LimitOverrides, PaymentState, Tenant
-from services.billing.tables import plans, tenants
+from services.billing.domain.plans import Lifecycle, LimitOverrides, PaymentState, Tenant
+from services.billing.store.tables import plans, tenants
 
 _COLUMNS = (
     "tenant_id",

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from libs.common.records import PlanLimits, TenantStatus
-from services.billing.plans import (
+from services.billing.domain.plans import (
     Lifecycle,
     LimitOverrides,
     PaymentState,

@@ -13,7 +13,7 @@ from libs.common.records import PlanLimits
 from services.billing.adapters.events import EventPublisher
 from services.billing.adapters.kv import Bucket, KvChange, KvStore
 from services.billing.config import BillingSettings
-from services.billing.credentials import (
+from services.billing.domain.credentials import (
     ApiKey,
     Webhook,
     WebhookToken,
@@ -21,9 +21,9 @@ from services.billing.credentials import (
     token_record,
     usable,
 )
+from services.billing.domain.plans import Tenant, tenant_record
 from services.billing.errors import ConflictError, InvalidRequestError, NotFoundError
 from services.billing.metrics import KV_PUBLISH_FAILURES
-from services.billing.plans import Tenant, tenant_record
 from services.billing.store import tenants as tenant_store
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.billing.plans import PaymentState, Tenant, grace_over
-from services.billing.stripe_payloads import CheckoutSession, Invoice, StripeEvent, Subscription
+from services.billing.domain.plans import PaymentState, Tenant, grace_over
+from services.billing.domain.stripe_payloads import (
+    CheckoutSession,
+    Invoice,
+    StripeEvent,
+    Subscription,
+)
 
 ACTIVE = frozenset({"active", "trialing"})
 DELINQUENT = frozenset({"past_due", "unpaid"})
