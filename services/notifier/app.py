@@ -21,11 +21,11 @@ from libs.common.nats_access import connect_options
 from libs.common.records import ApiKeyRecord, TenantRecord
 from libs.common.service import bootstrap, mount_ops, postgres_check
 from libs.common.topology import Topology
-from services.notifier import api
-from services.notifier.bot import routes as telegram_routes
+from services.notifier.api import channels as api
+from services.notifier.api import telegram as telegram_routes
 from services.notifier.config import SERVICE, NotifierSettings, notifier_settings
-from services.notifier.database import Database, migrate
 from services.notifier.runtime import Runtime, quiet_http_logs
+from services.notifier.store.database import Database, migrate
 from services.notifier.wiring import install_channels, start_background
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from libs.common.messages.types import Text
 from services.notifier.domain import EVENT_KINDS, EventKind
-from services.notifier.store import ChannelRecord
+from services.notifier.store.channels import ChannelRecord
 
 Events = Annotated[list[EventKind], Field(max_length=len(EVENT_KINDS))]
 

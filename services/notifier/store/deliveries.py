@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.ids import new_id
 from services.notifier.domain import Notice
-from services.notifier.tables import channels, deliveries
+from services.notifier.store.tables import channels, deliveries
 
 PENDING, SENDING, SENT, DEAD, DROPPED = "pending", "sending", "sent", "dead", "dropped"
 WAITING = (PENDING, SENDING)

@@ -22,7 +22,7 @@ from libs.common.sealing import DataBox
 from services.notifier.channels.base import Target
 from services.notifier.domain import ChannelKind
 from services.notifier.sealing import api_key_context, secret_context, target_context
-from services.notifier.tables import channels, tenant_keys
+from services.notifier.store.tables import channels, tenant_keys
 
 PENDING = "pending_verification"
 ACTIVE = "active"

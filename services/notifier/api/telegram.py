@@ -21,15 +21,15 @@ from telegram import Update
 from libs.common import api
 from libs.common.auth import CurrentTenant
 from libs.common.messages.types import SecretText
-from services.notifier.api import caller_key
-from services.notifier.bot import store
+from services.notifier.api.channels import caller_key
 from services.notifier.bot.signals import masked, token_of
 from services.notifier.bot.telegram import TelegramBot
 from services.notifier.errors import ChannelOffError, UpstreamError
 from services.notifier.keys import ensure_kept_key
 from services.notifier.runtime import Runtime
-from services.notifier.store import code_digest
-from services.notifier.tables import link_codes
+from services.notifier.store import telegram as store
+from services.notifier.store.channels import code_digest
+from services.notifier.store.tables import link_codes
 
 sources = APIRouter(
     prefix="/api/v1/notifications/signal-sources",

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from libs.common.db import make_engine, migrate_at_start
 from services.notifier.config import NotifierSettings
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
 _AS_TENANT = text(
     "SELECT set_config('role', :role, true), set_config('sparky.tenant_id', :tenant, true)"
 )

@@ -18,8 +18,8 @@ from libs.common.sealing import DataBox
 from services.notifier.bot.tables import signal_sources, telegram_updates
 from services.notifier.domain import DEFAULT_KINDS, ChannelKind
 from services.notifier.sealing import webhook_token_context
-from services.notifier.store import ACTIVE, NewChannel, insert_channel, target_key
-from services.notifier.tables import channels, link_codes
+from services.notifier.store.channels import ACTIVE, NewChannel, insert_channel, target_key
+from services.notifier.store.tables import channels, link_codes
 
 
 async def first_time(conn: AsyncConnection, update_id: int, now: datetime) -> bool:

@@ -13,7 +13,7 @@ from libs.common.api import FieldProblem
 from libs.common.auth import CurrentTenant, api_key_from
 from libs.common.db import install_outage_answers
 from libs.common.ids import ULID_PATTERN
-from services.notifier import manage, store
+from services.notifier import manage
 from services.notifier.errors import NotifierError
 from services.notifier.runtime import Runtime
 from services.notifier.schemas import (
@@ -25,6 +25,7 @@ from services.notifier.schemas import (
     TestQueued,
     VerifyCode,
 )
+from services.notifier.store import channels as store
 
 router = APIRouter(
     prefix="/api/v1/notifications", tags=["notifier"], responses=api.answers(401, 403, 503)
