@@ -22,6 +22,8 @@ from libs.common.db import connect_as, install_outage_answers, make_engine, migr
 from libs.common.messages.types import utcnow
 from libs.common.service import mount_ops, postgres_check
 from libs.common.telemetry import build_tracer_provider
+from services.web.api import ROUTERS
+from services.web.api.common import install as install_pages
 from services.web.auth.provisioning import Provisioner
 from services.web.auth.sessions import Sessions
 from services.web.auth.throttle import RESEND_KINDS, SIGNUP_KINDS, Throttle
@@ -32,8 +34,6 @@ from services.web.database import Database
 from services.web.headers import SecurityHeaders
 from services.web.mail import Mailer
 from services.web.metrics import RequestMetrics
-from services.web.pages import ROUTERS
-from services.web.pages.common import install as install_pages
 from services.web.rendering import make_templates, render
 from services.web.session import CsrfRefusedError, EmailNotVerifiedError, NotSignedInError
 
@@ -112,7 +112,7 @@ def create_app(
 
 
 def _routers() -> list[APIRouter]:
-    from services.web.auth import routes  # noqa: PLC0415 - the auth pages import this module
+    from services.web.api import auth_routes as routes  # noqa: PLC0415 - the auth pages import this module
 
     return [*routes.ROUTERS, *ROUTERS]
 

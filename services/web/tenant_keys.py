@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.web.database import Database
 from services.web.session import SignedIn, data_box
-from services.web.tables import users, webhook_tokens_kept
+from services.web.store import users, webhook_tokens_kept
 
 
 class MissingApiKeyError(Exception):

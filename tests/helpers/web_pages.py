@@ -24,7 +24,7 @@ from scripts.devstack import StackConfig
 from services.web.app import create_app
 from services.web.config import WebSettings
 from services.web.session import SESSION_COOKIE
-from services.web.tables import users, webhook_tokens_kept
+from services.web.store import users, webhook_tokens_kept
 from services.web.tenant_keys import api_key_context, webhook_token_context
 from tests.helpers.billing import served
 from tests.helpers.pipeline import Trader

@@ -18,7 +18,7 @@ from libs.common.sealing import DataBox
 from services.web.auth.users import User, Users
 from services.web.config import WebSettings
 from services.web.database import Database
-from services.web.tables import webhook_tokens_kept
+from services.web.store import webhook_tokens_kept
 from services.web.tenant_keys import api_key_context, webhook_token_context
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.web.crypto import digest, new_token
 from services.web.database import Database
-from services.web.tables import email_tokens, users
+from services.web.store import email_tokens, users
 
 
 class Purpose(StrEnum):

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from services.web.pages import exchanges
-from services.web.pages.common import back, form_of, refused_status, render
+from services.web.api import exchanges
+from services.web.api.common import back, form_of, refused_status, render
 from services.web.session import SignedIn, verify_csrf
 from services.web.tenant_api import Api, ApiError, Me, TenantApi
 

@@ -12,10 +12,10 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.applications import Starlette
 
+from services.web.api.auth_common import EmailField, PasswordField, redirect, sessions, users
+from services.web.api.signup import send_mail
 from services.web.auth import mails
-from services.web.auth.deps import EmailField, PasswordField, redirect, sessions, users
 from services.web.auth.passwords import hash_password, password_problem
-from services.web.auth.signup_routes import send_mail
 from services.web.auth.users import Purpose, Users
 from services.web.config import WebSettings
 from services.web.crypto import digest

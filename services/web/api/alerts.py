@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from libs.common.messages.enums import AlertStatus
-from services.web.pages.common import render, templates_of
+from services.web.api.common import render, templates_of
 from services.web.sse import EventReader, frame
 from services.web.tenant_api import Api, ApiError, Me, ServiceUnavailableError, TenantApi
 

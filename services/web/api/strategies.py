@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from services.web.pages.common import back, form_of, refused_status, render
-from services.web.pages.layers import change_layer, layer_path, read_layer
+from services.web.api.common import back, form_of, refused_status, render
+from services.web.api.layers import change_layer, layer_path, read_layer
 from services.web.session import verify_csrf
 from services.web.tenant_api import Api, ApiError, Me, TenantApi
 

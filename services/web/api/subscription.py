@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from services.web.pages.common import form_of, refused_status, render
+from services.web.api.common import form_of, refused_status, render
 from services.web.session import SignedIn, verify_csrf
 from services.web.tenant_api import Api, ApiError, Me, TenantApi
 

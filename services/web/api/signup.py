@@ -19,8 +19,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import Response
 from starlette.applications import Starlette
 
-from services.web.auth import mails
-from services.web.auth.deps import (
+from services.web.api.auth_common import (
     EMAIL_RE,
     EmailField,
     PasswordField,
@@ -31,6 +30,7 @@ from services.web.auth.deps import (
     signup_throttle,
     users,
 )
+from services.web.auth import mails
 from services.web.auth.passwords import check_password, hash_password, password_problem
 from services.web.auth.provisioning import Provisioner, ProvisioningError
 from services.web.auth.users import EmailTakenError, Purpose, Users

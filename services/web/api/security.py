@@ -10,8 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from services.web.auth import totp
-from services.web.auth.deps import (
+from services.web.api.auth_common import (
     CodeField,
     PasswordField,
     redirect,
@@ -19,6 +18,7 @@ from services.web.auth.deps import (
     users,
     without_session_cookie,
 )
+from services.web.auth import totp
 from services.web.auth.passwords import check_password
 from services.web.rendering import render
 from services.web.session import SignedIn, data_box, signed_in, verify_csrf

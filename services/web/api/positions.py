@@ -14,8 +14,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from services.web.api.common import render
 from services.web.chart import cumulative, pnl_chart
-from services.web.pages.common import render
 from services.web.tenant_api import Api, ApiError, Me, TenantApi
 
 router = APIRouter()

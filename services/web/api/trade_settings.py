@@ -14,12 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from services.web.pages.common import back, form_of, refused_status, render
-from services.web.pages.layers import PRECONDITION_FAILED, change_layer, layer_path
-from services.web.pages.settings_form import Parsed, Values, form_values, parse, values_of
-from services.web.pages.settings_schema import SettingField
-from services.web.pages.settings_source import schema_source, settings_fields
-from services.web.pages.settings_view import LayerForm, placed_errors
+from services.web.api.common import back, form_of, refused_status, render
+from services.web.api.layers import PRECONDITION_FAILED, change_layer, layer_path
+from services.web.api.settings_form import Parsed, Values, form_values, parse, values_of
+from services.web.api.settings_schema import SettingField
+from services.web.api.settings_source import schema_source, settings_fields
+from services.web.api.settings_view import LayerForm, placed_errors
 from services.web.session import SignedIn, verify_csrf
 from services.web.tenant_api import Api, ApiError, Me, TenantApi
 

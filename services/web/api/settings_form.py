@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from services.web.pages.settings_schema import SettingField
+from services.web.api.settings_schema import SettingField
 
 PREFIX = "s."
 MAX_ITEMS = 50  # a list of objects without maxItems: this many at most

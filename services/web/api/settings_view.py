@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.web.pages.settings_form import Values, item_indices, slot_of
-from services.web.pages.settings_schema import SettingField
+from services.web.api.settings_form import Values, item_indices, slot_of
+from services.web.api.settings_schema import SettingField
 
 DASH = "\u2013"
 

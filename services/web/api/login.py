@@ -12,8 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from services.web.auth import totp
-from services.web.auth.deps import (
+from services.web.api.auth_common import (
     NOTICES,
     EmailField,
     PasswordField,
@@ -28,6 +27,7 @@ from services.web.auth.deps import (
     with_session_cookie,
     without_session_cookie,
 )
+from services.web.auth import totp
 from services.web.auth.passwords import check_password, hash_password, needs_rehash
 from services.web.auth.provisioning import ProvisioningError
 from services.web.auth.users import User, email_key

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from services.web.pages.common import back, form_of, refused_status, render
+from services.web.api.common import back, form_of, refused_status, render
 from services.web.session import SignedIn, verify_csrf
 from services.web.tenant_api import Api, ApiError, Me, TenantApi
 from services.web.tenant_keys import tenant_api_key

@@ -10,7 +10,7 @@ import logging
 import httpx
 from fastapi import Request
 
-from services.web.pages.settings_schema import SchemaError, SettingField, layer_fields
+from services.web.api.settings_schema import SchemaError, SettingField, layer_fields
 from services.web.tenant_api import ServiceUnavailableError
 
 log = logging.getLogger(__name__)

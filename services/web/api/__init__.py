@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.web.pages import (
+from services.web.api import (
     account,
     alerts,
     api_keys,

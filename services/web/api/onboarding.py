@@ -11,9 +11,9 @@ import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.web.pages import exchanges
-from services.web.pages.common import back, form_of, refused_status, render
-from services.web.pages.webhooks import webhook_url, webhooks_with_urls
+from services.web.api import exchanges
+from services.web.api.common import back, form_of, refused_status, render
+from services.web.api.webhooks import webhook_url, webhooks_with_urls
 from services.web.session import SignedIn, verify_csrf
 from services.web.templates_tv import (
     TemplateError,

@@ -15,9 +15,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from services.web.api.common import back, form_of, refused_status, render
+from services.web.api.exchanges import refusal
 from services.web.dead_channels import registry
-from services.web.pages.common import back, form_of, refused_status, render
-from services.web.pages.exchanges import refusal
 from services.web.session import SignedIn, verify_csrf
 from services.web.tenant_api import Api, ApiError, Me, TenantApi
 
