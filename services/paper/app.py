@@ -18,25 +18,27 @@ from libs.common import api as common_api
 from libs.common.errors import ConfigurationError
 from libs.common.ops import ops_router
 from libs.common.service import bootstrap, mount_ops
-from services.paper import admin, api, markets
+from services.paper import markets
 from services.paper.accounts import KeyRing
+from services.paper.api import admin
+from services.paper.api import futures as futures_api
+from services.paper.api import spot as api
+from services.paper.api.deps import InjectedServerError
+from services.paper.api.order import plain_order_route
 from services.paper.config import PaperSettings, PriceFeedKind
-from services.paper.deps import InjectedServerError
-from services.paper.domain import Fees, check_price
+from services.paper.domain.futures import FuturesFees
+from services.paper.domain.spot import Fees, check_price
 from services.paper.errors import BinanceError
 from services.paper.exchange import Clock, PaperExchange, wall_clock_ms
 from services.paper.faults import Faults
-from services.paper.futures import api as futures_api
 from services.paper.futures import markets as futures_markets
-from services.paper.futures.domain import FuturesFees
 from services.paper.futures.engine import FuturesExchange, FuturesSettings
 from services.paper.limits import WeightCounter, WeightLimitMiddleware, WeightLimits
 from services.paper.live_prices import CCXT_PREFIX, TickerFeed, TickerPoller, new_client
 from services.paper.markets import Market
 from services.paper.matcher import run_funding, run_matcher
-from services.paper.order_route import plain_order_route
 from services.paper.prices import PriceBoard, PriceFeed, RandomWalkFeed, ReferenceFeed
-from services.paper.store import Store
+from services.paper.store.database import Store
 
 SERVICE = "paper"
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.paper import errors, render, wire
-from services.paper.deps import (
+from services.paper.api.deps import (
     Exchange,
     InjectedServerError,
     Signed,
@@ -19,7 +19,7 @@ from services.paper.deps import (
 )
 from services.paper.faults import AFTER_ACCEPTING, FaultKind, RequestScope
 from services.paper.markets import exchange_info
-from services.paper.store import TradeQuery
+from services.paper.store.database import TradeQuery
 
 DAY_MS = 86_400_000
 MAX_LIMIT = 1000

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from services.paper import domain, errors, oco
+from services.paper import errors
+from services.paper.domain import oco
+from services.paper.domain import spot as domain
 from services.paper.markets import Market
 from services.paper.models import (
     ZERO,
@@ -24,7 +26,7 @@ from services.paper.models import (
     OrderList,
     OrderStatus,
 )
-from services.paper.transaction import Tx
+from services.paper.store.transaction import Tx
 
 
 @dataclass(frozen=True, slots=True)

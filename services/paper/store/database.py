@@ -28,10 +28,10 @@ from pathlib import Path
 
 import aiosqlite
 
-from services.paper import rows
-from services.paper.futures.store import SCHEMA as FUTURES_SCHEMA
 from services.paper.models import Balance, Order, OrderList, OrderRef, Trade
-from services.paper.transaction import Tx
+from services.paper.store import rows
+from services.paper.store.futures import SCHEMA as FUTURES_SCHEMA
+from services.paper.store.transaction import Tx
 
 SCHEMA_VERSION = 3  # 2: the futures tables; 3: stop orders and OCO lists
 _SCHEMA = """

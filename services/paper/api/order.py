@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.paper import api
-from services.paper.deps import Caller, exchange_of, fault_gate, signed
+from services.paper.api import spot as api
+from services.paper.api.deps import Caller, exchange_of, fault_gate, signed
 from services.paper.exchange import PaperExchange
 
 PATH = "/api/v3/order"

@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from libs.common.api import answers
 from libs.common.messages.types import AsciiNumber, Text
-from services.paper import accounts, domain, errors
-from services.paper.deps import Exchange, faults_of, keys_of
+from services.paper import accounts, errors
+from services.paper.api.deps import Exchange, faults_of, keys_of
+from services.paper.api.futures import Futures
+from services.paper.domain import futures as futures_domain
+from services.paper.domain import spot as domain
 from services.paper.faults import ActiveFault, FaultSpec
-from services.paper.futures import domain as futures_domain
-from services.paper.futures.api import Futures
 from services.paper.futures.engine import AccountState
 
 _log = logging.getLogger(__name__)

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal
 
-from services.paper import errors, rows
-from services.paper.futures.store import ACCOUNT_TABLES, FuturesTx
+from services.paper import errors
 from services.paper.models import Balance, Order, OrderList, OrderRef, Trade
+from services.paper.store import rows
+from services.paper.store.futures import ACCOUNT_TABLES, FuturesTx
 
 
 class Tx:

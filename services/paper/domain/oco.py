@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from services.paper import domain, errors
+from services.paper import errors
+from services.paper.domain import spot as domain
 from services.paper.markets import Market
 from services.paper.models import (
     ZERO,

@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse
 
 from services.paper import errors
 from services.paper import render as spot_render
-from services.paper.api import DAY_MS, BinanceErrorBody
-from services.paper.deps import Signed, fault_gate
+from services.paper.api.deps import Signed, fault_gate
+from services.paper.api.spot import DAY_MS, BinanceErrorBody
 from services.paper.futures import errors as ferrors
 from services.paper.futures import markets, render, wire
 from services.paper.futures.engine import FuturesExchange

@@ -13,7 +13,7 @@ from services.paper import errors, signing
 from services.paper.accounts import KeyRing
 from services.paper.exchange import PaperExchange
 from services.paper.faults import BEFORE_HANDLING, FaultKind, Faults, RequestScope
-from services.paper.store import Credentials
+from services.paper.store.database import Credentials
 
 API_KEY_HEADER = "X-MBX-APIKEY"
 _KEY_FORMAT = re.compile(r"[A-Za-z0-9]{1,128}")  # fullmatch: no "\n" slips past a "$"
