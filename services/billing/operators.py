@@ -25,7 +25,7 @@ from services.billing.operator_schemas import (
     operator_view,
     reserved,
 )
-from services.billing.runtime import Context
+from services.billing.runtime import Runtime
 from services.billing.store import operators as store
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 class Operators:
     """Who may operate Sparky, each with a token of their own."""
 
-    def __init__(self, ctx: Context, bootstrap_token: SecretStr) -> None:
-        self._ctx = ctx
+    def __init__(self, rt: Runtime, bootstrap_token: SecretStr) -> None:
+        self._rt = rt
         self._bootstrap = bootstrap_token
 
     async def authenticate(self, presented: str) -> Operator | None:
@@ -43,7 +43,7 @@ class Operators:
         if not presented.startswith(OPERATOR_TOKEN_PREFIX):
             return None
         configured = self._bootstrap.get_secret_value().encode()
-        async with self._ctx.engine.connect() as conn:
+        async with self._rt.engine.connect() as conn:
             if hmac.compare_digest(presented.encode(), configured):
                 return await store.live_bootstrap(conn)
             return await store.live_by_digest(conn, secret_digest(presented))
@@ -59,15 +59,15 @@ class Operators:
             digest=secret_digest(token),
             prefix=shown_prefix(token),
             created_by=by.name,
-            created_at=self._ctx.now(),
+            created_at=self._rt.now(),
         )
-        async with self._ctx.engine.begin() as conn:
+        async with self._rt.engine.begin() as conn:
             await store.insert_operator(conn, operator)
         return OperatorCreated(operator=operator_view(operator), token=token)
 
     async def list(self, *, include_revoked: bool) -> list[OperatorView]:
         """List the operators, oldest first (tokens masked)."""
-        async with self._ctx.engine.connect() as conn:
+        async with self._rt.engine.connect() as conn:
             found = await store.list_operators(conn, include_revoked=include_revoked)
         return [operator_view(o) for o in found]
 
@@ -76,8 +76,8 @@ class Operators:
 
         The last live operator cannot be revoked: nobody could operate Sparky any more.
         """
-        now = self._ctx.now()
-        async with self._ctx.engine.begin() as conn:
+        now = self._rt.now()
+        async with self._rt.engine.begin() as conn:
             operator = await store.live_by_name(conn, name, for_update=True)
             if operator is None:
                 raise NotFoundError(f"There is no live operator named {name!r}.")
@@ -90,16 +90,16 @@ class Operators:
 class AuditLog:
     """The append-only record of operator actions."""
 
-    def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
 
     def now(self) -> datetime:
-        return self._ctx.now()
+        return self._rt.now()
 
     async def append(self, entry: AuditEntry) -> None:
         """Record ``entry``; if Postgres refuses, say so loudly (the action is done)."""
         try:
-            async with self._ctx.engine.begin() as conn:
+            async with self._rt.engine.begin() as conn:
                 await store.append(conn, entry)
         except Exception:
             AUDIT_FAILURES.inc()
@@ -111,7 +111,7 @@ class AuditLog:
 
     async def page(self, query: AuditQuery) -> AuditPage:
         """Return a page of entries in the order they were written."""
-        async with self._ctx.engine.connect() as conn:
+        async with self._rt.engine.connect() as conn:
             entries = await store.page(conn, query)
         full = len(entries) == query.limit
         return AuditPage(entries=entries, next_after=entries[-1].audit_id if full else None)

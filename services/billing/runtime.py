@@ -1,4 +1,5 @@
-"""What billing's use cases share: settings, Postgres, the KV buckets, events and the clock."""
+"""The long-lived object: what billing's use cases share (settings, Postgres, the KV buckets,
+events and the clock), built once in the app's lifespan, and the bucket writes they publish."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class Context:
-    """Dependencies of every use case; the clock is injectable for tests."""
+class Runtime:
+    """What every use case holds; the clock is injectable for tests."""
 
     settings: BillingSettings
     engine: AsyncEngine

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from libs.common.messages import decode_event
 from services.billing.domain.usage import Count, Period, UsageRow, count_of, fold, period_range
-from services.billing.runtime import Context
+from services.billing.runtime import Runtime
 from services.billing.store import usage as store
 
 
@@ -30,8 +30,8 @@ class BatchOutcome:
 class Usage:
     """Record events into counters; read counters back."""
 
-    def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
 
     async def record_batch(self, payloads: Sequence[bytes]) -> BatchOutcome:
         """Count a batch of events from EVENTS in one transaction. Redeliveries and events
@@ -49,8 +49,8 @@ class Usage:
                 counts.append(count)
         counted = 0
         if counts:
-            async with self._ctx.engine.begin() as conn:
-                counted = await store.record(conn, counts, self._ctx.now())
+            async with self._rt.engine.begin() as conn:
+                counted = await store.record(conn, counts, self._rt.now())
         return BatchOutcome(counted, len(payloads) - counted - len(unreadable), unreadable)
 
     async def record(self, payload: bytes) -> bool:
@@ -68,7 +68,7 @@ class Usage:
         tenant_id: str | None,
     ) -> list[UsageRow]:
         """Return usage per tenant and period between two dates (UTC days or months)."""
-        first, last = period_range(period, start, end, self._ctx.now().date())
-        async with self._ctx.engine.connect() as conn:
+        first, last = period_range(period, start, end, self._rt.now().date())
+        async with self._rt.engine.connect() as conn:
             rows = await store.counters(conn, period, first, last, tenant_id)
         return fold(period, rows)

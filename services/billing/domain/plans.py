@@ -16,17 +16,10 @@ from pydantic import Field, model_validator
 from libs.common.ids import TenantId
 from libs.common.messages.types import FrozenModel, UtcDatetime
 from libs.common.records import PlanLimits, TenantRecord, TenantStatus
+from services.billing.fsm import Lifecycle
 
 PLAN_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 MAX_LIMIT = 1_000_000_000  # a limit beyond is no limit: say null
-
-
-class Lifecycle(StrEnum):
-    """Where a tenant is in its life; deleted tenants keep a row but nothing else works."""
-
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    DELETED = "deleted"
 
 
 class PaymentState(StrEnum):

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.billing.domain.credentials import ApiKey, Webhook, WebhookToken
-from services.billing.domain.plans import Lifecycle
 from services.billing.errors import ConflictError
+from services.billing.fsm import Lifecycle
 from services.billing.store.tables import api_keys, tenants, webhook_tokens, webhooks
 
 M = TypeVar("M", bound=BaseModel)

@@ -9,7 +9,8 @@ from enum import StrEnum
 from sqlalchemy import Column, ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.billing.domain.plans import Lifecycle, PaymentState
+from services.billing.domain.plans import PaymentState
+from services.billing.fsm import Lifecycle
 from services.billing.store.tables import tenants
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.records import PlanLimits
-from services.billing.domain.plans import Lifecycle, LimitOverrides, PaymentState, Tenant
+from services.billing.domain.plans import LimitOverrides, PaymentState, Tenant
+from services.billing.fsm import Lifecycle
 from services.billing.store.tables import plans, tenants
 
 _COLUMNS = (

@@ -7,13 +7,13 @@ from pydantic import ValidationError
 
 from libs.common.records import PlanLimits, TenantStatus
 from services.billing.domain.plans import (
-    Lifecycle,
     LimitOverrides,
     PaymentState,
     Tenant,
     limits_in_force,
     tenant_record,
 )
+from services.billing.fsm import Lifecycle
 from tests import factories
 
 PLANS = {
