@@ -1,7 +1,8 @@
 """The long-lived object: settings, database, sealed-value box, HTTP client, the channels by
 kind, and the background work (EVENTS consumer, sender, daily summary; the Telegram bot).
 
-Built in the app's lifespan (`Runtime.open`), reached by routes as ``request.app.state.runtime``.
+Built in the app's lifespan (`services.notifier.app.running`), reached by routes as
+``request.app.state.runtime``.
 """
 
 from __future__ import annotations

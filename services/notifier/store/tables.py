@@ -1,4 +1,5 @@
-"""The notifier's tables, declared once (the migrations create them)."""
+"""The notifier's tables, declared once (the migrations create them): channels, deliveries,
+tenant keys and link codes (0001), and the bot's handled updates and signal sources (0002)."""
 
 from __future__ import annotations
 
@@ -75,4 +76,30 @@ link_codes = sa.Table(
     _time("expires_at"),
     _time("used_at", nullable=True),
     sa.Column("chat_id", sa.BigInteger),
+)
+
+# The bot's (migration 0002).
+
+telegram_updates = sa.Table(
+    "telegram_updates",
+    metadata,
+    sa.Column("update_id", sa.BigInteger, primary_key=True),
+    _time("handled_at"),
+)
+
+signal_sources = sa.Table(
+    "signal_sources",
+    metadata,
+    sa.Column("source_id", sa.Text, primary_key=True),
+    sa.Column("tenant_id", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("webhook_masked", sa.Text, nullable=False),
+    sa.Column("token_sealed", sa.LargeBinary, nullable=False),
+    sa.Column("claim_digest", sa.Text),
+    _time("claim_expires_at", nullable=True),
+    sa.Column("chat_id", sa.BigInteger),
+    sa.Column("chat_title", sa.Text),
+    sa.Column("edit_notice_sent", sa.Boolean, nullable=False),
+    _time("created_at"),
+    _time("claimed_at", nullable=True),
 )
