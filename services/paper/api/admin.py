@@ -23,6 +23,7 @@ from services.paper.domain import futures as futures_domain
 from services.paper.domain import spot as domain
 from services.paper.faults import ActiveFault, FaultSpec
 from services.paper.futures.engine import AccountState
+from services.paper.runtime import runtime_of
 
 _log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ AccountId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The paper accou
 
 async def admin_auth(request: Request) -> None:
     """Refuse any request without the admin bearer token."""
-    expected = request.app.state.settings.admin_token.get_secret_value()
+    expected = runtime_of(request).settings.admin_token.get_secret_value()
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid admin bearer token is needed")
@@ -171,7 +172,7 @@ async def create_account(
     new = await accounts.create_account(exchange.store, body.label, body.balances, exchange.clock())
     wallet = body.futures_wallet
     if wallet is None:
-        wallet = request.app.state.settings.futures_wallet_default
+        wallet = runtime_of(request).settings.futures_wallet_default
     await futures.set_wallet(new.account_id, wallet)
     _log.info("paper account created", extra={"account_id": new.account_id})
     return AccountCreated(

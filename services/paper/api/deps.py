@@ -13,6 +13,7 @@ from services.paper import errors, signing
 from services.paper.accounts import KeyRing
 from services.paper.exchange import PaperExchange
 from services.paper.faults import BEFORE_HANDLING, FaultKind, Faults, RequestScope
+from services.paper.runtime import runtime_of
 from services.paper.store.database import Credentials
 
 API_KEY_HEADER = "X-MBX-APIKEY"
@@ -37,20 +38,17 @@ class Caller:
 
 def exchange_of(request: Request) -> PaperExchange:
     """Return the exchange the app's lifespan built."""
-    exchange: PaperExchange = request.app.state.exchange
-    return exchange
+    return runtime_of(request).exchange
 
 
 def keys_of(request: Request) -> KeyRing:
     """Return the app's API-key cache."""
-    keys: KeyRing = request.app.state.keys
-    return keys
+    return runtime_of(request).keys
 
 
 def faults_of(request: Request) -> Faults:
     """Return the app's fault registry."""
-    faults: Faults = request.app.state.faults
-    return faults
+    return runtime_of(request).faults
 
 
 async def account_hint(request: Request) -> int | None:
@@ -107,7 +105,7 @@ async def signed(request: Request) -> Caller:
     if not signing.verify(payload, signature, credentials.secret):
         raise errors.bad_signature()
     params = signing.parameters(query, body)
-    max_window = request.app.state.settings.max_recv_window_ms
+    max_window = runtime_of(request).settings.max_recv_window_ms
     signing.check_timestamp(params, exchange_of(request).clock(), max_window)
     return Caller(credentials.account_id, params)
 

@@ -19,6 +19,7 @@ from services.paper.futures import errors as ferrors
 from services.paper.futures import markets, render, wire
 from services.paper.futures.engine import FuturesExchange
 from services.paper.futures.models import IncomeType
+from services.paper.runtime import runtime_of
 from services.paper.wire import Params, int_param, required
 
 MAX_LIMIT = 1000
@@ -53,8 +54,7 @@ PREFIX = "/fapi/"
 
 async def current_futures(request: Request) -> FuturesExchange:
     """Depend on the futures exchange the app's lifespan built."""
-    futures: FuturesExchange = request.app.state.futures
-    return futures
+    return runtime_of(request).futures
 
 
 Futures = Annotated[FuturesExchange, Depends(current_futures)]

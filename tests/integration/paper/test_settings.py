@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from libs.common.config import load_settings
 from libs.common.errors import ConfigurationError
-from services.paper.app import build_exchange
 from services.paper.config import PaperSettings
+from services.paper.runtime import build_exchange
 from services.paper.store.database import Store
 
 
