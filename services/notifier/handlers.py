@@ -30,7 +30,8 @@ from libs.common.errors import TemporaryError, UnavailableError
 from libs.common.jetstream import ensure_topology
 from libs.common.topology import Topology
 from services.notifier.config import CONSUMER, SERVICE
-from services.notifier.domain import EVENT_KINDS, Notice, Wish, notice_of, wish
+from services.notifier.domain.kinds import EVENT_KINDS, Wish, wish
+from services.notifier.domain.notices import Notice, notice_of
 from services.notifier.metrics import DELIVERIES
 from services.notifier.runtime import Runtime
 from services.notifier.store.deliveries import DROPPED, PENDING, delivery_row, enqueue

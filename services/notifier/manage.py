@@ -12,13 +12,8 @@ from libs.common.ids import new_id
 from services.notifier.channels.discord import check_discord_url
 from services.notifier.channels.email import check_address
 from services.notifier.channels.webhook import check_webhook_url, new_signing_secret
-from services.notifier.domain import (
-    DEFAULT_KINDS,
-    EMAIL_ONLY_KINDS,
-    ChannelKind,
-    test_notice,
-    verification_notice,
-)
+from services.notifier.domain.kinds import DEFAULT_KINDS, EMAIL_ONLY_KINDS, ChannelKind
+from services.notifier.domain.notices import test_notice, verification_notice
 from services.notifier.errors import (
     ChannelOffError,
     ConflictError,

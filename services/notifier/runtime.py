@@ -20,7 +20,7 @@ from libs.common.messages.types import utcnow
 from libs.common.sealing import DataBox
 from services.notifier.channels.base import Channel
 from services.notifier.config import NotifierSettings
-from services.notifier.domain import ChannelKind
+from services.notifier.domain.kinds import ChannelKind
 from services.notifier.sealing import data_box
 from services.notifier.store.database import Database
 

@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from services.notifier.channels.base import Channel, Outcome, Outgoing, SendResult
-from services.notifier.domain import ChannelKind
+from services.notifier.domain.kinds import ChannelKind
 from services.notifier.metrics import (
     COALESCED,
     DEAD_CHANNELS,

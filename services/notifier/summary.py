@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from services.notifier.domain import Notice
+from services.notifier.domain.notices import Notice
 from services.notifier.runtime import Runtime
 from services.notifier.store import channels as store
 from services.notifier.store.deliveries import delivery_row, enqueue

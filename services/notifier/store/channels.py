@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from libs.common.ids import new_id
 from libs.common.sealing import DataBox
 from services.notifier.channels.base import Target
-from services.notifier.domain import ChannelKind
+from services.notifier.domain.kinds import ChannelKind
 from services.notifier.sealing import api_key_context, secret_context, target_context
 from services.notifier.store.tables import channels, tenant_keys
 

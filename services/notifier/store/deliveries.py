@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.ids import new_id
-from services.notifier.domain import Notice
+from services.notifier.domain.notices import Notice
 from services.notifier.store.tables import channels, deliveries
 
 PENDING, SENDING, SENT, DEAD, DROPPED = "pending", "sending", "sent", "dead", "dropped"

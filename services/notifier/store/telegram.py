@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.ids import new_id
 from libs.common.sealing import DataBox
-from services.notifier.domain import DEFAULT_KINDS, ChannelKind
+from services.notifier.domain.kinds import DEFAULT_KINDS, ChannelKind
 from services.notifier.sealing import webhook_token_context
 from services.notifier.store.channels import ACTIVE, NewChannel, insert_channel, target_key
 from services.notifier.store.tables import channels, link_codes, signal_sources, telegram_updates

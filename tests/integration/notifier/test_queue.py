@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from libs.common.ids import new_id
 from libs.common.messages.types import utcnow
-from services.notifier.domain import DEFAULT_KINDS, ChannelKind, Notice
+from services.notifier.domain.kinds import DEFAULT_KINDS, ChannelKind
+from services.notifier.domain.notices import Notice
 from services.notifier.runtime import Runtime
 from services.notifier.store import deliveries as queue
 from services.notifier.store.channels import ACTIVE, NewChannel, insert_channel, list_channels

@@ -1,97 +1,16 @@
-"""Pure decisions: which events a channel wants, what an event says, how notices read in
-each channel's markup, and how several fold into one message. No I/O.
-
-A `Notice` is what one event says, as plain text pieces (a title, a one-line summary, labelled
-facts); `render` escapes each piece for the channel's markup, so nothing a trader or an
-exchange wrote (a symbol, a reason) can inject markup. Several notices due together on one
-channel become one message (`render` of several): "12 orders filled (BTCUSDT +0.1, …)".
-"""
+"""What an event says, as a `Notice` of plain-text pieces; the notices the notifier makes itself
+(a channel's verification code, a test)."""
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
-from typing import Any, Literal, get_args
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-
-class ChannelKind(StrEnum):
-    TELEGRAM = "telegram"
-    DISCORD = "discord"
-    EMAIL = "email"
-    WEBHOOK = "webhook"
-
-
-class Markup(StrEnum):
-    """How a channel's text is marked up."""
-
-    PLAIN = "plain"
-    HTML = "html"  # Telegram's HTML parse mode, email's HTML part
-    MARKDOWN = "markdown"  # Discord
-
-
-# Event kinds a channel may want; the order is the one shown to traders.
-EventKind = Literal[
-    "order.filled",
-    "order.submitted",
-    "intent.rejected",
-    "order.rejected",
-    "order.failed",
-    "order.uncertain",
-    "protection.failed",
-    "alert.refused",
-    "position.drift",
-    "position.marked",
-    "funding.paid",
-    "settings.kill_switch",
-    "billing.payment_failed",
-    "billing.grace_ending",
-    "daily.summary",
-]
-EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
-NOISY_KINDS = frozenset({"order.submitted", "position.marked", "funding.paid"})
-DEFAULT_KINDS: tuple[str, ...] = tuple(k for k in EVENT_KINDS if k not in NOISY_KINDS)
-# What a quiet channel still gets: failures, rejections, billing and kill-switch changes.
-QUIET_KINDS = frozenset(
-    {
-        "intent.rejected",
-        "order.rejected",
-        "order.failed",
-        "order.uncertain",
-        "protection.failed",
-        "alert.refused",
-        "position.drift",
-        "settings.kill_switch",
-        "billing.payment_failed",
-        "billing.grace_ending",
-    }
-)
-EMAIL_ONLY_KINDS = frozenset({"daily.summary"})
-FAILURE_KINDS = QUIET_KINDS - {"settings.kill_switch"}
-
-
-class Wish(StrEnum):
-    """What a channel does with an event."""
-
-    SEND = "send"
-    DROP = "drop"  # a known kind the channel does not want (or quiet): a `dropped` row
-    IGNORE = "ignore"  # not a notification at all: no row
-
-
-def wish(kind: str, wanted: Iterable[str], *, quiet: bool) -> Wish:
-    """Decide whether a channel that wants ``wanted`` (and is ``quiet`` or not) sends
-    an event of ``kind``."""
-    if kind not in EVENT_KINDS:
-        return Wish.IGNORE
-    if kind in wanted and (not quiet or kind in QUIET_KINDS or kind == "daily.summary"):
-        return Wish.SEND
-    # Frequent kinds nobody asked for leave no trace: a row per mark would be noise.
-    return Wish.IGNORE if kind in NOISY_KINDS else Wish.DROP
+from services.notifier.domain.kinds import FAILURE_KINDS
 
 
 class Notice(BaseModel):
@@ -114,7 +33,6 @@ class Notice(BaseModel):
         return self.kind in FAILURE_KINDS
 
 
-# --- Notices from events ----------------------------------------------------------------------
 _TITLES: Mapping[str, str] = {
     "order.filled": "Order filled",
     "order.submitted": "Order placed",
@@ -231,77 +149,6 @@ def notice_of(event: Mapping[str, Any]) -> Notice:
         facts=tuple((label, value) for label, value in facts if value),
         data={k: v for k, v in event.items() if k not in _ENVELOPE},
     )
-
-
-# --- Rendering ---------------------------------------------------------------------------------
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~|>#\[\]()<:@-])")
-
-
-def escape(text: str, markup: Markup) -> str:
-    """Return ``text`` shown literally in ``markup``."""
-    if markup is Markup.HTML:
-        return html.escape(text, quote=False)
-    if markup is Markup.MARKDOWN:
-        # Mentions (@everyone) and links must not fire: break them with a zero-width space.
-        text = text.replace("@", "@\u200b").replace("://", ":\u200b//")
-        return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return text
-
-
-def _bold(text: str, markup: Markup) -> str:
-    if markup is Markup.HTML:
-        return f"<b>{escape(text, markup)}</b>"
-    if markup is Markup.MARKDOWN:
-        return f"**{escape(text, markup)}**"
-    return text
-
-
-def _one(notice: Notice, markup: Markup) -> list[str]:
-    lines = [f"{_bold(notice.title, markup)}: {escape(notice.summary, markup)}"]
-    lines += [f"{escape(label, markup)}: {escape(value, markup)}" for label, value in notice.facts]
-    return lines
-
-
-def _folded(group: Sequence[Notice], markup: Markup, shown: int) -> str:
-    title = group[0].title.lower()
-    count = f"{len(group)} x {title}" if group[0].kind != "order.filled" else None
-    head = count or f"{len(group)} orders filled"
-    items = [n.short for n in group[:shown]]
-    more = f", … and {len(group) - shown} more" if len(group) > shown else ""
-    return f"{_bold(head, markup)} ({escape(', '.join(items) + more, markup)})"
-
-
-def render(notices: Sequence[Notice], markup: Markup, *, max_chars: int = 4000) -> str:
-    """Return the text of one message saying ``notices`` in ``markup``: each in full when
-    alone, folded by kind when several ("12 orders filled (BTCUSDT +0.1, …)")."""
-    if len(notices) == 1:
-        return _cut("\n".join(_one(notices[0], markup)), max_chars)
-    groups: dict[str, list[Notice]] = {}
-    for notice in notices:
-        groups.setdefault(notice.kind, []).append(notice)
-    shown = 10
-    while True:
-        text = "\n".join(
-            _folded(g, markup, shown) if len(g) > 1 else "\n".join(_one(g[0], markup))
-            for g in groups.values()
-        )
-        if len(text) <= max_chars or shown == 1:
-            return _cut(text, max_chars)
-        shown = max(1, shown // 2)
-
-
-def _cut(text: str, max_chars: int) -> str:
-    # Cut at a line break so no escape or tag is split.
-    if len(text) <= max_chars:
-        return text
-    return text[: text.rfind("\n", 0, max_chars - 2)] + "\n…"
-
-
-def subject(notices: Sequence[Notice]) -> str:
-    """Return an email subject for ``notices``."""
-    if len(notices) == 1:
-        return f"Sparky: {notices[0].title} - {notices[0].summary}"[:150]
-    return f"Sparky: {len(notices)} notifications"
 
 
 VERIFICATION_KIND = "channel.verification"
