@@ -1,5 +1,6 @@
-"""The signed-in pages, one module per page group, each an ``APIRouter``; `ROUTERS` lists them
-for `services.web.app.create_app` to include.
+"""The routes: the auth pages (sign-up, sign-in, recovery, security) and the signed-in pages,
+one module per page group, each an ``APIRouter``; `ROUTERS` lists them in the order
+`services.web.app.create_app` includes them. `common` and `auth_common` are what they share.
 """
 
 from __future__ import annotations
@@ -10,9 +11,13 @@ from services.web.api import (
     account,
     alerts,
     api_keys,
+    login,
     notifications,
     onboarding,
     positions,
+    recovery,
+    security,
+    signup,
     strategies,
     subscription,
     trade_settings,
@@ -20,6 +25,10 @@ from services.web.api import (
 )
 
 ROUTERS: list[APIRouter] = [
+    signup.router,
+    login.router,
+    recovery.router,
+    security.router,
     onboarding.router,
     alerts.router,
     positions.router,

@@ -20,8 +20,9 @@ from fastapi.responses import Response, StreamingResponse
 
 from libs.common.messages.enums import AlertStatus
 from services.web.api.common import render, templates_of
+from services.web.errors import ApiError, ServiceUnavailableError
 from services.web.sse import EventReader, frame
-from services.web.tenant_api import Api, ApiError, Me, ServiceUnavailableError, TenantApi
+from services.web.tenant_api import Api, Me, TenantApi
 
 router = APIRouter()
 STATUSES = tuple(AlertStatus)  # the ledger feed's statuses, in its order

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.web.api.common import back, form_of, refused_status, render
+from services.web.errors import ApiError
 from services.web.session import SignedIn, verify_csrf
-from services.web.tenant_api import Api, ApiError, Me, TenantApi
+from services.web.tenant_api import Api, Me, TenantApi
 from services.web.tenant_keys import tenant_api_key
 
 router = APIRouter()

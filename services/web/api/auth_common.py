@@ -16,6 +16,7 @@ from services.web.auth.throttle import Throttle
 from services.web.auth.users import Users
 from services.web.config import WebSettings
 from services.web.mail import Mailer
+from services.web.runtime import runtime_of
 from services.web.session import SESSION_COOKIE, set_cookie
 
 EMAIL_RE = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
@@ -32,56 +33,47 @@ NOTICES = {
 
 def settings(request: Request) -> WebSettings:
     """The app's settings."""
-    found: WebSettings = request.app.state.settings
-    return found
+    return runtime_of(request).settings
 
 
 def users(request: Request) -> Users:
     """The users store."""
-    found: Users = request.app.state.users
-    return found
+    return runtime_of(request).users
 
 
 def sessions(request: Request) -> Sessions:
     """The sessions store."""
-    found: Sessions = request.app.state.sessions
-    return found
+    return runtime_of(request).sessions
 
 
 def throttle(request: Request) -> Throttle:
     """The sign-in throttle."""
-    found: Throttle = request.app.state.throttle
-    return found
+    return runtime_of(request).throttle
 
 
 def resend_throttle(request: Request) -> Throttle:
     """The throttle of "send the verification link again"."""
-    found: Throttle = request.app.state.resend_throttle
-    return found
+    return runtime_of(request).resend_throttle
 
 
 def signup_throttle(request: Request) -> Throttle:
     """Sign-up forms per email and per client address (each may send a mail)."""
-    found: Throttle = request.app.state.signup_throttle
-    return found
+    return runtime_of(request).signup_throttle
 
 
 def provisioner(request: Request) -> Provisioner:
     """Billing's sign-up, for users without a tenant yet."""
-    found: Provisioner = request.app.state.provisioner
-    return found
+    return runtime_of(request).provisioner
 
 
 def mailer(request: Request) -> Mailer:
     """The SMTP sender."""
-    found: Mailer = request.app.state.mailer
-    return found
+    return runtime_of(request).mailer
 
 
 def http(request: Request) -> httpx.AsyncClient:
     """The client the app calls the other services with."""
-    found: httpx.AsyncClient = request.app.state.http
-    return found
+    return runtime_of(request).http
 
 
 def address_of(request: Request) -> str:

@@ -16,9 +16,9 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment
 
 from services.web import rendering
+from services.web.errors import ApiError, MissingApiKeyError, ServiceUnavailableError
+from services.web.runtime import runtime_of
 from services.web.session import SignedIn
-from services.web.tenant_api import ApiError, ServiceUnavailableError
-from services.web.tenant_keys import MissingApiKeyError
 
 UNAVAILABLE = 503
 CONFLICT = 409
@@ -27,7 +27,7 @@ DASH = "\u2013"  # what a table shows for a value not known
 
 def templates_of(request: Request) -> Jinja2Templates:
     """The app's templates."""
-    templates: Jinja2Templates = request.app.state.templates
+    templates: Jinja2Templates = runtime_of(request).templates
     return templates
 
 
@@ -94,7 +94,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceUnavailableError, service_down)
     app.add_exception_handler(ApiError, api_refused)
     app.add_exception_handler(MissingApiKeyError, no_api_key)
-    install_filters(app.state.templates.env)
+    install_filters(runtime_of(app).templates.env)
 
 
 # Filters for the templates.

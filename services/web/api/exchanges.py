@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from services.web.errors import ApiError
 from services.web.session import SignedIn
-from services.web.tenant_api import ApiError, TenantApi
+from services.web.tenant_api import TenantApi
 
 ACCOUNTS = "/api/v1/exchange-accounts"
 # The ccxt venues the accounts API trades (services/executor/adapters/venues.py).

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from services.web.tenant_api import ApiError, TenantApi
+from services.web.errors import ApiError
+from services.web.tenant_api import TenantApi
 
 PRECONDITION_FAILED = 412
 NOT_FOUND = 404

@@ -29,10 +29,11 @@ from services.web.api.auth_common import (
 )
 from services.web.auth import totp
 from services.web.auth.passwords import check_password, hash_password, needs_rehash
-from services.web.auth.provisioning import ProvisioningError
 from services.web.auth.users import User, email_key
+from services.web.errors import ProvisioningError
 from services.web.metrics import LOGINS
 from services.web.rendering import render
+from services.web.runtime import runtime_of
 from services.web.session import current_session, data_box, verify_csrf
 from services.web.tenant_keys import totp_context
 
@@ -109,7 +110,7 @@ async def _second_factor(request: Request, user: User, code: str) -> str | None:
     if user.totp_secret_sealed is None:
         return "Two-factor sign-in is not set up right; reset your password."
     secret = data_box(request).open(user.totp_secret_sealed, totp_context(user.user_id))
-    step = totp.matching_step(secret, code, request.app.state.clock())
+    step = totp.matching_step(secret, code, runtime_of(request).clock())
     if step is None or not await users(request).use_totp_step(user.user_id, step):
         return "That code is not right (or was used already). Enter the current one."
     return None

@@ -14,6 +14,8 @@ from fastapi.responses import RedirectResponse, Response
 from services.web.api import exchanges
 from services.web.api.common import back, form_of, refused_status, render
 from services.web.api.webhooks import webhook_url, webhooks_with_urls
+from services.web.errors import ApiError
+from services.web.runtime import runtime_of
 from services.web.session import SignedIn, verify_csrf
 from services.web.templates_tv import (
     TemplateError,
@@ -21,7 +23,7 @@ from services.web.templates_tv import (
     alert_templates,
     sample_alert,
 )
-from services.web.tenant_api import Api, ApiError, Me, TenantApi
+from services.web.tenant_api import Api, Me, TenantApi
 
 router = APIRouter()
 Checked = Annotated[None, Depends(verify_csrf)]
@@ -130,7 +132,7 @@ async def exchange_keys(request: Request, me: Me, api: Api, _: Checked) -> Respo
 
 async def send(request: Request, url: str, alert: dict[str, Any]) -> dict[str, Any]:
     """POST the alert to ingress as TradingView would; its answer in words."""
-    client: httpx.AsyncClient = request.app.state.http
+    client: httpx.AsyncClient = runtime_of(request).http
     try:
         response = await client.post(url, json=alert)
     except httpx.HTTPError:
@@ -156,7 +158,7 @@ async def send_test_alert(request: Request, me: Me, api: Api, _: Checked) -> Res
     if error or token is None:
         words = error or "This webhook's URL is not known here: rotate it on the Webhooks page."
         return await _page(request, me, api, errors={"test": words}, status=400, values=form)
-    alert = sample_alert(options, request.app.state.clock())
+    alert = sample_alert(options, runtime_of(request).clock())
     outcome = await send(request, token, alert)
     status = 200 if outcome["ok"] else 400
     return await _page(request, me, api, sent=outcome, status=status, values=form)

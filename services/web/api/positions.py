@@ -16,7 +16,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from services.web.api.common import render
 from services.web.chart import cumulative, pnl_chart
-from services.web.tenant_api import Api, ApiError, Me, TenantApi
+from services.web.errors import ApiError
+from services.web.tenant_api import Api, Me, TenantApi
 
 router = APIRouter()
 TRADES_PAGE = 50

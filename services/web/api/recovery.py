@@ -20,6 +20,7 @@ from services.web.auth.users import Purpose, Users
 from services.web.config import WebSettings
 from services.web.crypto import digest
 from services.web.rendering import render
+from services.web.runtime import runtime_of
 from services.web.session import verify_csrf
 
 router = APIRouter()
@@ -41,8 +42,8 @@ async def forgot(request: Request, background: BackgroundTasks, email: EmailFiel
 
 
 async def _mail_reset_link(app: Starlette, email: str) -> None:
-    store: Users = app.state.users
-    config: WebSettings = app.state.settings
+    store: Users = runtime_of(app).users
+    config: WebSettings = runtime_of(app).settings
     user = await store.find(email)
     if user is None:
         return
@@ -65,7 +66,7 @@ async def reset_form(request: Request, token: str = "") -> Response:
 async def reset(request: Request, token: TokenField, password: PasswordField) -> Response:
     """Set the new password, use the link up, end every session."""
     store = users(request)
-    user_id = await request.app.state.db.user_by("web_user_by_email_token", digest(token))
+    user_id = await runtime_of(request).db.user_by("web_user_by_email_token", digest(token))
     user = await store.get(user_id) if user_id else None
     if user is None or not await store.token_usable(token, Purpose.RESET):
         return await render(request, "auth/forgot.html", {"error": EXPIRED}, status_code=400)

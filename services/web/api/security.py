@@ -21,6 +21,7 @@ from services.web.api.auth_common import (
 from services.web.auth import totp
 from services.web.auth.passwords import check_password
 from services.web.rendering import render
+from services.web.runtime import runtime_of
 from services.web.session import SignedIn, data_box, signed_in, verify_csrf
 from services.web.tenant_keys import totp_context
 
@@ -71,7 +72,7 @@ async def confirm(
     if found is None or found.totp_secret_sealed is None or found.totp_enabled:
         return redirect("/security")
     secret = data_box(request).open(found.totp_secret_sealed, totp_context(user.user_id))
-    step = totp.matching_step(secret, code, request.app.state.clock())
+    step = totp.matching_step(secret, code, runtime_of(request).clock())
     if step is None or not await users(request).use_totp_step(user.user_id, step):
         return await _page(request, user, error="That code is not right; enter the current one.")
     await users(request).update(user.user_id, totp_enabled=True)
@@ -90,7 +91,7 @@ async def disable(
     if found is None or not found.totp_enabled or found.totp_secret_sealed is None:
         return redirect("/security")
     secret = data_box(request).open(found.totp_secret_sealed, totp_context(user.user_id))
-    step = totp.matching_step(secret, code, request.app.state.clock())
+    step = totp.matching_step(secret, code, runtime_of(request).clock())
     right = await check_password(found.password_hash, password)
     if not right or step is None or not await users(request).use_totp_step(user.user_id, step):
         return await _page(request, user, error="The password or the code is not right.")

@@ -11,7 +11,8 @@ import httpx
 from fastapi import Request
 
 from services.web.api.settings_schema import SchemaError, SettingField, layer_fields
-from services.web.tenant_api import ServiceUnavailableError
+from services.web.errors import ServiceUnavailableError
+from services.web.runtime import runtime_of
 
 log = logging.getLogger(__name__)
 OK = 200
@@ -62,5 +63,5 @@ def schema_source(request: Request) -> SchemaSource:
 
 async def settings_fields(request: Request) -> tuple[SettingField, ...]:
     """The fields of a trade-settings layer, as the router publishes them."""
-    router_url = str(request.app.state.settings.router_url)
-    return await schema_source(request).fields(request.app.state.http, router_url)
+    router_url = str(runtime_of(request).settings.router_url)
+    return await schema_source(request).fields(runtime_of(request).http, router_url)

@@ -32,12 +32,13 @@ from services.web.api.auth_common import (
 )
 from services.web.auth import mails
 from services.web.auth.passwords import check_password, hash_password, password_problem
-from services.web.auth.provisioning import Provisioner, ProvisioningError
-from services.web.auth.users import EmailTakenError, Purpose, Users
+from services.web.auth.users import Purpose, Users
 from services.web.config import WebSettings
-from services.web.mail import Mail, Mailer, MailError
+from services.web.errors import EmailTakenError, MailError, ProvisioningError
+from services.web.mail import Mail, Mailer
 from services.web.metrics import SIGNUPS
 from services.web.rendering import render
+from services.web.runtime import runtime_of
 from services.web.session import current_session, verify_csrf
 
 log = logging.getLogger(__name__)
@@ -109,14 +110,12 @@ async def finish_signup(app: Starlette, user_id: str) -> None:
     """Give the user their tenant (billing) and mail the verification link; a failure of
     either is left for the next attempt (sign-in retries billing, the page resends the link).
     """
-    state = app.state
-    store: Users = state.users
-    user = await store.get(user_id)
+    runtime = runtime_of(app)
+    user = await runtime.users.get(user_id)
     if user is None:
         return
-    provisioner: Provisioner = state.provisioner
     try:
-        await provisioner.provision(state.http, user)
+        await runtime.provisioner.provision(runtime.http, user)
     except ProvisioningError:
         SIGNUPS.labels("failed").inc()
         log.warning("sign-up left without a tenant; sign-in will retry")
@@ -128,8 +127,8 @@ async def finish_signup(app: Starlette, user_id: str) -> None:
 
 async def send_verification(app: Starlette, user_id: str, email: str) -> None:
     """Issue a verification link and mail it (a mail failure is logged, not raised)."""
-    config: WebSettings = app.state.settings
-    store: Users = app.state.users
+    config: WebSettings = runtime_of(app).settings
+    store: Users = runtime_of(app).users
     ttl = timedelta(hours=config.verify_token_hours)
     token = await store.issue_token(user_id, Purpose.VERIFY, ttl)
     await send_mail(
@@ -138,7 +137,7 @@ async def send_verification(app: Starlette, user_id: str, email: str) -> None:
 
 
 async def send_mail(app: Starlette, mail: Mail) -> None:
-    mailer: Mailer = app.state.mailer
+    mailer: Mailer = runtime_of(app).mailer
     try:
         await mailer.send(mail)
     except MailError:

@@ -11,8 +11,9 @@ from fastapi.responses import Response
 
 from services.web.api.common import back, form_of, refused_status, render
 from services.web.api.layers import change_layer, layer_path, read_layer
+from services.web.errors import ApiError
 from services.web.session import verify_csrf
-from services.web.tenant_api import Api, ApiError, Me, TenantApi
+from services.web.tenant_api import Api, Me, TenantApi
 
 router = APIRouter()
 Checked = Annotated[None, Depends(verify_csrf)]

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.web.api.common import form_of, refused_status, render
+from services.web.errors import ApiError
 from services.web.session import SignedIn, verify_csrf
-from services.web.tenant_api import Api, ApiError, Me, TenantApi
+from services.web.tenant_api import Api, Me, TenantApi
 
 router = APIRouter()
 Checked = Annotated[None, Depends(verify_csrf)]

@@ -20,8 +20,9 @@ from services.web.api.settings_form import Parsed, Values, form_values, parse, v
 from services.web.api.settings_schema import SettingField
 from services.web.api.settings_source import schema_source, settings_fields
 from services.web.api.settings_view import LayerForm, placed_errors
+from services.web.errors import ApiError
 from services.web.session import SignedIn, verify_csrf
-from services.web.tenant_api import Api, ApiError, Me, TenantApi
+from services.web.tenant_api import Api, Me, TenantApi
 
 router = APIRouter()
 Checked = Annotated[None, Depends(verify_csrf)]

@@ -15,8 +15,10 @@ from fastapi.responses import Response
 
 from services.web.api.common import back, form_of, refused_status, render
 from services.web.api.exchanges import refusal
+from services.web.errors import ApiError
+from services.web.runtime import runtime_of
 from services.web.session import SignedIn, verify_csrf
-from services.web.tenant_api import Api, ApiError, Me, TenantApi
+from services.web.tenant_api import Api, Me, TenantApi
 from services.web.tenant_keys import forget_webhook_token, keep_webhook_token, kept_webhook_token
 
 router = APIRouter()
@@ -29,7 +31,7 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 def url_of(request: Request, token: str, base: Literal["public", "ingress"] = "public") -> str:
     """The webhook URL of ``token``: TradingView's (public) or ingress's internal one."""
-    settings = request.app.state.settings
+    settings = runtime_of(request).settings
     root = settings.webhook_base_url if base == "public" else settings.ingress_url
     return f"{root}/webhooks/tv/{token}"
 
