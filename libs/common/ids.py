@@ -37,6 +37,11 @@ def new_id() -> str:
     return str(ULID())
 
 
+def new_tenant_id() -> TenantId:
+    """Return a new tenant id (a ULID: billing mints them)."""
+    return TenantId(new_id())
+
+
 def new_intent_id() -> IntentId:
     """Return a new intent id (a ULID)."""
     return IntentId(new_id())

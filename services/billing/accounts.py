@@ -6,21 +6,22 @@ a suspension or a plan change reaches ingress and the router within 2 seconds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.common.ids import new_id
+from libs.common.ids import TenantId, new_tenant_id
 from services.billing import deletions
 from services.billing.adapters.kv import Bucket, KvChange
 from services.billing.config import DeletedTenantData
-from services.billing.context import Context, api_key_change, token_change
-from services.billing.credentials import Webhook, WebhookToken, webhook_url
+from services.billing.domain.credentials import Webhook, WebhookToken, webhook_url
+from services.billing.domain.plans import Tenant
 from services.billing.errors import NotFoundError
+from services.billing.fsm import Lifecycle, move
 from services.billing.issuing import add_api_key, add_webhook, publish_new
-from services.billing.plans import Lifecycle, Tenant
+from services.billing.runtime import Runtime, api_key_change, token_change
 from services.billing.schemas import (
     ApiKeyCreated,
     PlanChange,
@@ -37,26 +38,28 @@ from services.billing.store import tenants as store
 from services.billing.store import usage as usage_store
 from services.billing.views import api_key_view, tenant_view, webhook_view
 
+Update = Callable[[Tenant], dict[str, object]]  # a tenant's locked row -> the fields to change
+
 
 class Accounts:
     """The operator's use cases on tenants."""
 
-    def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
 
     async def create(self, spec: TenantSpec) -> TenantCreated:
         """Create a tenant with a first webhook and API key, shown this once."""
-        now = self._ctx.now()
+        now = self._rt.now()
         tenant = Tenant(
-            tenant_id=new_id(),
+            tenant_id=new_tenant_id(),
             name=spec.name,
             lifecycle=Lifecycle.ACTIVE,
-            plan=spec.plan or self._ctx.settings.default_plan,
+            plan=spec.plan or self._rt.settings.default_plan,
             created_at=now,
             updated_at=now,
         )
-        async with self._ctx.engine.begin() as conn:
-            plans = await self._ctx.plans(conn, tenant.plan)
+        async with self._rt.engine.begin() as conn:
+            plans = await self._rt.plans(conn, tenant.plan)
             await store.insert_tenant(conn, tenant)
             key, key_secret = await add_api_key(conn, tenant.tenant_id, spec.api_key_label, now)
             hook = (
@@ -64,11 +67,11 @@ class Accounts:
                 if spec.webhook
                 else None
             )
-        changes = [self._ctx.tenant_change(tenant, plans), api_key_change(key, now)]
+        changes = [self._rt.tenant_change(tenant, plans), api_key_change(key, now)]
         changes += [token_change(hook[0], hook[1], now)] if hook else []
-        await publish_new(self._ctx, changes, partial(forget_created, tenant.tenant_id))
+        await publish_new(self._rt, changes, partial(forget_created, tenant.tenant_id))
         return TenantCreated(
-            tenant=tenant_view(tenant, plans, self._ctx.settings.fallback_plan),
+            tenant=tenant_view(tenant, plans, self._rt.settings.fallback_plan),
             webhook=self._webhook_created(hook, now),
             api_key=ApiKeyCreated(api_key=api_key_view(key, now), key=key_secret),
         )
@@ -82,26 +85,26 @@ class Accounts:
         return WebhookCreated(
             webhook=webhook_view(webhook, [token], now),
             token=secret,
-            url=webhook_url(self._ctx.settings.public_base_url, secret),
+            url=webhook_url(self._rt.settings.public_base_url, secret),
         )
 
     async def get(self, tenant_id: str) -> TenantView:
         """Return a tenant, deleted ones included."""
-        async with self._ctx.engine.connect() as conn:
+        async with self._rt.engine.connect() as conn:
             tenant = await store.get_tenant(conn, tenant_id)
             if tenant is None:
                 raise NotFoundError(f"There is no tenant {tenant_id}.")
-            plans = await self._ctx.plans(conn)
-        return tenant_view(tenant, plans, self._ctx.settings.fallback_plan)
+            plans = await self._rt.plans(conn)
+        return tenant_view(tenant, plans, self._rt.settings.fallback_plan)
 
     async def page(self, *, include_deleted: bool, after: str | None, limit: int) -> TenantPage:
         """Return a page of tenants in creation order."""
-        async with self._ctx.engine.connect() as conn:
+        async with self._rt.engine.connect() as conn:
             found = await store.list_tenants(
                 conn, include_deleted=include_deleted, after=after, limit=limit
             )
-            plans = await self._ctx.plans(conn)
-        fallback = self._ctx.settings.fallback_plan
+            plans = await self._rt.plans(conn)
+        fallback = self._rt.settings.fallback_plan
         return TenantPage(
             tenants=[tenant_view(t, plans, fallback) for t in found],
             next_after=found[-1].tenant_id if len(found) == limit else None,
@@ -109,55 +112,61 @@ class Accounts:
 
     async def plans(self) -> list[PlanView]:
         """Return every plan and its limits."""
-        async with self._ctx.engine.connect() as conn:
-            plans = await self._ctx.plans(conn)
+        async with self._rt.engine.connect() as conn:
+            plans = await self._rt.plans(conn)
         return [PlanView(name=name, limits=limits) for name, limits in sorted(plans.items())]
 
     async def suspend(self, tenant_id: str) -> TenantView:
         """Stop the tenant's webhooks and API keys (403) within 2 seconds; nothing is lost."""
-        return await self._change(tenant_id, {"lifecycle": Lifecycle.SUSPENDED})
+        return await self._change(tenant_id, _moved_to(Lifecycle.SUSPENDED))
 
     async def resume(self, tenant_id: str) -> TenantView:
         """Let a suspended tenant work again."""
-        return await self._change(tenant_id, {"lifecycle": Lifecycle.ACTIVE})
+        return await self._change(tenant_id, _moved_to(Lifecycle.ACTIVE))
 
     async def set_plan(self, tenant_id: str, change: PlanChange) -> TenantView:
         """Put the tenant on a plan, with overrides of single limits (replacing earlier ones)."""
-        return await self._change(
-            tenant_id, {"plan": change.plan, "overrides": change.overrides}, change.plan
-        )
+        update = {"plan": change.plan, "overrides": change.overrides}
+        return await self._change(tenant_id, lambda _tenant: update, change.plan)
 
-    async def _change(
-        self, tenant_id: str, update: dict[str, object], *plans_needed: str
-    ) -> TenantView:
-        async with self._ctx.engine.begin() as conn:
-            plans = await self._ctx.plans(conn, *plans_needed)
-            tenant = await self._ctx.locked_tenant(conn, tenant_id)
-            tenant = tenant.model_copy(update={**update, "updated_at": self._ctx.now()})
+    async def _change(self, tenant_id: str, update: Update, *plans_needed: str) -> TenantView:
+        async with self._rt.engine.begin() as conn:
+            plans = await self._rt.plans(conn, *plans_needed)
+            tenant = await self._rt.locked_tenant(conn, tenant_id)
+            tenant = tenant.model_copy(update={**update(tenant), "updated_at": self._rt.now()})
             await store.save_tenant(conn, tenant)
-        await self._ctx.publish([self._ctx.tenant_change(tenant, plans)])
-        return tenant_view(tenant, plans, self._ctx.settings.fallback_plan)
+        await self._rt.publish([self._rt.tenant_change(tenant, plans)])
+        return tenant_view(tenant, plans, self._rt.settings.fallback_plan)
 
-    async def delete(self, tenant_id: str) -> None:
+    async def delete(self, tenant_id: TenantId) -> None:
         """Delete a tenant: its webhooks, keys and record leave the buckets within 2 s, then
         ``tenant.deleted`` tells the executor to purge its exchange accounts and their keys
         (owed from the commit on: `services.billing.deletions`)."""
-        now = self._ctx.now()
-        async with self._ctx.engine.begin() as conn:
+        now = self._rt.now()
+        async with self._rt.engine.begin() as conn:
             tenant = await store.get_tenant(conn, tenant_id, for_update=True)
             if tenant is None:
                 raise NotFoundError(f"There is no tenant {tenant_id}.")
             tenant = tenant.model_copy(
-                update={"lifecycle": Lifecycle.DELETED, "updated_at": now, "deleted_at": now}
+                update={
+                    "lifecycle": move(tenant.lifecycle, Lifecycle.DELETED),
+                    "updated_at": now,
+                    "deleted_at": now,
+                }
             )
             tokens, keys = await credential_store.revoke_all(conn, tenant_id, now)
-            if self._ctx.settings.deleted_tenant_data is DeletedTenantData.PURGE:
+            if self._rt.settings.deleted_tenant_data is DeletedTenantData.PURGE:
                 tenant = tenant.model_copy(update={"name": ""})
                 await _purge(conn, tenant_id)
             await store.save_tenant(conn, tenant)
             await store.owe_deletion_notice(conn, tenant_id)
-        await self._ctx.publish(_deletions(tenant_id, tokens, keys))
-        await deletions.announce(self._ctx, tenant_id, now)
+        await self._rt.publish(_deletions(tenant_id, tokens, keys))
+        await deletions.announce(self._rt, tenant_id, now)
+
+
+def _moved_to(target: Lifecycle) -> Update:
+    """Return the change that moves a tenant to ``target``, if its lifecycle allows it."""
+    return lambda tenant: {"lifecycle": move(tenant.lifecycle, target)}
 
 
 async def forget_created(tenant_id: str, conn: AsyncConnection) -> None:

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.billing.context import Context, api_key_change
-from services.billing.credentials import ApiKey
+from libs.common.ids import TenantId
+from services.billing.domain.credentials import ApiKey
 from services.billing.errors import LimitReachedError, NotFoundError
 from services.billing.issuing import add_api_key, end_key, publish_late, publish_new
+from services.billing.runtime import Runtime, api_key_change
 from services.billing.schemas import ApiKeyCreated, ApiKeySpec, ApiKeyView, Rotation
 from services.billing.store import credentials as store
 from services.billing.views import api_key_view
@@ -18,27 +19,27 @@ from services.billing.views import api_key_view
 class ApiKeys:
     """The use cases on API keys, for one tenant at a time."""
 
-    def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
 
-    async def create_api_key(self, tenant_id: str, spec: ApiKeySpec) -> ApiKeyCreated:
+    async def create_api_key(self, tenant_id: TenantId, spec: ApiKeySpec) -> ApiKeyCreated:
         """Issue an API key (at most the configured number per tenant), shown once."""
-        now = self._ctx.now()
-        async with self._ctx.engine.begin() as conn:
-            await self._ctx.locked_tenant(conn, tenant_id)
+        now = self._rt.now()
+        async with self._rt.engine.begin() as conn:
+            await self._rt.locked_tenant(conn, tenant_id)
             await self._check_room_for_key(conn, tenant_id, now)
             key, secret = await add_api_key(conn, tenant_id, spec.label, now)
 
         async def undo(conn: AsyncConnection) -> None:
             await store.delete_api_key(conn, key.key_id)
 
-        await publish_new(self._ctx, [api_key_change(key, now)], undo)
+        await publish_new(self._rt, [api_key_change(key, now)], undo)
         return ApiKeyCreated(api_key=api_key_view(key, now), key=secret)
 
     async def _check_room_for_key(
         self, conn: AsyncConnection, tenant_id: str, now: datetime
     ) -> None:
-        allowed = self._ctx.settings.max_api_keys_per_tenant
+        allowed = self._rt.settings.max_api_keys_per_tenant
         if len(await store.list_api_keys(conn, tenant_id, now)) >= allowed:
             raise LimitReachedError(
                 f"An account holds at most {allowed} API keys; revoke one you no longer use."
@@ -46,25 +47,25 @@ class ApiKeys:
 
     async def list_api_keys(self, tenant_id: str) -> list[ApiKeyView]:
         """List the tenant's API keys, masked."""
-        now = self._ctx.now()
-        async with self._ctx.engine.connect() as conn:
+        now = self._rt.now()
+        async with self._rt.engine.connect() as conn:
             keys = await store.list_api_keys(conn, tenant_id)
         return [api_key_view(k, now) for k in keys]
 
     async def _locked_key(self, conn: AsyncConnection, tenant_id: str, key_id: str) -> ApiKey:
-        await self._ctx.locked_tenant(conn, tenant_id)
+        await self._rt.locked_tenant(conn, tenant_id)
         key = await store.get_api_key(conn, tenant_id, key_id, for_update=True)
         if key is None or key.revoked_at is not None:
             raise NotFoundError(f"You have no API key {key_id} (or it was revoked).")
         return key
 
     async def rotate_api_key(
-        self, tenant_id: str, key_id: str, rotation: Rotation
+        self, tenant_id: TenantId, key_id: str, rotation: Rotation
     ) -> ApiKeyCreated:
         """Issue a new key with the same label; the old one works ``grace_seconds`` more."""
-        now = self._ctx.now()
+        now = self._rt.now()
         ends = now + timedelta(seconds=rotation.grace_seconds)
-        async with self._ctx.engine.begin() as conn:
+        async with self._rt.engine.begin() as conn:
             old = await self._locked_key(conn, tenant_id, key_id)
             key, secret = await add_api_key(conn, tenant_id, old.label, now)
             ended = await end_key(conn, old, ends, now)
@@ -73,13 +74,13 @@ class ApiKeys:
             await store.delete_api_key(conn, key.key_id)
             await store.end_api_key(conn, old.key_id, expires_at=old.expires_at, revoked_at=None)
 
-        await publish_new(self._ctx, [api_key_change(key, now)], undo)
-        await publish_late(self._ctx, [api_key_change(ended, now)])
+        await publish_new(self._rt, [api_key_change(key, now)], undo)
+        await publish_late(self._rt, [api_key_change(ended, now)])
         return ApiKeyCreated(api_key=api_key_view(key, now), key=secret)
 
     async def revoke_api_key(self, tenant_id: str, key_id: str) -> None:
         """Revoke an API key: it stops working within 2 seconds."""
-        now = self._ctx.now()
-        async with self._ctx.engine.begin() as conn:
+        now = self._rt.now()
+        async with self._rt.engine.begin() as conn:
             ended = await end_key(conn, await self._locked_key(conn, tenant_id, key_id), now, now)
-        await self._ctx.publish([api_key_change(ended, now)])
+        await self._rt.publish([api_key_change(ended, now)])

@@ -39,15 +39,15 @@ from services.billing.api import operator, operators, signup, stripe_webhook, te
 from services.billing.api.deps import Services, install_error_answers
 from services.billing.api_keys import ApiKeys
 from services.billing.config import BillingSettings
-from services.billing.context import Context
-from services.billing.counting import Usage
 from services.billing.errors import InvalidRequestError
 from services.billing.handlers import UsageConsumer
 from services.billing.jobs import Maintenance
-from services.billing.operator_access import AuditLog, Operators
+from services.billing.operators import AuditLog, Operators
 from services.billing.payments import Payments
+from services.billing.runtime import Runtime
 from services.billing.signups import Signups
 from services.billing.sync import reconcile
+from services.billing.usage import Usage
 from services.billing.webhooks import Webhooks
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def create_app(
     )
     connect_as(engine, settings.writer_role)
     broker = make_broker(settings, SERVICE, tracer_provider=provider)
-    ctx = Context(
+    rt = Runtime(
         settings,
         engine,
         KvStore(topology, timeout_s=settings.kv_timeout_s),
@@ -78,24 +78,24 @@ def create_app(
         clock,
     )
     gateway = _gateway(settings)
-    usage = Usage(ctx)
+    usage = Usage(rt)
     consumer = UsageConsumer(usage, topology)
     app = FastAPI(
         title="Sparky billing",
-        lifespan=_lifespan(ctx, topology, broker, gateway, consumer),
+        lifespan=_lifespan(rt, topology, broker, gateway, consumer),
     )
-    webhooks, api_keys = Webhooks(ctx), ApiKeys(ctx)
+    webhooks, api_keys = Webhooks(rt), ApiKeys(rt)
     app.state.services = Services(
-        accounts=Accounts(ctx),
+        accounts=Accounts(rt),
         webhooks=webhooks,
         api_keys=api_keys,
-        payments=Payments(ctx, gateway),
+        payments=Payments(rt, gateway),
         usage=usage,
-        operators=Operators(ctx, settings.operator_token),
-        audit=AuditLog(ctx),
-        signups=Signups(ctx, api_keys, webhooks),
+        operators=Operators(rt, settings.operator_token),
+        audit=AuditLog(rt),
+        signups=Signups(rt, api_keys, webhooks),
     )
-    app.state.maintenance = Maintenance(ctx)
+    app.state.maintenance = Maintenance(rt)
     for router in (
         operator.router,
         operators.router,
@@ -118,7 +118,7 @@ def _gateway(settings: BillingSettings) -> StripeGateway | None:
 
 
 def _lifespan(
-    ctx: Context,
+    rt: Runtime,
     topology: Topology,
     broker: NatsBroker,
     gateway: StripeGateway | None,
@@ -126,20 +126,20 @@ def _lifespan(
 ) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings = ctx.settings
+        settings = rt.settings
         async with contextlib.AsyncExitStack() as stack:
-            stack.push_async_callback(ctx.engine.dispose)
+            stack.push_async_callback(rt.engine.dispose)
             if gateway is not None:
                 stack.push_async_callback(gateway.close)
             roles = {"writer_role": settings.writer_role}
             await migrate_at_start(settings, MIGRATIONS, settings.database_schema, roles)
-            await _check_plans(ctx)
+            await _check_plans(rt)
             stack.push_async_callback(broker.stop)
             nc = await broker.connect()
             await ensure_topology(nc.jetstream(), topology, manage=False)
-            await ctx.kv.open(nc)
-            await reconcile(ctx)  # a wiped or stale NATS is repaired before anyone reads
-            app.state.authenticator = await _authenticator(stack, nc, topology, ctx)
+            await rt.kv.open(nc)
+            await reconcile(rt)  # a wiped or stale NATS is repaired before anyone reads
+            app.state.authenticator = await _authenticator(stack, nc, topology, rt)
             await broker.start()
             await consumer.start(
                 nc.jetstream(), settings.usage_batch_size, settings.usage_batch_wait_s
@@ -153,11 +153,11 @@ def _lifespan(
 
 
 async def _authenticator(
-    stack: contextlib.AsyncExitStack, nc: Client, topology: Topology, ctx: Context
+    stack: contextlib.AsyncExitStack, nc: Client, topology: Topology, rt: Runtime
 ) -> ApiKeyAuthenticator:
     """Start in-memory copies of the api-keys and tenants buckets; stop them on exit."""
     js = nc.jetstream()
-    bound = ctx.settings.kv_staleness_s
+    bound = rt.settings.kv_staleness_s
     keys = KVMirror(
         nc,
         await js.key_value(topology.api_keys_bucket),
@@ -173,15 +173,15 @@ async def _authenticator(
     for mirror in (keys, tenants):
         stack.push_async_callback(mirror.stop)
         await mirror.start()
-    return ApiKeyAuthenticator(keys, tenants, clock=ctx.clock)
+    return ApiKeyAuthenticator(keys, tenants, clock=rt.clock)
 
 
-async def _check_plans(ctx: Context) -> None:
+async def _check_plans(rt: Runtime) -> None:
     """Refuse to start when the configured default or fallback plan does not exist."""
-    settings = ctx.settings
+    settings = rt.settings
     try:
-        async with ctx.engine.connect() as conn:
-            plans = await ctx.plans(conn, settings.default_plan, settings.fallback_plan)
+        async with rt.engine.connect() as conn:
+            plans = await rt.plans(conn, settings.default_plan, settings.fallback_plan)
     except InvalidRequestError as exc:
         raise ConfigurationError(f"default_plan or fallback_plan: {exc.message}") from exc
     for price, plan in settings.stripe_prices.items():

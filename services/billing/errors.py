@@ -21,6 +21,10 @@ class ConflictError(BillingError):
     """The request clashes with the current state (a deleted tenant, a duplicate label)."""
 
 
+class IllegalTransitionError(ConflictError):
+    """A lifecycle move the tenant's state does not allow (`services.billing.fsm`)."""
+
+
 class LimitReachedError(BillingError):
     """The tenant's plan does not allow one more of something."""
 

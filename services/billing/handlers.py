@@ -20,8 +20,8 @@ from libs.common.db import database_unavailable
 from libs.common.errors import TemporaryError, UnavailableError
 from libs.common.jetstream import ensure_topology
 from libs.common.topology import Topology
-from services.billing.counting import Usage
 from services.billing.metrics import USAGE_EVENTS
+from services.billing.usage import Usage
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.common.ids import new_id
+from libs.common.ids import TenantId, new_id
 from libs.common.records import secret_digest
 from services.billing.adapters.kv import KvChange
-from services.billing.context import Context
-from services.billing.credentials import (
+from services.billing.domain.credentials import (
     ApiKey,
     Webhook,
     WebhookToken,
@@ -27,8 +26,9 @@ from services.billing.credentials import (
     passphrase_hash,
     shown_prefix,
 )
+from services.billing.domain.plans import Tenant, limits_in_force
 from services.billing.errors import LimitReachedError, NothingCreatedError, PublishError
-from services.billing.plans import Tenant, limits_in_force
+from services.billing.runtime import Runtime
 from services.billing.schemas import WebhookSpec
 from services.billing.store import credentials as store
 
@@ -37,7 +37,7 @@ Undo = Callable[[AsyncConnection], Awaitable[None]]
 
 
 async def add_webhook(
-    conn: AsyncConnection, tenant_id: str, spec: WebhookSpec, now: datetime
+    conn: AsyncConnection, tenant_id: TenantId, spec: WebhookSpec, now: datetime
 ) -> tuple[Webhook, WebhookToken, str]:
     """Insert a webhook and its first token; return them and the token in clear."""
     passphrase = spec.passphrase.get_secret_value() if spec.passphrase else None
@@ -71,7 +71,7 @@ async def add_token(
 
 
 async def add_api_key(
-    conn: AsyncConnection, tenant_id: str, label: str, now: datetime
+    conn: AsyncConnection, tenant_id: TenantId, label: str, now: datetime
 ) -> tuple[ApiKey, str]:
     """Insert a new API key; return it and the key in clear."""
     secret = new_api_key()
@@ -87,10 +87,10 @@ async def add_api_key(
     return key, secret
 
 
-async def check_room_for_webhook(conn: AsyncConnection, ctx: Context, tenant: Tenant) -> None:
+async def check_room_for_webhook(conn: AsyncConnection, rt: Runtime, tenant: Tenant) -> None:
     """Raise `LimitReachedError` if the tenant's plan allows no more webhooks."""
-    plans = await ctx.plans(conn)
-    allowed = limits_in_force(tenant, plans, ctx.settings.fallback_plan).max_webhooks
+    plans = await rt.plans(conn)
+    allowed = limits_in_force(tenant, plans, rt.settings.fallback_plan).max_webhooks
     if allowed is not None and await store.count_live_webhooks(conn, tenant.tenant_id) >= allowed:
         raise LimitReachedError(
             f"Your plan allows {allowed} webhook{'s' if allowed != 1 else ''} (one per "
@@ -98,31 +98,31 @@ async def check_room_for_webhook(conn: AsyncConnection, ctx: Context, tenant: Te
         )
 
 
-async def publish_new(ctx: Context, changes: Sequence[KvChange], undo: Undo) -> None:
+async def publish_new(rt: Runtime, changes: Sequence[KvChange], undo: Undo) -> None:
     """Publish a creation; if that fails, undo it and raise `NothingCreatedError`."""
     try:
-        await ctx.publish(changes)
+        await rt.publish(changes)
     except PublishError as exc:
-        await _undo(ctx, changes, undo)
+        await _undo(rt, changes, undo)
         raise NothingCreatedError(
             "Nothing was created: the change could not be published. Try again shortly."
         ) from exc
 
 
-async def _undo(ctx: Context, changes: Sequence[KvChange], undo: Undo) -> None:
+async def _undo(rt: Runtime, changes: Sequence[KvChange], undo: Undo) -> None:
     with contextlib.suppress(PublishError):  # nobody knows these secrets; reconciliation
-        await ctx.kv.apply([KvChange.delete(c.bucket, c.key) for c in changes])
+        await rt.kv.apply([KvChange.delete(c.bucket, c.key) for c in changes])
     try:
-        async with ctx.engine.begin() as conn:
+        async with rt.engine.begin() as conn:
             await undo(conn)
     except Exception:
         log.exception("could not undo a creation; its secrets were never shown")
 
 
-async def publish_late(ctx: Context, changes: Sequence[KvChange]) -> None:
+async def publish_late(rt: Runtime, changes: Sequence[KvChange]) -> None:
     """Publish the end of replaced secrets; on failure expiry and reconciliation finish it."""
     with contextlib.suppress(PublishError):
-        await ctx.publish(changes)
+        await rt.publish(changes)
 
 
 async def end_token(

@@ -14,9 +14,9 @@ import logging
 from datetime import timedelta
 
 from libs.common.messages import GraceEnding, PaymentFailed
-from services.billing.context import Context
+from services.billing.domain.plans import PaymentState, Tenant
 from services.billing.errors import PublishError
-from services.billing.plans import PaymentState, Tenant
+from services.billing.runtime import Runtime
 from services.billing.store import notices as store
 from services.billing.store.notices import Notice, Owed
 
@@ -36,28 +36,28 @@ def failure_owed(before: Tenant, after: Tenant) -> Owed | None:
     return Owed(Notice.PAYMENT_FAILED, after.tenant_id, after.plan, after.grace_ends_at)
 
 
-async def announce(ctx: Context, owed: Owed) -> bool:
+async def announce(rt: Runtime, owed: Owed) -> bool:
     """Publish one notice and record it stored; False (logged) when it stays owed."""
-    event = _EVENTS[owed.notice].of(owed.tenant_id, owed.plan, owed.grace_ends_at, ctx.now())
+    event = _EVENTS[owed.notice].of(owed.tenant_id, owed.plan, owed.grace_ends_at, rt.now())
     try:
-        await ctx.events.publish(event)
+        await rt.events.publish(event)
     except PublishError:
         log.warning("payment notice not published; it stays owed", extra=_extra(owed))
         return False
-    async with ctx.engine.begin() as conn:
+    async with rt.engine.begin() as conn:
         await store.stored(conn, owed)
     log.info("payment notice published", extra=_extra(owed))
     return True
 
 
-async def announce_owed(ctx: Context) -> int:
+async def announce_owed(rt: Runtime) -> int:
     """Publish every notice owed or due (a batch of each per call); return how many."""
-    ahead = timedelta(hours=ctx.settings.grace_ending_notice_hours)
-    async with ctx.engine.connect() as conn:
-        owed = await store.owed(conn, ctx.now(), ahead, BATCH)
+    ahead = timedelta(hours=rt.settings.grace_ending_notice_hours)
+    async with rt.engine.connect() as conn:
+        owed = await store.owed(conn, rt.now(), ahead, BATCH)
     sent = 0
     for notice in owed:  # a failure's notice before its grace period's end
-        sent += await announce(ctx, notice)
+        sent += await announce(rt, notice)
     return sent
 
 

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 
 from libs.common.messages.types import UtcDatetime
 from services.billing import examples
-from services.billing.operators import BOOTSTRAP, Operator, Recorded
+from services.billing.domain.operators import BOOTSTRAP, Operator, Recorded
 from services.billing.schemas import Answer, Request
 
 NAME_PATTERN = r"^[a-z][a-z0-9._-]{0,63}$"

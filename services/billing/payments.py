@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.billing import examples, notices
 from services.billing.adapters.stripe_client import StripeGateway, verify_event
-from services.billing.context import Context
-from services.billing.domain import (
+from services.billing.domain.plans import Tenant
+from services.billing.domain.stripe_payloads import StripeEvent
+from services.billing.domain.subscriptions import (
     CHECKOUT_PAYMENT_FAILED,
     HANDLED_TYPES,
     StripeRules,
@@ -33,11 +34,10 @@ from services.billing.errors import (
 )
 from services.billing.metrics import STRIPE_EVENTS
 from services.billing.notices import failure_owed
-from services.billing.plans import Tenant
+from services.billing.runtime import Runtime
 from services.billing.schemas import Link
 from services.billing.store import stripe_events as event_store
 from services.billing.store import tenants as tenant_store
-from services.billing.stripe_payloads import StripeEvent
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +63,18 @@ class Receipt(BaseModel):
 class Payments:
     """Stripe's webhooks in, checkout and portal links out."""
 
-    def __init__(self, ctx: Context, gateway: StripeGateway | None) -> None:
-        self._ctx = ctx
+    def __init__(self, rt: Runtime, gateway: StripeGateway | None) -> None:
+        self._rt = rt
         self._gateway = gateway
 
     async def receive(self, payload: bytes, signature: str | None) -> Receipt:
         """Verify and apply one webhook delivery; raise `SignatureError` if it is not Stripe's."""
-        secret = self._ctx.settings.stripe_webhook_secret
+        secret = self._rt.settings.stripe_webhook_secret
         if secret is None:
             raise NotConfiguredError("Stripe webhooks are not configured on this deployment.")
         try:
             event = verify_event(
-                payload, signature, secret.get_secret_value(), self._ctx.settings.stripe_tolerance_s
+                payload, signature, secret.get_secret_value(), self._rt.settings.stripe_tolerance_s
             )
         except SignatureError:
             STRIPE_EVENTS.labels("unverified", "refused").inc()
@@ -88,12 +88,12 @@ class Payments:
         return receipt
 
     async def _apply(self, event: StripeEvent) -> Receipt:
-        now = self._ctx.now()
+        now = self._rt.now()
         try:
             hint = tenant_hint(event)
         except ValidationError as exc:
             raise SignatureError(f"The {event.type} event's object cannot be read.") from exc
-        async with self._ctx.engine.begin() as conn:
+        async with self._rt.engine.begin() as conn:
             created = datetime.fromtimestamp(event.created, UTC)
             if not await event_store.claim(conn, event.id, event.type, created, now):
                 return Receipt(duplicate=True, outcome="already applied")
@@ -101,7 +101,7 @@ class Payments:
             if tenant is None or tenant.deleted:
                 await event_store.settle(conn, event.id, None, "ignored: no such tenant")
                 return Receipt(outcome="ignored: no such tenant")
-            plans = await self._ctx.plans(conn)
+            plans = await self._rt.plans(conn)
             changed, note = apply_event(tenant, event, self._rules(frozenset(plans)), now)
             if changed is tenant:  # stale, or a checkout payment that failed
                 await event_store.settle(conn, event.id, tenant.tenant_id, note)
@@ -115,12 +115,12 @@ class Payments:
             await event_store.settle(conn, event.id, tenant.tenant_id, note)
         log.info("stripe event applied", extra={"tenant_id": tenant.tenant_id, "outcome": note})
         if (owed := failure_owed(tenant, changed)) is not None:
-            await notices.announce(self._ctx, owed)  # left owed for maintenance on failure
-        await self._ctx.publish([self._ctx.tenant_change(changed, plans)])
+            await notices.announce(self._rt, owed)  # left owed for maintenance on failure
+        await self._rt.publish([self._rt.tenant_change(changed, plans)])
         return Receipt(outcome=note)
 
     def _rules(self, plans: frozenset[str]) -> StripeRules:
-        settings = self._ctx.settings
+        settings = self._rt.settings
         return StripeRules(
             prices=settings.stripe_prices,
             plans=plans,
@@ -131,7 +131,7 @@ class Payments:
     async def checkout(self, tenant_id: str, plan: str) -> Link:
         """Return a Stripe Checkout link that subscribes the tenant to ``plan``."""
         gateway = self._require_gateway()
-        price = self._ctx.settings.price_for(plan)
+        price = self._rt.settings.price_for(plan)
         if price is None:
             raise InvalidRequestError(f"Plan {plan!r} cannot be bought online; contact us.")
         tenant = await self._tenant(tenant_id)
@@ -140,8 +140,8 @@ class Payments:
             plan=plan,
             price_id=price,
             customer_id=tenant.stripe_customer_id,
-            success_url=self._ctx.settings.stripe_success_url,
-            cancel_url=self._ctx.settings.stripe_cancel_url,
+            success_url=self._rt.settings.stripe_success_url,
+            cancel_url=self._rt.settings.stripe_cancel_url,
         )
         return Link(url=url)
 
@@ -153,7 +153,7 @@ class Payments:
             raise ConflictError("You have no subscription yet: subscribe to a plan first.")
         url = await gateway.portal_url(
             customer_id=tenant.stripe_customer_id,
-            return_url=self._ctx.settings.stripe_portal_return_url,
+            return_url=self._rt.settings.stripe_portal_return_url,
         )
         return Link(url=url)
 
@@ -163,7 +163,7 @@ class Payments:
         return self._gateway
 
     async def _tenant(self, tenant_id: str) -> Tenant:
-        async with self._ctx.engine.connect() as conn:
+        async with self._rt.engine.connect() as conn:
             tenant = await tenant_store.get_tenant(conn, tenant_id)
         if tenant is None or tenant.deleted:
             raise ConflictError(f"There is no tenant {tenant_id}.")

@@ -10,9 +10,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from libs.common.messages.types import SecretText, Text, UtcDatetime
 from libs.common.records import PlanLimits
 from services.billing import examples
-from services.billing.credentials import CredentialState, normalise_allowlist
+from services.billing.domain.credentials import CredentialState, normalise_allowlist
+from services.billing.domain.plans import PLAN_NAME_PATTERN, LimitOverrides, PaymentState
 from services.billing.errors import InvalidRequestError
-from services.billing.plans import PLAN_NAME_PATTERN, Lifecycle, LimitOverrides, PaymentState
+from services.billing.fsm import Lifecycle
 
 MAX_ROTATION_GRACE_S = 30 * 86_400
 _PLAN_NAME = re.compile(PLAN_NAME_PATTERN)

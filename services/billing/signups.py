@@ -16,14 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from libs.common.ids import new_id
+from libs.common.ids import TenantId, new_tenant_id
 from services.billing.accounts import forget_created
 from services.billing.api_keys import ApiKeys
-from services.billing.context import Context, api_key_change, token_change
-from services.billing.credentials import webhook_url
+from services.billing.domain.credentials import webhook_url
+from services.billing.domain.plans import Tenant
 from services.billing.errors import ConflictError
+from services.billing.fsm import Lifecycle
 from services.billing.issuing import add_api_key, add_webhook, publish_new
-from services.billing.plans import Lifecycle, Tenant
+from services.billing.runtime import Runtime, api_key_change, token_change
 from services.billing.schemas import (
     AT_ONCE,
     ApiKeySpec,
@@ -33,7 +34,7 @@ from services.billing.schemas import (
     WebhookSpec,
 )
 from services.billing.store import tenants as store
-from services.billing.tables import tenants
+from services.billing.store.tables import tenants
 from services.billing.webhooks import Webhooks
 
 WEB_KEY_LABEL = "web"
@@ -42,12 +43,12 @@ WEB_KEY_LABEL = "web"
 class Signups:
     """Create (or, retried, find again) a signed-up trader's tenant."""
 
-    def __init__(self, ctx: Context, api_keys: ApiKeys, webhooks: Webhooks) -> None:
-        self._ctx, self._api_keys, self._webhooks = ctx, api_keys, webhooks
+    def __init__(self, rt: Runtime, api_keys: ApiKeys, webhooks: Webhooks) -> None:
+        self._rt, self._api_keys, self._webhooks = rt, api_keys, webhooks
 
     def accepts(self, presented: str) -> bool:
         """Whether ``presented`` is the sign-up credential (compared in constant time)."""
-        token = self._ctx.settings.signup_token
+        token = self._rt.settings.signup_token
         if token is None:  # sign-up closed
             return False
         return hmac.compare_digest(presented.encode(), token.get_secret_value().encode())
@@ -55,7 +56,7 @@ class Signups:
     async def sign_up(self, spec: SignupSpec) -> SignupCreated:
         """Return the tenant of ``spec.signup_ref`` with a new key and token, created if new."""
         if spec.signup_ref is not None:
-            async with self._ctx.engine.connect() as conn:
+            async with self._rt.engine.connect() as conn:
                 found = await conn.scalar(
                     sa.select(tenants.c.tenant_id).where(tenants.c.signup_ref == spec.signup_ref)
                 )
@@ -64,18 +65,18 @@ class Signups:
         return await self._create(spec)
 
     async def _create(self, spec: SignupSpec) -> SignupCreated:
-        ctx, now = self._ctx, self._ctx.now()
+        rt, now = self._rt, self._rt.now()
         tenant = Tenant(
-            tenant_id=new_id(),
+            tenant_id=new_tenant_id(),
             name=spec.name,
             lifecycle=Lifecycle.ACTIVE,
-            plan=ctx.settings.signup_plan,
+            plan=rt.settings.signup_plan,
             created_at=now,
             updated_at=now,
         )
         try:
-            async with ctx.engine.begin() as conn:
-                plans = await ctx.plans(conn, tenant.plan)
+            async with rt.engine.begin() as conn:
+                plans = await rt.plans(conn, tenant.plan)
                 await store.insert_tenant(conn, tenant)
                 await _set_ref(conn, tenant.tenant_id, spec.signup_ref)
                 key, key_secret = await add_api_key(conn, tenant.tenant_id, WEB_KEY_LABEL, now)
@@ -87,22 +88,22 @@ class Signups:
                 "This sign-up is already being processed; send it again in a moment."
             ) from exc
         changes = [
-            ctx.tenant_change(tenant, plans),
+            rt.tenant_change(tenant, plans),
             api_key_change(key, now),
             token_change(webhook, token, now),
         ]
-        await publish_new(ctx, changes, partial(forget_created, tenant.tenant_id))
+        await publish_new(rt, changes, partial(forget_created, tenant.tenant_id))
         return SignupCreated(
             tenant_id=tenant.tenant_id,
             api_key=key_secret,
             webhook=SignupWebhook(
                 id=webhook.webhook_id,
                 token=secret,
-                url=webhook_url(ctx.settings.public_base_url, secret),
+                url=webhook_url(rt.settings.public_base_url, secret),
             ),
         )
 
-    async def _reissue(self, tenant_id: str) -> SignupCreated:
+    async def _reissue(self, tenant_id: TenantId) -> SignupCreated:
         """End the ``web`` keys nobody saw, issue a new one; rotate the first webhook."""
         for key in await self._api_keys.list_api_keys(tenant_id):
             if key.label == WEB_KEY_LABEL and key.revoked_at is None:

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from libs.common.records import ApiKeyRecord, TenantRecord, WebhookTokenRecord
 from services.billing.adapters.kv import Bucket, KvChange, KvEntry
-from services.billing.context import Context
-from services.billing.credentials import api_key_record, token_record
+from services.billing.domain.credentials import api_key_record, token_record
+from services.billing.domain.plans import tenant_record
 from services.billing.metrics import RECONCILE_REPAIRS
-from services.billing.plans import tenant_record
+from services.billing.runtime import Runtime
 from services.billing.store import credentials as credential_store
 from services.billing.store import tenants as tenant_store
 
@@ -91,17 +91,17 @@ def _decoded(model: type[BaseModel], entry: KvEntry) -> BaseModel | None:
         return None  # a value nobody can read: overwrite it
 
 
-async def reconcile(ctx: Context) -> ReconcileReport:
+async def reconcile(rt: Runtime) -> ReconcileReport:
     """Bring every bucket in line with Postgres; return what it changed."""
-    await ctx.kv.ensure_buckets()
-    current = {bucket: await ctx.kv.snapshot(bucket) for bucket in Bucket}
-    async with ctx.engine.connect() as conn:
-        desired = await desired_state(conn, ctx.settings.fallback_plan, ctx.now())
+    await rt.kv.ensure_buckets()
+    current = {bucket: await rt.kv.snapshot(bucket) for bucket in Bucket}
+    async with rt.engine.connect() as conn:
+        desired = await desired_state(conn, rt.settings.fallback_plan, rt.now())
     done = {"put": 0, "delete": 0, "skipped": 0}
     for bucket in Bucket:
         for change, revision in differences(bucket, current[bucket], desired[bucket]):
             action = "delete" if change.value is None else "put"
-            if not await ctx.kv.write_if(change, revision):
+            if not await rt.kv.write_if(change, revision):
                 action = "skipped"  # changed since we read it: the newer write stands
             else:
                 RECONCILE_REPAIRS.labels(bucket.value, action).inc()

@@ -6,8 +6,14 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from libs.common.records import PlanLimits
-from services.billing.credentials import ApiKey, CredentialState, Webhook, WebhookToken, state_of
-from services.billing.plans import Tenant, limits_in_force, plan_in_force
+from services.billing.domain.credentials import (
+    ApiKey,
+    CredentialState,
+    Webhook,
+    WebhookToken,
+    state_of,
+)
+from services.billing.domain.plans import Tenant, limits_in_force, plan_in_force
 from services.billing.schemas import ApiKeyView, TenantView, TokenView, WebhookView
 
 

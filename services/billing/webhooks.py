@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.billing.context import Context, token_change
-from services.billing.credentials import Webhook, WebhookToken, passphrase_hash, webhook_url
+from libs.common.ids import TenantId
+from services.billing.domain.credentials import Webhook, WebhookToken, passphrase_hash, webhook_url
 from services.billing.errors import NotFoundError
 from services.billing.issuing import (
     add_token,
@@ -21,6 +21,7 @@ from services.billing.issuing import (
     publish_late,
     publish_new,
 )
+from services.billing.runtime import Runtime, token_change
 from services.billing.schemas import (
     Rotation,
     WebhookChange,
@@ -35,21 +36,21 @@ from services.billing.views import webhook_view
 class Webhooks:
     """The use cases on webhooks, for one tenant at a time."""
 
-    def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
 
-    async def create_webhook(self, tenant_id: str, spec: WebhookSpec) -> WebhookCreated:
+    async def create_webhook(self, tenant_id: TenantId, spec: WebhookSpec) -> WebhookCreated:
         """Issue a webhook within the plan's limit; its token is shown once."""
-        now = self._ctx.now()
-        async with self._ctx.engine.begin() as conn:
-            tenant = await self._ctx.locked_tenant(conn, tenant_id)
-            await check_room_for_webhook(conn, self._ctx, tenant)
+        now = self._rt.now()
+        async with self._rt.engine.begin() as conn:
+            tenant = await self._rt.locked_tenant(conn, tenant_id)
+            await check_room_for_webhook(conn, self._rt, tenant)
             webhook, token, secret = await add_webhook(conn, tenant_id, spec, now)
 
         async def undo(conn: AsyncConnection) -> None:
             await store.delete_webhook(conn, webhook.webhook_id)
 
-        await publish_new(self._ctx, [token_change(webhook, token, now)], undo)
+        await publish_new(self._rt, [token_change(webhook, token, now)], undo)
         return self._created(webhook, [token], secret, now)
 
     def _created(
@@ -58,13 +59,13 @@ class Webhooks:
         return WebhookCreated(
             webhook=webhook_view(webhook, tokens, now),
             token=secret,
-            url=webhook_url(self._ctx.settings.public_base_url, secret),
+            url=webhook_url(self._rt.settings.public_base_url, secret),
         )
 
     async def list_webhooks(self, tenant_id: str) -> list[WebhookView]:
         """List the tenant's webhooks, tokens masked."""
-        now = self._ctx.now()
-        async with self._ctx.engine.connect() as conn:
+        now = self._rt.now()
+        async with self._rt.engine.connect() as conn:
             webhooks = await store.list_webhooks(conn, tenant_id)
             tokens = await store.tokens_of(conn, [w.webhook_id for w in webhooks])
         return [webhook_view(w, tokens, now) for w in webhooks]
@@ -72,7 +73,7 @@ class Webhooks:
     async def _locked_webhook(
         self, conn: AsyncConnection, tenant_id: str, webhook_id: str
     ) -> Webhook:
-        await self._ctx.locked_tenant(conn, tenant_id)
+        await self._rt.locked_tenant(conn, tenant_id)
         webhook = await store.get_webhook(conn, tenant_id, webhook_id, for_update=True)
         if webhook is None or webhook.revoked_at is not None:
             raise NotFoundError(f"You have no webhook {webhook_id} (or it was revoked).")
@@ -82,23 +83,23 @@ class Webhooks:
         self, tenant_id: str, webhook_id: str, change: WebhookChange
     ) -> WebhookView:
         """Change a webhook's label, allowlist or passphrase; its tokens stay the same."""
-        now = self._ctx.now()
+        now = self._rt.now()
         update = await _changes(change)  # hashed before the row is locked: it takes a while
-        async with self._ctx.engine.begin() as conn:
+        async with self._rt.engine.begin() as conn:
             webhook = await self._locked_webhook(conn, tenant_id, webhook_id)
             webhook = webhook.model_copy(update=update)
             await store.save_webhook(conn, webhook)
             tokens = await store.tokens_of(conn, [webhook_id], now)
-        await self._ctx.publish([token_change(webhook, t, now) for t in tokens])
+        await self._rt.publish([token_change(webhook, t, now) for t in tokens])
         return webhook_view(webhook, tokens, now)
 
     async def rotate_webhook(
         self, tenant_id: str, webhook_id: str, rotation: Rotation
     ) -> WebhookCreated:
         """Issue a new token; the old ones work for ``grace_seconds`` more, then stop."""
-        now = self._ctx.now()
+        now = self._rt.now()
         ends = now + timedelta(seconds=rotation.grace_seconds)
-        async with self._ctx.engine.begin() as conn:
+        async with self._rt.engine.begin() as conn:
             webhook = await self._locked_webhook(conn, tenant_id, webhook_id)
             old = await store.tokens_of(conn, [webhook_id], now)
             token, secret = await add_token(conn, webhook, now)
@@ -111,20 +112,20 @@ class Webhooks:
                     conn, before.digest, expires_at=before.expires_at, revoked_at=None
                 )
 
-        await publish_new(self._ctx, [token_change(webhook, token, now)], undo)
-        await publish_late(self._ctx, [token_change(webhook, t, now) for t in ended])
+        await publish_new(self._rt, [token_change(webhook, token, now)], undo)
+        await publish_late(self._rt, [token_change(webhook, t, now) for t in ended])
         return self._created(webhook, [token, *ended], secret, now)
 
     async def revoke_webhook(self, tenant_id: str, webhook_id: str) -> None:
         """Revoke a webhook: every token of it stops working within 2 seconds."""
-        now = self._ctx.now()
-        async with self._ctx.engine.begin() as conn:
+        now = self._rt.now()
+        async with self._rt.engine.begin() as conn:
             webhook = await self._locked_webhook(conn, tenant_id, webhook_id)
             tokens = await store.tokens_of(conn, [webhook_id], now)
             webhook = webhook.model_copy(update={"revoked_at": now})
             await store.save_webhook(conn, webhook)
             ended = [await end_token(conn, t, now, now) for t in tokens]
-        await self._ctx.publish([token_change(webhook, t, now) for t in ended])
+        await self._rt.publish([token_change(webhook, t, now) for t in ended])
 
 
 async def _changes(change: WebhookChange) -> dict[str, object]:

@@ -1,6 +1,6 @@
-"""Wiring: Postgres (migrated at start in development), NATS and the KV mirrors for tenant
-auth, the channels, the EVENTS consumer, the sender and the daily summary as background work;
-the tenant API and the operational endpoints.
+"""Wiring and lifespan: Postgres (migrated at start in development), NATS and the KV mirrors
+for tenant auth, the channels this deployment has, the EVENTS consumer, the sender, the daily
+summary and the Telegram bot as background work; the routes and the operational endpoints.
 """
 
 from __future__ import annotations
@@ -21,12 +21,18 @@ from libs.common.nats_access import connect_options
 from libs.common.records import ApiKeyRecord, TenantRecord
 from libs.common.service import bootstrap, mount_ops, postgres_check
 from libs.common.topology import Topology
-from services.notifier import api
-from services.notifier.bot import routes as telegram_routes
+from services.notifier.api import channels as api
+from services.notifier.api import telegram as telegram_routes
+from services.notifier.bot import telegram as telegram_bot
+from services.notifier.channels.discord import DiscordChannel
+from services.notifier.channels.email import EmailChannel
+from services.notifier.channels.webhook import WebhookChannel
 from services.notifier.config import SERVICE, NotifierSettings, notifier_settings
-from services.notifier.database import Database, migrate
+from services.notifier.handlers import EventsConsumer
 from services.notifier.runtime import Runtime, quiet_http_logs
-from services.notifier.wiring import install_channels, start_background
+from services.notifier.sender import Sender
+from services.notifier.store.database import Database, migrate
+from services.notifier.summary import Summaries
 
 
 @asynccontextmanager
@@ -74,6 +80,35 @@ async def _close(nc: Client) -> None:
         with contextlib.suppress(Exception):
             await nc.drain()
     await nc.close()
+
+
+def install_channels(runtime: Runtime) -> None:
+    """Register every channel kind this deployment is configured for (the others stay off:
+    adding such a channel is refused with 409)."""
+    runtime.register(DiscordChannel(runtime))
+    runtime.register(WebhookChannel(runtime))
+    if runtime.settings.email_on:
+        runtime.register(EmailChannel(runtime))
+    runtime.telegram = telegram_bot.build(runtime)  # None: no bot token
+    if runtime.telegram is not None:
+        telegram_bot.install(runtime, runtime.telegram)
+
+
+async def start_background(
+    runtime: Runtime, js: JetStreamContext, topology: Topology, stack: AsyncExitStack
+) -> None:
+    """Start the EVENTS consumer and the sender (and the daily summary); stopped by
+    ``stack`` on the way out."""
+    settings = runtime.settings
+    consumer = EventsConsumer(runtime, topology)
+    await consumer.start(js, settings.batch_size, settings.batch_wait_s)
+    stack.push_async_callback(consumer.stop)
+    runtime.spawn(Sender(runtime).run(), "notifier-sender")
+    if settings.email_on:
+        runtime.spawn(Summaries(runtime).run(), "notifier-daily-summary")
+    if runtime.telegram is not None:
+        await telegram_bot.start(runtime, runtime.telegram)
+        stack.push_async_callback(telegram_bot.stop, runtime.telegram)
 
 
 @asynccontextmanager

@@ -30,11 +30,12 @@ from libs.common.errors import TemporaryError, UnavailableError
 from libs.common.jetstream import ensure_topology
 from libs.common.topology import Topology
 from services.notifier.config import CONSUMER, SERVICE
-from services.notifier.domain import EVENT_KINDS, Notice, Wish, notice_of, wish
+from services.notifier.domain.kinds import EVENT_KINDS, Wish, wish
+from services.notifier.domain.notices import Notice, notice_of
 from services.notifier.metrics import DELIVERIES
-from services.notifier.queue import DROPPED, PENDING, delivery_row, enqueue
 from services.notifier.runtime import Runtime
-from services.notifier.tables import channels, link_codes, tenant_keys
+from services.notifier.store.deliveries import DROPPED, PENDING, delivery_row, enqueue
+from services.notifier.store.tables import channels, link_codes, tenant_keys
 
 log = logging.getLogger(__name__)
 _WANTED = frozenset(EVENT_KINDS) | {"tenant.deleted"}

@@ -11,9 +11,9 @@ import logging
 
 import httpx
 
-from services.notifier import store
 from services.notifier.errors import ConflictError, UpstreamError
 from services.notifier.runtime import Runtime
+from services.notifier.store import channels as store
 
 log = logging.getLogger(__name__)
 LABEL = "notifier"

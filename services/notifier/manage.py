@@ -9,17 +9,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from libs.common.ids import new_id
-from services.notifier import store
 from services.notifier.channels.discord import check_discord_url
 from services.notifier.channels.email import check_address
 from services.notifier.channels.webhook import check_webhook_url, new_signing_secret
-from services.notifier.domain import (
-    DEFAULT_KINDS,
-    EMAIL_ONLY_KINDS,
-    ChannelKind,
-    test_notice,
-    verification_notice,
-)
+from services.notifier.domain.kinds import DEFAULT_KINDS, EMAIL_ONLY_KINDS, ChannelKind
+from services.notifier.domain.notices import test_notice, verification_notice
 from services.notifier.errors import (
     ChannelOffError,
     ConflictError,
@@ -28,9 +22,10 @@ from services.notifier.errors import (
     WrongCodeError,
 )
 from services.notifier.keys import ensure_kept_key, revoke_kept_key
-from services.notifier.queue import URGENT, delivery_row, enqueue
 from services.notifier.runtime import Runtime
 from services.notifier.schemas import ChannelChange, ChannelSpec
+from services.notifier.store import channels as store
+from services.notifier.store.deliveries import URGENT, delivery_row, enqueue
 
 _NO_SUCH = "No such channel."
 

@@ -1,7 +1,8 @@
 """The long-lived object: settings, database, sealed-value box, HTTP client, the channels by
 kind, and the background work (EVENTS consumer, sender, daily summary; the Telegram bot).
 
-Built in the app's lifespan (`Runtime.open`), reached by routes as ``request.app.state.runtime``.
+Built in the app's lifespan (`services.notifier.app.running`), reached by routes as
+``request.app.state.runtime``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from libs.common.messages.types import utcnow
 from libs.common.sealing import DataBox
 from services.notifier.channels.base import Channel
 from services.notifier.config import NotifierSettings
-from services.notifier.database import Database
-from services.notifier.domain import ChannelKind
+from services.notifier.domain.kinds import ChannelKind
 from services.notifier.sealing import data_box
+from services.notifier.store.database import Database
 
 if TYPE_CHECKING:
     from services.notifier.bot.telegram import TelegramBot

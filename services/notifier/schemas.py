@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from libs.common.messages.types import Text
-from services.notifier.domain import EVENT_KINDS, EventKind
-from services.notifier.store import ChannelRecord
+from services.notifier.domain.kinds import EVENT_KINDS, EventKind
+from services.notifier.store.channels import ChannelRecord
 
 Events = Annotated[list[EventKind], Field(max_length=len(EVENT_KINDS))]
 

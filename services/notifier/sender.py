@@ -6,7 +6,7 @@ to the channel's `ChannelLimits.max_notices`; after a send the channel's gate cl
 ``min_interval_s`` (Telegram's 1/s per chat, email's one per minute), so a burst becomes a few
 coalesced messages instead of a ban. A failed send keeps its rows and closes the gate for the
 ``retry_after`` the channel gave or an exponential backoff; a dead answer marks the channel
-dead with its reason and never retries. See `services.notifier.queue` for exactly-once.
+dead with its reason and never retries. See `services.notifier.store.deliveries` for exactly-once.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import asyncio
 import logging
 from typing import Any
 
-from services.notifier import queue
 from services.notifier.channels.base import Channel, Outcome, Outgoing, SendResult
-from services.notifier.domain import ChannelKind
+from services.notifier.domain.kinds import ChannelKind
 from services.notifier.metrics import (
     COALESCED,
     DEAD_CHANNELS,
@@ -27,7 +26,8 @@ from services.notifier.metrics import (
     SENT,
 )
 from services.notifier.runtime import Runtime
-from services.notifier.store import mark_dead, target_of
+from services.notifier.store import deliveries as queue
+from services.notifier.store.channels import mark_dead, target_of
 
 log = logging.getLogger(__name__)
 BACKLOG_EVERY_S = 5.0

@@ -20,11 +20,11 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from services.notifier import store
-from services.notifier.domain import Notice
-from services.notifier.queue import delivery_row, enqueue
+from services.notifier.domain.notices import Notice
 from services.notifier.runtime import Runtime
-from services.notifier.tables import channels, deliveries
+from services.notifier.store import channels as store
+from services.notifier.store.deliveries import delivery_row, enqueue
+from services.notifier.store.tables import channels, deliveries
 
 log = logging.getLogger(__name__)
 KIND = "daily.summary"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from services.paper.models import ZERO, Balance
-from services.paper.store import Credentials, Store
+from services.paper.store.database import Credentials, Store
 
 KEY_LENGTH = 64
 ASSET_PATTERN = r"^[A-Z0-9]{1,20}$"

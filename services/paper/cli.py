@@ -19,7 +19,7 @@ from libs.common.config import load_settings
 from services.paper import accounts
 from services.paper.config import PaperSettings
 from services.paper.exchange import wall_clock_ms
-from services.paper.store import Store
+from services.paper.store.database import Store
 
 
 def _balance(text: str) -> tuple[str, Decimal]:

@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from services.paper import domain, errors, order_lists
+from services.paper import errors
+from services.paper.domain import spot as domain
 from services.paper.markets import Market
 from services.paper.metrics import FILLS, ORDERS
 from services.paper.models import (
@@ -27,10 +28,11 @@ from services.paper.models import (
     OrderStatus,
     Trade,
 )
-from services.paper.order_lists import ListedOrders
 from services.paper.prices import PriceBoard
-from services.paper.store import Store
-from services.paper.transaction import Tx
+from services.paper.store import order_lists
+from services.paper.store.database import Store
+from services.paper.store.order_lists import ListedOrders
+from services.paper.store.transaction import Tx
 
 Clock = Callable[[], int]
 """Milliseconds since the Unix epoch; injected so tests control time."""

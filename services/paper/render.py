@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from services.paper.domain import Fees
+from services.paper.domain.spot import Fees
 from services.paper.markets import fmt
 from services.paper.models import (
     Balance,

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -22,20 +22,21 @@ from libs.common.db import connect_as, install_outage_answers, make_engine, migr
 from libs.common.messages.types import utcnow
 from libs.common.service import mount_ops, postgres_check
 from libs.common.telemetry import build_tracer_provider
+from services.web.api import ROUTERS
+from services.web.api.common import install as install_pages
 from services.web.auth.provisioning import Provisioner
 from services.web.auth.sessions import Sessions
 from services.web.auth.throttle import RESEND_KINDS, SIGNUP_KINDS, Throttle
 from services.web.auth.users import Users
 from services.web.config import SERVICE, WebSettings
 from services.web.crypto import Signer, data_box
-from services.web.database import Database
+from services.web.errors import CsrfRefusedError, EmailNotVerifiedError, NotSignedInError
 from services.web.headers import SecurityHeaders
 from services.web.mail import Mailer
 from services.web.metrics import RequestMetrics
-from services.web.pages import ROUTERS
-from services.web.pages.common import install as install_pages
 from services.web.rendering import make_templates, render
-from services.web.session import CsrfRefusedError, EmailNotVerifiedError, NotSignedInError
+from services.web.runtime import Runtime, runtime_of
+from services.web.store import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 STATIC = Path(__file__).parent / "static"
@@ -49,11 +50,7 @@ def create_app(
 ) -> FastAPI:
     """Build the web app; nothing connects until its lifespan starts."""
     provider = tracer_provider or build_tracer_provider(SERVICE)
-    engine = make_engine(
-        settings.database_url, settings.database_schema, pool_size=settings.database_pool_size
-    )
-    connect_as(engine, settings.writer_role)
-    db = Database(engine)
+    runtime = build_runtime(settings, clock)
     app = FastAPI(
         title="Sparky",
         lifespan=_lifespan(settings),
@@ -61,60 +58,70 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    state = app.state
-    state.settings, state.clock, state.engine, state.db = settings, clock, engine, db
-    state.templates = make_templates()
-    secret = settings.data_key.get_secret_value()
-    state.data_box = data_box(secret)
-    state.csrf_signer = Signer(secret, "sparky-web/csrf/v1")
-    state.sessions = Sessions(
-        db,
-        clock,
-        lifetime=timedelta(days=settings.session_days),
-        idle=timedelta(hours=settings.session_idle_hours),
-    )
-    state.mailer = Mailer(settings)
-    state.users = Users(db, clock)
-    state.throttle = Throttle(
-        db,
-        clock,
-        window=timedelta(minutes=settings.throttle_window_minutes),
-        per_account=settings.throttle_per_account,
-        per_address=settings.throttle_per_address,
-    )
-    state.resend_throttle = Throttle(
-        db,
-        clock,
-        window=timedelta(minutes=settings.resend_window_minutes),
-        per_account=settings.resend_per_user,
-        per_address=settings.resend_per_address,
-        kinds=RESEND_KINDS,
-    )
-    state.signup_throttle = Throttle(
-        db,
-        clock,
-        window=timedelta(minutes=settings.resend_window_minutes),
-        per_account=settings.signup_per_email,
-        per_address=settings.signup_per_address,
-        kinds=SIGNUP_KINDS,
-    )
-    state.provisioner = Provisioner(settings, db, state.users, state.data_box, clock)
+    app.state.runtime = runtime
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in _routers():
+    for router in ROUTERS:
         app.include_router(router)
     _install_answers(app)
     install_pages(app)
     install_outage_answers(app)
-    mount_ops(app, {"postgres": postgres_check(engine)}, provider)
+    mount_ops(app, {"postgres": postgres_check(runtime.db.engine)}, provider)
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
     app.add_middleware(RequestMetrics)  # outermost: counts every answer, refusals included
     return app
 
 
-def _routers() -> list[APIRouter]:
-    from services.web.auth import routes  # noqa: PLC0415 - the auth pages import this module
-
-    return [*routes.ROUTERS, *ROUTERS]
+def build_runtime(settings: WebSettings, clock: Callable[[], datetime] = utcnow) -> Runtime:
+    """Build what the routes share; nothing connects until it is first used."""
+    engine = make_engine(
+        settings.database_url, settings.database_schema, pool_size=settings.database_pool_size
+    )
+    connect_as(engine, settings.writer_role)
+    db = Database(engine)
+    secret = settings.data_key.get_secret_value()
+    box = data_box(secret)
+    users = Users(db, clock)
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        db=db,
+        http=httpx.AsyncClient(timeout=settings.api_timeout_s, follow_redirects=False),
+        templates=make_templates(),
+        data_box=box,
+        csrf_signer=Signer(secret, "sparky-web/csrf/v1"),
+        sessions=Sessions(
+            db,
+            clock,
+            lifetime=timedelta(days=settings.session_days),
+            idle=timedelta(hours=settings.session_idle_hours),
+        ),
+        users=users,
+        throttle=Throttle(
+            db,
+            clock,
+            window=timedelta(minutes=settings.throttle_window_minutes),
+            per_account=settings.throttle_per_account,
+            per_address=settings.throttle_per_address,
+        ),
+        resend_throttle=Throttle(
+            db,
+            clock,
+            window=timedelta(minutes=settings.resend_window_minutes),
+            per_account=settings.resend_per_user,
+            per_address=settings.resend_per_address,
+            kinds=RESEND_KINDS,
+        ),
+        signup_throttle=Throttle(
+            db,
+            clock,
+            window=timedelta(minutes=settings.resend_window_minutes),
+            per_account=settings.signup_per_email,
+            per_address=settings.signup_per_address,
+            kinds=SIGNUP_KINDS,
+        ),
+        provisioner=Provisioner(settings, db, users, box, clock),
+        mailer=Mailer(settings),
+    )
 
 
 def _lifespan(
@@ -123,12 +130,9 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            stack.push_async_callback(app.state.engine.dispose)
+            stack.push_async_callback(runtime_of(app).close)
             roles = {"writer_role": settings.writer_role}
             await migrate_at_start(settings, MIGRATIONS, settings.database_schema, roles)
-            http = httpx.AsyncClient(timeout=settings.api_timeout_s, follow_redirects=False)
-            stack.push_async_callback(http.aclose)
-            app.state.http = http
             yield
 
     return lifespan

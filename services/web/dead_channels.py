@@ -16,9 +16,11 @@ from typing import Any
 import httpx
 from fastapi import Request
 
+from services.web.errors import ApiError, MissingApiKeyError, ServiceUnavailableError
+from services.web.runtime import runtime_of
 from services.web.session import current_session, signed_in_from
-from services.web.tenant_api import ApiError, ServiceUnavailableError, TenantApi, service_urls
-from services.web.tenant_keys import MissingApiKeyError, tenant_api_key
+from services.web.tenant_api import TenantApi, service_urls
+from services.web.tenant_keys import tenant_api_key
 
 TTL_S = 30.0
 TIMEOUT = httpx.Timeout(2.0)
@@ -85,8 +87,8 @@ async def dead_channels(request: Request) -> list[DeadChannel]:
         return cached
     try:
         key = await tenant_api_key(request, signed_in_from(request, session))
-        urls = service_urls(request.app.state.settings)
-        api = TenantApi(request.app.state.http, urls, key)
+        urls = service_urls(runtime_of(request).settings)
+        api = TenantApi(runtime_of(request).http, urls, key)
         response = await api.request("GET", "notifier", CHANNELS, http_timeout=TIMEOUT)
         dead = dead_of(response.json().get("channels", []))
     except (ApiError, ServiceUnavailableError, MissingApiKeyError, ValueError, AttributeError):

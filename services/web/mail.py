@@ -11,6 +11,7 @@ from email.utils import make_msgid
 
 from libs.common.smtp import send_message
 from services.web.config import WebSettings
+from services.web.errors import MailError
 from services.web.metrics import EMAILS
 
 log = logging.getLogger(__name__)
@@ -25,10 +26,6 @@ class Mail:
     subject: str
     body: str
     kind: str
-
-
-class MailError(Exception):
-    """The SMTP server could not be reached or refused the message."""
 
 
 class Mailer:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from services.web.dead_channels import dead_channels
+from services.web.runtime import runtime_of
 from services.web.session import csrf_token_for, current_session, remember_pre_login_nonce
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -42,7 +43,7 @@ async def render(
     ``csrf_token`` (for every form's hidden field), ``current_path`` and ``dead_channels``
     (the banner of notification channels the notifier gave up on; not for htmx fragments).
     """
-    templates: Jinja2Templates = request.app.state.templates
+    templates: Jinja2Templates = runtime_of(request).templates
     session = await current_session(request)
     values = {
         "user": session,

@@ -20,6 +20,9 @@ from urllib.parse import quote
 from fastapi import Request
 from starlette.responses import Response
 
+from services.web.errors import CsrfRefusedError, EmailNotVerifiedError, NotSignedInError
+from services.web.runtime import runtime_of
+
 if TYPE_CHECKING:
     from libs.common.sealing import DataBox
     from services.web.auth.sessions import ActiveSession, Sessions
@@ -45,33 +48,13 @@ class SignedIn:
     totp_enabled: bool
 
 
-class NotSignedInError(Exception):
-    """No live session: the app's handler redirects to ``/login?next=…``."""
-
-    def __init__(self, next_path: str) -> None:
-        super().__init__("not signed in")
-        self.next_path = next_path
-
-
-class EmailNotVerifiedError(Exception):
-    """Signed in with an unverified email: the app's handler shows the "verify" page."""
-
-    def __init__(self, session: ActiveSession) -> None:
-        super().__init__("email not verified")
-        self.session = session
-
-
-class CsrfRefusedError(Exception):
-    """A POST without this browser's CSRF token: answered 403."""
-
-
 def _sessions(request: Request) -> Sessions:
-    sessions: Sessions = request.app.state.sessions
+    sessions: Sessions = runtime_of(request).sessions
     return sessions
 
 
 def _csrf_signer(request: Request) -> Signer:
-    signer: Signer = request.app.state.csrf_signer
+    signer: Signer = runtime_of(request).csrf_signer
     return signer
 
 
@@ -165,7 +148,7 @@ def set_cookie(
     request: Request, response: Response, name: str, value: str, max_age_s: int | None
 ) -> None:
     """Set one of the app's cookies: HttpOnly, SameSite=Lax, Secure by the settings."""
-    settings: WebSettings = request.app.state.settings
+    settings: WebSettings = runtime_of(request).settings
     response.set_cookie(
         name,
         value,
@@ -186,5 +169,5 @@ def remember_pre_login_nonce(request: Request, response: Response) -> None:
 
 def data_box(request: Request) -> DataBox:
     """Return the app's `DataBox` (sealed API keys, webhook tokens, TOTP secrets)."""
-    box: DataBox = request.app.state.data_box
+    box: DataBox = runtime_of(request).data_box
     return box

@@ -1,7 +1,7 @@
 """The web app speaks to billing, router, ledger, accounts and the notifier as the signed-in
 tenant.
 
-The app's one `httpx.AsyncClient` (``app.state.http``); a `TenantApi` per request carries the
+The app's one `httpx.AsyncClient` (``Runtime.http``); a `TenantApi` per request carries the
 tenant's own API key (``Authorization: Bearer spk_…``), so a page reaches nothing another key
 could not.
 A refusal becomes `ApiError` with the service's sentence; a service that cannot be reached (or
@@ -12,46 +12,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import Depends, Request
 
+from services.web.errors import ApiError, FieldError, ServiceUnavailableError
+from services.web.runtime import runtime_of
 from services.web.session import SignedIn, signed_in
 from services.web.tenant_keys import tenant_api_key
 
 Service = Literal["billing", "router", "ledger", "accounts", "notifier"]
 SERVICES: tuple[Service, ...] = ("billing", "router", "ledger", "accounts", "notifier")
 STREAM_TIMEOUT = httpx.Timeout(None, connect=3.0)
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    message: str
-
-
-@dataclass
-class ApiError(Exception):
-    """A service refused the request: its status, its sentence, and the fields it named."""
-
-    status: int
-    message: str
-    errors: list[FieldError] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass
-class ServiceUnavailableError(Exception):
-    """A service is down, starting up or failing: the page says so, never a traceback."""
-
-    service: str
-
-    def __str__(self) -> str:
-        return f"The {self.service} service is temporarily unavailable."
 
 
 def _error_of(response: httpx.Response) -> ApiError:
@@ -182,9 +155,9 @@ def service_urls(settings: Any) -> dict[str, str]:
 
 async def tenant_api(request: Request, me: Annotated[SignedIn, Depends(signed_in)]) -> TenantApi:
     """The signed-in tenant's `TenantApi`."""
-    client: httpx.AsyncClient = request.app.state.http
+    client: httpx.AsyncClient = runtime_of(request).http
     key = await tenant_api_key(request, me)
-    return TenantApi(client, service_urls(request.app.state.settings), key)
+    return TenantApi(client, service_urls(runtime_of(request).settings), key)
 
 
 Api = Annotated[TenantApi, Depends(tenant_api)]

@@ -9,13 +9,10 @@ import sqlalchemy as sa
 from fastapi import Request
 from sqlalchemy.dialects.postgresql import insert
 
-from services.web.database import Database
+from services.web.errors import MissingApiKeyError
+from services.web.runtime import runtime_of
 from services.web.session import SignedIn, data_box
-from services.web.tables import users, webhook_tokens_kept
-
-
-class MissingApiKeyError(Exception):
-    """The user has no tenant API key (sign-up not finished): nothing can be called for them."""
+from services.web.store import Database, users, webhook_tokens_kept
 
 
 def api_key_context(user_id: str) -> str:
@@ -29,7 +26,7 @@ def webhook_token_context(user_id: str, webhook_id: str) -> str:
 
 
 def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
+    db: Database = runtime_of(request).db
     return db
 
 
@@ -65,7 +62,7 @@ async def keep_webhook_token(request: Request, user: SignedIn, webhook_id: str, 
         "user_id": user.user_id,
         "webhook_id": webhook_id,
         "token_sealed": sealed,
-        "kept_at": request.app.state.clock(),
+        "kept_at": runtime_of(request).clock(),
     }
     statement = insert(webhook_tokens_kept).values(row)
     statement = statement.on_conflict_do_update(

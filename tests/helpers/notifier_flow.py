@@ -16,7 +16,7 @@ from libs.common.messages.events import OrderFilled, OrderRejected
 from libs.common.topology import Topology
 from scripts.mailbox import Mailbox
 from services.notifier.runtime import Runtime
-from services.notifier.tables import channels, deliveries
+from services.notifier.store.tables import channels, deliveries
 from tests import factories
 from tests.helpers.notifier import DiscordStandIn, WebhookReceiver
 from tests.helpers.polling import eventually

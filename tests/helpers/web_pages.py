@@ -24,7 +24,7 @@ from scripts.devstack import StackConfig
 from services.web.app import create_app
 from services.web.config import WebSettings
 from services.web.session import SESSION_COOKIE
-from services.web.tables import users, webhook_tokens_kept
+from services.web.store import users, webhook_tokens_kept
 from services.web.tenant_keys import api_key_context, webhook_token_context
 from tests.helpers.billing import served
 from tests.helpers.pipeline import Trader
@@ -93,7 +93,7 @@ async def add_user(app: FastAPI, trader: Trader, webhook_id: str) -> WebUser:
     """A verified web user of ``trader``'s tenant, as sign-up leaves one."""
     user_id = secrets.token_hex(16)
     email = f"{trader.name}-{user_id[:6]}@example.test"
-    box, now = app.state.data_box, app.state.clock()
+    box, now = app.state.runtime.data_box, app.state.runtime.clock()
     row = {
         "user_id": user_id,
         "email": email,
@@ -112,7 +112,7 @@ async def add_user(app: FastAPI, trader: Trader, webhook_id: str) -> WebUser:
         "token_sealed": box.seal(trader.webhook_token, webhook_token_context(user_id, webhook_id)),
         "kept_at": now,
     }
-    async with app.state.db.as_user(user_id) as conn:
+    async with app.state.runtime.db.as_user(user_id) as conn:
         await conn.execute(users.insert().values(row))
         await conn.execute(webhook_tokens_kept.insert().values(kept))
     return WebUser(user_id, email, trader, webhook_id)
@@ -124,7 +124,7 @@ async def signed_in_browser(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client browsing the app as a new web user of ``trader``'s tenant."""
     user = await add_user(app, trader, webhook_id)
-    token = await app.state.sessions.open(user.user_id)
+    token = await app.state.runtime.sessions.open(user.user_id)
     async with httpx.AsyncClient(
         base_url=url, cookies={SESSION_COOKIE: token}, timeout=30
     ) as client:

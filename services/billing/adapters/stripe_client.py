@@ -9,8 +9,8 @@ from __future__ import annotations
 import stripe
 from pydantic import ValidationError
 
+from services.billing.domain.stripe_payloads import StripeEvent
 from services.billing.errors import PaymentProviderError, SignatureError
-from services.billing.stripe_payloads import StripeEvent
 
 DEFAULT_TIMEOUT_S = 10.0
 

@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 from libs.common.api import answers
 from libs.common.ids import new_id
 from services.billing.api.deps import require_operator, services, status_of
-from services.billing.operators import AuditEntry, Operator, Outcome
+from services.billing.domain.operators import AuditEntry, Operator, Outcome
 
 AUDITED_READS = frozenset({"list_webhooks", "list_api_keys", "list_operators", "read_audit"})
 REQUEST_ID = "X-Request-ID"

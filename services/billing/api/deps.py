@@ -16,7 +16,7 @@ from libs.common.errors import SparkyError, TemporaryError
 from libs.common.ids import TenantId, Ulid
 from services.billing.accounts import Accounts
 from services.billing.api_keys import ApiKeys
-from services.billing.counting import Usage
+from services.billing.domain.operators import Operator
 from services.billing.errors import (
     BillingError,
     ConflictError,
@@ -29,10 +29,10 @@ from services.billing.errors import (
     PublishError,
     SignatureError,
 )
-from services.billing.operator_access import AuditLog, Operators
-from services.billing.operators import Operator
+from services.billing.operators import AuditLog, Operators
 from services.billing.payments import Payments
 from services.billing.signups import Signups
+from services.billing.usage import Usage
 from services.billing.webhooks import Webhooks
 
 RETRY_AFTER_S = 5

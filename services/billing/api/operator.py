@@ -19,6 +19,7 @@ from services.billing.api.deps import (
     TenantIdPath,
     WebhookId,
 )
+from services.billing.domain.usage import Period, UsageRow
 from services.billing.schemas import (
     AT_ONCE,
     ApiKeyCreated,
@@ -36,7 +37,6 @@ from services.billing.schemas import (
     WebhookSpec,
     WebhookView,
 )
-from services.billing.usage import Period, UsageRow
 
 router = operator_router()
 # A tenant's routes: unknown (404), deleted (409); a plan or allowlist that cannot be used (422).

@@ -15,6 +15,7 @@ from libs.common.ids import TenantId
 from libs.common.messages.types import Iso8601, UtcDatetime
 from services.billing.api.audited import note_target, operator_router
 from services.billing.api.deps import CurrentOperator, ServicesDep
+from services.billing.domain.operators import AuditQuery
 from services.billing.operator_schemas import (
     NAME_PATTERN,
     AuditPage,
@@ -22,7 +23,6 @@ from services.billing.operator_schemas import (
     OperatorSpec,
     OperatorView,
 )
-from services.billing.operators import AuditQuery
 
 router = operator_router()
 NamePath = Annotated[str, Path(pattern=NAME_PATTERN, description="The operator's name.")]

@@ -15,6 +15,7 @@ from libs.common.api import answers
 from libs.common.auth import CurrentTenant
 from libs.common.messages.types import Iso8601
 from services.billing.api.deps import ApiKeyId, ServicesDep, WebhookId
+from services.billing.domain.usage import Period, UsageRow
 from services.billing.schemas import (
     AT_ONCE,
     ApiKeyCreated,
@@ -29,7 +30,6 @@ from services.billing.schemas import (
     WebhookSpec,
     WebhookView,
 )
-from services.billing.usage import Period, UsageRow
 
 # Every route: no valid key (401), a suspended account (403), starting up or an outage (503).
 router = APIRouter(prefix="/api/v1", tags=["tenant"], responses=answers(401, 403, 503))

@@ -10,10 +10,10 @@ from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, or_, s
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.billing.credentials import ApiKey, Webhook, WebhookToken
+from services.billing.domain.credentials import ApiKey, Webhook, WebhookToken
 from services.billing.errors import ConflictError
-from services.billing.plans import Lifecycle
-from services.billing.tables import api_keys, tenants, webhook_tokens, webhooks
+from services.billing.fsm import Lifecycle
+from services.billing.store.tables import api_keys, tenants, webhook_tokens, webhooks
 
 M = TypeVar("M", bound=BaseModel)
 

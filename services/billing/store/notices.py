@@ -9,8 +9,9 @@ from enum import StrEnum
 from sqlalchemy import Column, ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.billing.plans import Lifecycle, PaymentState
-from services.billing.tables import tenants
+from services.billing.domain.plans import PaymentState
+from services.billing.fsm import Lifecycle
+from services.billing.store.tables import tenants
 
 
 class Notice(StrEnum):

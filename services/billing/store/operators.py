@@ -8,9 +8,9 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.billing.domain.operators import BOOTSTRAP, AuditEntry, AuditQuery, Operator, Recorded
 from services.billing.errors import ConflictError
-from services.billing.operators import BOOTSTRAP, AuditEntry, AuditQuery, Operator, Recorded
-from services.billing.tables import operator_audit, operators
+from services.billing.store.tables import operator_audit, operators
 
 
 async def insert_operator(conn: AsyncConnection, operator: Operator) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.billing.tables import stripe_events
+from services.billing.store.tables import stripe_events
 
 
 async def claim(

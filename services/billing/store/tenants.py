@@ -7,9 +7,11 @@ from datetime import datetime
 from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from libs.common.ids import TenantId
 from libs.common.records import PlanLimits
-from services.billing.plans import Lifecycle, LimitOverrides, PaymentState, Tenant
-from services.billing.tables import plans, tenants
+from services.billing.domain.plans import LimitOverrides, PaymentState, Tenant
+from services.billing.fsm import Lifecycle
+from services.billing.store.tables import plans, tenants
 
 _COLUMNS = (
     "tenant_id",
@@ -124,7 +126,7 @@ async def owe_deletion_notice(conn: AsyncConnection, tenant_id: str) -> None:
 
 async def deletion_notices_owed(
     conn: AsyncConnection, limit: int
-) -> list[tuple[str, datetime | None]]:
+) -> list[tuple[TenantId, datetime | None]]:
     """Return (tenant id, deleted at) of deleted tenants whose ``tenant.deleted`` is owed."""
     query = (
         select(tenants.c.tenant_id, tenants.c.deleted_at)

@@ -10,8 +10,8 @@ from sqlalchemy import BigInteger, Date, DateTime, Text, bindparam, delete, sele
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.billing.tables import usage_counters, usage_filled_orders, usage_processed
-from services.billing.usage import Count, Period
+from services.billing.domain.usage import Count, Period
+from services.billing.store.tables import usage_counters, usage_filled_orders, usage_processed
 
 CounterKey = tuple[str, str, date, str]  # tenant, period, period start, metric
 

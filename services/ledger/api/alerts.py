@@ -20,7 +20,7 @@ from libs.common.auth import CurrentTenant, current_tenant
 from libs.common.ids import ULID_PATTERN
 from libs.common.messages.enums import AlertStatus
 from libs.common.messages.types import Iso8601, Text
-from services.ledger.api import examples
+from services.ledger import examples
 from services.ledger.api.cursor import Cursor
 from services.ledger.api.feed import AlertFilters, Feed
 from services.ledger.api.feed_schemas import (

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import ConfigDict, Field
 
 from libs.common.messages.enums import AlertStatus
-from services.ledger.api import examples
+from services.ledger import examples
 from services.ledger.api.schemas import HistoryOut, Money, OrderOut, Out, TradeOut
 
 

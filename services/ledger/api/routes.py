@@ -18,7 +18,7 @@ from libs.common.auth import CurrentTenant
 from libs.common.db import install_outage_answers
 from libs.common.ids import ULID_PATTERN
 from libs.common.messages.types import Iso8601, Text
-from services.ledger.api import examples
+from services.ledger import examples
 from services.ledger.api.alerts import router as feed_router
 from services.ledger.api.cancels import Canceller, CannotCancelError
 from services.ledger.api.cursor import Cursor

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from services.ledger.api import examples
+from services.ledger import examples
 
 _EXACT = Context(prec=200)  # normalize() rounds to its context's precision: never here
 

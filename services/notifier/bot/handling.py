@@ -20,7 +20,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from libs.common.sealing import DataBox
-from services.notifier.bot import metrics, store, texts
+from services.notifier.bot import metrics, texts
 from services.notifier.bot.signals import SignalForwarder
 from services.notifier.bot.tenant_api import ApiUnavailable, TenantApis
 from services.notifier.bot.updates import (
@@ -35,8 +35,9 @@ from services.notifier.bot.updates import (
 )
 from services.notifier.channels.telegram import send_html
 from services.notifier.channels.telegram_limits import Pacer
-from services.notifier.database import Database
-from services.notifier.store import code_digest, kept_key
+from services.notifier.store import telegram as store
+from services.notifier.store.channels import code_digest, kept_key
+from services.notifier.store.database import Database
 
 log = logging.getLogger(__name__)
 BUTTON_TTL_S = 300  # a confirmation button older than this does nothing

@@ -7,7 +7,7 @@ Handled ids are stored (`store.first_time`), so an update offered twice acts onc
 process may poll a token (Telegram answers 409 to a second one): the notifier runs one bot.
 
 Webhook: at start the bot registers ``<public URL>/telegram/webhook`` with a secret token,
-which Telegram sends back in ``X-Telegram-Bot-Api-Secret-Token`` (`services.notifier.bot.routes`).
+which Telegram sends back in ``X-Telegram-Bot-Api-Secret-Token`` (`services.notifier.api.telegram`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from telegram import Bot, Update
 from telegram.error import RetryAfter, TelegramError
 
 from libs.common.db import database_unavailable
-from services.notifier.bot import store
 from services.notifier.bot.client import LONG_POLL_S
 from services.notifier.bot.handling import UpdateHandler
 from services.notifier.channels.telegram import retry_after_s
-from services.notifier.database import Database
+from services.notifier.store import telegram as store
+from services.notifier.store.database import Database
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = (

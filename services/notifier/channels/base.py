@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from services.notifier.domain import ChannelKind, Notice
+from services.notifier.domain.kinds import ChannelKind
+from services.notifier.domain.notices import Notice
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ import json
 
 from services.notifier.channels.base import ChannelLimits, Outgoing, SendResult, Target
 from services.notifier.channels.http import post
-from services.notifier.domain import ChannelKind, Markup, render
+from services.notifier.domain.kinds import ChannelKind, Markup
+from services.notifier.domain.markup import render
 from services.notifier.errors import InvalidTargetError
 from services.notifier.runtime import Runtime
 

@@ -16,7 +16,8 @@ from email.utils import make_msgid
 
 from libs.common.smtp import send_message
 from services.notifier.channels.base import ChannelLimits, Outgoing, SendResult, Target
-from services.notifier.domain import ChannelKind, Markup, render, subject
+from services.notifier.domain.kinds import ChannelKind, Markup
+from services.notifier.domain.markup import render, subject
 from services.notifier.errors import InvalidTargetError
 from services.notifier.runtime import Runtime
 

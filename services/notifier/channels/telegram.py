@@ -31,7 +31,8 @@ from telegram.error import (
 
 from services.notifier.channels.base import ChannelLimits, Outgoing, SendResult, Target
 from services.notifier.channels.telegram_limits import LIMITS, Pacer, is_group
-from services.notifier.domain import ChannelKind, Markup, render
+from services.notifier.domain.kinds import ChannelKind, Markup
+from services.notifier.domain.markup import render
 
 MAX_CHARS = 4000  # Telegram holds 4096 characters after entities are parsed: room for tags
 _PRIVATE = ChannelLimits(min_interval_s=LIMITS.per_chat_interval_s, max_chars=MAX_CHARS)

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 
 from services.notifier.channels.base import ChannelLimits, Outgoing, SendResult, Target
 from services.notifier.channels.http import post
-from services.notifier.domain import TEST_KIND, VERIFICATION_KIND, ChannelKind, Notice
+from services.notifier.domain.kinds import ChannelKind
+from services.notifier.domain.notices import TEST_KIND, VERIFICATION_KIND, Notice
 from services.notifier.errors import InvalidTargetError
 from services.notifier.runtime import Runtime
 

@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from services.paper import domain as spot
 from services.paper import errors
-from services.paper.futures import domain, execution
+from services.paper.domain import futures as domain
+from services.paper.domain import spot
 from services.paper.futures import errors as ferrors
+from services.paper.futures import execution
 from services.paper.futures.models import (
     AlgoOrder,
     AlgoStatus,
@@ -33,7 +34,7 @@ from services.paper.futures.models import (
 from services.paper.markets import Market
 from services.paper.models import ZERO
 from services.paper.prices import PriceBoard
-from services.paper.store import Store
+from services.paper.store.database import Store
 
 FUNDING_CLOCK = "funding"
 

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from services.paper import domain as spot
 from services.paper import errors
+from services.paper.domain import futures as domain
+from services.paper.domain import spot
 from services.paper.errors import BinanceError
-from services.paper.futures import domain
 from services.paper.futures import errors as ferrors
 from services.paper.futures.models import (
     AlgoOrder,
@@ -30,9 +30,9 @@ from services.paper.futures.models import (
     NewFuturesOrder,
     Position,
 )
-from services.paper.futures.store import FuturesTx
 from services.paper.markets import Market
 from services.paper.models import ZERO, Side
+from services.paper.store.futures import FuturesTx
 
 Marks = Callable[[str], Decimal]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from services.paper.futures import domain
+from services.paper.domain import futures as domain
 from services.paper.futures.engine import AccountState
 from services.paper.futures.models import (
     AlgoOrder,

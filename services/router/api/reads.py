@@ -11,7 +11,7 @@ from pydantic import AwareDatetime
 from libs.common.api import answers
 from libs.common.auth import CurrentTenant
 from libs.common.messages.types import FrozenModel, Iso8601
-from services.router.api import examples
+from services.router import examples
 from services.router.api.deps import AccountQuery, Runtime, SymbolQuery
 from services.router.domain.layers import effective_settings
 from services.router.domain.trade_settings import EffectiveSettings, Scope

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 
 from libs.common.api import answers
 from libs.common.auth import CurrentTenant
-from services.router.api import examples
+from services.router import examples
 from services.router.api.deps import AccountLabel, ExpectedVersion, Runtime, SymbolName
 from services.router.api.errors import VersionConflictBody
 from services.router.domain.trade_settings import TradeSettingsLayer

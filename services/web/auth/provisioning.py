@@ -17,15 +17,11 @@ from pydantic import BaseModel, ConfigDict
 from libs.common.sealing import DataBox
 from services.web.auth.users import User, Users
 from services.web.config import WebSettings
-from services.web.database import Database
-from services.web.tables import webhook_tokens_kept
+from services.web.errors import ProvisioningError
+from services.web.store import Database, webhook_tokens_kept
 from services.web.tenant_keys import api_key_context, webhook_token_context
 
 log = logging.getLogger(__name__)
-
-
-class ProvisioningError(Exception):
-    """Billing could not be reached or refused the sign-up; retrying later is safe."""
 
 
 class _Webhook(BaseModel):

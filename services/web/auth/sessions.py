@@ -15,8 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.web.crypto import digest, new_token
-from services.web.database import Database
-from services.web.tables import sessions, users
+from services.web.store import Database, sessions, users
 
 _TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
 

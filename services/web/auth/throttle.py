@@ -18,8 +18,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from services.web.crypto import digest
-from services.web.database import Database
-from services.web.tables import login_attempts
+from services.web.store import Database, login_attempts
 
 ACCOUNT, ADDRESS = "account", "address"
 RESEND_KINDS = ("rs_user", "rs_addr")  # the kind column holds 8 characters

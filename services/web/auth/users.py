@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from services.web.crypto import digest, new_token
-from services.web.database import Database
-from services.web.tables import email_tokens, users
+from services.web.errors import EmailTakenError
+from services.web.store import Database, email_tokens, users
 
 
 class Purpose(StrEnum):
@@ -35,10 +35,6 @@ class User:
     totp_secret_sealed: bytes | None
     totp_enabled: bool
     totp_last_step: int | None
-
-
-class EmailTakenError(Exception):
-    """Someone else signed up with this email meanwhile."""
 
 
 def email_key(email: str) -> str:

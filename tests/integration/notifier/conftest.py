@@ -16,8 +16,8 @@ from libs.common.topology import Topology
 from scripts.mailbox import Mailbox
 from services.notifier.app import create_app, running
 from services.notifier.config import NotifierSettings
-from services.notifier.database import Database, migrate
 from services.notifier.runtime import Runtime
+from services.notifier.store.database import Database, migrate
 from tests.helpers.billing import served
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.notifier import (

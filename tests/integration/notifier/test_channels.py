@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from nats.js import JetStreamContext
 
 from libs.common.topology import Topology
-from services.notifier import store
-from services.notifier.tables import deliveries, tenant_keys
+from services.notifier.store import channels as store
+from services.notifier.store.tables import deliveries, tenant_keys
 from tests.helpers.notifier import Running
 from tests.helpers.notifier_flow import (
     CHANNELS,

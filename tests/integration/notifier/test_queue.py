@@ -8,11 +8,12 @@ import sqlalchemy as sa
 
 from libs.common.ids import new_id
 from libs.common.messages.types import utcnow
-from services.notifier import queue
-from services.notifier.domain import DEFAULT_KINDS, ChannelKind, Notice
+from services.notifier.domain.kinds import DEFAULT_KINDS, ChannelKind
+from services.notifier.domain.notices import Notice
 from services.notifier.runtime import Runtime
-from services.notifier.store import ACTIVE, NewChannel, insert_channel, list_channels
-from services.notifier.tables import channels, deliveries
+from services.notifier.store import deliveries as queue
+from services.notifier.store.channels import ACTIVE, NewChannel, insert_channel, list_channels
+from services.notifier.store.tables import channels, deliveries
 
 
 def _notice(tenant: str) -> Notice:

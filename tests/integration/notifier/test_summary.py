@@ -15,11 +15,11 @@ from libs.common.topology import Topology
 from scripts.mailbox import Mailbox
 from services.notifier.channels.email import EmailChannel
 from services.notifier.config import NotifierSettings
-from services.notifier.database import Database
-from services.notifier.domain import DEFAULT_KINDS, ChannelKind
+from services.notifier.domain.kinds import DEFAULT_KINDS, ChannelKind
 from services.notifier.runtime import Runtime
 from services.notifier.sender import Sender
-from services.notifier.store import ACTIVE, NewChannel, insert_channel, keep_key
+from services.notifier.store.channels import ACTIVE, NewChannel, insert_channel, keep_key
+from services.notifier.store.database import Database
 from services.notifier.summary import Summaries
 from tests.helpers.ledger import Order, fill, publish
 from tests.helpers.namespaces import PgSchema

@@ -20,11 +20,12 @@ from services.notifier.bot.telegram import TelegramBot
 from services.notifier.channels.base import Outcome, Outgoing, Target
 from services.notifier.channels.telegram import TelegramChannel
 from services.notifier.config import NotifierSettings
-from services.notifier.database import Database, migrate
-from services.notifier.domain import ChannelKind, Notice
+from services.notifier.domain.kinds import ChannelKind
+from services.notifier.domain.notices import Notice
 from services.notifier.runtime import Runtime
-from services.notifier.store import code_digest, list_channels
-from services.notifier.tables import link_codes
+from services.notifier.store.channels import code_digest, list_channels
+from services.notifier.store.database import Database, migrate
+from services.notifier.store.tables import link_codes
 from tests.helpers import telegram_updates as tg
 from tests.helpers.telegram_api import BOT_USERNAME, TelegramApiStandIn
 

@@ -10,9 +10,9 @@ from pydantic import ValidationError
 
 from libs.common.config import load_settings
 from libs.common.errors import ConfigurationError
-from services.paper.app import build_exchange
 from services.paper.config import PaperSettings
-from services.paper.store import Store
+from services.paper.runtime import build_exchange
+from services.paper.store.database import Store
 
 
 async def _exchange_with(tmp_path: Path, prices: dict[str, Decimal]) -> Decimal:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from services.paper.models import OrderRef, OrderStatus, OrderType
-from services.paper.store import SCHEMA_VERSION, Store
+from services.paper.store.database import SCHEMA_VERSION, Store
 
 ORDERS_V2 = """
 CREATE TABLE orders (

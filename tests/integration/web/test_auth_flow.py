@@ -39,7 +39,7 @@ async def test_a_trader_signs_up_confirms_and_signs_in_with_a_tenant_of_their_ow
     page = await browser.get("/security")
     assert page.status_code == 200
     assert "Two-factor sign-in" in page.text
-    user = await web.state.users.find(EMAIL.upper())
+    user = await web.state.runtime.users.find(EMAIL.upper())
     assert user is not None
     assert user.verified
     assert user.tenant_id is not None

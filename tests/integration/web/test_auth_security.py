@@ -196,11 +196,11 @@ async def test_a_sign_up_billing_could_not_finish_is_finished_at_sign_in(
         refused = await browser.sign_in(EMAIL, PASSWORD)
         assert refused.status_code == 503
         assert "could not finish setting up your account" in refused.text
-        user = await app.state.users.find(EMAIL)
+        user = await app.state.runtime.users.find(EMAIL)
         assert user.tenant_id is None
     async with web_factory() as app, browser_of(app) as browser:
         assert (await browser.sign_in(EMAIL, PASSWORD)).status_code == 303
-        user = await app.state.users.find(EMAIL)
+        user = await app.state.runtime.users.find(EMAIL)
         assert user.tenant_id is not None
         assert (await browser.get("/security")).status_code == 200
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from libs.common.redaction import redact
-from services.billing.credentials import (
+from services.billing.domain.credentials import (
     CredentialState,
     new_api_key,
     new_webhook_token,

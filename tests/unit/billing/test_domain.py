@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from services.billing.domain import StripeRules, apply_event, lapse, tenant_hint
-from services.billing.plans import Lifecycle, PaymentState, Tenant
-from services.billing.stripe_payloads import StripeEvent
+from services.billing.domain.plans import PaymentState, Tenant
+from services.billing.domain.stripe_payloads import StripeEvent
+from services.billing.domain.subscriptions import StripeRules, apply_event, lapse, tenant_hint
+from services.billing.fsm import Lifecycle
 from tests import factories
 
 RULES = StripeRules(

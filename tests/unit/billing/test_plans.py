@@ -6,14 +6,14 @@ import pytest
 from pydantic import ValidationError
 
 from libs.common.records import PlanLimits, TenantStatus
-from services.billing.plans import (
-    Lifecycle,
+from services.billing.domain.plans import (
     LimitOverrides,
     PaymentState,
     Tenant,
     limits_in_force,
     tenant_record,
 )
+from services.billing.fsm import Lifecycle
 from tests import factories
 
 PLANS = {

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from services.billing.domain.usage import Period, count_of, fold, period_range
 from services.billing.errors import InvalidRequestError
-from services.billing.usage import Period, count_of, fold, period_range
 from tests import factories
 
 

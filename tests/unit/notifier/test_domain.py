@@ -15,15 +15,9 @@ from libs.common.errors import ConfigurationError
 from services.notifier.channels.base import Outgoing
 from services.notifier.channels.webhook import body_of, sign
 from services.notifier.config import DEV_DATA_KEY, NotifierSettings
-from services.notifier.domain import (
-    DEFAULT_KINDS,
-    Markup,
-    Wish,
-    notice_of,
-    render,
-    verification_notice,
-    wish,
-)
+from services.notifier.domain.kinds import DEFAULT_KINDS, Markup, Wish, wish
+from services.notifier.domain.markup import render
+from services.notifier.domain.notices import notice_of, verification_notice
 from tests import factories
 from tests.helpers.notifier_flow import order_filled, order_rejected
 

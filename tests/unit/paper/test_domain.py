@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.paper import domain
+from services.paper.domain import spot as domain
 from services.paper.errors import BinanceError
 from services.paper.markets import CATALOGUE, index
 from services.paper.models import (

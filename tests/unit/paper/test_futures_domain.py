@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from services.paper.domain import futures as domain
 from services.paper.errors import BinanceError
-from services.paper.futures import domain
 from services.paper.futures.models import (
     AlgoOrder,
     AlgoStatus,

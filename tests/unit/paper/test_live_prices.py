@@ -15,10 +15,10 @@ from pydantic import ValidationError
 
 from libs.common.errors import ConfigurationError
 from services.paper import markets
-from services.paper.app import _ticker_poller
 from services.paper.config import PaperSettings
 from services.paper.live_prices import TickerFeed, TickerPoller, new_client
 from services.paper.prices import ReferenceFeed
+from services.paper.runtime import ticker_poller
 
 LISTED = markets.index(markets.CATALOGUE)
 BTC, ETH = LISTED["BTCUSDT"], LISTED["ETHUSDT"]
@@ -95,7 +95,7 @@ async def test_the_url_replaces_the_public_api_root_only() -> None:
 
 def test_an_unknown_venue_or_source_is_refused_at_start() -> None:
     with pytest.raises(ConfigurationError, match="ccxt does not know"):
-        _ticker_poller(PaperSettings(price_source="ccxt:nosuchvenue"))
+        ticker_poller(PaperSettings(price_source="ccxt:nosuchvenue"))
     with pytest.raises(ValidationError):
         PaperSettings(price_source="binance")
-    assert _ticker_poller(PaperSettings()) is None  # synthetic, the default
+    assert ticker_poller(PaperSettings()) is None  # synthetic, the default

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from services.paper import domain, oco
+from services.paper.domain import oco
+from services.paper.domain import spot as domain
 from services.paper.errors import BinanceError
 from services.paper.markets import CATALOGUE, index
 from services.paper.models import (

@@ -8,8 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from services.web.pages.alerts import STATUSES, _matches
-from services.web.pages.common import install_filters
+from services.web.api.alerts import STATUSES, _matches
+from services.web.api.common import install_filters
 from services.web.rendering import TEMPLATES_DIR
 
 ALERT: dict[str, Any] = {

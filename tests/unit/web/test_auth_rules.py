@@ -12,8 +12,8 @@ from starlette.requests import Request
 
 from libs.common.errors import ConfigurationError
 from libs.common.sealing import SealedValueError
+from services.web.api.auth_common import safe_next
 from services.web.auth.addresses import client_address, parse_networks
-from services.web.auth.deps import safe_next
 from services.web.auth.passwords import password_problem
 from services.web.auth.totp import matching_step, new_secret
 from services.web.config import web_settings

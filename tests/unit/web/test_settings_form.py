@@ -11,9 +11,9 @@ import pytest
 
 from services.router.app import create_app
 from services.router.config import RouterSettings
-from services.web.pages.settings_form import form_values, parse, slot_of, values_of
-from services.web.pages.settings_schema import SchemaError, SettingField, layer_fields
-from services.web.pages.settings_view import LayerForm, placed_errors
+from services.web.api.settings_form import form_values, parse, slot_of, values_of
+from services.web.api.settings_schema import SchemaError, SettingField, layer_fields
+from services.web.api.settings_view import LayerForm, placed_errors
 
 pytestmark = pytest.mark.unit
 

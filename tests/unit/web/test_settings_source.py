@@ -10,8 +10,8 @@ import pytest
 
 from services.router.app import create_app
 from services.router.config import RouterSettings
-from services.web.pages.settings_source import SchemaSource
-from services.web.tenant_api import ServiceUnavailableError
+from services.web.api.settings_source import SchemaSource
+from services.web.errors import ServiceUnavailableError
 
 pytestmark = pytest.mark.unit
 ROUTER = "http://router.test"
