@@ -12,16 +12,24 @@ then declare ``tenant: CurrentTenant`` on a route.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Protocol, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 
 from libs.common.ids import TenantId
+from libs.common.kv_mirror import DEFAULT_STALENESS_S, KVMirror
 from libs.common.messages.types import utcnow
 from libs.common.records import ApiKeyRecord, TenantRecord, secret_digest
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client
+    from nats.js import JetStreamContext
+
+    from libs.common.topology import Topology
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -124,3 +132,34 @@ def current_tenant(request: Request) -> AuthenticatedTenant:
 
 
 CurrentTenant = Annotated[AuthenticatedTenant, Depends(current_tenant)]
+
+
+@asynccontextmanager
+async def live_authenticator(
+    nc: Client,
+    js: JetStreamContext,
+    topology: Topology,
+    *,
+    staleness_s: float = DEFAULT_STALENESS_S,
+) -> AsyncIterator[ApiKeyAuthenticator]:
+    """Yield an authenticator over live copies of the api-keys and tenants buckets, kept by
+    their watches while the block runs (the services that own no copies of their own)."""
+    keys = KVMirror(
+        nc,
+        await js.key_value(topology.api_keys_bucket),
+        ApiKeyRecord.model_validate_json,
+        staleness_s=staleness_s,
+    )
+    tenants = KVMirror(
+        nc,
+        await js.key_value(topology.tenants_bucket),
+        TenantRecord.model_validate_json,
+        staleness_s=staleness_s,
+    )
+    try:
+        await keys.start()
+        await tenants.start()
+        yield ApiKeyAuthenticator(keys, tenants)
+    finally:
+        await keys.stop()
+        await tenants.stop()

@@ -131,6 +131,20 @@ class ConsumerPolicy:
     window: int = 0
     fill_s: float = 0.0
 
+    @classmethod
+    def event_batches(cls, batch_size: int, fill_s: float) -> ConsumerPolicy:
+        """The policy of a `BatchConsumer` of EVENTS (billing's usage, the notifier): batches
+        of up to ``batch_size`` that wait up to ``fill_s`` to fill, 30 s to finish one, retries
+        backing off from 0.5 s to 30 s."""
+        return cls(
+            ack_wait_s=30.0,
+            batch_size=batch_size,
+            fill_s=fill_s,
+            window=batch_size,
+            retry_initial_s=0.5,
+            retry_max_s=30.0,
+        )
+
     def backoff(self, attempt: int) -> float:
         """Return the pause before retry number ``attempt`` (0-based)."""
         return float(min(self.retry_max_s, self.retry_initial_s * 2**attempt))

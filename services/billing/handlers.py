@@ -75,14 +75,7 @@ class UsageConsumer:
             before_bind=lambda: ensure_topology(
                 js, self._topology, manage=False
             ),  # a wiped NATS lost it
-            policy=ConsumerPolicy(
-                ack_wait_s=30.0,
-                batch_size=batch_size,
-                fill_s=wait_s,
-                window=batch_size,
-                retry_max_s=30.0,
-                retry_initial_s=0.5,
-            ),
+            policy=ConsumerPolicy.event_batches(batch_size, wait_s),
         )
         self._consumer = BatchConsumer(js, spec)
         await self._consumer.start()

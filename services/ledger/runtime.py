@@ -16,12 +16,10 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from pydantic import SecretStr
 
-from libs.common.auth import ApiKeyAuthenticator
+from libs.common.auth import live_authenticator
 from libs.common.jetstream import ensure_topology
-from libs.common.kv_mirror import DEFAULT_STALENESS_S, KVMirror
 from libs.common.nats_access import connect_options
 from libs.common.publishing import JetStreamPublisher
-from libs.common.records import ApiKeyRecord, TenantRecord
 from libs.common.signing import CommandSigner, Issuer
 from libs.common.topology import Topology
 from services.ledger.api.cancels import Canceller
@@ -30,36 +28,6 @@ from services.ledger.api.signals import AlertSignals
 from services.ledger.config import SERVICE, LedgerSettings
 from services.ledger.handlers.projector import Projector
 from services.ledger.store.database import engine_for, migrate
-
-
-@asynccontextmanager
-async def authenticator(
-    nc: Client,
-    js: JetStreamContext,
-    topology: Topology,
-    *,
-    staleness_s: float = DEFAULT_STALENESS_S,
-) -> AsyncIterator[ApiKeyAuthenticator]:
-    """Yield an API-key authenticator over live copies of the api-keys and tenants buckets."""
-    keys = KVMirror(
-        nc,
-        await js.key_value(topology.api_keys_bucket),
-        ApiKeyRecord.model_validate_json,
-        staleness_s=staleness_s,
-    )
-    tenants = KVMirror(
-        nc,
-        await js.key_value(topology.tenants_bucket),
-        TenantRecord.model_validate_json,
-        staleness_s=staleness_s,
-    )
-    try:
-        await keys.start()
-        await tenants.start()
-        yield ApiKeyAuthenticator(keys, tenants)
-    finally:
-        await keys.stop()
-        await tenants.stop()
 
 
 @asynccontextmanager
@@ -133,7 +101,7 @@ class LedgerRuntime:
             app.state.reads = Reads(engine, settings.reader_role)
             app.state.canceller = await canceller(nc, js, topology, settings.order_signing_key)
             app.state.authenticator = await stack.enter_async_context(
-                authenticator(nc, js, topology, staleness_s=settings.kv_staleness_s)
+                live_authenticator(nc, js, topology, staleness_s=settings.kv_staleness_s)
             )
             signals = AlertSignals(engine, settings.schema_name)
             app.state.alert_signals = signals

@@ -14,11 +14,9 @@ from fastapi import FastAPI
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from libs.common.auth import ApiKeyAuthenticator
+from libs.common.auth import live_authenticator
 from libs.common.jetstream import ensure_topology
-from libs.common.kv_mirror import DEFAULT_STALENESS_S, KVMirror
 from libs.common.nats_access import connect_options
-from libs.common.records import ApiKeyRecord, TenantRecord
 from libs.common.service import bootstrap, mount_ops, postgres_check
 from libs.common.topology import Topology
 from services.notifier.api import channels as api
@@ -33,36 +31,6 @@ from services.notifier.runtime import Runtime, quiet_http_logs
 from services.notifier.sender import Sender
 from services.notifier.store.database import Database, migrate
 from services.notifier.summary import Summaries
-
-
-@asynccontextmanager
-async def authenticator(
-    nc: Client,
-    js: JetStreamContext,
-    topology: Topology,
-    *,
-    staleness_s: float = DEFAULT_STALENESS_S,
-) -> AsyncIterator[ApiKeyAuthenticator]:
-    """Yield an API-key authenticator over live copies of the api-keys and tenants buckets."""
-    keys = KVMirror(
-        nc,
-        await js.key_value(topology.api_keys_bucket),
-        ApiKeyRecord.model_validate_json,
-        staleness_s=staleness_s,
-    )
-    tenants = KVMirror(
-        nc,
-        await js.key_value(topology.tenants_bucket),
-        TenantRecord.model_validate_json,
-        staleness_s=staleness_s,
-    )
-    try:
-        await keys.start()
-        await tenants.start()
-        yield ApiKeyAuthenticator(keys, tenants)
-    finally:
-        await keys.stop()
-        await tenants.stop()
 
 
 async def _nats(settings: NotifierSettings) -> Client:
@@ -125,7 +93,7 @@ async def running(app: FastAPI, settings: NotifierSettings) -> AsyncIterator[Run
         await ensure_topology(js, topology, manage=False)
         app.state.runtime, app.state.nc = runtime, nc
         app.state.authenticator = await stack.enter_async_context(
-            authenticator(nc, js, topology, staleness_s=settings.kv_staleness_s)
+            live_authenticator(nc, js, topology, staleness_s=settings.kv_staleness_s)
         )
         install_channels(runtime)
         await start_background(runtime, js, topology, stack)

@@ -137,14 +137,7 @@ class EventsConsumer:
             handler=handler,
             deadletter_subject=self._deadletter_subject,
             before_bind=lambda: ensure_topology(js, self._topology, manage=False),
-            policy=ConsumerPolicy(
-                ack_wait_s=30.0,
-                batch_size=batch_size,
-                fill_s=wait_s,
-                window=batch_size,
-                retry_initial_s=0.5,
-                retry_max_s=30.0,
-            ),
+            policy=ConsumerPolicy.event_batches(batch_size, wait_s),
         )
         self._consumer = BatchConsumer(js, spec)
         await self._consumer.start()

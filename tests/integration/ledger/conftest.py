@@ -14,13 +14,14 @@ from nats.js import JetStreamContext
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from libs.common.auth import live_authenticator
 from libs.common.config import Environment
 from libs.common.topology import Topology
 from services.ledger.api import routes as api
 from services.ledger.api.reads import Reads
 from services.ledger.config import LedgerSettings
 from services.ledger.handlers.projector import Projector
-from services.ledger.runtime import authenticator, canceller
+from services.ledger.runtime import canceller
 from services.ledger.store.database import engine_for, migrate
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.servers import ServerUrls
@@ -84,7 +85,7 @@ async def client(
     api.install(app)
     app.state.reads = Reads(engine, settings.reader_role)
     app.state.canceller = await canceller(nc, js, topology, settings.order_signing_key)
-    async with authenticator(nc, js, topology) as auth:
+    async with live_authenticator(nc, js, topology) as auth:
         app.state.authenticator = auth
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as http:

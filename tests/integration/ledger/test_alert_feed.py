@@ -18,6 +18,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from libs.common.auth import live_authenticator
 from libs.common.messages import Event, RefusalReason, Side
 from libs.common.records import secret_digest
 from libs.common.topology import Topology
@@ -27,7 +28,6 @@ from services.ledger.api.reads import Reads
 from services.ledger.api.signals import AlertSignals
 from services.ledger.config import LedgerSettings
 from services.ledger.handlers.projector import Projector
-from services.ledger.runtime import authenticator
 from tests import factories
 from tests.helpers.billing import served
 from tests.helpers.ledger import T0, Order, fill, publish, strategy_story
@@ -292,7 +292,7 @@ async def live(
     app.state.alert_signals = signals
     listening = asyncio.create_task(signals.run())
     try:
-        async with authenticator(nc, js, topology) as auth, served(app) as url:
+        async with live_authenticator(nc, js, topology) as auth, served(app) as url:
             app.state.authenticator = auth
 
             await eventually(lambda: signals.listening, what="the signals listening", timeout_s=10)

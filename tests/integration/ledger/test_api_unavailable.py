@@ -7,11 +7,11 @@ from fastapi import FastAPI
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
+from libs.common.auth import live_authenticator
 from libs.common.topology import Topology
 from services.ledger.api import routes as api
 from services.ledger.api.reads import Reads
 from services.ledger.config import LedgerSettings
-from services.ledger.runtime import authenticator
 from services.ledger.store.database import engine_for
 from tests.helpers.polling import eventually
 from tests.helpers.ports import free_port
@@ -27,7 +27,7 @@ async def test_a_database_that_refuses_connections_gets_503_with_retry_after(
     api.install(app)
     app.state.reads = Reads(engine, settings.reader_role)
     try:
-        async with authenticator(nc, js, topology) as auth:
+        async with live_authenticator(nc, js, topology) as auth:
             app.state.authenticator = auth
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as http:
