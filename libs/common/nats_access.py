@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from libs.common.config import ServiceSettings
-from libs.common.topology import Topology
+from libs.common.topology import Durables, Topology
 
 ADMIN = "admin"
 CHART_NAMESPACE = "nsplaceholder"
@@ -108,7 +108,7 @@ def table(t: Topology) -> dict[str, Access]:
         "notifier": Access(  # EVENTS in through its one durable consumer; it publishes none
             consume=(t.events_stream,),
             read=credentials,
-            durables=("notifier",),
+            durables=(Durables.NOTIFIER,),
         ),
     }
 

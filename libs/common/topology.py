@@ -20,6 +20,21 @@ from libs.common.ids import partition
 
 DAY_S = 86_400.0
 PARTITION_PLACEHOLDER = "<k>"
+
+
+class Durables:
+    """The names of the durable consumers on EVENTS, one place for the services that create
+    them, the NATS permissions and the documents (`Topology.durables`). The partitioned ones
+    of INTENTS and ORDERS are `Topology.durable` (``router-p3``)."""
+
+    ROUTER_POSITIONS = "router-positions"
+    ROUTER_DRIFTS = "router-drifts"
+    EXECUTOR_TENANTS = "executor-tenants"
+    LEDGER = "ledger"
+    BILLING_USAGE = "billing-usage"
+    NOTIFIER = "notifier"
+
+
 """Where a partition's number goes in the documented name of a partitioned consumer."""
 _NAMESPACE_RE = re.compile(NAMESPACE_PATTERN)
 
@@ -182,8 +197,7 @@ class Topology:
         return f"{service}-p{p}"
 
     def durables(self) -> tuple[DurableSpec, ...]:
-        """Return every durable consumer the services create, for the documents (the services
-        name theirs in their own code; a test holds the two equal)."""
+        """Return every durable consumer the services create, for the documents."""
         ns, k = self.namespace, PARTITION_PLACEHOLDER
         return (
             DurableSpec(
@@ -203,7 +217,7 @@ class Topology:
                 partitioned=True,
             ),
             DurableSpec(
-                "router-positions",
+                Durables.ROUTER_POSITIONS,
                 self.events_stream,
                 self.kind_filter("order.filled"),
                 "router",
@@ -211,14 +225,14 @@ class Topology:
                 "id, net of a fee in the coin",
             ),
             DurableSpec(
-                "router-drifts",
+                Durables.ROUTER_DRIFTS,
                 self.events_stream,
                 self.kind_filter("position.drift"),
                 "router",
                 "Coins the executor wrote off, taken off the router's positions",
             ),
             DurableSpec(
-                "executor-tenants",
+                Durables.EXECUTOR_TENANTS,
                 self.events_stream,
                 self.kind_filter("tenant.deleted"),
                 "accounts",
@@ -226,7 +240,7 @@ class Topology:
                 "their Vault secrets",
             ),
             DurableSpec(
-                "ledger",
+                Durables.LEDGER,
                 self.events_stream,
                 self.events_filter,
                 "ledger",
@@ -234,14 +248,14 @@ class Topology:
                 "projector takes the lead",
             ),
             DurableSpec(
-                "billing-usage",
+                Durables.BILLING_USAGE,
                 self.events_stream,
                 self.events_filter,
                 "billing",
                 "Usage counts",
             ),
             DurableSpec(
-                "notifier",
+                Durables.NOTIFIER,
                 self.events_stream,
                 self.events_filter,
                 "notifier",

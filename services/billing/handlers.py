@@ -19,14 +19,14 @@ from libs.common.consumer import BatchConsumer, BatchSpec, ConsumerPolicy, Outco
 from libs.common.db import database_unavailable
 from libs.common.errors import TemporaryError, UnavailableError
 from libs.common.jetstream import ensure_topology
-from libs.common.topology import Topology
+from libs.common.topology import Durables, Topology
 from services.billing.metrics import USAGE_EVENTS
 from services.billing.usage import Usage
 
 log = logging.getLogger(__name__)
 
 SERVICE = "billing"
-USAGE_CONSUMER = "billing-usage"
+USAGE_CONSUMER = Durables.BILLING_USAGE
 
 
 class UsageConsumer:

@@ -9,9 +9,10 @@ from libs.common.config import ServiceSettings, load_settings
 from libs.common.db import SCHEMA_PATTERN, DatabaseSettings
 from libs.common.db_roles import PrefixedRoles
 from libs.common.signing import DEV_LEDGER_ORDER_KEY, check_keys
+from libs.common.topology import Durables
 
 SERVICE = "ledger"
-CONSUMER = "ledger"
+CONSUMER = Durables.LEDGER
 ROLE_PATTERN = SCHEMA_PATTERN
 
 

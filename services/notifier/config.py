@@ -16,9 +16,10 @@ from libs.common.db_roles import PrefixedRoles
 from libs.common.errors import ConfigurationError
 from libs.common.sealing import check_data_key
 from libs.common.smtp import SmtpSettings
+from libs.common.topology import Durables
 
 SERVICE = "notifier"
-CONSUMER = "notifier"  # the durable consumer on EVENTS
+CONSUMER = Durables.NOTIFIER  # the durable consumer on EVENTS
 # A development default: ServiceSettings refuses it when SPARKY_ENVIRONMENT=prod.
 DEV_DATA_KEY = "development-only-notifier-data-key-not-a-secret"
 

@@ -34,14 +34,14 @@ from libs.common.errors import MalformedMessageError, TemporaryError
 from libs.common.kv_mirror import KVMirror
 from libs.common.messages import TenantDeleted, decode_event
 from libs.common.records import AccountRecord, TenantRecord
-from libs.common.topology import Topology
+from libs.common.topology import Durables, Topology
 from services.executor.accounts.service import AccountService
 from services.executor.config import SERVICE
 from services.executor.metrics import ACCOUNTS_PURGED, TENANT_PURGES
 
 log = logging.getLogger(__name__)
 
-DURABLE = "executor-tenants"
+DURABLE = Durables.EXECUTOR_TENANTS
 KIND = "tenant.deleted"
 LIVE_WAIT_S = 60.0
 POLICY = ConsumerPolicy(ack_wait_s=30.0, batch_size=20, fill_s=0.02, window=0)

@@ -25,13 +25,13 @@ from pydantic import ValidationError
 from libs.common.consumer import BatchConsumer, BatchSpec, ConsumerPolicy, Outcome, dead_letter
 from libs.common.messages import Event, OrderFilled, PositionDrift, decode_event
 from libs.common.positions import fill_change
-from libs.common.topology import Topology
+from libs.common.topology import Durables, Topology
 from services.router.metrics import POSITION_EVENTS
 from services.router.store.redis_state import RouterState
 
 log = logging.getLogger(__name__)
 
-DURABLES = {"order.filled": "router-positions", "position.drift": "router-drifts"}
+DURABLES = {"order.filled": Durables.ROUTER_POSITIONS, "position.drift": Durables.ROUTER_DRIFTS}
 
 
 def events_filter(topology: Topology, kind: str) -> str:

@@ -107,19 +107,6 @@ def test_partitioned_consumers_are_named_and_filtered_as_the_services_do() -> No
             ](p)
 
 
-def test_every_named_durable_is_the_one_its_service_creates() -> None:
-    sources = {
-        path: path.read_text()
-        for path in (ROOT / "services").rglob("*.py")
-        if "tests" not in path.parts
-    }
-    for durable in (d for d in Topology().durables() if not d.partitioned):
-        literal = f'"{durable.durable}"'
-        assert any(literal in text for text in sources.values()), (
-            f"no service names the durable consumer {literal}: update libs/common/topology.py"
-        )
-
-
 @pytest.mark.parametrize(
     ("pattern", "subject", "matches"),
     [
