@@ -33,7 +33,7 @@ from libs.common.jetstream import stream_config
 from libs.common.messages import EVENT_TYPES, CancelOrders, OrderIntent, PlaceOrder
 from libs.common.nats_access import table
 from libs.common.publishing import EXPECTED_STREAM, KEY_HEADER, MSG_ID_HEADER
-from libs.common.signing import SIGNATURE_HEADER, Issuer
+from libs.common.signing import MAY_SIGN, SIGNATURE_HEADER, Issuer
 from libs.common.topology import PARTITION_PLACEHOLDER, DurableSpec, StreamSpec, Topology
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,10 +41,11 @@ OUTPUT = ROOT / "docs" / "asyncapi.yaml"
 SCHEMAS = "#/components/schemas/"
 TOPOLOGY = Topology()
 ORDER_COMMANDS: dict[str, tuple[type[BaseModel], ...]] = {
-    Issuer.ROUTER: (PlaceOrder, CancelOrders),
-    Issuer.LEDGER: (CancelOrders,),  # the executor refuses any other kind the ledger signs
+    issuer: tuple(m for m in (PlaceOrder, CancelOrders) if m.model_fields["kind"].default in kinds)
+    for issuer, kinds in MAY_SIGN.items()
 }
-"""Which commands each issuer signs on ORDERS (the executor's rule table enforces it)."""
+"""Which commands each issuer signs on ORDERS (`libs.common.signing.MAY_SIGN`, which the
+executor enforces)."""
 SAMPLE = {"tenant": "t1", "partition": "0", "stream": "intents"}
 """Values put in a channel's parameters to match its subject against publish rights."""
 

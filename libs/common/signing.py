@@ -41,6 +41,16 @@ class Issuer(StrEnum):
     LEDGER = "ledger"
 
 
+MAY_SIGN: Mapping[Issuer, frozenset[str]] = {
+    Issuer.ROUTER: frozenset({"place", "cancel"}),
+    Issuer.LEDGER: frozenset({"cancel"}),
+}
+"""Which issuer may sign which command kind (`PlaceOrder.kind`, `CancelOrders.kind`): the
+router decides orders and cancels; the ledger only forwards a trader's ``DELETE`` of an open
+order, so a compromised ledger can never make the executor place an order. The executor
+enforces it; the AsyncAPI document shows it."""
+
+
 class UntrustedCommandError(MalformedMessageError):
     """A command whose signature is missing, malformed or wrong, or whose issuer may not sign
     its kind; ``reason`` is a short code fit for a metric label."""

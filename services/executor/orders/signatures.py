@@ -12,13 +12,15 @@ from collections.abc import Mapping
 
 from nats.aio.msg import Msg
 
-from libs.common.signing import SIGNATURE_HEADER, CommandVerifier, Issuer, UntrustedCommandError
+from libs.common.signing import (
+    MAY_SIGN,
+    SIGNATURE_HEADER,
+    CommandVerifier,
+    Issuer,
+    UntrustedCommandError,
+)
 
-MAY_SIGN: Mapping[Issuer, frozenset[str]] = {
-    Issuer.ROUTER: frozenset({"place", "cancel"}),
-    Issuer.LEDGER: frozenset({"cancel"}),
-}
-"""Which issuer may sign which command kind (`PlaceOrder.kind`, `CancelOrders.kind`)."""
+__all__ = ["MAY_SIGN", "CommandGate"]
 
 
 class CommandGate:
