@@ -73,13 +73,19 @@ async def served(
     config = uvicorn.Config(app, http=http, log_config=None, access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    deadline = time.monotonic() + startup_timeout_s
-    while not server.started:
-        if task.done() or time.monotonic() > deadline:
+    try:
+        await eventually(
+            lambda: server.started or task.done(),
+            what="the app serving",
+            timeout_s=startup_timeout_s,
+            interval_s=0.02,
+        )
+    finally:
+        if not server.started:
             server.should_exit = True
-            await task
-            raise RuntimeError("the app did not start")
-        await asyncio.sleep(0.02)
+            await task  # its own error, if it ended with one, says more than ours
+    if not server.started:
+        raise RuntimeError("the app did not start")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
