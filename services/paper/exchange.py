@@ -8,6 +8,7 @@ or triggers) or is canceled, the list's single lock is released and the other le
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -85,6 +86,10 @@ class PaperExchange:
         self.prices = prices
         self.fees = fees
         self.clock = clock
+        self.rounds = asyncio.Lock()
+        """Held through one matching round (spot `match`, then the futures tick) and through a
+        price change with the round it starts: the background matcher and the admin API take
+        turns, so the admin's answer counts the fills its own prices caused."""
 
     def market(self, symbol: str) -> Market:
         """Return a listed market, or raise Binance's "Invalid symbol."."""

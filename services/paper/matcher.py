@@ -21,7 +21,8 @@ async def run_matcher(exchange: PaperExchange, futures: FuturesExchange, interva
     while True:
         await asyncio.sleep(interval_s)
         try:
-            filled = await exchange.match() + await futures.tick()
+            async with exchange.rounds:
+                filled = await exchange.match() + await futures.tick()
         except (sqlite3.Error, OSError):
             _log.exception("matching resting orders failed; retrying next round")
             continue

@@ -363,11 +363,12 @@ async def pin_prices(
     With ``?match=false`` all that is left to the background matcher's next round.
     """
     _check_prices(exchange, body.prices)
-    async with exchange.store.write() as tx:
-        await tx.pin_prices(body.prices)
-    exchange.prices.pin(body.prices)
-    filled = await exchange.match() if match else 0
-    moved = await futures.tick() if match else 0
+    async with exchange.rounds:
+        async with exchange.store.write() as tx:
+            await tx.pin_prices(body.prices)
+        exchange.prices.pin(body.prices)
+        filled = await exchange.match() if match else 0
+        moved = await futures.tick() if match else 0
     return PricesView(
         prices=exchange.prices.snapshot(exchange.clock()), filled=filled, futures=moved
     )
@@ -376,11 +377,12 @@ async def pin_prices(
 @router.delete("/prices")
 async def unpin_prices(exchange: Exchange, futures: Futures) -> PricesView:
     """Let every price follow the feed again."""
-    async with exchange.store.write() as tx:
-        await tx.unpin_all()
-    exchange.prices.unpin_all()
-    filled = await exchange.match()
-    moved = await futures.tick()
+    async with exchange.rounds:
+        async with exchange.store.write() as tx:
+            await tx.unpin_all()
+        exchange.prices.unpin_all()
+        filled = await exchange.match()
+        moved = await futures.tick()
     return PricesView(
         prices=exchange.prices.snapshot(exchange.clock()), filled=filled, futures=moved
     )
@@ -391,8 +393,9 @@ async def match_now(exchange: Exchange, futures: Futures) -> PricesView:
     """Fill the resting orders the current prices cross, trigger algo orders and liquidate,
     without waiting for the matcher.
     """
-    filled = await exchange.match()
-    moved = await futures.tick()
+    async with exchange.rounds:
+        filled = await exchange.match()
+        moved = await futures.tick()
     return PricesView(
         prices=exchange.prices.snapshot(exchange.clock()), filled=filled, futures=moved
     )
