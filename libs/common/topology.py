@@ -20,12 +20,13 @@ from libs.common.ids import partition
 
 DAY_S = 86_400.0
 PARTITION_PLACEHOLDER = "<k>"
+"""Where a partition's number goes in the documented name of a partitioned consumer."""
 
 
 class Durables:
     """The names of the durable consumers on EVENTS, one place for the services that create
     them, the NATS permissions and the documents (`Topology.durables`). The partitioned ones
-    of INTENTS and ORDERS are `Topology.durable` (``router-p3``)."""
+    of INTENTS and ORDERS are `Topology.consumer_name` (``router-p3``)."""
 
     ROUTER_POSITIONS = "router-positions"
     ROUTER_DRIFTS = "router-drifts"
@@ -35,7 +36,6 @@ class Durables:
     NOTIFIER = "notifier"
 
 
-"""Where a partition's number goes in the documented name of a partitioned consumer."""
 _NAMESPACE_RE = re.compile(NAMESPACE_PATTERN)
 
 
