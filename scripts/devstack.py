@@ -246,13 +246,18 @@ def process_env(service: str, cfg: StackConfig) -> dict[str, str]:
     return own | service_env(service, cfg)
 
 
+def command(service: str, *args: str) -> list[str]:
+    """Return the command line of ``service``'s program (``python -m services.<program>``)."""
+    return [sys.executable, "-m", f"services.{program(service)}", *args]
+
+
 def run_command(
     service: str, cfg: StackConfig, *args: str, timeout_s: float = 90.0
 ) -> subprocess.CompletedProcess[str]:
     """Run one of ``service``'s commands (``python -m services.<program> <args>``) with the
     environment it has in this stack, and return how it ended (output captured, as text)."""
     return subprocess.run(
-        [sys.executable, "-m", f"services.{program(service)}", *args],
+        command(service, *args),
         cwd=ROOT,
         env=process_env(service, cfg),
         capture_output=True,
@@ -293,7 +298,7 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", f"services.{program(self.service)}"],
+            command(self.service),
             cwd=ROOT,
             env=process_env(self.service, self.cfg),
             stdout=self._log,
