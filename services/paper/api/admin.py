@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Annotated
 
@@ -21,8 +22,9 @@ from services.paper.api.deps import Exchange, faults_of, keys_of
 from services.paper.api.futures import Futures
 from services.paper.domain import futures as futures_domain
 from services.paper.domain import spot as domain
+from services.paper.exchange import PaperExchange
 from services.paper.faults import ActiveFault, FaultSpec
-from services.paper.futures.engine import AccountState
+from services.paper.futures.engine import AccountState, FuturesExchange
 from services.paper.runtime import runtime_of
 
 _log = logging.getLogger(__name__)
@@ -347,6 +349,26 @@ def _check_prices(exchange: Exchange, prices: dict[str, Price]) -> None:
             ) from None
 
 
+async def _matched(
+    exchange: PaperExchange,
+    futures: FuturesExchange,
+    change: Callable[[], Awaitable[None]] | None = None,
+    *,
+    match: bool = True,
+) -> PricesView:
+    """Make ``change`` to the prices, then (``match``) run a matching round at once: the spot
+    orders they cross, then the futures tick. Both in turn with the background matcher, so
+    the answer counts what this change caused."""
+    async with exchange.rounds:
+        if change is not None:
+            await change()
+        filled = await exchange.match() if match else 0
+        moved = await futures.tick() if match else 0
+    return PricesView(
+        prices=exchange.prices.snapshot(exchange.clock()), filled=filled, futures=moved
+    )
+
+
 @router.get("/prices")
 async def get_prices(exchange: Exchange) -> PricesView:
     """Show every market's current price."""
@@ -363,29 +385,25 @@ async def pin_prices(
     With ``?match=false`` all that is left to the background matcher's next round.
     """
     _check_prices(exchange, body.prices)
-    async with exchange.rounds:
+
+    async def pin() -> None:
         async with exchange.store.write() as tx:
             await tx.pin_prices(body.prices)
         exchange.prices.pin(body.prices)
-        filled = await exchange.match() if match else 0
-        moved = await futures.tick() if match else 0
-    return PricesView(
-        prices=exchange.prices.snapshot(exchange.clock()), filled=filled, futures=moved
-    )
+
+    return await _matched(exchange, futures, pin, match=match)
 
 
 @router.delete("/prices")
 async def unpin_prices(exchange: Exchange, futures: Futures) -> PricesView:
     """Let every price follow the feed again."""
-    async with exchange.rounds:
+
+    async def unpin() -> None:
         async with exchange.store.write() as tx:
             await tx.unpin_all()
         exchange.prices.unpin_all()
-        filled = await exchange.match()
-        moved = await futures.tick()
-    return PricesView(
-        prices=exchange.prices.snapshot(exchange.clock()), filled=filled, futures=moved
-    )
+
+    return await _matched(exchange, futures, unpin)
 
 
 @router.post("/match")
@@ -393,12 +411,7 @@ async def match_now(exchange: Exchange, futures: Futures) -> PricesView:
     """Fill the resting orders the current prices cross, trigger algo orders and liquidate,
     without waiting for the matcher.
     """
-    async with exchange.rounds:
-        filled = await exchange.match()
-        moved = await futures.tick()
-    return PricesView(
-        prices=exchange.prices.snapshot(exchange.clock()), filled=filled, futures=moved
-    )
+    return await _matched(exchange, futures)
 
 
 @router.post("/funding")
