@@ -114,8 +114,12 @@ def run_config(environ: Mapping[str, str]) -> RunConfig:
 def run_environ(rc: RunConfig) -> dict[str, str]:
     """Return the ``SPARKY_*`` variables that ask `make run` for ``rc`` (`run_config`'s
     inverse: a second run side by side, as `tests/e2e/test_make_run.py` starts one)."""
-    names = {"NATS": "NATS_URL", "Postgres": "DATABASE_URL", "Redis": "REDIS_URL"}
-    names |= {"Vault": "VAULT_URL"}
+    names = {
+        "NATS": "NATS_URL",
+        "Postgres": "DATABASE_URL",
+        "Redis": "REDIS_URL",
+        "Vault": "VAULT_URL",
+    }
     environ = {f"SPARKY_{names[kind]}": url for kind, url in rc.urls.items()}
     environ |= {f"SPARKY_{name.upper()}_HTTP_PORT": str(port) for name, port in rc.ports.items()}
     environ |= {f"SPARKY_NOTIFIER_{name}": value for name, value in rc.notifier.items()}
