@@ -141,9 +141,10 @@ async def live_authenticator(
     topology: Topology,
     *,
     staleness_s: float = DEFAULT_STALENESS_S,
+    clock: Callable[[], datetime] = utcnow,
 ) -> AsyncIterator[ApiKeyAuthenticator]:
     """Yield an authenticator over live copies of the api-keys and tenants buckets, kept by
-    their watches while the block runs (the services that own no copies of their own)."""
+    their watches while the block runs (the services that keep no other copies with them)."""
     keys = KVMirror(
         nc,
         await js.key_value(topology.api_keys_bucket),
@@ -159,7 +160,7 @@ async def live_authenticator(
     try:
         await keys.start()
         await tenants.start()
-        yield ApiKeyAuthenticator(keys, tenants)
+        yield ApiKeyAuthenticator(keys, tenants, clock=clock)
     finally:
         await keys.stop()
         await tenants.stop()

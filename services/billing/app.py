@@ -17,17 +17,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
-from nats.aio.client import Client
 from opentelemetry.sdk.trace import TracerProvider
 
-from libs.common.auth import ApiKeyAuthenticator
+from libs.common.auth import live_authenticator
 from libs.common.broker import make_broker
 from libs.common.db import connect_as, make_engine, migrate_at_start
 from libs.common.errors import ConfigurationError
 from libs.common.jetstream import ensure_topology
-from libs.common.kv_mirror import KVMirror
 from libs.common.messages.types import utcnow
-from libs.common.records import ApiKeyRecord, TenantRecord
 from libs.common.service import mount_ops, nats_check, postgres_check
 from libs.common.telemetry import build_tracer_provider
 from libs.common.topology import Topology
@@ -139,7 +136,15 @@ def _lifespan(
             await ensure_topology(nc.jetstream(), topology, manage=False)
             await rt.kv.open(nc)
             await reconcile(rt)  # a wiped or stale NATS is repaired before anyone reads
-            app.state.authenticator = await _authenticator(stack, nc, topology, rt)
+            app.state.authenticator = await stack.enter_async_context(
+                live_authenticator(
+                    nc,
+                    nc.jetstream(),
+                    topology,
+                    staleness_s=settings.kv_staleness_s,
+                    clock=rt.clock,
+                )
+            )
             await broker.start()
             await consumer.start(
                 nc.jetstream(), settings.usage_batch_size, settings.usage_batch_wait_s
@@ -150,30 +155,6 @@ def _lifespan(
             yield
 
     return lifespan
-
-
-async def _authenticator(
-    stack: contextlib.AsyncExitStack, nc: Client, topology: Topology, rt: Runtime
-) -> ApiKeyAuthenticator:
-    """Start in-memory copies of the api-keys and tenants buckets; stop them on exit."""
-    js = nc.jetstream()
-    bound = rt.settings.kv_staleness_s
-    keys = KVMirror(
-        nc,
-        await js.key_value(topology.api_keys_bucket),
-        ApiKeyRecord.model_validate_json,
-        staleness_s=bound,
-    )
-    tenants = KVMirror(
-        nc,
-        await js.key_value(topology.tenants_bucket),
-        TenantRecord.model_validate_json,
-        staleness_s=bound,
-    )
-    for mirror in (keys, tenants):
-        stack.push_async_callback(mirror.stop)
-        await mirror.start()
-    return ApiKeyAuthenticator(keys, tenants, clock=rt.clock)
 
 
 async def _check_plans(rt: Runtime) -> None:
