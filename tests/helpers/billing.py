@@ -19,15 +19,20 @@ from urllib.parse import parse_qs
 import httpx
 import stripe
 import uvicorn
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from libs.common.config import load_settings
 from libs.common.ids import new_id
 from libs.common.kv_mirror import KVMirror
 from libs.common.records import ApiKeyRecord, TenantRecord, WebhookTokenRecord
+from services.billing.app import create_app
+from services.billing.config import BillingSettings
 from services.billing.jobs import Maintenance
 from tests.helpers.polling import eventually
 
@@ -92,6 +97,39 @@ async def served(
         server.should_exit = True
         await asyncio.wait_for(task, 20)
         sock.close()
+
+
+def billing_settings_for(
+    nats_url: str,
+    namespace: str,
+    database_url: str,
+    schema: str,
+    **overrides: Any,
+) -> BillingSettings:
+    """Return billing's settings in a test: its namespace and schema, the operator token, and
+    the periodic jobs left to the test (hourly), with ``overrides`` by field name."""
+    fields: dict[str, Any] = {
+        "environment": "test",
+        "nats_url": nats_url,
+        "namespace": namespace,
+        "database_url": database_url,
+        "database_schema": schema,
+        "database_pool_size": 4,
+        "operator_token": OPERATOR_TOKEN,
+        "public_base_url": "https://hooks.sparky.test",
+        "maintenance_interval_s": 3600,
+        "reconcile_interval_s": 3600,
+    }
+    return load_settings(BillingSettings, **(fields | overrides))
+
+
+@asynccontextmanager
+async def billing_served(settings: BillingSettings) -> AsyncIterator[tuple[FastAPI, str]]:
+    """Run billing with ``settings`` (its lifespan too) on a free port; yield the app and its
+    base URL."""
+    app = create_app(settings, tracer_provider=TracerProvider())
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30), served(app) as url:
+        yield app, url
 
 
 @dataclass(frozen=True)

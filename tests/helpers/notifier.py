@@ -30,22 +30,19 @@ import asyncpg
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from opentelemetry.sdk.trace import TracerProvider
 from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from libs.common.config import Environment, load_settings
+from libs.common.config import Environment
 from libs.common.topology import Topology
 from scripts.mailbox import Mailbox
-from services.billing.app import create_app as create_billing
-from services.billing.config import BillingSettings
 from services.ledger.app import create_app as create_ledger
 from services.ledger.config import LedgerSettings
 from services.notifier.runtime import Runtime
-from tests.helpers.billing import OPERATOR_TOKEN, served
+from tests.helpers.billing import OPERATOR_TOKEN, billing_served, billing_settings_for, served
 from tests.helpers.namespaces import drop_schema
 from tests.helpers.polling import eventually
 from tests.helpers.servers import ServerUrls
@@ -217,25 +214,10 @@ async def billing_service(
     server_urls: ServerUrls, topology: Topology, schema: str
 ) -> AsyncIterator[BillingService]:
     """Billing on the test's namespace and NATS, in ``schema``, served on a free port."""
-    settings = load_settings(
-        BillingSettings,
-        environment="test",
-        nats_url=server_urls.nats,
-        namespace=topology.namespace,
-        database_url=server_urls.postgres,
-        database_schema=schema,
-        database_pool_size=4,
-        operator_token=OPERATOR_TOKEN,
-        public_base_url="https://hooks.sparky.test",
-        maintenance_interval_s=3600,
-        reconcile_interval_s=3600,
+    settings = billing_settings_for(
+        server_urls.nats, topology.namespace, server_urls.postgres, schema
     )
-    app = create_billing(settings, tracer_provider=TracerProvider())
-    async with (
-        LifespanManager(app, startup_timeout=60, shutdown_timeout=30),
-        served(app) as url,
-        httpx.AsyncClient(base_url=url) as http,
-    ):
+    async with billing_served(settings) as (app, url), httpx.AsyncClient(base_url=url) as http:
         yield BillingService(app, url, http)
 
 

@@ -12,19 +12,18 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
 
-from libs.common.config import load_settings
 from libs.common.kv_mirror import KVMirror
 from libs.common.records import ApiKeyRecord, TenantRecord, WebhookTokenRecord
 from libs.common.topology import Topology
 from services.billing.app import create_app
 from services.billing.config import BillingSettings
 from tests.helpers.billing import (
-    OPERATOR_TOKEN,
     STRIPE_PRICES,
     STRIPE_SECRET,
     Billing,
     Buckets,
     Clock,
+    billing_settings_for,
 )
 from tests.helpers.namespaces import PgSchema
 from tests.helpers.ports import PrivateNats
@@ -40,21 +39,14 @@ def clock() -> Clock:
 def billing_settings(
     server_urls: ServerUrls, topology: Topology, pg_schema: PgSchema
 ) -> BillingSettings:
-    return load_settings(
-        BillingSettings,
-        environment="test",
-        nats_url=server_urls.nats,
-        namespace=topology.namespace,
-        database_url=pg_schema.url,
-        database_schema=pg_schema.name,
-        database_pool_size=4,
-        operator_token=OPERATOR_TOKEN,
-        public_base_url="https://hooks.sparky.test",
+    return billing_settings_for(
+        server_urls.nats,
+        topology.namespace,
+        pg_schema.url,
+        pg_schema.name,
         stripe_webhook_secret=STRIPE_SECRET,
         stripe_prices=STRIPE_PRICES,
         payment_grace_days=3,
-        maintenance_interval_s=3600,  # tests run the jobs themselves, on their clock
-        reconcile_interval_s=3600,
     )
 
 

@@ -19,11 +19,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from libs.common.config import load_settings
 from libs.common.topology import Topology
 from scripts.mailbox import Mailbox
-from services.billing.app import create_app as create_billing
-from services.billing.config import DEV_SIGNUP_TOKEN, BillingSettings
+from services.billing.config import DEV_SIGNUP_TOKEN
 from services.web.app import create_app
 from services.web.config import WebSettings
-from tests.helpers.billing import OPERATOR_TOKEN, Clock, served
+from tests.helpers.billing import (
+    Clock,
+    billing_served,
+    billing_settings_for,
+)
 from tests.helpers.namespaces import PgSchema, drop_schema
 from tests.helpers.servers import ServerUrls
 from tests.helpers.web import PUBLIC_URL, Browser, WebFactory, browser_of
@@ -42,22 +45,14 @@ def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
 async def billing_url(
     server_urls: ServerUrls, topology: Topology, pg_schema: PgSchema, js: JetStreamContext
 ) -> AsyncIterator[str]:
-    settings = load_settings(
-        BillingSettings,
-        environment="test",
-        nats_url=server_urls.nats,
-        namespace=topology.namespace,
-        database_url=pg_schema.url,
-        database_schema=pg_schema.name,
-        database_pool_size=4,
-        operator_token=OPERATOR_TOKEN,
+    settings = billing_settings_for(
+        server_urls.nats,
+        topology.namespace,
+        pg_schema.url,
+        pg_schema.name,
         signup_token=DEV_SIGNUP_TOKEN,
-        public_base_url="https://hooks.sparky.test",
-        maintenance_interval_s=3600,
-        reconcile_interval_s=3600,
     )
-    app = create_billing(settings, tracer_provider=TracerProvider())
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30), served(app) as url:
+    async with billing_served(settings) as (_, url):
         yield url
 
 
